@@ -1,0 +1,91 @@
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { Value } from "@sinclair/typebox/value";
+import { parse as parseYaml } from "yaml";
+import { EnforcerError } from "../domain/errors.js";
+import { SETTING_NAMES, SettingsSchema, type Settings } from "./settings.js";
+
+type Raw = Record<string, unknown>;
+
+/**
+ * Loads settings from defaults < config file (`--config`/ENFORCER_CONFIG, YAML or JSON) < ENFORCER_* <
+ * flags, validates them against the schema and deep-freezes the result. Any bad value throws
+ * ENF_ERR_CONFIG_INVALID with the setting's flag name in the message.
+ */
+export function loadSettings(argv: string[], env: NodeJS.ProcessEnv): Readonly<Settings> {
+  const flags = parseFlags(argv);
+  const file = (flags.config as string | undefined) ?? env.ENFORCER_CONFIG;
+  delete flags.config;
+  const merged: Raw = { ...(file ? readConfigFile(file) : {}), ...fromEnv(env), ...flags };
+  const withDefaults = Value.Default(SettingsSchema, Value.Clone(merged)) as Raw;
+  const converted = Value.Convert(SettingsSchema, withDefaults) as Raw;
+  const first = Value.Errors(SettingsSchema, converted).First();
+  if (first) {
+    const key = first.path.split("/")[1] ?? "";
+    const name = SETTING_NAMES[key as keyof Settings];
+    const setting = name ? `--${name.flag} (${name.env})` : `"${key}"`;
+    const got = JSON.stringify(first.value);
+    throw new EnforcerError(
+      "ENF_ERR_CONFIG_INVALID",
+      name ? `${setting}: ${first.message} (got ${got?.slice(0, 80)})` : `unknown setting ${setting}`,
+      { setting: key },
+    );
+  }
+  return deepFreeze(converted as Settings);
+}
+
+function parseFlags(argv: string[]): Raw {
+  const options: Record<string, { type: "string" | "boolean"; multiple?: boolean }> = { config: { type: "string" } };
+  for (const [key, n] of Object.entries(SETTING_NAMES)) {
+    const bool = key === "discovery" || key === "storeRecover";
+    options[n.flag] = { type: bool ? "boolean" : "string", multiple: key === "remote" };
+  }
+  options["no-discovery"] = { type: "boolean" };
+  let values: Raw;
+  try {
+    values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Raw;
+  } catch (err) {
+    throw new EnforcerError("ENF_ERR_CONFIG_INVALID", (err as Error).message.split("\n")[0]!);
+  }
+  const out: Raw = {};
+  for (const [key, n] of Object.entries(SETTING_NAMES)) if (values[n.flag] !== undefined) out[key] = values[n.flag];
+  if (values["no-discovery"]) out.discovery = false;
+  return out;
+}
+
+function fromEnv(env: NodeJS.ProcessEnv): Raw {
+  const out: Raw = {};
+  for (const [key, n] of Object.entries(SETTING_NAMES)) {
+    const v = env[n.env];
+    if (v === undefined || v === "") continue;
+    out[key] = key === "remote" ? v.split(/[\s,]+/).filter(Boolean) : v;
+  }
+  return out;
+}
+
+function readConfigFile(path: string): Raw {
+  let parsed: unknown;
+  try {
+    const text = readFileSync(path, "utf8");
+    parsed = path.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new EnforcerError("ENF_ERR_CONFIG_FILE", `cannot read config file ${path}: ${(err as Error).message}`, {
+      path,
+    });
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new EnforcerError("ENF_ERR_CONFIG_FILE", `config file ${path} must hold a mapping of settings`, { path });
+  }
+  // Accept the flag spelling (`http-port`) as well as the schema's (`httpPort`).
+  const byFlag = new Map(Object.entries(SETTING_NAMES).map(([key, n]) => [n.flag, key]));
+  return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [byFlag.get(k) ?? k, v]));
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === "object") {
+    Object.values(v).forEach(deepFreeze);
+    Object.freeze(v);
+  }
+  return v;
+}

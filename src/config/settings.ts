@@ -1,0 +1,43 @@
+import { Type, type Static } from "@sinclair/typebox";
+
+/** The schema of every `serve` setting, with its default; flags, ENFORCER_* and the file all map onto it. */
+export const SettingsSchema = Type.Object(
+  {
+    data: Type.String({ minLength: 1, default: "./data", description: "data directory" }),
+    httpPort: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: "HTTP port" }),
+    listen: Type.String({ minLength: 1, default: "0.0.0.0", description: "address to listen on" }),
+    publicUrl: Type.Optional(
+      Type.String({ pattern: "^http://[A-Za-z0-9.\\-\\[\\]:]+(/[A-Za-z0-9._~/-]*)?$", description: "URL machines use" }),
+    ),
+    remote: Type.Array(Type.String({ pattern: "^http://[A-Za-z0-9.\\-\\[\\]:]+(/[A-Za-z0-9._~/-]*)?$" }), {
+      default: [],
+      description: "remote Enforcer URL, repeatable",
+    }),
+    retryWindow: Type.Integer({ minimum: 1, maximum: 86_400, default: 300, description: "retry window, seconds" }),
+    discovery: Type.Boolean({ default: false, description: "boot unknown machines into discovery" }),
+    discoveryUrl: Type.Optional(Type.String({ pattern: "^(https?|tftp)://\\S+$", description: "discovery script URL" })),
+    logLevel: Type.Union(
+      ["fatal", "error", "warn", "info", "debug", "trace", "silent"].map((l) => Type.Literal(l)),
+      { default: "info", description: "log level" },
+    ),
+    storeRecover: Type.Boolean({ default: false, description: "move a damaged journal tail aside" }),
+  },
+  { additionalProperties: false },
+);
+
+/** Validated, frozen settings for `enforcer serve`. */
+export type Settings = Static<typeof SettingsSchema>;
+
+/** How each setting is spelled on the command line and in the environment. */
+export const SETTING_NAMES: Record<keyof Settings, { flag: string; env: string }> = {
+  data: { flag: "data", env: "ENFORCER_DATA" },
+  httpPort: { flag: "http-port", env: "ENFORCER_HTTP_PORT" },
+  listen: { flag: "listen", env: "ENFORCER_LISTEN" },
+  publicUrl: { flag: "public-url", env: "ENFORCER_PUBLIC_URL" },
+  remote: { flag: "remote", env: "ENFORCER_REMOTE" },
+  retryWindow: { flag: "retry-window", env: "ENFORCER_RETRY_WINDOW" },
+  discovery: { flag: "discovery", env: "ENFORCER_DISCOVERY" },
+  discoveryUrl: { flag: "discovery-url", env: "ENFORCER_DISCOVERY_URL" },
+  logLevel: { flag: "log-level", env: "ENFORCER_LOG_LEVEL" },
+  storeRecover: { flag: "store-recover", env: "ENFORCER_STORE_RECOVER" },
+};

@@ -1,0 +1,75 @@
+import type { BootIdentity, Machine } from "../domain/machine.js";
+import { renderDiscoveryScript } from "../protocols/ipxe/general-script.js";
+import type { Store } from "../store/store.js";
+import type { ConfigService } from "./configs.js";
+import type { EventLog } from "./event-log.js";
+import type { MachineService } from "./machines.js";
+import type { Clock, CoreSettings } from "./ports.js";
+
+/** What the per-machine endpoint answers: a script to boot, or nothing (iPXE falls through). */
+export type BootAnswer =
+  | { kind: "config"; script: string; config: string }
+  | { kind: "discovery"; script: string }
+  | { kind: "none"; reason: "no-config" | "window-passed" };
+
+/** A known machine's last-seen time is rewritten at most this often, so boot storms do not become writes. */
+const SEEN_WRITE_INTERVAL_MS = 60_000;
+
+/** The boot decision: armed config first, then discovery for unknown machines, else fall through. */
+export class BootService {
+  constructor(
+    private readonly store: Store,
+    private readonly events: EventLog,
+    private readonly clock: Clock,
+    private readonly settings: CoreSettings,
+    private readonly machines: MachineService,
+    private readonly configs: ConfigService,
+  ) {}
+
+  /** Answers a machine's request for its own script; records it as seen. */
+  async machineScript(who: BootIdentity): Promise<BootAnswer> {
+    const at = this.clock.now().toISOString();
+    const before = this.machines.find(who.mac);
+    const seen = this.machines.seenOps(who);
+    const ops = needsSeenWrite(before, seen.machine) ? [...seen.ops] : [];
+    const events = [...seen.events];
+    let answer: BootAnswer = { kind: "none", reason: "no-config" };
+
+    const held = this.configs.holdingFor(seen.machine.id);
+    if (held) {
+      const f = this.configs.fetchOps(held, at);
+      ops.push(...f.ops);
+      events.push(...f.events);
+      answer = f.serve
+        ? { kind: "config", script: this.configs.script(held, who.platform), config: held.id }
+        : { kind: "none", reason: "window-passed" };
+    } else if (this.wantsDiscovery(seen.machine)) {
+      answer = this.discovery(seen.machine.id);
+    }
+    if (ops.length > 0) await this.store.commit(ops);
+    this.events.publish(events);
+    return answer;
+  }
+
+  /** The discovery step of the general script: only for unknown machines, only when discovery is on. */
+  discoveryScript(who: BootIdentity): BootAnswer {
+    const m = this.machines.find(who.mac);
+    if (m && this.configs.holdingFor(m.id)) return { kind: "none", reason: "no-config" };
+    return this.wantsDiscovery(m) ? this.discovery(who.mac) : { kind: "none", reason: "no-config" };
+  }
+
+  private wantsDiscovery(m: Machine | undefined): boolean {
+    return this.settings.discovery && !!this.settings.discoveryUrl && (!m || Object.keys(m.facts).length === 0);
+  }
+
+  private discovery(mac: string): BootAnswer {
+    return { kind: "discovery", script: renderDiscoveryScript(this.settings.discoveryUrl!, mac) };
+  }
+}
+
+function needsSeenWrite(before: Machine | undefined, after: Machine): boolean {
+  if (!before) return true;
+  if (before.arch !== after.arch || before.platform !== after.platform) return true;
+  if (before.uuid !== after.uuid || before.serial !== after.serial) return true;
+  return Date.parse(after.lastSeen) - Date.parse(before.lastSeen) >= SEEN_WRITE_INTERVAL_MS;
+}

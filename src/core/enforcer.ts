@@ -1,0 +1,28 @@
+import type { Store } from "../store/store.js";
+import { BootService } from "./boot-service.js";
+import { ConfigService } from "./configs.js";
+import { EventLog } from "./event-log.js";
+import { MachineService } from "./machines.js";
+import { systemClock, type Clock, type CoreSettings } from "./ports.js";
+import { ProfileService } from "./profiles.js";
+
+/** The core's services wired over one store; the transports (HTTP, later TFTP and agents) use only this. */
+export interface Core {
+  settings: CoreSettings;
+  events: EventLog;
+  machines: MachineService;
+  profiles: ProfileService;
+  configs: ConfigService;
+  boot: BootService;
+}
+
+/** Builds the core over a store, rebuilding every in-memory index from what the store holds. */
+export function createCore(store: Store, settings: CoreSettings, clock: Clock = systemClock): Core {
+  const events = new EventLog(store);
+  const machines = new MachineService(store, events, clock);
+  let profiles: ProfileService | undefined;
+  const configs = new ConfigService(store, events, clock, settings, machines, () => profiles!);
+  profiles = new ProfileService(store, clock, (name) => configs.usesProfile(name));
+  const boot = new BootService(store, events, clock, settings, machines, configs);
+  return { settings, events, machines, profiles, configs, boot };
+}

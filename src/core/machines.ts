@@ -1,0 +1,115 @@
+import { EnforcerError } from "../domain/errors.js";
+import type { MachineEvent } from "../domain/events.js";
+import { parseHostname, parseLabels } from "../domain/identity.js";
+import { newMachine, recordBoot, type BootIdentity, type Machine } from "../domain/machine.js";
+import { parseMac, type Mac } from "../domain/mac.js";
+import type { Store, StoreOp } from "../store/store.js";
+import type { EventLog } from "./event-log.js";
+import { COLLECTIONS, type Clock } from "./ports.js";
+
+/** Filters for listing machines. */
+export interface MachineQuery {
+  label?: Record<string, string>;
+  search?: string;
+  limit?: number;
+  offset?: number;
+}
+
+/** Editable fields of a machine. */
+export interface MachinePatch {
+  hostname?: string | null;
+  labels?: Record<string, string>;
+}
+
+/** Machines: the boot-time "seen" record, operator edits, lookups by any MAC. */
+export class MachineService {
+  /** Every MAC of every machine, to the machine's id (its primary MAC). */
+  private readonly byMac = new Map<string, Mac>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly events: EventLog,
+    private readonly clock: Clock,
+  ) {
+    for (const m of store.all<Machine>(COLLECTIONS.machines)) for (const mac of m.macs) this.byMac.set(mac, m.id);
+  }
+
+  /** The machine that owns `mac` (any of its MACs), if known. */
+  find(mac: Mac): Machine | undefined {
+    const id = this.byMac.get(mac);
+    return id ? this.store.get<Machine>(COLLECTIONS.machines, id) : undefined;
+  }
+
+  /** Like find, from user input; throws ENF_ERR_MACHINE_NOT_FOUND. */
+  get(idOrMac: string): Machine {
+    const m = this.find(parseMac(idOrMac));
+    if (!m) throw new EnforcerError("ENF_ERR_MACHINE_NOT_FOUND", `no machine with MAC ${idOrMac}`, { machine: idOrMac });
+    return m;
+  }
+
+  /** Records a boot request; new machines are created, known ones get last-seen and boot facts. */
+  seenOps(who: BootIdentity): { machine: Machine; ops: StoreOp[]; events: MachineEvent[] } {
+    const now = this.clock.now().toISOString();
+    const known = this.find(who.mac);
+    const machine = recordBoot(known ?? newMachine(who.mac, "seen", now), who, now);
+    const ops: StoreOp[] = [this.putOp(machine)];
+    const events: MachineEvent[] = [];
+    if (!known) {
+      const r = this.events.record("machine.seen", machine.id, now, {
+        detail: { arch: who.arch ?? "", platform: who.platform ?? "" },
+      });
+      ops.push(r.op);
+      events.push(r.event);
+    }
+    return { machine, ops, events };
+  }
+
+  /** Creates a machine by MAC (pre-registration), or returns the existing one unchanged. */
+  async ensure(mac: Mac): Promise<Machine> {
+    const known = this.find(mac);
+    if (known) return known;
+    const now = this.clock.now().toISOString();
+    const machine = newMachine(mac, "operator", now);
+    const r = this.events.record("machine.created", mac, now);
+    await this.store.commit([this.putOp(machine), r.op]);
+    this.events.publish([r.event]);
+    return machine;
+  }
+
+  /** Changes hostname and labels; validated, and recorded in the history. */
+  async update(idOrMac: string, patch: MachinePatch): Promise<Machine> {
+    const m = this.get(idOrMac);
+    const next: Machine = { ...m };
+    if (patch.hostname === null) delete next.hostname;
+    else if (patch.hostname !== undefined) next.hostname = parseHostname(patch.hostname);
+    if (patch.labels) next.labels = parseLabels(patch.labels);
+    const r = this.events.record("machine.updated", m.id, this.clock.now().toISOString());
+    await this.store.commit([this.putOp(next), r.op]);
+    this.events.publish([r.event]);
+    return next;
+  }
+
+  /** Machines matching the query, sorted by id, with the total before paging. */
+  list(q: MachineQuery = {}): { items: Machine[]; total: number } {
+    const search = q.search?.toLowerCase();
+    const all: Machine[] = [];
+    for (const m of this.store.all<Machine>(COLLECTIONS.machines)) {
+      if (q.label && !Object.entries(q.label).every(([k, v]) => m.labels[k] === v)) continue;
+      if (search && !matches(m, search)) continue;
+      all.push(m);
+    }
+    all.sort((a, b) => (a.id < b.id ? -1 : 1));
+    const offset = q.offset ?? 0;
+    return { items: all.slice(offset, offset + (q.limit ?? 100)), total: all.length };
+  }
+
+  /** The op that stores a machine, keeping the MAC index current. */
+  putOp(m: Machine): StoreOp {
+    for (const mac of m.macs) this.byMac.set(mac, m.id);
+    return { op: "put", collection: COLLECTIONS.machines, id: m.id, value: m };
+  }
+}
+
+function matches(m: Machine, s: string): boolean {
+  return [m.id, m.hostname, m.serial, m.uuid, ...Object.values(m.labels)].some((v) => v?.toLowerCase().includes(s));
+}

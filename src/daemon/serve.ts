@@ -1,0 +1,72 @@
+import { join, resolve } from "node:path";
+import { createCore } from "../core/enforcer.js";
+import { loadSettings } from "../config/load.js";
+import { buildHttpServer } from "../http/server.js";
+import { FileStore } from "../store/file-store.js";
+import { createLogger } from "./logger.js";
+import { detectPublicUrl } from "./public-url.js";
+
+/** How often triggered configs past their retry window are expired and recorded. */
+const SWEEP_INTERVAL_MS = 5_000;
+
+/**
+ * `enforcer serve`: loads and freezes the settings, opens the store, starts HTTP, prints where everything
+ * is, and on SIGINT/SIGTERM stops taking requests, lets in-flight commits finish and closes the store.
+ */
+export async function serve(argv: string[]): Promise<void> {
+  const settings = loadSettings(argv, process.env);
+  const log = createLogger(settings.logLevel);
+  const started = performance.now();
+  const dataDir = resolve(settings.data);
+  const store = await FileStore.open({
+    dir: join(dataDir, "store"),
+    recover: settings.storeRecover,
+    warn: (m) => log.warn(m),
+  });
+  const publicUrl = (settings.publicUrl ?? detectPublicUrl(settings.listen, settings.httpPort)).replace(/\/+$/, "");
+  const core = createCore(store, {
+    publicUrl,
+    retryWindowMs: settings.retryWindow * 1000,
+    discovery: settings.discovery,
+    discoveryUrl: settings.discoveryUrl,
+  });
+  const app = buildHttpServer(core, { remotes: settings.remote, logger: log });
+  await app.listen({ port: settings.httpPort, host: settings.listen });
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : settings.httpPort;
+  // With --http-port 0 the real port is known only now.
+  const bootUrl = settings.publicUrl ? publicUrl : detectPublicUrl(settings.listen, port);
+  core.settings.publicUrl = bootUrl;
+
+  const sweep = setInterval(() => {
+    core.configs.expireDue().catch((err) => log.error({ err }, "expiry sweep failed"));
+  }, SWEEP_INTERVAL_MS);
+  sweep.unref();
+
+  log.info(
+    {
+      data: dataDir,
+      http: `http://${settings.listen}:${port}`,
+      bootUrl,
+      generalScript: `${bootUrl}/boot.ipxe`,
+      machines: store.count("machines"),
+      readyMs: Math.round(performance.now() - started),
+    },
+    `enforcer ready: machines boot from ${bootUrl}/boot.ipxe`,
+  );
+  // One plain line for scripts and tests that wait for readiness.
+  process.stdout.write(`enforcer: ready http=${port} boot=${bootUrl}/boot.ipxe data=${dataDir}\n`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "stopping");
+    clearInterval(sweep);
+    await app.close();
+    await store.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+}

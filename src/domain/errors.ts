@@ -1,0 +1,49 @@
+/** Every stable error code Enforcer can report; documented one by one in docs/errors.md. */
+export const ERROR_CODES = {
+  ENF_ERR_CONFIG_INVALID: "a setting has a value that is out of range or of the wrong type",
+  ENF_ERR_CONFIG_FILE: "the configuration file cannot be read or parsed",
+  ENF_ERR_MAC_INVALID: "a MAC address is not in any accepted notation",
+  ENF_ERR_UUID_INVALID: "a UUID is not a valid SMBIOS/RFC 4122 UUID",
+  ENF_ERR_HOSTNAME_INVALID: "a hostname is not a valid RFC 1123 host name",
+  ENF_ERR_LABEL_INVALID: "a label key or value has characters or a length that is not allowed",
+  ENF_ERR_FACT_INVALID: "a machine fact is too large, too deep or not plain data",
+  ENF_ERR_MACHINE_NOT_FOUND: "no machine has that identifier",
+  ENF_ERR_PROFILE_NOT_FOUND: "no profile has that name",
+  ENF_ERR_PROFILE_EXISTS: "a profile with that name already exists",
+  ENF_ERR_PROFILE_INVALID: "a profile is missing a field its OS family needs, or has one it cannot use",
+  ENF_ERR_PROFILE_IN_USE: "the profile is used by a config that is still draft, armed or triggered",
+  ENF_ERR_CONFIG_NOT_FOUND: "no boot config has that identifier",
+  ENF_ERR_CONFIG_TRANSITION: "the boot config's current state does not allow that change",
+  ENF_ERR_CONFIG_ALREADY_ARMED: "the machine already has an armed or triggered config",
+  ENF_ERR_TEMPLATE_INVALID: "a provisioning or iPXE template cannot be parsed",
+  ENF_ERR_TEMPLATE_VARIABLE_MISSING: "a template uses a variable that neither the config nor the facts provide",
+  ENF_ERR_IPXE_UNSAFE_VALUE: "a value would change the meaning of an iPXE script and was refused",
+  ENF_ERR_STORE_CORRUPT: "a data file is damaged in a way that replay cannot repair on its own",
+  ENF_ERR_STORE_IO: "the data directory cannot be read or written",
+  ENF_ERR_STORE_CLOSED: "the store was used after it was closed",
+  ENF_ERR_HTTP_VALIDATION: "a request does not match the route's schema",
+  ENF_ERR_HTTP_NOT_FOUND: "no route or resource at that path",
+  ENF_ERR_BOOT_NO_SCRIPT: "this Enforcer has no script for the machine; iPXE falls through to the next source",
+  ENF_ERR_BOOT_SECRET_UNKNOWN: "a provisioning or completion URL names a secret that is not active",
+  ENF_ERR_INTERNAL: "an unexpected failure; the log has the details",
+} as const;
+
+/** A stable error code of the form ENF_ERR_<AREA>_<WHAT>. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The one error type Enforcer throws on purpose; `code` is stable, `message` is for people. */
+export class EnforcerError extends Error {
+  override readonly name = "EnforcerError";
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** True when `err` is an EnforcerError, optionally with the given code. */
+export function isEnforcerError(err: unknown, code?: ErrorCode): err is EnforcerError {
+  return err instanceof EnforcerError && (code === undefined || err.code === code);
+}

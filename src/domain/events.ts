@@ -1,0 +1,24 @@
+/** Kinds of things that happen to a machine; each lands in its history. */
+export type MachineEventKind =
+  | "machine.seen"
+  | "machine.created"
+  | "machine.updated"
+  | "config.created"
+  | "config.armed"
+  | "config.triggered"
+  | "config.retried"
+  | "config.completed"
+  | "config.expired"
+  | "config.cancelled"
+  | "boot.fallthrough"
+  | "boot.discovery";
+
+/** One entry in a machine's history; `seq` orders events across all machines. */
+export interface MachineEvent {
+  seq: number;
+  at: string;
+  machine: string;
+  kind: MachineEventKind;
+  config?: string;
+  detail?: Record<string, string | number | boolean>;
+}

@@ -1,0 +1,80 @@
+import { Type } from "@sinclair/typebox";
+import { OS_FAMILIES } from "../domain/profile.js";
+
+/** Every error answer: a stable code, a message and details. */
+export const ErrorSchema = Type.Object({
+  code: Type.String({ pattern: "^ENF_ERR_[A-Z_]+$" }),
+  message: Type.String(),
+  details: Type.Record(Type.String(), Type.Unknown()),
+});
+
+const Vars = Type.Record(Type.String({ pattern: "^[A-Za-z_][A-Za-z0-9_]{0,63}$" }), Type.String({ maxLength: 2048 }), {
+  maxProperties: 64,
+});
+const Url = Type.String({ maxLength: 2048, pattern: "^(https?|tftp)://\\S+$" });
+const Template = Type.String({ maxLength: 262_144 });
+
+/** A profile as created or replaced through the API. */
+export const ProfileBody = Type.Object(
+  {
+    name: Type.String({ pattern: "^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$" }),
+    family: Type.Union(OS_FAMILIES.map((f) => Type.Literal(f))),
+    location: Type.Optional(Url),
+    provisioning: Type.Optional(Template),
+    image: Type.Optional(Url),
+    kernel: Type.Optional(Type.String({ maxLength: 2048 })),
+    initrds: Type.Optional(Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 16 })),
+    cmdline: Type.Optional(Type.String({ maxLength: 4096 })),
+    ipxe: Type.Optional(Template),
+    extraArgs: Type.Optional(Type.String({ maxLength: 2048 })),
+    console: Type.Optional(Type.String({ maxLength: 64, pattern: "^[A-Za-z0-9,._-]*$" })),
+    variables: Type.Optional(Vars),
+  },
+  { additionalProperties: false },
+);
+
+/** A new boot config: machine (any MAC notation), profile, and variables. */
+export const ConfigBody = Type.Object(
+  {
+    machine: Type.String({ maxLength: 64 }),
+    profile: Type.String({ maxLength: 64 }),
+    variables: Type.Optional(Vars),
+  },
+  { additionalProperties: false },
+);
+
+/** Editable machine fields. */
+export const MachinePatchBody = Type.Object(
+  {
+    hostname: Type.Optional(Type.Union([Type.String({ maxLength: 253 }), Type.Null()])),
+    labels: Type.Optional(Type.Record(Type.String({ maxLength: 63 }), Type.String({ maxLength: 63 }))),
+  },
+  { additionalProperties: false },
+);
+
+/** Paging and filters for the machine list. */
+export const MachineListQuery = Type.Object(
+  {
+    search: Type.Optional(Type.String({ maxLength: 128 })),
+    label: Type.Optional(Type.String({ maxLength: 200, pattern: "^[^=]+=[^=]*$" })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+    offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  },
+  { additionalProperties: false },
+);
+
+/** Filters for the config list. */
+export const ConfigListQuery = Type.Object(
+  {
+    machine: Type.Optional(Type.String({ maxLength: 64 })),
+    state: Type.Optional(
+      Type.Union(["draft", "armed", "triggered", "completed", "expired", "cancelled"].map((s) => Type.Literal(s))),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** `:id` of a machine (any MAC notation) or a config. */
+export const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+/** `:name` of a profile. */
+export const NameParams = Type.Object({ name: Type.String({ maxLength: 64 }) });

@@ -1,0 +1,81 @@
+import { Type } from "@sinclair/typebox";
+import type { FastifyInstance, FastifyReply } from "fastify";
+import type { Core } from "../core/enforcer.js";
+import type { BootAnswer } from "../core/boot-service.js";
+import { EnforcerError } from "../domain/errors.js";
+import { renderGeneralScript } from "../protocols/ipxe/general-script.js";
+import { bootIdentity, type BootQuery } from "./boot-identity.js";
+
+const BootQuerySchema = Type.Object(
+  {
+    mac: Type.String({ maxLength: 64 }),
+    uuid: Type.Optional(Type.String({ maxLength: 64 })),
+    serial: Type.Optional(Type.String({ maxLength: 256 })),
+    arch: Type.Optional(Type.String({ maxLength: 32 })),
+    platform: Type.Optional(Type.String({ maxLength: 32 })),
+  },
+  { additionalProperties: true },
+);
+const SecretParams = Type.Object({
+  secret: Type.String({ pattern: "^[A-Za-z0-9_-]{16,64}$" }),
+  file: Type.Optional(Type.String({ pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$" })),
+});
+
+/** Options for the open boot endpoints. */
+export interface BootRouteOptions {
+  /** Remote Enforcer base URLs the general script falls back to, in order. */
+  remotes: readonly string[];
+}
+
+/**
+ * The boot side, open because iPXE cannot authenticate. It reveals only a machine's own script, and the
+ * provisioning files and completion callback only to whoever holds the config's secret URL.
+ */
+export function registerBootRoutes(app: FastifyInstance, core: Core, opts: BootRouteOptions): void {
+  // Rendered per request (a few string joins): the public URL is final only once the port is bound.
+  app.get("/boot.ipxe", async (_req, reply) =>
+    sendScript(reply, renderGeneralScript({ self: core.settings.publicUrl, remotes: opts.remotes })),
+  );
+
+  app.get<{ Querystring: BootQuery }>("/boot/machine", { schema: { querystring: BootQuerySchema } }, async (req, reply) => {
+    const answer = await core.boot.machineScript(bootIdentity(req.query));
+    req.log.info({ mac: req.query.mac, answer: answer.kind }, "machine script request");
+    return sendAnswer(reply, answer);
+  });
+
+  app.get<{ Querystring: BootQuery }>("/boot/discovery", { schema: { querystring: BootQuerySchema } }, async (req, reply) =>
+    sendAnswer(reply, core.boot.discoveryScript(bootIdentity(req.query))),
+  );
+
+  app.get<{ Params: { secret: string; file: string } }>(
+    "/p/:secret/:file",
+    { schema: { params: SecretParams } },
+    async (req, reply) => {
+      const text = core.configs.file(req.params.secret, req.params.file);
+      return reply.type(contentType(req.params.file)).header("cache-control", "no-store").send(text);
+    },
+  );
+
+  const complete = async (req: { params: { secret: string } }, reply: FastifyReply) => {
+    const c = await core.configs.complete(req.params.secret);
+    return reply.type("text/plain; charset=utf-8").send(`completed ${c.id}\n`);
+  };
+  app.get<{ Params: { secret: string } }>("/p/:secret/complete", { schema: { params: SecretParams } }, complete);
+  app.post<{ Params: { secret: string } }>("/p/:secret/complete", { schema: { params: SecretParams } }, complete);
+}
+
+function sendScript(reply: FastifyReply, script: string) {
+  return reply.type("text/plain; charset=utf-8").header("cache-control", "no-store").send(script);
+}
+
+function sendAnswer(reply: FastifyReply, answer: BootAnswer) {
+  if (answer.kind !== "none") return sendScript(reply, answer.script);
+  const why = answer.reason === "window-passed" ? "its retry window has passed" : "nothing is armed for it";
+  throw new EnforcerError("ENF_ERR_BOOT_NO_SCRIPT", `no script for this machine here: ${why}`, { reason: answer.reason });
+}
+
+function contentType(file: string): string {
+  if (file.endsWith(".ign")) return "application/json";
+  if (file.endsWith(".gz")) return "application/gzip";
+  return "text/plain; charset=utf-8";
+}

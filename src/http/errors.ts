@@ -1,0 +1,72 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import { EnforcerError, type ErrorCode } from "../domain/errors.js";
+
+/** HTTP status for each error code; anything unlisted is a 500. Mapped here, at the edge, and nowhere else. */
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  ENF_ERR_MAC_INVALID: 400,
+  ENF_ERR_UUID_INVALID: 400,
+  ENF_ERR_HOSTNAME_INVALID: 400,
+  ENF_ERR_LABEL_INVALID: 400,
+  ENF_ERR_FACT_INVALID: 400,
+  ENF_ERR_PROFILE_INVALID: 400,
+  ENF_ERR_HTTP_VALIDATION: 400,
+  ENF_ERR_TEMPLATE_INVALID: 422,
+  ENF_ERR_TEMPLATE_VARIABLE_MISSING: 422,
+  ENF_ERR_IPXE_UNSAFE_VALUE: 422,
+  ENF_ERR_MACHINE_NOT_FOUND: 404,
+  ENF_ERR_PROFILE_NOT_FOUND: 404,
+  ENF_ERR_CONFIG_NOT_FOUND: 404,
+  ENF_ERR_HTTP_NOT_FOUND: 404,
+  ENF_ERR_BOOT_NO_SCRIPT: 404,
+  ENF_ERR_BOOT_SECRET_UNKNOWN: 404,
+  ENF_ERR_PROFILE_EXISTS: 409,
+  ENF_ERR_PROFILE_IN_USE: 409,
+  ENF_ERR_CONFIG_TRANSITION: 409,
+  ENF_ERR_CONFIG_ALREADY_ARMED: 409,
+  ENF_ERR_STORE_IO: 503,
+  ENF_ERR_STORE_CLOSED: 503,
+};
+
+/** The HTTP status for an error code. */
+export function statusFor(code: ErrorCode): number {
+  return STATUS[code] ?? 500;
+}
+
+/** The JSON body of every error: a stable code, words for people, and structured details. */
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+/** Fastify error handler: coded errors keep their code; schema and parser errors become 400s; the rest 500. */
+export function handleError(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): void {
+  let body: ErrorBody;
+  let status: number;
+  if (err instanceof EnforcerError) {
+    body = { code: err.code, message: err.message, details: err.details };
+    status = statusFor(err.code);
+  } else if ("validation" in err && err.validation) {
+    body = { code: "ENF_ERR_HTTP_VALIDATION", message: err.message, details: { errors: err.validation } };
+    status = 400;
+  } else if ("statusCode" in err && typeof err.statusCode === "number" && err.statusCode < 500) {
+    // Fastify's own 4xx: bad JSON, wrong content type, body too large.
+    body = { code: "ENF_ERR_HTTP_VALIDATION", message: err.message, details: { fastifyCode: err.code } };
+    status = err.statusCode;
+  } else {
+    req.log.error({ err }, "unexpected error");
+    body = { code: "ENF_ERR_INTERNAL", message: "internal error; see the server log", details: {} };
+    status = 500;
+  }
+  void reply.status(status).send(body);
+}
+
+/** Not-found handler: every unknown path gets the same error shape. */
+export function handleNotFound(req: FastifyRequest, reply: FastifyReply): void {
+  const body: ErrorBody = {
+    code: "ENF_ERR_HTTP_NOT_FOUND",
+    message: `no route ${req.method} ${(req.url.split("?")[0] ?? "").slice(0, 200)}`,
+    details: {},
+  };
+  void reply.status(404).send(body);
+}

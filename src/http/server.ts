@@ -1,0 +1,33 @@
+import Fastify, { LogController, type FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import type { Core } from "../core/enforcer.js";
+import { registerApiRoutes } from "./api-routes.js";
+import { registerBootRoutes } from "./boot-routes.js";
+import { handleError, handleNotFound } from "./errors.js";
+import { validatorCompiler } from "./validators.js";
+
+/** Options for the HTTP server. */
+export interface HttpOptions {
+  remotes: readonly string[];
+  logger?: Logger | false;
+  /** Largest request body accepted, in bytes. */
+  bodyLimit?: number;
+}
+
+/** Builds the Fastify app: boot routes at the root, the API under /api/v1, one error shape everywhere. */
+export function buildHttpServer(core: Core, opts: HttpOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: opts.logger || undefined,
+    logger: opts.logger === false ? false : undefined,
+    bodyLimit: opts.bodyLimit ?? 512 * 1024,
+    // Boot storms would flood the log; the routes log what matters themselves.
+    logController: new LogController({ disableRequestLogging: true }),
+    routerOptions: { maxParamLength: 200 },
+  }) as unknown as FastifyInstance;
+  app.setValidatorCompiler(validatorCompiler);
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler(handleNotFound);
+  registerBootRoutes(app, core, { remotes: opts.remotes });
+  void app.register(async (api) => registerApiRoutes(api, core), { prefix: "/api/v1" });
+  return app;
+}

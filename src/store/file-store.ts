@@ -1,0 +1,231 @@
+import { closeSync, fsyncSync, openSync } from "node:fs";
+import { mkdir, open, readFile, readdir, rename, rm, truncate, writeFile, type FileHandle } from "node:fs/promises";
+import { join } from "node:path";
+import { crc32 } from "node:zlib";
+import { EnforcerError } from "../domain/errors.js";
+import { encodeRecord, scanJournal } from "./journal-codec.js";
+import { acquireLock } from "./lock-file.js";
+import { Collections, type Store, type StoreOp } from "./store.js";
+
+/** Options for the file store. */
+export interface FileStoreOptions {
+  /** Directory that holds the snapshot, the journal and the lock. */
+  dir: string;
+  /** Journal size that triggers a snapshot (default 8 MiB): bounds replay time and SD-card writes. */
+  compactBytes?: number;
+  /** Move a damaged journal tail aside instead of refusing to start (see docs/store.md). */
+  recover?: boolean;
+  /** Where recovery and torn-tail notices go. */
+  warn?: (message: string) => void;
+}
+
+interface Pending {
+  bytes: string;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * The embedded store: an append-only journal of commits (CRC per line, fdatasync before a commit resolves)
+ * over a snapshot that is rewritten only when the journal grows past `compactBytes`.
+ */
+export class FileStore implements Store {
+  private readonly mem = new Collections();
+  private pending: Pending[] = [];
+  private flushing: Promise<void> | null = null;
+  private journal!: FileHandle;
+  private journalBytes = 0;
+  private gen = 0;
+  private closed = false;
+  /** Set when a journal write failed: memory may hold commits the disk does not, so nothing more is taken. */
+  private failed: EnforcerError | null = null;
+  private releaseLock: () => void = () => {};
+
+  private constructor(private readonly opts: Required<Omit<FileStoreOptions, "warn">> & FileStoreOptions) {}
+
+  /** Opens (or creates) the store in `dir`, replaying the journal over the snapshot. */
+  static async open(options: FileStoreOptions): Promise<FileStore> {
+    const s = new FileStore({ compactBytes: 8 * 1024 * 1024, recover: false, ...options });
+    await ioStep(`create ${options.dir}`, () => mkdir(options.dir, { recursive: true }));
+    s.releaseLock = acquireLock(join(options.dir, "LOCK"));
+    try {
+      await s.load();
+    } catch (err) {
+      s.releaseLock();
+      throw err;
+    }
+    return s;
+  }
+
+  get<T>(collection: string, id: string): T | undefined {
+    return this.mem.map(collection).get(id) as T | undefined;
+  }
+
+  all<T>(collection: string): IterableIterator<T> {
+    return this.mem.map(collection).values() as IterableIterator<T>;
+  }
+
+  count(collection: string): number {
+    return this.mem.map(collection).size;
+  }
+
+  commit(ops: StoreOp[]): Promise<void> {
+    if (this.closed) return Promise.reject(new EnforcerError("ENF_ERR_STORE_CLOSED", "the store is closed"));
+    if (this.failed) return Promise.reject(this.failed);
+    if (ops.length === 0) return Promise.resolve();
+    const bytes = encodeRecord(ops);
+    this.mem.apply(ops);
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ bytes, resolve, reject });
+      this.flushing ??= this.flushLoop();
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.flushing;
+    await this.journal.close();
+    this.releaseLock();
+  }
+
+  /** Group commit: everything queued while the last fsync ran goes out in one write and one fsync. */
+  private async flushLoop(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.pending;
+      this.pending = [];
+      try {
+        const data = batch.map((p) => p.bytes).join("");
+        await this.journal.write(data);
+        await this.journal.datasync();
+        this.journalBytes += Buffer.byteLength(data);
+        batch.forEach((p) => p.resolve());
+      } catch (err) {
+        this.failed = new EnforcerError("ENF_ERR_STORE_IO", `journal write failed: ${(err as Error).message}`);
+        [...batch, ...this.pending].forEach((p) => p.reject(this.failed));
+        this.pending = [];
+      }
+      if (this.journalBytes >= this.opts.compactBytes) await this.compact().catch((err) => this.warn(String(err)));
+    }
+    this.flushing = null;
+  }
+
+  private async load(): Promise<void> {
+    const dir = this.opts.dir;
+    const snap = await readSnapshot(join(dir, "snapshot.json"));
+    if (snap) {
+      this.mem.load(snap.data);
+      this.gen = snap.gen;
+    }
+    const path = this.journalPath(this.gen);
+    const buf = await readFile(path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === "ENOENT") return Buffer.alloc(0);
+      throw new EnforcerError("ENF_ERR_STORE_IO", `cannot read ${path}: ${err.message}`);
+    });
+    const scan = scanJournal(buf);
+    if (scan.damagedAt && !this.opts.recover) {
+      throw new EnforcerError(
+        "ENF_ERR_STORE_CORRUPT",
+        `${path} is damaged at line ${scan.damagedAt.line} (byte ${scan.damagedAt.byte}) with intact commits after it; ` +
+          `start once with --store-recover to keep the ${scan.commits.length} commits before it and move the rest aside`,
+        { path, ...scan.damagedAt },
+      );
+    }
+    for (const ops of scan.commits) this.mem.apply(ops);
+    if (scan.validBytes < buf.length) {
+      if (scan.damagedAt) {
+        const aside = `${path}.damaged-${Date.now()}`;
+        await writeFile(aside, buf.subarray(scan.validBytes));
+        this.warn(`store: moved ${buf.length - scan.validBytes} damaged journal bytes to ${aside}`);
+      } else {
+        this.warn(`store: dropped a torn, unacknowledged journal tail of ${buf.length - scan.validBytes} bytes`);
+      }
+      await truncate(path, scan.validBytes);
+    }
+    this.journal = await ioStep(`open ${path}`, () => open(path, "a"));
+    this.journalBytes = scan.validBytes;
+    await this.removeStaleJournals();
+  }
+
+  /** Writes a snapshot of everything and starts a fresh journal; each step leaves a state that replays. */
+  private async compact(): Promise<void> {
+    const dir = this.opts.dir;
+    const next = this.gen + 1;
+    const nextJournal = await open(this.journalPath(next), "w");
+    await writeDurably(join(dir, "snapshot.json"), encodeSnapshot(next, this.mem.toJSON()));
+    const old = this.journal;
+    this.journal = nextJournal;
+    this.journalBytes = 0;
+    this.gen = next;
+    await old.close();
+    await this.removeStaleJournals();
+  }
+
+  private async removeStaleJournals(): Promise<void> {
+    for (const name of await readdir(this.opts.dir)) {
+      const m = /^journal-(\d+)\.log$/.exec(name);
+      if (m && Number(m[1]) !== this.gen) await rm(join(this.opts.dir, name), { force: true });
+    }
+  }
+
+  private journalPath(gen: number): string {
+    return join(this.opts.dir, `journal-${gen}.log`);
+  }
+
+  private warn(message: string): void {
+    this.opts.warn?.(message);
+  }
+}
+
+function encodeSnapshot(gen: number, data: Record<string, Record<string, unknown>>): string {
+  const json = JSON.stringify({ version: 1, gen, data });
+  return `${crc32(json).toString(16).padStart(8, "0")} ${json}\n`;
+}
+
+async function readSnapshot(
+  path: string,
+): Promise<{ gen: number; data: Record<string, Record<string, unknown>> } | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new EnforcerError("ENF_ERR_STORE_IO", `cannot read ${path}: ${(err as Error).message}`);
+  }
+  const json = text.slice(9).replace(/\n$/, "");
+  if (text[8] !== " " || crc32(json).toString(16).padStart(8, "0") !== text.slice(0, 8)) {
+    throw new EnforcerError(
+      "ENF_ERR_STORE_CORRUPT",
+      `${path} fails its checksum; restore it from a backup (docs/store.md) — it is only ever replaced by an atomic rename`,
+      { path },
+    );
+  }
+  return JSON.parse(json) as { gen: number; data: Record<string, Record<string, unknown>> };
+}
+
+/** Write to a temporary file, fsync it, rename over the target and fsync the directory. */
+async function writeDurably(path: string, data: string): Promise<void> {
+  const tmp = `${path}.tmp`;
+  const fh = await open(tmp, "w");
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
+  const dirFd = openSync(join(path, ".."), "r");
+  try {
+    fsyncSync(dirFd); // makes the rename itself durable
+  } finally {
+    closeSync(dirFd);
+  }
+}
+
+async function ioStep<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw new EnforcerError("ENF_ERR_STORE_IO", `cannot ${what}: ${(err as Error).message}`);
+  }
+}

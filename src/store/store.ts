@@ -1,0 +1,60 @@
+/** One change in a commit: put a JSON value under collection/id, or delete it. */
+export type StoreOp =
+  | { op: "put"; collection: string; id: string; value: unknown }
+  | { op: "del"; collection: string; id: string };
+
+/**
+ * The storage port. Reads are synchronous from memory; `commit` applies its ops to memory at once (so the
+ * next read sees them) and resolves only when they are durable. The ops of one commit land together or not
+ * at all. Stored values are treated as immutable: callers replace, never mutate.
+ */
+export interface Store {
+  /** The value under collection/id, if any. */
+  get<T>(collection: string, id: string): T | undefined;
+  /** Every value in a collection, in insertion order. */
+  all<T>(collection: string): IterableIterator<T>;
+  /** How many values a collection holds. */
+  count(collection: string): number;
+  /** Applies ops atomically; resolves once they survive a crash. */
+  commit(ops: StoreOp[]): Promise<void>;
+  /** Flushes and releases the store; later commits fail with ENF_ERR_STORE_CLOSED. */
+  close(): Promise<void>;
+}
+
+/** In-memory collections shared by the file store and the fakes. */
+export class Collections {
+  private readonly maps = new Map<string, Map<string, unknown>>();
+
+  /** The map for a collection, created on first use. */
+  map(collection: string): Map<string, unknown> {
+    let m = this.maps.get(collection);
+    if (!m) {
+      m = new Map();
+      this.maps.set(collection, m);
+    }
+    return m;
+  }
+
+  /** Applies ops in order. */
+  apply(ops: readonly StoreOp[]): void {
+    for (const o of ops) {
+      if (o.op === "put") this.map(o.collection).set(o.id, o.value);
+      else this.map(o.collection).delete(o.id);
+    }
+  }
+
+  /** A plain object of every collection, for a snapshot. */
+  toJSON(): Record<string, Record<string, unknown>> {
+    const out: Record<string, Record<string, unknown>> = {};
+    for (const [name, m] of this.maps) out[name] = Object.fromEntries(m);
+    return out;
+  }
+
+  /** Loads a snapshot made by toJSON. */
+  load(data: Record<string, Record<string, unknown>>): void {
+    for (const [name, entries] of Object.entries(data)) {
+      const m = this.map(name);
+      for (const [id, value] of Object.entries(entries)) m.set(id, value);
+    }
+  }
+}

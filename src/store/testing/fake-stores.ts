@@ -1,0 +1,35 @@
+import { EnforcerError } from "../../domain/errors.js";
+import { Collections, type Store, type StoreOp } from "../store.js";
+
+/** An in-memory store for tests: commits land at once and nothing survives the process. */
+export class MemoryStore implements Store {
+  protected readonly mem = new Collections();
+  /** Every commit in order, so tests can assert what was written together. */
+  readonly commits: StoreOp[][] = [];
+
+  /** Starts with the given values already present (the "fixed" fake). */
+  constructor(seed: StoreOp[] = []) {
+    this.mem.apply(seed);
+  }
+  get<T>(collection: string, id: string): T | undefined {
+    return this.mem.map(collection).get(id) as T | undefined;
+  }
+  all<T>(collection: string): IterableIterator<T> {
+    return this.mem.map(collection).values() as IterableIterator<T>;
+  }
+  count(collection: string): number {
+    return this.mem.map(collection).size;
+  }
+  async commit(ops: StoreOp[]): Promise<void> {
+    this.mem.apply(ops);
+    this.commits.push(ops);
+  }
+  async close(): Promise<void> {}
+}
+
+/** A store whose disk has failed: reads work from the seed, every commit fails with ENF_ERR_STORE_IO. */
+export class BrokenStore extends MemoryStore {
+  override async commit(_ops: StoreOp[]): Promise<void> {
+    throw new EnforcerError("ENF_ERR_STORE_IO", "journal write failed: EIO (broken fake store)");
+  }
+}
