@@ -157,7 +157,7 @@ export class ConfigService {
   /** Renders the script for a config that is being served. */
   script(c: BootConfig, platform: string | undefined): string {
     if (!c.spec) throw new EnforcerError("ENF_ERR_INTERNAL", `config ${c.id} has no rendered spec`);
-    return renderBootScript(c.spec, { platform, label: `config ${c.id}` });
+    return renderBootScript(c.spec, { platform, label: c.id });
   }
 
   private render(c: BootConfig, machine: Machine): Pick<BootConfig, "spec" | "files"> {
@@ -167,7 +167,7 @@ export class ConfigService {
     const context = { ...vars, facts: machine.facts, labels: machine.labels };
     const files: Record<string, string> = {};
     for (const [name, template] of Object.entries(fb.files)) files[name] = renderProvisioning(name, template, context);
-    for (const platform of ["pcbios", "efi"]) renderBootScript(fb.spec, { platform, label: `config ${c.id}` });
+    for (const platform of ["pcbios", "efi"]) renderBootScript(fb.spec, { platform, label: c.id });
     return { spec: fb.spec, files };
   }
 

@@ -5,7 +5,7 @@ import { assertIpxeSafe } from "../../domain/ipxe-safe.js";
 export interface ScriptContext {
   /** `pcbios` or `efi` as iPXE reported it; efi needs `initrd=NAME` on the kernel command line. */
   platform?: string;
-  /** A short label echoed first, e.g. the config id. */
+  /** A one-token label echoed first: the config id. */
   label: string;
 }
 
@@ -19,7 +19,7 @@ const MAX_CMDLINE = 2048;
 export function renderBootScript(spec: BootSpec, ctx: ScriptContext): string {
   const label = assertIpxeSafe(ctx.label, "script label");
   if (spec.kind === "ipxe") {
-    return ["#!ipxe", `echo Enforcer: ${label}`, ...spec.lines, ""].join("\n");
+    return ["#!ipxe", `echo Enforcer: booting config ${label}`, ...spec.lines, ""].join("\n");
   }
   const names = uniqueNames(spec.initrds.map((i) => i.name));
   const efiArgs = ctx.platform === "efi" ? names.map((n) => `initrd=${n}`) : [];
@@ -27,7 +27,7 @@ export function renderBootScript(spec: BootSpec, ctx: ScriptContext): string {
   if (args.join(" ").length > MAX_CMDLINE) {
     assertIpxeSafe("x".repeat(MAX_CMDLINE + 1), `the kernel command line (${args.join(" ").length} bytes)`);
   }
-  const lines = ["#!ipxe", `echo Enforcer: ${label}`];
+  const lines = ["#!ipxe", `echo Enforcer: booting config ${label}`];
   lines.push(["kernel", assertIpxeSafe(spec.kernel, "kernel URL"), ...args].join(" "));
   spec.initrds.forEach((initrd, i) => {
     lines.push(`initrd --name ${names[i]} ${assertIpxeSafe(initrd.url, `initrd URL ${i + 1}`)}`);

@@ -8,9 +8,13 @@ export interface GeneralScriptOptions {
   remotes: readonly string[];
 }
 
-/** The query string every request carries: identity values escaped by iPXE itself with `:uristring`. */
+/**
+ * The query string every request carries. String settings are escaped by iPXE itself with `:uristring`;
+ * the MAC and UUID are binary settings (`:uristring` would emit their raw bytes), so they use formats made
+ * only of hex digits and hyphens.
+ */
 export const IDENTITY_QUERY =
-  "mac=${net0/mac:uristring}&uuid=${uuid:uristring}&serial=${serial:uristring}" +
+  "mac=${net0/mac:hexhyp}&uuid=${uuid}&serial=${serial:uristring}" +
   "&arch=${buildarch:uristring}&platform=${platform:uristring}";
 
 /**

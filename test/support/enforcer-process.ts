@@ -1,0 +1,80 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+/** A running `enforcer serve` child process and a small JSON client for its API. */
+export interface EnforcerProcess {
+  port: number;
+  base: string;
+  data: string;
+  child: ChildProcess;
+  logs: () => string;
+  api: <T = unknown>(method: string, path: string, body?: unknown) => Promise<{ status: number; body: T }>;
+  stop: () => Promise<number | null>;
+}
+
+/** A port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+    s.on("error", rej);
+  });
+}
+
+/** Starts the real binary on loopback and waits for its ready line. */
+export async function startEnforcer(extraArgs: string[] = [], opts: { data?: string; publicHost?: string } = {}) {
+  const port = await freePort();
+  const data = opts.data ?? mkdtempSync(join(tmpdir(), "enforcer-test-"));
+  const publicUrl = `http://${opts.publicHost ?? "127.0.0.1"}:${port}`;
+  const bin = resolve("bin/enforcer.js");
+  const args = [bin, "serve", "--listen", "127.0.0.1", "--http-port", String(port), "--data", data];
+  args.push("--public-url", publicUrl, "--log-level", "warn", ...extraArgs);
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+  await new Promise<void>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`enforcer did not start:\n${out}`)), 15_000);
+    const check = () => {
+      if (out.includes("enforcer: ready")) {
+        clearTimeout(timer);
+        res();
+      }
+    };
+    child.stdout!.on("data", check);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      rej(new Error(`enforcer exited ${code}:\n${out}`));
+    });
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const proc: EnforcerProcess = {
+    port,
+    base,
+    data,
+    child,
+    logs: () => out,
+    api: async (method, path, body) => {
+      const res = await fetch(`${base}/api/v1${path}`, {
+        method,
+        headers: body === undefined ? {} : { "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : undefined };
+    },
+    stop: () =>
+      new Promise((res) => {
+        if (child.exitCode !== null) return res(child.exitCode);
+        child.once("exit", (code) => res(code));
+        child.kill("SIGTERM");
+      }),
+  };
+  return proc;
+}

@@ -1,0 +1,63 @@
+import { spawn } from "node:child_process";
+
+/** One VM run: the machine's identity, how it boots, and when to give up. */
+export interface VmOptions {
+  bootUrl: string;
+  mac: string;
+  uuid?: string;
+  serial?: string;
+  uefi?: boolean;
+  disk?: string;
+  timeoutMs?: number;
+  /** Stop the VM as soon as the output contains this (when the rest of the run does not matter). */
+  stopOn?: string;
+}
+
+/** What a VM printed on its serial console (ANSI escapes removed) and how it ended. */
+export interface VmResult {
+  output: string;
+  exitCode: number | null;
+  timedOut: boolean;
+}
+
+/**
+ * Runs iPXE in QEMU (TCG, user-mode network, NIC ROM from ipxe-qemu) until the guest exits, resets or the
+ * timeout passes. The guest reaches the host's 127.0.0.1 as 10.0.2.2.
+ */
+export function runVm(o: VmOptions): Promise<VmResult> {
+  const args = [
+    "-accel", "tcg", "-m", "512", "-no-reboot", "-display", "none", "-monitor", "none", "-serial", "stdio",
+    "-machine", "graphics=off",
+    "-boot", "order=n,strict=on,reboot-timeout=0",
+    "-smbios", `type=1,uuid=${o.uuid ?? "11111111-2222-3333-4444-555555555555"},serial=${o.serial ?? "SN-TEST-1"}`,
+    "-netdev", `user,id=n0,bootfile=${o.bootUrl}`,
+    "-device", `virtio-net-pci,netdev=n0,mac=${o.mac},bootindex=1`,
+  ];
+  if (o.uefi) args.push("-bios", "/usr/share/ovmf/OVMF.fd");
+  if (o.disk) args.push("-drive", `file=${o.disk},format=raw,if=ide`);
+  return new Promise((resolve, reject) => {
+    const vm = spawn("qemu-system-x86_64", args, { stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    let timedOut = false;
+    const onData = (d: Buffer) => {
+      output += d.toString("latin1");
+      if (o.stopOn && clean(output).includes(o.stopOn)) vm.kill("SIGTERM");
+    };
+    vm.stdout.on("data", onData);
+    vm.stderr.on("data", onData);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      vm.kill("SIGKILL");
+    }, o.timeoutMs ?? 120_000);
+    vm.on("error", reject);
+    vm.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ output: clean(output), exitCode: code, timedOut });
+    });
+  });
+}
+
+/** Serial output without ANSI escapes and with the 80-column wraps of BIOS mode joined back. */
+function clean(s: string): string {
+  return s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").replace(/\x1b[()][A-Z0-9]/g, "").replace(/\r/g, "");
+}
