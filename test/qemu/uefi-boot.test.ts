@@ -1,0 +1,53 @@
+// Real client: iPXE's EFI ROM under OVMF in QEMU; the config's script must carry initrd=NAME on efi.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { startEnforcer, type EnforcerProcess } from "../support/enforcer-process.js";
+import { linuxFixture } from "../support/linux-fixture.js";
+import { runVm } from "../support/qemu.js";
+import { serveFiles } from "../support/static-files.js";
+
+const MAC = "52:54:00:12:34:66";
+
+describe("iPXE in QEMU (UEFI/OVMF): armed config boots once", { timeout: 600_000 }, () => {
+  let enf: EnforcerProcess;
+  let mirror: Awaited<ReturnType<typeof serveFiles>>;
+
+  before(async () => {
+    const fx = linuxFixture();
+    mirror = await serveFiles([fx.kernel, fx.initrd]);
+    enf = await startEnforcer([], { publicHost: "10.0.2.2" });
+  });
+  after(async () => {
+    await enf?.stop();
+    await mirror?.close();
+  });
+
+  test("the efi script names the initrd on the kernel command line, the kernel finds it and completes", async () => {
+    const profile = {
+      name: "efi-linux",
+      family: "custom",
+      kernel: `http://10.0.2.2:${mirror.port}/vmlinuz`,
+      initrds: [`http://10.0.2.2:${mirror.port}/initrd.gz`],
+      cmdline: "console=ttyS0 panic=-1 enforcer.done={{complete_url}}",
+    };
+    assert.equal((await enf.api("POST", "/profiles", profile)).status, 201);
+    const c = await enf.api<{ id: string }>("POST", "/configs", { machine: MAC, profile: "efi-linux" });
+    assert.equal((await enf.api("POST", `/configs/${c.body.id}/arm`)).status, 200);
+
+    const vm = await runVm({ bootUrl: `http://10.0.2.2:${enf.port}/boot.ipxe`, mac: MAC, uefi: true, timeoutMs: 240_000 });
+    assert.match(vm.output, /Enforcer: \S+ efi x86_64/);
+    assert.ok(vm.output.includes("ENF-INITRD-UP"), `initrd never ran:\n${vm.output.slice(-3000)}`);
+    assert.ok(vm.output.includes("ENF-COMPLETED"), `completion failed:\n${vm.output.slice(-3000)}`);
+    assert.equal((await enf.api<{ state: string }>("GET", `/configs/${c.body.id}`)).body.state, "completed");
+
+    const again = await runVm({
+      bootUrl: `http://10.0.2.2:${enf.port}/boot.ipxe`,
+      mac: MAC,
+      uefi: true,
+      timeoutMs: 120_000,
+      stopOn: "Enforcer: booting the local disk",
+    });
+    assert.ok(again.output.includes("Enforcer: booting the local disk"), again.output.slice(-2000));
+    assert.ok(!again.output.includes("ENF-INITRD-UP"));
+  });
+});
