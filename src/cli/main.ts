@@ -41,7 +41,7 @@ async function main(argv: string[]): Promise<void> {
 main(process.argv.slice(2)).catch((err: unknown) => {
   if (isEnforcerError(err)) {
     process.stderr.write(`enforcer: ${err.message} [${err.code}]\n`);
-    process.exit(err.code.startsWith("ENF_ERR_CONFIG") ? 2 : 1);
+    process.exit(err.code === "ENF_ERR_SETTINGS_INVALID" || err.code === "ENF_ERR_SETTINGS_FILE" ? 2 : 1);
   }
   process.stderr.write(`enforcer: ${(err as Error).stack ?? String(err)}\n`);
   process.exit(1);

@@ -10,7 +10,7 @@ type Raw = Record<string, unknown>;
 /**
  * Loads settings from defaults < config file (`--config`/ENFORCER_CONFIG, YAML or JSON) < ENFORCER_* <
  * flags, validates them against the schema and deep-freezes the result. Any bad value throws
- * ENF_ERR_CONFIG_INVALID with the setting's flag name in the message.
+ * ENF_ERR_SETTINGS_INVALID with the setting's flag name in the message.
  */
 export function loadSettings(argv: string[], env: NodeJS.ProcessEnv): Readonly<Settings> {
   const flags = parseFlags(argv);
@@ -26,7 +26,7 @@ export function loadSettings(argv: string[], env: NodeJS.ProcessEnv): Readonly<S
     const setting = name ? `--${name.flag} (${name.env})` : `"${key}"`;
     const got = JSON.stringify(first.value);
     throw new EnforcerError(
-      "ENF_ERR_CONFIG_INVALID",
+      "ENF_ERR_SETTINGS_INVALID",
       name ? `${setting}: ${first.message} (got ${got?.slice(0, 80)})` : `unknown setting ${setting}`,
       { setting: key },
     );
@@ -45,11 +45,12 @@ function parseFlags(argv: string[]): Raw {
   try {
     values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Raw;
   } catch (err) {
-    throw new EnforcerError("ENF_ERR_CONFIG_INVALID", (err as Error).message.split("\n")[0]!);
+    throw new EnforcerError("ENF_ERR_SETTINGS_INVALID", (err as Error).message.split("\n")[0]!);
   }
   const out: Raw = {};
   for (const [key, n] of Object.entries(SETTING_NAMES)) if (values[n.flag] !== undefined) out[key] = values[n.flag];
   if (values["no-discovery"]) out.discovery = false;
+  if (values.config !== undefined) out.config = values.config;
   return out;
 }
 
@@ -69,13 +70,13 @@ function readConfigFile(path: string): Raw {
     const text = readFileSync(path, "utf8");
     parsed = path.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw new EnforcerError("ENF_ERR_CONFIG_FILE", `cannot read config file ${path}: ${(err as Error).message}`, {
+    throw new EnforcerError("ENF_ERR_SETTINGS_FILE", `cannot read config file ${path}: ${(err as Error).message}`, {
       path,
     });
   }
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== "object" || Array.isArray(parsed)) {
-    throw new EnforcerError("ENF_ERR_CONFIG_FILE", `config file ${path} must hold a mapping of settings`, { path });
+    throw new EnforcerError("ENF_ERR_SETTINGS_FILE", `config file ${path} must hold a mapping of settings`, { path });
   }
   // Accept the flag spelling (`http-port`) as well as the schema's (`httpPort`).
   const byFlag = new Map(Object.entries(SETTING_NAMES).map(([key, n]) => [n.flag, key]));

@@ -156,7 +156,7 @@ export class ConfigService {
 
   /** Renders the script for a config that is being served. */
   script(c: BootConfig, platform: string | undefined): string {
-    if (!c.spec) throw new EnforcerError("ENF_ERR_INTERNAL", `config ${c.id} has no rendered spec`);
+    if (!c.spec) throw new EnforcerError("ENF_ERR_SERVER_INTERNAL", `config ${c.id} has no rendered spec`);
     return renderBootScript(c.spec, { platform, label: c.id });
   }
 

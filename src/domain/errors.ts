@@ -1,7 +1,7 @@
 /** Every stable error code Enforcer can report; documented one by one in docs/errors.md. */
 export const ERROR_CODES = {
-  ENF_ERR_CONFIG_INVALID: "a setting has a value that is out of range or of the wrong type",
-  ENF_ERR_CONFIG_FILE: "the configuration file cannot be read or parsed",
+  ENF_ERR_SETTINGS_INVALID: "a setting has a value that is out of range or of the wrong type",
+  ENF_ERR_SETTINGS_FILE: "the configuration file cannot be read or parsed",
   ENF_ERR_MAC_INVALID: "a MAC address is not in any accepted notation",
   ENF_ERR_UUID_INVALID: "a UUID is not a valid SMBIOS/RFC 4122 UUID",
   ENF_ERR_HOSTNAME_INVALID: "a hostname is not a valid RFC 1123 host name",
@@ -25,7 +25,7 @@ export const ERROR_CODES = {
   ENF_ERR_HTTP_NOT_FOUND: "no route or resource at that path",
   ENF_ERR_BOOT_NO_SCRIPT: "this Enforcer has no script for the machine; iPXE falls through to the next source",
   ENF_ERR_BOOT_SECRET_UNKNOWN: "a provisioning or completion URL names a secret that is not active",
-  ENF_ERR_INTERNAL: "an unexpected failure; the log has the details",
+  ENF_ERR_SERVER_INTERNAL: "an unexpected failure; the log has the details",
 } as const;
 
 /** A stable error code of the form ENF_ERR_<AREA>_<WHAT>. */

@@ -55,7 +55,7 @@ export function handleError(err: FastifyError | Error, req: FastifyRequest, repl
     status = err.statusCode;
   } else {
     req.log.error({ err }, "unexpected error");
-    body = { code: "ENF_ERR_INTERNAL", message: "internal error; see the server log", details: {} };
+    body = { code: "ENF_ERR_SERVER_INTERNAL", message: "internal error; see the server log", details: {} };
     status = 500;
   }
   // A fall-through is the boot flow working, not a refusal worth an info line per machine.

@@ -1,0 +1,45 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { isEnforcerError } from "../domain/errors.js";
+import { loadSettings } from "./load.js";
+
+test("defaults apply and the result is frozen", () => {
+  const s = loadSettings([], {});
+  assert.deepEqual([s.data, s.httpPort, s.listen, s.retryWindow, s.discovery, s.remote], ["./data", 8080, "0.0.0.0", 300, false, []]);
+  assert.ok(Object.isFrozen(s) && Object.isFrozen(s.remote));
+});
+
+test("file < environment < flags, with both spellings in the file", () => {
+  const dir = mkdtempSync(join(tmpdir(), "enforcer-cfg-"));
+  const file = join(dir, "enforcer.yaml");
+  writeFileSync(file, "http-port: 9000\nretryWindow: 30\nremote:\n  - http://10.0.0.2:8080\n");
+  const env = { ENFORCER_CONFIG: file, ENFORCER_HTTP_PORT: "9100", ENFORCER_DISCOVERY: "true" };
+  const s = loadSettings(["--http-port", "9200", "--remote", "http://a:1", "--remote", "http://b:2"], env);
+  assert.deepEqual([s.httpPort, s.retryWindow, s.discovery, s.remote], [9200, 30, true, ["http://a:1", "http://b:2"]]);
+  assert.equal(loadSettings([], env).httpPort, 9100);
+  assert.deepEqual(loadSettings([], { ENFORCER_CONFIG: file }).remote, ["http://10.0.0.2:8080"]);
+});
+
+test("a bad value is one clear error naming the flag and its environment variable", () => {
+  const cases: [string[], NodeJS.ProcessEnv, RegExp][] = [
+    [["--http-port", "99999"], {}, /--http-port \(ENFORCER_HTTP_PORT\)/],
+    [["--http-port", "eighty"], {}, /--http-port/],
+    [[], { ENFORCER_RETRY_WINDOW: "0" }, /--retry-window \(ENFORCER_RETRY_WINDOW\)/],
+    [["--public-url", "http://a b"], {}, /--public-url/],
+    [["--remote", "ftp://x"], {}, /--remote/],
+    [["--log-level", "loud"], {}, /--log-level/],
+    [["--no-such-flag"], {}, /no-such-flag/],
+  ];
+  for (const [argv, env, re] of cases) {
+    assert.throws(() => loadSettings(argv, env), (e) => isEnforcerError(e, "ENF_ERR_SETTINGS_INVALID") && re.test(e.message), argv.join(" "));
+  }
+  const dir = mkdtempSync(join(tmpdir(), "enforcer-cfg-"));
+  writeFileSync(join(dir, "bad.yaml"), "unknownSetting: 1\n");
+  assert.throws(() => loadSettings(["--config", join(dir, "bad.yaml")], {}), /unknown setting "unknownSetting"/);
+  writeFileSync(join(dir, "broken.json"), "{");
+  assert.throws(() => loadSettings(["--config", join(dir, "broken.json")], {}), (e) => isEnforcerError(e, "ENF_ERR_SETTINGS_FILE"));
+  assert.throws(() => loadSettings(["--config", join(dir, "missing.yaml")], {}), (e) => isEnforcerError(e, "ENF_ERR_SETTINGS_FILE"));
+});
