@@ -7,6 +7,7 @@ import { parseMac } from "../domain/mac.js";
 import { familyBoot } from "../domain/os-families.js";
 import type { Store, StoreOp } from "../store/store.js";
 import { renderBootScript } from "../protocols/ipxe/config-script.js";
+import { APKOVL_NAME, buildApkovl } from "./apkovl.js";
 import { bootVars } from "./boot-vars.js";
 import type { EventLog } from "./event-log.js";
 import type { MachineService } from "./machines.js";
@@ -125,6 +126,12 @@ export class ConfigService {
     const text = c.files && Object.hasOwn(c.files, name) ? c.files[name] : undefined;
     if (text === undefined) throw new EnforcerError("ENF_ERR_HTTP_NOT_FOUND", `config has no file ${name}`, { file: name });
     return text;
+  }
+
+  /** A file as bytes: the rendered text, or for alpine the overlay packed from its script. */
+  async download(secret: string, name: string): Promise<string | Buffer> {
+    if (name === APKOVL_NAME) return buildApkovl(this.file(secret, "provision.sh"));
+    return this.file(secret, name);
   }
 
   /**

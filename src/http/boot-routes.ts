@@ -51,8 +51,8 @@ export function registerBootRoutes(app: FastifyInstance, core: Core, opts: BootR
     "/p/:secret/:file",
     { schema: { params: SecretParams } },
     async (req, reply) => {
-      const text = core.configs.file(req.params.secret, req.params.file);
-      return reply.type(contentType(req.params.file)).header("cache-control", "no-store").send(text);
+      const body = await core.configs.download(req.params.secret, req.params.file);
+      return reply.type(contentType(req.params.file)).header("cache-control", "no-store").send(body);
     },
   );
 

@@ -1,0 +1,45 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { resolve } from "node:path";
+import { test } from "node:test";
+import { startEnforcer } from "./support/enforcer-process.js";
+
+test("a bad setting prints one line naming it and exits 2", () => {
+  for (const [args, env, re] of [
+    [["--http-port", "70000"], {}, /^enforcer: --http-port \(ENFORCER_HTTP_PORT\): .* \[ENF_ERR_SETTINGS_INVALID\]\n$/],
+    [[], { ENFORCER_PUBLIC_URL: "not a url" }, /^enforcer: --public-url \(ENFORCER_PUBLIC_URL\)/],
+    [["--bogus"], {}, /^enforcer: Unknown option '--bogus'/],
+  ] as const) {
+    const r = spawnSync(process.execPath, [resolve("bin/enforcer.js"), "serve", ...args], {
+      env: { ...process.env, ...env },
+      encoding: "utf8",
+    });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, re);
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+  }
+});
+
+test("SIGTERM stops cleanly after in-flight writes, and a restart has every acknowledged change", async () => {
+  const first = await startEnforcer();
+  const created = await Promise.all(
+    Array.from({ length: 20 }, (_, i) =>
+      first.api("POST", "/profiles", { name: `p${i}`, family: "custom", kernel: "http://m/k" }),
+    ),
+  );
+  assert.ok(created.every((r) => r.status === 201));
+  await fetch(`${first.base}/boot/machine?mac=52:54:00:aa:bb:cc&platform=pcbios`);
+  assert.equal(await first.stop(), 0);
+  const second = await startEnforcer([], { data: first.data });
+  const profiles = await second.api<{ items: unknown[] }>("GET", "/profiles");
+  assert.equal(profiles.body.items.length, 20);
+  const m = await second.api<{ platform: string }>("GET", "/machines/52-54-00-AA-BB-CC");
+  assert.equal(m.body.platform, "pcbios");
+  assert.equal(await second.stop(), 0);
+});
+
+test("the start line tells where machines boot from", async () => {
+  const e = await startEnforcer();
+  assert.match(e.logs(), new RegExp(`enforcer: ready http=${e.port} boot=http://127\\.0\\.0\\.1:${e.port}/boot\\.ipxe data=`));
+  await e.stop();
+});
