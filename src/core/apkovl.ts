@@ -1,5 +1,5 @@
 import { gzipSync } from "node:zlib";
-import tar, { type Headers } from "tar-stream";
+import tar, { type Header } from "tar-stream";
 
 /** The file name under which an alpine config serves its overlay. */
 export const APKOVL_NAME = "enforcer.apkovl.tar.gz";
@@ -12,7 +12,7 @@ export const APKOVL_NAME = "enforcer.apkovl.tar.gz";
 export async function buildApkovl(script: string): Promise<Buffer> {
   const pack = tar.pack();
   const mtime = new Date(0);
-  const entries: [Headers, string?][] = [
+  const entries: [Partial<Header> & { name: string }, string?][] = [
     [{ name: "etc/.default_boot_services", mode: 0o644, mtime }, ""],
     [{ name: "etc/local.d/enforcer.start", mode: 0o755, mtime }, script],
     [{ name: "etc/runlevels/default/local", type: "symlink", linkname: "/etc/init.d/local", mtime }],
