@@ -6,6 +6,7 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     files: ["src/domain/**/*.ts"],
+    ignores: ["src/domain/**/*.test.ts"],
     rules: {
       "no-restricted-imports": ["error", { patterns: ["node:*", "../store/*", "../core/*", "../http/*"] }],
     },

@@ -9,7 +9,8 @@ is printed in brackets after the message. Codes never change meaning; new ones m
 | code | HTTP | meaning |
 |---|---|---|
 `;
-for (const [code, meaning] of Object.entries(ERROR_CODES)) out += `| \`${code}\` | ${code.startsWith("ENF_ERR_SETTINGS_") ? "start-up" : statusFor(code)} | ${meaning} |\n`;
+for (const [code, meaning] of Object.entries(ERROR_CODES))
+  out += `| \`${code}\` | ${code.startsWith("ENF_ERR_SETTINGS_") ? "start-up" : statusFor(code)} | ${meaning} |\n`;
 out += `
 Notes:
 

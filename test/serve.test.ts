@@ -6,7 +6,11 @@ import { startEnforcer } from "./support/enforcer-process.js";
 
 test("a bad setting prints one line naming it and exits 2", () => {
   for (const [args, env, re] of [
-    [["--http-port", "70000"], {}, /^enforcer: --http-port \(ENFORCER_HTTP_PORT\): .* \[ENF_ERR_SETTINGS_INVALID\]\n$/],
+    [
+      ["--http-port", "70000"],
+      {},
+      /^enforcer: --http-port \(ENFORCER_HTTP_PORT\): .* \[ENF_ERR_SETTINGS_INVALID\]\n$/,
+    ],
     [[], { ENFORCER_PUBLIC_URL: "not a url" }, /^enforcer: --public-url \(ENFORCER_PUBLIC_URL\)/],
     [["--bogus"], {}, /^enforcer: Unknown option '--bogus'/],
   ] as const) {
@@ -40,6 +44,9 @@ test("SIGTERM stops cleanly after in-flight writes, and a restart has every ackn
 
 test("the start line tells where machines boot from", async () => {
   const e = await startEnforcer();
-  assert.match(e.logs(), new RegExp(`enforcer: ready http=${e.port} boot=http://127\\.0\\.0\\.1:${e.port}/boot\\.ipxe data=`));
+  assert.match(
+    e.logs(),
+    new RegExp(`enforcer: ready http=${e.port} boot=http://127\\.0\\.0\\.1:${e.port}/boot\\.ipxe data=`),
+  );
   await e.stop();
 });

@@ -28,31 +28,45 @@ function writeAndKill(dir: string, run: string): Promise<number[]> {
       }
     });
     child.on("error", rej);
-    child.on("exit", (_code, signal) => (signal === "SIGKILL" ? res(acked) : rej(new Error(`writer ended: ${signal}`))));
+    child.on("exit", (_code, signal) =>
+      signal === "SIGKILL" ? res(acked) : rej(new Error(`writer ended: ${signal}`)),
+    );
   });
 }
 
-test(`kill -9 at random moments, ${RUNS} times: every acknowledged write is there and the store opens`, { timeout: 300_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), "enforcer-crash-"));
-  let totalAcked = 0;
-  const history: { run: string; acked: number[] }[] = [];
-  for (let r = 0; r < RUNS; r++) {
-    const run = `r${r}`;
-    const acked = await writeAndKill(dir, run);
-    history.push({ run, acked });
-    totalAcked += acked.length;
-    const store = await FileStore.open({ dir, compactBytes: 64 * 1024, warn: () => {} });
-    for (const h of history) {
-      for (const n of h.acked) {
-        for (let i = 0; i < 1 + (n % 3); i++) {
-          const v = store.get<{ n: number; i: number }>("crash", `${h.run}-${n}-${i}`);
-          assert.deepEqual(v && [v.n, v.i], [n, i], `acknowledged ${h.run}-${n}-${i} lost after crash ${r}`);
+test(
+  `kill -9 at random moments, ${RUNS} times: every acknowledged write is there and the store opens`,
+  { timeout: 300_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), "enforcer-crash-"));
+    let totalAcked = 0;
+    const history: { run: string; acked: number[] }[] = [];
+    for (let r = 0; r < RUNS; r++) {
+      const run = `r${r}`;
+      const acked = await writeAndKill(dir, run);
+      history.push({ run, acked });
+      totalAcked += acked.length;
+      const store = await FileStore.open({ dir, compactBytes: 64 * 1024, warn: () => {} });
+      for (const h of history) {
+        for (const n of h.acked) {
+          for (let i = 0; i < 1 + (n % 3); i++) {
+            const v = store.get<{ n: number; i: number }>("crash", `${h.run}-${n}-${i}`);
+            assert.deepEqual(
+              v && [v.n, v.i],
+              [n, i],
+              `acknowledged ${h.run}-${n}-${i} lost after crash ${r}`,
+            );
+          }
         }
+        const last = store.get<number>("last", h.run);
+        if (h.acked.length > 0)
+          assert.ok(last !== undefined && last >= h.acked.at(-1)!, `last write of ${h.run} went back`);
       }
-      const last = store.get<number>("last", h.run);
-      if (h.acked.length > 0) assert.ok(last !== undefined && last >= h.acked.at(-1)!, `last write of ${h.run} went back`);
+      await store.close();
     }
-    await store.close();
-  }
-  assert.ok(totalAcked > RUNS, `the writer acknowledged only ${totalAcked} commits; the test proved little`);
-});
+    assert.ok(
+      totalAcked > RUNS,
+      `the writer acknowledged only ${totalAcked} commits; the test proved little`,
+    );
+  },
+);

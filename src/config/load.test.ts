@@ -8,7 +8,10 @@ import { loadSettings } from "./load.js";
 
 test("defaults apply and the result is frozen", () => {
   const s = loadSettings([], {});
-  assert.deepEqual([s.data, s.httpPort, s.listen, s.retryWindow, s.discovery, s.remote], ["./data", 8080, "0.0.0.0", 300, false, []]);
+  assert.deepEqual(
+    [s.data, s.httpPort, s.listen, s.retryWindow, s.discovery, s.remote],
+    ["./data", 8080, "0.0.0.0", 300, false, []],
+  );
   assert.ok(Object.isFrozen(s) && Object.isFrozen(s.remote));
 });
 
@@ -18,7 +21,10 @@ test("file < environment < flags, with both spellings in the file", () => {
   writeFileSync(file, "http-port: 9000\nretryWindow: 30\nremote:\n  - http://10.0.0.2:8080\n");
   const env = { ENFORCER_CONFIG: file, ENFORCER_HTTP_PORT: "9100", ENFORCER_DISCOVERY: "true" };
   const s = loadSettings(["--http-port", "9200", "--remote", "http://a:1", "--remote", "http://b:2"], env);
-  assert.deepEqual([s.httpPort, s.retryWindow, s.discovery, s.remote], [9200, 30, true, ["http://a:1", "http://b:2"]]);
+  assert.deepEqual(
+    [s.httpPort, s.retryWindow, s.discovery, s.remote],
+    [9200, 30, true, ["http://a:1", "http://b:2"]],
+  );
   assert.equal(loadSettings([], env).httpPort, 9100);
   assert.deepEqual(loadSettings([], { ENFORCER_CONFIG: file }).remote, ["http://10.0.0.2:8080"]);
 });
@@ -34,12 +40,25 @@ test("a bad value is one clear error naming the flag and its environment variabl
     [["--no-such-flag"], {}, /no-such-flag/],
   ];
   for (const [argv, env, re] of cases) {
-    assert.throws(() => loadSettings(argv, env), (e) => isEnforcerError(e, "ENF_ERR_SETTINGS_INVALID") && re.test(e.message), argv.join(" "));
+    assert.throws(
+      () => loadSettings(argv, env),
+      (e) => isEnforcerError(e, "ENF_ERR_SETTINGS_INVALID") && re.test(e.message),
+      argv.join(" "),
+    );
   }
   const dir = mkdtempSync(join(tmpdir(), "enforcer-cfg-"));
   writeFileSync(join(dir, "bad.yaml"), "unknownSetting: 1\n");
-  assert.throws(() => loadSettings(["--config", join(dir, "bad.yaml")], {}), /unknown setting "unknownSetting"/);
+  assert.throws(
+    () => loadSettings(["--config", join(dir, "bad.yaml")], {}),
+    /unknown setting "unknownSetting"/,
+  );
   writeFileSync(join(dir, "broken.json"), "{");
-  assert.throws(() => loadSettings(["--config", join(dir, "broken.json")], {}), (e) => isEnforcerError(e, "ENF_ERR_SETTINGS_FILE"));
-  assert.throws(() => loadSettings(["--config", join(dir, "missing.yaml")], {}), (e) => isEnforcerError(e, "ENF_ERR_SETTINGS_FILE"));
+  assert.throws(
+    () => loadSettings(["--config", join(dir, "broken.json")], {}),
+    (e) => isEnforcerError(e, "ENF_ERR_SETTINGS_FILE"),
+  );
+  assert.throws(
+    () => loadSettings(["--config", join(dir, "missing.yaml")], {}),
+    (e) => isEnforcerError(e, "ENF_ERR_SETTINGS_FILE"),
+  );
 });

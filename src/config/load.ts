@@ -35,7 +35,9 @@ export function loadSettings(argv: string[], env: NodeJS.ProcessEnv): Readonly<S
 }
 
 function parseFlags(argv: string[]): Raw {
-  const options: Record<string, { type: "string" | "boolean"; multiple?: boolean }> = { config: { type: "string" } };
+  const options: Record<string, { type: "string" | "boolean"; multiple?: boolean }> = {
+    config: { type: "string" },
+  };
   for (const [key, n] of Object.entries(SETTING_NAMES)) {
     const bool = key === "discovery" || key === "storeRecover";
     options[n.flag] = { type: bool ? "boolean" : "string", multiple: key === "remote" };
@@ -48,7 +50,8 @@ function parseFlags(argv: string[]): Raw {
     throw new EnforcerError("ENF_ERR_SETTINGS_INVALID", (err as Error).message.split("\n")[0]!);
   }
   const out: Raw = {};
-  for (const [key, n] of Object.entries(SETTING_NAMES)) if (values[n.flag] !== undefined) out[key] = values[n.flag];
+  for (const [key, n] of Object.entries(SETTING_NAMES))
+    if (values[n.flag] !== undefined) out[key] = values[n.flag];
   if (values["no-discovery"]) out.discovery = false;
   if (values.config !== undefined) out.config = values.config;
   return out;
@@ -70,13 +73,19 @@ function readConfigFile(path: string): Raw {
     const text = readFileSync(path, "utf8");
     parsed = path.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw new EnforcerError("ENF_ERR_SETTINGS_FILE", `cannot read config file ${path}: ${(err as Error).message}`, {
-      path,
-    });
+    throw new EnforcerError(
+      "ENF_ERR_SETTINGS_FILE",
+      `cannot read config file ${path}: ${(err as Error).message}`,
+      {
+        path,
+      },
+    );
   }
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== "object" || Array.isArray(parsed)) {
-    throw new EnforcerError("ENF_ERR_SETTINGS_FILE", `config file ${path} must hold a mapping of settings`, { path });
+    throw new EnforcerError("ENF_ERR_SETTINGS_FILE", `config file ${path} must hold a mapping of settings`, {
+      path,
+    });
   }
   // Accept the flag spelling (`http-port`) as well as the schema's (`httpPort`).
   const byFlag = new Map(Object.entries(SETTING_NAMES).map(([key, n]) => [n.flag, key]));

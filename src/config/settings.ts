@@ -7,15 +7,25 @@ export const SettingsSchema = Type.Object(
     httpPort: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: "HTTP port" }),
     listen: Type.String({ minLength: 1, default: "0.0.0.0", description: "address to listen on" }),
     publicUrl: Type.Optional(
-      Type.String({ pattern: "^http://[A-Za-z0-9.\\-\\[\\]:]+(/[A-Za-z0-9._~/-]*)?$", description: "URL machines use" }),
+      Type.String({
+        pattern: "^http://[A-Za-z0-9.\\-\\[\\]:]+(/[A-Za-z0-9._~/-]*)?$",
+        description: "URL machines use",
+      }),
     ),
     remote: Type.Array(Type.String({ pattern: "^http://[A-Za-z0-9.\\-\\[\\]:]+(/[A-Za-z0-9._~/-]*)?$" }), {
       default: [],
       description: "remote Enforcer URL, repeatable",
     }),
-    retryWindow: Type.Integer({ minimum: 1, maximum: 86_400, default: 300, description: "retry window, seconds" }),
+    retryWindow: Type.Integer({
+      minimum: 1,
+      maximum: 86_400,
+      default: 300,
+      description: "retry window, seconds",
+    }),
     discovery: Type.Boolean({ default: false, description: "boot unknown machines into discovery" }),
-    discoveryUrl: Type.Optional(Type.String({ pattern: "^(https?|tftp)://\\S+$", description: "discovery script URL" })),
+    discoveryUrl: Type.Optional(
+      Type.String({ pattern: "^(https?|tftp)://\\S+$", description: "discovery script URL" }),
+    ),
     logLevel: Type.Union(
       ["fatal", "error", "warn", "info", "debug", "trace", "silent"].map((l) => Type.Literal(l)),
       { default: "info", description: "log level" },

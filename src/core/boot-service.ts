@@ -59,7 +59,9 @@ export class BootService {
   }
 
   private wantsDiscovery(m: Machine | undefined): boolean {
-    return this.settings.discovery && !!this.settings.discoveryUrl && (!m || Object.keys(m.facts).length === 0);
+    return (
+      this.settings.discovery && !!this.settings.discoveryUrl && (!m || Object.keys(m.facts).length === 0)
+    );
   }
 
   private discovery(mac: string): BootAnswer {

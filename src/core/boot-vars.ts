@@ -14,7 +14,12 @@ export function configUrls(settings: CoreSettings, secret: string): { files: str
  * config's URLs. Profile defaults come first, the config's own variables win. Absent facts stay absent, so
  * a template that needs them fails at arm time.
  */
-export function bootVars(settings: CoreSettings, m: Machine, p: Profile, c: BootConfig): Record<string, string> {
+export function bootVars(
+  settings: CoreSettings,
+  m: Machine,
+  p: Profile,
+  c: BootConfig,
+): Record<string, string> {
   const urls = configUrls(settings, c.secret);
   const known: Record<string, string | undefined> = {
     hostname: m.hostname ?? `node-${m.id.replace(/:/g, "")}`,
@@ -34,7 +39,8 @@ export function bootVars(settings: CoreSettings, m: Machine, p: Profile, c: Boot
     location: p.location?.replace(/\/+$/, ""),
   };
   const vars: Record<string, string> = {};
-  for (const [k, v] of Object.entries({ ...known, ...p.variables, ...c.variables })) if (v !== undefined) vars[k] = v;
+  for (const [k, v] of Object.entries({ ...known, ...p.variables, ...c.variables }))
+    if (v !== undefined) vars[k] = v;
   return vars;
 }
 
@@ -43,7 +49,13 @@ function interfaceName(m: Machine): string | undefined {
   const nics = m.facts.nics;
   if (!Array.isArray(nics)) return undefined;
   for (const nic of nics) {
-    if (nic && typeof nic === "object" && !Array.isArray(nic) && nic.mac === m.id && typeof nic.name === "string") {
+    if (
+      nic &&
+      typeof nic === "object" &&
+      !Array.isArray(nic) &&
+      nic.mac === m.id &&
+      typeof nic.name === "string"
+    ) {
       return nic.name;
     }
   }

@@ -10,7 +10,10 @@ const who = { mac: parseMac(MAC), platform: "pcbios" };
 
 async function armed(over = {}) {
   const t = testCore(over);
-  await t.core.profiles.create({ ...CUSTOM_PROFILE, provisioning: "#!/bin/sh\necho {{ hostname }} {{ mac }}\n" });
+  await t.core.profiles.create({
+    ...CUSTOM_PROFILE,
+    provisioning: "#!/bin/sh\necho {{ hostname }} {{ mac }}\n",
+  });
   const c = await t.core.configs.create({ machine: "52-54-00-00-00-01", profile: "linux" });
   await t.core.configs.arm(c.id);
   return { ...t, id: c.id };
@@ -39,9 +42,16 @@ test("a missing variable fails at arm time, not at boot time, and the config sta
   const { core } = testCore();
   await core.profiles.create(CUSTOM_PROFILE); // uses facts.cpu.model, which no agent reported
   const c = await core.configs.create({ machine: MAC, profile: "linux" });
-  await assert.rejects(core.configs.arm(c.id), (e) => isEnforcerError(e, "ENF_ERR_TEMPLATE_VARIABLE_MISSING") && /"facts\.cpu/.test(e.message));
+  await assert.rejects(
+    core.configs.arm(c.id),
+    (e) => isEnforcerError(e, "ENF_ERR_TEMPLATE_VARIABLE_MISSING") && /"facts\.cpu/.test(e.message),
+  );
   assert.equal(core.configs.get(c.id).lifecycle.state, "draft");
-  const v = await core.configs.create({ machine: MAC, profile: "linux", variables: { hostname: "bad host" } });
+  const v = await core.configs.create({
+    machine: MAC,
+    profile: "linux",
+    variables: { hostname: "bad host" },
+  });
   await assert.rejects(core.configs.arm(v.id), (e) => isEnforcerError(e, "ENF_ERR_IPXE_UNSAFE_VALUE"));
 });
 
@@ -56,7 +66,11 @@ test("provisioning templates cannot reach files, code or prototypes", async () =
   ].entries()) {
     await core.profiles.create({ ...CUSTOM_PROFILE, name: `p${i}`, provisioning });
     const c = await core.configs.create({ machine: MAC, profile: `p${i}` });
-    await assert.rejects(core.configs.arm(c.id), (e) => isEnforcerError(e) && e.code.startsWith("ENF_ERR_TEMPLATE"), provisioning);
+    await assert.rejects(
+      core.configs.arm(c.id),
+      (e) => isEnforcerError(e) && e.code.startsWith("ENF_ERR_TEMPLATE"),
+      provisioning,
+    );
   }
 });
 
@@ -98,20 +112,36 @@ test("the sweep expires triggered configs past their window and frees the machin
 test("provisioning files and the callback answer only while triggered", async () => {
   const { core, id } = await armed();
   const secret = core.configs.get(id).secret;
-  assert.throws(() => core.configs.file(secret, "provision"), (e) => isEnforcerError(e, "ENF_ERR_BOOT_SECRET_UNKNOWN"));
+  assert.throws(
+    () => core.configs.file(secret, "provision"),
+    (e) => isEnforcerError(e, "ENF_ERR_BOOT_SECRET_UNKNOWN"),
+  );
   await core.boot.machineScript(who);
   assert.match(core.configs.file(secret, "provision"), /node-525400000001/);
-  assert.throws(() => core.configs.file(secret, "other"), (e) => isEnforcerError(e, "ENF_ERR_HTTP_NOT_FOUND"));
-  assert.throws(() => core.configs.file("wrong-secret-wrong-secret", "provision"), (e) => isEnforcerError(e, "ENF_ERR_BOOT_SECRET_UNKNOWN"));
+  assert.throws(
+    () => core.configs.file(secret, "other"),
+    (e) => isEnforcerError(e, "ENF_ERR_HTTP_NOT_FOUND"),
+  );
+  assert.throws(
+    () => core.configs.file("wrong-secret-wrong-secret", "provision"),
+    (e) => isEnforcerError(e, "ENF_ERR_BOOT_SECRET_UNKNOWN"),
+  );
   await core.configs.complete(secret);
-  assert.throws(() => core.configs.file(secret, "provision"), (e) => isEnforcerError(e, "ENF_ERR_BOOT_SECRET_UNKNOWN"));
-  await assert.rejects(core.configs.complete(secret), (e) => isEnforcerError(e, "ENF_ERR_BOOT_SECRET_UNKNOWN"));
+  assert.throws(
+    () => core.configs.file(secret, "provision"),
+    (e) => isEnforcerError(e, "ENF_ERR_BOOT_SECRET_UNKNOWN"),
+  );
+  await assert.rejects(core.configs.complete(secret), (e) =>
+    isEnforcerError(e, "ENF_ERR_BOOT_SECRET_UNKNOWN"),
+  );
 });
 
 test("one armed config per machine; a cancelled one frees it; a used profile cannot be deleted", async () => {
   const { core, id } = await armed();
   const second = await core.configs.create({ machine: MAC, profile: "linux" });
-  await assert.rejects(core.configs.arm(second.id), (e) => isEnforcerError(e, "ENF_ERR_CONFIG_ALREADY_ARMED"));
+  await assert.rejects(core.configs.arm(second.id), (e) =>
+    isEnforcerError(e, "ENF_ERR_CONFIG_ALREADY_ARMED"),
+  );
   await assert.rejects(core.profiles.remove("linux"), (e) => isEnforcerError(e, "ENF_ERR_PROFILE_IN_USE"));
   await core.configs.cancel(id);
   await core.configs.arm(second.id);
@@ -127,10 +157,14 @@ test("50 parallel arm and cancel requests leave one consistent state and a match
   );
   const ok = results.filter((r) => r.status === "fulfilled").length;
   const state = core.configs.get(c.id).lifecycle.state;
-  const history = core.events.forMachine(MAC).filter((e) => e.config === c.id).map((e) => e.kind);
+  const history = core.events
+    .forMachine(MAC)
+    .filter((e) => e.config === c.id)
+    .map((e) => e.kind);
   assert.equal(history.length, 1 + ok); // created + one event per accepted change
   assert.equal(history.at(-1), `config.${state}`);
-  for (const r of results) if (r.status === "rejected") assert.ok(isEnforcerError(r.reason, "ENF_ERR_CONFIG_TRANSITION"));
+  for (const r of results)
+    if (r.status === "rejected") assert.ok(isEnforcerError(r.reason, "ENF_ERR_CONFIG_TRANSITION"));
 });
 
 test("indexes are rebuilt from the store: a restarted core still knows the armed config", async () => {

@@ -1,5 +1,11 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { HOLDING_STATES, stepConfig, type BootConfig, type ConfigInput, type ConfigState } from "../domain/boot-config.js";
+import {
+  HOLDING_STATES,
+  stepConfig,
+  type BootConfig,
+  type ConfigInput,
+  type ConfigState,
+} from "../domain/boot-config.js";
 import { EnforcerError } from "../domain/errors.js";
 import type { MachineEvent, MachineEventKind } from "../domain/events.js";
 import type { Machine } from "../domain/machine.js";
@@ -33,7 +39,7 @@ export class ConfigService {
     private readonly clock: Clock,
     private readonly settings: CoreSettings,
     private readonly machines: MachineService,
-    private readonly profiles: () => ProfileService,
+    private readonly profiles: ProfileService,
   ) {
     for (const c of store.all<BootConfig>(COLLECTIONS.configs)) this.index(c);
   }
@@ -49,7 +55,9 @@ export class ConfigService {
   list(filter: { machine?: string; state?: ConfigState } = {}): BootConfig[] {
     const machine = filter.machine ? parseMac(filter.machine) : undefined;
     return [...this.store.all<BootConfig>(COLLECTIONS.configs)]
-      .filter((c) => (!machine || c.machine === machine) && (!filter.state || c.lifecycle.state === filter.state))
+      .filter(
+        (c) => (!machine || c.machine === machine) && (!filter.state || c.lifecycle.state === filter.state),
+      )
       .sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
   }
 
@@ -75,7 +83,7 @@ export class ConfigService {
 
   /** Creates a draft config; an unknown MAC becomes a pre-registered machine. */
   async create(input: ConfigInputs): Promise<BootConfig> {
-    this.profiles().get(input.profile);
+    this.profiles.get(input.profile);
     const machine = await this.machines.ensure(parseMac(input.machine));
     const now = this.clock.now().toISOString();
     const c: BootConfig = {
@@ -98,10 +106,14 @@ export class ConfigService {
     const step = stepConfig(c.lifecycle, { type: "arm", at: now });
     const other = this.holdingFor(c.machine);
     if (other && other.id !== c.id) {
-      throw new EnforcerError("ENF_ERR_CONFIG_ALREADY_ARMED", `machine ${c.machine} already has config ${other.id}`, {
-        machine: c.machine,
-        config: other.id,
-      });
+      throw new EnforcerError(
+        "ENF_ERR_CONFIG_ALREADY_ARMED",
+        `machine ${c.machine} already has config ${other.id}`,
+        {
+          machine: c.machine,
+          config: other.id,
+        },
+      );
     }
     const machine = this.machines.get(c.machine);
     const rendered = this.render(c, machine);
@@ -117,14 +129,18 @@ export class ConfigService {
 
   /** The completion callback: the provisioning script says it is done. */
   async complete(secret: string): Promise<BootConfig> {
-    return this.apply(this.activeSecret(secret, true), { type: "complete", at: this.clock.now().toISOString() });
+    return this.apply(this.activeSecret(secret, true), {
+      type: "complete",
+      at: this.clock.now().toISOString(),
+    });
   }
 
   /** A rendered provisioning file, served only while the config is triggered. */
   file(secret: string, name: string): string {
     const c = this.activeSecret(secret, false);
     const text = c.files && Object.hasOwn(c.files, name) ? c.files[name] : undefined;
-    if (text === undefined) throw new EnforcerError("ENF_ERR_HTTP_NOT_FOUND", `config has no file ${name}`, { file: name });
+    if (text === undefined)
+      throw new EnforcerError("ENF_ERR_HTTP_NOT_FOUND", `config has no file ${name}`, { file: name });
     return text;
   }
 
@@ -138,7 +154,10 @@ export class ConfigService {
    * The machine's fetch of its script. Synchronous up to the commit, so of any number of concurrent
    * fetches exactly one sees `armed` and triggers it; the rest are retries (or too late).
    */
-  fetchOps(c: BootConfig, at: string): { serve: boolean; next: BootConfig; ops: StoreOp[]; events: MachineEvent[] } {
+  fetchOps(
+    c: BootConfig,
+    at: string,
+  ): { serve: boolean; next: BootConfig; ops: StoreOp[]; events: MachineEvent[] } {
     const step = stepConfig(c.lifecycle, { type: "fetch", at, retryWindowMs: this.settings.retryWindowMs });
     const next = { ...c, lifecycle: step.next };
     if (!step.event) return { serve: step.serve, next, ops: [], events: [] };
@@ -168,12 +187,13 @@ export class ConfigService {
   }
 
   private render(c: BootConfig, machine: Machine): Pick<BootConfig, "spec" | "files"> {
-    const profile = this.profiles().get(c.profile);
+    const profile = this.profiles.get(c.profile);
     const vars = bootVars(this.settings, machine, profile, c);
     const fb = familyBoot(profile, vars);
     const context = { ...vars, facts: machine.facts, labels: machine.labels };
     const files: Record<string, string> = {};
-    for (const [name, template] of Object.entries(fb.files)) files[name] = renderProvisioning(name, template, context);
+    for (const [name, template] of Object.entries(fb.files))
+      files[name] = renderProvisioning(name, template, context);
     for (const platform of ["pcbios", "efi"]) renderBootScript(fb.spec, { platform, label: c.id });
     return { spec: fb.spec, files };
   }

@@ -20,9 +20,11 @@ export interface Core {
 export function createCore(store: Store, settings: CoreSettings, clock: Clock = systemClock): Core {
   const events = new EventLog(store);
   const machines = new MachineService(store, events, clock);
-  let profiles: ProfileService | undefined;
-  const configs = new ConfigService(store, events, clock, settings, machines, () => profiles!);
-  profiles = new ProfileService(store, clock, (name) => configs.usesProfile(name));
+  // The profile service asks the config service (called later, at delete time) whether a profile is in use.
+  const profiles: ProfileService = new ProfileService(store, clock, (name): boolean =>
+    configs.usesProfile(name),
+  );
+  const configs: ConfigService = new ConfigService(store, events, clock, settings, machines, profiles);
   const boot = new BootService(store, events, clock, settings, machines, configs);
   return { settings, events, machines, profiles, configs, boot };
 }

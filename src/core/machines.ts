@@ -31,7 +31,8 @@ export class MachineService {
     private readonly events: EventLog,
     private readonly clock: Clock,
   ) {
-    for (const m of store.all<Machine>(COLLECTIONS.machines)) for (const mac of m.macs) this.byMac.set(mac, m.id);
+    for (const m of store.all<Machine>(COLLECTIONS.machines))
+      for (const mac of m.macs) this.byMac.set(mac, m.id);
   }
 
   /** The machine that owns `mac` (any of its MACs), if known. */
@@ -43,7 +44,10 @@ export class MachineService {
   /** Like find, from user input; throws ENF_ERR_MACHINE_NOT_FOUND. */
   get(idOrMac: string): Machine {
     const m = this.find(parseMac(idOrMac));
-    if (!m) throw new EnforcerError("ENF_ERR_MACHINE_NOT_FOUND", `no machine with MAC ${idOrMac}`, { machine: idOrMac });
+    if (!m)
+      throw new EnforcerError("ENF_ERR_MACHINE_NOT_FOUND", `no machine with MAC ${idOrMac}`, {
+        machine: idOrMac,
+      });
     return m;
   }
 
@@ -111,5 +115,7 @@ export class MachineService {
 }
 
 function matches(m: Machine, s: string): boolean {
-  return [m.id, m.hostname, m.serial, m.uuid, ...Object.values(m.labels)].some((v) => v?.toLowerCase().includes(s));
+  return [m.id, m.hostname, m.serial, m.uuid, ...Object.values(m.labels)].some((v) =>
+    v?.toLowerCase().includes(s),
+  );
 }

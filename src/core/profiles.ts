@@ -17,7 +17,8 @@ export class ProfileService {
   /** The profile by name; throws ENF_ERR_PROFILE_NOT_FOUND. */
   get(name: string): Profile {
     const p = this.store.get<Profile>(COLLECTIONS.profiles, name);
-    if (!p) throw new EnforcerError("ENF_ERR_PROFILE_NOT_FOUND", `no profile named ${name}`, { profile: name });
+    if (!p)
+      throw new EnforcerError("ENF_ERR_PROFILE_NOT_FOUND", `no profile named ${name}`, { profile: name });
     return p;
   }
 
@@ -29,7 +30,9 @@ export class ProfileService {
   /** Creates a profile; the name must be free. */
   async create(input: ProfileInput): Promise<Profile> {
     if (this.store.get(COLLECTIONS.profiles, input.name)) {
-      throw new EnforcerError("ENF_ERR_PROFILE_EXISTS", `a profile named ${input.name} exists`, { profile: input.name });
+      throw new EnforcerError("ENF_ERR_PROFILE_EXISTS", `a profile named ${input.name} exists`, {
+        profile: input.name,
+      });
     }
     const now = this.clock.now().toISOString();
     const p = validateProfile({ ...input, createdAt: now, updatedAt: now });
@@ -40,7 +43,12 @@ export class ProfileService {
   /** Replaces a profile; armed configs keep what they rendered at arm time. */
   async replace(name: string, input: ProfileInput): Promise<Profile> {
     const old = this.get(name);
-    const p = validateProfile({ ...input, name, createdAt: old.createdAt, updatedAt: this.clock.now().toISOString() });
+    const p = validateProfile({
+      ...input,
+      name,
+      createdAt: old.createdAt,
+      updatedAt: this.clock.now().toISOString(),
+    });
     await this.store.commit([{ op: "put", collection: COLLECTIONS.profiles, id: name, value: p }]);
     return p;
   }
@@ -49,7 +57,9 @@ export class ProfileService {
   async remove(name: string): Promise<void> {
     this.get(name);
     if (this.inUse(name)) {
-      throw new EnforcerError("ENF_ERR_PROFILE_IN_USE", `profile ${name} is used by a live config`, { profile: name });
+      throw new EnforcerError("ENF_ERR_PROFILE_IN_USE", `profile ${name} is used by a live config`, {
+        profile: name,
+      });
     }
     await this.store.commit([{ op: "del", collection: COLLECTIONS.profiles, id: name }]);
   }

@@ -30,15 +30,21 @@ export function renderProvisioning(name: string, template: string, context: Reco
     const message = firstLine(err);
     const missing = /undefined variable: ([^\s,]+)/i.exec(message);
     if (missing) {
-      throw new EnforcerError("ENF_ERR_TEMPLATE_VARIABLE_MISSING", `${name} uses "${missing[1]}", which has no value`, {
-        file: name,
-        variable: missing[1],
-      });
+      throw new EnforcerError(
+        "ENF_ERR_TEMPLATE_VARIABLE_MISSING",
+        `${name} uses "${missing[1]}", which has no value`,
+        {
+          file: name,
+          variable: missing[1],
+        },
+      );
     }
     throw new EnforcerError("ENF_ERR_TEMPLATE_INVALID", `${name}: ${message}`, { file: name });
   }
 }
 
 function firstLine(err: unknown): string {
-  return String((err as Error).message ?? err).split("\n")[0]!.slice(0, 300);
+  return String((err as Error).message ?? err)
+    .split("\n")[0]!
+    .slice(0, 300);
 }

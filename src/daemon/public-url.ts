@@ -6,7 +6,7 @@ import { networkInterfaces } from "node:os";
  */
 export function detectPublicUrl(listen: string, port: number): string {
   const concrete = listen !== "0.0.0.0" && listen !== "::" && listen !== "";
-  const host = concrete ? listen : firstLanAddress() ?? "127.0.0.1";
+  const host = concrete ? listen : (firstLanAddress() ?? "127.0.0.1");
   return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
 }
 

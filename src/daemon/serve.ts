@@ -23,7 +23,10 @@ export async function serve(argv: string[]): Promise<void> {
     recover: settings.storeRecover,
     warn: (m) => log.warn(m),
   });
-  const publicUrl = (settings.publicUrl ?? detectPublicUrl(settings.listen, settings.httpPort)).replace(/\/+$/, "");
+  const publicUrl = (settings.publicUrl ?? detectPublicUrl(settings.listen, settings.httpPort)).replace(
+    /\/+$/,
+    "",
+  );
   const core = createCore(store, {
     publicUrl,
     retryWindowMs: settings.retryWindow * 1000,

@@ -24,7 +24,10 @@ test("draft -> armed -> triggered -> completed, serving only on the fetches", ()
 });
 
 test("a fetch after the retry window expires the config instead of serving it", () => {
-  const trig = stepConfig({ state: "armed", armedAt: at(0) }, { type: "fetch", at: at(1), retryWindowMs: W }).next;
+  const trig = stepConfig(
+    { state: "armed", armedAt: at(0) },
+    { type: "fetch", at: at(1), retryWindowMs: W },
+  ).next;
   const late = stepConfig(trig, { type: "fetch", at: at(62), retryWindowMs: W });
   assert.deepEqual([late.next.state, late.serve, late.event], ["expired", false, "expired"]);
   // A late completion callback still records that provisioning finished.
@@ -34,14 +37,33 @@ test("a fetch after the retry window expires the config instead of serving it", 
 test("illegal transitions throw ENF_ERR_CONFIG_TRANSITION", () => {
   const illegal: [ConfigLifecycle, Parameters<typeof stepConfig>[1]][] = [
     [{ state: "draft" }, { type: "complete", at: T0 }],
-    [{ state: "armed", armedAt: T0 }, { type: "arm", at: T0 }],
-    [{ state: "armed", armedAt: T0 }, { type: "complete", at: T0 }],
-    [{ state: "cancelled", cancelledAt: T0 }, { type: "arm", at: T0 }],
-    [{ state: "completed", armedAt: T0, triggeredAt: T0, completedAt: T0 }, { type: "cancel", at: T0 }],
-    [{ state: "expired", armedAt: T0, expiredAt: T0 }, { type: "complete", at: T0 }],
+    [
+      { state: "armed", armedAt: T0 },
+      { type: "arm", at: T0 },
+    ],
+    [
+      { state: "armed", armedAt: T0 },
+      { type: "complete", at: T0 },
+    ],
+    [
+      { state: "cancelled", cancelledAt: T0 },
+      { type: "arm", at: T0 },
+    ],
+    [
+      { state: "completed", armedAt: T0, triggeredAt: T0, completedAt: T0 },
+      { type: "cancel", at: T0 },
+    ],
+    [
+      { state: "expired", armedAt: T0, expiredAt: T0 },
+      { type: "complete", at: T0 },
+    ],
   ];
   for (const [from, input] of illegal) {
-    assert.throws(() => stepConfig(from, input), (e) => isEnforcerError(e, "ENF_ERR_CONFIG_TRANSITION"), `${from.state}+${input.type}`);
+    assert.throws(
+      () => stepConfig(from, input),
+      (e) => isEnforcerError(e, "ENF_ERR_CONFIG_TRANSITION"),
+      `${from.state}+${input.type}`,
+    );
   }
 });
 

@@ -49,10 +49,14 @@ export const HOLDING_STATES: readonly ConfigState[] = ["armed", "triggered"];
 /** Pure lifecycle: draft -> armed -> triggered -> completed, with expired and cancelled. Illegal input throws. */
 export function stepConfig(cur: ConfigLifecycle, input: ConfigInput): ConfigStep {
   const illegal = (): never => {
-    throw new EnforcerError("ENF_ERR_CONFIG_TRANSITION", `a ${cur.state} config cannot take "${input.type}"`, {
-      state: cur.state,
-      input: input.type,
-    });
+    throw new EnforcerError(
+      "ENF_ERR_CONFIG_TRANSITION",
+      `a ${cur.state} config cannot take "${input.type}"`,
+      {
+        state: cur.state,
+        input: input.type,
+      },
+    );
   };
   switch (input.type) {
     case "arm":
@@ -74,7 +78,12 @@ export function stepConfig(cur: ConfigLifecycle, input: ConfigInput): ConfigStep
     case "complete":
       if (cur.state === "triggered" || (cur.state === "expired" && cur.triggeredAt !== undefined)) {
         const triggeredAt = cur.triggeredAt!;
-        const next = { state: "completed", armedAt: cur.armedAt, triggeredAt, completedAt: input.at } as const;
+        const next = {
+          state: "completed",
+          armedAt: cur.armedAt,
+          triggeredAt,
+          completedAt: input.at,
+        } as const;
         return { next, serve: false, event: "completed" };
       }
       return illegal();

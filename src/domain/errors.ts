@@ -16,14 +16,16 @@ export const ERROR_CODES = {
   ENF_ERR_CONFIG_TRANSITION: "the boot config's current state does not allow that change",
   ENF_ERR_CONFIG_ALREADY_ARMED: "the machine already has an armed or triggered config",
   ENF_ERR_TEMPLATE_INVALID: "a provisioning or iPXE template cannot be parsed",
-  ENF_ERR_TEMPLATE_VARIABLE_MISSING: "a template uses a variable that neither the config nor the facts provide",
+  ENF_ERR_TEMPLATE_VARIABLE_MISSING:
+    "a template uses a variable that neither the config nor the facts provide",
   ENF_ERR_IPXE_UNSAFE_VALUE: "a value would change the meaning of an iPXE script and was refused",
   ENF_ERR_STORE_CORRUPT: "a data file is damaged in a way that replay cannot repair on its own",
   ENF_ERR_STORE_IO: "the data directory cannot be read or written",
   ENF_ERR_STORE_CLOSED: "the store was used after it was closed",
   ENF_ERR_HTTP_VALIDATION: "a request does not match the route's schema",
   ENF_ERR_HTTP_NOT_FOUND: "no route or resource at that path",
-  ENF_ERR_BOOT_NO_SCRIPT: "this Enforcer has no script for the machine; iPXE falls through to the next source",
+  ENF_ERR_BOOT_NO_SCRIPT:
+    "this Enforcer has no script for the machine; iPXE falls through to the next source",
   ENF_ERR_BOOT_SECRET_UNKNOWN: "a provisioning or completion URL names a secret that is not active",
   ENF_ERR_SERVER_INTERNAL: "an unexpected failure; the log has the details",
 } as const;

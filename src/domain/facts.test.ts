@@ -4,8 +4,14 @@ import { isEnforcerError } from "./errors.js";
 import { FACT_LIMITS, sanitizeFacts } from "./facts.js";
 
 test("plain facts are copied as data", () => {
-  const facts = sanitizeFacts(JSON.parse('{"cpu":{"count":4},"nics":[{"mac":"52:54:00:00:00:01"}],"note":"${x} || reboot"}'));
-  assert.deepEqual(facts, { cpu: { count: 4 }, nics: [{ mac: "52:54:00:00:00:01" }], note: "${x} || reboot" });
+  const facts = sanitizeFacts(
+    JSON.parse('{"cpu":{"count":4},"nics":[{"mac":"52:54:00:00:00:01"}],"note":"${x} || reboot"}'),
+  );
+  assert.deepEqual(facts, {
+    cpu: { count: 4 },
+    nics: [{ mac: "52:54:00:00:00:01" }],
+    note: "${x} || reboot",
+  });
 });
 
 test("deep, huge, non-JSON or prototype-polluting facts are refused", () => {
@@ -22,6 +28,10 @@ test("deep, huge, non-JSON or prototype-polluting facts are refused", () => {
     [1, 2],
     "text",
   ];
-  for (const c of cases) assert.throws(() => sanitizeFacts(c), (e) => isEnforcerError(e, "ENF_ERR_FACT_INVALID"));
+  for (const c of cases)
+    assert.throws(
+      () => sanitizeFacts(c),
+      (e) => isEnforcerError(e, "ENF_ERR_FACT_INVALID"),
+    );
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
 });

@@ -27,8 +27,14 @@ export function sanitizeFacts(input: unknown): Facts {
     if (typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
       const out: { [key: string]: FactValue } = {};
       for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
-        if (k.length > FACT_LIMITS.maxKeyLength || k === "__proto__") fail(`bad key ${JSON.stringify(k.slice(0, 40))}`);
-        Object.defineProperty(out, k, { value: walk(x, depth + 1), enumerable: true, writable: true, configurable: true });
+        if (k.length > FACT_LIMITS.maxKeyLength || k === "__proto__")
+          fail(`bad key ${JSON.stringify(k.slice(0, 40))}`);
+        Object.defineProperty(out, k, {
+          value: walk(x, depth + 1),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       }
       return out;
     }

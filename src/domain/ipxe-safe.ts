@@ -12,7 +12,13 @@ export const MAX_TOKEN_LENGTH = 2048;
 /** Throws ENF_ERR_IPXE_UNSAFE_VALUE unless `value` is one harmless token for iPXE and the kernel. */
 export function assertIpxeSafe(value: string, what: string): string {
   const bad = UNSAFE.exec(value);
-  if (bad || value.length === 0 || value.length > MAX_TOKEN_LENGTH || value === ";" || value.startsWith("#")) {
+  if (
+    bad ||
+    value.length === 0 ||
+    value.length > MAX_TOKEN_LENGTH ||
+    value === ";" ||
+    value.startsWith("#")
+  ) {
     const why = bad
       ? `character ${JSON.stringify(bad[0])} at ${bad.index}`
       : value.length === 0
@@ -20,7 +26,9 @@ export function assertIpxeSafe(value: string, what: string): string {
         : value.length > MAX_TOKEN_LENGTH
           ? `it is longer than ${MAX_TOKEN_LENGTH}`
           : "it would be read as a separator or comment";
-    throw new EnforcerError("ENF_ERR_IPXE_UNSAFE_VALUE", `${what} cannot go into an iPXE script: ${why}`, { what });
+    throw new EnforcerError("ENF_ERR_IPXE_UNSAFE_VALUE", `${what} cannot go into an iPXE script: ${why}`, {
+      what,
+    });
   }
   return value;
 }

@@ -28,6 +28,10 @@ test("malformed and hostile MACs are refused with ENF_ERR_MAC_INVALID", () => {
     "${net0/mac}",
     "x".repeat(10_000),
   ]) {
-    assert.throws(() => parseMac(input), (e) => isEnforcerError(e, "ENF_ERR_MAC_INVALID"), JSON.stringify(input.slice(0, 30)));
+    assert.throws(
+      () => parseMac(input),
+      (e) => isEnforcerError(e, "ENF_ERR_MAC_INVALID"),
+      JSON.stringify(input.slice(0, 30)),
+    );
   }
 });

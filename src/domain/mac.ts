@@ -3,7 +3,8 @@ import { EnforcerError } from "./errors.js";
 /** A MAC address in canonical form: six lower-case hex pairs joined by colons. */
 export type Mac = string & { readonly __brand: "Mac" };
 
-const SEPARATED = /^([0-9a-f]{2})([:-])([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})$/;
+const SEPARATED =
+  /^([0-9a-f]{2})([:-])([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})$/;
 const DOTTED = /^([0-9a-f]{4})\.([0-9a-f]{4})\.([0-9a-f]{4})$/;
 const BARE = /^[0-9a-f]{12}$/;
 
@@ -17,9 +18,13 @@ export function parseMac(input: string): Mac {
   if (dot) hex = dot[1]! + dot[2]! + dot[3]!;
   if (!hex && BARE.test(s)) hex = s;
   if (!hex) {
-    throw new EnforcerError("ENF_ERR_MAC_INVALID", `not a MAC address: ${JSON.stringify(input.slice(0, 64))}`, {
-      value: input.slice(0, 64),
-    });
+    throw new EnforcerError(
+      "ENF_ERR_MAC_INVALID",
+      `not a MAC address: ${JSON.stringify(input.slice(0, 64))}`,
+      {
+        value: input.slice(0, 64),
+      },
+    );
   }
   return hex.match(/../g)!.join(":") as Mac;
 }

@@ -32,7 +32,13 @@ export function familyBoot(p: Profile, vars: BootVars): FamilyBoot {
     case "debian": {
       // Debian installer, appendix B.2.2: "auto=true priority=critical url=..." reads the preseed before the
       // network questions; hostname/domain/interface are its documented short aliases.
-      const args = ["auto=true", "priority=critical", `url=${files}preseed.cfg`, "interface=auto", ...hostnameArgs(vars.hostname)];
+      const args = [
+        "auto=true",
+        "priority=critical",
+        `url=${files}preseed.cfg`,
+        "interface=auto",
+        ...hostnameArgs(vars.hostname),
+      ];
       return { spec: linux(at("linux"), [at("initrd.gz")], args), files: { "preseed.cfg": provisioning } };
     }
     case "ubuntu": {
@@ -97,7 +103,10 @@ export function familyBoot(p: Profile, vars: BootVars): FamilyBoot {
     case "ipxe": {
       const lines = fill(p.ipxe ?? "", vars, "ipxe").split(/\r?\n/);
       const body = lines[0]?.startsWith("#!ipxe") ? lines.slice(1) : lines;
-      return { spec: { kind: "ipxe", lines: body }, files: p.provisioning ? { provision: provisioning } : {} };
+      return {
+        spec: { kind: "ipxe", lines: body },
+        files: p.provisioning ? { provision: provisioning } : {},
+      };
     }
   }
 }

@@ -1,7 +1,16 @@
 import { EnforcerError } from "./errors.js";
 
 /** The OS families Enforcer knows how to boot from a file location and a provisioning file. */
-export const OS_FAMILIES = ["debian", "ubuntu", "rhel", "fedora-coreos", "flatcar", "alpine", "custom", "ipxe"] as const;
+export const OS_FAMILIES = [
+  "debian",
+  "ubuntu",
+  "rhel",
+  "fedora-coreos",
+  "flatcar",
+  "alpine",
+  "custom",
+  "ipxe",
+] as const;
 /** One of OS_FAMILIES. */
 export type OsFamily = (typeof OS_FAMILIES)[number];
 
@@ -58,7 +67,8 @@ export function validateProfile(p: Profile): Profile {
     else refuses("image");
   }
   for (const url of [p.location, p.image].filter((u): u is string => u !== undefined)) {
-    if (!/^(https?|tftp):\/\/[^\s]+$/.test(url)) bad(`"${url.slice(0, 80)}" is not an http, https or tftp URL`);
+    if (!/^(https?|tftp):\/\/[^\s]+$/.test(url))
+      bad(`"${url.slice(0, 80)}" is not an http, https or tftp URL`);
   }
   return p;
 }

@@ -7,14 +7,22 @@ const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}/g;
  * Replaces `{{name}}` in a template that ends up in an iPXE script (URLs, command lines, raw scripts).
  * A name without a value is an error, and so is a value that could add a token, line or command.
  */
-export function fillPlaceholders(template: string, vars: Readonly<Record<string, string>>, where: string): string {
+export function fillPlaceholders(
+  template: string,
+  vars: Readonly<Record<string, string>>,
+  where: string,
+): string {
   return template.replace(PLACEHOLDER, (_, name: string) => {
     const value = Object.hasOwn(vars, name) ? vars[name] : undefined;
     if (value === undefined) {
-      throw new EnforcerError("ENF_ERR_TEMPLATE_VARIABLE_MISSING", `${where} uses {{${name}}}, which has no value`, {
-        variable: name,
-        where,
-      });
+      throw new EnforcerError(
+        "ENF_ERR_TEMPLATE_VARIABLE_MISSING",
+        `${where} uses {{${name}}}, which has no value`,
+        {
+          variable: name,
+          where,
+        },
+      );
     }
     return assertIpxeSafe(value, `{{${name}}} in ${where}`);
   });

@@ -16,8 +16,13 @@ const json = (method: "POST" | "PUT" | "PATCH", url: string, payload: unknown) =
 test("profiles, configs, arm, cancel and events through the API", async () => {
   const { http } = app();
   assert.equal((await http.inject(json("POST", "/profiles", CUSTOM_PROFILE))).statusCode, 201);
-  assert.equal((await http.inject(json("POST", "/profiles", CUSTOM_PROFILE))).json().code, "ENF_ERR_PROFILE_EXISTS");
-  const created = await http.inject(json("POST", "/configs", { machine: "5254.0000.0001", profile: "linux", variables: { x: "1" } }));
+  assert.equal(
+    (await http.inject(json("POST", "/profiles", CUSTOM_PROFILE))).json().code,
+    "ENF_ERR_PROFILE_EXISTS",
+  );
+  const created = await http.inject(
+    json("POST", "/configs", { machine: "5254.0000.0001", profile: "linux", variables: { x: "1" } }),
+  );
   assert.equal(created.statusCode, 201);
   const c = created.json();
   assert.equal(c.state, "draft");
@@ -27,7 +32,10 @@ test("profiles, configs, arm, cancel and events through the API", async () => {
   const armFail = await http.inject({ method: "POST", url: `/api/v1/configs/${c.id}/arm` });
   assert.equal(armFail.statusCode, 422, "facts.cpu.model is not known yet");
   assert.equal(armFail.json().code, "ENF_ERR_TEMPLATE_VARIABLE_MISSING");
-  assert.equal((await http.inject(json("PUT", "/profiles/linux", { ...CUSTOM_PROFILE, provisioning: "ok" }))).statusCode, 200);
+  assert.equal(
+    (await http.inject(json("PUT", "/profiles/linux", { ...CUSTOM_PROFILE, provisioning: "ok" }))).statusCode,
+    200,
+  );
   const armed = await http.inject({ method: "POST", url: `/api/v1/configs/${c.id}/arm` });
   assert.equal(armed.json().state, "armed");
   const again = await http.inject({ method: "POST", url: `/api/v1/configs/${c.id}/arm` });
@@ -36,7 +44,10 @@ test("profiles, configs, arm, cancel and events through the API", async () => {
   assert.equal(machine.json().config.id, c.id);
   const list = await http.inject("/api/v1/configs?state=armed");
   assert.equal(list.json().items.length, 1);
-  assert.equal((await http.inject({ method: "POST", url: `/api/v1/configs/${c.id}/cancel` })).json().state, "cancelled");
+  assert.equal(
+    (await http.inject({ method: "POST", url: `/api/v1/configs/${c.id}/cancel` })).json().state,
+    "cancelled",
+  );
   const events = await http.inject("/api/v1/machines/52:54:00:00:00:01/events");
   assert.deepEqual(
     events.json().items.map((e: { kind: string }) => e.kind),
@@ -50,12 +61,17 @@ test("machines: edit hostname and labels, list with search, label filter and pag
   for (let i = 1; i <= 5; i++) {
     await http.inject(`/boot/machine?mac=52:54:00:00:00:0${i}`);
   }
-  const patch = await http.inject(json("PATCH", "/machines/52:54:00:00:00:03", { hostname: "Web3.example", labels: { rack: "r1" } }));
+  const patch = await http.inject(
+    json("PATCH", "/machines/52:54:00:00:00:03", { hostname: "Web3.example", labels: { rack: "r1" } }),
+  );
   assert.equal(patch.json().hostname, "web3.example");
   assert.equal((await http.inject("/api/v1/machines?search=web3")).json().total, 1);
   assert.equal((await http.inject("/api/v1/machines?label=rack=r1")).json().items[0].id, "52:54:00:00:00:03");
   const page = (await http.inject("/api/v1/machines?limit=2&offset=2")).json();
-  assert.deepEqual([page.total, page.items.map((m: { id: string }) => m.id)], [5, ["52:54:00:00:00:03", "52:54:00:00:00:04"]]);
+  assert.deepEqual(
+    [page.total, page.items.map((m: { id: string }) => m.id)],
+    [5, ["52:54:00:00:00:03", "52:54:00:00:00:04"]],
+  );
 });
 
 test("hostile API input gets a 4xx with a code, never a 500", async () => {
@@ -63,14 +79,28 @@ test("hostile API input gets a 4xx with a code, never a 500", async () => {
   let deep: unknown = "x";
   for (let i = 0; i < 2000; i++) deep = { a: deep };
   const cases = [
-    { method: "POST", url: "/api/v1/profiles", payload: "{not json", headers: { "content-type": "application/json" } },
+    {
+      method: "POST",
+      url: "/api/v1/profiles",
+      payload: "{not json",
+      headers: { "content-type": "application/json" },
+    },
     { method: "POST", url: "/api/v1/profiles", payload: { ...CUSTOM_PROFILE, extra: 1 } },
     { method: "POST", url: "/api/v1/profiles", payload: { ...CUSTOM_PROFILE, name: 5 } },
     { method: "POST", url: "/api/v1/profiles", payload: { ...CUSTOM_PROFILE, name: "Bad Name" } },
     { method: "POST", url: "/api/v1/profiles", payload: { ...CUSTOM_PROFILE, family: "windows" } },
     { method: "POST", url: "/api/v1/profiles", payload: { name: "d", family: "debian", provisioning: "x" } },
-    { method: "POST", url: "/api/v1/profiles", payload: JSON.stringify(deep), headers: { "content-type": "application/json" } },
-    { method: "POST", url: "/api/v1/profiles", payload: { ...CUSTOM_PROFILE, provisioning: "x".repeat(100_000) } },
+    {
+      method: "POST",
+      url: "/api/v1/profiles",
+      payload: JSON.stringify(deep),
+      headers: { "content-type": "application/json" },
+    },
+    {
+      method: "POST",
+      url: "/api/v1/profiles",
+      payload: { ...CUSTOM_PROFILE, provisioning: "x".repeat(100_000) },
+    },
     { method: "POST", url: "/api/v1/configs", payload: { machine: "zz:zz", profile: "linux" } },
     { method: "POST", url: "/api/v1/configs", payload: { machine: "52:54:00:00:00:01", profile: "nope" } },
     { method: "PATCH", url: "/api/v1/machines/52:54:00:00:00:09", payload: { hostname: "x" } },
@@ -81,16 +111,23 @@ test("hostile API input gets a 4xx with a code, never a 500", async () => {
   ] as const;
   for (const c of cases) {
     const r = await http.inject(c as never);
-    assert.ok(r.statusCode >= 400 && r.statusCode < 500, `${c.method} ${c.url} -> ${r.statusCode} ${r.body.slice(0, 200)}`);
+    assert.ok(
+      r.statusCode >= 400 && r.statusCode < 500,
+      `${c.method} ${c.url} -> ${r.statusCode} ${r.body.slice(0, 200)}`,
+    );
     const body = r.json();
     assert.match(body.code, /^ENF_ERR_[A-Z_]+$/);
     assert.equal(typeof body.message, "string");
     assert.equal(typeof body.details, "object");
   }
   await http.inject(json("POST", "/profiles", CUSTOM_PROFILE));
-  const hostile = await http.inject(json("PATCH", "/machines/52:54:00:00:00:01", { hostname: "a\nchain http://evil" }));
+  const hostile = await http.inject(
+    json("PATCH", "/machines/52:54:00:00:00:01", { hostname: "a\nchain http://evil" }),
+  );
   assert.equal(hostile.statusCode, 404); // machine unknown yet
   await http.inject("/boot/machine?mac=52:54:00:00:00:01");
-  const bad = await http.inject(json("PATCH", "/machines/52:54:00:00:00:01", { hostname: "a\nchain http://evil" }));
+  const bad = await http.inject(
+    json("PATCH", "/machines/52:54:00:00:00:01", { hostname: "a\nchain http://evil" }),
+  );
   assert.deepEqual([bad.statusCode, bad.json().code], [400, "ENF_ERR_HOSTNAME_INVALID"]);
 });

@@ -45,10 +45,14 @@ export function registerApiRoutes(app: FastifyInstance, core: Core): void {
   });
 
   app.get("/profiles", async () => ({ items: core.profiles.list() }));
-  app.post<{ Body: Static<typeof ProfileBody> }>("/profiles", { schema: { body: ProfileBody } }, async (req, reply) =>
-    reply.status(201).send(await core.profiles.create(req.body)),
+  app.post<{ Body: Static<typeof ProfileBody> }>(
+    "/profiles",
+    { schema: { body: ProfileBody } },
+    async (req, reply) => reply.status(201).send(await core.profiles.create(req.body)),
   );
-  app.get<Name>("/profiles/:name", { schema: { params: NameParams } }, async (req) => core.profiles.get(req.params.name));
+  app.get<Name>("/profiles/:name", { schema: { params: NameParams } }, async (req) =>
+    core.profiles.get(req.params.name),
+  );
   app.put<Name & { Body: Static<typeof ProfileBody> }>(
     "/profiles/:name",
     { schema: { params: NameParams, body: ProfileBody } },
@@ -62,12 +66,18 @@ export function registerApiRoutes(app: FastifyInstance, core: Core): void {
   app.get<{ Querystring: Static<typeof ConfigListQuery> }>(
     "/configs",
     { schema: { querystring: ConfigListQuery } },
-    async (req) => ({ items: core.configs.list({ ...req.query, state: req.query.state as ConfigState }).map(view) }),
+    async (req) => ({
+      items: core.configs.list({ ...req.query, state: req.query.state as ConfigState }).map(view),
+    }),
   );
-  app.post<{ Body: Static<typeof ConfigBody> }>("/configs", { schema: { body: ConfigBody } }, async (req, reply) =>
-    reply.status(201).send(view(await core.configs.create(req.body))),
+  app.post<{ Body: Static<typeof ConfigBody> }>(
+    "/configs",
+    { schema: { body: ConfigBody } },
+    async (req, reply) => reply.status(201).send(view(await core.configs.create(req.body))),
   );
-  app.get<Id>("/configs/:id", { schema: { params: IdParams } }, async (req) => view(core.configs.get(req.params.id)));
+  app.get<Id>("/configs/:id", { schema: { params: IdParams } }, async (req) =>
+    view(core.configs.get(req.params.id)),
+  );
   app.post<Id>("/configs/:id/arm", { schema: { params: IdParams } }, async (req) =>
     view(await core.configs.arm(req.params.id)),
   );

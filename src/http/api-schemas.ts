@@ -8,9 +8,13 @@ export const ErrorSchema = Type.Object({
   details: Type.Record(Type.String(), Type.Unknown()),
 });
 
-const Vars = Type.Record(Type.String({ pattern: "^[A-Za-z_][A-Za-z0-9_]{0,63}$" }), Type.String({ maxLength: 2048 }), {
-  maxProperties: 64,
-});
+const Vars = Type.Record(
+  Type.String({ pattern: "^[A-Za-z_][A-Za-z0-9_]{0,63}$" }),
+  Type.String({ maxLength: 2048 }),
+  {
+    maxProperties: 64,
+  },
+);
 const Url = Type.String({ maxLength: 2048, pattern: "^(https?|tftp)://\\S+$" });
 const Template = Type.String({ maxLength: 262_144 });
 
@@ -68,7 +72,9 @@ export const ConfigListQuery = Type.Object(
   {
     machine: Type.Optional(Type.String({ maxLength: 64 })),
     state: Type.Optional(
-      Type.Union(["draft", "armed", "triggered", "completed", "expired", "cancelled"].map((s) => Type.Literal(s))),
+      Type.Union(
+        ["draft", "armed", "triggered", "completed", "expired", "cancelled"].map((s) => Type.Literal(s)),
+      ),
     ),
   },
   { additionalProperties: false },

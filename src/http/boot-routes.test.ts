@@ -7,7 +7,8 @@ function app(over = {}) {
   const t = testCore(over);
   return { ...t, http: buildHttpServer(t.core, { remotes: ["http://10.0.0.9:8080"], logger: false }) };
 }
-const Q = "mac=52-54-00-00-00-01&uuid=11111111-2222-3333-4444-555555555555&serial=SN1&arch=x86_64&platform=efi";
+const Q =
+  "mac=52-54-00-00-00-01&uuid=11111111-2222-3333-4444-555555555555&serial=SN1&arch=x86_64&platform=efi";
 
 test("GET /boot.ipxe serves the general script with this Enforcer's URL and the remotes", async () => {
   const { http } = app();
@@ -24,7 +25,10 @@ test("an unknown machine gets a 404 (fall through) and is recorded with what iPX
   assert.equal(r.statusCode, 404);
   assert.equal(r.json().code, "ENF_ERR_BOOT_NO_SCRIPT");
   const m = core.machines.get("52:54:00:00:00:01");
-  assert.deepEqual([m.uuid, m.serial, m.arch, m.platform], ["11111111-2222-3333-4444-555555555555", "SN1", "x86_64", "efi"]);
+  assert.deepEqual(
+    [m.uuid, m.serial, m.arch, m.platform],
+    ["11111111-2222-3333-4444-555555555555", "SN1", "x86_64", "efi"],
+  );
 });
 
 test("discovery on: unknown machines get the discovery script from both endpoints; off: 404", async () => {
@@ -53,7 +57,9 @@ test("hostile boot queries get a 4xx with a code, never a script or a 500", asyn
     assert.match(r.json().code, /^ENF_ERR_/);
   }
   // Junk UUIDs, serials and arches are dropped, not stored.
-  const r = await http.inject("/boot/machine?mac=52:54:00:00:00:03&uuid=nope&serial=a%0Ab&arch=x%20y&platform=%24%7B%7D");
+  const r = await http.inject(
+    "/boot/machine?mac=52:54:00:00:00:03&uuid=nope&serial=a%0Ab&arch=x%20y&platform=%24%7B%7D",
+  );
   assert.equal(r.statusCode, 404);
   const m = core.machines.get("52:54:00:00:00:03");
   assert.deepEqual([m.uuid, m.serial, m.arch, m.platform], [undefined, undefined, undefined, undefined]);
@@ -72,7 +78,11 @@ test("an armed config: script on efi names the initrd; files and the callback wo
   const file = await http.inject(`/p/${secret}/provision`);
   assert.equal(file.statusCode, 200);
   assert.equal(file.body, "host=node-525400000001\n");
-  for (const bad of ["/p/short/provision", `/p/${secret}/..%2F..%2Fetc%2Fpasswd`, `/p/${"x".repeat(40)}/provision`]) {
+  for (const bad of [
+    "/p/short/provision",
+    `/p/${secret}/..%2F..%2Fetc%2Fpasswd`,
+    `/p/${"x".repeat(40)}/provision`,
+  ]) {
     const r = await http.inject(bad);
     assert.ok([400, 404].includes(r.statusCode), bad);
   }

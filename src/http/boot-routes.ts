@@ -37,14 +37,20 @@ export function registerBootRoutes(app: FastifyInstance, core: Core, opts: BootR
     sendScript(reply, renderGeneralScript({ self: core.settings.publicUrl, remotes: opts.remotes })),
   );
 
-  app.get<{ Querystring: BootQuery }>("/boot/machine", { schema: { querystring: BootQuerySchema } }, async (req, reply) => {
-    const answer = await core.boot.machineScript(bootIdentity(req.query));
-    req.log.info({ mac: req.query.mac, answer: answer.kind }, "machine script request");
-    return sendAnswer(reply, answer);
-  });
+  app.get<{ Querystring: BootQuery }>(
+    "/boot/machine",
+    { schema: { querystring: BootQuerySchema } },
+    async (req, reply) => {
+      const answer = await core.boot.machineScript(bootIdentity(req.query));
+      req.log.info({ mac: req.query.mac, answer: answer.kind }, "machine script request");
+      return sendAnswer(reply, answer);
+    },
+  );
 
-  app.get<{ Querystring: BootQuery }>("/boot/discovery", { schema: { querystring: BootQuerySchema } }, async (req, reply) =>
-    sendAnswer(reply, core.boot.discoveryScript(bootIdentity(req.query))),
+  app.get<{ Querystring: BootQuery }>(
+    "/boot/discovery",
+    { schema: { querystring: BootQuerySchema } },
+    async (req, reply) => sendAnswer(reply, core.boot.discoveryScript(bootIdentity(req.query))),
   );
 
   app.get<{ Params: { secret: string; file: string } }>(
@@ -60,8 +66,16 @@ export function registerBootRoutes(app: FastifyInstance, core: Core, opts: BootR
     const c = await core.configs.complete(req.params.secret);
     return reply.type("text/plain; charset=utf-8").send(`completed ${c.id}\n`);
   };
-  app.get<{ Params: { secret: string } }>("/p/:secret/complete", { schema: { params: SecretParams } }, complete);
-  app.post<{ Params: { secret: string } }>("/p/:secret/complete", { schema: { params: SecretParams } }, complete);
+  app.get<{ Params: { secret: string } }>(
+    "/p/:secret/complete",
+    { schema: { params: SecretParams } },
+    complete,
+  );
+  app.post<{ Params: { secret: string } }>(
+    "/p/:secret/complete",
+    { schema: { params: SecretParams } },
+    complete,
+  );
 }
 
 function sendScript(reply: FastifyReply, script: string) {
@@ -71,7 +85,9 @@ function sendScript(reply: FastifyReply, script: string) {
 function sendAnswer(reply: FastifyReply, answer: BootAnswer) {
   if (answer.kind !== "none") return sendScript(reply, answer.script);
   const why = answer.reason === "window-passed" ? "its retry window has passed" : "nothing is armed for it";
-  throw new EnforcerError("ENF_ERR_BOOT_NO_SCRIPT", `no script for this machine here: ${why}`, { reason: answer.reason });
+  throw new EnforcerError("ENF_ERR_BOOT_NO_SCRIPT", `no script for this machine here: ${why}`, {
+    reason: answer.reason,
+  });
 }
 
 function contentType(file: string): string {

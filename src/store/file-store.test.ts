@@ -50,11 +50,17 @@ test("damage followed by intact commits is refused with ENF_ERR_STORE_CORRUPT; -
   const lines = readFileSync(path, "utf8").split("\n");
   lines[2] = lines[2]!.replace('"k2"', '"kX"'); // CRC no longer matches
   writeFileSync(path, lines.join("\n"));
-  await assert.rejects(FileStore.open({ dir: d }), (e) => isEnforcerError(e, "ENF_ERR_STORE_CORRUPT") && /line 3/.test(e.message));
+  await assert.rejects(
+    FileStore.open({ dir: d }),
+    (e) => isEnforcerError(e, "ENF_ERR_STORE_CORRUPT") && /line 3/.test(e.message),
+  );
   const recovered = await FileStore.open({ dir: d, recover: true, warn: () => {} });
   assert.deepEqual([...recovered.all("things")], [0, 1]);
   await recovered.close();
-  assert.ok(readdirSync(d).some((f) => f.startsWith("journal-0.log.damaged-")), "damaged bytes were not kept aside");
+  assert.ok(
+    readdirSync(d).some((f) => f.startsWith("journal-0.log.damaged-")),
+    "damaged bytes were not kept aside",
+  );
 });
 
 test("compaction writes a snapshot, starts a fresh journal and loses nothing", async () => {
@@ -87,7 +93,10 @@ test("a second process cannot open the same data directory; commits after close 
   writeFileSync(join(d, "LOCK"), "1"); // pid 1 is always alive
   await s.close();
   writeFileSync(join(d, "LOCK"), "1");
-  await assert.rejects(FileStore.open({ dir: d }), (e) => isEnforcerError(e, "ENF_ERR_STORE_IO") && /in use/.test(e.message));
+  await assert.rejects(
+    FileStore.open({ dir: d }),
+    (e) => isEnforcerError(e, "ENF_ERR_STORE_IO") && /in use/.test(e.message),
+  );
   writeFileSync(join(d, "LOCK"), "999999999"); // a stale lock from a dead process is taken over
   const t = await FileStore.open({ dir: d });
   await t.close();

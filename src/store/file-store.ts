@@ -1,5 +1,15 @@
 import { closeSync, fsyncSync, openSync } from "node:fs";
-import { mkdir, open, readFile, readdir, rename, rm, truncate, writeFile, type FileHandle } from "node:fs/promises";
+import {
+  mkdir,
+  open,
+  readFile,
+  readdir,
+  rename,
+  rm,
+  truncate,
+  writeFile,
+  type FileHandle,
+} from "node:fs/promises";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { EnforcerError } from "../domain/errors.js";
@@ -101,11 +111,15 @@ export class FileStore implements Store {
         this.journalBytes += Buffer.byteLength(data);
         batch.forEach((p) => p.resolve());
       } catch (err) {
-        this.failed = new EnforcerError("ENF_ERR_STORE_IO", `journal write failed: ${(err as Error).message}`);
+        this.failed = new EnforcerError(
+          "ENF_ERR_STORE_IO",
+          `journal write failed: ${(err as Error).message}`,
+        );
         [...batch, ...this.pending].forEach((p) => p.reject(this.failed));
         this.pending = [];
       }
-      if (this.journalBytes >= this.opts.compactBytes) await this.compact().catch((err) => this.warn(String(err)));
+      if (this.journalBytes >= this.opts.compactBytes)
+        await this.compact().catch((err) => this.warn(String(err)));
     }
     this.flushing = null;
   }
@@ -138,7 +152,9 @@ export class FileStore implements Store {
         await writeFile(aside, buf.subarray(scan.validBytes));
         this.warn(`store: moved ${buf.length - scan.validBytes} damaged journal bytes to ${aside}`);
       } else {
-        this.warn(`store: dropped a torn, unacknowledged journal tail of ${buf.length - scan.validBytes} bytes`);
+        this.warn(
+          `store: dropped a torn, unacknowledged journal tail of ${buf.length - scan.validBytes} bytes`,
+        );
       }
       await truncate(path, scan.validBytes);
     }

@@ -18,9 +18,13 @@ export function acquireLock(path: string): () => void {
       }
       const owner = Number(readFileSync(path, "utf8").trim());
       if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
-        throw new EnforcerError("ENF_ERR_STORE_IO", `the data directory is in use by process ${owner} (${path})`, {
-          pid: owner,
-        });
+        throw new EnforcerError(
+          "ENF_ERR_STORE_IO",
+          `the data directory is in use by process ${owner} (${path})`,
+          {
+            pid: owner,
+          },
+        );
       }
       rmSync(path, { force: true });
     }

@@ -37,7 +37,10 @@ describe("iPXE in QEMU (BIOS): unknown machine, armed config, one boot only", { 
     assert.match(vm.output, /Enforcer: no config here/);
     assert.match(vm.output, /Enforcer: booting the local disk/);
     assert.ok(vm.output.includes(LOCAL_DISK_MARKER), `local disk never booted:\n${vm.output.slice(-2000)}`);
-    const m = await enf.api<{ id: string; platform: string; uuid: string; serial: string }>("GET", `/machines/${MAC}`);
+    const m = await enf.api<{ id: string; platform: string; uuid: string; serial: string }>(
+      "GET",
+      `/machines/${MAC}`,
+    );
     assert.equal(m.status, 200);
     assert.equal(m.body.platform, "pcbios");
     assert.equal(m.body.uuid, "11111111-2222-3333-4444-555555555555");
@@ -53,7 +56,10 @@ describe("iPXE in QEMU (BIOS): unknown machine, armed config, one boot only", { 
       cmdline: "console=ttyS0 panic=-1 enforcer.done={{complete_url}}",
     };
     assert.equal((await enf.api("POST", "/profiles", profile)).status, 201);
-    const created = await enf.api<{ id: string }>("POST", "/configs", { machine: MAC, profile: "test-linux" });
+    const created = await enf.api<{ id: string }>("POST", "/configs", {
+      machine: MAC,
+      profile: "test-linux",
+    });
     assert.equal(created.status, 201);
     const armed = await enf.api<{ state: string }>("POST", `/configs/${created.body.id}/arm`);
     assert.equal(armed.body.state, "armed");
@@ -66,12 +72,10 @@ describe("iPXE in QEMU (BIOS): unknown machine, armed config, one boot only", { 
     assert.equal(after.body.state, "completed");
     const events = await enf.api<{ items: { kind: string }[] }>("GET", `/machines/${MAC}/events`);
     const kinds = events.body.items.map((e) => e.kind);
-    assert.deepEqual(kinds.filter((k) => k.startsWith("config.")), [
-      "config.created",
-      "config.armed",
-      "config.triggered",
-      "config.completed",
-    ]);
+    assert.deepEqual(
+      kinds.filter((k) => k.startsWith("config.")),
+      ["config.created", "config.armed", "config.triggered", "config.completed"],
+    );
   });
 
   test("the same machine's next boot falls through to the local disk", async () => {

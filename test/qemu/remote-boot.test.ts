@@ -37,10 +37,17 @@ describe("iPXE in QEMU: two Enforcers, the remote one holds the config", { timeo
     const c = await second.api<{ id: string }>("POST", "/configs", { machine: MAC, profile: "remote-linux" });
     assert.equal((await second.api("POST", `/configs/${c.body.id}/arm`)).status, 200);
 
-    const vm = await runVm({ bootUrl: `http://10.0.2.2:${first.port}/boot.ipxe`, mac: MAC, timeoutMs: 240_000 });
+    const vm = await runVm({
+      bootUrl: `http://10.0.2.2:${first.port}/boot.ipxe`,
+      mac: MAC,
+      timeoutMs: 240_000,
+    });
     assert.match(vm.output, /Enforcer: no config here/);
     assert.ok(vm.output.includes("ENF-COMPLETED"), `completion failed:\n${vm.output.slice(-3000)}`);
-    assert.equal((await second.api<{ state: string }>("GET", `/configs/${c.body.id}`)).body.state, "completed");
+    assert.equal(
+      (await second.api<{ state: string }>("GET", `/configs/${c.body.id}`)).body.state,
+      "completed",
+    );
     // The first instance saw the machine but holds nothing for it.
     const seen = await first.api<{ id: string; config: unknown }>("GET", `/machines/${MAC}`);
     assert.equal(seen.status, 200);

@@ -34,7 +34,12 @@ describe("iPXE in QEMU (UEFI/OVMF): armed config boots once", { timeout: 600_000
     const c = await enf.api<{ id: string }>("POST", "/configs", { machine: MAC, profile: "efi-linux" });
     assert.equal((await enf.api("POST", `/configs/${c.body.id}/arm`)).status, 200);
 
-    const vm = await runVm({ bootUrl: `http://10.0.2.2:${enf.port}/boot.ipxe`, mac: MAC, uefi: true, timeoutMs: 240_000 });
+    const vm = await runVm({
+      bootUrl: `http://10.0.2.2:${enf.port}/boot.ipxe`,
+      mac: MAC,
+      uefi: true,
+      timeoutMs: 240_000,
+    });
     assert.match(vm.output, /Enforcer: \S+ efi x86_64/);
     assert.ok(vm.output.includes("ENF-INITRD-UP"), `initrd never ran:\n${vm.output.slice(-3000)}`);
     assert.ok(vm.output.includes("ENF-COMPLETED"), `completion failed:\n${vm.output.slice(-3000)}`);

@@ -9,6 +9,7 @@ export const LOCAL_DISK_MARKER = "ENF-LOCAL-DISK";
  */
 export function writeBootDisk(path: string): void {
   const msg = Buffer.from(`\r\n${LOCAL_DISK_MARKER}\r\n\0`, "ascii");
+  // prettier-ignore
   const code = Buffer.from([
     0x31, 0xc0, //       xor ax, ax
     0x8e, 0xd8, //       mov ds, ax

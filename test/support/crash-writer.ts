@@ -13,6 +13,9 @@ for (let n = 0; ; n++) {
     value: { run, n, i, pad },
   }));
   // A few commits in flight at once, as under concurrent HTTP requests.
-  await Promise.all([store.commit(batch), store.commit([{ op: "put", collection: "last", id: run, value: n }])]);
+  await Promise.all([
+    store.commit(batch),
+    store.commit([{ op: "put", collection: "last", id: run, value: n }]),
+  ]);
   process.stdout.write(`ack ${run} ${n}\n`);
 }

@@ -28,7 +28,10 @@ export function freePort(): Promise<number> {
 }
 
 /** Starts the real binary on loopback and waits for its ready line. */
-export async function startEnforcer(extraArgs: string[] = [], opts: { data?: string; publicHost?: string } = {}) {
+export async function startEnforcer(
+  extraArgs: string[] = [],
+  opts: { data?: string; publicHost?: string } = {},
+) {
   const port = await freePort();
   const data = opts.data ?? mkdtempSync(join(tmpdir(), "enforcer-test-"));
   const publicUrl = `http://${opts.publicHost ?? "127.0.0.1"}:${port}`;

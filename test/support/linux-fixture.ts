@@ -1,5 +1,15 @@
 import { execFileSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join, resolve } from "node:path";
 
 /** A real Debian kernel and a busybox initrd whose /init prints markers and calls the completion URL. */
@@ -64,7 +74,8 @@ export function linuxFixture(): LinuxFixture {
   mkdirSync(join(root, ".."), { recursive: true });
   const work = mkdtempSync(`${root}.build-`);
   try {
-    const sh = (cmd: string) => execFileSync("sh", ["-c", cmd], { cwd: work, stdio: ["ignore", "pipe", "inherit"] });
+    const sh = (cmd: string) =>
+      execFileSync("sh", ["-c", cmd], { cwd: work, stdio: ["ignore", "pipe", "inherit"] });
     const pkg = sh("apt-cache depends linux-image-amd64 | grep -o 'linux-image-[0-9][^ ]*' | head -1")
       .toString()
       .trim();

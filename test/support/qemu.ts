@@ -25,6 +25,7 @@ export interface VmResult {
  * timeout passes. The guest reaches the host's 127.0.0.1 as 10.0.2.2.
  */
 export function runVm(o: VmOptions): Promise<VmResult> {
+  // prettier-ignore
   const args = [
     "-accel", "tcg", "-m", "512", "-no-reboot", "-display", "none", "-monitor", "none", "-serial", "stdio",
     "-machine", "graphics=off",
@@ -59,5 +60,8 @@ export function runVm(o: VmOptions): Promise<VmResult> {
 
 /** Serial output without ANSI escapes and with the 80-column wraps of BIOS mode joined back. */
 function clean(s: string): string {
-  return s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").replace(/\x1b[()][A-Z0-9]/g, "").replace(/\r/g, "");
+  return s
+    .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "")
+    .replace(/\x1b[()][A-Z0-9]/g, "")
+    .replace(/\r/g, "");
 }

@@ -3,7 +3,9 @@ import { createServer, type Server } from "node:http";
 import { basename } from "node:path";
 
 /** A plain HTTP server for test files (kernel, initrd), standing in for an OS mirror. */
-export async function serveFiles(files: string[]): Promise<{ port: number; close: () => Promise<void>; server: Server }> {
+export async function serveFiles(
+  files: string[],
+): Promise<{ port: number; close: () => Promise<void>; server: Server }> {
   const byName = new Map(files.map((f) => [basename(f), f]));
   const server = createServer((req, res) => {
     const path = byName.get(basename((req.url ?? "").split("?")[0] ?? ""));

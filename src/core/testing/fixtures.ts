@@ -18,7 +18,12 @@ export class ManualClock implements Clock {
 /** A core over an in-memory store with a manual clock and test settings. */
 export function testCore(over: Partial<CoreSettings> = {}, store: Store = new MemoryStore()) {
   const clock = new ManualClock();
-  const settings: CoreSettings = { publicUrl: "http://enf.test:8080", retryWindowMs: 60_000, discovery: false, ...over };
+  const settings: CoreSettings = {
+    publicUrl: "http://enf.test:8080",
+    retryWindowMs: 60_000,
+    discovery: false,
+    ...over,
+  };
   const core: Core = createCore(store, settings, clock);
   return { core, clock, store };
 }

@@ -30,7 +30,10 @@ test("pcbios: kernel, named initrds, boot", () => {
 
 test("efi: every initrd is named on the kernel command line, as Debian's 2019 iPXE needs", () => {
   const s = renderBootScript(spec, { platform: "efi", label: "cfg-1" });
-  assert.match(s, /^kernel http:\/\/m\/vmlinuz initrd=initrd\.gz initrd=1-initrd\.gz console=ttyS0 auto=true$/m);
+  assert.match(
+    s,
+    /^kernel http:\/\/m\/vmlinuz initrd=initrd\.gz initrd=1-initrd\.gz console=ttyS0 auto=true$/m,
+  );
 });
 
 test("raw iPXE bodies keep their lines under our header", () => {
@@ -39,7 +42,18 @@ test("raw iPXE bodies keep their lines under our header", () => {
 });
 
 test("hostile values never reach the script: each is refused with ENF_ERR_IPXE_UNSAFE_VALUE", () => {
-  const hostile = ["a\nshell", "x || reboot", "${platform}", "a&&b", "'q'", "\0", "é", "#comment", ";", "x".repeat(3000)];
+  const hostile = [
+    "a\nshell",
+    "x || reboot",
+    "${platform}",
+    "a&&b",
+    "'q'",
+    "\0",
+    "é",
+    "#comment",
+    ";",
+    "x".repeat(3000),
+  ];
   for (const v of hostile) {
     const cases = [
       { ...spec, kernel: v },
@@ -47,13 +61,22 @@ test("hostile values never reach the script: each is refused with ENF_ERR_IPXE_U
       { ...spec, initrds: [{ url: v, name: "i" }] },
     ];
     for (const c of cases) {
-      assert.throws(() => renderBootScript(c, { label: "c" }), (e) => isEnforcerError(e, "ENF_ERR_IPXE_UNSAFE_VALUE"));
+      assert.throws(
+        () => renderBootScript(c, { label: "c" }),
+        (e) => isEnforcerError(e, "ENF_ERR_IPXE_UNSAFE_VALUE"),
+      );
     }
-    assert.throws(() => renderBootScript(spec, { label: v }), (e) => isEnforcerError(e, "ENF_ERR_IPXE_UNSAFE_VALUE"));
+    assert.throws(
+      () => renderBootScript(spec, { label: v }),
+      (e) => isEnforcerError(e, "ENF_ERR_IPXE_UNSAFE_VALUE"),
+    );
   }
 });
 
 test("a kernel command line over the x86 limit of 2048 bytes is refused", () => {
   const args = Array.from({ length: 30 }, (_, i) => `arg${i}=${"v".repeat(80)}`);
-  assert.throws(() => renderBootScript({ ...spec, args }, { label: "c" }), (e) => isEnforcerError(e, "ENF_ERR_IPXE_UNSAFE_VALUE"));
+  assert.throws(
+    () => renderBootScript({ ...spec, args }, { label: "c" }),
+    (e) => isEnforcerError(e, "ENF_ERR_IPXE_UNSAFE_VALUE"),
+  );
 });

@@ -4,7 +4,10 @@ import { isEnforcerError } from "../../domain/errors.js";
 import { renderDiscoveryScript, renderGeneralScript } from "./general-script.js";
 
 test("the general script asks this Enforcer, discovery, each remote, then the local disk by platform", () => {
-  const s = renderGeneralScript({ self: "http://10.0.0.1:8080", remotes: ["http://10.0.0.2:8080/", "http://10.0.0.3"] });
+  const s = renderGeneralScript({
+    self: "http://10.0.0.1:8080",
+    remotes: ["http://10.0.0.2:8080/", "http://10.0.0.3"],
+  });
   const q = "${enforcer-query}";
   assert.equal(
     s,

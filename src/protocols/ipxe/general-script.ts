@@ -25,7 +25,10 @@ export function renderGeneralScript(opts: GeneralScriptOptions): string {
   const sources = [
     { url: `${opts.self}/boot/machine`, what: "no config here" },
     { url: `${opts.self}/boot/discovery`, what: "no discovery" },
-    ...opts.remotes.map((r, i) => ({ url: `${r.replace(/\/+$/, "")}/boot/machine`, what: `remote ${i + 1}: nothing` })),
+    ...opts.remotes.map((r, i) => ({
+      url: `${r.replace(/\/+$/, "")}/boot/machine`,
+      what: `remote ${i + 1}: nothing`,
+    })),
   ];
   const lines = [
     "#!ipxe",
@@ -50,5 +53,10 @@ export function renderGeneralScript(opts: GeneralScriptOptions): string {
 /** The script served when a machine should run discovery: chain the configured discovery script. */
 export function renderDiscoveryScript(discoveryUrl: string, mac: string): string {
   const url = assertIpxeSafe(discoveryUrl, "discovery URL");
-  return ["#!ipxe", `echo Enforcer: discovery for ${assertIpxeSafe(mac, "MAC")}`, `chain --autofree ${url}`, ""].join("\n");
+  return [
+    "#!ipxe",
+    `echo Enforcer: discovery for ${assertIpxeSafe(mac, "MAC")}`,
+    `chain --autofree ${url}`,
+    "",
+  ].join("\n");
 }
