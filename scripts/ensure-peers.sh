@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Makes sure the real peers the tests use are installed: iPXE in QEMU (BIOS and OVMF), busybox-static and
+# cpio for the test initrd, apt-get download for the test kernel. Installs them with apt-get when missing
+# and running as root; otherwise stops with one line that says what to install.
+set -euo pipefail
+
+packages=(qemu-system-x86 ipxe-qemu ovmf busybox-static cpio curl)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# The QEMU tests build their kernel from the current linux-image package: apt needs its package lists.
+need_lists=0
+apt-cache policy linux-image-amd64 2>/dev/null | grep -q "Candidate: [0-9]" || need_lists=1
+[ ${#missing[@]} -eq 0 ] && [ $need_lists -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+  echo "enforcer tests need these Debian packages: sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing test peers: ${missing[*]}" >&2
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
