@@ -2,9 +2,9 @@ import { Type } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { Core } from "../core/enforcer.js";
 import type { BootAnswer } from "../core/boot-service.js";
-import { EnforcerError } from "../domain/errors.js";
 import { renderGeneralScript } from "../protocols/ipxe/general-script.js";
 import { bootIdentity, type BootQuery } from "./boot-identity.js";
+import type { ErrorBody } from "./errors.js";
 
 const BootQuerySchema = Type.Object(
   {
@@ -82,12 +82,24 @@ function sendScript(reply: FastifyReply, script: string) {
   return reply.type("text/plain; charset=utf-8").header("cache-control", "no-store").send(script);
 }
 
+/** The fall-through answers, built once: this is the hot path of every ordinary boot. */
+const NO_SCRIPT = {
+  "no-config": noScript("no-config", "nothing is armed for it"),
+  "window-passed": noScript("window-passed", "its retry window has passed"),
+};
+
+function noScript(reason: string, why: string): string {
+  const body: ErrorBody = {
+    code: "ENF_ERR_BOOT_NO_SCRIPT",
+    message: `no script for this machine here: ${why}`,
+    details: { reason },
+  };
+  return JSON.stringify(body);
+}
+
 function sendAnswer(reply: FastifyReply, answer: BootAnswer) {
   if (answer.kind !== "none") return sendScript(reply, answer.script);
-  const why = answer.reason === "window-passed" ? "its retry window has passed" : "nothing is armed for it";
-  throw new EnforcerError("ENF_ERR_BOOT_NO_SCRIPT", `no script for this machine here: ${why}`, {
-    reason: answer.reason,
-  });
+  return reply.status(404).type("application/json; charset=utf-8").send(NO_SCRIPT[answer.reason]);
 }
 
 function contentType(file: string): string {
