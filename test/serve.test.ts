@@ -50,3 +50,24 @@ test("the start line tells where machines boot from", async () => {
   );
   await e.stop();
 });
+
+test("over real HTTP, 50 concurrent fetches of one armed config trigger it exactly once", async () => {
+  const e = await startEnforcer();
+  await e.api("POST", "/profiles", {
+    name: "p",
+    family: "custom",
+    kernel: "http://m/k",
+    cmdline: "x={{complete_url}}",
+  });
+  const c = await e.api<{ id: string }>("POST", "/configs", { machine: "52:54:00:00:00:50", profile: "p" });
+  await e.api("POST", `/configs/${c.body.id}/arm`);
+  const answers = await Promise.all(
+    Array.from({ length: 50 }, () => fetch(`${e.base}/boot/machine?mac=525400000050&platform=pcbios`)),
+  );
+  assert.ok(answers.every((r) => r.status === 200));
+  const events = await e.api<{ items: { kind: string }[] }>("GET", "/machines/52:54:00:00:00:50/events");
+  const kinds = events.body.items.map((x) => x.kind);
+  assert.equal(kinds.filter((k) => k === "config.triggered").length, 1);
+  assert.equal(kinds.filter((k) => k === "config.retried").length, 49);
+  await e.stop();
+});

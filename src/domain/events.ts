@@ -9,9 +9,7 @@ export type MachineEventKind =
   | "config.retried"
   | "config.completed"
   | "config.expired"
-  | "config.cancelled"
-  | "boot.fallthrough"
-  | "boot.discovery";
+  | "config.cancelled";
 
 /** One entry in a machine's history; `seq` orders events across all machines. */
 export interface MachineEvent {
