@@ -19,7 +19,12 @@ test("file < environment < flags, with both spellings in the file", () => {
   const dir = mkdtempSync(join(tmpdir(), "enforcer-cfg-"));
   const file = join(dir, "enforcer.yaml");
   writeFileSync(file, "http-port: 9000\nretryWindow: 30\nremote:\n  - http://10.0.0.2:8080\n");
-  const env = { ENFORCER_CONFIG: file, ENFORCER_HTTP_PORT: "9100", ENFORCER_DISCOVERY: "true" };
+  const env = {
+    ENFORCER_CONFIG: file,
+    ENFORCER_HTTP_PORT: "9100",
+    ENFORCER_DISCOVERY: "true",
+    ENFORCER_DISCOVERY_URL: "http://img/discovery.ipxe",
+  };
   const s = loadSettings(["--http-port", "9200", "--remote", "http://a:1", "--remote", "http://b:2"], env);
   assert.deepEqual(
     [s.httpPort, s.retryWindow, s.discovery, s.remote],
@@ -38,6 +43,7 @@ test("a bad value is one clear error naming the flag and its environment variabl
     [["--remote", "ftp://x"], {}, /--remote/],
     [["--log-level", "loud"], {}, /--log-level/],
     [["--no-such-flag"], {}, /no-such-flag/],
+    [["--discovery"], {}, /--discovery \(ENFORCER_DISCOVERY\) needs --discovery-url/],
   ];
   for (const [argv, env, re] of cases) {
     assert.throws(

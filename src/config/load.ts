@@ -31,7 +31,15 @@ export function loadSettings(argv: string[], env: NodeJS.ProcessEnv): Readonly<S
       { setting: key },
     );
   }
-  return deepFreeze(converted as Settings);
+  const settings = converted as Settings;
+  if (settings.discovery && !settings.discoveryUrl) {
+    throw new EnforcerError(
+      "ENF_ERR_SETTINGS_INVALID",
+      "--discovery (ENFORCER_DISCOVERY) needs --discovery-url (ENFORCER_DISCOVERY_URL): the script that boots the discovery image",
+      { setting: "discoveryUrl" },
+    );
+  }
+  return deepFreeze(settings);
 }
 
 function parseFlags(argv: string[]): Raw {
