@@ -46,7 +46,9 @@ test("the start line tells where machines boot from", async () => {
   const e = await startEnforcer();
   assert.match(
     e.logs(),
-    new RegExp(`enforcer: ready http=${e.port} boot=http://127\\.0\\.0\\.1:${e.port}/boot\\.ipxe data=`),
+    new RegExp(
+      `enforcer: ready http=${e.port} tftp=off boot=http://127\\.0\\.0\\.1:${e.port}/boot\\.ipxe data=`,
+    ),
   );
   await e.stop();
 });

@@ -47,10 +47,11 @@ function parseFlags(argv: string[]): Raw {
     config: { type: "string" },
   };
   for (const [key, n] of Object.entries(SETTING_NAMES)) {
-    const bool = key === "discovery" || key === "storeRecover";
+    const bool = key === "discovery" || key === "storeRecover" || key === "tftp";
     options[n.flag] = { type: bool ? "boolean" : "string", multiple: key === "remote" };
   }
   options["no-discovery"] = { type: "boolean" };
+  options["no-tftp"] = { type: "boolean" };
   let values: Raw;
   try {
     values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Raw;
@@ -61,6 +62,7 @@ function parseFlags(argv: string[]): Raw {
   for (const [key, n] of Object.entries(SETTING_NAMES))
     if (values[n.flag] !== undefined) out[key] = values[n.flag];
   if (values["no-discovery"]) out.discovery = false;
+  if (values["no-tftp"]) out.tftp = false;
   if (values.config !== undefined) out.config = values.config;
   return out;
 }

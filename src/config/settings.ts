@@ -31,6 +31,31 @@ export const SettingsSchema = Type.Object(
       { default: "info", description: "log level" },
     ),
     storeRecover: Type.Boolean({ default: false, description: "move a damaged journal tail aside" }),
+    tftp: Type.Boolean({ default: true, description: "serve TFTP" }),
+    tftpPort: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 65535, description: "TFTP port (default 69)" }),
+    ),
+    tftpRoot: Type.Optional(
+      Type.String({ minLength: 1, description: "directory served over TFTP and /tftp/" }),
+    ),
+    tftpMaxBlksize: Type.Integer({
+      minimum: 512,
+      maximum: 65464,
+      default: 1468,
+      description: "largest TFTP blksize",
+    }),
+    tftpMaxWindowsize: Type.Integer({
+      minimum: 1,
+      maximum: 65535,
+      default: 64,
+      description: "largest windowsize",
+    }),
+    tftpMaxTransfers: Type.Integer({
+      minimum: 1,
+      maximum: 10_000,
+      default: 256,
+      description: "concurrent transfers",
+    }),
   },
   { additionalProperties: false },
 );
@@ -50,4 +75,10 @@ export const SETTING_NAMES: Record<keyof Settings, { flag: string; env: string }
   discoveryUrl: { flag: "discovery-url", env: "ENFORCER_DISCOVERY_URL" },
   logLevel: { flag: "log-level", env: "ENFORCER_LOG_LEVEL" },
   storeRecover: { flag: "store-recover", env: "ENFORCER_STORE_RECOVER" },
+  tftp: { flag: "tftp", env: "ENFORCER_TFTP" },
+  tftpPort: { flag: "tftp-port", env: "ENFORCER_TFTP_PORT" },
+  tftpRoot: { flag: "tftp-root", env: "ENFORCER_TFTP_ROOT" },
+  tftpMaxBlksize: { flag: "tftp-max-blksize", env: "ENFORCER_TFTP_MAX_BLKSIZE" },
+  tftpMaxWindowsize: { flag: "tftp-max-windowsize", env: "ENFORCER_TFTP_MAX_WINDOWSIZE" },
+  tftpMaxTransfers: { flag: "tftp-max-transfers", env: "ENFORCER_TFTP_MAX_TRANSFERS" },
 };

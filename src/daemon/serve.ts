@@ -1,10 +1,14 @@
 import { join, resolve } from "node:path";
 import { createCore } from "../core/enforcer.js";
 import { loadSettings } from "../config/load.js";
+import { BootFiles } from "../files/boot-files.js";
 import { buildHttpServer } from "../http/server.js";
+import { renderGeneralScript } from "../protocols/ipxe/general-script.js";
+import { TftpCounters } from "../protocols/tftp/counters.js";
 import { FileStore } from "../store/file-store.js";
 import { createLogger } from "./logger.js";
 import { detectPublicUrl } from "./public-url.js";
+import { startTftp } from "./tftp.js";
 
 /** How often triggered configs past their retry window are expired and recorded. */
 const SWEEP_INTERVAL_MS = 5_000;
@@ -33,13 +37,23 @@ export async function serve(argv: string[]): Promise<void> {
     discovery: settings.discovery,
     discoveryUrl: settings.discoveryUrl,
   });
-  const app = buildHttpServer(core, { remotes: settings.remote, logger: log });
+  const files = new BootFiles({
+    generated: (name) =>
+      name === "boot.ipxe"
+        ? Buffer.from(renderGeneralScript({ self: core.settings.publicUrl, remotes: settings.remote }))
+        : undefined,
+    root: settings.tftpRoot,
+    loaders: BootFiles.debianLoaders(),
+  });
+  const app = buildHttpServer(core, { remotes: settings.remote, logger: log, files });
   await app.listen({ port: settings.httpPort, host: settings.listen });
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : settings.httpPort;
   // With --http-port 0 the real port is known only now.
   const bootUrl = settings.publicUrl ? publicUrl : detectPublicUrl(settings.listen, port);
   core.settings.publicUrl = bootUrl;
+  const tftpCounters = new TftpCounters();
+  const tftp = await startTftp(settings, files, log, tftpCounters);
 
   const sweep = setInterval(() => {
     core.configs.expireDue().catch((err) => log.error({ err }, "expiry sweep failed"));
@@ -50,6 +64,7 @@ export async function serve(argv: string[]): Promise<void> {
     {
       data: dataDir,
       http: `http://${settings.listen}:${port}`,
+      tftp: tftp ? `${settings.listen}:${tftp.port}` : "off",
       bootUrl,
       generalScript: `${bootUrl}/boot.ipxe`,
       machines: store.count("machines"),
@@ -58,7 +73,9 @@ export async function serve(argv: string[]): Promise<void> {
     `enforcer ready: machines boot from ${bootUrl}/boot.ipxe`,
   );
   // One plain line for scripts and tests that wait for readiness.
-  process.stdout.write(`enforcer: ready http=${port} boot=${bootUrl}/boot.ipxe data=${dataDir}\n`);
+  process.stdout.write(
+    `enforcer: ready http=${port} tftp=${tftp ? tftp.port : "off"} boot=${bootUrl}/boot.ipxe data=${dataDir}\n`,
+  );
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -66,6 +83,7 @@ export async function serve(argv: string[]): Promise<void> {
     stopping = true;
     log.info({ signal }, "stopping");
     clearInterval(sweep);
+    await tftp?.close();
     await app.close();
     await store.close();
     process.exit(0);

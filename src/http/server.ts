@@ -2,7 +2,9 @@ import Fastify, { LogController, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { Core } from "../core/enforcer.js";
 import { registerApiRoutes } from "./api-routes.js";
+import type { BootFiles } from "../files/boot-files.js";
 import { registerBootRoutes } from "./boot-routes.js";
+import { registerFileRoutes } from "./file-routes.js";
 import { handleError, handleNotFound } from "./errors.js";
 import { validatorCompiler } from "./validators.js";
 
@@ -10,6 +12,8 @@ import { validatorCompiler } from "./validators.js";
 export interface HttpOptions {
   remotes: readonly string[];
   logger?: Logger | false;
+  /** The boot file namespace served under /tftp/ (absent: no file routes). */
+  files?: BootFiles;
   /** Largest request body accepted, in bytes. */
   bodyLimit?: number;
 }
@@ -28,6 +32,7 @@ export function buildHttpServer(core: Core, opts: HttpOptions): FastifyInstance 
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);
   registerBootRoutes(app, core, { remotes: opts.remotes });
+  if (opts.files) registerFileRoutes(app, opts.files);
   void app.register(async (api) => registerApiRoutes(api, core), { prefix: "/api/v1" });
   return app;
 }

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { createSocket } from "node:dgram";
 import { mkdtempSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -27,17 +28,31 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Starts the real binary on loopback and waits for its ready line. */
+/** A UDP port that was free a moment ago on 127.0.0.1. */
+export function freeUdpPort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createSocket("udp4");
+    s.bind(0, "127.0.0.1", () => {
+      const port = s.address().port;
+      s.close(() => res(port));
+    });
+    s.on("error", rej);
+  });
+}
+
+/** Starts the real binary on loopback and waits for its ready line; TFTP only when asked, on a high port. */
 export async function startEnforcer(
   extraArgs: string[] = [],
-  opts: { data?: string; publicHost?: string } = {},
-) {
+  opts: { data?: string; publicHost?: string; tftp?: boolean } = {},
+): Promise<EnforcerProcess & { tftpPort?: number }> {
   const port = await freePort();
+  const tftpPort = opts.tftp ? await freeUdpPort() : undefined;
   const data = opts.data ?? mkdtempSync(join(tmpdir(), "enforcer-test-"));
   const publicUrl = `http://${opts.publicHost ?? "127.0.0.1"}:${port}`;
   const bin = resolve("bin/enforcer.js");
   const args = [bin, "serve", "--listen", "127.0.0.1", "--http-port", String(port), "--data", data];
   args.push("--public-url", publicUrl, "--log-level", "warn", ...extraArgs);
+  args.push(...(tftpPort ? ["--tftp-port", String(tftpPort)] : ["--no-tftp"]));
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
@@ -57,8 +72,9 @@ export async function startEnforcer(
     });
   });
   const base = `http://127.0.0.1:${port}`;
-  const proc: EnforcerProcess = {
+  const proc: EnforcerProcess & { tftpPort?: number } = {
     port,
+    tftpPort,
     base,
     data,
     child,

@@ -1,0 +1,143 @@
+import { existsSync, realpathSync } from "node:fs";
+import { open, realpath } from "node:fs/promises";
+import { join, sep } from "node:path";
+import { checkName } from "./boot-file-name.js";
+
+/** A file found for a request: its bytes (small files, cached) or an open handle to read ranges from. */
+export type BootFile =
+  | {
+      ok: true;
+      name: string;
+      size: number;
+      read: (offset: number, length: number) => Promise<Buffer> | Buffer;
+      close: () => void;
+    }
+  | { ok: false; code: 1 | 2; message: string };
+
+/** Names Debian's `ipxe` package installs that Enforcer serves by default. */
+export const DEBIAN_LOADERS = ["undionly.kpxe", "undionly.kkpxe", "ipxe.efi", "snponly.efi", "ipxe.pxe"];
+const DEBIAN_IPXE_DIR = "/usr/lib/ipxe";
+
+/** Files up to this size are kept in memory: loaders are fetched by many machines at once. */
+const CACHE_FILE_LIMIT = 16 * 1024 * 1024;
+const CACHE_TOTAL_LIMIT = 64 * 1024 * 1024;
+
+/** Options: generated files (boot.ipxe), an operator's root, and named loaders resolved at start. */
+export interface BootFilesOptions {
+  generated: (name: string) => Buffer | undefined;
+  root?: string;
+  loaders?: ReadonlyMap<string, string>;
+}
+
+/**
+ * The boot file namespace shared by TFTP and HTTP: generated scripts first, then the TFTP root (never a
+ * byte outside it: symlinks are resolved and checked), then the iPXE loaders found at start.
+ */
+export class BootFiles {
+  private readonly realRoot?: string;
+  private readonly cache = new Map<string, { mtimeMs: number; data: Buffer }>();
+  private cached = 0;
+
+  constructor(private readonly opts: BootFilesOptions) {
+    this.realRoot = opts.root ? realpathSync(opts.root) : undefined;
+  }
+
+  /** The loader map for Debian's ipxe package, when it is installed (links resolved once, here). */
+  static debianLoaders(dir = DEBIAN_IPXE_DIR): Map<string, string> {
+    const m = new Map<string, string>();
+    for (const name of DEBIAN_LOADERS) {
+      const p = join(dir, name);
+      if (existsSync(p)) m.set(name, realpathSync(p));
+    }
+    return m;
+  }
+
+  /** Looks a requested name up; every refusal has a TFTP error code and a precise message. */
+  async open(raw: Buffer | string): Promise<BootFile> {
+    const check = checkName(raw);
+    if (!check.ok) return check;
+    const generated = this.opts.generated(check.name);
+    if (generated) return memoryFile(check.name, generated);
+    if (this.realRoot) {
+      const found = await this.fromRoot(check.name, check.segments);
+      if (found.ok || found.code === 2) return found;
+    }
+    const loader = this.opts.loaders?.get(check.name);
+    if (loader) return this.openPath(check.name, loader);
+    return { ok: false, code: 1, message: `file not found: ${check.name}` };
+  }
+
+  private async fromRoot(name: string, segments: string[]): Promise<BootFile> {
+    let real: string;
+    try {
+      real = await realpath(join(this.realRoot!, ...segments));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "EACCES")
+        return { ok: false, code: 2, message: `access violation: ${name} is not readable` };
+      return { ok: false, code: 1, message: `file not found: ${name}` };
+    }
+    if (real !== this.realRoot && !real.startsWith(this.realRoot + sep)) {
+      return { ok: false, code: 2, message: `access violation: ${name} leads outside the TFTP root` };
+    }
+    return this.openPath(name, real);
+  }
+
+  private async openPath(name: string, path: string): Promise<BootFile> {
+    let fh;
+    try {
+      fh = await open(path, "r");
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      return code === "ENOENT"
+        ? { ok: false, code: 1, message: `file not found: ${name}` }
+        : { ok: false, code: 2, message: `access violation: ${name} cannot be opened (${code})` };
+    }
+    const st = await fh.stat();
+    if (!st.isFile()) {
+      await fh.close();
+      return { ok: false, code: 1, message: `file not found: ${name} is not a regular file` };
+    }
+    if (st.size <= CACHE_FILE_LIMIT) {
+      const hit = this.cache.get(path);
+      if (hit && hit.mtimeMs === st.mtimeMs && hit.data.length === st.size) {
+        await fh.close();
+        this.cache.delete(path); // re-insert: the map's order is the eviction order
+        this.cache.set(path, hit);
+        return memoryFile(name, hit.data);
+      }
+      const data = await fh.readFile();
+      await fh.close();
+      this.remember(path, st.mtimeMs, data);
+      return memoryFile(name, data);
+    }
+    const handle = fh;
+    return {
+      ok: true,
+      name,
+      size: st.size,
+      read: async (offset, length) => {
+        const buf = Buffer.allocUnsafe(Math.max(0, Math.min(length, st.size - offset)));
+        const { bytesRead } = await handle.read(buf, 0, buf.length, offset);
+        return buf.subarray(0, bytesRead);
+      },
+      close: () => void handle.close(),
+    };
+  }
+
+  private remember(path: string, mtimeMs: number, data: Buffer): void {
+    const old = this.cache.get(path);
+    if (old) this.cached -= old.data.length;
+    this.cache.set(path, { mtimeMs, data });
+    this.cached += data.length;
+    for (const [key, v] of this.cache) {
+      if (this.cached <= CACHE_TOTAL_LIMIT) break;
+      this.cache.delete(key);
+      this.cached -= v.data.length;
+    }
+  }
+}
+
+function memoryFile(name: string, data: Buffer): BootFile {
+  return { ok: true, name, size: data.length, read: (o, l) => data.subarray(o, o + l), close: () => {} };
+}

@@ -1,0 +1,16 @@
+import type { TransferStats } from "./transfer-runner.js";
+
+/** Running totals of TFTP transfers by outcome, and bytes sent, for metrics. */
+export class TftpCounters {
+  readonly transfers = new Map<TransferStats["outcome"], number>();
+  bytes = 0;
+  resent = 0;
+  badPackets = 0;
+
+  /** Counts one finished (or refused) transfer. */
+  record(s: TransferStats): void {
+    this.transfers.set(s.outcome, (this.transfers.get(s.outcome) ?? 0) + 1);
+    this.bytes += s.bytes;
+    this.resent += s.resent;
+  }
+}

@@ -1,0 +1,150 @@
+import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
+import { isIPv6 } from "node:net";
+import { negotiate, type OptionLimits } from "./options.js";
+import { decodePacket, encodeError, TFTP_ERROR } from "./packet.js";
+import type { ReadResult } from "./source.js";
+import { runTransfer, type TransferStats } from "./transfer-runner.js";
+
+/** Where a request came from, as the read handler sees it. */
+export interface TftpClient {
+  address: string;
+  port: number;
+}
+
+/** Options of the TFTP server; it knows no policy, only what its read handler returns. */
+export interface TftpServerOptions extends OptionLimits {
+  port: number;
+  address: string;
+  /** Answers a read request: the bytes of `filename`, or an error for the client. */
+  read: (filename: Buffer, client: TftpClient, mode: string) => Promise<ReadResult>;
+  /** Called once per finished transfer (also for refused requests), for logs and metrics. */
+  onTransfer?: (stats: TransferStats) => void;
+  /** Called for datagrams that are not requests or cannot be decoded. */
+  onBadPacket?: (client: TftpClient, reason: string) => void;
+  /** Most transfers running at once; past it a request gets ERROR 3 (allocation exceeded). */
+  maxTransfers: number;
+  /** Wait for an ACK before resending, unless the client negotiated `timeout` (default 1000 ms). */
+  timeoutMs: number;
+  /** Resends of one window before giving up (default 5). */
+  maxRetries: number;
+}
+
+/** A running TFTP server. */
+export interface TftpServer {
+  port: number;
+  /** Transfers in progress. */
+  active(): number;
+  /** Stops taking requests and ends every running transfer. */
+  close(): Promise<void>;
+}
+
+/** Starts a read-only TFTP server (RFC 1350, 2347, 2348, 2349, 7440) on `node:dgram`. */
+export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServer> {
+  const family = isIPv6(opts.address) ? "udp6" : "udp4";
+  const main = createSocket({ type: family, reuseAddr: false });
+  const transfers = new Set<{ abort: () => void }>();
+
+  const refuse = (sock: Socket, to: RemoteInfo, code: number, message: string) => {
+    sock.send(encodeError(code, message), to.port, to.address);
+  };
+
+  main.on("message", (msg, rinfo) => {
+    const client = { address: rinfo.address, port: rinfo.port };
+    const p = decodePacket(msg);
+    if (p.op === "malformed") {
+      opts.onBadPacket?.(client, p.reason);
+      return refuse(main, rinfo, TFTP_ERROR.ILLEGAL_OPERATION, `illegal TFTP operation: ${p.reason}`);
+    }
+    if (p.op === "wrq") {
+      opts.onBadPacket?.(client, "write request");
+      return refuse(main, rinfo, TFTP_ERROR.ACCESS_VIOLATION, "access violation: this server is read-only");
+    }
+    if (p.op !== "rrq") return opts.onBadPacket?.(client, `stray ${p.op.toUpperCase()} on the request port`);
+    if (transfers.size >= opts.maxTransfers) {
+      opts.onBadPacket?.(client, "too many transfers");
+      return refuse(
+        main,
+        rinfo,
+        TFTP_ERROR.DISK_FULL,
+        `server busy: ${transfers.size} transfers running, try again`,
+      );
+    }
+    const handle = { abort: () => {} };
+    transfers.add(handle);
+    void serveRequest(p.filename, p.mode, p.options, rinfo, handle).finally(() => transfers.delete(handle));
+  });
+
+  async function serveRequest(
+    filename: Buffer,
+    mode: string,
+    requested: Map<string, string>,
+    rinfo: RemoteInfo,
+    handle: { abort: () => void },
+  ): Promise<void> {
+    const client = { address: rinfo.address, port: rinfo.port };
+    const started = performance.now();
+    const name = filename.toString("latin1");
+    const result = await opts
+      .read(filename, client, mode)
+      .catch((err: Error): ReadResult => ({
+        ok: false,
+        code: TFTP_ERROR.NOT_DEFINED,
+        message: `read failed: ${err.message}`,
+      }));
+    if (!result.ok) {
+      refuse(main, rinfo, result.code, result.message);
+      opts.onTransfer?.({
+        client,
+        file: name,
+        options: Object.fromEntries(requested),
+        bytes: 0,
+        durationMs: performance.now() - started,
+        outcome: "refused",
+        error: result.message,
+        resent: 0,
+      });
+      return;
+    }
+    const negotiated = negotiate(requested, result.source.size, opts);
+    const sock = createSocket({ type: family });
+    await new Promise<void>((res) => sock.bind(0, opts.address, res));
+    try {
+      const stats = await runTransfer({
+        sock,
+        peer: client,
+        source: result.source,
+        negotiated,
+        timeoutMs: negotiated.timeoutMs ?? opts.timeoutMs,
+        maxRetries: opts.maxRetries,
+        file: name,
+        requested,
+        onAbortHook: (abort) => (handle.abort = abort),
+      });
+      opts.onTransfer?.(stats);
+    } finally {
+      result.source.close?.();
+      sock.close();
+    }
+  }
+
+  await new Promise<void>((res, rej) => {
+    main.once("error", rej);
+    main.bind(opts.port, opts.address, () => {
+      main.off("error", rej);
+      // After binding, a send error (e.g. to a vanished client) must not crash the process.
+      main.on("error", (err) =>
+        opts.onBadPacket?.({ address: opts.address, port: 0 }, `socket error: ${err.message}`),
+      );
+      res();
+    });
+  });
+  return {
+    port: main.address().port,
+    active: () => transfers.size,
+    close: () =>
+      new Promise<void>((res) => {
+        for (const t of transfers) t.abort();
+        main.close(() => res());
+      }),
+  };
+}

@@ -1,0 +1,143 @@
+import type { Socket } from "node:dgram";
+import type { Negotiated } from "./options.js";
+import { decodePacket, encodeDataHeader, encodeError, encodeOack, TFTP_ERROR } from "./packet.js";
+import type { BlockSource } from "./source.js";
+import {
+  newTransfer,
+  stepTransfer,
+  type TransferEffect,
+  type TransferEvent,
+  type TransferOutcome,
+} from "./transfer.js";
+
+/** What one transfer did: logged and counted once it ends. */
+export interface TransferStats {
+  client: { address: string; port: number };
+  file: string;
+  options: Record<string, string>;
+  bytes: number;
+  durationMs: number;
+  outcome: TransferOutcome | "refused" | "aborted";
+  error?: string;
+  resent: number;
+}
+
+/** Everything a transfer needs: its own socket (its TID), the peer, the bytes and the negotiated options. */
+export interface RunOptions {
+  sock: Socket;
+  peer: { address: string; port: number };
+  source: BlockSource;
+  negotiated: Negotiated;
+  timeoutMs: number;
+  maxRetries: number;
+  file: string;
+  requested: Map<string, string>;
+  /** Receives the function that aborts this transfer (server shutdown). */
+  onAbortHook: (abort: () => void) => void;
+}
+
+/**
+ * Drives the transfer state machine over a socket: sends what it says, feeds it ACKs from the peer and
+ * timeouts, answers strangers with ERROR 5 without disturbing the transfer. Resolves when it ends.
+ */
+export function runTransfer(o: RunOptions): Promise<TransferStats> {
+  const { sock, peer, source, negotiated } = o;
+  const started = performance.now();
+  let state = newTransfer(
+    source.size,
+    negotiated.blksize,
+    negotiated.windowsize,
+    negotiated.oack.size > 0,
+    o.maxRetries,
+  );
+  let timer: NodeJS.Timeout | undefined;
+  let peerMessage: string | undefined;
+  // Sends are serialised: a window read from a slow source must not interleave with the next one.
+  let sending: Promise<void> = Promise.resolve();
+
+  return new Promise<TransferStats>((resolve) => {
+    let ended = false;
+    const end = (outcome: TransferStats["outcome"], error?: string) => {
+      if (ended) return;
+      ended = true;
+      clearTimeout(timer);
+      sock.removeAllListeners("message");
+      const acknowledged = Math.min(source.size, (state.base - 1) * negotiated.blksize);
+      resolve({
+        client: peer,
+        file: o.file,
+        options: Object.fromEntries(o.requested),
+        bytes: outcome === "complete" ? source.size : acknowledged,
+        durationMs: performance.now() - started,
+        outcome,
+        error,
+        resent: state.resent,
+      });
+    };
+    o.onAbortHook(() => {
+      sock.send(encodeError(TFTP_ERROR.NOT_DEFINED, "server shutting down"), peer.port, peer.address);
+      end("aborted", "server shutting down");
+    });
+
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => handle({ type: "timeout" }), o.timeoutMs);
+    };
+
+    const sendBlocks = async (from: number, to: number) => {
+      const bs = negotiated.blksize;
+      const chunk = await source.read((from - 1) * bs, (to - from + 1) * bs);
+      for (let b = from; b <= to; b++) {
+        const data = chunk.subarray((b - from) * bs, (b - from + 1) * bs);
+        sock.send([encodeDataHeader(b), data], peer.port, peer.address);
+      }
+    };
+
+    const apply = (effect: TransferEffect) => {
+      switch (effect.type) {
+        case "send-oack":
+          sock.send(encodeOack(negotiated.oack), peer.port, peer.address);
+          arm();
+          return;
+        case "send-blocks":
+          sending = sending
+            .then(() => sendBlocks(effect.from, effect.to))
+            .then(arm, (err: Error) => {
+              sock.send(encodeError(TFTP_ERROR.NOT_DEFINED, "read error"), peer.port, peer.address);
+              end("peer-error", `read failed: ${err.message}`);
+            });
+          return;
+        case "finish":
+          if (effect.error)
+            sock.send(encodeError(effect.error.code, effect.error.message), peer.port, peer.address);
+          end(effect.outcome, effect.error?.message ?? peerMessage);
+          return;
+        case "none":
+          return;
+      }
+    };
+
+    const handle = (event: TransferEvent) => {
+      if (ended) return;
+      const [next, effect] = stepTransfer(state, event);
+      state = next;
+      apply(effect);
+    };
+
+    sock.on("message", (msg, rinfo) => {
+      if (rinfo.address !== peer.address || rinfo.port !== peer.port) {
+        // A packet from another TID: tell the stranger, keep serving the real peer (RFC 1350).
+        sock.send(encodeError(TFTP_ERROR.UNKNOWN_TID, "unknown transfer ID"), rinfo.port, rinfo.address);
+        return;
+      }
+      const p = decodePacket(msg);
+      if (p.op === "ack") handle({ type: "ack", block: p.block });
+      else if (p.op === "error") {
+        peerMessage = `client sent error ${p.code}: ${p.message}`;
+        handle({ type: "peer-error", code: p.code, message: p.message });
+      }
+    });
+    sock.on("error", (err) => end("peer-error", `socket error: ${err.message}`));
+    handle({ type: "start" });
+  });
+}
