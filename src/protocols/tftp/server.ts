@@ -84,13 +84,11 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
     const client = { address: rinfo.address, port: rinfo.port };
     const started = performance.now();
     const name = filename.toString("latin1");
-    const result = await opts
-      .read(filename, client, mode)
-      .catch((err: Error): ReadResult => ({
-        ok: false,
-        code: TFTP_ERROR.NOT_DEFINED,
-        message: `read failed: ${err.message}`,
-      }));
+    const result = await opts.read(filename, client, mode).catch((err: Error): ReadResult => ({
+      ok: false,
+      code: TFTP_ERROR.NOT_DEFINED,
+      message: `read failed: ${err.message}`,
+    }));
     if (!result.ok) {
       refuse(main, rinfo, result.code, result.message);
       opts.onTransfer?.({
