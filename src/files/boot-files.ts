@@ -60,14 +60,15 @@ export class BootFiles {
     if (generated) return memoryFile(check.name, generated);
     if (this.realRoot) {
       const found = await this.fromRoot(check.name, check.segments);
-      if (found.ok || found.code === 2) return found;
+      if (found) return found;
     }
     const loader = this.opts.loaders?.get(check.name);
     if (loader) return this.openPath(check.name, loader);
     return { ok: false, code: 1, message: `file not found: ${check.name}` };
   }
 
-  private async fromRoot(name: string, segments: string[]): Promise<BootFile> {
+  /** The file under the root, a refusal, or undefined when the root has no such name (try the loaders). */
+  private async fromRoot(name: string, segments: string[]): Promise<BootFile | undefined> {
     let real: string;
     try {
       real = await realpath(join(this.realRoot!, ...segments));

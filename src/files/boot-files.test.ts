@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { checkName } from "./boot-file-name.js";
+import { BootFiles } from "./boot-files.js";
+
+function tree() {
+  const base = mkdtempSync(join(tmpdir(), "enforcer-files-"));
+  const root = join(base, "root");
+  mkdirSync(join(root, "pxelinux.cfg"), { recursive: true });
+  writeFileSync(join(root, "undionly.kpxe"), "LOADER");
+  writeFileSync(join(root, "pxelinux.cfg", "default"), "MENU");
+  writeFileSync(join(base, "secret"), "SECRET");
+  symlinkSync(join(base, "secret"), join(root, "escape"));
+  symlinkSync("undionly.kpxe", join(root, "inside-link"));
+  symlinkSync(base, join(root, "dir-escape"));
+  const loaders = new Map([["snponly.efi", join(base, "secret")]]);
+  const files = new BootFiles({
+    root,
+    loaders,
+    generated: (n) => (n === "boot.ipxe" ? Buffer.from("#!ipxe\n") : undefined),
+  });
+  return files;
+}
+
+async function text(files: BootFiles, name: string | Buffer) {
+  const f = await files.open(name);
+  if (!f.ok) return f;
+  const data = (await f.read(0, f.size)).toString();
+  f.close();
+  return data;
+}
+
+test("names are relative to the root; backslashes become slashes; ROM garbage at the end is dropped", async () => {
+  const files = tree();
+  assert.equal(await text(files, "undionly.kpxe"), "LOADER");
+  assert.equal(await text(files, "/undionly.kpxe"), "LOADER");
+  assert.equal(await text(files, "pxelinux.cfg\\default"), "MENU");
+  assert.equal(await text(files, Buffer.from([...Buffer.from("undionly.kpxe"), 0xff, 0xff])), "LOADER");
+  assert.equal(await text(files, "inside-link"), "LOADER");
+  assert.equal(await text(files, "boot.ipxe"), "#!ipxe\n");
+  assert.equal(await text(files, "snponly.efi"), "SECRET", "a loader named at start is served by name");
+});
+
+test("never a byte outside the root: each hostile name gets its own precise refusal", async () => {
+  const files = tree();
+  const cases: [string | Buffer, number, RegExp][] = [
+    ["../secret", 2, /'\.\.' is not allowed/],
+    ["pxelinux.cfg/../../secret", 2, /'\.\.' is not allowed/],
+    ["..\\secret", 2, /'\.\.' is not allowed/],
+    ["escape", 2, /leads outside the TFTP root/],
+    ["dir-escape/secret", 2, /leads outside the TFTP root/],
+    [Buffer.from("undionly\0.kpxe"), 2, /non-printing byte 0x0/],
+    [Buffer.from("a\x1b[2Jb"), 2, /non-printing byte 0x1b/],
+    ["x".repeat(300), 2, /longer than 255 bytes/],
+    ["/etc/passwd", 1, /file not found: etc\/passwd/],
+    ["pxelinux.cfg", 1, /not a regular file/],
+    ["", 1, /empty file name/],
+    ["missing", 1, /file not found: missing/],
+  ];
+  for (const [name, code, re] of cases) {
+    const f = await files.open(name);
+    assert.equal(f.ok, false, String(name));
+    if (!f.ok) {
+      assert.equal(f.code, code, String(name));
+      assert.match(f.message, re);
+    }
+  }
+});
+
+test("checkName never passes a '..' segment or a non-printing byte", () => {
+  for (let i = 0; i < 2000; i++) {
+    const bytes = Buffer.from(
+      Array.from(
+        { length: 1 + (i % 40) },
+        () => [0x2e, 0x2f, 0x5c, 0x41, 0x00, 0xff, 0x0a][Math.floor(Math.random() * 7)]!,
+      ),
+    );
+    const c = checkName(bytes);
+    if (c.ok) {
+      assert.ok(!c.segments.includes(".."));
+      assert.ok(/^[\x20-\x7e]+$/.test(c.name));
+      assert.ok(!c.name.startsWith("/"));
+    }
+  }
+});
