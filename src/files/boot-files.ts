@@ -76,7 +76,7 @@ export class BootFiles {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === "EACCES")
         return { ok: false, code: 2, message: `access violation: ${name} is not readable` };
-      return { ok: false, code: 1, message: `file not found: ${name}` };
+      return undefined;
     }
     if (real !== this.realRoot && !real.startsWith(this.realRoot + sep)) {
       return { ok: false, code: 2, message: `access violation: ${name} leads outside the TFTP root` };
