@@ -90,7 +90,12 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
       message: `read failed: ${err.message}`,
     }));
     if (!result.ok) {
-      refuse(main, rinfo, result.code, result.message);
+      // Like a transfer, the answer comes from a new port (TID): clients such as curl expect that.
+      const tid = createSocket({ type: family });
+      tid.on("error", () => tid.close());
+      tid.bind(0, opts.address, () =>
+        tid.send(encodeError(result.code, result.message), rinfo.port, rinfo.address, () => tid.close()),
+      );
       opts.onTransfer?.({
         client,
         file: name,
