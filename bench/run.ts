@@ -2,10 +2,11 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { bootBench, type Row } from "./boot-bench.js";
+import { tftpBench } from "./tftp-bench.js";
 
-function table(rows: Row[]): string {
+function table(rows: Row[], peer: string): string {
   const lines = [
-    "| workload | Enforcer | bare node:http | ratio |",
+    `| workload | Enforcer | ${peer} | ratio |`,
     "|---|---:|---:|---:|",
     ...rows.map(
       (r) =>
@@ -23,19 +24,32 @@ const machine = {
   memoryGiB: Math.round(totalmem() / 2 ** 30),
   node: process.version,
 };
-const boot = await bootBench();
+// `npm run bench` runs everything; `npm run bench -- boot` or `-- tftp` runs one part.
+const only = process.argv[2];
 const when = new Date().toISOString();
 console.log(
-  `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}`,
-);
-console.log("load tool: wrk -t2 -c50 -d5s on loopback, same script for both servers\n");
-console.log(table(boot.rows));
-console.log(
-  `\n${boot.notes.machines} machines (${boot.notes.armed} armed): ready ${boot.notes.readyMs} ms after spawn, ` +
-    `RSS ${boot.notes.rssReadyMiB} MiB at ready, ${boot.notes.rssAfterLoadMiB} MiB after the load`,
+  `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}\n`,
 );
 mkdirSync("bench/results", { recursive: true });
-writeFileSync(
-  `bench/results/boot-${when.slice(0, 10)}.json`,
-  JSON.stringify({ when, machine, ...boot }, null, 2) + "\n",
-);
+const save = (name: string, data: object) =>
+  writeFileSync(
+    `bench/results/${name}-${when.slice(0, 10)}.json`,
+    JSON.stringify({ when, machine, ...data }, null, 2) + "\n",
+  );
+
+if (!only || only === "boot") {
+  const boot = await bootBench();
+  console.log("boot endpoints: wrk -t2 -c50 -d5s on loopback, same script for both servers\n");
+  console.log(table(boot.rows, "bare node:http"));
+  console.log(
+    `\n${boot.notes.machines} machines (${boot.notes.armed} armed): ready ${boot.notes.readyMs} ms after spawn, ` +
+      `RSS ${boot.notes.rssReadyMiB} MiB at ready, ${boot.notes.rssAfterLoadMiB} MiB after the load\n`,
+  );
+  save("boot", boot);
+}
+if (!only || only === "tftp") {
+  const rows = await tftpBench();
+  console.log("TFTP: atftp client on loopback, median of 3, MiB/s summed over clients\n");
+  console.log(table(rows, "tftpd-hpa"));
+  save("tftp", { rows });
+}

@@ -2,6 +2,7 @@ import { existsSync, realpathSync } from "node:fs";
 import { open, realpath } from "node:fs/promises";
 import { join, sep } from "node:path";
 import { checkName } from "./boot-file-name.js";
+import { ChunkedReader } from "./chunked-reader.js";
 
 /** A file found for a request: its bytes (small files, cached) or an open handle to read ranges from. */
 export type BootFile =
@@ -112,18 +113,8 @@ export class BootFiles {
       this.remember(path, st.mtimeMs, data);
       return memoryFile(name, data);
     }
-    const handle = fh;
-    return {
-      ok: true,
-      name,
-      size: st.size,
-      read: async (offset, length) => {
-        const buf = Buffer.allocUnsafe(Math.max(0, Math.min(length, st.size - offset)));
-        const { bytesRead } = await handle.read(buf, 0, buf.length, offset);
-        return buf.subarray(0, bytesRead);
-      },
-      close: () => void handle.close(),
-    };
+    const reader = new ChunkedReader(fh, st.size);
+    return { ok: true, name, size: st.size, read: (o, l) => reader.read(o, l), close: () => reader.close() };
   }
 
   private remember(path: string, mtimeMs: number, data: Buffer): void {

@@ -1,6 +1,6 @@
 import type { Socket } from "node:dgram";
 import type { Negotiated } from "./options.js";
-import { decodePacket, encodeDataHeader, encodeError, encodeOack, TFTP_ERROR } from "./packet.js";
+import { decodePacket, encodeError, encodeOack, OP, TFTP_ERROR } from "./packet.js";
 import type { BlockSource } from "./source.js";
 import {
   newTransfer,
@@ -53,7 +53,8 @@ export function runTransfer(o: RunOptions): Promise<TransferStats> {
   let timer: NodeJS.Timeout | undefined;
   let peerMessage: string | undefined;
   // Sends are serialised: a window read from a slow source must not interleave with the next one.
-  let sending: Promise<void> = Promise.resolve();
+  let sending: Promise<unknown> = Promise.resolve();
+  let readInFlight = false;
 
   return new Promise<TransferStats>((resolve) => {
     let ended = false;
@@ -79,18 +80,53 @@ export function runTransfer(o: RunOptions): Promise<TransferStats> {
       end("aborted", "server shutting down");
     });
 
+    // One timer per transfer, restarted with refresh(): no timer churn on the per-packet hot path.
     const arm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => handle({ type: "timeout" }), o.timeoutMs);
+      if (timer) timer.refresh();
+      else timer = setTimeout(() => handle({ type: "timeout" }), o.timeoutMs);
     };
 
-    const sendBlocks = async (from: number, to: number) => {
+    const transmit = (chunk: Buffer, from: number, to: number) => {
       const bs = negotiated.blksize;
-      const chunk = await source.read((from - 1) * bs, (to - from + 1) * bs);
       for (let b = from; b <= to; b++) {
+        // One contiguous datagram: a single-buffer send is cheaper than a two-part sendmsg.
         const data = chunk.subarray((b - from) * bs, (b - from + 1) * bs);
-        sock.send([encodeDataHeader(b), data], peer.port, peer.address);
+        const packet = Buffer.allocUnsafe(4 + data.length);
+        packet.writeUInt16BE(OP.DATA, 0);
+        packet.writeUInt16BE(b & 0xffff, 2);
+        data.copy(packet, 4);
+        sock.send(packet, peer.port, peer.address);
       }
+      arm();
+    };
+
+    const readFailed = (err: Error) => {
+      sock.send(encodeError(TFTP_ERROR.NOT_DEFINED, "read error"), peer.port, peer.address);
+      end("peer-error", `read failed: ${err.message}`);
+    };
+
+    const sendBlocks = (from: number, to: number) => {
+      const bs = negotiated.blksize;
+      const read = () => source.read((from - 1) * bs, (to - from + 1) * bs);
+      if (readInFlight) {
+        // Keep windows in order behind a slow read.
+        sending = sending.then(async () => ended || transmit(await read(), from, to)).catch(readFailed);
+        return;
+      }
+      let chunk: Buffer | Promise<Buffer>;
+      try {
+        chunk = read();
+      } catch (err) {
+        return readFailed(err as Error);
+      }
+      if (Buffer.isBuffer(chunk)) return transmit(chunk, from, to); // in memory or read ahead: no await
+      readInFlight = true;
+      sending = chunk
+        .then((c) => {
+          readInFlight = false;
+          if (!ended) transmit(c, from, to);
+        })
+        .catch(readFailed);
     };
 
     const apply = (effect: TransferEffect) => {
@@ -100,12 +136,7 @@ export function runTransfer(o: RunOptions): Promise<TransferStats> {
           arm();
           return;
         case "send-blocks":
-          sending = sending
-            .then(() => sendBlocks(effect.from, effect.to))
-            .then(arm, (err: Error) => {
-              sock.send(encodeError(TFTP_ERROR.NOT_DEFINED, "read error"), peer.port, peer.address);
-              end("peer-error", `read failed: ${err.message}`);
-            });
+          sendBlocks(effect.from, effect.to);
           return;
         case "finish":
           if (effect.error)

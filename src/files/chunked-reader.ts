@@ -1,0 +1,52 @@
+import type { FileHandle } from "node:fs/promises";
+
+const CHUNK = 1024 * 1024;
+
+/**
+ * Reads a large file in 1 MiB chunks and keeps the next one loading ahead, so a transfer gets almost
+ * every block synchronously from memory instead of waiting for the thread pool per block.
+ */
+export class ChunkedReader {
+  private readonly chunks = new Map<number, Buffer | Promise<Buffer>>();
+
+  constructor(
+    private readonly fh: FileHandle,
+    readonly size: number,
+  ) {}
+
+  /** Bytes [offset, offset+length), synchronously when they are already loaded. */
+  read(offset: number, length: number): Buffer | Promise<Buffer> {
+    const end = Math.min(this.size, offset + length);
+    if (end <= offset) return Buffer.alloc(0);
+    const first = Math.floor(offset / CHUNK);
+    const last = Math.floor((end - 1) / CHUNK);
+    for (const i of this.chunks.keys()) if (i < first) this.chunks.delete(i);
+    if ((last + 1) * CHUNK < this.size) void this.load(last + 1);
+    const parts = [];
+    for (let i = first; i <= last; i++) parts.push(this.load(i));
+    const slice = (bufs: Buffer[]) => {
+      const joined = bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs);
+      return joined.subarray(offset - first * CHUNK, end - first * CHUNK);
+    };
+    if (parts.every((p): p is Buffer => Buffer.isBuffer(p))) return slice(parts);
+    return Promise.all(parts).then(slice);
+  }
+
+  /** Closes the file. */
+  close(): void {
+    void this.fh.close();
+  }
+
+  private load(i: number): Buffer | Promise<Buffer> {
+    const have = this.chunks.get(i);
+    if (have) return have;
+    const buf = Buffer.allocUnsafe(Math.min(CHUNK, this.size - i * CHUNK));
+    const p = this.fh.read(buf, 0, buf.length, i * CHUNK).then(({ bytesRead }) => {
+      const data = buf.subarray(0, bytesRead);
+      if (this.chunks.get(i) === p) this.chunks.set(i, data);
+      return data;
+    });
+    this.chunks.set(i, p);
+    return p;
+  }
+}
