@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Makes sure the real peers the tests use are installed: iPXE in QEMU (BIOS and OVMF), busybox-static and
-# cpio for the test initrd, apt-get download for the test kernel. Installs them with apt-get when missing
-# and running as root; otherwise stops with one line that says what to install.
+# Makes sure the real peers are installed. `test` (default): iPXE in QEMU (BIOS and OVMF), Debian's iPXE
+# loaders, busybox-static and cpio for the test initrd, the TFTP clients curl, atftp and tftp-hpa.
+# `bench`: also tftpd-hpa and wrk, the peers the benchmarks compare with. Installs what is missing with
+# apt-get when running as root; otherwise stops with one line that says what to install.
 set -euo pipefail
 
-packages=(qemu-system-x86 ipxe-qemu ovmf busybox-static cpio curl)
+packages=(qemu-system-x86 ipxe-qemu ipxe ovmf busybox-static cpio curl atftp tftp-hpa)
+[ "${1:-test}" = bench ] && packages+=(tftpd-hpa wrk)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -15,7 +17,7 @@ apt-cache policy linux-image-amd64 2>/dev/null | grep -q "Candidate: [0-9]" || n
 [ ${#missing[@]} -eq 0 ] && [ $need_lists -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
-  echo "enforcer tests need these Debian packages: sudo apt-get install -y ${missing[*]}" >&2
+  echo "enforcer ${1:-test}s need these Debian packages: sudo apt-get install -y ${missing[*]}" >&2
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive

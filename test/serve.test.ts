@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { resolve } from "node:path";
+import { createSocket } from "node:dgram";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+
+import { join, resolve } from "node:path";
 import { test } from "node:test";
 import { startEnforcer } from "./support/enforcer-process.js";
 
@@ -71,5 +75,38 @@ test("over real HTTP, 50 concurrent fetches of one armed config trigger it exact
   const kinds = events.body.items.map((x) => x.kind);
   assert.equal(kinds.filter((k) => k === "config.triggered").length, 1);
   assert.equal(kinds.filter((k) => k === "config.retried").length, 49);
+  await e.stop();
+});
+
+test("TFTP: an explicit port that is taken stops the start with one line; --no-tftp starts without it", async () => {
+  const taken = createSocket("udp4");
+  await new Promise<void>((r) => taken.bind(0, "127.0.0.1", r));
+  const port = String(taken.address().port);
+  const r = spawnSync(
+    process.execPath,
+    [
+      resolve("bin/enforcer.js"),
+      "serve",
+      "--listen",
+      "127.0.0.1",
+      "--http-port",
+      "0",
+      "--tftp-port",
+      port,
+      "--data",
+      mkdtempSync(join(tmpdir(), "enf-")),
+    ],
+    { encoding: "utf8" },
+  );
+  taken.close();
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `^enforcer: --tftp-port ${port}: cannot listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\) \\[ENF_ERR_TFTP_BIND\\]\\n$`,
+    ),
+  );
+  const e = await startEnforcer();
+  assert.match(e.logs(), /tftp=off/);
   await e.stop();
 });

@@ -34,6 +34,20 @@ test("file < environment < flags, with both spellings in the file", () => {
   assert.deepEqual(loadSettings([], { ENFORCER_CONFIG: file }).remote, ["http://10.0.0.2:8080"]);
 });
 
+test("TFTP settings: on by default with port 69 left to the daemon; flags and limits", () => {
+  const d = loadSettings([], {});
+  assert.deepEqual([d.tftp, d.tftpPort, d.tftpMaxBlksize, d.tftpMaxWindowsize], [true, undefined, 1468, 64]);
+  const s = loadSettings(
+    ["--no-tftp", "--tftp-port", "16969", "--tftp-root", "/srv/tftp", "--tftp-max-blksize", "8192"],
+    {},
+  );
+  assert.deepEqual([s.tftp, s.tftpPort, s.tftpRoot, s.tftpMaxBlksize], [false, 16969, "/srv/tftp", 8192]);
+  assert.throws(
+    () => loadSettings(["--tftp-max-blksize", "70000"], {}),
+    /--tftp-max-blksize \(ENFORCER_TFTP_MAX_BLKSIZE\)/,
+  );
+});
+
 test("a bad value is one clear error naming the flag and its environment variable", () => {
   const cases: [string[], NodeJS.ProcessEnv, RegExp][] = [
     [["--http-port", "99999"], {}, /--http-port \(ENFORCER_HTTP_PORT\)/],

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { Settings } from "../config/settings.js";
+import { EnforcerError } from "../domain/errors.js";
 import type { BootFiles } from "../files/boot-files.js";
 import { TftpCounters } from "../protocols/tftp/counters.js";
 import { startTftpServer, type TftpServer } from "../protocols/tftp/server.js";
@@ -52,7 +53,13 @@ export async function startTftp(
       );
       return undefined;
     }
-    throw err;
+    throw new EnforcerError(
+      "ENF_ERR_TFTP_BIND",
+      `--tftp-port ${port}: cannot listen on ${settings.listen}:${port} (${code ?? err})`,
+      {
+        port,
+      },
+    );
   }
 }
 
