@@ -1,6 +1,6 @@
 import type { Socket } from "node:dgram";
 import type { Negotiated } from "./options.js";
-import { decodePacket, encodeError, encodeOack, OP, TFTP_ERROR } from "./packet.js";
+import { decodePacket, encodeDataHeader, encodeError, encodeOack, TFTP_ERROR } from "./packet.js";
 import type { BlockSource } from "./source.js";
 import {
   newTransfer,
@@ -89,13 +89,10 @@ export function runTransfer(o: RunOptions): Promise<TransferStats> {
     const transmit = (chunk: Buffer, from: number, to: number) => {
       const bs = negotiated.blksize;
       for (let b = from; b <= to; b++) {
-        // One contiguous datagram: a single-buffer send is cheaper than a two-part sendmsg.
+        // Header and payload as two parts of one datagram: the payload is never copied (profiled: copying
+        // every block cost more than the two-part send).
         const data = chunk.subarray((b - from) * bs, (b - from + 1) * bs);
-        const packet = Buffer.allocUnsafe(4 + data.length);
-        packet.writeUInt16BE(OP.DATA, 0);
-        packet.writeUInt16BE(b & 0xffff, 2);
-        data.copy(packet, 4);
-        sock.send(packet, peer.port, peer.address);
+        sock.send([encodeDataHeader(b), data], peer.port, peer.address);
       }
       arm();
     };
