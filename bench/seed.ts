@@ -52,6 +52,7 @@ export async function seed(dir: string, machines: number, armed: number): Promis
     publicUrl: "http://127.0.0.1:1",
     retryWindowMs: 300_000,
     discovery: false,
+    remotes: [],
   });
   await core.profiles.create({
     name: "bench",

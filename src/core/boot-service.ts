@@ -1,5 +1,5 @@
 import type { BootIdentity, Machine } from "../domain/machine.js";
-import { renderDiscoveryScript } from "../protocols/ipxe/general-script.js";
+import { renderDiscoveryScript, renderGeneralScript } from "../protocols/ipxe/general-script.js";
 import type { Store } from "../store/store.js";
 import type { ConfigService } from "./configs.js";
 import type { EventLog } from "./event-log.js";
@@ -17,6 +17,8 @@ const SEEN_WRITE_INTERVAL_MS = 60_000;
 
 /** The boot decision: armed config first, then discovery for unknown machines, else fall through. */
 export class BootService {
+  private general = { self: "", script: "" };
+
   constructor(
     private readonly store: Store,
     private readonly events: EventLog,
@@ -25,6 +27,15 @@ export class BootService {
     private readonly machines: MachineService,
     private readonly configs: ConfigService,
   ) {}
+
+  /** The general script, rendered once per public URL (which is final only once the port is bound). */
+  generalScript(): string {
+    if (this.general.self !== this.settings.publicUrl) {
+      const self = this.settings.publicUrl;
+      this.general = { self, script: renderGeneralScript({ self, remotes: this.settings.remotes }) };
+    }
+    return this.general.script;
+  }
 
   /** Answers a machine's request for its own script; records it as seen. */
   async machineScript(who: BootIdentity): Promise<BootAnswer> {

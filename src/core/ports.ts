@@ -10,6 +10,8 @@ export const systemClock: Clock = { now: () => new Date() };
 export interface CoreSettings {
   /** Base URL booting machines use to reach this Enforcer, without a trailing slash. */
   publicUrl: string;
+  /** Other Enforcer instances the general script asks, in order. */
+  remotes: readonly string[];
   /** How long after the first fetch the same machine may fetch its config's script again. */
   retryWindowMs: number;
   /** Discovery: when on, unknown machines get the discovery script. */

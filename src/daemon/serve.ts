@@ -3,7 +3,6 @@ import { createCore } from "../core/enforcer.js";
 import { loadSettings } from "../config/load.js";
 import { BootFiles } from "../files/boot-files.js";
 import { buildHttpServer } from "../http/server.js";
-import { renderGeneralScript } from "../protocols/ipxe/general-script.js";
 import { TftpCounters } from "../protocols/tftp/counters.js";
 import { FileStore } from "../store/file-store.js";
 import { createLogger } from "./logger.js";
@@ -36,16 +35,14 @@ export async function serve(argv: string[]): Promise<void> {
     retryWindowMs: settings.retryWindow * 1000,
     discovery: settings.discovery,
     discoveryUrl: settings.discoveryUrl,
+    remotes: settings.remote,
   });
   const files = new BootFiles({
-    generated: (name) =>
-      name === "boot.ipxe"
-        ? Buffer.from(renderGeneralScript({ self: core.settings.publicUrl, remotes: settings.remote }))
-        : undefined,
+    generated: (name) => (name === "boot.ipxe" ? Buffer.from(core.boot.generalScript()) : undefined),
     root: settings.tftpRoot,
     loaders: BootFiles.debianLoaders(),
   });
-  const app = buildHttpServer(core, { remotes: settings.remote, logger: log, files });
+  const app = buildHttpServer(core, { logger: log, files });
   await app.listen({ port: settings.httpPort, host: settings.listen });
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : settings.httpPort;

@@ -5,7 +5,7 @@ import { buildHttpServer } from "./server.js";
 
 function app() {
   const t = testCore();
-  return { ...t, http: buildHttpServer(t.core, { remotes: [], logger: false, bodyLimit: 64 * 1024 }) };
+  return { ...t, http: buildHttpServer(t.core, { logger: false, bodyLimit: 64 * 1024 }) };
 }
 const json = (method: "POST" | "PUT" | "PATCH", url: string, payload: unknown) => ({
   method,

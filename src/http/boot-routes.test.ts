@@ -4,8 +4,8 @@ import { CUSTOM_PROFILE, testCore } from "../core/testing/fixtures.js";
 import { buildHttpServer } from "./server.js";
 
 function app(over = {}) {
-  const t = testCore(over);
-  return { ...t, http: buildHttpServer(t.core, { remotes: ["http://10.0.0.9:8080"], logger: false }) };
+  const t = testCore({ remotes: ["http://10.0.0.9:8080"], ...over });
+  return { ...t, http: buildHttpServer(t.core, { logger: false }) };
 }
 const Q =
   "mac=52-54-00-00-00-01&uuid=11111111-2222-3333-4444-555555555555&serial=SN1&arch=x86_64&platform=efi";

@@ -2,7 +2,6 @@ import { Type } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { Core } from "../core/enforcer.js";
 import type { BootAnswer } from "../core/boot-service.js";
-import { renderGeneralScript } from "../protocols/ipxe/general-script.js";
 import { bootIdentity, type BootQuery } from "./boot-identity.js";
 import type { ErrorBody } from "./errors.js";
 
@@ -21,21 +20,12 @@ const SecretParams = Type.Object({
   file: Type.Optional(Type.String({ pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$" })),
 });
 
-/** Options for the open boot endpoints. */
-export interface BootRouteOptions {
-  /** Remote Enforcer base URLs the general script falls back to, in order. */
-  remotes: readonly string[];
-}
-
 /**
  * The boot side, open because iPXE cannot authenticate. It reveals only a machine's own script, and the
  * provisioning files and completion callback only to whoever holds the config's secret URL.
  */
-export function registerBootRoutes(app: FastifyInstance, core: Core, opts: BootRouteOptions): void {
-  // Rendered per request (a few string joins): the public URL is final only once the port is bound.
-  app.get("/boot.ipxe", async (_req, reply) =>
-    sendScript(reply, renderGeneralScript({ self: core.settings.publicUrl, remotes: opts.remotes })),
-  );
+export function registerBootRoutes(app: FastifyInstance, core: Core): void {
+  app.get("/boot.ipxe", async (_req, reply) => sendScript(reply, core.boot.generalScript()));
 
   app.get<{ Querystring: BootQuery }>(
     "/boot/machine",

@@ -18,7 +18,7 @@ test("GET /tftp/<name> serves the TFTP namespace over HTTP with the same refusal
     generated: (n) => (n === "boot.ipxe" ? Buffer.from("#!ipxe\n") : undefined),
   });
   const { core } = testCore();
-  const http = buildHttpServer(core, { remotes: [], logger: false, files });
+  const http = buildHttpServer(core, { logger: false, files });
 
   const ok = await http.inject("/tftp/undionly.kpxe");
   assert.deepEqual([ok.statusCode, ok.body, ok.headers["content-length"]], [200, "LOADER", "6"]);

@@ -10,7 +10,6 @@ import { validatorCompiler } from "./validators.js";
 
 /** Options for the HTTP server. */
 export interface HttpOptions {
-  remotes: readonly string[];
   logger?: Logger | false;
   /** The boot file namespace served under /tftp/ (absent: no file routes). */
   files?: BootFiles;
@@ -31,7 +30,7 @@ export function buildHttpServer(core: Core, opts: HttpOptions): FastifyInstance 
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);
-  registerBootRoutes(app, core, { remotes: opts.remotes });
+  registerBootRoutes(app, core);
   if (opts.files) registerFileRoutes(app, opts.files);
   void app.register(async (api) => registerApiRoutes(api, core), { prefix: "/api/v1" });
   return app;

@@ -22,6 +22,7 @@ export function testCore(over: Partial<CoreSettings> = {}, store: Store = new Me
     publicUrl: "http://enf.test:8080",
     retryWindowMs: 60_000,
     discovery: false,
+    remotes: [],
     ...over,
   };
   const core: Core = createCore(store, settings, clock);
