@@ -28,13 +28,19 @@ export class BootService {
     private readonly configs: ConfigService,
   ) {}
 
-  /** The general script, rendered once per public URL (which is final only once the port is bound). */
+  /** The general script, rendered again only when the public URL or the remotes change. */
   generalScript(): string {
-    if (this.general.self !== this.settings.publicUrl) {
-      const self = this.settings.publicUrl;
-      this.general = { self, script: renderGeneralScript({ self, remotes: this.settings.remotes }) };
+    const key = `${this.settings.publicUrl} ${this.settings.remotes.join(" ")}`;
+    if (this.general.self !== key) {
+      const script = renderGeneralScript({ self: this.settings.publicUrl, remotes: this.settings.remotes });
+      this.general = { self: key, script };
     }
     return this.general.script;
+  }
+
+  /** Throws ENF_ERR_IPXE_UNSAFE_VALUE if these remotes could not go into the general script. */
+  checkRemotes(remotes: string[]): void {
+    renderGeneralScript({ self: this.settings.publicUrl, remotes });
   }
 
   /** Answers a machine's request for its own script; records it as seen. */

@@ -1,3 +1,4 @@
+import type { BootSpec, ProvisioningFiles } from "../domain/boot-spec.js";
 import { randomBytes, randomUUID } from "node:crypto";
 import {
   HOLDING_STATES,
@@ -180,13 +181,35 @@ export class ConfigService {
     return n;
   }
 
+  /** Renders a profile against a machine without storing anything: what arming would produce. */
+  preview(profile: string, machine: string, variables: Record<string, string> = {}) {
+    const m = this.machines.get(machine);
+    const draft: BootConfig = {
+      id: "preview",
+      machine: m.id,
+      profile,
+      variables,
+      secret: "preview-secret",
+      createdAt: this.clock.now().toISOString(),
+      lifecycle: { state: "draft" },
+    };
+    const r = this.render(draft, m);
+    return {
+      ...r,
+      scripts: {
+        pcbios: renderBootScript(r.spec, { platform: "pcbios", label: draft.id }),
+        efi: renderBootScript(r.spec, { platform: "efi", label: draft.id }),
+      },
+    };
+  }
+
   /** Renders the script for a config that is being served. */
   script(c: BootConfig, platform: string | undefined): string {
     if (!c.spec) throw new EnforcerError("ENF_ERR_SERVER_INTERNAL", `config ${c.id} has no rendered spec`);
     return renderBootScript(c.spec, { platform, label: c.id });
   }
 
-  private render(c: BootConfig, machine: Machine): Pick<BootConfig, "spec" | "files"> {
+  private render(c: BootConfig, machine: Machine): { spec: BootSpec; files: ProvisioningFiles } {
     const profile = this.profiles.get(c.profile);
     const vars = bootVars(this.settings, machine, profile, c);
     const fb = familyBoot(profile, vars);

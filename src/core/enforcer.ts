@@ -1,10 +1,13 @@
 import type { Store } from "../store/store.js";
 import { BootService } from "./boot-service.js";
+import { CommandService } from "./commands.js";
 import { ConfigService } from "./configs.js";
 import { EventLog } from "./event-log.js";
 import { MachineService } from "./machines.js";
 import { systemClock, type Clock, type CoreSettings } from "./ports.js";
 import { ProfileService } from "./profiles.js";
+import { RuntimeSettingsService } from "./runtime-settings.js";
+import { TokenService } from "./tokens.js";
 
 /** The core's services wired over one store; the transports (HTTP, later TFTP and agents) use only this. */
 export interface Core {
@@ -14,10 +17,14 @@ export interface Core {
   profiles: ProfileService;
   configs: ConfigService;
   boot: BootService;
+  tokens: TokenService;
+  commands: CommandService;
+  runtime: RuntimeSettingsService;
 }
 
 /** Builds the core over a store, rebuilding every in-memory index from what the store holds. */
 export function createCore(store: Store, settings: CoreSettings, clock: Clock = systemClock): Core {
+  const runtime = new RuntimeSettingsService(store, settings);
   const events = new EventLog(store);
   const machines = new MachineService(store, events, clock);
   // The profile service asks the config service (called later, at delete time) whether a profile is in use.
@@ -26,5 +33,7 @@ export function createCore(store: Store, settings: CoreSettings, clock: Clock = 
   );
   const configs: ConfigService = new ConfigService(store, events, clock, settings, machines, profiles);
   const boot = new BootService(store, events, clock, settings, machines, configs);
-  return { settings, events, machines, profiles, configs, boot };
+  const tokens = new TokenService(store, clock);
+  const commands = new CommandService(store, events, clock, machines);
+  return { settings, events, machines, profiles, configs, boot, tokens, commands, runtime };
 }

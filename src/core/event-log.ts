@@ -41,6 +41,22 @@ export class EventLog {
     return () => this.listeners.delete(l);
   }
 
+  /** The highest sequence number recorded so far. */
+  lastSeq(): number {
+    return this.nextSeq - 1;
+  }
+
+  /** Every event after `seq`, oldest first, optionally for one machine. */
+  since(seq: number, machine?: string): MachineEvent[] {
+    if (machine) return this.forMachine(machine, seq, Number.MAX_SAFE_INTEGER);
+    const out: MachineEvent[] = [];
+    for (let s = seq + 1; s < this.nextSeq; s++) {
+      const e = this.store.get<MachineEvent>(COLLECTIONS.events, seqId(s));
+      if (e) out.push(e);
+    }
+    return out;
+  }
+
   /** A machine's history, oldest first, optionally after a sequence number. */
   forMachine(machine: string, afterSeq = 0, limit = 1000): MachineEvent[] {
     const seqs = this.byMachine.get(machine) ?? [];

@@ -93,6 +93,20 @@ export class MachineService {
     return next;
   }
 
+  /** Forgets a machine (its history stays, for the record); refused while it holds a live config. */
+  async forget(idOrMac: string, holdsConfig: (id: string) => boolean): Promise<void> {
+    const m = this.get(idOrMac);
+    if (holdsConfig(m.id)) {
+      throw new EnforcerError("ENF_ERR_MACHINE_BUSY", `machine ${m.id} holds an armed or triggered config`, {
+        machine: m.id,
+      });
+    }
+    const r = this.events.record("machine.forgotten", m.id, this.clock.now().toISOString());
+    for (const mac of m.macs) this.byMac.delete(mac);
+    await this.store.commit([{ op: "del", collection: COLLECTIONS.machines, id: m.id }, r.op]);
+    this.events.publish([r.event]);
+  }
+
   /** Machines matching the query, sorted by id, with the total before paging. */
   list(q: MachineQuery = {}): { items: Machine[]; total: number } {
     const search = q.search?.toLowerCase();

@@ -11,7 +11,7 @@ export interface CoreSettings {
   /** Base URL booting machines use to reach this Enforcer, without a trailing slash. */
   publicUrl: string;
   /** Other Enforcer instances the general script asks, in order. */
-  remotes: readonly string[];
+  remotes: string[];
   /** How long after the first fetch the same machine may fetch its config's script again. */
   retryWindowMs: number;
   /** Discovery: when on, unknown machines get the discovery script. */
@@ -26,4 +26,7 @@ export const COLLECTIONS = {
   profiles: "profiles",
   configs: "configs",
   events: "events",
+  tokens: "tokens",
+  commands: "commands",
+  runtime: "runtime",
 } as const;

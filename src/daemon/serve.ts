@@ -1,7 +1,9 @@
+import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createCore } from "../core/enforcer.js";
 import { loadSettings } from "../config/load.js";
 import { BootFiles } from "../files/boot-files.js";
+import { Metrics, timedStore } from "../http/metrics.js";
 import { buildHttpServer } from "../http/server.js";
 import { TftpCounters } from "../protocols/tftp/counters.js";
 import { FileStore } from "../store/file-store.js";
@@ -30,26 +32,32 @@ export async function serve(argv: string[]): Promise<void> {
     /\/+$/,
     "",
   );
-  const core = createCore(store, {
-    publicUrl,
-    retryWindowMs: settings.retryWindow * 1000,
-    discovery: settings.discovery,
-    discoveryUrl: settings.discoveryUrl,
-    remotes: settings.remote,
-  });
+  const tftpCounters = new TftpCounters();
+  const metrics = new Metrics(store, tftpCounters);
+  const core = createCore(
+    timedStore(store, (s) => metrics.storeWrites.observe(s)),
+    {
+      publicUrl,
+      retryWindowMs: settings.retryWindow * 1000,
+      discovery: settings.discovery,
+      discoveryUrl: settings.discoveryUrl,
+      remotes: [...settings.remote],
+    },
+  );
+  const adminToken = await core.tokens.ensureInitialAdmin();
+  if (adminToken) writeFileSync(join(dataDir, "admin.token"), `${adminToken}\n`, { mode: 0o600 });
   const files = new BootFiles({
     generated: (name) => (name === "boot.ipxe" ? Buffer.from(core.boot.generalScript()) : undefined),
     root: settings.tftpRoot,
     loaders: BootFiles.debianLoaders(),
   });
-  const app = buildHttpServer(core, { logger: log, files });
+  const app = buildHttpServer(core, { logger: log, files, metrics });
   await app.listen({ port: settings.httpPort, host: settings.listen });
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : settings.httpPort;
   // With --http-port 0 the real port is known only now.
   const bootUrl = settings.publicUrl ? publicUrl : detectPublicUrl(settings.listen, port);
   core.settings.publicUrl = bootUrl;
-  const tftpCounters = new TftpCounters();
   const tftp = await startTftp(settings, files, log, tftpCounters);
 
   const sweep = setInterval(() => {
@@ -69,6 +77,12 @@ export async function serve(argv: string[]): Promise<void> {
     },
     `enforcer ready: machines boot from ${bootUrl}/boot.ipxe`,
   );
+  if (adminToken) {
+    // Shown once: only its hash is stored. The file is for scripts; delete it once the token is saved elsewhere.
+    process.stdout.write(
+      `enforcer: first start, admin token (also in ${join(dataDir, "admin.token")}, mode 0600):\n  ${adminToken}\n`,
+    );
+  }
   // One plain line for scripts and tests that wait for readiness.
   process.stdout.write(
     `enforcer: ready http=${port} tftp=${tftp ? tftp.port : "off"} boot=${bootUrl}/boot.ipxe data=${dataDir}\n`,

@@ -9,7 +9,13 @@ export type MachineEventKind =
   | "config.retried"
   | "config.completed"
   | "config.expired"
-  | "config.cancelled";
+  | "config.cancelled"
+  | "machine.forgotten"
+  | "command.queued"
+  | "command.sent"
+  | "command.acknowledged"
+  | "command.failed"
+  | "command.timed-out";
 
 /** One entry in a machine's history; `seq` orders events across all machines. */
 export interface MachineEvent {

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { CUSTOM_PROFILE, testCore } from "../core/testing/fixtures.js";
-import { buildHttpServer } from "./server.js";
+import { CUSTOM_PROFILE } from "../core/testing/fixtures.js";
+import { testApp } from "./testing/app.js";
 
-function app() {
-  const t = testCore();
-  return { ...t, http: buildHttpServer(t.core, { logger: false, bodyLimit: 64 * 1024 }) };
+async function app() {
+  const t = await testApp({}, { bodyLimit: 64 * 1024 });
+  return { ...t, http: { inject: t.api } };
 }
 const json = (method: "POST" | "PUT" | "PATCH", url: string, payload: unknown) => ({
   method,
@@ -14,7 +14,7 @@ const json = (method: "POST" | "PUT" | "PATCH", url: string, payload: unknown) =
 });
 
 test("profiles, configs, arm, cancel and events through the API", async () => {
-  const { http } = app();
+  const { http } = await app();
   assert.equal((await http.inject(json("POST", "/profiles", CUSTOM_PROFILE))).statusCode, 201);
   assert.equal(
     (await http.inject(json("POST", "/profiles", CUSTOM_PROFILE))).json().code,
@@ -57,7 +57,7 @@ test("profiles, configs, arm, cancel and events through the API", async () => {
 });
 
 test("machines: edit hostname and labels, list with search, label filter and paging", async () => {
-  const { http } = app();
+  const { http } = await app();
   for (let i = 1; i <= 5; i++) {
     await http.inject(`/boot/machine?mac=52:54:00:00:00:0${i}`);
   }
@@ -75,7 +75,7 @@ test("machines: edit hostname and labels, list with search, label filter and pag
 });
 
 test("hostile API input gets a 4xx with a code, never a 500", async () => {
-  const { http } = app();
+  const { http } = await app();
   let deep: unknown = "x";
   for (let i = 0; i < 2000; i++) deep = { a: deep };
   const cases = [

@@ -84,3 +84,66 @@ export const ConfigListQuery = Type.Object(
 export const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 /** `:name` of a profile. */
 export const NameParams = Type.Object({ name: Type.String({ maxLength: 64 }) });
+
+/** A new token: a name and a role. */
+export const TokenBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 64 }),
+    role: Type.Union(["viewer", "operator", "admin", "agent"].map((r) => Type.Literal(r))),
+  },
+  { additionalProperties: false },
+);
+
+/** A command for a machine. */
+export const CommandBody = Type.Object(
+  { machine: Type.String({ maxLength: 64 }), type: Type.Literal("reboot") },
+  { additionalProperties: false },
+);
+
+/** Discovery on or off, and the script that boots the discovery image. */
+export const DiscoveryBody = Type.Object(
+  {
+    enabled: Type.Boolean(),
+    url: Type.Optional(Type.String({ maxLength: 2048, pattern: "^(https?|tftp)://\\S+$" })),
+  },
+  { additionalProperties: false },
+);
+
+/** The remote Enforcer instances the general script asks, in order. */
+export const RemotesBody = Type.Object(
+  {
+    remotes: Type.Array(
+      Type.String({ maxLength: 2048, pattern: "^http://[A-Za-z0-9.\\-\\[\\]:]+(/[A-Za-z0-9._~/-]*)?$" }),
+      {
+        maxItems: 16,
+      },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** Render a profile against a machine without storing anything. */
+export const PreviewBody = Type.Object(
+  { machine: Type.String({ maxLength: 64 }), variables: Type.Optional(Vars) },
+  { additionalProperties: false },
+);
+
+/** Filters for the command list. */
+export const CommandListQuery = Type.Object(
+  {
+    machine: Type.Optional(Type.String({ maxLength: 64 })),
+    state: Type.Optional(
+      Type.Union(["queued", "sent", "acknowledged", "failed", "timed-out"].map((s) => Type.Literal(s))),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** Filters and resume point for the event stream. */
+export const EventStreamQuery = Type.Object(
+  {
+    machine: Type.Optional(Type.String({ maxLength: 64 })),
+    after: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);

@@ -1,17 +1,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { CUSTOM_PROFILE, testCore } from "../core/testing/fixtures.js";
-import { buildHttpServer } from "./server.js";
+import { CUSTOM_PROFILE } from "../core/testing/fixtures.js";
+import { testApp } from "./testing/app.js";
 
-function app(over = {}) {
-  const t = testCore({ remotes: ["http://10.0.0.9:8080"], ...over });
-  return { ...t, http: buildHttpServer(t.core, { logger: false }) };
-}
+const app = (over = {}) => testApp({ remotes: ["http://10.0.0.9:8080"], ...over });
 const Q =
   "mac=52-54-00-00-00-01&uuid=11111111-2222-3333-4444-555555555555&serial=SN1&arch=x86_64&platform=efi";
 
 test("GET /boot.ipxe serves the general script with this Enforcer's URL and the remotes", async () => {
-  const { http } = app();
+  const { http } = await app();
   const r = await http.inject("/boot.ipxe");
   assert.equal(r.statusCode, 200);
   assert.match(r.body, /^#!ipxe\n/);
@@ -20,7 +17,7 @@ test("GET /boot.ipxe serves the general script with this Enforcer's URL and the 
 });
 
 test("an unknown machine gets a 404 (fall through) and is recorded with what iPXE reported", async () => {
-  const { http, core } = app();
+  const { http, core } = await app();
   const r = await http.inject(`/boot/machine?${Q}`);
   assert.equal(r.statusCode, 404);
   assert.equal(r.json().code, "ENF_ERR_BOOT_NO_SCRIPT");
@@ -32,18 +29,18 @@ test("an unknown machine gets a 404 (fall through) and is recorded with what iPX
 });
 
 test("discovery on: unknown machines get the discovery script from both endpoints; off: 404", async () => {
-  const on = app({ discovery: true, discoveryUrl: "http://img/discovery.ipxe" });
+  const on = await app({ discovery: true, discoveryUrl: "http://img/discovery.ipxe" });
   for (const path of ["/boot/machine", "/boot/discovery"]) {
     const r = await on.http.inject(`${path}?${Q}`);
     assert.equal(r.statusCode, 200, path);
     assert.match(r.body, /chain --autofree http:\/\/img\/discovery\.ipxe/);
   }
-  const off = app();
+  const off = await app();
   assert.equal((await off.http.inject(`/boot/discovery?${Q}`)).statusCode, 404);
 });
 
 test("hostile boot queries get a 4xx with a code, never a script or a 500", async () => {
-  const { http, core } = app();
+  const { http, core } = await app();
   for (const q of [
     "",
     "mac=",
@@ -66,7 +63,7 @@ test("hostile boot queries get a 4xx with a code, never a script or a 500", asyn
 });
 
 test("an armed config: script on efi names the initrd; files and the callback work by secret only", async () => {
-  const { http, core } = app();
+  const { http, core } = await app();
   await core.profiles.create({ ...CUSTOM_PROFILE, provisioning: "host={{ hostname }}\n" });
   const c = await core.configs.create({ machine: "52:54:00:00:00:01", profile: "linux" });
   await core.configs.arm(c.id);

@@ -4,6 +4,7 @@ import type { Core } from "../core/enforcer.js";
 import type { BootAnswer } from "../core/boot-service.js";
 import { bootIdentity, type BootQuery } from "./boot-identity.js";
 import type { ErrorBody } from "./errors.js";
+import type { Metrics } from "./metrics.js";
 
 const BootQuerySchema = Type.Object(
   {
@@ -24,14 +25,25 @@ const SecretParams = Type.Object({
  * The boot side, open because iPXE cannot authenticate. It reveals only a machine's own script, and the
  * provisioning files and completion callback only to whoever holds the config's secret URL.
  */
-export function registerBootRoutes(app: FastifyInstance, core: Core): void {
-  app.get("/boot.ipxe", async (_req, reply) => sendScript(reply, core.boot.generalScript()));
+/** Options for the open boot endpoints. */
+export interface BootRouteOptions {
+  /** Requests per minute per address (iPXE retries, but a rack is not a flood). */
+  rateLimit: number;
+  metrics?: Metrics;
+}
+
+export function registerBootRoutes(app: FastifyInstance, core: Core, opts: BootRouteOptions): void {
+  const config = { rateLimit: { max: opts.rateLimit, timeWindow: 60_000 } };
+  app.get("/boot.ipxe", { schema: { hide: true }, config }, async (_req, reply) =>
+    sendScript(reply, core.boot.generalScript()),
+  );
 
   app.get<{ Querystring: BootQuery }>(
     "/boot/machine",
-    { schema: { querystring: BootQuerySchema } },
+    { schema: { hide: true, querystring: BootQuerySchema }, config },
     async (req, reply) => {
       const answer = await core.boot.machineScript(bootIdentity(req.query));
+      opts.metrics?.bootRequests.inc({ answer: answer.kind });
       req.log.info({ mac: req.query.mac, answer: answer.kind }, "machine script request");
       return sendAnswer(reply, answer);
     },
@@ -39,13 +51,13 @@ export function registerBootRoutes(app: FastifyInstance, core: Core): void {
 
   app.get<{ Querystring: BootQuery }>(
     "/boot/discovery",
-    { schema: { querystring: BootQuerySchema } },
+    { schema: { hide: true, querystring: BootQuerySchema }, config },
     async (req, reply) => sendAnswer(reply, core.boot.discoveryScript(bootIdentity(req.query))),
   );
 
   app.get<{ Params: { secret: string; file: string } }>(
     "/p/:secret/:file",
-    { schema: { params: SecretParams } },
+    { schema: { hide: true, params: SecretParams }, config },
     async (req, reply) => {
       const body = await core.configs.download(req.params.secret, req.params.file);
       return reply.type(contentType(req.params.file)).header("cache-control", "no-store").send(body);
@@ -58,12 +70,12 @@ export function registerBootRoutes(app: FastifyInstance, core: Core): void {
   };
   app.get<{ Params: { secret: string } }>(
     "/p/:secret/complete",
-    { schema: { params: SecretParams } },
+    { schema: { hide: true, params: SecretParams }, config },
     complete,
   );
   app.post<{ Params: { secret: string } }>(
     "/p/:secret/complete",
-    { schema: { params: SecretParams } },
+    { schema: { hide: true, params: SecretParams }, config },
     complete,
   );
 }

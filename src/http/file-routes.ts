@@ -7,7 +7,7 @@ import type { BootFiles } from "../files/boot-files.js";
  * with the same name checks: nothing outside the root, ever.
  */
 export function registerFileRoutes(app: FastifyInstance, files: BootFiles): void {
-  app.get<{ Params: { "*": string } }>("/tftp/*", async (req, reply) => {
+  app.get<{ Params: { "*": string } }>("/tftp/*", { schema: { hide: true } }, async (req, reply) => {
     const f = await files.open(req.params["*"]);
     if (!f.ok) {
       throw new EnforcerError(f.code === 1 ? "ENF_ERR_HTTP_NOT_FOUND" : "ENF_ERR_FILE_ACCESS", f.message, {

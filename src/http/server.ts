@@ -1,11 +1,19 @@
+import swagger from "@fastify/swagger";
+import rateLimit from "@fastify/rate-limit";
 import Fastify, { LogController, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { Core } from "../core/enforcer.js";
-import { registerApiRoutes } from "./api-routes.js";
+import { EnforcerError } from "../domain/errors.js";
 import type { BootFiles } from "../files/boot-files.js";
+import { registerAdminRoutes } from "./api-admin.js";
+import { registerConfigRoutes } from "./api-configs.js";
+import { registerEventRoutes } from "./api-events.js";
+import { registerMachineRoutes } from "./api-machines.js";
+import { registerAuth } from "./auth.js";
 import { registerBootRoutes } from "./boot-routes.js";
-import { registerFileRoutes } from "./file-routes.js";
 import { handleError, handleNotFound } from "./errors.js";
+import { registerFileRoutes } from "./file-routes.js";
+import { registerMetricsRoute, type Metrics } from "./metrics.js";
 import { validatorCompiler } from "./validators.js";
 
 /** Options for the HTTP server. */
@@ -13,11 +21,31 @@ export interface HttpOptions {
   logger?: Logger | false;
   /** The boot file namespace served under /tftp/ (absent: no file routes). */
   files?: BootFiles;
+  /** Metrics for /metrics (absent: no metrics route). */
+  metrics?: Metrics;
   /** Largest request body accepted, in bytes. */
   bodyLimit?: number;
+  /** Requests per minute one address may make to the open boot endpoints. */
+  bootRateLimit?: number;
 }
 
-/** Builds the Fastify app: boot routes at the root, the API under /api/v1, one error shape everywhere. */
+/** The OpenAPI document's fixed part; paths come from the route schemas. */
+const OPENAPI = {
+  openapi: "3.1.0",
+  info: {
+    title: "Enforcer API",
+    version: "1",
+    description: "Network boot and provisioning server for iPXE.",
+  },
+  servers: [{ url: "/" }],
+  components: { securitySchemes: { bearer: { type: "http" as const, scheme: "bearer" } } },
+  security: [{ bearer: [] }],
+};
+
+/**
+ * Builds the Fastify app: open boot routes at the root (rate-limited per address), the token-protected API
+ * under /api/v1 with its OpenAPI document, /metrics, and one error shape everywhere.
+ */
 export function buildHttpServer(core: Core, opts: HttpOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: opts.logger || undefined,
@@ -30,8 +58,30 @@ export function buildHttpServer(core: Core, opts: HttpOptions): FastifyInstance 
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);
-  registerBootRoutes(app, core);
-  if (opts.files) registerFileRoutes(app, opts.files);
-  void app.register(async (api) => registerApiRoutes(api, core), { prefix: "/api/v1" });
+  void app.register(swagger, { openapi: OPENAPI });
+  void app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_req, ctx) =>
+      new EnforcerError(
+        "ENF_ERR_AUTH_RATE_LIMITED",
+        `more than ${ctx.max} requests a minute from this address`,
+      ),
+  });
+  registerAuth(app, core.tokens);
+  void app.register(async (root) => {
+    registerBootRoutes(root, core, { rateLimit: opts.bootRateLimit ?? 1200, metrics: opts.metrics });
+    if (opts.files) registerFileRoutes(root, opts.files);
+    if (opts.metrics) registerMetricsRoute(root, opts.metrics);
+  });
+  void app.register(
+    async (api) => {
+      registerMachineRoutes(api, core);
+      registerConfigRoutes(api, core);
+      registerAdminRoutes(api, core);
+      registerEventRoutes(api, core);
+      api.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+    },
+    { prefix: "/api/v1" },
+  );
   return app;
 }

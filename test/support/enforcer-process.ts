@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createSocket } from "node:dgram";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -9,6 +9,8 @@ import { join, resolve } from "node:path";
 export interface EnforcerProcess {
   port: number;
   base: string;
+  /** The initial admin token. */
+  token: string;
   data: string;
   child: ChildProcess;
   logs: () => string;
@@ -72,9 +74,12 @@ export async function startEnforcer(
     });
   });
   const base = `http://127.0.0.1:${port}`;
+  // The first start writes the initial admin token; a restart on the same data keeps the old one.
+  const token = readFileSync(join(data, "admin.token"), "utf8").trim();
   const proc: EnforcerProcess & { tftpPort?: number } = {
     port,
     tftpPort,
+    token,
     base,
     data,
     child,
@@ -82,7 +87,10 @@ export async function startEnforcer(
     api: async (method, path, body) => {
       const res = await fetch(`${base}/api/v1${path}`, {
         method,
-        headers: body === undefined ? {} : { "content-type": "application/json" },
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       const text = await res.text();

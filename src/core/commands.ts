@@ -1,0 +1,51 @@
+import { randomUUID } from "node:crypto";
+import type { Command, CommandType } from "../domain/command.js";
+import { EnforcerError } from "../domain/errors.js";
+import { parseMac } from "../domain/mac.js";
+import type { Store } from "../store/store.js";
+import type { EventLog } from "./event-log.js";
+import type { MachineService } from "./machines.js";
+import { COLLECTIONS, type Clock } from "./ports.js";
+
+/** The command queue: operators enqueue, agents (next issue) take, send and report outcomes. */
+export class CommandService {
+  constructor(
+    private readonly store: Store,
+    private readonly events: EventLog,
+    private readonly clock: Clock,
+    private readonly machines: MachineService,
+  ) {}
+
+  /** Queues a command for a known machine; the event lands in its history. */
+  async enqueue(machine: string, type: CommandType): Promise<Command> {
+    const m = this.machines.get(machine);
+    const now = this.clock.now().toISOString();
+    const c: Command = {
+      id: randomUUID(),
+      machine: m.id,
+      type,
+      state: "queued",
+      createdAt: now,
+      updatedAt: now,
+    };
+    const r = this.events.record("command.queued", m.id, now, { detail: { command: c.id, type } });
+    await this.store.commit([{ op: "put", collection: COLLECTIONS.commands, id: c.id, value: c }, r.op]);
+    this.events.publish([r.event]);
+    return c;
+  }
+
+  /** A command by id; throws ENF_ERR_COMMAND_NOT_FOUND. */
+  get(id: string): Command {
+    const c = this.store.get<Command>(COLLECTIONS.commands, id);
+    if (!c) throw new EnforcerError("ENF_ERR_COMMAND_NOT_FOUND", `no command ${id}`, { command: id });
+    return c;
+  }
+
+  /** Commands, newest first, optionally for one machine or in one state. */
+  list(filter: { machine?: string; state?: Command["state"] } = {}): Command[] {
+    const machine = filter.machine ? parseMac(filter.machine) : undefined;
+    return [...this.store.all<Command>(COLLECTIONS.commands)]
+      .filter((c) => (!machine || c.machine === machine) && (!filter.state || c.state === filter.state))
+      .reverse();
+  }
+}

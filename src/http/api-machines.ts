@@ -1,0 +1,60 @@
+import type { Static } from "@sinclair/typebox";
+import type { FastifyInstance } from "fastify";
+import type { Core } from "../core/enforcer.js";
+import { IdParams, MachineListQuery, MachinePatchBody } from "./api-schemas.js";
+import { presentConfig } from "./present.js";
+
+type Id = { Params: Static<typeof IdParams> };
+const tags = ["machines"];
+
+/** Machines: list with filter and paging, detail, edit, forget, history. */
+export function registerMachineRoutes(app: FastifyInstance, core: Core): void {
+  app.get<{ Querystring: Static<typeof MachineListQuery> }>(
+    "/machines",
+    { schema: { tags, summary: "List machines", querystring: MachineListQuery }, config: { role: "viewer" } },
+    async (req) => {
+      const { label, ...rest } = req.query;
+      const [k, v] = label ? label.split("=") : [];
+      return core.machines.list({ ...rest, label: k !== undefined ? { [k]: v ?? "" } : undefined });
+    },
+  );
+  app.get<Id>(
+    "/machines/:id",
+    {
+      schema: { tags, summary: "A machine with facts and its live config", params: IdParams },
+      config: { role: "viewer" },
+    },
+    async (req) => {
+      const m = core.machines.get(req.params.id);
+      const held = core.configs.holdingFor(m.id);
+      return { ...m, config: held ? presentConfig(core, held) : null };
+    },
+  );
+  app.patch<Id & { Body: Static<typeof MachinePatchBody> }>(
+    "/machines/:id",
+    {
+      schema: { tags, summary: "Change hostname and labels", params: IdParams, body: MachinePatchBody },
+      config: { role: "operator" },
+    },
+    async (req) => core.machines.update(req.params.id, req.body),
+  );
+  app.delete<Id>(
+    "/machines/:id",
+    {
+      schema: { tags, summary: "Forget a machine (its history stays)", params: IdParams },
+      config: { role: "operator" },
+    },
+    async (req, reply) => {
+      await core.machines.forget(req.params.id, (id) => core.configs.holdingFor(id) !== undefined);
+      return reply.status(204).send();
+    },
+  );
+  app.get<Id>(
+    "/machines/:id/events",
+    { schema: { tags, summary: "A machine's history", params: IdParams }, config: { role: "viewer" } },
+    async (req) => {
+      const m = core.machines.find(core.machines.get(req.params.id).id)!;
+      return { items: core.events.forMachine(m.id) };
+    },
+  );
+}

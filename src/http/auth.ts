@@ -1,0 +1,73 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { TokenInfo, TokenService } from "../core/tokens.js";
+import { EnforcerError } from "../domain/errors.js";
+import { roleAllows, type Role } from "../domain/token.js";
+
+/** Per-route auth: `config: { role }`; a route without a role is open (only the OpenAPI document). */
+export interface RouteAuth {
+  role?: Role;
+}
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** The least role a route needs; routes without one are open. */
+    role?: Role;
+  }
+  interface FastifyRequest {
+    /** The caller's token, once authenticated. */
+    token?: TokenInfo;
+  }
+}
+
+/** Failed authentications one address may make per minute before it gets 429s. */
+const FAILURES_PER_MINUTE = 20;
+
+/**
+ * Bearer-token auth for the API: 401 without or with a bad token, 403 when the role is too low, 429 for an
+ * address that keeps failing (so tokens cannot be guessed at speed).
+ */
+export function registerAuth(app: FastifyInstance, tokens: TokenService): void {
+  const failures = new Map<string, { count: number; resetAt: number }>();
+  const fail = (req: FastifyRequest, err: EnforcerError): never => {
+    const now = Date.now();
+    const f = failures.get(req.ip);
+    if (!f || f.resetAt < now) failures.set(req.ip, { count: 1, resetAt: now + 60_000 });
+    else f.count++;
+    throw err;
+  };
+  app.addHook("onRequest", async (req) => {
+    const role = (req.routeOptions.config as RouteAuth | undefined)?.role;
+    if (!role) return;
+    const f = failures.get(req.ip);
+    if (f && f.resetAt >= Date.now() && f.count >= FAILURES_PER_MINUTE) {
+      throw new EnforcerError(
+        "ENF_ERR_AUTH_RATE_LIMITED",
+        "too many failed authentications from this address",
+      );
+    }
+    const header = req.headers.authorization;
+    if (!header)
+      return fail(req, new EnforcerError("ENF_ERR_AUTH_MISSING", "send Authorization: Bearer <token>"));
+    const m = /^Bearer\s+(\S+)$/i.exec(header);
+    const token = m ? tokens.verify(m[1]!) : undefined;
+    if (!token) return fail(req, new EnforcerError("ENF_ERR_AUTH_INVALID", "the bearer token is not valid"));
+    if (!roleAllows(token.role, role)) {
+      throw new EnforcerError(
+        "ENF_ERR_AUTH_FORBIDDEN",
+        `a ${token.role} token cannot do this; it needs ${role}`,
+        {
+          role: token.role,
+          needs: role,
+        },
+      );
+    }
+    req.token = token;
+  });
+  // Forget addresses whose window has passed, so the map cannot grow without bound.
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const [ip, f] of failures) if (f.resetAt < now) failures.delete(ip);
+  }, 60_000);
+  sweep.unref();
+  app.addHook("onClose", async () => clearInterval(sweep));
+}

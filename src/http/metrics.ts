@@ -1,0 +1,98 @@
+import type { FastifyInstance } from "fastify";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { BootConfig } from "../domain/boot-config.js";
+import type { TftpCounters } from "../protocols/tftp/counters.js";
+import type { Store } from "../store/store.js";
+
+/** Everything /metrics reports; the boot routes and the timed store feed it. */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly bootRequests = new Counter({
+    name: "enforcer_boot_requests_total",
+    help: "Per-machine boot script requests by answer (config, discovery, none).",
+    labelNames: ["answer"],
+    registers: [this.registry],
+  });
+  readonly storeWrites = new Histogram({
+    name: "enforcer_store_write_seconds",
+    help: "Time from a commit to its fsync.",
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+
+  constructor(store: Store, tftp?: TftpCounters) {
+    const registers = [this.registry];
+    new Gauge({
+      name: "enforcer_configs",
+      help: "Boot configs by state.",
+      labelNames: ["state"],
+      registers,
+      collect() {
+        const counts: Record<string, number> = {
+          draft: 0,
+          armed: 0,
+          triggered: 0,
+          completed: 0,
+          expired: 0,
+          cancelled: 0,
+        };
+        for (const c of store.all<BootConfig>("configs")) counts[c.lifecycle.state]!++;
+        for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+      },
+    });
+    new Gauge({
+      name: "enforcer_machines",
+      help: "Machines Enforcer knows.",
+      registers,
+      collect() {
+        this.set(store.count("machines"));
+      },
+    });
+    new Gauge({
+      name: "enforcer_agents_connected",
+      help: "Agents connected (agents arrive in a later release).",
+      registers,
+    });
+    if (tftp) {
+      new Gauge({
+        name: "enforcer_tftp_transfers_total",
+        help: "TFTP transfers by outcome.",
+        labelNames: ["outcome"],
+        registers,
+        collect() {
+          for (const [outcome, n] of tftp.transfers) this.set({ outcome }, n);
+        },
+      });
+      new Gauge({
+        name: "enforcer_tftp_bytes_total",
+        help: "Bytes sent over TFTP.",
+        registers,
+        collect() {
+          this.set(tftp.bytes);
+        },
+      });
+    }
+  }
+}
+
+/** Wraps a store so every commit's time to durability is observed. */
+export function timedStore(store: Store, observe: (seconds: number) => void): Store {
+  return {
+    get: (c, id) => store.get(c, id),
+    all: (c) => store.all(c),
+    count: (c) => store.count(c),
+    close: () => store.close(),
+    commit: async (ops) => {
+      const t = performance.now();
+      await store.commit(ops);
+      observe((performance.now() - t) / 1000);
+    },
+  };
+}
+
+/** `GET /metrics` in Prometheus text format (viewer token). */
+export function registerMetricsRoute(app: FastifyInstance, metrics: Metrics): void {
+  app.get("/metrics", { schema: { hide: true }, config: { role: "viewer" } }, async (_req, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+}
