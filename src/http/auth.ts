@@ -46,8 +46,8 @@ export function registerAuth(app: FastifyInstance, tokens: TokenService): void {
       );
     }
     const header = req.headers.authorization;
-    if (!header)
-      return fail(req, new EnforcerError("ENF_ERR_AUTH_MISSING", "send Authorization: Bearer <token>"));
+    // A missing token is not a guess: only wrong tokens count towards the limit.
+    if (!header) throw new EnforcerError("ENF_ERR_AUTH_MISSING", "send Authorization: Bearer <token>");
     const m = /^Bearer\s+(\S+)$/i.exec(header);
     const token = m ? tokens.verify(m[1]!) : undefined;
     if (!token) return fail(req, new EnforcerError("ENF_ERR_AUTH_INVALID", "the bearer token is not valid"));

@@ -2,11 +2,16 @@ import type { InjectOptions } from "fastify";
 import type { CoreSettings } from "../../core/ports.js";
 import { testCore } from "../../core/testing/fixtures.js";
 import type { Role } from "../../domain/token.js";
+import type { Store } from "../../store/store.js";
 import { buildHttpServer, type HttpOptions } from "../server.js";
 
 /** The HTTP app over a test core, with one token per role and an inject that sends one. */
-export async function testApp(over: Partial<CoreSettings> = {}, http: Partial<HttpOptions> = {}) {
-  const t = testCore(over);
+export async function testApp(
+  over: Partial<CoreSettings> = {},
+  http: Partial<HttpOptions> = {},
+  store?: Store,
+) {
+  const t = testCore(over, store);
   const app = buildHttpServer(t.core, { logger: false, ...http });
   const tokens = {} as Record<Role, string>;
   for (const role of ["viewer", "operator", "admin", "agent"] as const) {

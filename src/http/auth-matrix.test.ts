@@ -1,0 +1,146 @@
+// Every API route x every role: 401 without a token, 403 with too low a role, success with the right one.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { CUSTOM_PROFILE } from "../core/testing/fixtures.js";
+import { roleAllows, type Role } from "../domain/token.js";
+import { MemoryStore } from "../store/testing/fake-stores.js";
+import { Metrics, timedStore } from "./metrics.js";
+import { testApp } from "./testing/app.js";
+
+interface RouteCase {
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  url: string;
+  need: Role;
+  body?: object;
+}
+
+const MAC = "52:54:00:00:00:01";
+
+test("auth matrix over every API route", async () => {
+  const t = await testApp();
+  // Fixtures every route can act on, recreated as routes consume them.
+  await t.core.profiles.create({ ...CUSTOM_PROFILE, provisioning: undefined });
+  const seed = async () => {
+    await t.core.machines.ensure(MAC as never);
+    const c = await t.core.configs.create({ machine: MAC, profile: "linux" });
+    const cmd = await t.core.commands.enqueue(MAC, "reboot");
+    const tok = await t.core.tokens.create("victim", "viewer");
+    return { config: c.id, command: cmd.id, token: tok.info.id };
+  };
+  const cases = (ids: Awaited<ReturnType<typeof seed>>): RouteCase[] => [
+    { method: "GET", url: "/machines", need: "viewer" },
+    { method: "GET", url: `/machines/${MAC}`, need: "viewer" },
+    { method: "PATCH", url: `/machines/${MAC}`, need: "operator", body: { labels: { rack: "r1" } } },
+    { method: "GET", url: `/machines/${MAC}/events`, need: "viewer" },
+    { method: "GET", url: "/profiles", need: "viewer" },
+    {
+      method: "POST",
+      url: "/profiles",
+      need: "operator",
+      body: { ...CUSTOM_PROFILE, name: `p${Math.random().toString(36).slice(2, 8)}` },
+    },
+    { method: "GET", url: "/profiles/linux", need: "viewer" },
+    {
+      method: "PUT",
+      url: "/profiles/linux",
+      need: "operator",
+      body: { ...CUSTOM_PROFILE, provisioning: undefined },
+    },
+    { method: "POST", url: "/profiles/linux/preview", need: "viewer", body: { machine: MAC } },
+    { method: "GET", url: "/configs", need: "viewer" },
+    { method: "POST", url: "/configs", need: "operator", body: { machine: MAC, profile: "linux" } },
+    { method: "GET", url: `/configs/${ids.config}`, need: "viewer" },
+    { method: "POST", url: `/configs/${ids.config}/cancel`, need: "operator" },
+    { method: "POST", url: "/commands", need: "operator", body: { machine: MAC, type: "reboot" } },
+    { method: "GET", url: "/commands", need: "viewer" },
+    { method: "GET", url: `/commands/${ids.command}`, need: "viewer" },
+    { method: "GET", url: "/discovery", need: "viewer" },
+    { method: "PUT", url: "/discovery", need: "operator", body: { enabled: false } },
+    { method: "GET", url: "/remotes", need: "viewer" },
+    { method: "PUT", url: "/remotes", need: "operator", body: { remotes: [] } },
+    { method: "GET", url: "/tokens", need: "admin" },
+    { method: "POST", url: "/tokens", need: "admin", body: { name: "new", role: "viewer" } },
+    { method: "DELETE", url: `/tokens/${ids.token}`, need: "admin" },
+    { method: "DELETE", url: `/machines/${MAC}`, need: "operator" },
+  ];
+  let checked = 0;
+  for (const role of [null, "viewer", "operator", "admin", "agent"] as const) {
+    const ids = await seed();
+    for (const c of cases(ids)) {
+      const r = await t.as(role, {
+        method: c.method,
+        url: `/api/v1${c.url}`,
+        ...(c.body ? { payload: c.body } : {}),
+      });
+      const label = `${role ?? "no token"} ${c.method} ${c.url} -> ${r.statusCode} ${r.body.slice(0, 120)}`;
+      if (role === null)
+        assert.deepEqual([r.statusCode, r.json().code], [401, "ENF_ERR_AUTH_MISSING"], label);
+      else if (!roleAllows(role, c.need))
+        assert.deepEqual([r.statusCode, r.json().code], [403, "ENF_ERR_AUTH_FORBIDDEN"], label);
+      else assert.ok(r.statusCode >= 200 && r.statusCode < 300, label);
+      checked++;
+    }
+    // DELETE /machines removed the machine: cancel what still holds it so the next round can recreate it.
+    for (const c of t.core.configs.list({ machine: MAC }))
+      if (["armed", "triggered"].includes(c.lifecycle.state)) await t.core.configs.cancel(c.id);
+  }
+  assert.equal(checked, 5 * 24);
+});
+
+test("/metrics needs a viewer token and reports boots, configs and store writes", async () => {
+  const store = new MemoryStore();
+  const metrics = new Metrics(store);
+  const t = await testApp(
+    {},
+    { metrics },
+    timedStore(store, (s) => metrics.storeWrites.observe(s)),
+  );
+  assert.equal((await t.as(null, "/metrics")).statusCode, 401);
+  await t.http.inject("/boot/machine?mac=52:54:00:00:00:07");
+  const r = await t.as("viewer", "/metrics");
+  assert.equal(r.statusCode, 200);
+  assert.match(r.body, /enforcer_boot_requests_total\{answer="none"\} 1/);
+  assert.match(r.body, /enforcer_configs\{state="armed"\} 0/);
+  assert.match(r.body, /enforcer_machines 1/);
+  assert.match(r.body, /enforcer_store_write_seconds_count [1-9]/);
+});
+
+test("bad, revoked and malformed tokens are 401; repeated failures from one address are 429", async () => {
+  const t = await testApp();
+  const { token, info } = await t.core.tokens.create("short-lived", "viewer");
+  const call = (authorization: string) =>
+    t.http.inject({ url: "/api/v1/machines", headers: { authorization } });
+  assert.equal((await call(`Bearer ${token}`)).statusCode, 200);
+  await t.core.tokens.revoke(info.id);
+  for (const bad of [
+    `Bearer ${token}`,
+    "Bearer nonsense",
+    `Basic ${Buffer.from("a:b").toString("base64")}`,
+    `Bearer ${token.slice(0, -1)}x`,
+  ]) {
+    const r = await call(bad);
+    assert.deepEqual([r.statusCode, r.json().code], [401, "ENF_ERR_AUTH_INVALID"], bad);
+  }
+  let last = 0;
+  for (let i = 0; i < 30; i++) last = (await call("Bearer guess")).statusCode;
+  assert.equal(last, 429);
+});
+
+test("tokens: created once with the secret, listed without it; the last admin cannot be revoked", async () => {
+  const t = await testApp();
+  const created = await t.api({
+    method: "POST",
+    url: "/api/v1/tokens",
+    payload: { name: "ci", role: "operator" },
+  });
+  assert.equal(created.statusCode, 201);
+  assert.match(created.json().token, /^enf_[a-z0-9]{10}_[A-Za-z0-9_-]{43}$/);
+  const list = await t.api("/api/v1/tokens");
+  assert.ok(
+    list.body.includes('"ci"') && !list.body.includes(created.json().token) && !list.body.includes("hash"),
+  );
+  const admins = t.core.tokens.list().filter((x) => x.role === "admin");
+  assert.equal(admins.length, 1);
+  const r = await t.api({ method: "DELETE", url: `/api/v1/tokens/${admins[0]!.id}` });
+  assert.deepEqual([r.statusCode, r.json().code], [409, "ENF_ERR_TOKEN_LAST_ADMIN"]);
+});
