@@ -13,6 +13,10 @@ export async function testApp(
 ) {
   const t = testCore(over, store);
   const app = buildHttpServer(t.core, { logger: false, ...http });
+  const routes: string[] = [];
+  app.addHook("onRoute", (r) => {
+    for (const m of [r.method].flat()) if (m !== "HEAD") routes.push(`${m} ${r.url}`);
+  });
   const tokens = {} as Record<Role, string>;
   for (const role of ["viewer", "operator", "admin", "agent"] as const) {
     tokens[role] = (await t.core.tokens.create(`test ${role}`, role)).token;
@@ -23,5 +27,6 @@ export async function testApp(
     const headers = { ...(o.headers ?? {}), ...(role ? { authorization: `Bearer ${tokens[role]}` } : {}) };
     return app.inject({ ...o, headers });
   };
-  return { ...t, http: app, tokens, as, api: (opts: InjectOptions | string) => as("admin", opts) };
+  await app.ready();
+  return { ...t, http: app, tokens, as, routes, api: (opts: InjectOptions | string) => as("admin", opts) };
 }
