@@ -1,48 +1,87 @@
 import { isEnforcerError } from "../domain/errors.js";
 import { serve } from "../daemon/serve.js";
+import { apply, exportSetup } from "./commands/apply.js";
+import {
+  commands,
+  configs,
+  events,
+  machines,
+  profiles,
+  RESOURCE_OPTIONS,
+  settings,
+  tokens,
+} from "./commands/resources.js";
+import { cliContext, type CliContext } from "./context.js";
+import { describeError, EXIT } from "./output.js";
 
 const USAGE = `usage: enforcer <command> [options]
 
-commands:
-  serve     run the boot server (HTTP boot endpoints and the API)
-  help      show this text
+server:
+  serve                       run the boot server (HTTP, TFTP, API); see "enforcer serve --help"
 
-serve options (each also as ENFORCER_<NAME>, or in a YAML/JSON file given with --config FILE):
-  --data DIR            data directory (default ./data)
-  --http-port N         HTTP port (default 8080)
-  --listen ADDR         listen address (default 0.0.0.0)
-  --public-url URL      URL booting machines use (default: detected, printed at start)
-  --remote URL          another Enforcer to ask after this one (repeatable)
-  --retry-window SEC    how long a triggered config may be fetched again (default 300)
-  --discovery           boot unknown machines into discovery (--no-discovery to turn off)
-  --discovery-url URL   iPXE script that boots the discovery image
-  --log-level LEVEL     fatal|error|warn|info|debug|trace|silent (default info)
-  --store-recover       move a damaged journal tail aside instead of refusing to start
+client (talks to the API; --url or ENFORCER_URL, --token or ENFORCER_TOKEN, --json for scripts):
+  machines [list|show|register|edit|forget|events]   e.g. machines list --label rack=r1
+  profiles [list|show|create -f F|replace N -f F|delete|preview NAME MAC]
+  configs  [list|show|create MAC PROFILE [--var k=v]|arm ID [--wait]|cancel ID]
+  commands [reboot MAC|list|show ID]
+  discovery [status|on [--discovery-url URL]|off]
+  remotes  [list|set URL...]
+  tokens   [list|create NAME ROLE|revoke ID]             roles: viewer, operator, admin, agent
+  events   [--machine MAC] [--after N]                  follow the live event stream
+  apply -f FILE [--dry-run]                             make the server match a YAML/JSON file
+  export                                                the server's setup as YAML, for apply
+
+exit codes: 0 ok, 1 failure, 2 usage or invalid input, 3 not authorised, 4 not found, 5 conflict,
+6 server unreachable
 `;
 
-/** Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration. */
+const SERVE_USAGE = `usage: enforcer serve [options]   (each also as ENFORCER_<NAME>, or in --config FILE)
+  --data DIR  --http-port N  --listen ADDR  --public-url URL  --remote URL (repeatable)
+  --retry-window SEC  --discovery | --no-discovery  --discovery-url URL  --log-level LEVEL
+  --store-recover  --tftp-port N | --no-tftp  --tftp-root DIR  --tftp-max-blksize N
+  --tftp-max-windowsize N  --tftp-max-transfers N
+`;
+
+const CLIENT: Record<string, (ctx: CliContext) => Promise<void>> = {
+  machines,
+  profiles,
+  configs,
+  commands,
+  tokens,
+  events,
+  discovery: (ctx) => settings(ctx, "discovery"),
+  remotes: (ctx) => settings(ctx, "remotes"),
+  apply,
+  export: exportSetup,
+};
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
-  switch (command) {
-    case "serve":
-      return serve(rest);
-    case undefined:
-    case "help":
-    case "--help":
-    case "-h":
-      process.stdout.write(USAGE);
-      return;
-    default:
-      process.stderr.write(`enforcer: unknown command "${command}"\n${USAGE}`);
-      process.exit(2);
+  if (command === "serve") {
+    if (rest.includes("--help") || rest.includes("-h")) return void process.stdout.write(SERVE_USAGE);
+    return serve(rest);
   }
+  if (command === undefined || command === "help" || command === "--help" || command === "-h") {
+    return void process.stdout.write(USAGE);
+  }
+  const run = CLIENT[command];
+  if (!run) {
+    process.stderr.write(`enforcer: unknown command "${command}"\n${USAGE}`);
+    process.exit(EXIT.usage);
+  }
+  await run(cliContext(rest, { ...RESOURCE_OPTIONS, "dry-run": { type: "boolean" } }, process.env));
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
   if (isEnforcerError(err)) {
     process.stderr.write(`enforcer: ${err.message} [${err.code}]\n`);
-    process.exit(err.code === "ENF_ERR_SETTINGS_INVALID" || err.code === "ENF_ERR_SETTINGS_FILE" ? 2 : 1);
+    process.exit(
+      err.code === "ENF_ERR_SETTINGS_INVALID" || err.code === "ENF_ERR_SETTINGS_FILE"
+        ? EXIT.usage
+        : EXIT.failure,
+    );
   }
-  process.stderr.write(`enforcer: ${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
+  const { code, line } = describeError(err);
+  process.stderr.write(`${line}\n`);
+  process.exit(code);
 });

@@ -80,6 +80,14 @@ export class MachineService {
     return machine;
   }
 
+  /** Registers a machine by MAC before it ever boots, with a hostname and labels. */
+  async register(mac: Mac, patch: MachinePatch): Promise<Machine> {
+    if (this.find(mac))
+      throw new EnforcerError("ENF_ERR_MACHINE_EXISTS", `machine ${mac} is already known`, { machine: mac });
+    await this.ensure(mac);
+    return Object.keys(patch).length > 0 ? this.update(mac, patch) : this.get(mac);
+  }
+
   /** Changes hostname and labels; validated, and recorded in the history. */
   async update(idOrMac: string, patch: MachinePatch): Promise<Machine> {
     const m = this.get(idOrMac);

@@ -8,6 +8,7 @@ export const ERROR_CODES = {
   ENF_ERR_LABEL_INVALID: "a label key or value has characters or a length that is not allowed",
   ENF_ERR_FACT_INVALID: "a machine fact is too large, too deep or not plain data",
   ENF_ERR_MACHINE_NOT_FOUND: "no machine has that identifier",
+  ENF_ERR_MACHINE_EXISTS: "a machine with that MAC is already known",
   ENF_ERR_PROFILE_NOT_FOUND: "no profile has that name",
   ENF_ERR_PROFILE_EXISTS: "a profile with that name already exists",
   ENF_ERR_PROFILE_INVALID: "a profile is missing a field its OS family needs, or has one it cannot use",
@@ -38,6 +39,8 @@ export const ERROR_CODES = {
   ENF_ERR_BOOT_NO_SCRIPT:
     "this Enforcer has no script for the machine; iPXE falls through to the next source",
   ENF_ERR_BOOT_SECRET_UNKNOWN: "a provisioning or completion URL names a secret that is not active",
+  ENF_ERR_CLIENT_UNREACHABLE: "(client) the Enforcer URL cannot be reached",
+  ENF_ERR_CLIENT_BAD_ANSWER: "(client) the server's answer is not in Enforcer's error format",
   ENF_ERR_SERVER_INTERNAL: "an unexpected failure; the log has the details",
 } as const;
 

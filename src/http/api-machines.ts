@@ -1,7 +1,8 @@
 import type { Static } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import type { Core } from "../core/enforcer.js";
-import { IdParams, MachineListQuery, MachinePatchBody } from "./api-schemas.js";
+import { parseMac } from "../domain/mac.js";
+import { IdParams, MachineBody, MachineListQuery, MachinePatchBody } from "./api-schemas.js";
 import { presentConfig } from "./present.js";
 
 type Id = { Params: Static<typeof IdParams> };
@@ -16,6 +17,17 @@ export function registerMachineRoutes(app: FastifyInstance, core: Core): void {
       const { label, ...rest } = req.query;
       const [k, v] = label ? label.split("=") : [];
       return core.machines.list({ ...rest, label: k !== undefined ? { [k]: v ?? "" } : undefined });
+    },
+  );
+  app.post<{ Body: Static<typeof MachineBody> }>(
+    "/machines",
+    {
+      schema: { tags, summary: "Register a machine by MAC", body: MachineBody },
+      config: { role: "operator" },
+    },
+    async (req, reply) => {
+      const { mac, ...patch } = req.body;
+      return reply.status(201).send(await core.machines.register(parseMac(mac), patch));
     },
   );
   app.get<Id>(

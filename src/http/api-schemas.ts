@@ -56,6 +56,16 @@ export const MachinePatchBody = Type.Object(
   { additionalProperties: false },
 );
 
+/** A machine registered by MAC before it boots. */
+export const MachineBody = Type.Object(
+  {
+    mac: Type.String({ maxLength: 64 }),
+    hostname: Type.Optional(Type.String({ maxLength: 253 })),
+    labels: Type.Optional(Type.Record(Type.String({ maxLength: 63 }), Type.String({ maxLength: 63 }))),
+  },
+  { additionalProperties: false },
+);
+
 /** Paging and filters for the machine list. */
 export const MachineListQuery = Type.Object(
   {

@@ -30,6 +30,12 @@ test("auth matrix over every API route", async () => {
   const cases = (ids: Awaited<ReturnType<typeof seed>>): RouteCase[] => [
     { method: "GET", url: "/machines", need: "viewer" },
     { method: "GET", url: `/machines/${MAC}`, need: "viewer" },
+    {
+      method: "POST",
+      url: "/machines",
+      need: "operator",
+      body: { mac: `52:54:00:aa:00:${(n++).toString(16).padStart(2, "0")}` },
+    },
     { method: "PATCH", url: `/machines/${MAC}`, need: "operator", body: { labels: { rack: "r1" } } },
     { method: "GET", url: `/machines/${MAC}/events`, need: "viewer" },
     { method: "GET", url: "/profiles", need: "viewer" },
@@ -64,6 +70,7 @@ test("auth matrix over every API route", async () => {
     { method: "DELETE", url: `/machines/${MAC}`, need: "operator" },
   ];
   let checked = 0;
+  let n = 0;
   for (const role of [null, "viewer", "operator", "admin", "agent"] as const) {
     const ids = await seed();
     for (const c of cases(ids)) {
@@ -84,7 +91,7 @@ test("auth matrix over every API route", async () => {
     for (const c of t.core.configs.list({ machine: MAC }))
       if (["armed", "triggered"].includes(c.lifecycle.state)) await t.core.configs.cancel(c.id);
   }
-  assert.equal(checked, 5 * 24);
+  assert.equal(checked, 5 * 25);
 });
 
 test("/metrics needs a viewer token and reports boots, configs and store writes", async () => {

@@ -1,0 +1,152 @@
+import { stringify as toYaml } from "yaml";
+import { ApiError } from "../../client/api-client.js";
+import type { CliContext } from "../context.js";
+import { UsageError } from "../output.js";
+import { readDocument } from "./resources.js";
+
+type Row = Record<string, unknown>;
+
+/** The declarative document: what `apply` reads and `export` writes. */
+interface Desired {
+  profiles?: Row[];
+  remotes?: string[];
+  discovery?: { enabled: boolean; url?: string };
+  machines?: { mac: string; hostname?: string; labels?: Record<string, string> }[];
+}
+
+interface Step {
+  line: string;
+  run: () => Promise<unknown>;
+}
+
+const PROFILE_TIMES = new Set(["createdAt", "updatedAt"]);
+
+/**
+ * `enforcer apply -f FILE [--dry-run]`: compares the file with the server, prints the difference, then
+ * makes only those changes. Running it twice changes nothing the second time. Things the file does not
+ * mention are left alone.
+ */
+export async function apply(ctx: CliContext): Promise<void> {
+  const doc = readDocument(ctx) as Desired | null;
+  if (!doc || typeof doc !== "object" || Array.isArray(doc))
+    throw new UsageError("the file must hold a mapping");
+  const known = new Set(["profiles", "remotes", "discovery", "machines"]);
+  for (const k of Object.keys(doc))
+    if (!known.has(k))
+      throw new UsageError(`unknown section "${k}" (profiles, remotes, discovery, machines)`);
+  const steps = await plan(ctx, doc);
+  const changes = steps.filter((s) => !s.line.startsWith("="));
+  for (const s of steps) ctx.out(`${s.line}\n`);
+  if (changes.length === 0) return ctx.out("no changes\n");
+  if (ctx.flags["dry-run"]) return ctx.out(`${changes.length} change(s) not applied (--dry-run)\n`);
+  for (const s of changes) await s.run();
+  ctx.out(`applied ${changes.length} change(s)\n`);
+}
+
+async function plan(ctx: CliContext, doc: Desired): Promise<Step[]> {
+  const c = ctx.client;
+  const steps: Step[] = [];
+  const existing = new Map((await c.profiles.list()).items.map((p) => [String(p.name), p]));
+  for (const want of doc.profiles ?? []) {
+    const name = String(want.name);
+    const have = existing.get(name);
+    if (!have) {
+      steps.push({ line: `+ profile ${name}`, run: () => c.profiles.create(want) });
+      continue;
+    }
+    const fields = [...new Set([...Object.keys(want), ...Object.keys(have)])].filter(
+      (k) => !PROFILE_TIMES.has(k) && JSON.stringify(want[k]) !== JSON.stringify(have[k]),
+    );
+    steps.push(
+      fields.length === 0
+        ? { line: `= profile ${name}`, run: async () => {} }
+        : { line: `~ profile ${name}: ${fields.join(", ")}`, run: () => c.profiles.replace(name, want) },
+    );
+  }
+  if (doc.remotes) {
+    const have = (await c.settings.remotes()).remotes;
+    const want = doc.remotes.map((r) => r.replace(/\/+$/, ""));
+    steps.push(
+      JSON.stringify(have) === JSON.stringify(want)
+        ? { line: "= remotes", run: async () => {} }
+        : {
+            line: `~ remotes: [${have.join(", ")}] -> [${want.join(", ")}]`,
+            run: () => c.settings.setRemotes(want),
+          },
+    );
+  }
+  if (doc.discovery) {
+    const have = await c.settings.discovery();
+    const want = doc.discovery;
+    const same = have.enabled === want.enabled && (want.url === undefined || want.url === have.url);
+    steps.push(
+      same
+        ? { line: "= discovery", run: async () => {} }
+        : {
+            line: `~ discovery: ${have.enabled ? "on" : "off"} -> ${want.enabled ? "on" : "off"}`,
+            run: () => c.settings.setDiscovery(want.enabled, want.url),
+          },
+    );
+  }
+  for (const m of doc.machines ?? []) {
+    const have = await c.machines.get(m.mac).catch((err: unknown) => {
+      if (err instanceof ApiError && err.status === 404) return undefined;
+      throw err;
+    });
+    if (!have) {
+      steps.push({ line: `+ machine ${m.mac}`, run: () => c.machines.register(m) });
+      continue;
+    }
+    const diff: string[] = [];
+    if (m.hostname !== undefined && m.hostname.toLowerCase() !== have.hostname) diff.push("hostname");
+    if (
+      m.labels !== undefined &&
+      JSON.stringify(sorted(m.labels)) !== JSON.stringify(sorted(have.labels as Row))
+    )
+      diff.push("labels");
+    steps.push(
+      diff.length === 0
+        ? { line: `= machine ${have.id}`, run: async () => {} }
+        : {
+            line: `~ machine ${have.id}: ${diff.join(", ")}`,
+            run: () => c.machines.update(m.mac, { hostname: m.hostname, labels: m.labels }),
+          },
+    );
+  }
+  return steps;
+}
+
+function sorted(o: Row | undefined): Row {
+  return Object.fromEntries(Object.entries(o ?? {}).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** `enforcer export`: the server's profiles, remotes, discovery and named or labelled machines as YAML. */
+export async function exportSetup(ctx: CliContext): Promise<void> {
+  const c = ctx.client;
+  const profiles = (await c.profiles.list()).items.map((p) =>
+    Object.fromEntries(Object.entries(p).filter(([k]) => !PROFILE_TIMES.has(k))),
+  );
+  const machines: Desired["machines"] = [];
+  for (let offset = 0; ; offset += 1000) {
+    const page = await c.machines.list({ limit: 1000, offset });
+    for (const m of page.items) {
+      const labels = m.labels as Record<string, string>;
+      if (m.hostname || Object.keys(labels).length > 0) {
+        machines.push({
+          mac: String(m.id),
+          ...(m.hostname ? { hostname: String(m.hostname) } : {}),
+          ...(Object.keys(labels).length ? { labels } : {}),
+        });
+      }
+    }
+    if (offset + page.items.length >= page.total) break;
+  }
+  const d = await c.settings.discovery();
+  const doc: Desired = {
+    profiles,
+    remotes: (await c.settings.remotes()).remotes,
+    discovery: d.url ? { enabled: d.enabled, url: d.url } : { enabled: d.enabled },
+    machines,
+  };
+  ctx.out(ctx.json ? `${JSON.stringify(doc, null, 2)}\n` : toYaml(doc));
+}

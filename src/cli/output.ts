@@ -1,0 +1,62 @@
+import { ApiError } from "../client/api-client.js";
+
+/** Exit codes: what a script can branch on. */
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  auth: 3,
+  notFound: 4,
+  conflict: 5,
+  unreachable: 6,
+} as const;
+
+/** A usage mistake: wrong subcommand, missing argument. */
+export class UsageError extends Error {}
+
+/** The exit code for an error, and the one line to print for it. */
+export function describeError(err: unknown): { code: number; line: string } {
+  if (err instanceof UsageError) return { code: EXIT.usage, line: `enforcer: ${err.message}` };
+  if (err instanceof ApiError) {
+    const code =
+      err.status === 0
+        ? EXIT.unreachable
+        : err.status === 401 || err.status === 403
+          ? EXIT.auth
+          : err.status === 404
+            ? EXIT.notFound
+            : err.status === 409
+              ? EXIT.conflict
+              : err.status >= 400 && err.status < 500
+                ? EXIT.usage
+                : EXIT.failure;
+    return { code, line: `enforcer: ${err.message} [${err.code}]` };
+  }
+  return { code: EXIT.failure, line: `enforcer: ${(err as Error).message ?? String(err)}` };
+}
+
+/** A plain text table: one header row, columns padded to their widest cell. */
+export function table(rows: Record<string, unknown>[], columns: string[]): string {
+  if (rows.length === 0) return "(none)\n";
+  const cells = rows.map((r) => columns.map((c) => cell(r[c])));
+  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
+  const line = (vals: string[]) =>
+    vals
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
+  return [line(columns.map((c) => c.toUpperCase())), ...cells.map(line)].join("\n") + "\n";
+}
+
+function cell(v: unknown): string {
+  if (v === undefined || v === null) return "-";
+  if (typeof v === "object") {
+    return (
+      Object.entries(v as Record<string, unknown>)
+        .map(([k, x]) => `${k}=${String(x)}`)
+        .join(",") || "-"
+    );
+  }
+  // Terminal control characters from the server are shown, never interpreted.
+  return String(v).replace(/[\x00-\x1f\x7f]/g, "?");
+}

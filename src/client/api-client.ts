@@ -1,0 +1,183 @@
+/** An error answer from the API, with its stable code. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** One event from the live stream. */
+export interface StreamEvent {
+  seq: number;
+  at: string;
+  machine: string;
+  kind: string;
+  config?: string;
+  detail?: Record<string, unknown>;
+}
+
+type Json = Record<string, unknown>;
+type Query = Record<string, string | number | undefined>;
+
+/**
+ * The typed client for Enforcer's REST API, shared by the CLI and the web UI. It only speaks HTTP: every
+ * failure arrives as an ApiError carrying the server's `ENF_ERR_*` code.
+ */
+export class EnforcerClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly token: string | undefined,
+    private readonly fetchImpl: typeof fetch = fetch,
+  ) {}
+
+  /** One request; JSON in, JSON out. */
+  async request<T = Json>(method: string, path: string, body?: unknown, query?: Query): Promise<T> {
+    const url = new URL(`/api/v1${path}`, this.baseUrl);
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    let res: Response;
+    try {
+      res = await this.fetchImpl(url, {
+        method,
+        headers: {
+          ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (err) {
+      throw new ApiError(
+        0,
+        "ENF_ERR_CLIENT_UNREACHABLE",
+        `cannot reach ${this.baseUrl}: ${(err as Error).message}`,
+      );
+    }
+    const text = await res.text();
+    let data: Json = {};
+    try {
+      data = text ? (JSON.parse(text) as Json) : {};
+    } catch {
+      throw new ApiError(
+        res.status,
+        "ENF_ERR_CLIENT_BAD_ANSWER",
+        `${this.baseUrl} answered ${res.status} with something that is not JSON`,
+      );
+    }
+    if (!res.ok) {
+      throw new ApiError(
+        res.status,
+        String(data.code ?? "ENF_ERR_CLIENT_BAD_ANSWER"),
+        String(data.message ?? res.statusText),
+        (data.details as Json) ?? {},
+      );
+    }
+    return data as T;
+  }
+
+  /** Machines. */
+  readonly machines = {
+    list: (q: { search?: string; label?: string; limit?: number; offset?: number } = {}) =>
+      this.request<{ items: Json[]; total: number }>("GET", "/machines", undefined, q),
+    get: (id: string) => this.request("GET", `/machines/${encodeURIComponent(id)}`),
+    register: (body: { mac: string; hostname?: string; labels?: Record<string, string> }) =>
+      this.request("POST", "/machines", body),
+    update: (id: string, body: { hostname?: string | null; labels?: Record<string, string> }) =>
+      this.request("PATCH", `/machines/${encodeURIComponent(id)}`, body),
+    forget: (id: string) => this.request("DELETE", `/machines/${encodeURIComponent(id)}`),
+    events: (id: string) =>
+      this.request<{ items: StreamEvent[] }>("GET", `/machines/${encodeURIComponent(id)}/events`),
+  };
+
+  /** OS profiles. */
+  readonly profiles = {
+    list: () => this.request<{ items: Json[] }>("GET", "/profiles"),
+    get: (name: string) => this.request("GET", `/profiles/${encodeURIComponent(name)}`),
+    create: (p: Json) => this.request("POST", "/profiles", p),
+    replace: (name: string, p: Json) => this.request("PUT", `/profiles/${encodeURIComponent(name)}`, p),
+    remove: (name: string) => this.request("DELETE", `/profiles/${encodeURIComponent(name)}`),
+    preview: (name: string, machine: string, variables?: Record<string, string>) =>
+      this.request("POST", `/profiles/${encodeURIComponent(name)}/preview`, {
+        machine,
+        ...(variables ? { variables } : {}),
+      }),
+  };
+
+  /** Boot configs. */
+  readonly configs = {
+    list: (q: { machine?: string; state?: string } = {}) =>
+      this.request<{ items: Json[] }>("GET", "/configs", undefined, q),
+    get: (id: string) => this.request("GET", `/configs/${encodeURIComponent(id)}`),
+    create: (body: { machine: string; profile: string; variables?: Record<string, string> }) =>
+      this.request("POST", "/configs", body),
+    arm: (id: string) => this.request("POST", `/configs/${encodeURIComponent(id)}/arm`),
+    cancel: (id: string) => this.request("POST", `/configs/${encodeURIComponent(id)}/cancel`),
+  };
+
+  /** Commands to machines. */
+  readonly commands = {
+    reboot: (machine: string) => this.request("POST", "/commands", { machine, type: "reboot" }),
+    list: (q: { machine?: string; state?: string } = {}) =>
+      this.request<{ items: Json[] }>("GET", "/commands", undefined, q),
+    get: (id: string) => this.request("GET", `/commands/${encodeURIComponent(id)}`),
+  };
+
+  /** Discovery and remote instances. */
+  readonly settings = {
+    discovery: () => this.request<{ enabled: boolean; url: string | null }>("GET", "/discovery"),
+    setDiscovery: (enabled: boolean, url?: string) =>
+      this.request("PUT", "/discovery", { enabled, ...(url ? { url } : {}) }),
+    remotes: () => this.request<{ remotes: string[] }>("GET", "/remotes"),
+    setRemotes: (remotes: string[]) => this.request<{ remotes: string[] }>("PUT", "/remotes", { remotes }),
+  };
+
+  /** API tokens (admin). */
+  readonly tokens = {
+    list: () => this.request<{ items: Json[] }>("GET", "/tokens"),
+    create: (name: string, role: string) =>
+      this.request<Json & { token: string }>("POST", "/tokens", { name, role }),
+    revoke: (id: string) => this.request("DELETE", `/tokens/${encodeURIComponent(id)}`),
+  };
+
+  /** Follows the event stream until `signal` aborts; resumes after `after` when given. */
+  async events(
+    onEvent: (e: StreamEvent) => void,
+    opts: { machine?: string; after?: number; signal?: AbortSignal } = {},
+  ): Promise<void> {
+    const url = new URL("/api/v1/events", this.baseUrl);
+    if (opts.machine) url.searchParams.set("machine", opts.machine);
+    const res = await this.fetchImpl(url, {
+      headers: {
+        ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+        ...(opts.after !== undefined ? { "last-event-id": String(opts.after) } : {}),
+      },
+      signal: opts.signal,
+    });
+    if (!res.ok || !res.body) {
+      const data = (await res.json().catch(() => ({}))) as Json;
+      throw new ApiError(
+        res.status,
+        String(data.code ?? "ENF_ERR_CLIENT_BAD_ANSWER"),
+        String(data.message ?? res.statusText),
+      );
+    }
+    const decoder = new TextDecoder();
+    let buf = "";
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        buf += decoder.decode(chunk, { stream: true });
+        let end: number;
+        while ((end = buf.indexOf("\n\n")) >= 0) {
+          const block = buf.slice(0, end);
+          buf = buf.slice(end + 2);
+          const data = block.split("\n").find((l) => l.startsWith("data: "));
+          if (data) onEvent(JSON.parse(data.slice(6)) as StreamEvent);
+        }
+      }
+    } catch (err) {
+      if ((err as Error).name !== "AbortError") throw err;
+    }
+  }
+}
