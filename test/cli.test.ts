@@ -1,0 +1,128 @@
+// The enforcer CLI end to end against a running server: the real binary on both sides.
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { startEnforcer, type EnforcerProcess } from "./support/enforcer-process.js";
+
+const BIN = resolve("bin/enforcer.js");
+const MAC = "52:54:00:cc:00:01";
+
+describe("enforcer CLI", { timeout: 120_000 }, () => {
+  let e: EnforcerProcess;
+  let env: NodeJS.ProcessEnv;
+  const dir = mkdtempSync(join(tmpdir(), "enforcer-cli-"));
+  const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { env, encoding: "utf8" });
+
+  before(async () => {
+    e = await startEnforcer();
+    env = { ...process.env, ENFORCER_URL: e.base, ENFORCER_TOKEN: e.token };
+  });
+  after(() => e.stop());
+
+  test("create a profile from a file, a config, arm it; tables by default, JSON with --json", () => {
+    const file = join(dir, "profile.yaml");
+    writeFileSync(
+      file,
+      "name: cli-linux\nfamily: custom\nkernel: http://m/vmlinuz\ncmdline: done={{complete_url}}\n",
+    );
+    const created = cli("profiles", "create", "-f", file, "--json");
+    assert.equal(created.status, 0, created.stderr);
+    assert.equal(JSON.parse(created.stdout).name, "cli-linux");
+    const table = cli("profiles", "list");
+    assert.match(table.stdout, /^NAME\s+FAMILY\s+LOCATION\s+UPDATEDAT\ncli-linux\s+custom\s+-\s+\S+\n$/);
+    const cfg = JSON.parse(cli("configs", "create", MAC, "cli-linux", "--json").stdout);
+    const armed = cli("configs", "arm", cfg.id, "--json");
+    assert.equal(JSON.parse(armed.stdout).state, "armed");
+    assert.match(
+      cli("configs", "list", "--state", "armed").stdout,
+      new RegExp(`${cfg.id}\\s+${MAC}\\s+cli-linux\\s+armed`),
+    );
+  });
+
+  test("exit codes mean something: usage 2, auth 3, not found 4, conflict 5, unreachable 6", () => {
+    assert.equal(cli("frobnicate").status, 2);
+    assert.equal(cli("configs", "show").status, 2);
+    const bad = spawnSync(process.execPath, [BIN, "machines", "list"], {
+      env: { ...env, ENFORCER_TOKEN: "enf_bad" },
+      encoding: "utf8",
+    });
+    assert.equal(bad.status, 3);
+    assert.match(bad.stderr, /\[ENF_ERR_AUTH_INVALID\]/);
+    assert.equal(cli("machines", "show", "52:54:00:00:99:99").status, 4);
+    assert.equal(cli("profiles", "create", "-f", join(dir, "profile.yaml")).status, 5);
+    assert.equal(cli("machines", "list", "--url", "http://127.0.0.1:1").status, 6);
+  });
+
+  test("events --json follows the stream; arm --wait shows progress and ends when the config completes", async () => {
+    const follower = spawn(process.execPath, [BIN, "events", "--json", "--machine", "52:54:00:cc:00:02"], {
+      env,
+    });
+    let streamed = "";
+    follower.stdout.on("data", (d: Buffer) => (streamed += d.toString()));
+    await new Promise((r) => setTimeout(r, 500));
+    const cfg = JSON.parse(cli("configs", "create", "52:54:00:cc:00:02", "cli-linux", "--json").stdout);
+    const waiter = spawn(process.execPath, [BIN, "configs", "arm", cfg.id, "--wait", "--timeout", "30"], {
+      env,
+    });
+    let progress = "";
+    waiter.stderr.on("data", (d: Buffer) => (progress += d.toString()));
+    await new Promise((r) => setTimeout(r, 700));
+    const script = await fetch(`${e.base}/boot/machine?mac=52-54-00-cc-00-02&platform=pcbios`);
+    assert.equal(script.status, 200);
+    const done = /done=(\S+)/.exec(await script.text())![1]!;
+    assert.equal((await fetch(done)).status, 200);
+    const code = await new Promise((r) => waiter.on("exit", r));
+    assert.equal(code, 0, progress);
+    assert.match(progress, /triggered/);
+    assert.match(progress, /completed/);
+    follower.kill("SIGINT");
+    await new Promise((r) => follower.on("exit", r));
+    const kinds = streamed
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l).kind);
+    assert.deepEqual(
+      kinds.filter((k) => k.startsWith("config.")),
+      ["config.created", "config.armed", "config.triggered", "config.completed"],
+    );
+  });
+
+  test("apply shows the difference, changes only that, and is idempotent; export round-trips", () => {
+    const file = join(dir, "rack.yaml");
+    writeFileSync(
+      file,
+      [
+        "profiles:",
+        "  - name: rack-debian",
+        "    family: debian",
+        "    location: http://deb.debian.org/debian/dists/bookworm/main/installer-amd64/current/images/netboot/debian-installer/amd64",
+        "    provisioning: 'd-i netcfg/get_hostname string {{ hostname }}'",
+        "remotes: [http://10.9.9.9:8080]",
+        "machines:",
+        "  - mac: 52-54-00-dd-00-01",
+        "    hostname: web1.rack.example",
+        "    labels: { rack: r1 }",
+      ].join("\n"),
+    );
+    const dry = cli("apply", "-f", file, "--dry-run");
+    assert.equal(dry.status, 0, dry.stderr);
+    assert.match(
+      dry.stdout,
+      /^\+ profile rack-debian\n~ remotes: \[\] -> \[http:\/\/10\.9\.9\.9:8080\]\n\+ machine 52-54-00-dd-00-01\n3 change\(s\) not applied \(--dry-run\)\n$/,
+    );
+    assert.match(cli("apply", "-f", file).stdout, /applied 3 change\(s\)/);
+    const again = cli("apply", "-f", file);
+    assert.match(
+      again.stdout,
+      /^= profile rack-debian\n= remotes\n= machine 52:54:00:dd:00:01\nno changes\n$/,
+    );
+    const exported = cli("export");
+    assert.match(exported.stdout, /name: rack-debian/);
+    assert.match(exported.stdout, /hostname: web1\.rack\.example/);
+    writeFileSync(join(dir, "exported.yaml"), exported.stdout);
+    assert.match(cli("apply", "-f", join(dir, "exported.yaml")).stdout, /no changes/);
+  });
+});
