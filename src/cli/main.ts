@@ -39,7 +39,7 @@ const SERVE_USAGE = `usage: enforcer serve [options]   (each also as ENFORCER_<N
   --data DIR  --http-port N  --listen ADDR  --public-url URL  --remote URL (repeatable)
   --retry-window SEC  --discovery | --no-discovery  --discovery-url URL  --log-level LEVEL
   --store-recover  --tftp-port N | --no-tftp  --tftp-root DIR  --tftp-max-blksize N
-  --tftp-max-windowsize N  --tftp-max-transfers N
+  --tftp-max-windowsize N  --tftp-max-transfers N  --boot-rate-limit N
 `;
 
 const CLIENT: Record<string, (ctx: CliContext) => Promise<void>> = {

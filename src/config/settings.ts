@@ -31,6 +31,12 @@ export const SettingsSchema = Type.Object(
       { default: "info", description: "log level" },
     ),
     storeRecover: Type.Boolean({ default: false, description: "move a damaged journal tail aside" }),
+    bootRateLimit: Type.Integer({
+      minimum: 0,
+      maximum: 1_000_000,
+      default: 1200,
+      description: "boot requests a minute per address, 0 for no limit",
+    }),
     tftp: Type.Boolean({ default: true, description: "serve TFTP" }),
     tftpPort: Type.Optional(
       Type.Integer({ minimum: 0, maximum: 65535, description: "TFTP port (default 69)" }),
@@ -75,6 +81,7 @@ export const SETTING_NAMES: Record<keyof Settings, { flag: string; env: string }
   discoveryUrl: { flag: "discovery-url", env: "ENFORCER_DISCOVERY_URL" },
   logLevel: { flag: "log-level", env: "ENFORCER_LOG_LEVEL" },
   storeRecover: { flag: "store-recover", env: "ENFORCER_STORE_RECOVER" },
+  bootRateLimit: { flag: "boot-rate-limit", env: "ENFORCER_BOOT_RATE_LIMIT" },
   tftp: { flag: "tftp", env: "ENFORCER_TFTP" },
   tftpPort: { flag: "tftp-port", env: "ENFORCER_TFTP_PORT" },
   tftpRoot: { flag: "tftp-root", env: "ENFORCER_TFTP_ROOT" },

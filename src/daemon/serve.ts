@@ -51,7 +51,7 @@ export async function serve(argv: string[]): Promise<void> {
     root: settings.tftpRoot,
     loaders: BootFiles.debianLoaders(),
   });
-  const app = buildHttpServer(core, { logger: log, files, metrics });
+  const app = buildHttpServer(core, { logger: log, files, metrics, bootRateLimit: settings.bootRateLimit });
   await app.listen({ port: settings.httpPort, host: settings.listen });
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : settings.httpPort;

@@ -151,3 +151,12 @@ test("tokens: created once with the secret, listed without it; the last admin ca
   const r = await t.api({ method: "DELETE", url: `/api/v1/tokens/${admins[0]!.id}` });
   assert.deepEqual([r.statusCode, r.json().code], [409, "ENF_ERR_TOKEN_LAST_ADMIN"]);
 });
+
+test("the open boot endpoints are rate-limited per address, with the usual error shape", async () => {
+  const t = await testApp({}, { bootRateLimit: 5 });
+  const codes: number[] = [];
+  for (let i = 0; i < 7; i++) codes.push((await t.http.inject("/boot.ipxe")).statusCode);
+  assert.deepEqual(codes, [200, 200, 200, 200, 200, 429, 429]);
+  const r = await t.http.inject("/boot/machine?mac=52:54:00:00:00:01");
+  assert.deepEqual([r.statusCode, r.json().code], [429, "ENF_ERR_AUTH_RATE_LIMITED"]);
+});

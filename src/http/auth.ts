@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { TokenInfo, TokenService } from "../core/tokens.js";
 import { EnforcerError } from "../domain/errors.js";
 import { roleAllows, type Role } from "../domain/token.js";
+import { AddressLimiter } from "./address-limiter.js";
 
 /** Per-route auth: `config: { role }`; a route without a role is open (only the OpenAPI document). */
 export interface RouteAuth {
@@ -27,19 +28,15 @@ const FAILURES_PER_MINUTE = 20;
  * address that keeps failing (so tokens cannot be guessed at speed).
  */
 export function registerAuth(app: FastifyInstance, tokens: TokenService): void {
-  const failures = new Map<string, { count: number; resetAt: number }>();
+  const failures = new AddressLimiter(FAILURES_PER_MINUTE);
   const fail = (req: FastifyRequest, err: EnforcerError): never => {
-    const now = Date.now();
-    const f = failures.get(req.ip);
-    if (!f || f.resetAt < now) failures.set(req.ip, { count: 1, resetAt: now + 60_000 });
-    else f.count++;
+    failures.hit(req.ip);
     throw err;
   };
   app.addHook("onRequest", async (req) => {
     const role = (req.routeOptions.config as RouteAuth | undefined)?.role;
     if (!role) return;
-    const f = failures.get(req.ip);
-    if (f && f.resetAt >= Date.now() && f.count >= FAILURES_PER_MINUTE) {
+    if (failures.exceeded(req.ip)) {
       throw new EnforcerError(
         "ENF_ERR_AUTH_RATE_LIMITED",
         "too many failed authentications from this address",
@@ -63,11 +60,5 @@ export function registerAuth(app: FastifyInstance, tokens: TokenService): void {
     }
     req.token = token;
   });
-  // Forget addresses whose window has passed, so the map cannot grow without bound.
-  const sweep = setInterval(() => {
-    const now = Date.now();
-    for (const [ip, f] of failures) if (f.resetAt < now) failures.delete(ip);
-  }, 60_000);
-  sweep.unref();
-  app.addHook("onClose", async () => clearInterval(sweep));
+  app.addHook("onClose", async () => failures.stop());
 }

@@ -1,8 +1,10 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { Core } from "../core/enforcer.js";
+import { EnforcerError } from "../domain/errors.js";
 import type { BootAnswer } from "../core/boot-service.js";
 import { bootIdentity, type BootQuery } from "./boot-identity.js";
+import { AddressLimiter } from "./address-limiter.js";
 import type { ErrorBody } from "./errors.js";
 import type { Metrics } from "./metrics.js";
 
@@ -33,14 +35,26 @@ export interface BootRouteOptions {
 }
 
 export function registerBootRoutes(app: FastifyInstance, core: Core, opts: BootRouteOptions): void {
-  const config = { rateLimit: { max: opts.rateLimit, timeWindow: 60_000 } };
-  app.get("/boot.ipxe", { schema: { hide: true }, config }, async (_req, reply) =>
+  // One budget per address across all boot routes (0: no limit).
+  const limiter = new AddressLimiter(opts.rateLimit);
+  app.addHook("onRequest", async (req) => {
+    if (opts.rateLimit <= 0) return;
+    if (limiter.exceeded(req.ip)) {
+      throw new EnforcerError(
+        "ENF_ERR_AUTH_RATE_LIMITED",
+        `more than ${opts.rateLimit} requests a minute from this address`,
+      );
+    }
+    limiter.hit(req.ip);
+  });
+  app.addHook("onClose", async () => limiter.stop());
+  app.get("/boot.ipxe", { schema: { hide: true } }, async (_req, reply) =>
     sendScript(reply, core.boot.generalScript()),
   );
 
   app.get<{ Querystring: BootQuery }>(
     "/boot/machine",
-    { schema: { hide: true, querystring: BootQuerySchema }, config },
+    { schema: { hide: true, querystring: BootQuerySchema } },
     async (req, reply) => {
       const answer = await core.boot.machineScript(bootIdentity(req.query));
       opts.metrics?.bootRequests.inc({ answer: answer.kind });
@@ -51,13 +65,13 @@ export function registerBootRoutes(app: FastifyInstance, core: Core, opts: BootR
 
   app.get<{ Querystring: BootQuery }>(
     "/boot/discovery",
-    { schema: { hide: true, querystring: BootQuerySchema }, config },
+    { schema: { hide: true, querystring: BootQuerySchema } },
     async (req, reply) => sendAnswer(reply, core.boot.discoveryScript(bootIdentity(req.query))),
   );
 
   app.get<{ Params: { secret: string; file: string } }>(
     "/p/:secret/:file",
-    { schema: { hide: true, params: SecretParams }, config },
+    { schema: { hide: true, params: SecretParams } },
     async (req, reply) => {
       const body = await core.configs.download(req.params.secret, req.params.file);
       return reply.type(contentType(req.params.file)).header("cache-control", "no-store").send(body);
@@ -70,12 +84,12 @@ export function registerBootRoutes(app: FastifyInstance, core: Core, opts: BootR
   };
   app.get<{ Params: { secret: string } }>(
     "/p/:secret/complete",
-    { schema: { hide: true, params: SecretParams }, config },
+    { schema: { hide: true, params: SecretParams } },
     complete,
   );
   app.post<{ Params: { secret: string } }>(
     "/p/:secret/complete",
-    { schema: { hide: true, params: SecretParams }, config },
+    { schema: { hide: true, params: SecretParams } },
     complete,
   );
 }

@@ -1,9 +1,7 @@
 import swagger from "@fastify/swagger";
-import rateLimit from "@fastify/rate-limit";
 import Fastify, { LogController, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { Core } from "../core/enforcer.js";
-import { EnforcerError } from "../domain/errors.js";
 import type { BootFiles } from "../files/boot-files.js";
 import { registerAdminRoutes } from "./api-admin.js";
 import { registerConfigRoutes } from "./api-configs.js";
@@ -59,20 +57,13 @@ export function buildHttpServer(core: Core, opts: HttpOptions): FastifyInstance 
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);
   void app.register(swagger, { openapi: OPENAPI });
-  void app.register(rateLimit, {
-    global: false,
-    errorResponseBuilder: (_req, ctx) =>
-      new EnforcerError(
-        "ENF_ERR_AUTH_RATE_LIMITED",
-        `more than ${ctx.max} requests a minute from this address`,
-      ),
-  });
   registerAuth(app, core.tokens);
-  void app.register(async (root) => {
-    registerBootRoutes(root, core, { rateLimit: opts.bootRateLimit ?? 1200, metrics: opts.metrics });
-    if (opts.files) registerFileRoutes(root, opts.files);
-    if (opts.metrics) registerMetricsRoute(root, opts.metrics);
+  // The open routes share one rate limit per address; their own plugin keeps it off the API.
+  void app.register(async (open) => {
+    registerBootRoutes(open, core, { rateLimit: opts.bootRateLimit ?? 1200, metrics: opts.metrics });
+    if (opts.files) registerFileRoutes(open, opts.files);
   });
+  if (opts.metrics) registerMetricsRoute(app, opts.metrics);
   void app.register(
     async (api) => {
       registerMachineRoutes(api, core);
