@@ -59,6 +59,10 @@ async function startServe(data: string, port: number): Promise<{ child: ChildPro
       String(port),
       "--listen",
       "127.0.0.1",
+      // The load comes from one address: lift the per-address boot rate limit.
+      "--boot-rate-limit",
+      "0",
+      "--no-tftp",
     ],
     { stdio: ["ignore", "pipe", "ignore"] },
   );
