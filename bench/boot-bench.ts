@@ -33,8 +33,15 @@ end
   return path;
 }
 
-function wrk(url: string, script?: string): number {
-  const args = ["-t2", "-c50", "-d5s", ...(script ? ["-s", script] : []), url];
+function wrk(url: string, script?: string, header?: string): number {
+  const args = [
+    "-t2",
+    "-c50",
+    "-d5s",
+    ...(script ? ["-s", script] : []),
+    ...(header ? ["-H", header] : []),
+    url,
+  ];
   const out = execFileSync("wrk", args, { encoding: "utf8" });
   const m = /Requests\/sec:\s+([\d.]+)/.exec(out);
   if (!m) throw new Error(`wrk printed no rate:\n${out}`);
@@ -136,6 +143,18 @@ export async function bootBench(): Promise<{ rows: Row[]; notes: Record<string, 
     enforcer: await triggerStorm(base),
     unit: "boots/s",
   });
+  const token = readFileSync(join(data, "admin.token"), "utf8").trim();
+  for (const [what, query] of [
+    ["first page", "limit=100"],
+    ["search", "search=node-9999&limit=100"],
+    ["label filter, deep page", "label=rack%3Dr7&limit=100&offset=200"],
+  ] as const) {
+    rows.push({
+      workload: `GET /api/v1/machines (${what}) over ${MACHINES} machines`,
+      enforcer: wrk(`${base}/api/v1/machines?${query}`, undefined, `Authorization: Bearer ${token}`),
+      unit: "req/s",
+    });
+  }
   const rssAfter = rssMiB(child.pid!);
   child.kill("SIGTERM");
   bare.kill();

@@ -25,6 +25,8 @@ export interface MachinePatch {
 export class MachineService {
   /** Every MAC of every machine, to the machine's id (its primary MAC). */
   private readonly byMac = new Map<string, Mac>();
+  /** Machine ids in order, rebuilt when machines come or go. */
+  private sorted: string[] | undefined;
 
   constructor(
     private readonly store: Store,
@@ -111,6 +113,7 @@ export class MachineService {
     }
     const r = this.events.record("machine.forgotten", m.id, this.clock.now().toISOString());
     for (const mac of m.macs) this.byMac.delete(mac);
+    this.sorted = undefined;
     await this.store.commit([{ op: "del", collection: COLLECTIONS.machines, id: m.id }, r.op]);
     this.events.publish([r.event]);
   }
@@ -118,26 +121,56 @@ export class MachineService {
   /** Machines matching the query, sorted by id, with the total before paging. */
   list(q: MachineQuery = {}): { items: Machine[]; total: number } {
     const search = q.search?.toLowerCase();
-    const all: Machine[] = [];
-    for (const m of this.store.all<Machine>(COLLECTIONS.machines)) {
-      if (q.label && !Object.entries(q.label).every(([k, v]) => m.labels[k] === v)) continue;
-      if (search && !matches(m, search)) continue;
-      all.push(m);
-    }
-    all.sort((a, b) => (a.id < b.id ? -1 : 1));
+    const labels = q.label ? Object.entries(q.label) : [];
     const offset = q.offset ?? 0;
-    return { items: all.slice(offset, offset + (q.limit ?? 100)), total: all.length };
+    const limit = q.limit ?? 100;
+    if (!search && labels.length === 0) {
+      // No filter: the page is a slice of the sorted ids.
+      const ids = this.sortedIds();
+      const page = ids
+        .slice(offset, offset + limit)
+        .map((id) => this.store.get<Machine>(COLLECTIONS.machines, id)!);
+      return { items: page, total: ids.length };
+    }
+    const items: Machine[] = [];
+    let total = 0;
+    // Walk the ids in order (sorted once per change, not per request) and keep only the page asked for.
+    for (const id of this.sortedIds()) {
+      const m = this.store.get<Machine>(COLLECTIONS.machines, id);
+      if (!m) continue;
+      if (labels.length > 0 && !labels.every(([k, v]) => m.labels[k] === v)) continue;
+      if (search && !haystack(m).includes(search)) continue;
+      if (total >= offset && items.length < limit) items.push(m);
+      total++;
+    }
+    return { items, total };
+  }
+
+  private sortedIds(): string[] {
+    if (!this.sorted || this.sorted.length !== this.store.count(COLLECTIONS.machines)) {
+      this.sorted = [...this.store.all<Machine>(COLLECTIONS.machines)].map((m) => m.id).sort();
+    }
+    return this.sorted;
   }
 
   /** The op that stores a machine, keeping the MAC index current. */
   putOp(m: Machine): StoreOp {
+    if (!this.byMac.has(m.id)) this.sorted = undefined;
     for (const mac of m.macs) this.byMac.set(mac, m.id);
     return { op: "put", collection: COLLECTIONS.machines, id: m.id, value: m };
   }
 }
 
-function matches(m: Machine, s: string): boolean {
-  return [m.id, m.hostname, m.serial, m.uuid, ...Object.values(m.labels)].some((v) =>
-    v?.toLowerCase().includes(s),
-  );
+/** The lower-cased text a search looks in, built once per stored machine object (they are immutable). */
+const haystacks = new WeakMap<Machine, string>();
+function haystack(m: Machine): string {
+  let h = haystacks.get(m);
+  if (h === undefined) {
+    h = [m.id, m.hostname, m.serial, m.uuid, ...Object.values(m.labels)]
+      .filter(Boolean)
+      .join("\n")
+      .toLowerCase();
+    haystacks.set(m, h);
+  }
+  return h;
 }

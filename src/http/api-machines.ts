@@ -12,11 +12,16 @@ const tags = ["machines"];
 export function registerMachineRoutes(app: FastifyInstance, core: Core): void {
   app.get<{ Querystring: Static<typeof MachineListQuery> }>(
     "/machines",
-    { schema: { tags, summary: "List machines", querystring: MachineListQuery }, config: { role: "viewer" } },
+    {
+      schema: { tags, summary: "List machines (without facts)", querystring: MachineListQuery },
+      config: { role: "viewer" },
+    },
     async (req) => {
       const { label, ...rest } = req.query;
       const [k, v] = label ? label.split("=") : [];
-      return core.machines.list({ ...rest, label: k !== undefined ? { [k]: v ?? "" } : undefined });
+      const page = core.machines.list({ ...rest, label: k !== undefined ? { [k]: v ?? "" } : undefined });
+      // Lists carry no facts (they are most of a machine's size); the detail route has them.
+      return { total: page.total, items: page.items.map(({ facts: _facts, ...m }) => m) };
     },
   );
   app.post<{ Body: Static<typeof MachineBody> }>(
