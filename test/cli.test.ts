@@ -69,7 +69,11 @@ describe("enforcer CLI", { timeout: 120_000 }, () => {
     });
     let progress = "";
     waiter.stderr.on("data", (d: Buffer) => (progress += d.toString()));
-    await new Promise((r) => setTimeout(r, 700));
+    // The waiter is a new process: wait until it has armed the config, however slow the machine is.
+    for (let i = 0; i < 200; i++) {
+      if ((await e.api<{ state: string }>("GET", `/configs/${cfg.id}`)).body.state === "armed") break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const script = await fetch(`${e.base}/boot/machine?mac=52-54-00-cc-00-02&platform=pcbios`);
     assert.equal(script.status, 200);
     const done = /done=(\S+)/.exec(await script.text())![1]!;

@@ -8,6 +8,7 @@ import { LOCAL_DISK_MARKER, writeBootDisk } from "../support/boot-disk.js";
 import { startEnforcer, type EnforcerProcess } from "../support/enforcer-process.js";
 import { linuxFixture } from "../support/linux-fixture.js";
 import { runVm } from "../support/qemu.js";
+import { armTestLinux } from "../support/test-config.js";
 import { serveFiles } from "../support/static-files.js";
 
 const MAC = "52:54:00:12:34:56";
@@ -48,27 +49,13 @@ describe("iPXE in QEMU (BIOS): unknown machine, armed config, one boot only", { 
   });
 
   test("an armed config boots a real kernel and initrd that calls the completion URL", async () => {
-    const profile = {
-      name: "test-linux",
-      family: "custom",
-      kernel: `http://10.0.2.2:${mirror.port}/vmlinuz`,
-      initrds: [`http://10.0.2.2:${mirror.port}/initrd.gz`],
-      cmdline: "console=ttyS0 panic=-1 enforcer.done={{complete_url}}",
-    };
-    assert.equal((await enf.api("POST", "/profiles", profile)).status, 201);
-    const created = await enf.api<{ id: string }>("POST", "/configs", {
-      machine: MAC,
-      profile: "test-linux",
-    });
-    assert.equal(created.status, 201);
-    const armed = await enf.api<{ state: string }>("POST", `/configs/${created.body.id}/arm`);
-    assert.equal(armed.body.state, "armed");
+    const id = await armTestLinux(enf, MAC, "test-linux", `http://10.0.2.2:${mirror.port}`);
 
     const vm = await boot();
     assert.ok(vm.output.includes("ENF-INITRD-UP"), `initrd never ran:\n${vm.output.slice(-3000)}`);
     assert.ok(vm.output.includes("ENF-COMPLETED"), `completion failed:\n${vm.output.slice(-3000)}`);
     assert.ok(vm.output.includes("uuid=11111111-2222-3333-4444-555555555555 serial=SN-TEST-1"));
-    const after = await enf.api<{ state: string }>("GET", `/configs/${created.body.id}`);
+    const after = await enf.api<{ state: string }>("GET", `/configs/${id}`);
     assert.equal(after.body.state, "completed");
     const events = await enf.api<{ items: { kind: string }[] }>("GET", `/machines/${MAC}/events`);
     const kinds = events.body.items.map((e) => e.kind);

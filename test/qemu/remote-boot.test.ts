@@ -4,6 +4,7 @@ import { after, before, describe, test } from "node:test";
 import { startEnforcer, type EnforcerProcess } from "../support/enforcer-process.js";
 import { linuxFixture } from "../support/linux-fixture.js";
 import { runVm } from "../support/qemu.js";
+import { armTestLinux } from "../support/test-config.js";
 import { serveFiles } from "../support/static-files.js";
 
 const MAC = "52:54:00:12:34:77";
@@ -26,16 +27,7 @@ describe("iPXE in QEMU: two Enforcers, the remote one holds the config", { timeo
   });
 
   test("the VM boots the second instance's config and completes it there", async () => {
-    const profile = {
-      name: "remote-linux",
-      family: "custom",
-      kernel: `http://10.0.2.2:${mirror.port}/vmlinuz`,
-      initrds: [`http://10.0.2.2:${mirror.port}/initrd.gz`],
-      cmdline: "console=ttyS0 panic=-1 enforcer.done={{complete_url}}",
-    };
-    assert.equal((await second.api("POST", "/profiles", profile)).status, 201);
-    const c = await second.api<{ id: string }>("POST", "/configs", { machine: MAC, profile: "remote-linux" });
-    assert.equal((await second.api("POST", `/configs/${c.body.id}/arm`)).status, 200);
+    const id = await armTestLinux(second, MAC, "remote-linux", `http://10.0.2.2:${mirror.port}`);
 
     const vm = await runVm({
       bootUrl: `http://10.0.2.2:${first.port}/boot.ipxe`,
@@ -44,10 +36,7 @@ describe("iPXE in QEMU: two Enforcers, the remote one holds the config", { timeo
     });
     assert.match(vm.output, /Enforcer: no config here/);
     assert.ok(vm.output.includes("ENF-COMPLETED"), `completion failed:\n${vm.output.slice(-3000)}`);
-    assert.equal(
-      (await second.api<{ state: string }>("GET", `/configs/${c.body.id}`)).body.state,
-      "completed",
-    );
+    assert.equal((await second.api<{ state: string }>("GET", `/configs/${id}`)).body.state, "completed");
     // The first instance saw the machine but holds nothing for it.
     const seen = await first.api<{ id: string; config: unknown }>("GET", `/machines/${MAC}`);
     assert.equal(seen.status, 200);

@@ -7,6 +7,7 @@ import { after, before, describe, test } from "node:test";
 import { startEnforcer, type EnforcerProcess } from "../support/enforcer-process.js";
 import { linuxFixture } from "../support/linux-fixture.js";
 import { runVm } from "../support/qemu.js";
+import { armTestLinux } from "../support/test-config.js";
 
 const MAC = "52:54:00:12:34:88";
 
@@ -29,20 +30,11 @@ describe("iPXE in QEMU over TFTP", { timeout: 600_000 }, () => {
 
   test("boot.ipxe, the kernel and the initrd come over TFTP; the config completes", async () => {
     const t = enf.tftpPort!;
-    const profile = {
-      name: "tftp-linux",
-      family: "custom",
-      kernel: `tftp://10.0.2.2:${t}/vmlinuz`,
-      initrds: [`tftp://10.0.2.2:${t}/initrd.gz`],
-      cmdline: "console=ttyS0 panic=-1 enforcer.done={{complete_url}}",
-    };
-    assert.equal((await enf.api("POST", "/profiles", profile)).status, 201);
-    const c = await enf.api<{ id: string }>("POST", "/configs", { machine: MAC, profile: "tftp-linux" });
-    assert.equal((await enf.api("POST", `/configs/${c.body.id}/arm`)).status, 200);
+    const id = await armTestLinux(enf, MAC, "tftp-linux", `tftp://10.0.2.2:${t}`);
 
     const vm = await runVm({ bootUrl: `tftp://10.0.2.2:${t}/boot.ipxe`, mac: MAC, timeoutMs: 240_000 });
     assert.ok(vm.output.includes("ENF-COMPLETED"), `completion failed:\n${vm.output.slice(-3000)}`);
-    assert.equal((await enf.api<{ state: string }>("GET", `/configs/${c.body.id}`)).body.state, "completed");
+    assert.equal((await enf.api<{ state: string }>("GET", `/configs/${id}`)).body.state, "completed");
     const logs = enf.logs();
     for (const file of ["boot.ipxe", "vmlinuz", "initrd.gz"]) {
       assert.match(logs, new RegExp(`tftp complete ${file.replace(".", "\\.")} to 127\\.0\\.0\\.1`), file);

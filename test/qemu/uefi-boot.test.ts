@@ -4,6 +4,7 @@ import { after, before, describe, test } from "node:test";
 import { startEnforcer, type EnforcerProcess } from "../support/enforcer-process.js";
 import { linuxFixture } from "../support/linux-fixture.js";
 import { runVm } from "../support/qemu.js";
+import { armTestLinux } from "../support/test-config.js";
 import { serveFiles } from "../support/static-files.js";
 
 const MAC = "52:54:00:12:34:66";
@@ -23,16 +24,7 @@ describe("iPXE in QEMU (UEFI/OVMF): armed config boots once", { timeout: 600_000
   });
 
   test("the efi script names the initrd on the kernel command line, the kernel finds it and completes", async () => {
-    const profile = {
-      name: "efi-linux",
-      family: "custom",
-      kernel: `http://10.0.2.2:${mirror.port}/vmlinuz`,
-      initrds: [`http://10.0.2.2:${mirror.port}/initrd.gz`],
-      cmdline: "console=ttyS0 panic=-1 enforcer.done={{complete_url}}",
-    };
-    assert.equal((await enf.api("POST", "/profiles", profile)).status, 201);
-    const c = await enf.api<{ id: string }>("POST", "/configs", { machine: MAC, profile: "efi-linux" });
-    assert.equal((await enf.api("POST", `/configs/${c.body.id}/arm`)).status, 200);
+    const id = await armTestLinux(enf, MAC, "efi-linux", `http://10.0.2.2:${mirror.port}`);
 
     const vm = await runVm({
       bootUrl: `http://10.0.2.2:${enf.port}/boot.ipxe`,
@@ -43,7 +35,7 @@ describe("iPXE in QEMU (UEFI/OVMF): armed config boots once", { timeout: 600_000
     assert.match(vm.output, /Enforcer: \S+ efi x86_64/);
     assert.ok(vm.output.includes("ENF-INITRD-UP"), `initrd never ran:\n${vm.output.slice(-3000)}`);
     assert.ok(vm.output.includes("ENF-COMPLETED"), `completion failed:\n${vm.output.slice(-3000)}`);
-    assert.equal((await enf.api<{ state: string }>("GET", `/configs/${c.body.id}`)).body.state, "completed");
+    assert.equal((await enf.api<{ state: string }>("GET", `/configs/${id}`)).body.state, "completed");
 
     const again = await runVm({
       bootUrl: `http://10.0.2.2:${enf.port}/boot.ipxe`,
