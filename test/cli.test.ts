@@ -57,9 +57,14 @@ describe("enforcer CLI", { timeout: 120_000 }, () => {
   });
 
   test("events --json follows the stream; arm --wait shows progress and ends when the config completes", async () => {
-    const follower = spawn(process.execPath, [BIN, "events", "--json", "--machine", "52:54:00:cc:00:02"], {
-      env,
-    });
+    // --after 0 replays from the start, so the follower misses nothing however late it connects.
+    const follower = spawn(
+      process.execPath,
+      [BIN, "events", "--json", "--machine", "52:54:00:cc:00:02", "--after", "0"],
+      {
+        env,
+      },
+    );
     let streamed = "";
     follower.stdout.on("data", (d: Buffer) => (streamed += d.toString()));
     await new Promise((r) => setTimeout(r, 500));
