@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createSocket } from "node:dgram";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 
 import { join, resolve } from "node:path";
@@ -109,4 +109,20 @@ test("TFTP: an explicit port that is taken stops the start with one line; --no-t
   const e = await startEnforcer();
   assert.match(e.logs(), /tftp=off/);
   await e.stop();
+});
+
+test("first start: an admin token is shown once and written 0600; a restart keeps it and shows none", async () => {
+  const first = await startEnforcer();
+  assert.match(
+    first.logs(),
+    /enforcer: first start, admin token \(also in .*admin\.token, mode 0600\):\n {2}enf_[a-z0-9]{10}_\S{43}\n/,
+  );
+  assert.ok(first.logs().includes(first.token));
+  assert.equal(statSync(join(first.data, "admin.token")).mode & 0o777, 0o600);
+  assert.equal((await first.api("GET", "/tokens")).status, 200);
+  assert.equal(await first.stop(), 0);
+  const second = await startEnforcer([], { data: first.data });
+  assert.ok(!second.logs().includes("admin token"));
+  assert.equal((await second.api("GET", "/tokens")).status, 200, "the first token still works");
+  await second.stop();
 });
