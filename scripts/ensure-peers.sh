@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Makes sure the real peers are installed. `test` (default): iPXE in QEMU (BIOS and OVMF), Debian's iPXE
-# loaders, busybox-static and cpio for the test initrd, the TFTP clients curl, atftp and tftp-hpa.
+# loaders, busybox-static and cpio for the test initrd, the TFTP clients curl, atftp and tftp-hpa, serf.
 # `bench`: also tftpd-hpa and wrk, the peers the benchmarks compare with. Installs what is missing with
 # apt-get when running as root; otherwise stops with one line that says what to install.
 set -euo pipefail
 
-packages=(qemu-system-x86 ipxe-qemu ipxe ovmf busybox-static cpio curl atftp tftp-hpa)
+packages=(qemu-system-x86 ipxe-qemu ipxe ovmf busybox-static cpio curl atftp tftp-hpa serf)
 [ "${1:-test}" = bench ] && packages+=(tftpd-hpa wrk)
 missing=()
 for p in "${packages[@]}"; do
