@@ -48,7 +48,7 @@ function parseFlags(argv: string[]): Raw {
   };
   for (const [key, n] of Object.entries(SETTING_NAMES)) {
     const bool = key === "discovery" || key === "storeRecover" || key === "tftp";
-    options[n.flag] = { type: bool ? "boolean" : "string", multiple: key === "remote" };
+    options[n.flag] = { type: bool ? "boolean" : "string", multiple: key === "remote" || key === "serf" };
   }
   options["no-discovery"] = { type: "boolean" };
   options["no-tftp"] = { type: "boolean" };
@@ -72,7 +72,7 @@ function fromEnv(env: NodeJS.ProcessEnv): Raw {
   for (const [key, n] of Object.entries(SETTING_NAMES)) {
     const v = env[n.env];
     if (v === undefined || v === "") continue;
-    out[key] = key === "remote" ? v.split(/[\s,]+/).filter(Boolean) : v;
+    out[key] = key === "remote" || key === "serf" ? v.split(/[\s,]+/).filter(Boolean) : v;
   }
   return out;
 }

@@ -37,6 +37,17 @@ export const SettingsSchema = Type.Object(
       default: 1200,
       description: "boot requests a minute per address, 0 for no limit",
     }),
+    serf: Type.Array(Type.String({ pattern: "^[A-Za-z0-9.\\-\\[\\]:]+:\\d{1,5}$" }), {
+      default: [],
+      description: "serf agent RPC address HOST:PORT, repeatable",
+    }),
+    serfAuth: Type.Optional(Type.String({ minLength: 1, description: "serf rpc_auth key" })),
+    agentInterval: Type.Integer({
+      minimum: 1,
+      maximum: 3600,
+      default: 10,
+      description: "agent sync interval, seconds",
+    }),
     tftp: Type.Boolean({ default: true, description: "serve TFTP" }),
     tftpPort: Type.Optional(
       Type.Integer({ minimum: 0, maximum: 65535, description: "TFTP port (default 69)" }),
@@ -82,6 +93,9 @@ export const SETTING_NAMES: Record<keyof Settings, { flag: string; env: string }
   logLevel: { flag: "log-level", env: "ENFORCER_LOG_LEVEL" },
   storeRecover: { flag: "store-recover", env: "ENFORCER_STORE_RECOVER" },
   bootRateLimit: { flag: "boot-rate-limit", env: "ENFORCER_BOOT_RATE_LIMIT" },
+  serf: { flag: "serf", env: "ENFORCER_SERF" },
+  serfAuth: { flag: "serf-auth", env: "ENFORCER_SERF_AUTH" },
+  agentInterval: { flag: "agent-interval", env: "ENFORCER_AGENT_INTERVAL" },
   tftp: { flag: "tftp", env: "ENFORCER_TFTP" },
   tftpPort: { flag: "tftp-port", env: "ENFORCER_TFTP_PORT" },
   tftpRoot: { flag: "tftp-root", env: "ENFORCER_TFTP_ROOT" },

@@ -1,4 +1,5 @@
 import type { Store } from "../store/store.js";
+import { AgentService } from "./agents.js";
 import { BootService } from "./boot-service.js";
 import { CommandService } from "./commands.js";
 import { ConfigService } from "./configs.js";
@@ -20,6 +21,7 @@ export interface Core {
   tokens: TokenService;
   commands: CommandService;
   runtime: RuntimeSettingsService;
+  agents: AgentService;
 }
 
 /** Builds the core over a store, rebuilding every in-memory index from what the store holds. */
@@ -35,5 +37,6 @@ export function createCore(store: Store, settings: CoreSettings, clock: Clock = 
   const boot = new BootService(store, events, clock, settings, machines, configs);
   const tokens = new TokenService(store, clock);
   const commands = new CommandService(store, events, clock, machines);
-  return { settings, events, machines, profiles, configs, boot, tokens, commands, runtime };
+  const agents = new AgentService(store, events, clock, machines);
+  return { settings, events, machines, profiles, configs, boot, tokens, commands, runtime, agents };
 }

@@ -9,6 +9,7 @@ import { TftpCounters } from "../protocols/tftp/counters.js";
 import { FileStore } from "../store/file-store.js";
 import { createLogger } from "./logger.js";
 import { detectPublicUrl } from "./public-url.js";
+import { startAgents } from "./agents.js";
 import { startTftp } from "./tftp.js";
 
 /** How often triggered configs past their retry window are expired and recorded. */
@@ -60,6 +61,7 @@ export async function serve(argv: string[]): Promise<void> {
   core.settings.publicUrl = bootUrl;
   const tftp = await startTftp(settings, files, log, tftpCounters);
 
+  const agents = startAgents(settings, core, log);
   const sweep = setInterval(() => {
     core.configs.expireDue().catch((err) => log.error({ err }, "expiry sweep failed"));
   }, SWEEP_INTERVAL_MS);
@@ -94,6 +96,7 @@ export async function serve(argv: string[]): Promise<void> {
     stopping = true;
     log.info({ signal }, "stopping");
     clearInterval(sweep);
+    await agents.stop();
     await tftp?.close();
     await app.close();
     await store.close();

@@ -16,6 +16,8 @@ export interface Machine {
   platform?: string;
   firstSeen: string;
   lastSeen: string;
+  /** Agent systems that know this machine (e.g. `serf:127.0.0.1:7373`). */
+  agents?: string[];
   /** How the machine became known: booted unknown, created by an operator, or reported by an agent. */
   origin: "seen" | "operator" | "agent";
 }

@@ -87,6 +87,17 @@ export function registerAdminRoutes(app: FastifyInstance, core: Core): void {
     },
   );
 
+  app.get(
+    "/agents",
+    {
+      schema: { tags: ["agents"], summary: "Agent systems and the machines each reaches" },
+      config: { role: "viewer" },
+    },
+    async () => ({
+      items: core.agents.list(),
+    }),
+  );
+
   const tok = ["tokens"];
   app.get(
     "/tokens",

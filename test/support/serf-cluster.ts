@@ -44,7 +44,11 @@ async function startNode(spec: SerfNodeSpec, joinPort: number | undefined): Prom
   for (const [k, v] of Object.entries(spec.tags ?? {})) args.push("-tag", `${k}=${v}`);
   for (const h of spec.handlers ?? []) {
     const [filter, script] = h.split("=");
-    args.push("-event-handler", `${filter}=${resolve("agents/serf", script!)}`);
+    // Shipped handlers by name (agents/serf/), or a test's own script by absolute path.
+    args.push(
+      "-event-handler",
+      `${filter}=${script!.startsWith("/") ? script : resolve("agents/serf", script!)}`,
+    );
   }
   if (joinPort) args.push(`-join=127.0.0.1:${joinPort}`);
   if (spec.config) {

@@ -1,0 +1,187 @@
+import type { Command } from "../domain/command.js";
+import { sanitizeFacts, type Facts } from "../domain/facts.js";
+import { parseSerial, parseUuid } from "../domain/identity.js";
+import { tryParseMac, type Mac } from "../domain/mac.js";
+import type { Machine } from "../domain/machine.js";
+import type { Store, StoreOp } from "../store/store.js";
+import type { AgentMember, AgentPort } from "./agent-port.js";
+import type { EventLog } from "./event-log.js";
+import type { MachineService } from "./machines.js";
+import { COLLECTIONS, type Clock } from "./ports.js";
+
+/** How one sync of one agent went, for logs. */
+export interface SyncReport {
+  agent: string;
+  members: number;
+  machines: number;
+  errors: string[];
+}
+
+/**
+ * Agents: turns members into machines (by their MAC tags, or by the MACs their inventory reports), merges
+ * inventory as facts, and delivers queued commands through whichever agent knows the machine.
+ */
+export class AgentService {
+  private readonly ports = new Map<string, AgentPort>();
+  /** machine id -> where it was last seen: which agent and under which member name. */
+  private readonly reach = new Map<string, { agent: string; member: AgentMember }>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly events: EventLog,
+    private readonly clock: Clock,
+    private readonly machines: MachineService,
+  ) {}
+
+  /** Adds an agent system. */
+  add(port: AgentPort): void {
+    this.ports.set(port.id, port);
+  }
+
+  /** Agent ids and how many machines each reaches, for the API and metrics. */
+  list(): { id: string; machines: number }[] {
+    return [...this.ports.keys()].map((id) => ({
+      id,
+      machines: [...this.reach.values()].filter((r) => r.agent === id).length,
+    }));
+  }
+
+  /** Lists every agent's members, creates or updates their machines and fetches inventory for new ones. */
+  async syncAll(): Promise<SyncReport[]> {
+    const reports: SyncReport[] = [];
+    for (const port of this.ports.values()) reports.push(await this.sync(port));
+    return reports;
+  }
+
+  private async sync(port: AgentPort): Promise<SyncReport> {
+    const report: SyncReport = { agent: port.id, members: 0, machines: 0, errors: [] };
+    let members: AgentMember[];
+    try {
+      members = await port.members();
+    } catch (err) {
+      report.errors.push(`members: ${(err as Error).message}`);
+      return report;
+    }
+    report.members = members.length;
+    for (const member of members.filter((m) => m.alive)) {
+      try {
+        const known = member.macs
+          .map((m) => tryParseMac(m))
+          .find((m): m is Mac => !!m && !!this.machines.find(m));
+        const needsInventory = !known || Object.keys(this.machines.find(known)!.facts).length === 0;
+        let facts: Facts | undefined;
+        if (needsInventory) {
+          // A bad inventory (unreachable, not JSON, too big or too deep) is reported; the member still counts.
+          try {
+            facts = sanitizeFacts(await port.inventory(member));
+          } catch (err) {
+            report.errors.push(`${member.name}: inventory refused: ${(err as Error).message}`);
+          }
+        }
+        const machine = await this.merge(port.id, member, facts);
+        if (machine) {
+          this.reach.set(machine.id, { agent: port.id, member });
+          report.machines++;
+        }
+      } catch (err) {
+        report.errors.push(`${member.name}: ${(err as Error).message}`);
+      }
+    }
+    return report;
+  }
+
+  /** Merges a member (and its inventory, if fetched) into the machine it is; undefined without any MAC. */
+  private async merge(
+    agent: string,
+    member: AgentMember,
+    facts: Facts | undefined,
+  ): Promise<Machine | undefined> {
+    const reported = [
+      ...member.macs,
+      ...(Array.isArray(facts?.macs) ? facts.macs.filter((m) => typeof m === "string") : []),
+    ];
+    const macs = [...new Set(reported.map((m) => tryParseMac(String(m))).filter((m): m is Mac => !!m))];
+    if (macs.length === 0) return undefined;
+    const now = this.clock.now().toISOString();
+    const existing = macs.map((m) => this.machines.find(m)).find((m) => !!m);
+    const base: Machine = existing ?? {
+      id: macs[0]!,
+      macs: [],
+      labels: {},
+      facts: {},
+      firstSeen: now,
+      lastSeen: now,
+      origin: "agent",
+    };
+    const next: Machine = {
+      ...base,
+      macs: [...new Set([...base.macs, ...macs])],
+      lastSeen: now,
+      agents: [...new Set([...(base.agents ?? []), agent])],
+    };
+    if (facts) {
+      next.facts = facts;
+      const uuid =
+        typeof facts.uuid === "string" && facts.uuid
+          ? attempt(() => parseUuid(facts.uuid as string))
+          : undefined;
+      const serial =
+        typeof facts.serial === "string" && facts.serial
+          ? attempt(() => parseSerial(facts.serial as string))
+          : undefined;
+      if (uuid) next.uuid = uuid;
+      if (serial) next.serial = serial;
+    }
+    if (existing && JSON.stringify(existing) === JSON.stringify({ ...next, lastSeen: existing.lastSeen }))
+      return existing;
+    const r = this.events.record(existing ? "machine.updated" : "machine.created", next.id, now, {
+      detail: { agent },
+    });
+    const ops: StoreOp[] = [this.machines.putOp(next), r.op];
+    await this.store.commit(ops);
+    this.events.publish([r.event]);
+    return next;
+  }
+
+  /** Delivers every queued command through the agent that reaches its machine. */
+  async deliverQueued(): Promise<number> {
+    let n = 0;
+    for (const c of [...this.store.all<Command>(COLLECTIONS.commands)].filter((x) => x.state === "queued")) {
+      const via = this.reach.get(c.machine);
+      const port = via && this.ports.get(via.agent);
+      if (!via || !port) continue; // no agent reaches it yet: stays queued
+      await this.setState(c, { state: "sent", agent: port.id });
+      const d = await port
+        .reboot(via.member)
+        .catch((err: Error) => ({ state: "failed" as const, detail: err.message }));
+      await this.setState(
+        { ...c, state: "sent", agent: port.id },
+        { state: d.state, detail: d.detail.slice(0, 200) },
+      );
+      n++;
+    }
+    return n;
+  }
+
+  private async setState(c: Command, change: Partial<Command>): Promise<void> {
+    const now = this.clock.now().toISOString();
+    const next: Command = { ...c, ...change, updatedAt: now };
+    const r = this.events.record(`command.${next.state}` as "command.sent", c.machine, now, {
+      detail: {
+        command: c.id,
+        ...(next.detail ? { detail: next.detail } : {}),
+        ...(next.agent ? { agent: next.agent } : {}),
+      },
+    });
+    await this.store.commit([{ op: "put", collection: COLLECTIONS.commands, id: c.id, value: next }, r.op]);
+    this.events.publish([r.event]);
+  }
+}
+
+function attempt<T>(fn: () => T): T | undefined {
+  try {
+    return fn();
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,65 @@
+import type { Logger } from "pino";
+import { SerfAgent } from "../agents/serf/serf-agent.js";
+import type { Settings } from "../config/settings.js";
+import type { Core } from "../core/enforcer.js";
+
+/**
+ * Adds the configured agent systems and runs their loop: sync members and inventory every
+ * `--agent-interval` seconds, and deliver queued commands at once when one is queued. Passes never overlap.
+ */
+export function startAgents(
+  settings: Readonly<Settings>,
+  core: Core,
+  log: Logger,
+): { stop: () => Promise<void> } {
+  const serf = settings.serf.map((addr) => {
+    const i = addr.lastIndexOf(":");
+    return new SerfAgent({
+      host: addr.slice(0, i).replace(/^\[|\]$/g, ""),
+      port: Number(addr.slice(i + 1)),
+      authKey: settings.serfAuth,
+    });
+  });
+  for (const a of serf) core.agents.add(a);
+  if (serf.length === 0) return { stop: async () => {} };
+
+  let running: Promise<void> | null = null;
+  let again = false;
+  const pass = async () => {
+    for (const r of await core.agents.syncAll()) {
+      if (r.errors.length > 0) log.warn({ agent: r.agent, errors: r.errors }, "agent sync had errors");
+      else log.debug({ agent: r.agent, members: r.members, machines: r.machines }, "agent sync");
+    }
+    const delivered = await core.agents.deliverQueued();
+    if (delivered > 0) log.info({ delivered }, "commands delivered");
+  };
+  const run = () => {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = pass()
+      .catch((err) => log.error({ err }, "agent pass failed"))
+      .finally(() => {
+        running = null;
+        if (again) {
+          again = false;
+          run();
+        }
+      });
+  };
+  const timer = setInterval(run, settings.agentInterval * 1000);
+  timer.unref();
+  const unsubscribe = core.events.subscribe((e) => {
+    if (e.kind === "command.queued") run();
+  });
+  run();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      unsubscribe();
+      await running;
+      await Promise.all(serf.map((a) => a.close()));
+    },
+  };
+}
