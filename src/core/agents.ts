@@ -1,4 +1,5 @@
 import type { Command } from "../domain/command.js";
+import { EnforcerError } from "../domain/errors.js";
 import { sanitizeFacts, type Facts } from "../domain/facts.js";
 import { parseSerial, parseUuid } from "../domain/identity.js";
 import { tryParseMac, type Mac } from "../domain/mac.js";
@@ -141,6 +142,72 @@ export class AgentService {
     await this.store.commit(ops);
     this.events.publish([r.event]);
     return next;
+  }
+
+  /**
+   * Enforcer's JSON agent reports an inventory. The MACs it names (validated) identify the machine; the
+   * inventory is sanitised and stored as facts. `onlyMac` limits a discovery key to its own machine.
+   */
+  async report(agent: string, macs: string[], inventory: unknown, onlyMac?: Mac): Promise<Machine> {
+    const parsed = macs.map((m) => tryParseMac(m)).filter((m): m is Mac => !!m);
+    if (parsed.length === 0)
+      throw new EnforcerError("ENF_ERR_MAC_INVALID", "a report must name at least one valid MAC");
+    if (onlyMac && !parsed.includes(onlyMac)) {
+      throw new EnforcerError("ENF_ERR_AUTH_FORBIDDEN", `this agent key speaks only for ${onlyMac}`, {
+        mac: onlyMac,
+      });
+    }
+    const facts = sanitizeFacts(inventory);
+    const first = onlyMac ?? parsed[0]!;
+    const machine = await this.merge(
+      agent,
+      { name: first, macs: [first, ...parsed.filter((m) => m !== first)], alive: true },
+      facts,
+    );
+    return machine!;
+  }
+
+  /**
+   * A JSON agent's long poll: queued commands for its machine, marked sent. Waits up to `waitMs` for one
+   * to be queued when there is none yet.
+   */
+  async takeCommands(agent: string, mac: Mac, waitMs: number): Promise<Command[]> {
+    const queued = () =>
+      [...this.store.all<Command>(COLLECTIONS.commands)].filter(
+        (c) => c.machine === mac && c.state === "queued",
+      );
+    if (queued().length === 0 && waitMs > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, waitMs);
+        const unsubscribe = this.events.subscribe((e) => {
+          if (e.kind === "command.queued" && e.machine === mac) done();
+        });
+        function done() {
+          clearTimeout(timer);
+          unsubscribe();
+          resolve();
+        }
+      });
+    }
+    const taken = queued();
+    for (const c of taken) await this.setState(c, { state: "sent", agent });
+    return taken.map((c) => ({ ...c, state: "sent" as const, agent }));
+  }
+
+  /** A JSON agent reports how a command went. */
+  async acknowledge(mac: Mac, id: string, ok: boolean, detail: string): Promise<Command> {
+    const c = this.store.get<Command>(COLLECTIONS.commands, id);
+    if (!c || c.machine !== mac)
+      throw new EnforcerError("ENF_ERR_COMMAND_NOT_FOUND", `no command ${id} for ${mac}`, { command: id });
+    if (c.state !== "sent") {
+      throw new EnforcerError("ENF_ERR_CONFIG_TRANSITION", `command ${id} is ${c.state}, not sent`, {
+        command: id,
+        state: c.state,
+      });
+    }
+    const change: Partial<Command> = { state: ok ? "acknowledged" : "failed", detail: detail.slice(0, 200) };
+    await this.setState(c, change);
+    return { ...c, ...change } as Command;
   }
 
   /** Delivers every queued command through the agent that reaches its machine. */

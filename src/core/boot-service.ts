@@ -1,5 +1,10 @@
 import type { BootIdentity, Machine } from "../domain/machine.js";
+import type { BootSpec } from "../domain/boot-spec.js";
+import type { Mac } from "../domain/mac.js";
+import { imageName } from "../domain/os-families.js";
+import { renderBootScript } from "../protocols/ipxe/config-script.js";
 import { renderDiscoveryScript, renderGeneralScript } from "../protocols/ipxe/general-script.js";
+import type { AgentSessionService } from "./agent-sessions.js";
 import type { Store } from "../store/store.js";
 import type { ConfigService } from "./configs.js";
 import type { EventLog } from "./event-log.js";
@@ -26,6 +31,7 @@ export class BootService {
     private readonly settings: CoreSettings,
     private readonly machines: MachineService,
     private readonly configs: ConfigService,
+    private readonly sessions: AgentSessionService,
   ) {}
 
   /** The general script, rendered again only when the public URL or the remotes change. */
@@ -61,7 +67,7 @@ export class BootService {
         ? { kind: "config", script: this.configs.script(held, who.platform), config: held.id }
         : { kind: "none", reason: "window-passed" };
     } else if (this.wantsDiscovery(seen.machine)) {
-      answer = this.discovery(seen.machine.id);
+      answer = await this.discovery(seen.machine.id, who.platform);
     }
     if (ops.length > 0) await this.store.commit(ops);
     this.events.publish(events);
@@ -69,20 +75,43 @@ export class BootService {
   }
 
   /** The discovery step of the general script: only for unknown machines, only when discovery is on. */
-  discoveryScript(who: BootIdentity): BootAnswer {
+  async discoveryScript(who: BootIdentity): Promise<BootAnswer> {
     const m = this.machines.find(who.mac);
     if (m && this.configs.holdingFor(m.id)) return { kind: "none", reason: "no-config" };
-    return this.wantsDiscovery(m) ? this.discovery(who.mac) : { kind: "none", reason: "no-config" };
+    return this.wantsDiscovery(m)
+      ? this.discovery(who.mac, who.platform)
+      : { kind: "none", reason: "no-config" };
   }
 
   private wantsDiscovery(m: Machine | undefined): boolean {
     return (
-      this.settings.discovery && !!this.settings.discoveryUrl && (!m || Object.keys(m.facts).length === 0)
+      this.settings.discovery &&
+      !!(this.settings.discoveryUrl || this.settings.discoveryKernel) &&
+      (!m || Object.keys(m.facts).length === 0)
     );
   }
 
-  private discovery(mac: string): BootAnswer {
-    return { kind: "discovery", script: renderDiscoveryScript(this.settings.discoveryUrl!, mac) };
+  /**
+   * The discovery boot: Enforcer's own image with a fresh machine-scoped agent key on its command line, or
+   * the configured discovery script URL.
+   */
+  private async discovery(mac: Mac, platform: string | undefined): Promise<BootAnswer> {
+    const { discoveryKernel: kernel, discoveryInitrd: initrd } = this.settings;
+    if (!kernel)
+      return { kind: "discovery", script: renderDiscoveryScript(this.settings.discoveryUrl!, mac) };
+    const session = await this.sessions.create(mac);
+    const spec: BootSpec = {
+      kind: "linux",
+      kernel,
+      args: [
+        "console=tty0",
+        "console=ttyS0,115200n8",
+        `enforcer.url=${this.settings.publicUrl}`,
+        `enforcer.key=${session.key}`,
+      ],
+      initrds: initrd ? [{ url: initrd, name: imageName(initrd) }] : [],
+    };
+    return { kind: "discovery", script: renderBootScript(spec, { platform, label: "discovery" }) };
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Store } from "../store/store.js";
+import { AgentSessionService } from "./agent-sessions.js";
 import { AgentService } from "./agents.js";
 import { BootService } from "./boot-service.js";
 import { CommandService } from "./commands.js";
@@ -22,6 +23,7 @@ export interface Core {
   commands: CommandService;
   runtime: RuntimeSettingsService;
   agents: AgentService;
+  sessions: AgentSessionService;
 }
 
 /** Builds the core over a store, rebuilding every in-memory index from what the store holds. */
@@ -34,9 +36,10 @@ export function createCore(store: Store, settings: CoreSettings, clock: Clock = 
     configs.usesProfile(name),
   );
   const configs: ConfigService = new ConfigService(store, events, clock, settings, machines, profiles);
-  const boot = new BootService(store, events, clock, settings, machines, configs);
+  const sessions = new AgentSessionService(store, clock);
+  const boot = new BootService(store, events, clock, settings, machines, configs, sessions);
   const tokens = new TokenService(store, clock);
   const commands = new CommandService(store, events, clock, machines);
   const agents = new AgentService(store, events, clock, machines);
-  return { settings, events, machines, profiles, configs, boot, tokens, commands, runtime, agents };
+  return { settings, events, machines, profiles, configs, boot, tokens, commands, runtime, agents, sessions };
 }

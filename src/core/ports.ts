@@ -18,6 +18,9 @@ export interface CoreSettings {
   discovery: boolean;
   /** The iPXE script URL that boots the discovery image. */
   discoveryUrl?: string;
+  /** Or the discovery image itself: Enforcer then boots it with a per-boot agent key. */
+  discoveryKernel?: string;
+  discoveryInitrd?: string;
 }
 
 /** Store collection names, in one place so no service misspells one. */
@@ -29,4 +32,5 @@ export const COLLECTIONS = {
   tokens: "tokens",
   commands: "commands",
   runtime: "runtime",
+  agentSessions: "agent-sessions",
 } as const;

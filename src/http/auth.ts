@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { AgentSessionService } from "../core/agent-sessions.js";
 import type { TokenInfo, TokenService } from "../core/tokens.js";
+import type { Mac } from "../domain/mac.js";
 import { EnforcerError } from "../domain/errors.js";
 import { roleAllows, type Role } from "../domain/token.js";
 import { AddressLimiter } from "./address-limiter.js";
@@ -17,6 +19,8 @@ declare module "fastify" {
   interface FastifyRequest {
     /** The caller's token, once authenticated. */
     token?: TokenInfo;
+    /** Set when the caller is a discovery image: the only machine it may speak for. */
+    agentMac?: Mac;
   }
 }
 
@@ -27,7 +31,11 @@ const FAILURES_PER_MINUTE = 20;
  * Bearer-token auth for the API: 401 without or with a bad token, 403 when the role is too low, 429 for an
  * address that keeps failing (so tokens cannot be guessed at speed).
  */
-export function registerAuth(app: FastifyInstance, tokens: TokenService): void {
+export function registerAuth(
+  app: FastifyInstance,
+  tokens: TokenService,
+  sessions: AgentSessionService,
+): void {
   const failures = new AddressLimiter(FAILURES_PER_MINUTE);
   const fail = (req: FastifyRequest, err: EnforcerError): never => {
     failures.hit(req.ip);
@@ -46,6 +54,23 @@ export function registerAuth(app: FastifyInstance, tokens: TokenService): void {
     // A missing token is not a guess: only wrong tokens count towards the limit.
     if (!header) throw new EnforcerError("ENF_ERR_AUTH_MISSING", "send Authorization: Bearer <token>");
     const m = /^Bearer\s+(\S+)$/i.exec(header);
+    // A discovery image's key: an agent that may speak only for its own machine.
+    if (role === "agent" && m?.[1]?.startsWith("ens_")) {
+      const session = sessions.verify(m[1]);
+      if (!session)
+        return fail(
+          req,
+          new EnforcerError("ENF_ERR_AUTH_INVALID", "the agent key is not valid or has expired"),
+        );
+      req.agentMac = session.mac;
+      req.token = {
+        id: "session",
+        name: `discovery ${session.mac}`,
+        role: "agent",
+        createdAt: session.createdAt,
+      };
+      return;
+    }
     const token = m ? tokens.verify(m[1]!) : undefined;
     if (!token) return fail(req, new EnforcerError("ENF_ERR_AUTH_INVALID", "the bearer token is not valid"));
     if (!roleAllows(token.role, role)) {

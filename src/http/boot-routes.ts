@@ -66,7 +66,7 @@ export function registerBootRoutes(app: FastifyInstance, core: Core, opts: BootR
   app.get<{ Querystring: BootQuery }>(
     "/boot/discovery",
     { schema: { hide: true, querystring: BootQuerySchema } },
-    async (req, reply) => sendAnswer(reply, core.boot.discoveryScript(bootIdentity(req.query))),
+    async (req, reply) => sendAnswer(reply, await core.boot.discoveryScript(bootIdentity(req.query))),
   );
 
   app.get<{ Params: { secret: string; file: string } }>(

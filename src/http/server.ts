@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type { Core } from "../core/enforcer.js";
 import type { BootFiles } from "../files/boot-files.js";
 import { registerAdminRoutes } from "./api-admin.js";
+import { registerAgentRoutes } from "./api-agent.js";
 import { registerConfigRoutes } from "./api-configs.js";
 import { registerEventRoutes } from "./api-events.js";
 import { registerMachineRoutes } from "./api-machines.js";
@@ -57,7 +58,7 @@ export function buildHttpServer(core: Core, opts: HttpOptions): FastifyInstance 
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);
   void app.register(swagger, { openapi: OPENAPI });
-  registerAuth(app, core.tokens);
+  registerAuth(app, core.tokens, core.sessions);
   // The open routes share one rate limit per address; their own plugin keeps it off the API.
   void app.register(async (open) => {
     registerBootRoutes(open, core, { rateLimit: opts.bootRateLimit ?? 1200, metrics: opts.metrics });
@@ -70,6 +71,7 @@ export function buildHttpServer(core: Core, opts: HttpOptions): FastifyInstance 
       registerConfigRoutes(api, core);
       registerAdminRoutes(api, core);
       registerEventRoutes(api, core);
+      registerAgentRoutes(api, core);
       api.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: "/api/v1" },
