@@ -23,6 +23,7 @@ inventory() {
     nics="$nics${nics:+,}{\"name\":\"$(basename "$dev")\",\"mac\":\"$mac\",\"driver\":\"$driver\",\"link\":$link}"
   done
   for dev in /sys/block/*; do
+    [ -e "$dev" ] || continue
     case "$(basename "$dev")" in loop*|ram*|sr*) continue ;; esac
     size=$(( $(cat "$dev/size" 2>/dev/null || echo 0) * 512 ))
     disks="$disks${disks:+,}{\"name\":\"$(basename "$dev")\",\"sizeBytes\":$size,\"model\":\"$(clean "$dev/device/model")\",\"serial\":\"$(clean "$dev/device/serial")\"}"
@@ -35,11 +36,12 @@ inventory() {
     "$(grep -c '^processor' /proc/cpuinfo 2>/dev/null || echo 0)" "${mem:-0}" "$disks" "$nics"
 }
 
+# Debian's busybox-static 1.35 wget crashes on its own -T option, so the time limit comes from timeout.
 call() { # call PATH [POST-DATA]: prints the answer; fails on an HTTP error
   if [ $# -gt 1 ]; then
-    wget -q -O - -T 40 --header "Authorization: Bearer $key" --header "Content-Type: application/json" --post-data "$2" "$url$1"
+    timeout 45 wget -q -O - --header "Authorization: Bearer $key" --header "Content-Type: application/json" --post-data "$2" "$url$1"
   else
-    wget -q -O - -T 40 --header "Authorization: Bearer $key" "$url$1"
+    timeout 45 wget -q -O - --header "Authorization: Bearer $key" "$url$1"
   fi
 }
 

@@ -1,3 +1,5 @@
+import { resolve } from "node:path";
+import { buildDiscoveryImage } from "../discovery/build.js";
 import { isEnforcerError } from "../domain/errors.js";
 import { serve } from "../daemon/serve.js";
 import { apply, exportSetup } from "./commands/apply.js";
@@ -25,6 +27,7 @@ client (talks to the API; --url or ENFORCER_URL, --token or ENFORCER_TOKEN, --js
   configs  [list|show|create MAC PROFILE [--var k=v]|arm ID [--wait]|cancel ID]
   commands [reboot MAC|list|show ID]
   discovery [status|on [--discovery-url URL]|off]
+  discovery build [--out DIR]                          build the discovery kernel + initramfs (Debian host)
   remotes  [list|set URL...]
   tokens   [list|create NAME ROLE|revoke ID]             roles: viewer, operator, admin, agent
   events   [--machine MAC] [--after N]                  follow the live event stream
@@ -37,7 +40,7 @@ exit codes: 0 ok, 1 failure, 2 usage or invalid input, 3 not authorised, 4 not f
 
 const SERVE_USAGE = `usage: enforcer serve [options]   (each also as ENFORCER_<NAME>, or in --config FILE)
   --data DIR  --http-port N  --listen ADDR  --public-url URL  --remote URL (repeatable)
-  --retry-window SEC  --discovery | --no-discovery  --discovery-url URL  --log-level LEVEL
+  --retry-window SEC  --discovery | --no-discovery  --discovery-image DIR  --discovery-url URL  --log-level LEVEL
   --store-recover  --tftp-port N | --no-tftp  --tftp-root DIR  --tftp-max-blksize N
   --tftp-max-windowsize N  --tftp-max-transfers N  --boot-rate-limit N
   --serf HOST:PORT (repeatable)  --serf-auth KEY  --agent-interval SEC
@@ -61,6 +64,13 @@ async function main(argv: string[]): Promise<void> {
   if (command === "serve") {
     if (rest.includes("--help") || rest.includes("-h")) return void process.stdout.write(SERVE_USAGE);
     return serve(rest);
+  }
+  if (command === "discovery" && rest[0] === "build") {
+    const out = resolve(rest[2] && rest[1] === "--out" ? rest[2] : "data/discovery");
+    const image = buildDiscoveryImage(out, (step) => process.stderr.write(`${step}\n`));
+    return void process.stdout.write(
+      `discovery image: ${image.kernel} ${image.initrd}\nserve it with: enforcer serve --discovery --discovery-image ${out}\n`,
+    );
   }
   if (command === undefined || command === "help" || command === "--help" || command === "-h") {
     return void process.stdout.write(USAGE);

@@ -32,10 +32,10 @@ export function loadSettings(argv: string[], env: NodeJS.ProcessEnv): Readonly<S
     );
   }
   const settings = converted as Settings;
-  if (settings.discovery && !settings.discoveryUrl) {
+  if (settings.discovery && !settings.discoveryUrl && !settings.discoveryImage) {
     throw new EnforcerError(
       "ENF_ERR_SETTINGS_INVALID",
-      "--discovery (ENFORCER_DISCOVERY) needs --discovery-url (ENFORCER_DISCOVERY_URL): the script that boots the discovery image",
+      "--discovery (ENFORCER_DISCOVERY) needs --discovery-image DIR (from `enforcer discovery build`) or --discovery-url URL",
       { setting: "discoveryUrl" },
     );
   }

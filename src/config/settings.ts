@@ -26,6 +26,9 @@ export const SettingsSchema = Type.Object(
     discoveryUrl: Type.Optional(
       Type.String({ pattern: "^(https?|tftp)://\\S+$", description: "discovery script URL" }),
     ),
+    discoveryImage: Type.Optional(
+      Type.String({ minLength: 1, description: "directory with the discovery vmlinuz and initrd.gz" }),
+    ),
     logLevel: Type.Union(
       ["fatal", "error", "warn", "info", "debug", "trace", "silent"].map((l) => Type.Literal(l)),
       { default: "info", description: "log level" },
@@ -90,6 +93,7 @@ export const SETTING_NAMES: Record<keyof Settings, { flag: string; env: string }
   retryWindow: { flag: "retry-window", env: "ENFORCER_RETRY_WINDOW" },
   discovery: { flag: "discovery", env: "ENFORCER_DISCOVERY" },
   discoveryUrl: { flag: "discovery-url", env: "ENFORCER_DISCOVERY_URL" },
+  discoveryImage: { flag: "discovery-image", env: "ENFORCER_DISCOVERY_IMAGE" },
   logLevel: { flag: "log-level", env: "ENFORCER_LOG_LEVEL" },
   storeRecover: { flag: "store-recover", env: "ENFORCER_STORE_RECOVER" },
   bootRateLimit: { flag: "boot-rate-limit", env: "ENFORCER_BOOT_RATE_LIMIT" },

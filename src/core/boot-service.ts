@@ -106,6 +106,7 @@ export class BootService {
       args: [
         "console=tty0",
         "console=ttyS0,115200n8",
+        "quiet",
         `enforcer.url=${this.settings.publicUrl}`,
         `enforcer.key=${session.key}`,
       ],

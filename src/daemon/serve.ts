@@ -1,6 +1,7 @@
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createCore } from "../core/enforcer.js";
+import { EnforcerError } from "../domain/errors.js";
 import { loadSettings } from "../config/load.js";
 import { BootFiles } from "../files/boot-files.js";
 import { Metrics, timedStore } from "../http/metrics.js";
@@ -50,7 +51,7 @@ export async function serve(argv: string[]): Promise<void> {
   const files = new BootFiles({
     generated: (name) => (name === "boot.ipxe" ? Buffer.from(core.boot.generalScript()) : undefined),
     root: settings.tftpRoot,
-    loaders: BootFiles.debianLoaders(),
+    loaders: new Map([...BootFiles.debianLoaders(), ...discoveryFiles(settings.discoveryImage)]),
   });
   const app = buildHttpServer(core, { logger: log, files, metrics, bootRateLimit: settings.bootRateLimit });
   await app.listen({ port: settings.httpPort, host: settings.listen });
@@ -59,6 +60,10 @@ export async function serve(argv: string[]): Promise<void> {
   // With --http-port 0 the real port is known only now.
   const bootUrl = settings.publicUrl ? publicUrl : detectPublicUrl(settings.listen, port);
   core.settings.publicUrl = bootUrl;
+  if (settings.discoveryImage) {
+    core.settings.discoveryKernel = `${bootUrl}/tftp/discovery/vmlinuz`;
+    core.settings.discoveryInitrd = `${bootUrl}/tftp/discovery/initrd.gz`;
+  }
   const tftp = await startTftp(settings, files, log, tftpCounters);
 
   const agents = startAgents(settings, core, log);
@@ -104,4 +109,22 @@ export async function serve(argv: string[]): Promise<void> {
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
+}
+
+/** The discovery image's files, served as discovery/vmlinuz and discovery/initrd.gz (TFTP and /tftp/). */
+function discoveryFiles(dir: string | undefined): [string, string][] {
+  if (!dir) return [];
+  const files: [string, string][] = [
+    ["discovery/vmlinuz", join(resolve(dir), "vmlinuz")],
+    ["discovery/initrd.gz", join(resolve(dir), "initrd.gz")],
+  ];
+  for (const [, path] of files) {
+    if (!existsSync(path)) {
+      throw new EnforcerError(
+        "ENF_ERR_SETTINGS_INVALID",
+        `--discovery-image: ${path} is missing (run enforcer discovery build)`,
+      );
+    }
+  }
+  return files;
 }

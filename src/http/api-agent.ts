@@ -16,6 +16,8 @@ const PollQuery = Type.Object(
   {
     mac: Type.Optional(Type.String({ maxLength: 64 })),
     wait: Type.Optional(Type.Integer({ minimum: 0, maximum: 60 })),
+    /** `lines`: one "ID TYPE" line per command, for the busybox shell agent, which has no JSON parser. */
+    format: Type.Optional(Type.Union([Type.Literal("json"), Type.Literal("lines")])),
   },
   { additionalProperties: false },
 );
@@ -54,13 +56,13 @@ export function registerAgentRoutes(app: FastifyInstance, core: Core): void {
       schema: { tags, summary: "Long-poll the machine's commands", querystring: PollQuery },
       config: { role: "agent" },
     },
-    async (req) => ({
-      items: await core.agents.takeCommands(
-        agentId(req),
-        machineOf(req, req.query.mac),
-        (req.query.wait ?? 25) * 1000,
-      ),
-    }),
+    async (req, reply) => {
+      const wait = (req.query.wait ?? 25) * 1000;
+      const items = await core.agents.takeCommands(agentId(req), machineOf(req, req.query.mac), wait);
+      if (req.query.format === "lines")
+        return reply.type("text/plain").send(items.map((c) => `${c.id} ${c.type}\n`).join(""));
+      return { items };
+    },
   );
   app.post<{
     Params: Static<typeof IdParams>;
