@@ -2,7 +2,8 @@
 # Enforcer's JSON agent for busybox (the discovery image) and any POSIX host with wget: reports this
 # machine's inventory, then long-polls for commands and carries them out. Protocol: docs/agent-protocol.md.
 # Settings come from the kernel command line (enforcer.url=, enforcer.key=) or the environment
-# (ENFORCER_URL, ENFORCER_KEY). ENFORCER_REBOOT_CMD replaces "reboot -f" (tests, dry runs).
+# (ENFORCER_URL, ENFORCER_KEY: a discovery key, or an agent-role token on installed hosts).
+# ENFORCER_REBOOT_CMD replaces "reboot -f" (tests, dry runs).
 set -u
 
 arg() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" /proc/cmdline 2>/dev/null; }
@@ -50,19 +51,21 @@ until call /api/v1/agent/report "$(inventory)" >/dev/null; do
   sleep 5
 done
 echo "ENF-AGENT-REPORTED"
+# With a discovery key the server knows the machine; with an agent token the poll names it.
+self=$(for dev in /sys/class/net/*; do [ -e "$dev/device" ] && clean "$dev/address" && break; done)
 
 while :; do
-  lines=$(call "/api/v1/agent/commands?wait=25&format=lines") || { sleep 5; continue; }
+  lines=$(call "/api/v1/agent/commands?wait=25&format=lines&mac=$self") || { sleep 5; continue; }
   echo "$lines" | while read -r id type; do
     [ -n "$id" ] || continue
     case "$type" in
       reboot)
-        call "/api/v1/agent/commands/$id" '{"ok":true,"detail":"rebooting"}' >/dev/null
+        call "/api/v1/agent/commands/$id?mac=$self" '{"ok":true,"detail":"rebooting"}' >/dev/null
         echo "ENF-AGENT-REBOOT"
         sync
         ${ENFORCER_REBOOT_CMD:-reboot -f}
         ;;
-      *) call "/api/v1/agent/commands/$id" "{\"ok\":false,\"detail\":\"unknown command $type\"}" >/dev/null ;;
+      *) call "/api/v1/agent/commands/$id?mac=$self" "{\"ok\":false,\"detail\":\"unknown command $type\"}" >/dev/null ;;
     esac
   done
 done

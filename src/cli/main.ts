@@ -1,4 +1,6 @@
+import { spawn } from "node:child_process";
 import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { buildDiscoveryImage } from "../discovery/build.js";
 import { isEnforcerError } from "../domain/errors.js";
 import { serve } from "../daemon/serve.js";
@@ -14,7 +16,7 @@ import {
   tokens,
 } from "./commands/resources.js";
 import { cliContext, type CliContext } from "./context.js";
-import { describeError, EXIT } from "./output.js";
+import { describeError, EXIT, UsageError } from "./output.js";
 
 const USAGE = `usage: enforcer <command> [options]
 
@@ -31,6 +33,7 @@ client (talks to the API; --url or ENFORCER_URL, --token or ENFORCER_TOKEN, --js
   remotes  [list|set URL...]
   tokens   [list|create NAME ROLE|revoke ID]             roles: viewer, operator, admin, agent
   events   [--machine MAC] [--after N]                  follow the live event stream
+  agent [--url URL] [--token TOKEN]                     run the agent on this host (an agent-role token)
   apply -f FILE [--dry-run]                             make the server match a YAML/JSON file
   export                                                the server's setup as YAML, for apply
 
@@ -72,6 +75,7 @@ async function main(argv: string[]): Promise<void> {
       `discovery image: ${image.kernel} ${image.initrd}\nserve it with: enforcer serve --discovery --discovery-image ${out}\n`,
     );
   }
+  if (command === "agent") return runShellAgent(rest);
   if (command === undefined || command === "help" || command === "--help" || command === "-h") {
     return void process.stdout.write(USAGE);
   }
@@ -96,3 +100,18 @@ main(process.argv.slice(2)).catch((err: unknown) => {
   process.stderr.write(`${line}\n`);
   process.exit(code);
 });
+
+/** `enforcer agent`: runs the shipped POSIX agent (agents/shell/enforcer-agent.sh) against this Enforcer. */
+function runShellAgent(argv: string[]): Promise<void> {
+  const ctx = cliContext(argv, {}, process.env);
+  const token = (ctx.flags.token as string | undefined) ?? process.env.ENFORCER_TOKEN;
+  if (!token) throw new UsageError("enforcer agent needs an agent token: --token or ENFORCER_TOKEN");
+  const script = fileURLToPath(new URL("../../../agents/shell/enforcer-agent.sh", import.meta.url));
+  const child = spawn("sh", [script], {
+    stdio: "inherit",
+    env: { ...process.env, ENFORCER_URL: ctx.client.baseUrl, ENFORCER_KEY: token },
+  });
+  process.once("SIGTERM", () => child.kill("SIGTERM"));
+  process.once("SIGINT", () => child.kill("SIGINT"));
+  return new Promise((res) => child.on("exit", (code) => ((process.exitCode = code ?? 1), res())));
+}

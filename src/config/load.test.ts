@@ -57,7 +57,11 @@ test("a bad value is one clear error naming the flag and its environment variabl
     [["--remote", "ftp://x"], {}, /--remote/],
     [["--log-level", "loud"], {}, /--log-level/],
     [["--no-such-flag"], {}, /no-such-flag/],
-    [["--discovery"], {}, /--discovery \(ENFORCER_DISCOVERY\) needs --discovery-image DIR .* or --discovery-url URL/],
+    [
+      ["--discovery"],
+      {},
+      /--discovery \(ENFORCER_DISCOVERY\) needs --discovery-image DIR .* or --discovery-url URL/,
+    ],
   ];
   for (const [argv, env, re] of cases) {
     assert.throws(

