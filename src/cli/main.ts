@@ -46,7 +46,7 @@ const SERVE_USAGE = `usage: enforcer serve [options]   (each also as ENFORCER_<N
   --retry-window SEC  --discovery | --no-discovery  --discovery-image DIR  --discovery-url URL  --log-level LEVEL
   --store-recover  --tftp-port N | --no-tftp  --tftp-root DIR  --tftp-max-blksize N
   --tftp-max-windowsize N  --tftp-max-transfers N  --boot-rate-limit N
-  --serf HOST:PORT (repeatable)  --serf-auth KEY  --agent-interval SEC
+  --serf HOST:PORT (repeatable)  --serf-auth KEY  --consul URL  --consul-token T  --agent-interval SEC
 `;
 
 const CLIENT: Record<string, (ctx: CliContext) => Promise<void>> = {

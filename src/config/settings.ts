@@ -44,6 +44,8 @@ export const SettingsSchema = Type.Object(
       default: [],
       description: "serf agent RPC address HOST:PORT, repeatable",
     }),
+    consul: Type.Optional(Type.String({ pattern: "^https?://\\S+$", description: "Consul HTTP API URL" })),
+    consulToken: Type.Optional(Type.String({ minLength: 1, description: "Consul ACL token" })),
     serfAuth: Type.Optional(Type.String({ minLength: 1, description: "serf rpc_auth key" })),
     agentInterval: Type.Integer({
       minimum: 1,
@@ -99,6 +101,8 @@ export const SETTING_NAMES: Record<keyof Settings, { flag: string; env: string }
   bootRateLimit: { flag: "boot-rate-limit", env: "ENFORCER_BOOT_RATE_LIMIT" },
   serf: { flag: "serf", env: "ENFORCER_SERF" },
   serfAuth: { flag: "serf-auth", env: "ENFORCER_SERF_AUTH" },
+  consul: { flag: "consul", env: "ENFORCER_CONSUL" },
+  consulToken: { flag: "consul-token", env: "ENFORCER_CONSUL_TOKEN" },
   agentInterval: { flag: "agent-interval", env: "ENFORCER_AGENT_INTERVAL" },
   tftp: { flag: "tftp", env: "ENFORCER_TFTP" },
   tftpPort: { flag: "tftp-port", env: "ENFORCER_TFTP_PORT" },

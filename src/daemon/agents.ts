@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { ConsulAgent } from "../agents/consul/consul-agent.js";
 import { SerfAgent } from "../agents/serf/serf-agent.js";
 import type { Settings } from "../config/settings.js";
 import type { Core } from "../core/enforcer.js";
@@ -20,8 +21,11 @@ export function startAgents(
       authKey: settings.serfAuth,
     });
   });
-  for (const a of serf) core.agents.add(a);
-  if (serf.length === 0) return { stop: async () => {} };
+  const consul = settings.consul
+    ? [new ConsulAgent({ url: settings.consul, token: settings.consulToken })]
+    : [];
+  for (const a of [...serf, ...consul]) core.agents.add(a);
+  if (serf.length + consul.length === 0) return { stop: async () => {} };
 
   let running: Promise<void> | null = null;
   let again = false;

@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   ENF_ERR_BOOT_SECRET_UNKNOWN: "a provisioning or completion URL names a secret that is not active",
   ENF_ERR_SERF_CONNECTION: "the serf agent's RPC cannot be reached or closed the connection",
   ENF_ERR_SERF_RPC: "the serf agent answered a request with an error",
+  ENF_ERR_CONSUL_HTTP: "the Consul HTTP API cannot be reached or answered an error",
   ENF_ERR_CLIENT_UNREACHABLE: "(client) the Enforcer URL cannot be reached",
   ENF_ERR_CLIENT_BAD_ANSWER: "(client) the server's answer is not in Enforcer's error format",
   ENF_ERR_SERVER_INTERNAL: "an unexpected failure; the log has the details",
