@@ -104,7 +104,14 @@ export class AgentService {
     const macs = [...new Set(reported.map((m) => tryParseMac(String(m))).filter((m): m is Mac => !!m))];
     if (macs.length === 0) return undefined;
     const now = this.clock.now().toISOString();
-    const existing = macs.map((m) => this.machines.find(m)).find((m) => !!m);
+    // The same machine may come back with another NIC: match by any MAC, then by its SMBIOS UUID.
+    const uuid =
+      typeof facts?.uuid === "string" && facts.uuid
+        ? attempt(() => parseUuid(facts.uuid as string))
+        : undefined;
+    const existing =
+      macs.map((m) => this.machines.find(m)).find((m) => !!m) ??
+      (uuid ? this.machines.findByUuid(uuid) : undefined);
     const base: Machine = existing ?? {
       id: macs[0]!,
       macs: [],

@@ -43,6 +43,12 @@ export class MachineService {
     return id ? this.store.get<Machine>(COLLECTIONS.machines, id) : undefined;
   }
 
+  /** The machine with this SMBIOS UUID, if any (a scan: agents call it only for unknown MACs). */
+  findByUuid(uuid: string): Machine | undefined {
+    for (const m of this.store.all<Machine>(COLLECTIONS.machines)) if (m.uuid === uuid) return m;
+    return undefined;
+  }
+
   /** Like find, from user input; throws ENF_ERR_MACHINE_NOT_FOUND. */
   get(idOrMac: string): Machine {
     const m = this.find(parseMac(idOrMac));

@@ -130,3 +130,19 @@ test("hostile inventories: too big, too deep, injection strings; bad keys", asyn
     "an agent token must name the machine",
   );
 });
+
+test("a machine that comes back with another NIC is recognised by its SMBIOS UUID", async () => {
+  const t = await testApp();
+  const token = t.tokens.agent;
+  const report = (macs: string[]) =>
+    t.http.inject({
+      method: "POST",
+      url: "/api/v1/agent/report",
+      payload: { macs, inventory: { uuid: "22222222-3333-4444-5555-666666666666" } },
+      headers: { authorization: `Bearer ${token}` },
+    });
+  assert.equal((await report(["52:54:00:bb:00:01"])).json().machine, "52:54:00:bb:00:01");
+  assert.equal((await report(["52:54:00:bb:00:99"])).json().machine, "52:54:00:bb:00:01");
+  assert.deepEqual(t.core.machines.get("52:54:00:bb:00:99").macs, ["52:54:00:bb:00:01", "52:54:00:bb:00:99"]);
+  assert.equal(t.core.machines.list().total, 1);
+});
