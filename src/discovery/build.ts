@@ -14,13 +14,20 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DISCOVERY_INIT, NIC_MODULES, UDHCPC_SCRIPT } from "./init-script.js";
 
-/** The shell agent shipped in the repository, which the image runs. */
+/** The shell agent shipped in the repository, which the discovery image runs. */
 const AGENT = resolve(fileURLToPath(import.meta.url), "../../../../agents/shell/enforcer-agent.sh");
 
 /** Where the built files are. */
 export interface DiscoveryImage {
   kernel: string;
   initrd: string;
+}
+
+/** What goes into an image besides busybox, the NIC modules and the udhcpc hook. */
+export interface ImageContents {
+  init: string;
+  /** Path inside the image -> local file to copy (made executable). */
+  files?: Record<string, string>;
 }
 
 /**
@@ -32,7 +39,16 @@ export function buildDiscoveryImage(
   outDir: string,
   progress: (step: string) => void = () => {},
 ): DiscoveryImage {
-  const work = mkdtempSync(join(tmpdir(), "enforcer-discovery-"));
+  return buildBootImage(outDir, { init: DISCOVERY_INIT, files: { "bin/enforcer-agent": AGENT } }, progress);
+}
+
+/** A Debian kernel and a busybox initramfs with the NIC modules, the udhcpc hook and `contents`. */
+export function buildBootImage(
+  outDir: string,
+  contents: ImageContents,
+  progress: (step: string) => void = () => {},
+): DiscoveryImage {
+  const work = mkdtempSync(join(tmpdir(), "enforcer-image-"));
   const sh = (cmd: string) =>
     execFileSync("sh", ["-c", cmd], { cwd: work, stdio: ["ignore", "pipe", "pipe"] }).toString();
   try {
@@ -48,7 +64,7 @@ export function buildDiscoveryImage(
     for (const deb of readdirSync(work).filter((f) => f.endsWith(".deb"))) sh(`dpkg-deb -x '${deb}' pkg`);
     const vmlinuz = readdirSync(join(work, "pkg/boot")).find((f) => f.startsWith("vmlinuz-"));
     if (!vmlinuz) throw new Error(`${pkg} has no vmlinuz`);
-    progress("[4/5] assembling the initramfs (busybox, NIC modules, agent)");
+    progress("[4/5] assembling the initramfs (busybox, NIC modules, /init)");
     const root = join(work, "initrd");
     mkdirSync(join(root, "bin"), { recursive: true });
     mkdirSync(join(root, "lib/modules"), { recursive: true });
@@ -57,11 +73,13 @@ export function buildDiscoveryImage(
       const found = sh(`find pkg/lib/modules -name '${m}.ko' | head -1`).trim();
       if (found) copyFileSync(join(work, found), join(root, "lib/modules", `${m}.ko`));
     }
-    copyFileSync(AGENT, join(root, "bin/enforcer-agent"));
-    writeFileSync(join(root, "init"), DISCOVERY_INIT);
+    for (const [inside, local] of Object.entries(contents.files ?? {}))
+      copyFileSync(local, join(root, inside));
+    writeFileSync(join(root, "init"), contents.init);
     writeFileSync(join(root, "bin/udhcpc-script"), UDHCPC_SCRIPT);
-    for (const f of ["init", "bin/udhcpc-script", "bin/enforcer-agent", "bin/busybox"])
+    for (const f of ["init", "bin/udhcpc-script", "bin/busybox", ...Object.keys(contents.files ?? {})]) {
       chmodSync(join(root, f), 0o755);
+    }
     sh("cd initrd && find . | cpio -o -H newc 2>/dev/null | gzip -9 > ../initrd.gz");
     progress(`[5/5] writing ${outDir}`);
     mkdirSync(outDir, { recursive: true });

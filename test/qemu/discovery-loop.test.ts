@@ -13,20 +13,11 @@ import { linuxFixture } from "../support/linux-fixture.js";
 import { runVm } from "../support/qemu.js";
 import { serveFiles } from "../support/static-files.js";
 import { armTestLinux } from "../support/test-config.js";
+import { until } from "../support/until.js";
 
 const MAC = "52:54:00:aa:bb:01";
 const UUID = "8c3e2a51-0d6f-4b8e-9a77-1f2e3d4c5b6a";
 const SERIAL = "RACK3-U17";
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 describe(
   "discovery, inventory, arm, reboot through the agent, one boot, local disk",

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { startEnforcer, type EnforcerProcess } from "../support/enforcer-process.js";
 import { startSerfCluster, type SerfNode } from "../support/serf-cluster.js";
+import { until } from "../support/until.js";
 
 interface MachineView {
   id: string;
@@ -13,16 +14,6 @@ interface MachineView {
   facts: Record<string, unknown>;
   agents?: string[];
   serial?: string;
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 describe("Enforcer with a real serf cluster", { timeout: 120_000 }, () => {
