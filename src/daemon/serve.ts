@@ -35,7 +35,8 @@ export async function serve(argv: string[]): Promise<void> {
     "",
   );
   const tftpCounters = new TftpCounters();
-  const metrics = new Metrics(store, tftpCounters);
+  // Agents are read at scrape time, once the core below exists.
+  const metrics = new Metrics(store, tftpCounters, () => core.agents.list());
   const core = createCore(
     timedStore(store, (s) => metrics.storeWrites.observe(s)),
     {

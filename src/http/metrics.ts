@@ -20,7 +20,7 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(store: Store, tftp?: TftpCounters) {
+  constructor(store: Store, tftp?: TftpCounters, agents?: () => { id: string; machines: number }[]) {
     const registers = [this.registry];
     new Gauge({
       name: "enforcer_configs",
@@ -50,8 +50,12 @@ export class Metrics {
     });
     new Gauge({
       name: "enforcer_agents_connected",
-      help: "Agents connected (agents arrive in a later release).",
+      help: "Agent systems configured (serf, consul), and the machines each reaches.",
+      labelNames: ["agent"],
       registers,
+      collect() {
+        for (const a of agents?.() ?? []) this.set({ agent: a.id }, a.machines);
+      },
     });
     if (tftp) {
       new Gauge({
