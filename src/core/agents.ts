@@ -66,10 +66,11 @@ export class AgentService {
     report.members = members.length;
     for (const member of members.filter((m) => m.alive)) {
       try {
-        const known = member.macs
-          .map((m) => tryParseMac(m))
-          .find((m): m is Mac => !!m && !!this.machines.find(m));
-        const needsInventory = !known || Object.keys(this.machines.find(known)!.facts).length === 0;
+        // Known by a MAC tag, or (members without one) by the name it had on an earlier pass.
+        const known =
+          member.macs.map((m) => tryParseMac(m)).find((m): m is Mac => !!m && !!this.machines.find(m)) ??
+          this.machineOfMember(port.id, member.name);
+        const needsInventory = !known || Object.keys(this.machines.find(known)?.facts ?? {}).length === 0;
         let facts: Facts | undefined;
         if (needsInventory) {
           // A bad inventory (unreachable, not JSON, too big or too deep) is reported; the member still counts.
@@ -79,7 +80,8 @@ export class AgentService {
             report.errors.push(`${member.name}: inventory refused: ${(err as Error).message}`);
           }
         }
-        const machine = await this.merge(port.id, member, facts);
+        const identified = member.macs.length === 0 && known ? { ...member, macs: [known] } : member;
+        const machine = await this.merge(port.id, identified, facts);
         if (machine) {
           this.reach.set(machine.id, { agent: port.id, member });
           report.machines++;
@@ -89,6 +91,11 @@ export class AgentService {
       }
     }
     return report;
+  }
+
+  private machineOfMember(agent: string, name: string): Mac | undefined {
+    for (const [id, r] of this.reach) if (r.agent === agent && r.member.name === name) return id as Mac;
+    return undefined;
   }
 
   /** Merges a member (and its inventory, if fetched) into the machine it is; undefined without any MAC. */
