@@ -17,25 +17,31 @@ export const NIC_MODULES = [
   "bnx2",
 ];
 
-/**
- * The discovery image's /init: mount the pseudo file systems, load the NIC drivers, bring every NIC up
- * with DHCP, then run Enforcer's shell agent, which reports and waits for commands.
- */
-export const DISCOVERY_INIT = `#!/bin/busybox sh
+/** The start of every image's /init: busybox applets, pseudo file systems, NIC drivers. */
+export const INIT_PREAMBLE = `#!/bin/busybox sh
 /bin/busybox --install -s /bin
 export PATH=/bin
 mkdir -p /proc /sys /dev /tmp
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
 for m in ${NIC_MODULES.join(" ")}; do insmod /lib/modules/$m.ko 2>/dev/null; done
-echo "ENF-DISCOVERY-UP"
-ip link set lo up
+`;
+
+/** Brings the NICs up one by one until DHCP answers on one of them. */
+export const INIT_NETWORK = `ip link set lo up
 for i in 1 2 3 4 5; do ls /sys/class/net | grep -qv '^lo$' && break; sleep 1; done
 for dev in /sys/class/net/*; do
   n=$(basename "$dev"); [ "$n" = lo ] && continue
   ip link set "$n" up
   udhcpc -i "$n" -n -q -t 10 -s /bin/udhcpc-script >/dev/null 2>&1 && break
 done
-exec /bin/enforcer-agent
+`;
+
+/**
+ * The discovery image's /init: mount the pseudo file systems, load the NIC drivers, bring a NIC up with
+ * DHCP, then run Enforcer's shell agent, which reports and waits for commands.
+ */
+export const DISCOVERY_INIT = `${INIT_PREAMBLE}echo "ENF-DISCOVERY-UP"
+${INIT_NETWORK}exec /bin/enforcer-agent
 `;
 
 /** busybox udhcpc's hook: configure the address and the default route. */

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { buildBootImage } from "../../src/discovery/build.js";
-import { NIC_MODULES } from "../../src/discovery/init-script.js";
+import { INIT_NETWORK, INIT_PREAMBLE } from "../../src/discovery/init-script.js";
 
 /** A real Debian kernel and a busybox initrd whose /init prints markers and calls the completion URL. */
 export interface LinuxFixture {
@@ -11,19 +11,9 @@ export interface LinuxFixture {
 
 // The test image's /init. It reports what the kernel and DMI say, fetches the URL named by
 // enforcer.done= on the kernel command line (the config's completion callback) and powers off.
-const INIT = `#!/bin/busybox sh
-/bin/busybox --install -s /bin
-export PATH=/bin
-mkdir -p /proc /sys /dev /tmp
-mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
-for m in ${NIC_MODULES.join(" ")}; do insmod /lib/modules/$m.ko 2>/dev/null; done
-echo "ENF-INITRD-UP"
+const INIT = `${INIT_PREAMBLE}echo "ENF-INITRD-UP"
 echo "ENF-DMI uuid=$(cat /sys/class/dmi/id/product_uuid 2>/dev/null) serial=$(cat /sys/class/dmi/id/product_serial 2>/dev/null)"
-ip link set lo up
-for i in 1 2 3 4 5; do [ -e /sys/class/net/eth0 ] && break; sleep 1; done
-ip link set eth0 up
-udhcpc -i eth0 -n -q -t 10 -s /bin/udhcpc-script >/dev/null 2>&1 || echo "ENF-DHCP-FAILED"
-done_url=$(sed -n 's/.*enforcer\\.done=\\([^ ]*\\).*/\\1/p' /proc/cmdline)
+${INIT_NETWORK}done_url=$(sed -n 's/.*enforcer\\.done=\\([^ ]*\\).*/\\1/p' /proc/cmdline)
 if [ -n "$done_url" ]; then
   if wget -q -O /tmp/done "$done_url"; then echo "ENF-COMPLETED"; else echo "ENF-COMPLETE-FAILED"; fi
 fi
