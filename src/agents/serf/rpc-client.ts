@@ -112,6 +112,8 @@ export class SerfRpc {
           const from = String(r.From ?? "");
           if (r.Type === "ack") result.acks.push(from);
           else if (r.Type === "response") {
+            // A node answers once; a copy relayed or re-sent through gossip is not a second answer.
+            if (result.responses.some((x) => x.from === from)) return;
             const payload = (r.Payload as Uint8Array | null) ?? new Uint8Array();
             result.responses.push({ from, payload });
             onResponse?.(from, payload);
