@@ -28,7 +28,10 @@ export async function waitForConfig(
   const timer = setTimeout(() => ac.abort(), timeoutSec * 1000);
   process.once("SIGINT", () => ac.abort());
   try {
-    // Re-read the state after subscribing, so a change between arm and subscribe is not missed.
+    // Follow from the config's own `armed` event, so every step after it is shown, however fast the
+    // machine was: the stream replays what happened before we subscribed.
+    const history = await ctx.client.machines.events(machine);
+    const armedAt = history.items.filter((e) => e.config === id && e.kind === "config.armed").at(-1)?.seq;
     const watching = ctx.client.events(
       (e) => {
         if (e.config !== id || !e.kind.startsWith("config.")) return;
@@ -36,13 +39,8 @@ export async function waitForConfig(
         line(`config ${id.slice(0, 8)} on ${machine}: ${state}`);
         if (state in ENDS) ac.abort();
       },
-      { machine, signal: ac.signal },
+      { machine, after: armedAt, signal: ac.signal },
     );
-    const now = String(((await ctx.client.configs.get(id)) as Record<string, unknown>).state);
-    if (now in ENDS) {
-      state = now;
-      ac.abort();
-    }
     await watching;
   } finally {
     clearInterval(tick);
