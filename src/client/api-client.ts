@@ -31,7 +31,8 @@ export class EnforcerClient {
   constructor(
     readonly baseUrl: string,
     private readonly token: string | undefined,
-    private readonly fetchImpl: typeof fetch = fetch,
+    // Called through a wrapper: browsers refuse fetch() invoked as a method of another object.
+    private readonly fetchImpl: typeof fetch = (input, init) => fetch(input, init),
   ) {}
 
   /** One request; JSON in, JSON out. */
@@ -79,7 +80,7 @@ export class EnforcerClient {
 
   /** Machines. */
   readonly machines = {
-    list: (q: { search?: string; label?: string; limit?: number; offset?: number } = {}) =>
+    list: (q: { search?: string; label?: string; state?: string; limit?: number; offset?: number } = {}) =>
       this.request<{ items: Json[]; total: number }>("GET", "/machines", undefined, q),
     get: (id: string) => this.request("GET", `/machines/${encodeURIComponent(id)}`),
     register: (body: { mac: string; hostname?: string; labels?: Record<string, string> }) =>
@@ -133,8 +134,9 @@ export class EnforcerClient {
     setRemotes: (remotes: string[]) => this.request<{ remotes: string[] }>("PUT", "/remotes", { remotes }),
   };
 
-  /** API tokens (admin). */
+  /** API tokens (admin), and who the calling token is. */
   readonly tokens = {
+    whoami: () => this.request<{ id: string; name: string; role: string }>("GET", "/whoami"),
     list: () => this.request<{ items: Json[] }>("GET", "/tokens"),
     create: (name: string, role: string) =>
       this.request<Json & { token: string }>("POST", "/tokens", { name, role }),
@@ -165,9 +167,13 @@ export class EnforcerClient {
     }
     const decoder = new TextDecoder();
     let buf = "";
+    // A reader, not `for await`: async iteration of response bodies is newer than the browsers we support.
+    const reader = res.body.getReader();
     try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buf += decoder.decode(chunk, { stream: true });
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        buf += decoder.decode(value, { stream: true });
         let end: number;
         while ((end = buf.indexOf("\n\n")) >= 0) {
           const block = buf.slice(0, end);

@@ -185,24 +185,28 @@ export class AgentService {
    * A JSON agent's long poll: queued commands for its machine, marked sent. Waits up to `waitMs` for one
    * to be queued when there is none yet.
    */
-  async takeCommands(agent: string, mac: Mac, waitMs: number): Promise<Command[]> {
+  async takeCommands(agent: string, mac: Mac, waitMs: number, signal?: AbortSignal): Promise<Command[]> {
     const queued = () =>
       [...this.store.all<Command>(COLLECTIONS.commands)].filter(
         (c) => c.machine === mac && c.state === "queued",
       );
-    if (queued().length === 0 && waitMs > 0) {
+    if (queued().length === 0 && waitMs > 0 && !signal?.aborted) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, waitMs);
         const unsubscribe = this.events.subscribe((e) => {
           if (e.kind === "command.queued" && e.machine === mac) done();
         });
+        signal?.addEventListener("abort", done);
         function done() {
           clearTimeout(timer);
           unsubscribe();
+          signal?.removeEventListener("abort", done);
           resolve();
         }
       });
     }
+    // An agent that went away (or a server shutting down) takes nothing: the commands stay queued.
+    if (signal?.aborted) return [];
     const taken = queued();
     for (const c of taken) await this.setState(c, { state: "sent", agent });
     return taken.map((c) => ({ ...c, state: "sent" as const, agent }));

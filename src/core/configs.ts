@@ -33,6 +33,8 @@ export interface ConfigInputs {
 export class ConfigService {
   private readonly holding = new Map<string, string>();
   private readonly bySecret = new Map<string, string>();
+  /** Each machine's newest config, whatever its state: what the machine list shows as its state. */
+  private readonly newest = new Map<string, BootConfig>();
 
   constructor(
     private readonly store: Store,
@@ -66,6 +68,16 @@ export class ConfigService {
   holdingFor(machine: string): BootConfig | undefined {
     const id = this.holding.get(machine);
     return id ? this.store.get<BootConfig>(COLLECTIONS.configs, id) : undefined;
+  }
+
+  /** The machine's newest config in any state (what it last was told to boot), if it ever had one. */
+  newestFor(machine: string): BootConfig | undefined {
+    return this.newest.get(machine);
+  }
+
+  /** The state of the machine's newest config, or "none" when it never had one. */
+  stateOf(machine: string): ConfigState | "none" {
+    return this.newest.get(machine)?.lifecycle.state ?? "none";
   }
 
   /** The config behind a secret URL, if the secret is known. */
@@ -250,6 +262,8 @@ export class ConfigService {
 
   private index(c: BootConfig): void {
     this.bySecret.set(c.secret, c.id);
+    const newest = this.newest.get(c.machine);
+    if (!newest || newest.id === c.id || newest.createdAt <= c.createdAt) this.newest.set(c.machine, c);
     if (HOLDING_STATES.includes(c.lifecycle.state)) this.holding.set(c.machine, c.id);
     else if (this.holding.get(c.machine) === c.id) this.holding.delete(c.machine);
   }

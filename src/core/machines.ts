@@ -13,6 +13,8 @@ export interface MachineQuery {
   search?: string;
   limit?: number;
   offset?: number;
+  /** An extra condition from outside the machine record (its config state, say). */
+  where?: (m: Machine) => boolean;
 }
 
 /** Editable fields of a machine. */
@@ -130,7 +132,7 @@ export class MachineService {
     const labels = q.label ? Object.entries(q.label) : [];
     const offset = q.offset ?? 0;
     const limit = q.limit ?? 100;
-    if (!search && labels.length === 0) {
+    if (!search && labels.length === 0 && !q.where) {
       // No filter: the page is a slice of the sorted ids.
       const ids = this.sortedIds();
       const page = ids
@@ -146,6 +148,7 @@ export class MachineService {
       if (!m) continue;
       if (labels.length > 0 && !labels.every(([k, v]) => m.labels[k] === v)) continue;
       if (search && !haystack(m).includes(search)) continue;
+      if (q.where && !q.where(m)) continue;
       if (total >= offset && items.length < limit) items.push(m);
       total++;
     }

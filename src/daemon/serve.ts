@@ -6,6 +6,7 @@ import { loadSettings } from "../config/load.js";
 import { BootFiles } from "../files/boot-files.js";
 import { Metrics, timedStore } from "../http/metrics.js";
 import { buildHttpServer } from "../http/server.js";
+import { DEFAULT_UI_DIR } from "../http/ui-routes.js";
 import { TftpCounters } from "../protocols/tftp/counters.js";
 import { FileStore } from "../store/file-store.js";
 import { createLogger } from "./logger.js";
@@ -54,7 +55,14 @@ export async function serve(argv: string[]): Promise<void> {
     root: settings.tftpRoot,
     loaders: new Map([...BootFiles.debianLoaders(), ...discoveryFiles(settings.discoveryImage)]),
   });
-  const app = buildHttpServer(core, { logger: log, files, metrics, bootRateLimit: settings.bootRateLimit });
+  const ui = existsSync(join(DEFAULT_UI_DIR, "index.html"));
+  const app = buildHttpServer(core, {
+    logger: log,
+    files,
+    metrics,
+    bootRateLimit: settings.bootRateLimit,
+    uiDir: ui ? DEFAULT_UI_DIR : undefined,
+  });
   await app.listen({ port: settings.httpPort, host: settings.listen });
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : settings.httpPort;
@@ -80,6 +88,7 @@ export async function serve(argv: string[]): Promise<void> {
       tftp: tftp ? `${settings.listen}:${tftp.port}` : "off",
       bootUrl,
       generalScript: `${bootUrl}/boot.ipxe`,
+      ui: ui ? `${bootUrl}/ui/` : "not built",
       machines: store.count("machines"),
       readyMs: Math.round(performance.now() - started),
     },

@@ -100,6 +100,14 @@ export function registerAdminRoutes(app: FastifyInstance, core: Core): void {
 
   const tok = ["tokens"];
   app.get(
+    "/whoami",
+    {
+      schema: { tags: tok, summary: "The calling token's name and role (what a UI may offer)" },
+      config: { role: "viewer" },
+    },
+    async (req) => ({ id: req.token!.id, name: req.token!.name, role: req.token!.role }),
+  );
+  app.get(
     "/tokens",
     { schema: { tags: tok, summary: "List tokens" }, config: { role: "admin" } },
     async () => ({

@@ -79,6 +79,19 @@ test("a long poll answers as soon as a command is queued", async () => {
   assert.ok(Date.now() - started < 5000, "the poll waited for its full timeout");
 });
 
+test("a long poll ends when the server closes, taking nothing: the machine's commands stay queued", async () => {
+  const t = await withDiscoveryKey();
+  await t.agent({ method: "POST", url: "/api/v1/agent/report", payload: { macs: [MAC], inventory: {} } });
+  const poll = t.agent({ url: "/api/v1/agent/commands?wait=20" });
+  await new Promise((r) => setTimeout(r, 100));
+  const started = Date.now();
+  await t.http.close();
+  assert.deepEqual((await poll).json().items, []);
+  assert.ok(Date.now() - started < 5000, "close waited for the poll to run out");
+  const cmd = await t.core.commands.enqueue(MAC, "reboot");
+  assert.equal(t.core.commands.get(cmd.id).state, "queued");
+});
+
 test("hostile inventories: too big, too deep, injection strings; bad keys", async () => {
   const t = await withDiscoveryKey();
   let deep: unknown = "x";

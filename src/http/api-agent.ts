@@ -29,6 +29,11 @@ const AckBody = Type.Object(
 /** The JSON agent protocol (docs/agent-protocol.md): report inventory, long-poll commands, acknowledge them. */
 export function registerAgentRoutes(app: FastifyInstance, core: Core): void {
   const tags = ["agent protocol"];
+  // Open long polls, ended before the server closes (else close() waits for each to run out).
+  const polls = new Set<() => void>();
+  app.addHook("preClose", async () => {
+    for (const end of polls) end();
+  });
   const agentId = (req: FastifyRequest) =>
     req.agentMac ? "json:discovery" : `json:${req.token?.name ?? "agent"}`;
   // A discovery key speaks for its own machine; an agent token names the machine it speaks for.
@@ -58,7 +63,17 @@ export function registerAgentRoutes(app: FastifyInstance, core: Core): void {
     },
     async (req, reply) => {
       const wait = (req.query.wait ?? 25) * 1000;
-      const items = await core.agents.takeCommands(agentId(req), machineOf(req, req.query.mac), wait);
+      // The poll ends early when the agent hangs up or the server stops; then nothing is taken.
+      const gone = new AbortController();
+      const end = () => gone.abort();
+      polls.add(end);
+      reply.raw.once("close", end);
+      const items = await core.agents
+        .takeCommands(agentId(req), machineOf(req, req.query.mac), wait, gone.signal)
+        .finally(() => {
+          polls.delete(end);
+          reply.raw.off("close", end);
+        });
       if (req.query.format === "lines")
         return reply.type("text/plain").send(items.map((c) => `${c.id} ${c.type}\n`).join(""));
       return { items };

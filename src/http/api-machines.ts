@@ -13,15 +13,26 @@ export function registerMachineRoutes(app: FastifyInstance, core: Core): void {
   app.get<{ Querystring: Static<typeof MachineListQuery> }>(
     "/machines",
     {
-      schema: { tags, summary: "List machines (without facts)", querystring: MachineListQuery },
+      schema: {
+        tags,
+        summary: "List machines (without facts, with their config state)",
+        querystring: MachineListQuery,
+      },
       config: { role: "viewer" },
     },
     async (req) => {
-      const { label, ...rest } = req.query;
+      const { label, state, ...rest } = req.query;
       const [k, v] = label ? label.split("=") : [];
-      const page = core.machines.list({ ...rest, label: k !== undefined ? { [k]: v ?? "" } : undefined });
+      const page = core.machines.list({
+        ...rest,
+        label: k !== undefined ? { [k]: v ?? "" } : undefined,
+        where: state ? (m) => core.configs.stateOf(m.id) === state : undefined,
+      });
       // Lists carry no facts (they are most of a machine's size); the detail route has them.
-      return { total: page.total, items: page.items.map(({ facts: _facts, ...m }) => m) };
+      return {
+        total: page.total,
+        items: page.items.map(({ facts: _facts, ...m }) => ({ ...m, state: core.configs.stateOf(m.id) })),
+      };
     },
   );
   app.post<{ Body: Static<typeof MachineBody> }>(
@@ -38,13 +49,23 @@ export function registerMachineRoutes(app: FastifyInstance, core: Core): void {
   app.get<Id>(
     "/machines/:id",
     {
-      schema: { tags, summary: "A machine with facts and its live config", params: IdParams },
+      schema: {
+        tags,
+        summary: "A machine with facts, its live config and its newest config",
+        params: IdParams,
+      },
       config: { role: "viewer" },
     },
     async (req) => {
       const m = core.machines.get(req.params.id);
       const held = core.configs.holdingFor(m.id);
-      return { ...m, config: held ? presentConfig(core, held) : null };
+      const newest = core.configs.newestFor(m.id);
+      return {
+        ...m,
+        state: core.configs.stateOf(m.id),
+        config: held ? presentConfig(core, held) : null,
+        lastConfig: newest ? presentConfig(core, newest) : null,
+      };
     },
   );
   app.patch<Id & { Body: Static<typeof MachinePatchBody> }>(

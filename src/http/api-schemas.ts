@@ -1,6 +1,17 @@
 import { Type } from "@sinclair/typebox";
 import { OS_FAMILIES } from "../domain/profile.js";
 
+/** What the machine list shows as a machine's state: its newest config's state, or none. */
+export const MACHINE_STATES = [
+  "none",
+  "draft",
+  "armed",
+  "triggered",
+  "completed",
+  "expired",
+  "cancelled",
+] as const;
+
 /** Every error answer: a stable code, a message and details. */
 export const ErrorSchema = Type.Object({
   code: Type.String({ pattern: "^ENF_ERR_[A-Z_]+$" }),
@@ -71,6 +82,7 @@ export const MachineListQuery = Type.Object(
   {
     search: Type.Optional(Type.String({ maxLength: 128 })),
     label: Type.Optional(Type.String({ maxLength: 200, pattern: "^[^=]+=[^=]*$" })),
+    state: Type.Optional(Type.Union(MACHINE_STATES.map((s) => Type.Literal(s)))),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
     offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
   },

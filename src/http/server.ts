@@ -13,6 +13,7 @@ import { registerBootRoutes } from "./boot-routes.js";
 import { handleError, handleNotFound } from "./errors.js";
 import { registerFileRoutes } from "./file-routes.js";
 import { registerMetricsRoute, type Metrics } from "./metrics.js";
+import { registerUiRoutes } from "./ui-routes.js";
 import { validatorCompiler } from "./validators.js";
 
 /** Options for the HTTP server. */
@@ -26,6 +27,8 @@ export interface HttpOptions {
   bodyLimit?: number;
   /** Requests per minute one address may make to the open boot endpoints. */
   bootRateLimit?: number;
+  /** The built web app served under /ui/ (absent: no UI). */
+  uiDir?: string;
 }
 
 /** The OpenAPI document's fixed part; paths come from the route schemas. */
@@ -65,6 +68,7 @@ export function buildHttpServer(core: Core, opts: HttpOptions): FastifyInstance 
     if (opts.files) registerFileRoutes(open, opts.files);
   });
   if (opts.metrics) registerMetricsRoute(app, opts.metrics);
+  if (opts.uiDir) registerUiRoutes(app, opts.uiDir);
   void app.register(
     async (api) => {
       registerMachineRoutes(api, core);

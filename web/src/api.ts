@@ -1,0 +1,48 @@
+import { ApiError, EnforcerClient } from "../../src/client/api-client.js";
+
+export { ApiError, EnforcerClient };
+export type { StreamEvent } from "../../src/client/api-client.js";
+
+/** A JSON object as the API returns it. */
+export type Json = Record<string, unknown>;
+
+/** What an API error means to a person at the rack, by code; the server's own message follows it. */
+const IN_WORDS: Record<string, string> = {
+  ENF_ERR_AUTH_INVALID:
+    "That token was not accepted. Check that it was copied whole and has not been revoked.",
+  ENF_ERR_AUTH_MISSING: "Sign in with a token first.",
+  ENF_ERR_AUTH_RATE_LIMITED:
+    "Too many wrong tokens came from this address. Wait a minute, then try again with the right one.",
+  ENF_ERR_AUTH_FORBIDDEN: "Your token is not allowed to do this.",
+  ENF_ERR_CLIENT_UNREACHABLE:
+    "Enforcer cannot be reached. Check that the server is running and the network is up.",
+  ENF_ERR_CLIENT_BAD_ANSWER: "Enforcer answered with something this page cannot read.",
+  ENF_ERR_HTTP_VALIDATION: "Some of what you entered is not in the form Enforcer expects.",
+  ENF_ERR_MAC_INVALID: "That is not a MAC address Enforcer understands (for example 52:54:00:12:34:56).",
+  ENF_ERR_HOSTNAME_INVALID: "That host name is not valid: letters, digits and hyphens, separated by dots.",
+  ENF_ERR_LABEL_INVALID: "A label key or value has characters or a length that is not allowed.",
+  ENF_ERR_MACHINE_NOT_FOUND: "Enforcer does not know that machine (it may have been forgotten).",
+  ENF_ERR_MACHINE_BUSY: "The machine is busy with a config; cancel the config first.",
+  ENF_ERR_PROFILE_NOT_FOUND: "There is no profile with that name.",
+  ENF_ERR_PROFILE_EXISTS: "A profile with that name already exists: pick another name or edit that one.",
+  ENF_ERR_PROFILE_INVALID:
+    "The profile is missing something its OS family needs, or has a field it cannot use.",
+  ENF_ERR_PROFILE_IN_USE: "A config that is still draft, armed or booting uses this profile.",
+  ENF_ERR_CONFIG_ALREADY_ARMED: "This machine already has an armed config. Cancel that one first.",
+  ENF_ERR_CONFIG_TRANSITION: "The config is no longer in a state that allows this.",
+  ENF_ERR_TEMPLATE_INVALID: "A template in the profile cannot be read.",
+  ENF_ERR_TEMPLATE_VARIABLE_MISSING:
+    "A template needs a variable that neither the config nor the machine's facts have.",
+  ENF_ERR_IPXE_UNSAFE_VALUE: "A value would change the meaning of the boot script, so it was refused.",
+  ENF_ERR_TOKEN_LAST_ADMIN: "This is the last admin token; create another admin token before revoking it.",
+  ENF_ERR_STORE_IO: "Enforcer cannot write its data directory right now; nothing was changed.",
+};
+
+/** One error as a sentence for people, then the server's detail and the code for whoever reads logs. */
+export function inWords(err: unknown): { summary: string; detail: string; code: string } {
+  if (err instanceof ApiError) {
+    const summary = IN_WORDS[err.code] ?? "Enforcer refused this.";
+    return { summary, detail: err.message, code: err.code };
+  }
+  return { summary: "Something went wrong in this page.", detail: String(err), code: "" };
+}
