@@ -60,7 +60,7 @@ export function machinesScreen(ctx: ScreenContext): Screen {
         "tr",
         { "aria-rowindex": 1 },
         h("th", { scope: "col" }, "Machine"),
-        h("th", { scope: "col" }, "Host name"),
+        h("th", { scope: "col", class: "wide" }, "Host name"),
         h("th", { scope: "col" }, "State"),
         h("th", { scope: "col", class: "wide" }, "Labels"),
         h("th", { scope: "col", class: "wide" }, "Last seen"),
@@ -108,8 +108,14 @@ export function machinesScreen(ctx: ScreenContext): Screen {
     return h(
       "tr",
       { class: "row", "aria-rowindex": i + 2, "data-id": m.id },
-      h("td", {}, h("a", { href: `#/machines/${encodeURIComponent(m.id)}`, class: "mono" }, m.id)),
-      h("td", { class: "host" }, m.hostname ?? "—"),
+      h(
+        "td",
+        { class: "machine-cell" },
+        h("a", { href: `#/machines/${encodeURIComponent(m.id)}`, class: "mono" }, m.id),
+        // On a phone the host name column is hidden and shown here, under the MAC.
+        m.hostname && h("span", { class: "sub", "aria-hidden": "true" }, m.hostname),
+      ),
+      h("td", { class: "host wide" }, m.hostname ?? "—"),
       h("td", {}, stateBadge(m.state)),
       h("td", { class: "wide" }, labels.join(", ") || "—"),
       h("td", { class: "wide" }, when(m.lastSeen)),

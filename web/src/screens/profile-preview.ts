@@ -5,7 +5,7 @@ import { parseVariables } from "./machine-actions.js";
 type Preview = { scripts: Record<string, string>; files: Record<string, string> };
 
 function block(title: string, text: string): HTMLElement {
-  return h("div", { class: "preview-block" }, h("h4", {}, title), h("pre", { tabindex: 0 }, text));
+  return h("div", { class: "preview-block" }, h("h3", {}, title), h("pre", { tabindex: 0 }, text));
 }
 
 /**
