@@ -74,6 +74,25 @@ test("machines: edit hostname and labels, list with search, label filter and pag
   );
 });
 
+test("the machine list shows each machine's config state and filters by it", async () => {
+  const t = await testApp();
+  await t.core.profiles.create({ ...CUSTOM_PROFILE, provisioning: undefined });
+  for (const mac of ["52:54:00:00:0a:01", "52:54:00:00:0a:02", "52:54:00:00:0a:03"])
+    await t.core.machines.ensure(mac as never);
+  const armed = await t.core.configs.create({ machine: "52:54:00:00:0a:02", profile: "linux" });
+  await t.core.configs.arm(armed.id);
+  const older = await t.core.configs.create({ machine: "52:54:00:00:0a:03", profile: "linux" });
+  await t.core.configs.cancel(older.id);
+  const states = (await t.api("/api/v1/machines")).json().items.map((m: { state: string }) => m.state);
+  assert.deepEqual(states, ["none", "armed", "cancelled"]);
+  const only = (await t.api("/api/v1/machines?state=armed")).json();
+  assert.deepEqual([only.total, only.items[0].id], [1, "52:54:00:00:0a:02"]);
+  assert.equal((await t.api("/api/v1/machines?state=armed&search=0a:01")).json().total, 0);
+  assert.equal((await t.api("/api/v1/machines?state=bogus")).statusCode, 400);
+  const detail = (await t.api("/api/v1/machines/52:54:00:00:0a:03")).json();
+  assert.deepEqual([detail.state, detail.config, detail.lastConfig.id], ["cancelled", null, older.id]);
+});
+
 test("hostile API input gets a 4xx with a code, never a 500", async () => {
   const { http } = await app();
   let deep: unknown = "x";

@@ -65,6 +65,7 @@ test("auth matrix over every API route", async () => {
     { method: "GET", url: "/remotes", need: "viewer" },
     { method: "PUT", url: "/remotes", need: "operator", body: { remotes: [] } },
     { method: "GET", url: "/agents", need: "viewer" },
+    { method: "GET", url: "/whoami", need: "viewer" },
     { method: "GET", url: "/tokens", need: "admin" },
     { method: "POST", url: "/tokens", need: "admin", body: { name: "new", role: "viewer" } },
     { method: "DELETE", url: `/tokens/${ids.token}`, need: "admin" },
@@ -92,7 +93,7 @@ test("auth matrix over every API route", async () => {
     for (const c of t.core.configs.list({ machine: MAC }))
       if (["armed", "triggered"].includes(c.lifecycle.state)) await t.core.configs.cancel(c.id);
   }
-  assert.equal(checked, 5 * 26);
+  assert.equal(checked, 5 * 27);
 });
 
 test("/metrics needs a viewer token and reports boots, configs and store writes", async () => {

@@ -61,6 +61,8 @@ export function machineActions(
         "Arm config",
       );
       if (!ok) return;
+      // Rendered first without storing anything: a template or variable error leaves no draft behind.
+      await client.profiles.preview(profile.value, machine.id, vars);
       const created = (await client.configs.create({
         machine: machine.id,
         profile: profile.value,
