@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { bootBench, type Row } from "./boot-bench.js";
 import { tftpBench } from "./tftp-bench.js";
+import { uiBench } from "./ui-bench.js";
 
 function table(rows: Row[], peer: string): string {
   const lines = [
@@ -24,7 +25,7 @@ const machine = {
   memoryGiB: Math.round(totalmem() / 2 ** 30),
   node: process.version,
 };
-// `npm run bench` runs everything; `npm run bench -- boot` or `-- tftp` runs one part.
+// `npm run bench` runs everything; `npm run bench -- boot`, `-- tftp` or `-- ui` runs one part.
 const only = process.argv[2];
 const when = new Date().toISOString();
 console.log(
@@ -52,4 +53,16 @@ if (!only || only === "tftp") {
   console.log("TFTP: atftp client on loopback, median of 3, MiB/s summed over clients\n");
   console.log(table(rows, "tftpd-hpa"));
   save("tftp", { rows });
+}
+if (!only || only === "ui") {
+  const ui = await uiBench();
+  console.log(
+    "\nweb app: Debian's Chromium, 10,000 machines, median of 3; baseline = the first page of machines alone\n",
+  );
+  console.log(table(ui.rows, "data only"));
+  console.log(
+    `\none cold load transfers ${ui.notes.transferredBytes} bytes (app files gzip + first API calls); ` +
+      `${ui.notes.rowsInDom} table rows in the page for ${ui.notes.machines} machines\n`,
+  );
+  save("ui", ui);
 }

@@ -1,3 +1,4 @@
+import compress from "@fastify/compress";
 import swagger from "@fastify/swagger";
 import Fastify, { LogController, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
@@ -71,6 +72,9 @@ export function buildHttpServer(core: Core, opts: HttpOptions): FastifyInstance 
   if (opts.uiDir) registerUiRoutes(app, opts.uiDir);
   void app.register(
     async (api) => {
+      // JSON lists are large and repetitive (a page of 200 machines is ~100 KB, ~10 KB gzipped): a slow link
+      // to a Pi feels that. gzip only, which costs a Pi little; the event stream is hijacked and not touched.
+      await api.register(compress, { encodings: ["gzip"], threshold: 1024 });
       registerMachineRoutes(api, core);
       registerConfigRoutes(api, core);
       registerAdminRoutes(api, core);

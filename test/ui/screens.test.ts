@@ -66,12 +66,20 @@ async function rack(enf: EnforcerProcess): Promise<void> {
   await enf.api("POST", "/commands", { machine: mac(4), type: "reboot" });
 }
 
+/** Nothing wider than the window: no sideways scrolling, on a phone least of all. */
+async function fitsWidth(page: Page, screen: string): Promise<void> {
+  // Against the size asked for: a phone browser widens its layout to fit a page that is too wide.
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= page.viewportSize()!.width, `${screen} is ${width}px wide, wider than the window`);
+}
+
 /** Visits each screen: checks it and saves its screenshot under `prefix`. */
 async function tour(page: Page, enf: EnforcerProcess, prefix: string): Promise<void> {
   const visit = async (hash: string, heading: string, name: string) => {
     await page.goto(`${enf.base}/ui/#${hash}`);
     await page.getByRole("heading", { name: heading, level: 1 }).waitFor();
     await assertAccessible(page, `${prefix} ${name}`);
+    await fitsWidth(page, `${prefix} ${name}`);
     await screenshot(page, `${prefix}-${name}`);
   };
   await page.goto(`${enf.base}/ui/#/machines`);
@@ -84,6 +92,7 @@ async function tour(page: Page, enf: EnforcerProcess, prefix: string): Promise<v
   await page.getByRole("button", { name: "Preview" }).click();
   await page.getByRole("heading", { name: "File preseed.cfg", level: 3 }).waitFor();
   await assertAccessible(page, `${prefix} profile preview`);
+  await screenshot(page, `${prefix}-profile-preview`);
   await visit("/settings", "Settings", "settings");
   await visit("/tokens", "Tokens", "tokens");
   // The confirmation dialog, open over a machine.
@@ -91,6 +100,12 @@ async function tour(page: Page, enf: EnforcerProcess, prefix: string): Promise<v
   await page.getByRole("button", { name: "Reboot…" }).click();
   await page.getByRole("dialog", { name: "Reboot this machine?" }).waitFor();
   await assertAccessible(page, `${prefix} confirmation dialog`);
+  const box = (await page.getByRole("dialog").boundingBox())!;
+  const width = page.viewportSize()!.width;
+  assert.ok(
+    box.x >= 0 && box.x + box.width <= width,
+    `the dialog (${box.x}+${box.width}) is wider than ${width}px`,
+  );
   await screenshot(page, `${prefix}-confirm`);
   await page.keyboard.press("Escape");
   assert.equal(await page.getByRole("dialog").count(), 0, "Escape closes the dialog");
@@ -193,6 +208,36 @@ test(
       await page.keyboard.press("Enter");
       await page.getByRole("heading", { name: "node-1.rack1.example", level: 1 }).waitFor();
       assert.equal(await focused(page), "h1:node-1.rack1.example");
+    } finally {
+      await browser.close();
+      await enf.stop();
+    }
+  },
+);
+
+test(
+  "the accessibility check itself fails on an unlabelled field and low-contrast text",
+  { timeout: 60_000 },
+  async () => {
+    const enf = await startEnforcer();
+    const browser = await launchChromium();
+    try {
+      const page = await (await newContext(browser)).newPage();
+      await page.goto(`${enf.base}/ui/`);
+      await page.getByRole("heading", { name: "Sign in to Enforcer" }).waitFor();
+      await page.evaluate(() => {
+        const main = document.querySelector("main")!;
+        main.append(document.createElement("input"));
+        const faint = document.createElement("p");
+        faint.textContent = "hard to read";
+        faint.style.color = "#d0d0d0";
+        main.append(faint);
+      });
+      await assert.rejects(assertAccessible(page, "a broken page"), (err: Error) => {
+        assert.match(err.message, /label/);
+        assert.match(err.message, /color-contrast/);
+        return true;
+      });
     } finally {
       await browser.close();
       await enf.stop();

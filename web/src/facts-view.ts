@@ -35,7 +35,8 @@ function table(key: string, items: { [k: string]: Value }[]): HTMLElement {
   const cols = [...new Set(items.flatMap((o) => Object.keys(o)))];
   return h(
     "div",
-    { class: "table-wrap" },
+    // Focusable and named: on a phone the table scrolls sideways, which a keyboard must be able to do.
+    { class: "table-wrap", tabindex: 0, role: "region", "aria-label": KEY_WORDS[key] ?? key },
     h(
       "table",
       { class: "facts-table" },
