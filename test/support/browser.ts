@@ -35,7 +35,9 @@ export function newContext(
   size: { width: number; height: number } = DESKTOP,
   colorScheme: "light" | "dark" = "light",
 ): Promise<BrowserContext> {
+  // en-US: the tests read numbers as this locale writes them ("10,000 machines").
   return browser.newContext({
+    locale: "en-US",
     viewport: size,
     colorScheme,
     isMobile: size.width < 500,

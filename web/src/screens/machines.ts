@@ -112,8 +112,8 @@ export function machinesScreen(ctx: ScreenContext): Screen {
         "td",
         { class: "machine-cell" },
         h("a", { href: `#/machines/${encodeURIComponent(m.id)}`, class: "mono" }, m.id),
-        // On a phone the host name column is hidden and shown here, under the MAC.
-        m.hostname && h("span", { class: "sub", "aria-hidden": "true" }, m.hostname),
+        // On a phone the host name column is hidden and this shows instead (display: none elsewhere).
+        m.hostname && h("span", { class: "sub" }, m.hostname),
       ),
       h("td", { class: "host wide" }, m.hostname ?? "—"),
       h("td", {}, stateBadge(m.state)),
