@@ -102,7 +102,8 @@ export async function serve(argv: string[]): Promise<void> {
   }
   // One plain line for scripts and tests that wait for readiness.
   process.stdout.write(
-    `enforcer: ready http=${port} tftp=${tftp ? tftp.port : "off"} boot=${bootUrl}/boot.ipxe data=${dataDir}\n`,
+    `enforcer: ready http=${port} tftp=${tftp ? tftp.port : "off"} boot=${bootUrl}/boot.ipxe data=${dataDir}` +
+      `${ui ? ` ui=${bootUrl}/ui/` : ""}\n`,
   );
 
   let stopping = false;
