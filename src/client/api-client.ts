@@ -143,10 +143,10 @@ export class EnforcerClient {
     revoke: (id: string) => this.request("DELETE", `/tokens/${encodeURIComponent(id)}`),
   };
 
-  /** Follows the event stream until `signal` aborts; resumes after `after` when given. */
+  /** Follows the event stream until `signal` aborts; resumes after `after` when given; `onOpen` once it is up. */
   async events(
     onEvent: (e: StreamEvent) => void,
-    opts: { machine?: string; after?: number; signal?: AbortSignal } = {},
+    opts: { machine?: string; after?: number; signal?: AbortSignal; onOpen?: () => void } = {},
   ): Promise<void> {
     const url = new URL("/api/v1/events", this.baseUrl);
     if (opts.machine) url.searchParams.set("machine", opts.machine);
@@ -165,6 +165,7 @@ export class EnforcerClient {
         String(data.message ?? res.statusText),
       );
     }
+    opts.onOpen?.();
     const decoder = new TextDecoder();
     let buf = "";
     // A reader, not `for await`: async iteration of response bodies is newer than the browsers we support.

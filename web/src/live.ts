@@ -32,8 +32,14 @@ export class LiveEvents {
   private async run(): Promise<void> {
     while (!this.stop.signal.aborted) {
       try {
-        this.onStatus(true);
-        await this.client.events((e) => this.deliver(e), { after: this.lastSeq, signal: this.stop.signal });
+        await this.client.events((e) => this.deliver(e), {
+          after: this.lastSeq,
+          signal: this.stop.signal,
+          onOpen: () => {
+            this.retryMs = 1000;
+            this.onStatus(true);
+          },
+        });
       } catch {
         // Shown as "reconnecting"; the loop tries again below.
       }
@@ -46,7 +52,6 @@ export class LiveEvents {
 
   private deliver(e: StreamEvent): void {
     this.lastSeq = e.seq;
-    this.retryMs = 1000;
     for (const fn of this.listeners) fn(e);
   }
 }

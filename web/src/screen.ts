@@ -25,9 +25,21 @@ export function errorBox(err: unknown): HTMLElement {
     "div",
     { class: "error", role: "alert" },
     h("p", { class: "summary" }, e.summary),
-    e.detail && h("p", { class: "detail" }, e.detail),
+    // The server's own words, unless they only repeat the sentence above.
+    e.detail && !sameWords(e.detail, e.summary) && h("p", { class: "detail" }, e.detail),
     e.code && h("p", { class: "code" }, e.code),
   );
+}
+
+function sameWords(a: string, b: string): boolean {
+  const words = (s: string) =>
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9 ]/g, "")
+      .split(" ")
+      .slice(0, 5)
+      .join(" ");
+  return words(a) === words(b);
 }
 
 /** The screen's heading: focused after each navigation so keyboard and screen-reader users start there. */
