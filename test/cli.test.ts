@@ -40,6 +40,10 @@ describe("enforcer CLI", { timeout: 120_000 }, () => {
       cli("configs", "list", "--state", "armed").stdout,
       new RegExp(`${cfg.id}\\s+${MAC}\\s+cli-linux\\s+armed`),
     );
+    // The machine list shows each machine's state and filters by it.
+    const list = cli("machines", "list", "--state", "armed").stdout;
+    assert.match(list, new RegExp(`${MAC}\\s+\\S+\\s+armed`));
+    assert.doesNotMatch(cli("machines", "list", "--state", "completed").stdout, new RegExp(MAC));
   });
 
   test("exit codes mean something: usage 2, auth 3, not found 4, conflict 5, unreachable 6", () => {

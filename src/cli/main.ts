@@ -24,7 +24,7 @@ server:
   serve                       run the boot server (HTTP, TFTP, API); see "enforcer serve --help"
 
 client (talks to the API; --url or ENFORCER_URL, --token or ENFORCER_TOKEN, --json for scripts):
-  machines [list|show|register|edit|forget|events]   e.g. machines list --label rack=r1
+  machines [list|show|register|edit|forget|events]   e.g. machines list --label rack=r1 --state armed
   profiles [list|show|create -f F|replace N -f F|delete|preview NAME MAC]
   configs  [list|show|create MAC PROFILE [--var k=v]|arm ID [--wait]|cancel ID]
   commands [reboot MAC|list|show ID]

@@ -65,10 +65,11 @@ export async function machines(ctx: CliContext): Promise<void> {
       const r = await c.list({
         search: ctx.flags.search as string | undefined,
         label,
+        state: ctx.flags.state as string | undefined,
         limit,
         offset: ctx.flags.offset ? Number(ctx.flags.offset) : undefined,
       });
-      show(ctx, r, r.items, ["id", "hostname", "labels", "platform", "lastSeen"]);
+      show(ctx, r, r.items, ["id", "hostname", "state", "labels", "platform", "lastSeen"]);
       if (!ctx.json && r.total > r.items.length)
         ctx.err(`${r.items.length} of ${r.total} shown; use --limit and --offset\n`);
       return;
