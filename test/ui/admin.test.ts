@@ -1,5 +1,5 @@
 // The admin screens in Debian's Chromium against a real server: edit a profile, switch discovery, create
-// and revoke a token; each change is checked through the API, and a token made in the UI really works.
+// and revoke a token, edit and forget a machine; each change is checked through the API.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { launchChromium, newContext, signIn, watchErrors } from "../support/browser.js";
@@ -10,7 +10,7 @@ const LOCATION =
   "http://deb.example/debian/dists/bookworm/main/installer-amd64/current/images/netboot/debian-installer/amd64";
 
 test(
-  "admin screens: edit a profile, switch discovery, create a working token and revoke it",
+  "admin screens: edit a profile, switch discovery, create and revoke a token, edit and forget a machine",
   { timeout: 90_000 },
   async () => {
     const enf = await startEnforcer();
@@ -96,8 +96,33 @@ test(
           exact: true,
         })
         .waitFor();
+      // A machine: host name and labels edited (a bad host name refused in words), then forgotten.
+      const mac = "52:54:00:30:00:01";
+      await enf.api("POST", "/machines", { mac });
+      await page.goto(`${enf.base}/ui/#/machines/${mac}`);
+      await page.getByText("Host name, labels, forget").click();
+      await page.getByLabel("Host name", { exact: true }).fill("bad_host!");
+      await page.getByRole("button", { name: "Save", exact: true }).click();
+      await page.getByRole("alert").getByText("That host name is not valid", { exact: false }).waitFor();
+      await page.getByLabel("Host name", { exact: true }).fill("db-7");
+      await page.getByLabel("Labels").fill("rack=r9\nrole=db");
+      await page.getByRole("button", { name: "Save", exact: true }).click();
+      await page.getByText("Saved.").waitFor();
+      const edited = await enf.api<{ hostname: string; labels: Record<string, string> }>(
+        "GET",
+        `/machines/${mac}`,
+      );
+      assert.deepEqual([edited.body.hostname, edited.body.labels], ["db-7", { rack: "r9", role: "db" }]);
+      await page.locator("dd", { hasText: "rack=r9, role=db" }).waitFor();
+      await page.getByRole("button", { name: "Forget machine…" }).click();
+      await page
+        .getByRole("dialog", { name: "Forget this machine?" })
+        .getByRole("button", { name: "Forget machine" })
+        .click();
+      await page.getByRole("heading", { name: "Machines", level: 1 }).waitFor();
+      assert.equal((await enf.api("GET", `/machines/${mac}`)).status, 404);
       assert.deepEqual(
-        errors.filter((e) => !/status of 409/.test(e)),
+        errors.filter((e) => !/status of (400|409)/.test(e)),
         [],
       );
     } finally {

@@ -97,6 +97,8 @@ async function tour(page: Page, enf: EnforcerProcess, prefix: string): Promise<v
   await visit("/tokens", "Tokens", "tokens");
   // The confirmation dialog, open over a machine.
   await visit(`/machines/${mac(5)}`, "node-5.rack1.example", "machine-provision");
+  await page.getByText("Host name, labels, forget").click();
+  await assertAccessible(page, `${prefix} machine edit`);
   await page.getByRole("button", { name: "Reboot…" }).click();
   await page.getByRole("dialog", { name: "Reboot this machine?" }).waitFor();
   await assertAccessible(page, `${prefix} confirmation dialog`);

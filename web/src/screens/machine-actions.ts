@@ -3,18 +3,8 @@ import { confirmAction } from "../dialog.js";
 import { announce, field, h } from "../dom.js";
 import { act } from "../screen.js";
 import type { Session } from "../session.js";
-
-/** `KEY=value` lines into variables; blank lines and lines without "=" are refused with their number. */
-export function parseVariables(text: string): Record<string, string> {
-  const vars: Record<string, string> = {};
-  text.split("\n").forEach((line, i) => {
-    if (!line.trim()) return;
-    const eq = line.indexOf("=");
-    if (eq <= 0) throw new Error(`line ${i + 1}: write variables as NAME=value`);
-    vars[line.slice(0, eq).trim()] = line.slice(eq + 1);
-  });
-  return vars;
-}
+import { machineEdit } from "./machine-edit.js";
+import { parseVariables } from "../pairs.js";
 
 /**
  * What an operator does to a machine: arm a config from a profile (it boots exactly once), cancel the
@@ -116,5 +106,6 @@ export function machineActions(
       noAgent && h("p", { class: "hint" }, "No agent reaches this machine yet, so a reboot would time out."),
     ),
     errors,
+    machineEdit(session, machine, !!holding),
   );
 }

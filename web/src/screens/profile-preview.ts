@@ -1,6 +1,6 @@
 import { field, h, replace } from "../dom.js";
 import { act, type ScreenContext } from "../screen.js";
-import { parseVariables } from "./machine-actions.js";
+import { parseVariables } from "../pairs.js";
 
 type Preview = { scripts: Record<string, string>; files: Record<string, string> };
 

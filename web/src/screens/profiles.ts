@@ -4,7 +4,7 @@ import { announce, field, h, replace } from "../dom.js";
 import { navigate } from "../router.js";
 import { act, heading, type Screen, type ScreenContext } from "../screen.js";
 import { can } from "../session.js";
-import { parseVariables } from "./machine-actions.js";
+import { parseVariables } from "../pairs.js";
 import { previewPanel } from "./profile-preview.js";
 
 const FAMILIES = ["debian", "ubuntu", "rhel", "fedora-coreos", "flatcar", "alpine", "custom", "ipxe"];
