@@ -72,7 +72,7 @@ test(
       await row.click();
       await page.getByRole("heading", { name: "Facts" }).waitFor();
       await page.locator("dd", { hasText: "json:host agent" }).waitFor();
-      await page.getByRole("term").filter({ hasText: "Memory" }).waitFor();
+      await page.getByRole("term").filter({ hasText: "Memory" }).first().waitFor();
 
       // Arm a config: confirmation first, then the state shows live.
       await page.getByLabel("Profile").selectOption("deb12");
