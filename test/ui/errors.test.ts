@@ -171,6 +171,19 @@ test(
       await page.getByRole("heading", { name: "Sign in to Enforcer" }).waitFor();
       assert.equal(await page.evaluate(() => sessionStorage.length), 0, "the revoked token was kept");
 
+      // A reload shows the kept session at once and checks the token alongside: revoked meanwhile, it signs out.
+      const op2 = await enf.api<{ id: string; token: string }>("POST", "/tokens", {
+        name: "temp2",
+        role: "operator",
+      });
+      await signIn(page, enf.base, op2.body.token);
+      await page.reload();
+      await page.getByRole("heading", { name: "Machines", level: 1 }).waitFor();
+      await enf.api("DELETE", `/tokens/${op2.body.id}`);
+      await page.reload();
+      await page.getByRole("heading", { name: "Sign in to Enforcer" }).waitFor();
+      assert.equal(await page.evaluate(() => sessionStorage.length), 0, "the revoked token was kept");
+
       await signIn(page, enf.base, enf.token);
       await page.getByText("Live", { exact: true }).waitFor();
       await enf.stop();

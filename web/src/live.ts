@@ -1,4 +1,4 @@
-import type { EnforcerClient, StreamEvent } from "./api.js";
+import { ApiError, type EnforcerClient, type StreamEvent } from "./api.js";
 
 type Listener = (e: StreamEvent) => void;
 
@@ -15,6 +15,7 @@ export class LiveEvents {
   constructor(
     private readonly client: EnforcerClient,
     private readonly onStatus: (connected: boolean) => void,
+    private readonly onUnauthorized: () => void,
   ) {
     void this.run();
   }
@@ -40,8 +41,9 @@ export class LiveEvents {
             this.onStatus(true);
           },
         });
-      } catch {
-        // Shown as "reconnecting"; the loop tries again below.
+      } catch (err) {
+        // A token that no longer works will not start working: sign out. Anything else: try again.
+        if (err instanceof ApiError && err.status === 401) return this.onUnauthorized();
       }
       if (this.stop.signal.aborted) return;
       this.onStatus(false);

@@ -9,7 +9,7 @@ import { profileScreen, profilesScreen } from "./screens/profiles.js";
 import { settingsScreen } from "./screens/settings.js";
 import { signInScreen } from "./screens/signin.js";
 import { tokensScreen } from "./screens/tokens.js";
-import { can, forget, signIn, storedToken, type Session } from "./session.js";
+import { can, forget, keptSession, signIn, storedToken, type Session } from "./session.js";
 import { initTheme, themeButton } from "./theme.js";
 
 const routes: Route[] = [
@@ -123,7 +123,7 @@ async function render(): Promise<void> {
 function start(s: Session): void {
   session = s;
   live?.close();
-  live = new LiveEvents(s.client, setLive);
+  live = new LiveEvents(s.client, setLive, signOut);
 }
 
 async function onSignedIn(s: Session): Promise<void> {
@@ -147,10 +147,17 @@ function signOut(): void {
 async function boot(): Promise<void> {
   initTheme();
   shell();
+  const kept = keptSession();
   const token = storedToken();
-  if (token) {
+  if (kept) {
+    // Shown at once; the token is checked alongside, and a revoked one signs out.
+    start(kept);
+    kept.client.tokens.whoami().catch((err) => {
+      if (err instanceof ApiError && err.status === 401) signOut();
+    });
+  } else if (token) {
     try {
-      start(await signIn(token, localStorage.getItem("enforcer.token") !== null));
+      start(await signIn(token.token, token.remember));
     } catch (err) {
       // A revoked token is dropped; an unreachable server keeps it, for the next try.
       if (err instanceof ApiError && err.status === 401) forget();

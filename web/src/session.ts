@@ -9,9 +9,31 @@ export interface Session {
   role: "viewer" | "operator" | "admin";
 }
 
-/** The token kept from an earlier sign-in: this tab only, or this browser when asked to remember. */
-export function storedToken(): string | null {
-  return sessionStorage.getItem(KEY) ?? localStorage.getItem(KEY);
+/** Who the token belongs to, kept beside it: tokens never change role, so a reload need not ask again. */
+const WHO = "enforcer.who";
+
+/** The token kept from an earlier sign-in (this tab only, or this browser when asked to remember). */
+export function storedToken(): { token: string; remember: boolean } | null {
+  const token = sessionStorage.getItem(KEY) ?? localStorage.getItem(KEY);
+  return token ? { token, remember: localStorage.getItem(KEY) !== null } : null;
+}
+
+/** The kept session without asking the server, when who it is was kept too (the caller checks it later). */
+export function keptSession(): Session | null {
+  const kept = storedToken();
+  const store = kept?.remember ? localStorage : sessionStorage;
+  try {
+    const who = JSON.parse(store.getItem(WHO) ?? "null") as { name?: unknown; role?: unknown } | null;
+    if (!kept || typeof who?.name !== "string" || !["viewer", "operator", "admin"].includes(String(who.role)))
+      return null;
+    return {
+      client: new EnforcerClient(location.origin, kept.token),
+      name: who.name,
+      role: who.role as Session["role"],
+    };
+  } catch {
+    return null;
+  }
 }
 
 /** Checks a token with the server; keeps it only when it works. Throws the API's error otherwise. */
@@ -19,14 +41,18 @@ export async function signIn(token: string, remember: boolean): Promise<Session>
   const client = new EnforcerClient(location.origin, token);
   const me = await client.tokens.whoami();
   forget();
-  (remember ? localStorage : sessionStorage).setItem(KEY, token);
+  const store = remember ? localStorage : sessionStorage;
+  store.setItem(KEY, token);
+  store.setItem(WHO, JSON.stringify({ name: me.name, role: me.role }));
   return { client, name: me.name, role: me.role as Session["role"] };
 }
 
 /** Drops the kept token everywhere. */
 export function forget(): void {
-  sessionStorage.removeItem(KEY);
-  localStorage.removeItem(KEY);
+  for (const store of [sessionStorage, localStorage]) {
+    store.removeItem(KEY);
+    store.removeItem(WHO);
+  }
 }
 
 /** True when the session's role is at least `role`. */
