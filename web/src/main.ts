@@ -153,7 +153,8 @@ async function boot(): Promise<void> {
     // Shown at once; the token is checked alongside, and a revoked one signs out.
     start(kept);
     kept.client.tokens.whoami().catch((err) => {
-      if (err instanceof ApiError && err.status === 401) signOut();
+      // Only if that session is still the one in use (someone may have signed in anew meanwhile).
+      if (err instanceof ApiError && err.status === 401 && session === kept) signOut();
     });
   } else if (token) {
     try {

@@ -88,6 +88,7 @@ export function machinesScreen(ctx: ScreenContext): Screen {
     fetcher(),
     () => draw(),
     (err) => replace(errors, errorBox(err)),
+    (row) => row.id,
   );
 
   function visible(): [number, number] {
@@ -137,11 +138,16 @@ export function machinesScreen(ctx: ScreenContext): Screen {
     rows.ensure(first, last);
   }
 
+  // At most one redraw per frame, however many scroll steps or events (a rack booting) arrive in it.
   let frame = 0;
-  scroller.addEventListener("scroll", () => {
-    cancelAnimationFrame(frame);
-    frame = requestAnimationFrame(draw);
-  });
+  const drawSoon = () => {
+    if (!frame)
+      frame = requestAnimationFrame(() => {
+        frame = 0;
+        draw();
+      });
+  };
+  scroller.addEventListener("scroll", drawSoon);
 
   /** Filters go into the address (without a new history entry), so a link or a reload keeps them. */
   async function applyFilters(): Promise<void> {
@@ -171,14 +177,13 @@ export function machinesScreen(ctx: ScreenContext): Screen {
     }, 300);
   };
   const unsubscribe = ctx.live.subscribe((e: StreamEvent) => {
-    let known = false;
-    for (const [, row] of rows.loaded()) {
-      if (row.id !== e.machine) continue;
-      known = true;
+    const row = rows.find(e.machine);
+    const known = row !== undefined;
+    if (row) {
       row.state = stateAfter(e.kind) ?? row.state;
       row.lastSeen = e.kind === "machine.seen" ? e.at : row.lastSeen;
+      drawSoon();
     }
-    if (known) draw();
     const f = filters();
     if (!known || f.search || f.state || f.label || e.kind === "machine.forgotten") refreshSoon();
   });
@@ -202,6 +207,7 @@ export function machinesScreen(ctx: ScreenContext): Screen {
       unsubscribe();
       clearTimeout(refreshTimer);
       clearTimeout(typing);
+      cancelAnimationFrame(frame);
     },
   };
 }
