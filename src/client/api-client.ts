@@ -132,6 +132,7 @@ export class EnforcerClient {
       this.request("PUT", "/discovery", { enabled, ...(url ? { url } : {}) }),
     remotes: () => this.request<{ remotes: string[] }>("GET", "/remotes"),
     setRemotes: (remotes: string[]) => this.request<{ remotes: string[] }>("PUT", "/remotes", { remotes }),
+    agents: () => this.request<{ items: { id: string; machines: number }[] }>("GET", "/agents"),
   };
 
   /** API tokens (admin), and who the calling token is. */

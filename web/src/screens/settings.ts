@@ -2,10 +2,14 @@ import { announce, field, h, replace } from "../dom.js";
 import { act, heading, type Screen, type ScreenContext } from "../screen.js";
 import { can } from "../session.js";
 
-/** Discovery on or off, and the remote Enforcer instances unknown machines are passed on to. */
+/** Discovery on or off, the remote Enforcer instances unknown machines are passed on to, and agent systems. */
 export async function settingsScreen(ctx: ScreenContext): Promise<Screen> {
   const { client } = ctx.session;
-  const [discovery, remotes] = await Promise.all([client.settings.discovery(), client.settings.remotes()]);
+  const [discovery, remotes, agents] = await Promise.all([
+    client.settings.discovery(),
+    client.settings.remotes(),
+    client.settings.agents(),
+  ]);
   const readOnly = !can(ctx.session, "operator");
 
   const errors = h("div", { class: "errors" });
@@ -84,6 +88,29 @@ export async function settingsScreen(ctx: ScreenContext): Promise<Screen> {
       { class: "card", "aria-labelledby": "rem-h" },
       h("h2", { id: "rem-h" }, "Remote instances"),
       form,
+    ),
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "agents-h" },
+      h("h2", { id: "agents-h" }, "Agent systems"),
+      agents.items.length === 0
+        ? h(
+            "p",
+            {},
+            "No Serf or Consul cluster is configured (--serf, --consul). JSON agents report directly.",
+          )
+        : h(
+            "ul",
+            {},
+            agents.items.map((a) =>
+              h(
+                "li",
+                {},
+                h("span", { class: "mono" }, a.id),
+                ` reaches ${a.machines} machine${a.machines === 1 ? "" : "s"}`,
+              ),
+            ),
+          ),
     ),
   );
   return { title: "Settings", node };
