@@ -6,7 +6,9 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 
 /** Debian's Chromium: the tests never download a browser. */
 export const CHROMIUM = "/usr/bin/chromium";
+/** A laptop's window. */
 export const DESKTOP = { width: 1280, height: 800 };
+/** A phone held upright (an iPhone 12-14's CSS pixels). */
 export const PHONE = { width: 390, height: 844 };
 /** Where the UI tests leave their screenshots (kept by CI as artifacts; copies are in docs/screenshots). */
 export const SCREENSHOTS = resolve("test-artifacts/screenshots");

@@ -1,5 +1,6 @@
 import { ApiError, EnforcerClient } from "../../src/client/api-client.js";
 
+/** The shared typed client and its error and event types: the only way the web app reaches the server. */
 export { ApiError, EnforcerClient };
 export type { StreamEvent } from "../../src/client/api-client.js";
 
