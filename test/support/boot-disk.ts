@@ -9,22 +9,29 @@ export const LOCAL_DISK_MARKER = "ENF-LOCAL-DISK";
  */
 export function writeBootDisk(path: string): void {
   const msg = Buffer.from(`\r\n${LOCAL_DISK_MARKER}\r\n\0`, "ascii");
+  // Each byte waits for the UART's transmitter to be empty (LSR bit 6) first: iPXE's last characters may still
+  // be in it when the disk boots, and QEMU, writing to a busy pipe, then put ours before them (seen in CI).
   // prettier-ignore
   const code = Buffer.from([
     0x31, 0xc0, //       xor ax, ax
     0x8e, 0xd8, //       mov ds, ax
     0xfc, //             cld
-    0xbe, 0x19, 0x7c, // mov si, 0x7c19 (the message, right after this code)
-    0xba, 0xf8, 0x03, // mov dx, 0x3f8 (COM1)
-    0xac, //             next: lodsb
+    0xbe, 0x21, 0x7c, // mov si, 0x7c21 (the message, right after this code)
+    0xba, 0xfd, 0x03, // next: mov dx, 0x3fd (COM1 line status)
+    0xec, //             wait: in al, dx
+    0xa8, 0x40, //       test al, 0x40 (transmitter empty)
+    0x74, 0xfb, //       jz wait
+    0xac, //             lodsb
     0x84, 0xc0, //       test al, al
-    0x74, 0x03, //       jz done
+    0x74, 0x06, //       jz done
+    0xba, 0xf8, 0x03, // mov dx, 0x3f8 (COM1 data)
     0xee, //             out dx, al
-    0xeb, 0xf8, //       jmp next
+    0xeb, 0xed, //       jmp next
     0xb0, 0xfe, //       done: mov al, 0xfe
     0xe6, 0x64, //       out 0x64, al (reset)
     0xfa, 0xf4, //       cli; hlt
   ]);
+  if (code.length !== 0x21) throw new Error("the boot sector's message offset is wrong");
   const disk = Buffer.alloc(1024 * 1024);
   code.copy(disk, 0);
   msg.copy(disk, code.length);
