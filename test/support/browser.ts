@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { startEnforcer, type EnforcerProcess } from "./enforcer-process.js";
 
 /** Debian's Chromium: the tests never download a browser. */
 export const CHROMIUM = "/usr/bin/chromium";
@@ -29,6 +30,26 @@ export async function launchChromium(): Promise<Browser> {
       "--disable-sync",
     ],
   });
+}
+
+/** A real `enforcer serve` and a headless Chromium for one UI test; `close` ends both. */
+export async function startUi(
+  args: string[] = [],
+  opts: Parameters<typeof startEnforcer>[1] = {},
+): Promise<{ enf: EnforcerProcess; browser: Browser; close: () => Promise<void> }> {
+  const enf = await startEnforcer(args, opts);
+  const browser = await launchChromium().catch(async (err: unknown) => {
+    await enf.stop();
+    throw err;
+  });
+  return {
+    enf,
+    browser,
+    close: async () => {
+      await browser.close();
+      await enf.stop();
+    },
+  };
 }
 
 /** A fresh browser context (its own storage) at a size and colour scheme. */

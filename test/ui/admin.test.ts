@@ -2,8 +2,7 @@
 // and revoke a token, edit and forget a machine; each change is checked through the API.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { launchChromium, newContext, signIn, watchErrors } from "../support/browser.js";
-import { startEnforcer } from "../support/enforcer-process.js";
+import { newContext, signIn, startUi, watchErrors } from "../support/browser.js";
 import { until } from "../support/until.js";
 
 const LOCATION =
@@ -13,8 +12,7 @@ test(
   "admin screens: edit a profile, switch discovery, create and revoke a token, edit and forget a machine",
   { timeout: 90_000 },
   async () => {
-    const enf = await startEnforcer();
-    const browser = await launchChromium();
+    const { enf, browser, close } = await startUi();
     try {
       await enf.api("POST", "/profiles", {
         name: "deb12",
@@ -126,8 +124,7 @@ test(
         [],
       );
     } finally {
-      await browser.close();
-      await enf.stop();
+      await close();
     }
   },
 );

@@ -2,8 +2,7 @@
 // token, a token without the right role, an API refusal, hostile facts, a revoked token, a server that stops.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { launchChromium, newContext, signIn, watchErrors } from "../support/browser.js";
-import { startEnforcer } from "../support/enforcer-process.js";
+import { newContext, signIn, startUi, watchErrors } from "../support/browser.js";
 
 const MAC = "52:54:00:20:00:01";
 const LOCATION =
@@ -14,8 +13,7 @@ test(
   "a wrong token is refused in words and nothing is kept; a viewer sees no operator actions and a 403 in words",
   { timeout: 60_000 },
   async () => {
-    const enf = await startEnforcer();
-    const browser = await launchChromium();
+    const { enf, browser, close } = await startUi();
     try {
       await enf.api("POST", "/machines", { mac: MAC, hostname: "web-1" });
       const page = await (await newContext(browser)).newPage();
@@ -62,8 +60,7 @@ test(
         "only the refused requests themselves are logged",
       );
     } finally {
-      await browser.close();
-      await enf.stop();
+      await close();
     }
   },
 );
@@ -72,8 +69,7 @@ test(
   "an API refusal at arm time (missing template variable) is shown in words and nothing is armed",
   { timeout: 60_000 },
   async () => {
-    const enf = await startEnforcer();
-    const browser = await launchChromium();
+    const { enf, browser, close } = await startUi();
     try {
       await enf.api("POST", "/machines", { mac: MAC, hostname: "web-1" });
       await enf.api("POST", "/profiles", {
@@ -108,8 +104,7 @@ test(
       await page.getByRole("dialog").getByRole("button", { name: "Arm config" }).click();
       await page.getByText("Config armed: the next network boot runs it").waitFor();
     } finally {
-      await browser.close();
-      await enf.stop();
+      await close();
     }
   },
 );
@@ -118,8 +113,7 @@ test(
   "hostile facts from an agent are shown as text: no markup, no script runs",
   { timeout: 60_000 },
   async () => {
-    const enf = await startEnforcer();
-    const browser = await launchChromium();
+    const { enf, browser, close } = await startUi();
     try {
       const agent = (await enf.api<{ token: string }>("POST", "/tokens", { name: "a", role: "agent" })).body
         .token;
@@ -146,8 +140,7 @@ test(
       assert.equal(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned), undefined);
       assert.deepEqual(errors, []);
     } finally {
-      await browser.close();
-      await enf.stop();
+      await close();
     }
   },
 );
@@ -156,8 +149,7 @@ test(
   "a token revoked while signed in leads back to sign-in; a stopped server is shown as unreachable",
   { timeout: 60_000 },
   async () => {
-    const enf = await startEnforcer();
-    const browser = await launchChromium();
+    const { enf, browser, close } = await startUi();
     try {
       const op = await enf.api<{ id: string; token: string }>("POST", "/tokens", {
         name: "temp",
@@ -191,8 +183,7 @@ test(
       await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Settings" }).click();
       await page.getByRole("alert").getByText("Enforcer cannot be reached.", { exact: false }).waitFor();
     } finally {
-      await browser.close();
-      await enf.stop();
+      await close();
     }
   },
 );

@@ -7,8 +7,7 @@ import { closeSync, existsSync, mkdtempSync, openSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { test } from "node:test";
-import { focused, launchChromium, newContext, signIn, watchErrors } from "../support/browser.js";
-import { startEnforcer } from "../support/enforcer-process.js";
+import { focused, newContext, signIn, startUi, watchErrors } from "../support/browser.js";
 import { until } from "../support/until.js";
 
 const LOCATION =
@@ -18,8 +17,7 @@ test(
   "web UI in Chromium: agent-reported machine appears live, arm + reboot with confirmation, state follows the boot",
   { timeout: 150_000 },
   async () => {
-    const enf = await startEnforcer();
-    const browser = await launchChromium();
+    const { enf, browser, close } = await startUi();
     const dir = mkdtempSync(join(tmpdir(), "ui-agent-"));
     const marker = join(dir, "rebooted");
     const logFd = openSync(join(dir, "agent.log"), "w");
@@ -132,8 +130,7 @@ test(
         }
       }
       closeSync(logFd);
-      await browser.close();
-      await enf.stop();
+      await close();
     }
   },
 );

@@ -6,8 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { benchMac, seed } from "../../bench/seed.js";
-import { launchChromium, newContext, signIn, watchErrors } from "../support/browser.js";
-import { startEnforcer } from "../support/enforcer-process.js";
+import { newContext, signIn, startUi, watchErrors } from "../support/browser.js";
 import { until } from "../support/until.js";
 
 const MACHINES = 10_000;
@@ -19,8 +18,7 @@ test(
   async () => {
     const data = mkdtempSync(join(tmpdir(), "ui-scale-"));
     await seed(join(data, "store"), MACHINES, ARMED);
-    const enf = await startEnforcer([], { data });
-    const browser = await launchChromium();
+    const { enf, browser, close } = await startUi([], { data });
     try {
       const page = await (await newContext(browser)).newPage();
       const errors = watchErrors(page);
@@ -65,8 +63,7 @@ test(
       await until("the live badge", async () => ((await badge.textContent()) === "Armed" ? true : undefined));
       assert.deepEqual(errors, []);
     } finally {
-      await browser.close();
-      await enf.stop();
+      await close();
     }
   },
 );

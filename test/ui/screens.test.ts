@@ -8,14 +8,14 @@ import {
   assertAccessible,
   DESKTOP,
   focused,
-  launchChromium,
   newContext,
   PHONE,
   screenshot,
   signIn,
+  startUi,
   watchErrors,
 } from "../support/browser.js";
-import { startEnforcer, type EnforcerProcess } from "../support/enforcer-process.js";
+import type { EnforcerProcess } from "../support/enforcer-process.js";
 
 const LOCATION =
   "http://deb.example/debian/dists/bookworm/main/installer-amd64/current/images/netboot/debian-installer/amd64";
@@ -113,60 +113,42 @@ async function tour(page: Page, enf: EnforcerProcess, prefix: string): Promise<v
   assert.equal(await page.getByRole("dialog").count(), 0, "Escape closes the dialog");
 }
 
-test(
-  "every screen passes axe (WCAG 2.1 AA) at desktop size, light theme; screenshots saved",
-  { timeout: 120_000 },
-  async () => {
-    const enf = await startEnforcer();
-    const browser = await launchChromium();
-    try {
-      await rack(enf);
-      const page = await (await newContext(browser, DESKTOP, "light")).newPage();
-      const errors = watchErrors(page);
-      await page.goto(`${enf.base}/ui/`);
-      await page.getByRole("heading", { name: "Sign in to Enforcer" }).waitFor();
-      await assertAccessible(page, "sign-in");
-      await screenshot(page, "desktop-signin");
-      await signIn(page, enf.base, enf.token);
-      await tour(page, enf, "desktop");
-      assert.deepEqual(errors, []);
-    } finally {
-      await browser.close();
-      await enf.stop();
-    }
-  },
-);
+const LOOKS = [
+  { prefix: "desktop", size: DESKTOP, scheme: "light", title: "at desktop size in the light theme" },
+  { prefix: "phone", size: PHONE, scheme: "dark", title: "at phone size in the dark theme" },
+] as const;
 
-test(
-  "every screen passes axe at phone size in the dark theme; screenshots saved",
-  { timeout: 120_000 },
-  async () => {
-    const enf = await startEnforcer();
-    const browser = await launchChromium();
-    try {
-      await rack(enf);
-      const page = await (await newContext(browser, PHONE, "dark")).newPage();
-      const errors = watchErrors(page);
-      await signIn(page, enf.base, enf.token);
-      assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), "dark");
-      // Nothing wider than the screen: no sideways scrolling on a phone.
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-      assert.ok(overflow <= 0, `the machine list is ${overflow}px wider than the phone`);
-      await tour(page, enf, "phone");
-      assert.deepEqual(errors, []);
-    } finally {
-      await browser.close();
-      await enf.stop();
-    }
-  },
-);
+for (const look of LOOKS) {
+  test(
+    `every screen passes axe (WCAG 2.1 AA) ${look.title}; screenshots saved`,
+    { timeout: 120_000 },
+    async () => {
+      const { enf, browser, close } = await startUi();
+      try {
+        await rack(enf);
+        const page = await (await newContext(browser, look.size, look.scheme)).newPage();
+        const errors = watchErrors(page);
+        await page.goto(`${enf.base}/ui/`);
+        await page.getByRole("heading", { name: "Sign in to Enforcer" }).waitFor();
+        assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), look.scheme);
+        await assertAccessible(page, `${look.prefix} sign-in`);
+        await fitsWidth(page, `${look.prefix} sign-in`);
+        await screenshot(page, `${look.prefix}-signin`);
+        await signIn(page, enf.base, enf.token);
+        await tour(page, enf, look.prefix);
+        assert.deepEqual(errors, []);
+      } finally {
+        await close();
+      }
+    },
+  );
+}
 
 test(
   "focus order follows the page: sign-in form, then the machine list; each screen starts at its heading",
   { timeout: 60_000 },
   async () => {
-    const enf = await startEnforcer();
-    const browser = await launchChromium();
+    const { enf, browser, close } = await startUi();
     try {
       await rack(enf);
       const page = await (await newContext(browser)).newPage();
@@ -211,8 +193,7 @@ test(
       await page.getByRole("heading", { name: "node-1.rack1.example", level: 1 }).waitFor();
       assert.equal(await focused(page), "h1:node-1.rack1.example");
     } finally {
-      await browser.close();
-      await enf.stop();
+      await close();
     }
   },
 );
@@ -221,8 +202,7 @@ test(
   "the accessibility check itself fails on an unlabelled field and low-contrast text",
   { timeout: 60_000 },
   async () => {
-    const enf = await startEnforcer();
-    const browser = await launchChromium();
+    const { enf, browser, close } = await startUi();
     try {
       const page = await (await newContext(browser)).newPage();
       await page.goto(`${enf.base}/ui/`);
@@ -241,8 +221,7 @@ test(
         return true;
       });
     } finally {
-      await browser.close();
-      await enf.stop();
+      await close();
     }
   },
 );

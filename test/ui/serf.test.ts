@@ -5,8 +5,7 @@ import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { launchChromium, newContext, signIn, watchErrors } from "../support/browser.js";
-import { startEnforcer } from "../support/enforcer-process.js";
+import { newContext, signIn, startUi, watchErrors } from "../support/browser.js";
 import { startSerfCluster } from "../support/serf-cluster.js";
 import { until } from "../support/until.js";
 
@@ -26,8 +25,12 @@ test(
         env: { ENFORCER_REBOOT_CMD: `touch ${marker}` },
       },
     ]);
-    const enf = await startEnforcer(["--serf", `127.0.0.1:${nodes[0]!.rpc}`, "--agent-interval", "1"]);
-    const browser = await launchChromium();
+    const { enf, browser, close } = await startUi([
+      "--serf",
+      `127.0.0.1:${nodes[0]!.rpc}`,
+      "--agent-interval",
+      "1",
+    ]);
     try {
       const page = await (await newContext(browser)).newPage();
       const errors = watchErrors(page);
@@ -50,8 +53,7 @@ test(
       await until("serf's reboot handler", async () => (existsSync(marker) ? true : undefined));
       assert.deepEqual(errors, []);
     } finally {
-      await browser.close();
-      await enf.stop();
+      await close();
       await Promise.all(nodes.map((n) => n.kill()));
     }
   },
