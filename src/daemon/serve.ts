@@ -6,7 +6,7 @@ import { loadSettings } from "../config/load.js";
 import { BootFiles } from "../files/boot-files.js";
 import { Metrics, timedStore } from "../http/metrics.js";
 import { buildHttpServer } from "../http/server.js";
-import { DEFAULT_UI_DIR } from "../http/ui-routes.js";
+import { DEFAULT_UI_DIR, uiBuilt } from "../http/ui-routes.js";
 import { TftpCounters } from "../protocols/tftp/counters.js";
 import { FileStore } from "../store/file-store.js";
 import { createLogger } from "./logger.js";
@@ -55,7 +55,7 @@ export async function serve(argv: string[]): Promise<void> {
     root: settings.tftpRoot,
     loaders: new Map([...BootFiles.debianLoaders(), ...discoveryFiles(settings.discoveryImage)]),
   });
-  const ui = existsSync(join(DEFAULT_UI_DIR, "index.html"));
+  const ui = uiBuilt(DEFAULT_UI_DIR);
   const app = buildHttpServer(core, {
     logger: log,
     files,

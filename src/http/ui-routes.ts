@@ -20,9 +20,13 @@ const UI_HEADERS = {
   "cache-control": "no-cache",
 };
 
+/** True when `npm run build` has put the web app in `dir`. */
+export function uiBuilt(dir: string): boolean {
+  return existsSync(`${dir}/index.html`);
+}
+
 /** Serves the built web app under /ui/ (gzip-precompressed files when the browser takes them). */
-export function registerUiRoutes(app: FastifyInstance, dir: string): boolean {
-  if (!existsSync(`${dir}/index.html`)) return false;
+export function registerUiRoutes(app: FastifyInstance, dir: string): void {
   void app.register(fastifyStatic, {
     root: dir,
     prefix: "/ui/",
@@ -36,5 +40,4 @@ export function registerUiRoutes(app: FastifyInstance, dir: string): boolean {
   app.get("/ui", { schema: { hide: true } }, async (_req, reply) => reply.redirect("/ui/", 308));
   // A person who types the server's address lands in the app.
   app.get("/", { schema: { hide: true } }, async (_req, reply) => reply.redirect("/ui/", 302));
-  return true;
 }

@@ -1,7 +1,8 @@
 import { h, type Child } from "./dom.js";
 import { bytes } from "./format.js";
 
-type Value = string | number | boolean | null | Value[] | { [k: string]: Value };
+/** One fact value as the API returns it: plain JSON. */
+export type Value = string | number | boolean | null | Value[] | { [k: string]: Value };
 
 /** Words for the fact keys agents send; other keys are shown as they are. */
 const KEY_WORDS: Record<string, string> = {

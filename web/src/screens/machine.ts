@@ -1,6 +1,6 @@
 import type { Json, StreamEvent } from "../api.js";
 import { h, replace } from "../dom.js";
-import { factsList } from "../facts-view.js";
+import { factsList, type Value } from "../facts-view.js";
 import { eventWords, when } from "../format.js";
 import { errorBox, heading, type Screen, type ScreenContext } from "../screen.js";
 import { can } from "../session.js";
@@ -13,7 +13,7 @@ type Machine = Json & {
   hostname?: string;
   labels: Record<string, string>;
   agents?: string[];
-  facts: Record<string, never>;
+  facts: Record<string, Value>;
   state: string;
   config: Config | null;
   lastConfig: Config | null;
