@@ -1,5 +1,7 @@
+import { STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
-import { EnforcerError, type ErrorCode } from "../domain/errors.js";
+import { ERROR_CODES, EnforcerError, type ErrorCode } from "../domain/errors.js";
 
 /** HTTP status for each error code; anything unlisted is a 500. Mapped here, at the edge, and nowhere else. */
 const STATUS: Partial<Record<ErrorCode, number>> = {
@@ -92,4 +94,44 @@ export function handleNotFound(req: FastifyRequest, reply: FastifyReply): void {
     details: {},
   };
   void reply.status(404).send(body);
+}
+
+/** Fastify's router errors (bad percent-encoding, an over-long path segment) as coded errors. */
+const FRAMEWORK: Record<string, { code: ErrorCode; message: string }> = {
+  FST_ERR_BAD_URL: { code: "ENF_ERR_HTTP_BAD_URL", message: "the path is not a valid URL" },
+  FST_ERR_MAX_PARAM_LENGTH: {
+    code: "ENF_ERR_HTTP_URI_TOO_LONG",
+    message: "a path segment is longer than any route accepts",
+  },
+};
+
+/** Fastify's `frameworkErrors` hook: the router's own refusals answer the same shape as everything else. */
+export function handleFrameworkError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  const known = FRAMEWORK[err.code];
+  handleError(known ? new EnforcerError(known.code, known.message) : err, req, reply);
+}
+
+/** What Node's HTTP parser refuses before Fastify sees a request, by its error code. */
+function clientErrorCode(code: string | undefined): ErrorCode {
+  if (code === "HPE_HEADER_OVERFLOW") return "ENF_ERR_HTTP_HEADERS_TOO_LARGE";
+  if (code === "ERR_HTTP_REQUEST_TIMEOUT") return "ENF_ERR_HTTP_TIMEOUT";
+  return "ENF_ERR_HTTP_BAD_REQUEST";
+}
+
+/**
+ * Fastify's `clientErrorHandler`: a request too large or too broken to parse (431, 408, 400) still gets a
+ * coded JSON body, written straight to the socket since there is no request to reply to.
+ */
+export function handleClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === "ECONNRESET" || socket.destroyed) return;
+  const code = clientErrorCode(err.code);
+  const status = statusFor(code);
+  const body = JSON.stringify({ code, message: ERROR_CODES[code], details: {} } satisfies ErrorBody);
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }
