@@ -1,4 +1,13 @@
-import { closeSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  linkSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from "node:fs";
 import { resolve } from "node:path";
 import { EnforcerError } from "../domain/errors.js";
 
@@ -27,7 +36,7 @@ export function acquireLock(path: string, opts: LockOptions = {}): () => void {
   const proc = opts.procRoot ?? "/proc";
   const me = ownerOf(process.pid, proc);
   const text = JSON.stringify(me);
-  for (let attempt = 0; attempt < 2; attempt++) {
+  for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const fd = openSync(path, "wx", 0o600);
       try {
@@ -45,9 +54,10 @@ export function acquireLock(path: string, opts: LockOptions = {}): () => void {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") {
         throw new EnforcerError("ENF_ERR_STORE_IO", `cannot create lock ${path}: ${(err as Error).message}`);
       }
-      const verdict = judge(path, proc, me, held.has(key));
+      const found = readText(path);
+      const verdict = judge(path, found, proc, me, held.has(key));
       if (verdict !== "stale") throw lockedError(path, verdict);
-      rmSync(path, { force: true });
+      removeStale(path, found);
     }
   }
   throw new EnforcerError("ENF_ERR_STORE_IO", `cannot take lock ${path}`);
@@ -69,8 +79,13 @@ const held = new Set<string>();
 type Verdict = "stale" | { live: LockOwner } | { unsure: LockOwner };
 
 /** Decides whether the lock at `path` belongs to a process that still has the directory open. */
-function judge(path: string, proc: string, me: LockOwner, heldHere: boolean): Verdict {
-  const text = readText(path);
+function judge(
+  path: string,
+  text: string | undefined,
+  proc: string,
+  me: LockOwner,
+  heldHere: boolean,
+): Verdict {
   if (text === undefined) return "stale"; // removed meanwhile: try again
   const owner = parseOwner(text);
   if (!owner) return "stale"; // not a lock we wrote (empty after a power cut, say)
@@ -88,6 +103,32 @@ function judge(path: string, proc: string, me: LockOwner, heldHere: boolean): Ve
   const writtenAt = statSync(path, { throwIfNoEntry: false })?.mtimeMs;
   if (bootedAt !== undefined && writtenAt !== undefined && writtenAt < bootedAt) return "stale";
   return { unsure: owner };
+}
+
+/**
+ * Removes the lock judged stale, but not a fresh one another process wrote since it was read (two starts
+ * racing after a crash): it is moved aside first and handed back if it is not the one judged.
+ */
+export function removeStale(path: string, judged: string | undefined): void {
+  if (judged === undefined) return;
+  const aside = `${path}.stale-${process.pid}`;
+  try {
+    renameSync(path, aside);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw new EnforcerError(
+      "ENF_ERR_STORE_IO",
+      `cannot remove stale lock ${path}: ${(err as Error).message}`,
+    );
+  }
+  if (readText(aside) !== judged) {
+    try {
+      linkSync(aside, path);
+    } catch {
+      // A third process holds the lock now; the next attempt judges that one.
+    }
+  }
+  rmSync(aside, { force: true });
 }
 
 function lockedError(path: string, v: { live: LockOwner } | { unsure: LockOwner }): EnforcerError {
