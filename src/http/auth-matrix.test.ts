@@ -234,4 +234,19 @@ test("config secrets are for operators and admins: viewers get no URLs, files, v
     const m = (await t.as(role, `/api/v1/machines/${MAC}`)).json();
     assert.ok(m.config.urls.files.includes(secret), role);
   }
+  // The live stream replays every event so far (created, armed, triggered) before the live ones.
+  await t.http.listen({ port: 0, host: "127.0.0.1" });
+  const port = (t.http.server.address() as { port: number }).port;
+  const stop = new AbortController();
+  const res = await fetch(`http://127.0.0.1:${port}/api/v1/events?after=0`, {
+    headers: { authorization: `Bearer ${t.tokens.viewer}` },
+    signal: stop.signal,
+  });
+  let stream = "";
+  const reader = res.body!.getReader();
+  while (!stream.includes(": connected")) stream += new TextDecoder().decode((await reader.read()).value);
+  stop.abort();
+  await t.http.close();
+  assert.match(stream, /event: config\.triggered/);
+  assert.ok(!leaks(stream), stream);
 });
