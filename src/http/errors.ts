@@ -80,7 +80,13 @@ export function handleError(err: FastifyError | Error, req: FastifyRequest, repl
   // A fall-through is the boot flow working, not a refusal worth an info line per machine.
   if (status < 500)
     req.log[body.code === "ENF_ERR_BOOT_NO_SCRIPT" ? "debug" : "info"](
-      { url: req.url.slice(0, 300), status, code: body.code, why: body.message },
+      // A config's secret stays out of the log: a refused /p/ request may still name a live one.
+      {
+        url: req.url.slice(0, 300).replace(/^\/p\/[^/?]*/, "/p/[secret]"),
+        status,
+        code: body.code,
+        why: body.message,
+      },
       "refused",
     );
   void reply.status(status).send(body);
