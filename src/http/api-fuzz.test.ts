@@ -8,7 +8,7 @@ import { MemoryStore } from "../store/testing/fake-stores.js";
 import { testApp } from "./testing/app.js";
 
 /** Bounded in count and in time: a slow machine runs fewer cases, never a longer test. */
-const RUNS = { numRuns: 1500, interruptAfterTimeLimit: 25_000 } as const;
+const RUNS = { numRuns: 2500, interruptAfterTimeLimit: 15_000 } as const;
 const MAC = "52:54:00:00:00:01";
 /** Streams that never end by themselves: exercised with fixed input below, not by the fuzzer. */
 const STREAMS = new Set(["GET /api/v1/events", "GET /api/v1/agent/commands"]);
@@ -75,7 +75,17 @@ const text = fc.oneof(
 const mac = fc
   .array(fc.integer({ min: 0, max: 255 }), { minLength: 6, maxLength: 6 })
   .map((b) => b.map((x) => x.toString(16).padStart(2, "0")).join(":"));
+/** Maps as `variables`, `labels` or `inventory`: good and bad keys, string and non-string values. */
+const map = fc.dictionary(
+  fc.oneof(
+    fc.constantFrom("rack", "hash", "a_b", "bad-key", "Bad Key!", "", "__proto__", "9lives"),
+    fc.string({ maxLength: 8 }),
+  ),
+  fc.oneof({ arbitrary: text, weight: 4 }, { arbitrary: fc.jsonValue({ maxDepth: 2 }), weight: 1 }),
+  { minKeys: 1, maxKeys: 3 },
+);
 const value: fc.Arbitrary<unknown> = fc.oneof(
+  map,
   mac,
   text,
   fc.jsonValue({ maxDepth: 3 }),
@@ -99,7 +109,17 @@ const VALID: Record<string, Record<string, unknown>> = {
 };
 const bent = (valid: Record<string, unknown>) =>
   fc
-    .array(fc.tuple(fc.constantFrom(...FIELDS, ...Object.keys(valid)), value, fc.boolean()), { maxLength: 2 })
+    .array(
+      fc.tuple(
+        fc.oneof(
+          { arbitrary: fc.constantFrom(...Object.keys(valid), "variables", "labels"), weight: 3 },
+          { arbitrary: fc.constantFrom(...FIELDS), weight: 1 },
+        ),
+        fc.oneof({ arbitrary: map, weight: 2 }, { arbitrary: value, weight: 3 }),
+        fc.boolean(),
+      ),
+      { minLength: 1, maxLength: 2 },
+    )
     .map((changes) => {
       const b: Record<string, unknown> = { ...valid };
       for (const [k, v, drop] of changes) {
@@ -155,43 +175,61 @@ test("every API route: generated bodies and queries never 5xx, refusals are code
 
   const accepted = new Set<string>();
   const refused = new Set<string>();
+  /** One request and what must hold of its answer and of the store after it. */
+  const probe = async ([route, b]: [string, unknown], p: string, q: string) => {
+    const [method, pattern] = route.split(" ") as [string, string];
+    const url = pattern.replace(/:[a-z]+/g, p) + (q ? `?${q}` : "");
+    const before = store.commits.length;
+    const r = await t.api({
+      method: method as "GET",
+      url,
+      ...(b === undefined
+        ? {}
+        : { payload: JSON.stringify(b), headers: { "content-type": "application/json" } }),
+    });
+    const what = `${method} ${url.slice(0, 160)} ${JSON.stringify(b)?.slice(0, 200)} -> ${r.statusCode} ${r.body.slice(0, 300)}`;
+    assert.ok(r.statusCode < 500, what);
+    (r.statusCode < 300 ? accepted : refused).add(route);
+    if (r.statusCode >= 400) {
+      const e = r.json() as Record<string, unknown>;
+      assert.match(String(e.code), /^ENF_ERR_[A-Z_]+$/, what);
+      assert.equal(typeof e.message, "string", what);
+      assert.ok(e.details && typeof e.details === "object" && !Array.isArray(e.details), what);
+      assert.deepEqual(Object.keys(e).sort(), ["code", "details", "message"], what);
+      assert.equal(store.commits.length, before, `a refusal stored something: ${what}`);
+    } else {
+      if (r.statusCode !== 204) assert.doesNotThrow(() => JSON.parse(r.body), what);
+      assertStoredValid(store, what);
+    }
+  };
+  const anyRoute = fc.constantFrom(...routes).chain((r) => fc.tuple(fc.constant(r), bodyFor(r)));
+  await fc.assert(fc.asyncProperty(anyRoute, param, query, probe), RUNS);
+  // Then the writes again, each with a valid body bent one or two fields: deeper into the handlers.
+  const writes = routes.filter((r) => VALID[r]);
+  const bentWrite = fc.constantFrom(...writes).chain((r) => fc.tuple(fc.constant(r), bent(VALID[r]!)));
   await fc.assert(
-    fc.asyncProperty(
-      fc.constantFrom(...routes).chain((r) => fc.tuple(fc.constant(r), bodyFor(r))),
-      param,
-      query,
-      async ([route, b], p, q) => {
-        const [method, pattern] = route.split(" ") as [string, string];
-        const url = pattern.replace(/:[a-z]+/g, p) + (q ? `?${q}` : "");
-        const before = store.commits.length;
-        const r = await t.api({
-          method: method as "GET",
-          url,
-          ...(b === undefined
-            ? {}
-            : { payload: JSON.stringify(b), headers: { "content-type": "application/json" } }),
-        });
-        const what = `${method} ${url.slice(0, 160)} ${JSON.stringify(b)?.slice(0, 200)} -> ${r.statusCode} ${r.body.slice(0, 300)}`;
-        assert.ok(r.statusCode < 500, what);
-        (r.statusCode < 300 ? accepted : refused).add(route);
-        if (r.statusCode >= 400) {
-          const e = r.json() as Record<string, unknown>;
-          assert.match(String(e.code), /^ENF_ERR_[A-Z_]+$/, what);
-          assert.equal(typeof e.message, "string", what);
-          assert.ok(e.details && typeof e.details === "object" && !Array.isArray(e.details), what);
-          assert.deepEqual(Object.keys(e).sort(), ["code", "details", "message"], what);
-          assert.equal(store.commits.length, before, `a refusal stored something: ${what}`);
-        } else if (r.statusCode !== 204) {
-          assert.doesNotThrow(() => JSON.parse(r.body), what);
-        }
-      },
-    ),
+    fc.asyncProperty(bentWrite, fc.constantFrom(MAC, config.id, "linux"), fc.constant(""), probe),
     RUNS,
   );
   // The generators reach the handlers, not only the schemas: most routes both accepted and refused something.
-  console.log(`accepted: ${[...accepted].join(", ")}\nrefused: ${refused.size}`);
   assert.ok(accepted.size >= 15 && refused.size >= 20, [...accepted].join(", "));
 });
+
+/** What was accepted is what the schemas promise: string maps with valid keys, valid host names. */
+function assertStoredValid(store: MemoryStore, what: string): void {
+  const stringMap = (m: unknown, key: RegExp) =>
+    m !== null &&
+    typeof m === "object" &&
+    Object.entries(m).every(([k, v]) => key.test(k) && typeof v === "string");
+  for (const c of store.all<{ variables: unknown }>("configs"))
+    assert.ok(stringMap(c.variables, /^[A-Za-z_][A-Za-z0-9_]{0,63}$/), `config variables: ${what}`);
+  for (const p of store.all<{ variables?: unknown }>("profiles"))
+    assert.ok(p.variables === undefined || stringMap(p.variables, /^[A-Za-z_][A-Za-z0-9_]{0,63}$/), what);
+  for (const m of store.all<{ labels: unknown; hostname?: string }>("machines")) {
+    assert.ok(stringMap(m.labels, /^[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?$/), `labels: ${what}`);
+    if (m.hostname !== undefined) assert.match(m.hostname, /^[a-z0-9.-]{1,253}$/, what);
+  }
+}
 
 test("the streaming routes refuse bad queries with the same shape", async () => {
   const t = await testApp();
