@@ -69,11 +69,14 @@ export class AgentService {
     report.members = members.length;
     for (const member of members.filter((m) => m.alive)) {
       try {
-        // Known by a MAC tag, or (members without one) by the name it had on an earlier pass.
-        const known =
-          member.macs.map((m) => tryParseMac(m)).find((m): m is Mac => !!m && !!this.machines.find(m)) ??
-          this.machineOfMember(port.id, member.name);
-        const needsInventory = !known || Object.keys(this.machines.find(known)?.facts ?? {}).length === 0;
+        // The member is the machine its first MAC tag names, or (members without one) the one its name had on
+        // an earlier pass; its other tags are claims like any agent's (a conflict when another machine's).
+        const first = member.macs.map((m) => tryParseMac(m)).find((m): m is Mac => !!m);
+        const self = first
+          ? (this.machines.find(first)?.id ?? first)
+          : this.machineOfMember(port.id, member.name);
+        const known = self && this.machines.find(self);
+        const needsInventory = !known || Object.keys(known.facts).length === 0;
         let facts: Facts | undefined;
         if (needsInventory) {
           // A bad inventory (unreachable, not JSON, too big or too deep) is reported; the member still counts.
@@ -83,7 +86,7 @@ export class AgentService {
             report.errors.push(`${member.name}: inventory refused: ${(err as Error).message}`);
           }
         }
-        const machine = await this.merge(port.id, member, known, facts);
+        const machine = await this.merge(port.id, member, self, facts);
         if (machine) {
           this.reach.set(machine.id, { agent: port.id, member });
           report.machines++;
@@ -103,8 +106,7 @@ export class AgentService {
   /**
    * Merges a member (and its inventory, if fetched) into the machine it is; undefined without any MAC.
    * Cluster membership is trusted but any member can set its tags, so a member follows the agents' rule:
-   * it is the machine its first known MAC tag (or its name, on earlier passes) names, and any other MAC,
-   * UUID or serial another machine holds becomes a conflict, never a merge.
+   * it speaks for `self` only, and any other MAC, UUID or serial another machine holds becomes a conflict.
    */
   private async merge(
     agent: string,
@@ -114,7 +116,7 @@ export class AgentService {
   ): Promise<Machine | undefined> {
     const tags = member.macs.map((m) => tryParseMac(m)).filter((m): m is Mac => !!m);
     const fromInventory = Array.isArray(facts?.macs) ? facts.macs.map((m) => tryParseMac(String(m))) : [];
-    const self = known ?? tags[0] ?? fromInventory.find((m): m is Mac => !!m);
+    const self = known ?? fromInventory.find((m): m is Mac => !!m);
     if (!self) return undefined;
     const r = await this.intake.apply({
       agent,

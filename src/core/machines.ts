@@ -199,9 +199,15 @@ export class MachineService {
 
   private unindex(m: Machine): void {
     for (const mac of m.macs) if (this.byMac.get(mac) === m.id) this.byMac.delete(mac);
-    if (m.uuid) this.byUuid.get(m.uuid)?.delete(m.id);
-    if (m.serial) this.bySerial.get(m.serial)?.delete(m.id);
+    if (m.uuid) removeFrom(this.byUuid, m.uuid, m.id);
+    if (m.serial) removeFrom(this.bySerial, m.serial, m.id);
   }
+}
+
+function removeFrom(index: Map<string, Set<string>>, key: string, id: string): void {
+  const set = index.get(key);
+  set?.delete(id);
+  if (set?.size === 0) index.delete(key);
 }
 
 function addTo(index: Map<string, Set<string>>, key: string, id: string): void {

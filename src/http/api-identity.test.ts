@@ -196,3 +196,15 @@ test("an agent token that has not reported yet cannot poll another machine's com
   assert.deepEqual([poll.statusCode, poll.json().code], [403, "ENF_ERR_AUTH_FORBIDDEN"]);
   assert.equal(t.core.commands.get(cmd.id).state, "queued");
 });
+
+test("the open boot route does not stamp another machine's UUID or serial on a new MAC", async () => {
+  const t = await withArmedB();
+  await t.http.inject(`/boot/machine?mac=${A}&uuid=${UUID_B}&serial=SN-B`);
+  const a = t.core.machines.get(A);
+  assert.deepEqual([a.uuid, a.serial], [undefined, undefined]);
+  await t.http.inject(`/boot/machine?mac=${A}&uuid=aaaaaaaa-0000-4000-8000-00000000000a&serial=SN-A`);
+  assert.deepEqual(
+    [t.core.machines.get(A).uuid, t.core.machines.get(A).serial],
+    ["aaaaaaaa-0000-4000-8000-00000000000a", "SN-A"],
+  );
+});
