@@ -7,7 +7,7 @@ import { waitForConfig } from "./wait.js";
 type Row = Record<string, unknown>;
 
 /** Prints rows as a table, or as JSON with --json. */
-function show(ctx: CliContext, data: unknown, rows?: Row[], columns?: string[]): void {
+export function show(ctx: CliContext, data: unknown, rows?: Row[], columns?: string[]): void {
   if (ctx.json || !rows || !columns) ctx.out(`${JSON.stringify(data, null, ctx.json ? 0 : 2)}\n`);
   else ctx.out(table(rows, columns));
 }
@@ -51,6 +51,9 @@ export const RESOURCE_OPTIONS = {
   timeout: { type: "string" },
   after: { type: "string" },
   "discovery-url": { type: "string" },
+  merge: { type: "boolean" },
+  dismiss: { type: "boolean" },
+  all: { type: "boolean" },
 } as const;
 
 /** `enforcer machines ...` */
