@@ -181,12 +181,11 @@ export class ConflictService {
     return done;
   }
 
-  /** Drops a forgotten machine's unmerged conflicts: with one side gone there is nothing left to settle. */
-  async forgetMachine(machine: string): Promise<void> {
-    const ops = this.list({ state: "all", machine })
+  /** Ops dropping a machine's unmerged conflicts as it is forgotten: with one side gone nothing is left to settle. */
+  forgetOps(machine: string): StoreOp[] {
+    return this.list({ state: "all", machine })
       .filter((c) => c.state !== "merged")
       .map((c) => this.delOp(c.id));
-    if (ops.length > 0) await this.store.commit(ops);
   }
 
   /** The reporting record folds into the other machine; other conflicts of the reporting record go. */

@@ -56,10 +56,6 @@ export function createCore(store: Store, settings: CoreSettings, clock: Clock = 
   );
   const intake = new MachineIntake(store, events, clock, machines, conflicts);
   const agents = new AgentService(store, events, clock, machines, intake, credentials);
-  // A forgotten machine's open conflicts have nothing left to settle; a failed cleanup only leaves them listed.
-  events.subscribe((e) => {
-    if (e.kind === "machine.forgotten") void conflicts.forgetMachine(e.machine).catch(() => {});
-  });
   return {
     settings,
     events,

@@ -126,8 +126,15 @@ export class MachineService {
     return next;
   }
 
-  /** Forgets a machine (its history stays, for the record); refused while it holds a live config. */
-  async forget(idOrMac: string, holdsConfig: (id: string) => boolean): Promise<void> {
+  /**
+   * Forgets a machine (its history stays, for the record); refused while it holds a live config. `alsoOps`
+   * adds what goes with it in the same commit (its identity conflicts).
+   */
+  async forget(
+    idOrMac: string,
+    holdsConfig: (id: string) => boolean,
+    alsoOps: (id: string) => StoreOp[] = () => [],
+  ): Promise<void> {
     const m = this.get(idOrMac);
     if (holdsConfig(m.id)) {
       throw new EnforcerError("ENF_ERR_MACHINE_BUSY", `machine ${m.id} holds an armed or triggered config`, {
@@ -135,7 +142,7 @@ export class MachineService {
       });
     }
     const r = this.events.record("machine.forgotten", m.id, this.clock.now().toISOString());
-    await this.store.commit([this.dropOp(m), r.op]);
+    await this.store.commit([this.dropOp(m), ...alsoOps(m.id), r.op]);
     this.events.publish([r.event]);
   }
 

@@ -208,3 +208,13 @@ test("the open boot route does not stamp another machine's UUID or serial on a n
     ["aaaaaaaa-0000-4000-8000-00000000000a", "SN-A"],
   );
 });
+
+test("forgetting a machine drops its open conflicts with it", async () => {
+  const t = await withArmedB();
+  const key = await discoveryKey(t, A);
+  await report(t, key, { macs: [A], inventory: { macs: [B2] } });
+  assert.equal((await t.as("viewer", "/api/v1/conflicts")).json().items.length, 1);
+  assert.equal((await t.as("operator", { method: "DELETE", url: `/api/v1/machines/${A}` })).statusCode, 204);
+  assert.equal((await t.as("viewer", "/api/v1/conflicts?state=all")).json().items.length, 0);
+  assert.deepEqual(t.core.machines.get(B).macs, [B, B2]);
+});

@@ -89,7 +89,11 @@ export function registerMachineRoutes(app: FastifyInstance, core: Core): void {
       config: { role: "operator" },
     },
     async (req, reply) => {
-      await core.machines.forget(req.params.id, (id) => core.configs.holdingFor(id) !== undefined);
+      await core.machines.forget(
+        req.params.id,
+        (id) => core.configs.holdingFor(id) !== undefined,
+        (id) => core.conflicts.forgetOps(id),
+      );
       return reply.status(204).send();
     },
   );
