@@ -167,5 +167,8 @@ describe("enforcer CLI", { timeout: 120_000 }, () => {
     assert.equal(cli("conflicts", "resolve", id!, "--merge").status, 5);
     assert.match(cli("conflicts", "list").stdout, /^\(none\)\n$/);
     assert.match(cli("conflicts", "list", "--all").stdout, /dismissed/);
+    // An agent token bound at creation: the list shows its machine.
+    assert.equal(cli("tokens", "create", "host-e3", "agent", "--machine", "52-54-00-ee-00-03").status, 0);
+    assert.match(cli("tokens", "list").stdout, /host-e3\s+agent\s+52:54:00:ee:00:03/);
   });
 });

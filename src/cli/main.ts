@@ -33,7 +33,7 @@ client (talks to the API; --url or ENFORCER_URL, --token or ENFORCER_TOKEN, --js
   discovery [status|on [--discovery-url URL]|off]
   discovery build [--out DIR]                          build the discovery kernel + initramfs (Debian host)
   remotes  [list|set URL...]
-  tokens   [list|create NAME ROLE|revoke ID]             roles: viewer, operator, admin, agent
+  tokens   [list|create NAME ROLE [--machine MAC]|revoke ID]   roles: viewer, operator, admin, agent
   events   [--machine MAC] [--after N]                  follow the live event stream
   agent [--url URL] [--token TOKEN]                     run the agent on this host (an agent-role token)
   apply -f FILE [--dry-run]                             make the server match a YAML/JSON file

@@ -163,8 +163,12 @@ export class EnforcerClient {
   readonly tokens = {
     whoami: () => this.request<{ id: string; name: string; role: string }>("GET", "/whoami"),
     list: () => this.request<{ items: Json[] }>("GET", "/tokens"),
-    create: (name: string, role: string) =>
-      this.request<Json & { token: string }>("POST", "/tokens", { name, role }),
+    create: (name: string, role: string, machine?: string) =>
+      this.request<Json & { token: string }>("POST", "/tokens", {
+        name,
+        role,
+        ...(machine ? { machine } : {}),
+      }),
     revoke: (id: string) => this.request("DELETE", `/tokens/${encodeURIComponent(id)}`),
   };
 

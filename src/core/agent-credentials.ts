@@ -94,6 +94,21 @@ export class AgentCredentials {
     return named;
   }
 
+  /**
+   * Binds an agent token to a machine at its creation, so not even its first report can choose: the machine
+   * that holds `mac`, or the machine `mac` will be. Throws ENF_ERR_TOKEN_INVALID for other roles.
+   */
+  async bind(token: { id: string; role: Role }, mac: Mac, at: string): Promise<string> {
+    if (token.role !== "agent")
+      throw new EnforcerError("ENF_ERR_TOKEN_INVALID", "only an agent token is bound to a machine");
+    const machine = this.machines.find(mac)?.id ?? mac;
+    const binding: AgentBinding = { token: token.id, machine, at };
+    await this.store.commit([
+      { op: "put", collection: COLLECTIONS.agentBindings, id: token.id, value: binding },
+    ]);
+    return machine;
+  }
+
   /** Ops moving every token bound to `from` over to `to` (a merge: the reporting record goes away). */
   rebindOps(from: string, to: string): StoreOp[] {
     return [...this.store.all<AgentBinding>(COLLECTIONS.agentBindings)]

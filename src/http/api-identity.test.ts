@@ -218,3 +218,29 @@ test("forgetting a machine drops its open conflicts with it", async () => {
   assert.equal((await t.as("viewer", "/api/v1/conflicts?state=all")).json().items.length, 0);
   assert.deepEqual(t.core.machines.get(B).macs, [B, B2]);
 });
+
+test("an agent token can be bound to its machine when it is created", async () => {
+  const t = await withArmedB();
+  const refused = await t.api({
+    method: "POST",
+    url: "/api/v1/tokens",
+    payload: { name: "ops", role: "operator", machine: A },
+  });
+  assert.deepEqual([refused.statusCode, refused.json().code], [400, "ENF_ERR_TOKEN_INVALID"]);
+  assert.ok(!t.core.tokens.list().some((x) => x.name === "ops"), "no token left behind");
+  const created = await t.api({
+    method: "POST",
+    url: "/api/v1/tokens",
+    payload: { name: "host-a", role: "agent", machine: A.replaceAll(":", "-") },
+  });
+  assert.deepEqual([created.statusCode, created.json().machine], [201, A]);
+  const token = created.json().token as string;
+  // Its first report names B first: it still speaks for A, and B is untouched.
+  const r = await report(t, token, { macs: [B, A], inventory: { cpu: { model: "a" } } });
+  assert.equal(r.json().machine, A);
+  await assertBUntouched(t, B);
+  const listed = (await t.api("/api/v1/tokens"))
+    .json()
+    .items.find((x: { name: string }) => x.name === "host-a");
+  assert.equal(listed.machine, A);
+});
