@@ -1,10 +1,13 @@
 import type { Store } from "../store/store.js";
+import { AgentCredentials } from "./agent-credentials.js";
 import { AgentSessionService } from "./agent-sessions.js";
 import { AgentService } from "./agents.js";
 import { BootService } from "./boot-service.js";
 import { CommandService } from "./commands.js";
 import { ConfigService } from "./configs.js";
+import { ConflictService } from "./conflicts.js";
 import { EventLog } from "./event-log.js";
+import { MachineIntake } from "./machine-intake.js";
 import { MachineService } from "./machines.js";
 import { systemClock, type Clock, type CoreSettings } from "./ports.js";
 import { ProfileService } from "./profiles.js";
@@ -24,6 +27,8 @@ export interface Core {
   runtime: RuntimeSettingsService;
   agents: AgentService;
   sessions: AgentSessionService;
+  conflicts: ConflictService;
+  credentials: AgentCredentials;
 }
 
 /** Builds the core over a store, rebuilding every in-memory index from what the store holds. */
@@ -40,6 +45,30 @@ export function createCore(store: Store, settings: CoreSettings, clock: Clock = 
   const boot = new BootService(store, events, clock, settings, machines, configs, sessions);
   const tokens = new TokenService(store, clock);
   const commands = new CommandService(store, events, clock, machines);
-  const agents = new AgentService(store, events, clock, machines);
-  return { settings, events, machines, profiles, configs, boot, tokens, commands, runtime, agents, sessions };
+  const credentials = new AgentCredentials(store, machines);
+  const conflicts = new ConflictService(
+    store,
+    events,
+    clock,
+    machines,
+    credentials,
+    (id) => configs.holdingFor(id) !== undefined,
+  );
+  const intake = new MachineIntake(store, events, clock, machines, conflicts);
+  const agents = new AgentService(store, events, clock, machines, intake, credentials);
+  return {
+    settings,
+    events,
+    machines,
+    profiles,
+    configs,
+    boot,
+    tokens,
+    commands,
+    runtime,
+    agents,
+    sessions,
+    conflicts,
+    credentials,
+  };
 }

@@ -33,4 +33,6 @@ export const COLLECTIONS = {
   commands: "commands",
   runtime: "runtime",
   agentSessions: "agent-sessions",
+  conflicts: "conflicts",
+  agentBindings: "agent-bindings",
 } as const;

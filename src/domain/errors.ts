@@ -32,6 +32,8 @@ export const ERROR_CODES = {
   ENF_ERR_TOKEN_LAST_ADMIN: "the last admin token cannot be revoked",
   ENF_ERR_COMMAND_NOT_FOUND: "no command has that id",
   ENF_ERR_MACHINE_BUSY: "the machine holds an armed or triggered config; cancel it first",
+  ENF_ERR_CONFLICT_NOT_FOUND: "no identity conflict has that id",
+  ENF_ERR_CONFLICT_RESOLVED: "the identity conflict was already merged or dismissed",
   ENF_ERR_HTTP_VALIDATION: "a request does not match the route's schema",
   ENF_ERR_HTTP_NOT_FOUND: "no route or resource at that path",
   ENF_ERR_TFTP_BIND: "the TFTP port cannot be opened (in use, or port 69 without root)",
