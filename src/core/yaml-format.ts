@@ -88,7 +88,8 @@ function plainSafe(t: string): boolean {
   return (
     t.length > 0 &&
     !/^\s|\s$/.test(t) &&
-    !/[#,[\]{}"'`\\]|:(\s|$)/.test(t) &&
+    // PyYAML also ends a flow plain scalar at `?`, and refuses a tab or U+FEFF in any plain scalar.
+    !/[#,?[\]{}"'`\\\t\ufeff]|:(\s|$)/.test(t) &&
     !/^([!&*|>%@]|[-?:](\s|$))/.test(t)
   );
 }

@@ -113,7 +113,9 @@ function shellValue(s: Slot, ctx: ShellContext): string {
   if (s.kind === "shell") {
     if (ctx !== "word")
       refuse(s, `its | shell quoting would land inside ${WHERE[ctx]}, where it is not one word`);
-    return s.text.includes("\0") ? refuse(s, "it has a NUL byte, which no shell can hold") : s.text;
+    if (/\0|\p{Cs}/u.test(s.text))
+      refuse(s, "it has a NUL or a lone surrogate, which no shell script can hold");
+    return s.text;
   }
   const p = shellWordProblem(s.text);
   return p ? refuse(s, p) : s.text;
@@ -125,7 +127,7 @@ function shlexValue(s: Slot, ctx: ShellContext): string {
   if (ctx === "comment") return s.text;
   if (s.kind === "shell")
     return ctx === "word" ? s.text : refuse(s, `its | shell quoting would land inside quotes`);
-  const bad = (ctx === "word" ? /[\s'"\\]/ : /['"\\]/).exec(s.text);
+  const bad = (ctx === "word" ? /[\s'"\\#]/ : /['"\\]/).exec(s.text); // shlex: # anywhere in a word
   if (bad)
     refuse(
       s,

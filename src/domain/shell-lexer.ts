@@ -34,7 +34,8 @@ export function shellContexts(text: string, slots: readonly Slot[], mode: "shell
   let next = 0;
   const top = () => stack[stack.length - 1]!;
   const push = (k: Frame["k"], inDq = false) => stack.push({ k, depth: 0, inDq });
-  const unquoted = () => stack.every((f) => f.k === "top" || f.k === "subst");
+  // $( ) starts a fresh command whatever quotes it sits in, so only the innermost frame counts.
+  const unquoted = () => top().k === "top" || top().k === "subst";
   const context = (): ShellContext => {
     if (top().k === "comment") return "comment";
     if (uncertain || escaped) return "unknown";

@@ -15,9 +15,10 @@ export interface Slot {
 /**
  * Characters that end a line or are invisible controls for some reader of a provisioning file: C0 controls
  * except tab, DEL, C1 (NEL U+0085 among them) and U+2028/U+2029, which Python's `splitlines` (Anaconda)
- * and YAML 1.1 (cloud-init's PyYAML) treat as line breaks.
+ * and YAML 1.1 (cloud-init's PyYAML) treat as line breaks; and lone UTF-16 surrogates, which no UTF-8 file
+ * can carry (they would reach the reader as U+FFFD, not as the value).
  */
-export const LINE_OR_CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]/;
+export const LINE_OR_CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]|\p{Cs}/u;
 
 /** Words no shell (at any nesting, in any quoting) reads as anything but themselves. */
 export const SHELL_WORD = /^[A-Za-z0-9_@%+=:,./-]*$/;

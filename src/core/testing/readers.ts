@@ -20,12 +20,24 @@ export const hasPython = python;
 
 /** What Python's `shlex.split(line, comments=True)` makes of one kickstart line. */
 export function pyShlex(line: string): string[] | undefined {
-  return py("import sys, json, shlex; print(json.dumps(shlex.split(sys.stdin.read(), comments=True)))", line);
+  return pyShlexAll([line])?.[0];
+}
+
+/** pyShlex for many lines in one Python process. */
+export function pyShlexAll(lines: string[]): string[][] | undefined {
+  const code = "[shlex.split(l, comments=True) for l in json.load(sys.stdin)]";
+  return py(`import sys, json, shlex; print(json.dumps(${code}))`, JSON.stringify(lines));
 }
 
 /** What PyYAML's safe_load makes of a document (cloud-init's reader). */
 export function pyYaml(text: string): unknown {
-  return py("import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin.read())))", text);
+  return pyYamlAll([text])?.[0];
+}
+
+/** pyYaml for many documents in one Python process. */
+export function pyYamlAll(texts: string[]): unknown[] | undefined {
+  const code = "[yaml.safe_load(t) for t in json.load(sys.stdin)]";
+  return py(`import sys, json, yaml; print(json.dumps(${code}))`, JSON.stringify(texts));
 }
 
 function py<T>(code: string, input: string): T | undefined {
