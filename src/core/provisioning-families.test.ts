@@ -287,3 +287,29 @@ test("a rendered Ignition or cloud-init file that does not parse is refused at a
   const y = await arm("ubuntu", "#cloud-config\na: [\n", "x");
   assert.ok(isEnforcerError(y.error, "ENF_ERR_PROVISIONING_INVALID"), String(y.error));
 });
+
+test("preview refuses the same value with the same coded error, and nothing is stored", async () => {
+  const store = new MemoryStore();
+  const machine = {
+    ...newMachine(MAC, "agent", "2026-01-01T00:00:00.000Z"),
+    facts: { nics: [{ mac: MAC, name: "eth0\nd-i x/y string z" }] },
+  };
+  await store.commit([{ op: "put", collection: COLLECTIONS.machines, id: MAC, value: machine }]);
+  const { core } = testCore({}, store);
+  await core.profiles.create({
+    name: "p",
+    family: "debian",
+    location: "http://m/d",
+    provisioning: "d-i netcfg/choose_interface select {{ interface }}\n",
+  });
+  assert.throws(
+    () => core.configs.preview("p", MAC),
+    (e) =>
+      isEnforcerError(e, "ENF_ERR_PROVISIONING_UNSAFE_VALUE") &&
+      e.details.variable === "interface" &&
+      /^preseed\.cfg line 1: the value of interface \(also facts\.nics\[0\]\.name\), "eth0\\nd-i x\/y string z"/.test(
+        e.message,
+      ),
+  );
+  assert.equal(core.configs.list().length, 0);
+});

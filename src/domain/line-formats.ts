@@ -127,13 +127,12 @@ function shlexValue(s: Slot, ctx: ShellContext): string {
   if (ctx === "comment") return s.text;
   if (s.kind === "shell")
     return ctx === "word" ? s.text : refuse(s, `its | shell quoting would land inside quotes`);
-  const bad = (ctx === "word" ? /[\s'"\\#]/ : /['"\\]/).exec(s.text); // shlex: # anywhere in a word
+  // Inside quotes only quotes and backslash mean something to shlex; elsewhere also blanks and #, anywhere.
+  const bad = (ctx === "quoted" ? /['"\\]/ : /[\s'"\\#]/).exec(s.text);
   if (bad)
     refuse(
       s,
       `it has ${JSON.stringify(bad[0])} at ${bad.index}, which kickstart reads as syntax; write {{ … | shell }}`,
     );
-  if (ctx === "word" && s.text.startsWith("#"))
-    refuse(s, "it starts with #, which kickstart reads as a comment");
   return s.text;
 }

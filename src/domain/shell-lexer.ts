@@ -47,7 +47,7 @@ export function shellContexts(text: string, slots: readonly Slot[], mode: "shell
   while (i < text.length) {
     if (atSlot(i)) {
       const before = text[i - 1];
-      out.push(before === "$" && top().k !== "comment" ? "unknown" : context());
+      out.push(before === "$" && mode === "shell" && top().k !== "comment" ? "unknown" : context());
       escaped = false;
       i = slots[next++]!.end;
       continue;
