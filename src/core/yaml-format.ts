@@ -1,6 +1,6 @@
 import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, visit, type Scalar } from "yaml";
 import { EnforcerError } from "../domain/errors.js";
-import { jsonQuote, LINE_OR_CONTROL, refuse, type Slot } from "../domain/value-rules.js";
+import { jsonQuote, LINE_OR_CONTROL, refuse, slotsIn, type Slot } from "../domain/value-rules.js";
 
 // failsafe: every scalar reads back as its string, so "the value is intact" is a string comparison.
 const OPTIONS = { schema: "failsafe", uniqueKeys: true, strict: true, prettyErrors: false } as const;
@@ -25,7 +25,7 @@ export function placeYaml(marked: string, slots: readonly Slot[]): string {
     visit(doc, {
       Scalar(_, node) {
         const [start, end] = node.range ?? [0, 0];
-        const mine = slots.filter((s) => s.start >= start && s.end <= end);
+        const mine = slotsIn(slots, start, end, true);
         if (mine.length === 0) return;
         for (const s of mine) inScalar.add(s);
         const value = String(node.value);

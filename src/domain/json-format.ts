@@ -46,9 +46,11 @@ export function placeJson(marked: string, slots: readonly Slot[]): string {
     return e === a;
   };
   if (!same(expected, actual)) {
+    const culprit = slots.find((s) => !/^[A-Za-z0-9._-]*$/.test(s.text));
     throw new EnforcerError(
       "ENF_ERR_PROVISIONING_UNSAFE_VALUE",
       "a value changed the JSON document's structure (a repeated member name?)",
+      culprit ? { slot: culprit.index } : {},
     );
   }
   return placed;

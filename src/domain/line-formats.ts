@@ -1,6 +1,6 @@
 import { isIpxeSafe } from "./ipxe-safe.js";
 import { shellContexts, type ShellContext } from "./shell-lexer.js";
-import { lineProblem, refuse, replaceSlots, shellWordProblem, type Slot } from "./value-rules.js";
+import { lineProblem, refuse, replaceSlots, shellWordProblem, slotsIn, type Slot } from "./value-rules.js";
 
 /** Places values in plain lines: anything goes except a line break or control character. */
 export function placeText(marked: string, slots: readonly Slot[]): string {
@@ -45,7 +45,7 @@ export function placeKickstart(marked: string, slots: readonly Slot[]): string {
   }
   const place = new Map<Slot, string>();
   for (const r of regions) {
-    const mine = slots.filter((s) => s.start >= r.start && s.start < r.end);
+    const mine = slotsIn(slots, r.start, r.end);
     const ctx = lexRegion(marked, r.start, r.end, mine, r.shell ? "shell" : "shlex");
     mine.forEach((s, k) => place.set(s, r.shell ? shellValue(s, ctx[k]!) : shlexValue(s, ctx[k]!)));
   }
@@ -63,7 +63,7 @@ export function placePreseed(marked: string, slots: readonly Slot[]): string {
     const start = at;
     const end = at + logical.length + 1;
     at = end;
-    const mine = slots.filter((s) => s.start >= start && s.start < end);
+    const mine = slotsIn(slots, start, end);
     const command = /^\s*\S+\s+\S*_command\s+string(\s|$)/.exec(logical);
     if (command) {
       const from = start + command[0].length;

@@ -58,6 +58,24 @@ export function refuse(slot: Slot, why: string): never {
   throw new EnforcerError("ENF_ERR_PROVISIONING_UNSAFE_VALUE", why, { slot: slot.index });
 }
 
+/**
+ * The slots that start inside `start..end` (and, with `within`, also end there), by binary search: `slots`
+ * are in text order, and a file with thousands of lines and values must not cost lines × values.
+ */
+export function slotsIn(slots: readonly Slot[], start: number, end: number, within = false): Slot[] {
+  let lo = 0;
+  let hi = slots.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (slots[mid]!.start < start) lo = mid + 1;
+    else hi = mid;
+  }
+  const out: Slot[] = [];
+  for (let i = lo; i < slots.length && slots[i]!.start < end; i++)
+    if (!within || slots[i]!.end <= end) out.push(slots[i]!);
+  return out;
+}
+
 /** Rebuilds the marked text with each slot replaced by what `place` answers for it. */
 export function replaceSlots(marked: string, slots: readonly Slot[], place: (s: Slot) => string): string {
   let out = "";
