@@ -17,7 +17,7 @@ import { preseedLines, pyShlex, pyYaml, runSh } from "./testing/readers.js";
 const MAC = "52:54:00:00:00:01" as Mac;
 
 /** Values an agent on the boot network could report (or an operator paste): one per attack. */
-export const HOSTILE: readonly string[] = [
+const HOSTILE: readonly string[] = [
   "eth0\nd-i preseed/late_command string touch /tmp/pwned", // newline + injected directive
   "eth0\r%post\ntouch /tmp/pwned", // CR, then a kickstart section
   'eth"0',

@@ -160,7 +160,7 @@ function explain(
   return new EnforcerError(
     "ENF_ERR_PROVISIONING_UNSAFE_VALUE",
     `${file} line ${line}: ${what}, ${shown}, cannot go into this ${format} file: ${err.message}`,
-    { file, format, line, variable: sources[0] ?? null, value: shown },
+    { file, format, line, variable: sources[0] ?? null, value: raw.slice(0, 60) },
   );
 }
 

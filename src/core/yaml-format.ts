@@ -60,9 +60,14 @@ export function placeYaml(marked: string, slots: readonly Slot[]): string {
     at = e.end;
   }
   out += marked.slice(at);
-  const expected = template.map((d) => shape(d.contents, values, byMarker));
-  const actual = parseYaml(out, "a value broke the YAML document").map((d) => shape(d.contents));
-  if (JSON.stringify(expected) !== JSON.stringify(actual)) {
+  const expected = JSON.stringify(template.map((d) => shape(d.contents, values, byMarker)));
+  let actual: string | undefined;
+  try {
+    actual = JSON.stringify(parseYaml(out, "").map((d) => shape(d.contents)));
+  } catch {
+    // e.g. a key rewritten as "…" that is now longer than the 1024 characters YAML allows an implicit key
+  }
+  if (expected !== actual) {
     const culprit = slots.find((s) => !/^[A-Za-z0-9._-]*$/.test(s.text));
     throw new EnforcerError(
       "ENF_ERR_PROVISIONING_UNSAFE_VALUE",

@@ -88,7 +88,7 @@ export function replaceSlots(marked: string, slots: readonly Slot[], place: (s: 
 }
 
 /** A character as people can read it in an error message. */
-export function describe(c: string): string {
+function describe(c: string): string {
   const code = c.codePointAt(0) ?? 0;
   return code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0x2028 || code === 0x2029
     ? `U+${code.toString(16).toUpperCase().padStart(4, "0")}`
