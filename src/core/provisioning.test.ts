@@ -2,6 +2,7 @@
 // ENF_ERR_PROVISIONING_UNSAFE_VALUE or read back by its real reader with the template's structure and the
 // value intact. Bounded runs: some readers are child processes.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { test } from "node:test";
 import fc from "fast-check";
 import { parseAllDocuments } from "yaml";
@@ -192,4 +193,30 @@ test("a value cannot forge the marker of another, and | raw is left alone (trust
   const forged = "\ue000000000000000:0\ue001";
   assert.equal(render("text", "{{ v }}|{{ 'x' }}", forged), `${forged}|x`);
   assert.equal(renderProvisioning("f", "{{ v | raw }}", { v: "a\nb" }, "text"), "a\nb");
+});
+
+test("shell: in random scripts built from quoting fragments, a | shell value that is placed never runs", () => {
+  // Run, the payload prints P2W, Q4Q, R6R or S8S; as data it prints itself.
+  const payload = "x'\"$(echo P$((1+1))W)`echo Q$((2+2))Q`;echo R$((3+3))R\n echo S$((4+4))S #";
+  const fragments = [
+    ...["echo ", '"', "'", "$(", ")", "`", "${x:-", "}", " <<EOF\n", "\nEOF\n", " <<'E'\n", "\nE\n", "# "],
+    ...["\n", "\\", "$", "case a in a) ", ";; esac", " ", ";", "x=", "(", "$'", "<<<", " | cat", "&&"],
+    ...["\t<<-EOF\n\t", '"$(', ')"', "{{ v | shell }}", "{{ v | shell }}"],
+  ];
+  let placed = 0;
+  fc.assert(
+    fc.property(fc.array(fc.constantFrom(...fragments), { minLength: 2, maxLength: 12 }), (parts) => {
+      const out = render("shell", `${parts.join("")} {{ v | shell }}`, payload);
+      if (out === undefined) return;
+      placed++;
+      const r = spawnSync("sh", ["-c", out], {
+        encoding: "utf8",
+        timeout: 5_000,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      assert.doesNotMatch(`${r.stdout}${r.stderr}`, /P2W|Q4Q|R6R|S8S/, out);
+    }),
+    { numRuns: 400 },
+  );
+  assert.ok(placed > 20, `only ${placed} scripts placed the value`);
 });
