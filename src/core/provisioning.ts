@@ -61,7 +61,8 @@ const engine = new Liquid({
 });
 engine.registerFilter("shell", (v: unknown) => new Quoted("shell", shellQuote(liquidText(v)), liquidText(v)));
 engine.registerFilter("json", (v: unknown) => new Quoted("json", jsonQuote(v), liquidText(v)));
-engine.registerFilter("yaml", (v: unknown) => new Quoted("yaml", jsonQuote(v), liquidText(v)));
+// A double-quoted YAML scalar is JSON string syntax with YAML 1.1's extra line breaks escaped (jsonQuote).
+engine.registerFilter("yaml", (v: unknown) => new Quoted("yaml", jsonQuote(liquidText(v)), liquidText(v)));
 
 const PLACE: Record<FileFormat, (marked: string, slots: readonly Slot[]) => string> = {
   text: placeText,
