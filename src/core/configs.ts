@@ -8,6 +8,7 @@ import {
   type ConfigState,
 } from "../domain/boot-config.js";
 import { EnforcerError } from "../domain/errors.js";
+import { fileFormat } from "../domain/file-formats.js";
 import type { MachineEvent, MachineEventKind } from "../domain/events.js";
 import type { Machine } from "../domain/machine.js";
 import { parseMac } from "../domain/mac.js";
@@ -228,7 +229,7 @@ export class ConfigService {
     const context = { ...vars, facts: machine.facts, labels: machine.labels };
     const files: Record<string, string> = {};
     for (const [name, template] of Object.entries(fb.files))
-      files[name] = renderProvisioning(name, template, context);
+      files[name] = renderProvisioning(name, template, context, fileFormat(profile.family, name, template));
     for (const platform of ["pcbios", "efi"]) renderBootScript(fb.spec, { platform, label: c.id });
     return { spec: fb.spec, files };
   }

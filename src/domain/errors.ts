@@ -20,6 +20,9 @@ export const ERROR_CODES = {
   ENF_ERR_TEMPLATE_VARIABLE_MISSING:
     "a template uses a variable that neither the config nor the facts provide",
   ENF_ERR_IPXE_UNSAFE_VALUE: "a value would change the meaning of an iPXE script and was refused",
+  ENF_ERR_PROVISIONING_UNSAFE_VALUE:
+    "a value would add a line, key, member or command to a provisioning file",
+  ENF_ERR_PROVISIONING_INVALID: "a rendered provisioning file does not parse in its format (JSON, YAML)",
   ENF_ERR_STORE_CORRUPT: "a data file is damaged in a way that replay cannot repair on its own",
   ENF_ERR_STORE_IO: "the data directory cannot be read or written",
   ENF_ERR_STORE_CLOSED: "the store was used after it was closed",

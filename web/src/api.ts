@@ -35,6 +35,9 @@ const IN_WORDS: Record<string, string> = {
   ENF_ERR_TEMPLATE_VARIABLE_MISSING:
     "A template needs a variable that neither the config nor the machine's facts have.",
   ENF_ERR_IPXE_UNSAFE_VALUE: "A value would change the meaning of the boot script, so it was refused.",
+  ENF_ERR_PROVISIONING_UNSAFE_VALUE:
+    "A value would change the provisioning file's meaning (a line, key or command), so it was refused.",
+  ENF_ERR_PROVISIONING_INVALID: "The rendered provisioning file is not valid JSON or YAML.",
   ENF_ERR_TOKEN_LAST_ADMIN: "This is the last admin token; create another admin token before revoking it.",
   ENF_ERR_CONFLICT_NOT_FOUND: "That identity conflict no longer exists (a merge may have settled it).",
   ENF_ERR_CONFLICT_RESOLVED: "Someone already settled this identity conflict.",
