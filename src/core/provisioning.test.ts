@@ -9,7 +9,7 @@ import { parseAllDocuments } from "yaml";
 import { isEnforcerError } from "../domain/errors.js";
 import type { FileFormat } from "../domain/file-formats.js";
 import { renderProvisioning } from "./provisioning.js";
-import { hasPython, preseedLines, pyShlexAll, pyYamlAll, runSh } from "./testing/readers.js";
+import { preseedLines, pyShlexAll, pyYamlAll, runSh } from "./testing/readers.js";
 
 const SPECIALS = [
   ..."\n\r\t\v\f\0'\"`$()\\:#{}[],-?&*!|>%@;<~ ",
@@ -92,22 +92,18 @@ test("yaml: any value keeps the document's keys, items and nesting, and reads ba
   );
 });
 
-test(
-  "yaml: PyYAML, which cloud-init uses, reads the same document (YAML 1.1 line breaks included)",
-  { skip: !hasPython && "no python3 with PyYAML" },
-  () => {
-    // One Python process for all samples: a child per value would take seconds.
-    const values = fc.sample(value, 300);
-    const got = pyYamlAll(values.map((v) => render("yaml", YAML_TEMPLATE, v)!))!;
-    values.forEach((v, i) => {
-      const want = yamlExpected(v);
-      const doc = got[i] as { list: unknown[] };
-      const list = doc.list.map((x, k) => (k === 4 ? want.list[4] : x));
-      assert.deepEqual({ ...doc, list }, want, JSON.stringify(v));
-      assert.equal(typeof doc.list[4], "string");
-    });
-  },
-);
+test("yaml: PyYAML, which cloud-init uses, reads the same document (YAML 1.1 line breaks included)", () => {
+  // One Python process for all samples: a child per value would take seconds.
+  const values = fc.sample(value, 300);
+  const got = pyYamlAll(values.map((v) => render("yaml", YAML_TEMPLATE, v)!))!;
+  values.forEach((v, i) => {
+    const want = yamlExpected(v);
+    const doc = got[i] as { list: unknown[] };
+    const list = doc.list.map((x, k) => (k === 4 ? want.list[4] : x));
+    assert.deepEqual({ ...doc, list }, want, JSON.stringify(v));
+    assert.equal(typeof doc.list[4], "string");
+  });
+});
 
 test("shell: a value is one word where a word goes, a plain word in quotes or a here-document, or refused", () => {
   const t = "printf '%s|' {{ v | shell }}\nprintf '%s|' \"{{ v }}\"\ncat <<EOF\n{{ v }}\nEOF\n";
@@ -157,25 +153,21 @@ test("preseed: a value stays on its debconf line, or is refused", () => {
   );
 });
 
-test(
-  "kickstart: shlex reads the command line back with the value as one argument; %post runs it as data",
-  { skip: !hasPython && "no python3" },
-  () => {
-    const t = "network --hostname={{ v }}\n%post\nprintf '%s|' {{ v | shell }}\n%end\n";
-    const placed = fc
-      .sample(value, 300)
-      .map((v) => [v, render("kickstart", t, v)] as const)
-      .filter((p): p is readonly [string, string] => p[1] !== undefined);
-    const split = pyShlexAll(placed.map(([, out]) => out.split("\n")[0]!))!;
-    placed.forEach(([v, out], i) => {
-      const lines = out.split("\n");
-      assert.equal(lines.length, 5, out);
-      assert.deepEqual(split[i], ["network", `--hostname=${v}`], JSON.stringify(v));
-      if (i < 40) assert.equal(runSh(lines[2]!), `${v}|`);
-    });
-    assert.ok(placed.length > 30, "most values are placed, not refused");
-  },
-);
+test("kickstart: shlex reads the command line back with the value as one argument; %post runs it as data", () => {
+  const t = "network --hostname={{ v }}\n%post\nprintf '%s|' {{ v | shell }}\n%end\n";
+  const placed = fc
+    .sample(value, 300)
+    .map((v) => [v, render("kickstart", t, v)] as const)
+    .filter((p): p is readonly [string, string] => p[1] !== undefined);
+  const split = pyShlexAll(placed.map(([, out]) => out.split("\n")[0]!))!;
+  placed.forEach(([v, out], i) => {
+    const lines = out.split("\n");
+    assert.equal(lines.length, 5, out);
+    assert.deepEqual(split[i], ["network", `--hostname=${v}`], JSON.stringify(v));
+    if (i < 40) assert.equal(runSh(lines[2]!), `${v}|`);
+  });
+  assert.ok(placed.length > 30, "most values are placed, not refused");
+});
 test("text and ipxe: a value never adds a line", () => {
   fc.assert(
     fc.property(value, (v) => {
