@@ -126,6 +126,13 @@ export class MachineService {
     this.events.publish([r.event]);
   }
 
+  /** The op that deletes a machine with no history entry (retention of seen-only machines), indexes kept current. */
+  dropOp(m: Machine): StoreOp {
+    for (const mac of m.macs) if (this.byMac.get(mac) === m.id) this.byMac.delete(mac);
+    this.sorted = undefined;
+    return { op: "del", collection: COLLECTIONS.machines, id: m.id };
+  }
+
   /** Machines matching the query, sorted by id, with the total before paging. */
   list(q: MachineQuery = {}): { items: Machine[]; total: number } {
     const search = q.search?.toLowerCase();
