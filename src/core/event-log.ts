@@ -125,8 +125,9 @@ export class EventLog {
     }
     this.compactOrder();
     if (ops.length === 0) return ops;
+    // First, so that the mark is durable before any deletion that could take the newest event.
     const mark: SeqMark = { lastSeq: this.lastSeq() };
-    return [...ops, { op: "put", collection: COLLECTIONS.retention, id: SEQ_MARK_ID, value: mark }];
+    return [{ op: "put", collection: COLLECTIONS.retention, id: SEQ_MARK_ID, value: mark }, ...ops];
   }
 
   /**

@@ -58,6 +58,9 @@ export class RetentionService {
     const cutoff = new Date(cutoffMs).toISOString();
     const sessions = this.sessions.pruneOps();
     const unknown = this.unknown.agedOps(cutoffMs);
+    // Committed before anything is awaited (memory changes at once): a MAC booting again right after must
+    // not have its new record deleted by a batch still waiting its turn.
+    const first = this.store.commit([...sessions, ...unknown]);
     const configs = this.configs.forgetOps(this.finished<BootConfig>(COLLECTIONS.configs, cutoff));
     const commands = this.finished<Command>(COLLECTIONS.commands, cutoff).map((id): StoreOp => ({
       op: "del",
@@ -65,8 +68,9 @@ export class RetentionService {
       id,
     }));
     const events = this.events.pruneOps(this.events.prunable(this.limits.historyPerMachine, cutoff));
-    // The indexes already forgot all of it: commit every batch even if the process is asked to stop.
-    const all = [...sessions, ...unknown, ...configs, ...commands, ...events];
+    await first;
+    // The indexes already forgot all of it: every batch is committed even if the process is asked to stop.
+    const all = [...events, ...configs, ...commands];
     for (let i = 0; i < all.length; i += BATCH) await this.store.commit(all.slice(i, i + BATCH));
     return {
       events: events.filter((o) => o.collection === COLLECTIONS.events).length,
