@@ -102,10 +102,7 @@ export class EventLog {
     return [...out].sort((a, b) => a - b);
   }
 
-  /**
-   * Forgets events from the indexes and answers the ops that delete them, plus the op that records the
-   * highest seq issued so far, so a restart after the newest events were pruned never reuses a number.
-   */
+  /** Forgets events from the indexes and answers the ops that delete them (after the seq mark). */
   pruneOps(seqs: readonly number[]): StoreOp[] {
     const ops: StoreOp[] = [];
     const byMachine = new Map<string, Set<number>>();
@@ -124,22 +121,27 @@ export class EventLog {
       else this.byMachine.delete(machine);
     }
     this.compactOrder();
-    if (ops.length === 0) return ops;
-    // First, so that the mark is durable before any deletion that could take the newest event.
-    const mark: SeqMark = { lastSeq: this.lastSeq() };
-    return [{ op: "put", collection: COLLECTIONS.retention, id: SEQ_MARK_ID, value: mark }, ...ops];
+    return ops.length === 0 ? ops : [this.markOp(), ...ops];
   }
 
-  /**
-   * The ops that delete a whole machine's history (a seen-only machine being dropped). Cheap per call: the
-   * caller always commits a newer event with them, so no sequence mark is needed.
-   */
+  /** The ops that delete a whole machine's history (an unknown machine being dropped), with the mark. */
   dropMachineOps(machine: string): StoreOp[] {
     const seqs = this.byMachine.get(machine) ?? [];
     this.byMachine.delete(machine);
     for (const s of seqs) this.dropped.add(s);
     this.compactOrder();
-    return seqs.map((s) => ({ op: "del" as const, collection: COLLECTIONS.events, id: seqId(s) }));
+    if (seqs.length === 0) return [];
+    const dels = seqs.map((s): StoreOp => ({ op: "del", collection: COLLECTIONS.events, id: seqId(s) }));
+    return [this.markOp(), ...dels];
+  }
+
+  /**
+   * Records the highest seq issued so far. It goes first in any commit that deletes events, so a restart
+   * after the newest events were deleted never hands out a number again.
+   */
+  private markOp(): StoreOp {
+    const mark: SeqMark = { lastSeq: this.lastSeq() };
+    return { op: "put", collection: COLLECTIONS.retention, id: SEQ_MARK_ID, value: mark };
   }
 
   /** A machine's history, oldest first, optionally after a sequence number. */

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseMac } from "../domain/mac.js";
 import { MemoryStore } from "../store/testing/fake-stores.js";
+import { createCore } from "./enforcer.js";
 import { COLLECTIONS } from "./ports.js";
 import { testCore } from "./testing/fixtures.js";
 
@@ -79,4 +80,16 @@ test("with discovery on, random MACs on both boot endpoints stay within both cap
   const b = await core.boot.discoveryScript({ mac: mac(500) });
   assert.equal(store.commits.length, before + 1);
   assert.equal(a.kind === "discovery" && b.kind === "discovery" && a.script === b.script, true);
+});
+
+test("after every unknown machine and its history aged out, a restart still numbers events onwards", async () => {
+  const { core, clock, store } = fresh({ limits: { historyDays: 1 } });
+  for (let i = 0; i < 3; i++) await core.boot.machineScript({ mac: mac(i) });
+  const last = core.events.lastSeq();
+  clock.advance(2 * DAY);
+  await core.retention.sweep();
+  assert.equal(store.count(COLLECTIONS.events), 0);
+  const restarted = createCore(store, core.settings, clock);
+  await restarted.boot.machineScript({ mac: mac(7) });
+  assert.equal(restarted.events.lastSeq(), last + 1);
 });
