@@ -257,6 +257,33 @@ export class ConfigService {
     this.events.publish([r.event]);
   }
 
+  /**
+   * Retention: forgets finished configs from the indexes and answers the ops that delete them. A machine
+   * whose newest config goes gets its newest remaining one (or none) as its state.
+   */
+  forgetOps(ids: readonly string[]): StoreOp[] {
+    const ops: StoreOp[] = [];
+    const orphaned = new Set<string>();
+    for (const id of ids) {
+      const c = this.store.get<BootConfig>(COLLECTIONS.configs, id);
+      if (!c || HOLDING_STATES.includes(c.lifecycle.state) || c.lifecycle.state === "draft") continue;
+      this.bySecret.delete(c.secret);
+      if (this.newest.get(c.machine)?.id === c.id) {
+        this.newest.delete(c.machine);
+        orphaned.add(c.machine);
+      }
+      ops.push({ op: "del", collection: COLLECTIONS.configs, id });
+    }
+    if (orphaned.size === 0) return ops;
+    const gone = new Set(ids);
+    for (const c of this.store.all<BootConfig>(COLLECTIONS.configs)) {
+      if (!orphaned.has(c.machine) || gone.has(c.id)) continue;
+      const n = this.newest.get(c.machine);
+      if (!n || n.createdAt <= c.createdAt) this.newest.set(c.machine, c);
+    }
+    return ops;
+  }
+
   private putOp(c: BootConfig): StoreOp {
     return { op: "put", collection: COLLECTIONS.configs, id: c.id, value: c };
   }

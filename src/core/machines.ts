@@ -191,7 +191,10 @@ export class MachineService {
     return { op: "put", collection: COLLECTIONS.machines, id: m.id, value: m };
   }
 
-  /** The op that deletes a machine, dropping it from the indexes (a MAC now another's stays theirs). */
+  /**
+   * The op that deletes a machine (forget, merge, retention of seen-only machines), dropping it from the
+   * indexes (a MAC now another's stays theirs).
+   */
   dropOp(m: Machine): StoreOp {
     this.unindex(m);
     this.sorted = undefined;
