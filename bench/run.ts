@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { bootBench, type Row } from "./boot-bench.js";
+import { soakBench } from "./soak-bench.js";
 import { tftpBench } from "./tftp-bench.js";
 import { uiBench } from "./ui-bench.js";
 
@@ -25,7 +26,7 @@ const machine = {
   memoryGiB: Math.round(totalmem() / 2 ** 30),
   node: process.version,
 };
-// `npm run bench` runs everything; `npm run bench -- boot`, `-- tftp` or `-- ui` runs one part.
+// `npm run bench` runs everything; `npm run bench -- boot`, `-- tftp`, `-- ui` or `-- soak` runs one part.
 const only = process.argv[2];
 const when = new Date().toISOString();
 console.log(
@@ -65,4 +66,15 @@ if (!only || only === "ui") {
       `${ui.notes.rowsInDom} table rows in the page for ${ui.notes.machines} machines\n`,
   );
   save("ui", ui);
+}
+if (!only || only === "soak") {
+  console.log("soak: passes of boot requests (known machines) plus anonymous calls for new MACs, loopback\n");
+  const soak = await soakBench();
+  console.log(
+    `\n${soak.notes.machines} machines, ${soak.notes.anonymousMacs} anonymous MACs, caps ${soak.notes.caps}: ` +
+      `after pass 1 RSS <= ${soak.notes.rssBoundMiB} MiB and data <= ${soak.notes.dataBoundMiB} MiB: ${soak.notes.bound}; ` +
+      `stored at the end: ${soak.notes.storedMachines} machines, ${soak.notes.storedEvents} events, ` +
+      `${soak.notes.storedSessions} discovery sessions\n`,
+  );
+  save("soak", soak);
 }

@@ -138,4 +138,37 @@ describe("enforcer CLI", { timeout: 120_000 }, () => {
     writeFileSync(join(dir, "exported.yaml"), exported.stdout);
     assert.match(cli("apply", "-f", join(dir, "exported.yaml")).stdout, /no changes/);
   });
+
+  test("conflicts: two agent tokens claiming one serial raise a conflict; list it, dismiss it, once", async () => {
+    const report = async (token: string, mac: string) => {
+      const r = await fetch(`${e.base}/api/v1/agent/report`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ macs: [mac], inventory: { serial: "SN-SHARED" } }),
+      });
+      assert.equal(r.status, 200);
+      return (await r.json()) as { machine: string; conflicts: string[] };
+    };
+    const tokenOf = (name: string) => cli("tokens", "create", name, "agent").stdout.trim();
+    await report(tokenOf("host-e1"), "52:54:00:ee:00:01");
+    const second = await report(tokenOf("host-e2"), "52:54:00:ee:00:02");
+    assert.equal(second.conflicts.length, 1);
+    const [id] = second.conflicts;
+    const list = cli("conflicts", "list");
+    assert.equal(list.status, 0, list.stderr);
+    assert.match(
+      list.stdout,
+      new RegExp(`${id}\\s+52:54:00:ee:00:02\\s+52:54:00:ee:00:01\\s+serial SN-SHARED\\s+agent token`),
+    );
+    assert.equal(cli("conflicts", "resolve", id!).status, 2, "--merge or --dismiss is required");
+    const done = cli("conflicts", "resolve", id!, "--dismiss");
+    assert.equal(done.status, 0, done.stderr);
+    assert.match(done.stdout, /stay separate/);
+    assert.equal(cli("conflicts", "resolve", id!, "--merge").status, 5);
+    assert.match(cli("conflicts", "list").stdout, /^\(none\)\n$/);
+    assert.match(cli("conflicts", "list", "--all").stdout, /dismissed/);
+    // An agent token bound at creation: the list shows its machine.
+    assert.equal(cli("tokens", "create", "host-e3", "agent", "--machine", "52-54-00-ee-00-03").status, 0);
+    assert.match(cli("tokens", "list").stdout, /host-e3\s+agent\s+52:54:00:ee:00:03/);
+  });
 });

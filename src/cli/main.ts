@@ -5,6 +5,7 @@ import { buildDiscoveryImage } from "../discovery/build.js";
 import { isEnforcerError } from "../domain/errors.js";
 import { serve } from "../daemon/serve.js";
 import { apply, exportSetup } from "./commands/apply.js";
+import { conflicts } from "./commands/conflicts.js";
 import {
   commands,
   configs,
@@ -28,10 +29,11 @@ client (talks to the API; --url or ENFORCER_URL, --token or ENFORCER_TOKEN, --js
   profiles [list|show|create -f F|replace N -f F|delete|preview NAME MAC]
   configs  [list|show|create MAC PROFILE [--var k=v]|arm ID [--wait]|cancel ID]
   commands [reboot MAC|list|show ID]
+  conflicts [list [--machine MAC] [--all]|show ID|resolve ID --merge|--dismiss]   identity conflicts
   discovery [status|on [--discovery-url URL]|off]
   discovery build [--out DIR]                          build the discovery kernel + initramfs (Debian host)
   remotes  [list|set URL...]
-  tokens   [list|create NAME ROLE|revoke ID]             roles: viewer, operator, admin, agent
+  tokens   [list|create NAME ROLE [--machine MAC]|revoke ID]   roles: viewer, operator, admin, agent
   events   [--machine MAC] [--after N]                  follow the live event stream
   agent [--url URL] [--token TOKEN]                     run the agent on this host (an agent-role token)
   apply -f FILE [--dry-run]                             make the server match a YAML/JSON file
@@ -54,6 +56,7 @@ const CLIENT: Record<string, (ctx: CliContext) => Promise<void>> = {
   profiles,
   configs,
   commands,
+  conflicts,
   tokens,
   events,
   discovery: (ctx) => settings(ctx, "discovery"),

@@ -20,6 +20,21 @@ export interface StreamEvent {
   detail?: Record<string, unknown>;
 }
 
+/** An identity conflict as the API answers it (docs/api.md). */
+export interface Conflict {
+  id: string;
+  machine: string;
+  other: string;
+  identities: { kind: "mac" | "uuid" | "serial"; value: string }[];
+  reported: { macs: string[]; uuid?: string; serial?: string };
+  agent: string;
+  credential: string;
+  state: "open" | "merged" | "dismissed";
+  createdAt: string;
+  updatedAt: string;
+  resolvedBy?: string;
+}
+
 type Json = Record<string, unknown>;
 type Query = Record<string, string | number | undefined>;
 
@@ -92,6 +107,15 @@ export class EnforcerClient {
       this.request<{ items: StreamEvent[] }>("GET", `/machines/${encodeURIComponent(id)}/events`),
   };
 
+  /** Identity conflicts: a credential claimed another machine's MAC, UUID or serial. */
+  readonly conflicts = {
+    list: (q: { state?: "open" | "merged" | "dismissed" | "all"; machine?: string } = {}) =>
+      this.request<{ items: Conflict[] }>("GET", "/conflicts", undefined, q),
+    get: (id: string) => this.request<Conflict>("GET", `/conflicts/${encodeURIComponent(id)}`),
+    resolve: (id: string, action: "merge" | "dismiss") =>
+      this.request<Conflict>("POST", `/conflicts/${encodeURIComponent(id)}/resolve`, { action }),
+  };
+
   /** OS profiles. */
   readonly profiles = {
     list: () => this.request<{ items: Json[] }>("GET", "/profiles"),
@@ -139,8 +163,12 @@ export class EnforcerClient {
   readonly tokens = {
     whoami: () => this.request<{ id: string; name: string; role: string }>("GET", "/whoami"),
     list: () => this.request<{ items: Json[] }>("GET", "/tokens"),
-    create: (name: string, role: string) =>
-      this.request<Json & { token: string }>("POST", "/tokens", { name, role }),
+    create: (name: string, role: string, machine?: string) =>
+      this.request<Json & { token: string }>("POST", "/tokens", {
+        name,
+        role,
+        ...(machine ? { machine } : {}),
+      }),
     revoke: (id: string) => this.request("DELETE", `/tokens/${encodeURIComponent(id)}`),
   };
 

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { isEnforcerError } from "../domain/errors.js";
+import { DEFAULT_LIMITS } from "../core/ports.js";
 import { loadSettings } from "./load.js";
 
 test("defaults apply and the result is frozen", () => {
@@ -93,5 +94,27 @@ test("a bad value is one clear error naming the flag and its environment variabl
   assert.throws(
     () => loadSettings(["--config", join(dir, "missing.yaml")], {}),
     (e) => isEnforcerError(e, "ENF_ERR_SETTINGS_FILE"),
+  );
+});
+
+test("retention and growth limits: defaults match the core's, flags and environment set them, bad values stop", () => {
+  const d = loadSettings([], {});
+  assert.deepEqual(
+    {
+      historyPerMachine: d.historyPerMachine,
+      historyDays: d.historyDays,
+      finishedPerMachine: d.finishedPerMachine,
+      maxDiscoverySessions: d.maxDiscoverySessions,
+      maxUnknownMachines: d.maxUnknownMachines,
+    },
+    DEFAULT_LIMITS,
+  );
+  const s = loadSettings(["--history-per-machine", "50", "--history-days", "7"], {
+    ENFORCER_MAX_UNKNOWN_MACHINES: "100",
+  });
+  assert.deepEqual([s.historyPerMachine, s.historyDays, s.maxUnknownMachines], [50, 7, 100]);
+  assert.throws(
+    () => loadSettings(["--history-days", "0"], {}),
+    (e) => isEnforcerError(e, "ENF_ERR_SETTINGS_INVALID") && /--history-days/.test(e.message),
   );
 });

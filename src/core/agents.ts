@@ -1,12 +1,13 @@
 import type { Command } from "../domain/command.js";
 import { EnforcerError } from "../domain/errors.js";
 import { sanitizeFacts, type Facts } from "../domain/facts.js";
-import { parseSerial, parseUuid } from "../domain/identity.js";
 import { tryParseMac, type Mac } from "../domain/mac.js";
 import type { Machine } from "../domain/machine.js";
-import type { Store, StoreOp } from "../store/store.js";
+import type { Store } from "../store/store.js";
+import type { AgentCredential, AgentCredentials } from "./agent-credentials.js";
 import type { AgentMember, AgentPort } from "./agent-port.js";
 import type { EventLog } from "./event-log.js";
+import type { IntakeResult, MachineIntake } from "./machine-intake.js";
 import type { MachineService } from "./machines.js";
 import { COLLECTIONS, type Clock } from "./ports.js";
 
@@ -32,6 +33,8 @@ export class AgentService {
     private readonly events: EventLog,
     private readonly clock: Clock,
     private readonly machines: MachineService,
+    private readonly intake: MachineIntake,
+    private readonly credentials: AgentCredentials,
   ) {}
 
   /** Adds an agent system. */
@@ -66,11 +69,14 @@ export class AgentService {
     report.members = members.length;
     for (const member of members.filter((m) => m.alive)) {
       try {
-        // Known by a MAC tag, or (members without one) by the name it had on an earlier pass.
-        const known =
-          member.macs.map((m) => tryParseMac(m)).find((m): m is Mac => !!m && !!this.machines.find(m)) ??
-          this.machineOfMember(port.id, member.name);
-        const needsInventory = !known || Object.keys(this.machines.find(known)?.facts ?? {}).length === 0;
+        // The member is the machine its first MAC tag names, or (members without one) the one its name had on
+        // an earlier pass; its other tags are claims like any agent's (a conflict when another machine's).
+        const first = member.macs.map((m) => tryParseMac(m)).find((m): m is Mac => !!m);
+        const self = first
+          ? (this.machines.find(first)?.id ?? first)
+          : this.machineOfMember(port.id, member.name);
+        const known = self && this.machines.find(self);
+        const needsInventory = !known || Object.keys(known.facts).length === 0;
         let facts: Facts | undefined;
         if (needsInventory) {
           // A bad inventory (unreachable, not JSON, too big or too deep) is reported; the member still counts.
@@ -80,8 +86,7 @@ export class AgentService {
             report.errors.push(`${member.name}: inventory refused: ${(err as Error).message}`);
           }
         }
-        const identified = member.macs.length === 0 && known ? { ...member, macs: [known] } : member;
-        const machine = await this.merge(port.id, identified, facts);
+        const machine = await this.merge(port.id, member, self, facts);
         if (machine) {
           this.reach.set(machine.id, { agent: port.id, member });
           report.machines++;
@@ -98,103 +103,72 @@ export class AgentService {
     return undefined;
   }
 
-  /** Merges a member (and its inventory, if fetched) into the machine it is; undefined without any MAC. */
+  /**
+   * Merges a member (and its inventory, if fetched) into the machine it is; undefined without any MAC.
+   * Cluster membership is trusted but any member can set its tags, so a member follows the agents' rule:
+   * it speaks for `self` only, and any other MAC, UUID or serial another machine holds becomes a conflict.
+   */
   private async merge(
     agent: string,
     member: AgentMember,
+    known: Mac | undefined,
     facts: Facts | undefined,
   ): Promise<Machine | undefined> {
-    const reported = [
-      ...member.macs,
-      ...(Array.isArray(facts?.macs) ? facts.macs.filter((m) => typeof m === "string") : []),
-    ];
-    const macs = [...new Set(reported.map((m) => tryParseMac(String(m))).filter((m): m is Mac => !!m))];
-    if (macs.length === 0) return undefined;
-    const now = this.clock.now().toISOString();
-    // The same machine may come back with another NIC: match by any MAC, then by its SMBIOS UUID.
-    const uuid =
-      typeof facts?.uuid === "string" && facts.uuid
-        ? attempt(() => parseUuid(facts.uuid as string))
-        : undefined;
-    const existing =
-      macs.map((m) => this.machines.find(m)).find((m) => !!m) ??
-      (uuid ? this.machines.findByUuid(uuid) : undefined);
-    const base: Machine = existing ?? {
-      id: macs[0]!,
-      macs: [],
-      labels: {},
-      facts: {},
-      firstSeen: now,
-      lastSeen: now,
-      origin: "agent",
-    };
-    const next: Machine = {
-      ...base,
-      macs: [...new Set([...base.macs, ...macs])],
-      lastSeen: now,
-      agents: [...new Set([...(base.agents ?? []), agent])],
-    };
-    if (facts) {
-      next.facts = facts;
-      const uuid =
-        typeof facts.uuid === "string" && facts.uuid
-          ? attempt(() => parseUuid(facts.uuid as string))
-          : undefined;
-      const serial =
-        typeof facts.serial === "string" && facts.serial
-          ? attempt(() => parseSerial(facts.serial as string))
-          : undefined;
-      if (uuid) next.uuid = uuid;
-      if (serial) next.serial = serial;
-    }
-    if (existing && JSON.stringify(existing) === JSON.stringify({ ...next, lastSeen: existing.lastSeen }))
-      return existing;
-    const r = this.events.record(existing ? "machine.updated" : "machine.created", next.id, now, {
-      detail: { agent },
+    const tags = member.macs.map((m) => tryParseMac(m)).filter((m): m is Mac => !!m);
+    const fromInventory = Array.isArray(facts?.macs) ? facts.macs.map((m) => tryParseMac(String(m))) : [];
+    const self = known ?? fromInventory.find((m): m is Mac => !!m);
+    if (!self) return undefined;
+    const r = await this.intake.apply({
+      agent,
+      credential: `${agent} member ${member.name.slice(0, 64)}`,
+      self,
+      macs: tags,
+      facts,
     });
-    const ops: StoreOp[] = [this.machines.putOp(next), r.op];
-    await this.store.commit(ops);
-    this.events.publish([r.event]);
-    return next;
+    return r.machine;
   }
 
   /**
-   * Enforcer's JSON agent reports an inventory. The MACs it names (validated) identify the machine; the
-   * inventory is sanitised and stored as facts. `onlyMac` limits a discovery key to its own machine.
+   * Enforcer's JSON agent reports an inventory for the machine its credential speaks for (a discovery key:
+   * the MAC that booted; an agent token: the machine of its first report). The MACs named (validated) and the
+   * inventory's UUID and serial join that machine unless another machine holds them: then they are a
+   * conflict, listed in the answer.
    */
-  async report(agent: string, macs: string[], inventory: unknown, onlyMac?: Mac): Promise<Machine> {
+  async report(credential: AgentCredential, macs: string[], inventory: unknown): Promise<IntakeResult> {
     const parsed = macs.map((m) => tryParseMac(m)).filter((m): m is Mac => !!m);
     if (parsed.length === 0)
       throw new EnforcerError("ENF_ERR_MAC_INVALID", "a report must name at least one valid MAC");
-    if (onlyMac && !parsed.includes(onlyMac)) {
-      throw new EnforcerError("ENF_ERR_AUTH_FORBIDDEN", `this agent key speaks only for ${onlyMac}`, {
-        mac: onlyMac,
-      });
-    }
     const facts = sanitizeFacts(inventory);
-    const first = onlyMac ?? parsed[0]!;
-    const machine = await this.merge(
-      agent,
-      { name: first, macs: [first, ...parsed.filter((m) => m !== first)], alive: true },
+    const who = this.credentials.forReport(credential, parsed, this.clock.now().toISOString());
+    return this.intake.apply({
+      agent: this.credentials.agentId(credential),
+      credential: this.credentials.describe(credential),
+      self: who.self,
+      macs: parsed,
       facts,
-    );
-    return machine!;
+      ops: who.ops,
+    });
   }
 
   /**
    * A JSON agent's long poll: queued commands for its machine, marked sent. Waits up to `waitMs` for one
    * to be queued when there is none yet.
    */
-  async takeCommands(agent: string, mac: Mac, waitMs: number, signal?: AbortSignal): Promise<Command[]> {
+  async takeCommands(
+    agent: string,
+    machine: string,
+    waitMs: number,
+    signal?: AbortSignal,
+  ): Promise<Command[]> {
     const queued = () =>
       [...this.store.all<Command>(COLLECTIONS.commands)].filter(
-        (c) => c.machine === mac && c.state === "queued",
+        (c) => c.machine === machine && c.state === "queued",
       );
     if (queued().length === 0 && waitMs > 0 && !signal?.aborted) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, waitMs);
         const unsubscribe = this.events.subscribe((e) => {
-          if (e.kind === "command.queued" && e.machine === mac) done();
+          if (e.kind === "command.queued" && e.machine === machine) done();
         });
         signal?.addEventListener("abort", done);
         function done() {
@@ -212,11 +186,13 @@ export class AgentService {
     return taken.map((c) => ({ ...c, state: "sent" as const, agent }));
   }
 
-  /** A JSON agent reports how a command went. */
-  async acknowledge(mac: Mac, id: string, ok: boolean, detail: string): Promise<Command> {
+  /** A JSON agent reports how a command went; only a command of the machine it speaks for. */
+  async acknowledge(machine: string, id: string, ok: boolean, detail: string): Promise<Command> {
     const c = this.store.get<Command>(COLLECTIONS.commands, id);
-    if (!c || c.machine !== mac)
-      throw new EnforcerError("ENF_ERR_COMMAND_NOT_FOUND", `no command ${id} for ${mac}`, { command: id });
+    if (!c || c.machine !== machine)
+      throw new EnforcerError("ENF_ERR_COMMAND_NOT_FOUND", `no command ${id} for ${machine}`, {
+        command: id,
+      });
     if (c.state !== "sent") {
       throw new EnforcerError("ENF_ERR_CONFIG_TRANSITION", `command ${id} is ${c.state}, not sent`, {
         command: id,
@@ -260,13 +236,5 @@ export class AgentService {
     });
     await this.store.commit([{ op: "put", collection: COLLECTIONS.commands, id: c.id, value: next }, r.op]);
     this.events.publish([r.event]);
-  }
-}
-
-function attempt<T>(fn: () => T): T | undefined {
-  try {
-    return fn();
-  } catch {
-    return undefined;
   }
 }

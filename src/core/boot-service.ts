@@ -9,11 +9,12 @@ import {
   renderGeneralScript,
 } from "../protocols/ipxe/general-script.js";
 import type { AgentSessionService } from "./agent-sessions.js";
-import type { Store } from "../store/store.js";
+import type { Store, StoreOp } from "../store/store.js";
 import type { ConfigService } from "./configs.js";
 import type { EventLog } from "./event-log.js";
 import type { MachineService } from "./machines.js";
 import type { Clock, CoreSettings } from "./ports.js";
+import type { UnknownMachines } from "./unknown-machines.js";
 
 /** What the per-machine endpoint answers: a script to boot, or nothing (iPXE falls through). */
 export type BootAnswer =
@@ -36,6 +37,7 @@ export class BootService {
     private readonly machines: MachineService,
     private readonly configs: ConfigService,
     private readonly sessions: AgentSessionService,
+    private readonly unknown: UnknownMachines,
   ) {}
 
   /** The general script, rendered again only when the public URL or the remotes change. */
@@ -58,12 +60,17 @@ export class BootService {
     checkDiscoveryUrl(url);
   }
 
-  /** Answers a machine's request for its own script; records it as seen. */
+  /**
+   * Answers a machine's request for its own script; records it as seen. Everything the request writes (the
+   * seen record, a trigger, a discovery key, unknown machines it pushes out) goes in one commit.
+   */
   async machineScript(who: BootIdentity): Promise<BootAnswer> {
     const at = this.clock.now().toISOString();
     const before = this.machines.find(who.mac);
     const seen = this.machines.seenOps(who);
-    const ops = needsSeenWrite(before, seen.machine) ? [...seen.ops] : [];
+    const ops = needsSeenWrite(before, seen.machine)
+      ? [...seen.ops, ...this.unknown.touchOps(seen.machine)]
+      : [];
     const events = [...seen.events];
     let answer: BootAnswer = { kind: "none", reason: "no-config" };
     let failure: { err: unknown } | undefined;
@@ -79,7 +86,9 @@ export class BootService {
     } else if (this.wantsDiscovery(seen.machine)) {
       // The machine is recorded even when discovery fails (a URL stored before it was checked, say).
       try {
-        answer = await this.discovery(seen.machine.id, who.platform);
+        const d = this.discovery(seen.machine.id, who.platform);
+        ops.push(...d.ops);
+        answer = d.answer;
       } catch (err) {
         failure = { err };
       }
@@ -90,13 +99,17 @@ export class BootService {
     return answer;
   }
 
-  /** The discovery step of the general script: only for unknown machines, only when discovery is on. */
+  /**
+   * The discovery step of the general script: only for unknown machines, only when discovery is on. It
+   * records no machine: asking it for random MACs costs at most a (bounded) discovery session each.
+   */
   async discoveryScript(who: BootIdentity): Promise<BootAnswer> {
     const m = this.machines.find(who.mac);
     if (m && this.configs.holdingFor(m.id)) return { kind: "none", reason: "no-config" };
-    return this.wantsDiscovery(m)
-      ? this.discovery(who.mac, who.platform)
-      : { kind: "none", reason: "no-config" };
+    if (!this.wantsDiscovery(m)) return { kind: "none", reason: "no-config" };
+    const d = this.discovery(who.mac, who.platform);
+    if (d.ops.length > 0) await this.store.commit(d.ops);
+    return d.answer;
   }
 
   private wantsDiscovery(m: Machine | undefined): boolean {
@@ -108,14 +121,17 @@ export class BootService {
   }
 
   /**
-   * The discovery boot: Enforcer's own image with a fresh machine-scoped agent key on its command line, or
-   * the configured discovery script URL.
+   * The discovery boot: Enforcer's own image with a machine-scoped agent key on its command line (the same
+   * key again for a repeated request of the same boot), or the configured discovery script URL. Answers the
+   * ops that store a new key; the caller commits them.
    */
-  private async discovery(mac: Mac, platform: string | undefined): Promise<BootAnswer> {
+  private discovery(mac: Mac, platform: string | undefined): { answer: BootAnswer; ops: StoreOp[] } {
     const { discoveryKernel: kernel, discoveryInitrd: initrd } = this.settings;
-    if (!kernel)
-      return { kind: "discovery", script: renderDiscoveryScript(this.settings.discoveryUrl!, mac) };
-    const session = await this.sessions.create(mac);
+    if (!kernel) {
+      const script = renderDiscoveryScript(this.settings.discoveryUrl!, mac);
+      return { answer: { kind: "discovery", script }, ops: [] };
+    }
+    const { session, ops } = this.sessions.issueOps(mac);
     const spec: BootSpec = {
       kind: "linux",
       kernel,
@@ -128,7 +144,8 @@ export class BootService {
       ],
       initrds: initrd ? [{ url: initrd, name: imageName(initrd) }] : [],
     };
-    return { kind: "discovery", script: renderBootScript(spec, { platform, label: "discovery" }) };
+    const script = renderBootScript(spec, { platform, label: "discovery" });
+    return { answer: { kind: "discovery", script }, ops };
   }
 }
 

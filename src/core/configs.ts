@@ -8,6 +8,7 @@ import {
   type ConfigState,
 } from "../domain/boot-config.js";
 import { EnforcerError } from "../domain/errors.js";
+import { fileFormat } from "../domain/file-formats.js";
 import type { MachineEvent, MachineEventKind } from "../domain/events.js";
 import type { Machine } from "../domain/machine.js";
 import { parseMac } from "../domain/mac.js";
@@ -229,7 +230,7 @@ export class ConfigService {
     const context = { ...vars, facts: machine.facts, labels: machine.labels };
     const files: Record<string, string> = {};
     for (const [name, template] of Object.entries(fb.files))
-      files[name] = renderProvisioning(name, template, context);
+      files[name] = renderProvisioning(name, template, context, fileFormat(profile.family, name, template));
     for (const platform of ["pcbios", "efi"]) renderBootScript(fb.spec, { platform, label: c.id });
     return { spec: fb.spec, files };
   }
@@ -260,6 +261,33 @@ export class ConfigService {
     this.index(c);
     await this.store.commit([...before.ops, this.putOp(c), r.op]);
     this.events.publish([...before.events, r.event]);
+  }
+
+  /**
+   * Retention: forgets finished configs from the indexes and answers the ops that delete them. A machine
+   * whose newest config goes gets its newest remaining one (or none) as its state.
+   */
+  forgetOps(ids: readonly string[]): StoreOp[] {
+    const ops: StoreOp[] = [];
+    const orphaned = new Set<string>();
+    for (const id of ids) {
+      const c = this.store.get<BootConfig>(COLLECTIONS.configs, id);
+      if (!c || HOLDING_STATES.includes(c.lifecycle.state) || c.lifecycle.state === "draft") continue;
+      this.bySecret.delete(c.secret);
+      if (this.newest.get(c.machine)?.id === c.id) {
+        this.newest.delete(c.machine);
+        orphaned.add(c.machine);
+      }
+      ops.push({ op: "del", collection: COLLECTIONS.configs, id });
+    }
+    if (orphaned.size === 0) return ops;
+    const gone = new Set(ids);
+    for (const c of this.store.all<BootConfig>(COLLECTIONS.configs)) {
+      if (!orphaned.has(c.machine) || gone.has(c.id)) continue;
+      const n = this.newest.get(c.machine);
+      if (!n || n.createdAt <= c.createdAt) this.newest.set(c.machine, c);
+    }
+    return ops;
   }
 
   private putOp(c: BootConfig): StoreOp {

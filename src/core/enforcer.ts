@@ -1,15 +1,21 @@
+import { randomBytes } from "node:crypto";
 import type { Store } from "../store/store.js";
+import { AgentCredentials } from "./agent-credentials.js";
 import { AgentSessionService } from "./agent-sessions.js";
 import { AgentService } from "./agents.js";
 import { BootService } from "./boot-service.js";
 import { CommandService } from "./commands.js";
 import { ConfigService } from "./configs.js";
+import { ConflictService } from "./conflicts.js";
 import { EventLog } from "./event-log.js";
+import { MachineIntake } from "./machine-intake.js";
 import { MachineService } from "./machines.js";
-import { systemClock, type Clock, type CoreSettings } from "./ports.js";
+import { DEFAULT_LIMITS, systemClock, type Clock, type CoreSettings, type GrowthLimits } from "./ports.js";
 import { ProfileService } from "./profiles.js";
+import { RetentionService } from "./retention.js";
 import { RuntimeSettingsService } from "./runtime-settings.js";
 import { TokenService } from "./tokens.js";
+import { UnknownMachines } from "./unknown-machines.js";
 
 /** The core's services wired over one store; the transports (HTTP, later TFTP and agents) use only this. */
 export interface Core {
@@ -24,10 +30,27 @@ export interface Core {
   runtime: RuntimeSettingsService;
   agents: AgentService;
   sessions: AgentSessionService;
+  conflicts: ConflictService;
+  credentials: AgentCredentials;
+  unknown: UnknownMachines;
+  retention: RetentionService;
+  /** The limits in force: the configured ones over DEFAULT_LIMITS. */
+  limits: GrowthLimits;
+}
+
+/** What the core needs besides settings: the secret discovery keys are derived from (random when absent). */
+export interface CoreSecrets {
+  sessionSecret?: Uint8Array;
 }
 
 /** Builds the core over a store, rebuilding every in-memory index from what the store holds. */
-export function createCore(store: Store, settings: CoreSettings, clock: Clock = systemClock): Core {
+export function createCore(
+  store: Store,
+  settings: CoreSettings,
+  clock: Clock = systemClock,
+  secrets: CoreSecrets = {},
+): Core {
+  const limits: GrowthLimits = { ...DEFAULT_LIMITS, ...settings.limits };
   const runtime = new RuntimeSettingsService(store, settings);
   const events = new EventLog(store);
   const machines = new MachineService(store, events, clock);
@@ -36,10 +59,40 @@ export function createCore(store: Store, settings: CoreSettings, clock: Clock = 
     configs.usesProfile(name),
   );
   const configs: ConfigService = new ConfigService(store, events, clock, settings, machines, profiles);
-  const sessions = new AgentSessionService(store, clock);
-  const boot = new BootService(store, events, clock, settings, machines, configs, sessions);
+  const secret = secrets.sessionSecret ?? randomBytes(32);
+  const sessions = new AgentSessionService(store, clock, secret, limits.maxDiscoverySessions);
+  const unknown = new UnknownMachines(store, machines, events, configs, limits.maxUnknownMachines);
+  const boot = new BootService(store, events, clock, settings, machines, configs, sessions, unknown);
   const tokens = new TokenService(store, clock);
   const commands = new CommandService(store, events, clock, machines);
-  const agents = new AgentService(store, events, clock, machines);
-  return { settings, events, machines, profiles, configs, boot, tokens, commands, runtime, agents, sessions };
+  const credentials = new AgentCredentials(store, machines);
+  const conflicts = new ConflictService(
+    store,
+    events,
+    clock,
+    machines,
+    credentials,
+    (id) => configs.holdingFor(id) !== undefined,
+  );
+  const intake = new MachineIntake(store, events, clock, machines, conflicts);
+  const agents = new AgentService(store, events, clock, machines, intake, credentials);
+  const retention = new RetentionService(store, clock, limits, events, configs, unknown, sessions);
+  return {
+    settings,
+    events,
+    machines,
+    profiles,
+    configs,
+    boot,
+    tokens,
+    commands,
+    runtime,
+    agents,
+    sessions,
+    conflicts,
+    credentials,
+    unknown,
+    retention,
+    limits,
+  };
 }

@@ -5,17 +5,30 @@ import { COLLECTIONS } from "./ports.js";
 /** Listener for events once they are durable (the live stream and metrics hang here later). */
 export type EventListener = (e: MachineEvent) => void;
 
+/** The record that keeps sequence numbers rising after the newest events were pruned and the server restarted. */
+interface SeqMark {
+  lastSeq: number;
+}
+const SEQ_MARK_ID = "events";
+
 /**
  * Machine histories. Each event is a store op committed together with the change it describes, so the
- * history never disagrees with the state.
+ * history never disagrees with the state. Retention deletes old events (pruneOps); sequence numbers are
+ * never reused.
  */
 export class EventLog {
   private nextSeq = 1;
   private readonly byMachine = new Map<string, number[]>();
+  /** Every kept seq, ascending, for replay; deleted ones linger (in `dropped`) until a rebuild is worth it. */
+  private order: number[] = [];
+  private dropped = new Set<number>();
   private readonly listeners = new Set<EventListener>();
 
   constructor(private readonly store: Store) {
-    for (const e of store.all<MachineEvent>(COLLECTIONS.events)) this.index(e);
+    const all = [...store.all<MachineEvent>(COLLECTIONS.events)].sort((a, b) => a.seq - b.seq);
+    for (const e of all) this.index(e);
+    const mark = store.get<SeqMark>(COLLECTIONS.retention, SEQ_MARK_ID);
+    if (mark) this.nextSeq = Math.max(this.nextSeq, mark.lastSeq + 1);
   }
 
   /** Builds an event and the op that stores it; the caller commits the op with its change. */
@@ -46,15 +59,89 @@ export class EventLog {
     return this.nextSeq - 1;
   }
 
-  /** Every event after `seq`, oldest first, optionally for one machine. */
+  /** Every kept event after `seq`, oldest first, optionally for one machine (pruned ones are gone). */
   since(seq: number, machine?: string): MachineEvent[] {
     if (machine) return this.forMachine(machine, seq, Number.MAX_SAFE_INTEGER);
     const out: MachineEvent[] = [];
-    for (let s = seq + 1; s < this.nextSeq; s++) {
-      const e = this.store.get<MachineEvent>(COLLECTIONS.events, seqId(s));
+    for (let i = firstAfter(this.order, seq); i < this.order.length; i++) {
+      const s = this.order[i]!;
+      const e = this.dropped.has(s) ? undefined : this.store.get<MachineEvent>(COLLECTIONS.events, seqId(s));
       if (e) out.push(e);
     }
     return out;
+  }
+
+  /** How many events are kept. */
+  count(): number {
+    return this.order.length - this.dropped.size;
+  }
+
+  /** True when every kept event of the machine is of this kind (a machine that was only ever seen). */
+  onlyKind(machine: string, kind: MachineEventKind): boolean {
+    for (const s of this.byMachine.get(machine) ?? []) {
+      if (this.store.get<MachineEvent>(COLLECTIONS.events, seqId(s))?.kind !== kind) return false;
+    }
+    return true;
+  }
+
+  /**
+   * The seqs retention would delete: each machine's beyond its newest `perMachine`, and every event before
+   * `cutoff` (ISO time). Events are recorded in time order, so the age scan stops at the first young one.
+   */
+  prunable(perMachine: number, cutoff: string): number[] {
+    const out = new Set<number>();
+    for (const seqs of this.byMachine.values())
+      for (let i = 0; i < seqs.length - perMachine; i++) out.add(seqs[i]!);
+    for (const s of this.order) {
+      if (this.dropped.has(s)) continue;
+      const e = this.store.get<MachineEvent>(COLLECTIONS.events, seqId(s));
+      if (!e) continue;
+      if (e.at >= cutoff) break;
+      out.add(s);
+    }
+    return [...out].sort((a, b) => a - b);
+  }
+
+  /** Forgets events from the indexes and answers the ops that delete them (after the seq mark). */
+  pruneOps(seqs: readonly number[]): StoreOp[] {
+    const ops: StoreOp[] = [];
+    const byMachine = new Map<string, Set<number>>();
+    for (const s of seqs) {
+      const e = this.store.get<MachineEvent>(COLLECTIONS.events, seqId(s));
+      if (!e) continue;
+      let set = byMachine.get(e.machine);
+      if (!set) byMachine.set(e.machine, (set = new Set()));
+      set.add(s);
+      this.dropped.add(s);
+      ops.push({ op: "del", collection: COLLECTIONS.events, id: seqId(s) });
+    }
+    for (const [machine, set] of byMachine) {
+      const left = (this.byMachine.get(machine) ?? []).filter((s) => !set.has(s));
+      if (left.length > 0) this.byMachine.set(machine, left);
+      else this.byMachine.delete(machine);
+    }
+    this.compactOrder();
+    return ops.length === 0 ? ops : [this.markOp(), ...ops];
+  }
+
+  /** The ops that delete a whole machine's history (an unknown machine being dropped), with the mark. */
+  dropMachineOps(machine: string): StoreOp[] {
+    const seqs = this.byMachine.get(machine) ?? [];
+    this.byMachine.delete(machine);
+    for (const s of seqs) this.dropped.add(s);
+    this.compactOrder();
+    if (seqs.length === 0) return [];
+    const dels = seqs.map((s): StoreOp => ({ op: "del", collection: COLLECTIONS.events, id: seqId(s) }));
+    return [this.markOp(), ...dels];
+  }
+
+  /**
+   * Records the highest seq issued so far. It goes first in any commit that deletes events, so a restart
+   * after the newest events were deleted never hands out a number again.
+   */
+  private markOp(): StoreOp {
+    const mark: SeqMark = { lastSeq: this.lastSeq() };
+    return { op: "put", collection: COLLECTIONS.retention, id: SEQ_MARK_ID, value: mark };
   }
 
   /** A machine's history, oldest first, optionally after a sequence number. */
@@ -70,12 +157,32 @@ export class EventLog {
     return out;
   }
 
+  /** Rebuilds the replay order once deleted seqs are half of it: amortised O(1) per deletion. */
+  private compactOrder(): void {
+    if (this.dropped.size < 1024 || this.dropped.size * 2 < this.order.length) return;
+    this.order = this.order.filter((s) => !this.dropped.has(s));
+    this.dropped = new Set();
+  }
+
   private index(e: MachineEvent): void {
     this.nextSeq = Math.max(this.nextSeq, e.seq + 1);
+    this.order.push(e.seq);
     let list = this.byMachine.get(e.machine);
     if (!list) this.byMachine.set(e.machine, (list = []));
     list.push(e.seq);
   }
+}
+
+/** The index of the first seq in the ascending list greater than `seq`. */
+function firstAfter(list: readonly number[], seq: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid]! <= seq) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Zero-padded so ids sort like numbers. */

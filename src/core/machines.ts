@@ -1,6 +1,7 @@
 import { EnforcerError } from "../domain/errors.js";
 import type { MachineEvent } from "../domain/events.js";
 import { parseHostname, parseLabels } from "../domain/identity.js";
+import type { IdentityOwners } from "../domain/identity-claims.js";
 import { newMachine, recordBoot, type BootIdentity, type Machine } from "../domain/machine.js";
 import { parseMac, type Mac } from "../domain/mac.js";
 import type { Store, StoreOp } from "../store/store.js";
@@ -23,10 +24,13 @@ export interface MachinePatch {
   labels?: Record<string, string>;
 }
 
-/** Machines: the boot-time "seen" record, operator edits, lookups by any MAC. */
+/** Machines: the boot-time "seen" record, operator edits, lookups by any MAC, UUID or serial. */
 export class MachineService {
   /** Every MAC of every machine, to the machine's id (its primary MAC). */
   private readonly byMac = new Map<string, Mac>();
+  /** UUIDs and serials to the machines holding them (agents ask on every report, so no scans). */
+  private readonly byUuid = new Map<string, Set<string>>();
+  private readonly bySerial = new Map<string, Set<string>>();
   /** Machine ids in order, rebuilt when machines come or go. */
   private sorted: string[] | undefined;
 
@@ -35,8 +39,7 @@ export class MachineService {
     private readonly events: EventLog,
     private readonly clock: Clock,
   ) {
-    for (const m of store.all<Machine>(COLLECTIONS.machines))
-      for (const mac of m.macs) this.byMac.set(mac, m.id);
+    for (const m of store.all<Machine>(COLLECTIONS.machines)) this.index(m);
   }
 
   /** The machine that owns `mac` (any of its MACs), if known. */
@@ -45,10 +48,13 @@ export class MachineService {
     return id ? this.store.get<Machine>(COLLECTIONS.machines, id) : undefined;
   }
 
-  /** The machine with this SMBIOS UUID, if any (a scan: agents call it only for unknown MACs). */
-  findByUuid(uuid: string): Machine | undefined {
-    for (const m of this.store.all<Machine>(COLLECTIONS.machines)) if (m.uuid === uuid) return m;
-    return undefined;
+  /** Who holds each kind of identity, for the claim decision (src/domain/identity-claims.ts). */
+  owners(): IdentityOwners {
+    return {
+      mac: (mac) => this.byMac.get(mac),
+      uuid: (uuid) => [...(this.byUuid.get(uuid) ?? [])],
+      serial: (serial) => [...(this.bySerial.get(serial) ?? [])],
+    };
   }
 
   /** Like find, from user input; throws ENF_ERR_MACHINE_NOT_FOUND. */
@@ -65,7 +71,16 @@ export class MachineService {
   seenOps(who: BootIdentity): { machine: Machine; ops: StoreOp[]; events: MachineEvent[] } {
     const now = this.clock.now().toISOString();
     const known = this.find(who.mac);
-    const machine = recordBoot(known ?? newMachine(who.mac, "seen", now), who, now);
+    const id = known?.id ?? who.mac;
+    // The open boot route is anonymous: a UUID or serial another machine holds is not taken from it.
+    const held = (index: Map<string, Set<string>>, v: string | undefined) =>
+      v !== undefined && [...(index.get(v) ?? [])].some((o) => o !== id);
+    const claimed: BootIdentity = {
+      ...who,
+      uuid: held(this.byUuid, who.uuid) ? undefined : who.uuid,
+      serial: held(this.bySerial, who.serial) ? undefined : who.serial,
+    };
+    const machine = recordBoot(known ?? newMachine(who.mac, "seen", now), claimed, now);
     const ops: StoreOp[] = [this.putOp(machine)];
     const events: MachineEvent[] = [];
     if (!known) {
@@ -123,8 +138,15 @@ export class MachineService {
     return next;
   }
 
-  /** Forgets a machine (its history stays, for the record); refused while it holds a live config. */
-  async forget(idOrMac: string, holdsConfig: (id: string) => boolean): Promise<void> {
+  /**
+   * Forgets a machine (its history stays, for the record); refused while it holds a live config. `alsoOps`
+   * adds what goes with it in the same commit (its identity conflicts).
+   */
+  async forget(
+    idOrMac: string,
+    holdsConfig: (id: string) => boolean,
+    alsoOps: (id: string) => StoreOp[] = () => [],
+  ): Promise<void> {
     const m = this.get(idOrMac);
     if (holdsConfig(m.id)) {
       throw new EnforcerError("ENF_ERR_MACHINE_BUSY", `machine ${m.id} holds an armed or triggered config`, {
@@ -132,9 +154,7 @@ export class MachineService {
       });
     }
     const r = this.events.record("machine.forgotten", m.id, this.clock.now().toISOString());
-    for (const mac of m.macs) this.byMac.delete(mac);
-    this.sorted = undefined;
-    await this.store.commit([{ op: "del", collection: COLLECTIONS.machines, id: m.id }, r.op]);
+    await this.store.commit([this.dropOp(m), ...alsoOps(m.id), r.op]);
     this.events.publish([r.event]);
   }
 
@@ -174,12 +194,48 @@ export class MachineService {
     return this.sorted;
   }
 
-  /** The op that stores a machine, keeping the MAC index current. */
+  /** The op that stores a machine, keeping the MAC, UUID and serial indexes current. */
   putOp(m: Machine): StoreOp {
     if (!this.byMac.has(m.id)) this.sorted = undefined;
-    for (const mac of m.macs) this.byMac.set(mac, m.id);
+    const old = this.store.get<Machine>(COLLECTIONS.machines, m.id);
+    if (old) this.unindex(old);
+    this.index(m);
     return { op: "put", collection: COLLECTIONS.machines, id: m.id, value: m };
   }
+
+  /**
+   * The op that deletes a machine (forget, merge, retention of seen-only machines), dropping it from the
+   * indexes (a MAC now another's stays theirs).
+   */
+  dropOp(m: Machine): StoreOp {
+    this.unindex(m);
+    this.sorted = undefined;
+    return { op: "del", collection: COLLECTIONS.machines, id: m.id };
+  }
+
+  private index(m: Machine): void {
+    for (const mac of m.macs) this.byMac.set(mac, m.id);
+    if (m.uuid) addTo(this.byUuid, m.uuid, m.id);
+    if (m.serial) addTo(this.bySerial, m.serial, m.id);
+  }
+
+  private unindex(m: Machine): void {
+    for (const mac of m.macs) if (this.byMac.get(mac) === m.id) this.byMac.delete(mac);
+    if (m.uuid) removeFrom(this.byUuid, m.uuid, m.id);
+    if (m.serial) removeFrom(this.bySerial, m.serial, m.id);
+  }
+}
+
+function removeFrom(index: Map<string, Set<string>>, key: string, id: string): void {
+  const set = index.get(key);
+  set?.delete(id);
+  if (set?.size === 0) index.delete(key);
+}
+
+function addTo(index: Map<string, Set<string>>, key: string, id: string): void {
+  let set = index.get(key);
+  if (!set) index.set(key, (set = new Set()));
+  set.add(id);
 }
 
 /** The machine with a patch applied; throws on a bad hostname or label before anything is recorded. */

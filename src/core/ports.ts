@@ -21,7 +21,32 @@ export interface CoreSettings {
   /** Or the discovery image itself: Enforcer then boots it with a per-boot agent key. */
   discoveryKernel?: string;
   discoveryInitrd?: string;
+  /** Bounds on what grows with use (history, sessions, unknown machines); defaults in DEFAULT_LIMITS. */
+  limits?: Partial<GrowthLimits>;
 }
+
+/** What Enforcer keeps at most, so that a server running for years (and an anonymous client) cannot fill it. */
+export interface GrowthLimits {
+  /** Events kept per machine, newest first. */
+  historyPerMachine: number;
+  /** Events, finished configs and commands, and seen-only machines older than this many days are deleted. */
+  historyDays: number;
+  /** Finished (completed, expired, cancelled) configs and finished commands kept per machine, each. */
+  finishedPerMachine: number;
+  /** Live discovery keys; past it the oldest is revoked. */
+  maxDiscoverySessions: number;
+  /** Machines known only from a boot request (nothing else attached); past it the least recently seen goes. */
+  maxUnknownMachines: number;
+}
+
+/** The limits when none are configured: a rack of thousands for months, within a Pi's memory. */
+export const DEFAULT_LIMITS: GrowthLimits = {
+  historyPerMachine: 200,
+  historyDays: 90,
+  finishedPerMachine: 20,
+  maxDiscoverySessions: 10_000,
+  maxUnknownMachines: 10_000,
+};
 
 /** Store collection names, in one place so no service misspells one. */
 export const COLLECTIONS = {
@@ -33,4 +58,8 @@ export const COLLECTIONS = {
   commands: "commands",
   runtime: "runtime",
   agentSessions: "agent-sessions",
+  conflicts: "conflicts",
+  agentBindings: "agent-bindings",
+  /** Bookkeeping that must outlive pruning (the highest event sequence number ever issued). */
+  retention: "retention",
 } as const;

@@ -13,10 +13,13 @@ import { tightenedNotice, tightenModes } from "../store/file-modes.js";
 import { createLogger } from "./logger.js";
 import { detectPublicUrl } from "./public-url.js";
 import { startAgents } from "./agents.js";
+import { loadSessionSecret } from "./session-secret.js";
 import { startTftp } from "./tftp.js";
 
 /** How often triggered configs past their retry window are expired and recorded. */
 const SWEEP_INTERVAL_MS = 5_000;
+/** How often retention deletes what is past its limits (also once at start). */
+const RETENTION_INTERVAL_MS = 10 * 60_000;
 
 /**
  * `enforcer serve`: loads and freezes the settings, opens the store, starts HTTP, prints where everything
@@ -27,7 +30,7 @@ export async function serve(argv: string[]): Promise<void> {
   const log = createLogger(settings.logLevel);
   const started = performance.now();
   const dataDir = resolve(settings.data);
-  // admin.token and the store live here: owner only, also for a directory made by an older version.
+  // admin.token, session.secret and the store live here: owner only, also for an older directory.
   const tightened = tightenedNotice(tightenModes(dataDir));
   if (tightened) log.warn(tightened);
   const store = await FileStore.open({
@@ -50,7 +53,16 @@ export async function serve(argv: string[]): Promise<void> {
       discovery: settings.discovery,
       discoveryUrl: settings.discoveryUrl,
       remotes: [...settings.remote],
+      limits: {
+        historyPerMachine: settings.historyPerMachine,
+        historyDays: settings.historyDays,
+        finishedPerMachine: settings.finishedPerMachine,
+        maxDiscoverySessions: settings.maxDiscoverySessions,
+        maxUnknownMachines: settings.maxUnknownMachines,
+      },
     },
+    undefined,
+    { sessionSecret: loadSessionSecret(dataDir) },
   );
   const adminToken = await core.tokens.ensureInitialAdmin();
   if (adminToken) writeFileSync(join(dataDir, "admin.token"), `${adminToken}\n`, { mode: 0o600 });
@@ -84,6 +96,16 @@ export async function serve(argv: string[]): Promise<void> {
     core.configs.expireDue().catch((err) => log.error({ err }, "expiry sweep failed"));
   }, SWEEP_INTERVAL_MS);
   sweep.unref();
+  const retain = () =>
+    core.retention
+      .sweep()
+      .then((r) => {
+        if (Object.values(r).some((n) => n > 0)) log.info({ deleted: r }, "retention pass");
+      })
+      .catch((err) => log.error({ err }, "retention pass failed"));
+  void retain();
+  const retention = setInterval(retain, RETENTION_INTERVAL_MS);
+  retention.unref();
 
   log.info(
     {
@@ -116,9 +138,11 @@ export async function serve(argv: string[]): Promise<void> {
     stopping = true;
     log.info({ signal }, "stopping");
     clearInterval(sweep);
+    clearInterval(retention);
     await agents.stop();
     await tftp?.close();
     await app.close();
+    await core.retention.settled();
     await store.close();
     process.exit(0);
   };

@@ -20,6 +20,9 @@ export const ERROR_CODES = {
   ENF_ERR_TEMPLATE_VARIABLE_MISSING:
     "a template uses a variable that neither the config nor the facts provide",
   ENF_ERR_IPXE_UNSAFE_VALUE: "a value would change the meaning of an iPXE script and was refused",
+  ENF_ERR_PROVISIONING_UNSAFE_VALUE:
+    "a value would add a line, key, member or command to a provisioning file",
+  ENF_ERR_PROVISIONING_INVALID: "a rendered provisioning file does not parse in its format (JSON, YAML)",
   ENF_ERR_STORE_CORRUPT: "a data file is damaged in a way that replay cannot repair on its own",
   ENF_ERR_STORE_IO: "the data directory cannot be read or written",
   ENF_ERR_STORE_CLOSED: "the store was used after it was closed",
@@ -34,6 +37,8 @@ export const ERROR_CODES = {
   ENF_ERR_TOKEN_LAST_ADMIN: "the last admin token cannot be revoked",
   ENF_ERR_COMMAND_NOT_FOUND: "no command has that id",
   ENF_ERR_MACHINE_BUSY: "the machine holds an armed or triggered config; cancel it first",
+  ENF_ERR_CONFLICT_NOT_FOUND: "no identity conflict has that id",
+  ENF_ERR_CONFLICT_RESOLVED: "the identity conflict was already merged or dismissed",
   ENF_ERR_HTTP_VALIDATION: "a request does not match the route's schema",
   ENF_ERR_HTTP_NOT_FOUND: "no route or resource at that path",
   ENF_ERR_HTTP_BAD_URL: "the request's path is not a valid URL (bad percent-encoding, say)",

@@ -11,6 +11,8 @@ export type MachineEventKind =
   | "config.expired"
   | "config.cancelled"
   | "machine.forgotten"
+  | "machine.conflict"
+  | "machine.conflict-resolved"
   | "command.queued"
   | "command.sent"
   | "command.acknowledged"

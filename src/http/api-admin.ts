@@ -2,6 +2,8 @@ import type { Static } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import type { Core } from "../core/enforcer.js";
 import type { Command } from "../domain/command.js";
+import { EnforcerError } from "../domain/errors.js";
+import { parseMac } from "../domain/mac.js";
 import type { Role } from "../domain/token.js";
 import {
   CommandBody,
@@ -112,7 +114,11 @@ export function registerAdminRoutes(app: FastifyInstance, core: Core): void {
     "/tokens",
     { schema: { tags: tok, summary: "List tokens" }, config: { role: "admin" } },
     async () => ({
-      items: core.tokens.list(),
+      // An agent token's machine, once bound (docs/security.md).
+      items: core.tokens.list().map((t) => {
+        const machine = t.role === "agent" ? core.credentials.boundMachine(t.id) : undefined;
+        return machine ? { ...t, machine } : t;
+      }),
     }),
   );
   app.post<{ Body: Static<typeof TokenBody> }>(
@@ -122,8 +128,14 @@ export function registerAdminRoutes(app: FastifyInstance, core: Core): void {
       config: { role: "admin" },
     },
     async (req, reply) => {
-      const { token, info } = await core.tokens.create(req.body.name, req.body.role as Role);
-      return reply.status(201).send({ ...info, token });
+      const role = req.body.role as Role;
+      // Checked before the token exists, so a refused binding leaves no unbound token behind.
+      const mac = req.body.machine === undefined ? undefined : parseMac(req.body.machine);
+      if (mac && role !== "agent")
+        throw new EnforcerError("ENF_ERR_TOKEN_INVALID", "only an agent token is bound to a machine");
+      const { token, info } = await core.tokens.create(req.body.name, role);
+      const machine = mac ? await core.credentials.bind(info, mac, info.createdAt) : undefined;
+      return reply.status(201).send({ ...info, ...(machine ? { machine } : {}), token });
     },
   );
   app.delete<Id>(

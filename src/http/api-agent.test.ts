@@ -144,7 +144,7 @@ test("hostile inventories: too big, too deep, injection strings; bad keys", asyn
   );
 });
 
-test("a machine that comes back with another NIC is recognised by its SMBIOS UUID", async () => {
+test("an agent token keeps speaking for its machine when that machine comes back with another NIC", async () => {
   const t = await testApp();
   const token = t.tokens.agent;
   const report = (macs: string[]) =>
@@ -155,6 +155,8 @@ test("a machine that comes back with another NIC is recognised by its SMBIOS UUI
       headers: { authorization: `Bearer ${token}` },
     });
   assert.equal((await report(["52:54:00:bb:00:01"])).json().machine, "52:54:00:bb:00:01");
+  // The token is bound to that machine, so a NIC nobody holds joins it (a different credential with the
+  // same UUID would be a conflict instead: src/http/api-identity.test.ts).
   assert.equal((await report(["52:54:00:bb:00:99"])).json().machine, "52:54:00:bb:00:01");
   assert.deepEqual(t.core.machines.get("52:54:00:bb:00:99").macs, ["52:54:00:bb:00:01", "52:54:00:bb:00:99"]);
   assert.equal(t.core.machines.list().total, 1);

@@ -1,8 +1,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Core } from "../core/enforcer.js";
-import { EnforcerError } from "../domain/errors.js";
-import { parseMac, type Mac } from "../domain/mac.js";
+import type { AgentCredential } from "../core/agent-credentials.js";
 import { IdParams } from "./api-schemas.js";
 
 const ReportBody = Type.Object(
@@ -34,14 +33,15 @@ export function registerAgentRoutes(app: FastifyInstance, core: Core): void {
   app.addHook("preClose", async () => {
     for (const end of polls) end();
   });
-  const agentId = (req: FastifyRequest) =>
-    req.agentMac ? "json:discovery" : `json:${req.token?.name ?? "agent"}`;
-  // A discovery key speaks for its own machine; an agent token names the machine it speaks for.
-  const machineOf = (req: FastifyRequest, mac: string | undefined): Mac => {
-    if (req.agentMac) return req.agentMac;
-    if (!mac) throw new EnforcerError("ENF_ERR_MAC_INVALID", "an agent token must name the machine: ?mac=");
-    return parseMac(mac);
+  // Who speaks: a discovery key (its MAC) or a token; the core decides which machine that may be.
+  const credentialOf = (req: FastifyRequest): AgentCredential => {
+    if (req.agentMac) return { kind: "discovery", mac: req.agentMac };
+    const t = req.token!;
+    return { kind: "token", id: t.id, name: t.name, role: t.role };
   };
+  const agentId = (req: FastifyRequest) => core.credentials.agentId(credentialOf(req));
+  const machineOf = (req: FastifyRequest, mac: string | undefined): string =>
+    core.credentials.forCommands(credentialOf(req), mac);
 
   app.post<{ Body: Static<typeof ReportBody> }>(
     "/agent/report",
@@ -51,8 +51,8 @@ export function registerAgentRoutes(app: FastifyInstance, core: Core): void {
       bodyLimit: 64 * 1024,
     },
     async (req) => {
-      const m = await core.agents.report(agentId(req), req.body.macs, req.body.inventory, req.agentMac);
-      return { machine: m.id };
+      const r = await core.agents.report(credentialOf(req), req.body.macs, req.body.inventory);
+      return { machine: r.machine.id, conflicts: r.conflicts };
     },
   );
   app.get<{ Querystring: Static<typeof PollQuery> }>(

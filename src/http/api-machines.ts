@@ -29,9 +29,14 @@ export function registerMachineRoutes(app: FastifyInstance, core: Core): void {
         where: state ? (m) => core.configs.stateOf(m.id) === state : undefined,
       });
       // Lists carry no facts (they are most of a machine's size); the detail route has them.
+      const conflicts = core.conflicts.openCounts();
       return {
         total: page.total,
-        items: page.items.map(({ facts: _facts, ...m }) => ({ ...m, state: core.configs.stateOf(m.id) })),
+        items: page.items.map(({ facts: _facts, ...m }) => ({
+          ...m,
+          state: core.configs.stateOf(m.id),
+          conflicts: conflicts.get(m.id) ?? 0,
+        })),
       };
     },
   );
@@ -65,6 +70,7 @@ export function registerMachineRoutes(app: FastifyInstance, core: Core): void {
         state: core.configs.stateOf(m.id),
         config: held ? presentConfig(core, held, req.token?.role) : null,
         lastConfig: newest ? presentConfig(core, newest, req.token?.role) : null,
+        conflicts: core.conflicts.list({ machine: m.id }),
       };
     },
   );
@@ -83,7 +89,11 @@ export function registerMachineRoutes(app: FastifyInstance, core: Core): void {
       config: { role: "operator" },
     },
     async (req, reply) => {
-      await core.machines.forget(req.params.id, (id) => core.configs.holdingFor(id) !== undefined);
+      await core.machines.forget(
+        req.params.id,
+        (id) => core.configs.holdingFor(id) !== undefined,
+        (id) => core.conflicts.forgetOps(id),
+      );
       return reply.status(204).send();
     },
   );

@@ -121,6 +121,8 @@ export const TokenBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 64 }),
     role: Type.Union(["viewer", "operator", "admin", "agent"].map((r) => Type.Literal(r))),
+    /** An agent token only: the machine (a MAC) it speaks for, instead of its first report's. */
+    machine: Type.Optional(Type.String({ maxLength: 64 })),
   },
   { additionalProperties: false },
 );

@@ -25,7 +25,19 @@ test("auth matrix over every API route", async () => {
     const c = await t.core.configs.create({ machine: MAC, profile: "linux" });
     const cmd = await t.core.commands.enqueue(MAC, "reboot");
     const tok = await t.core.tokens.create("victim", "viewer");
-    return { config: c.id, command: cmd.id, token: tok.info.id };
+    // An identity conflict: another machine's credential claimed MAC's serial.
+    await t.core.agents.report({ kind: "token", id: "seed", name: "seed", role: "admin" }, [MAC], {
+      serial: "SN-MATRIX",
+    });
+    const other = `52:54:00:cc:00:${(n++).toString(16).padStart(2, "0")}`;
+    const r = await t.core.agents.report(
+      { kind: "token", id: "seed", name: "seed", role: "admin" },
+      [other],
+      {
+        serial: "SN-MATRIX",
+      },
+    );
+    return { config: c.id, command: cmd.id, token: tok.info.id, conflict: r.conflicts[0]! };
   };
   const cases = (ids: Awaited<ReturnType<typeof seed>>): RouteCase[] => [
     { method: "GET", url: "/machines", need: "viewer" },
@@ -66,6 +78,14 @@ test("auth matrix over every API route", async () => {
     { method: "PUT", url: "/remotes", need: "operator", body: { remotes: [] } },
     { method: "GET", url: "/agents", need: "viewer" },
     { method: "GET", url: "/whoami", need: "viewer" },
+    { method: "GET", url: "/conflicts", need: "viewer" },
+    { method: "GET", url: `/conflicts/${ids.conflict}`, need: "viewer" },
+    {
+      method: "POST",
+      url: `/conflicts/${ids.conflict}/resolve`,
+      need: "operator",
+      body: { action: "dismiss" },
+    },
     { method: "GET", url: "/tokens", need: "admin" },
     { method: "POST", url: "/tokens", need: "admin", body: { name: "new", role: "viewer" } },
     { method: "DELETE", url: `/tokens/${ids.token}`, need: "admin" },
@@ -95,7 +115,7 @@ test("auth matrix over every API route", async () => {
     for (const c of t.core.configs.list({ machine: MAC }))
       if (["armed", "triggered"].includes(c.lifecycle.state)) await t.core.configs.cancel(c.id);
   }
-  assert.equal(checked, 5 * 27);
+  assert.equal(checked, 5 * 30);
 });
 
 test("/metrics needs a viewer token and reports boots, configs and store writes", async () => {

@@ -7,6 +7,7 @@ import type { BootFiles } from "../files/boot-files.js";
 import { registerAdminRoutes } from "./api-admin.js";
 import { registerAgentRoutes } from "./api-agent.js";
 import { registerConfigRoutes } from "./api-configs.js";
+import { registerConflictRoutes } from "./api-conflicts.js";
 import { registerEventRoutes } from "./api-events.js";
 import { registerMachineRoutes } from "./api-machines.js";
 import { registerAuth } from "./auth.js";
@@ -84,6 +85,7 @@ export function buildHttpServer(core: Core, opts: HttpOptions): FastifyInstance 
       registerAdminRoutes(api, core);
       registerEventRoutes(api, core);
       registerAgentRoutes(api, core);
+      registerConflictRoutes(api, core);
       api.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: "/api/v1" },

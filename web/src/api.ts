@@ -2,7 +2,7 @@ import { ApiError, EnforcerClient } from "../../src/client/api-client.js";
 
 /** The shared typed client and its error and event types: the only way the web app reaches the server. */
 export { ApiError, EnforcerClient };
-export type { StreamEvent } from "../../src/client/api-client.js";
+export type { Conflict, StreamEvent } from "../../src/client/api-client.js";
 
 /** A JSON object as the API returns it. */
 export type Json = Record<string, unknown>;
@@ -35,7 +35,12 @@ const IN_WORDS: Record<string, string> = {
   ENF_ERR_TEMPLATE_VARIABLE_MISSING:
     "A template needs a variable that neither the config nor the machine's facts have.",
   ENF_ERR_IPXE_UNSAFE_VALUE: "A value would change the meaning of the boot script, so it was refused.",
+  ENF_ERR_PROVISIONING_UNSAFE_VALUE:
+    "A value would change the provisioning file's meaning (a line, key or command), so it was refused.",
+  ENF_ERR_PROVISIONING_INVALID: "The rendered provisioning file is not valid JSON or YAML.",
   ENF_ERR_TOKEN_LAST_ADMIN: "This is the last admin token; create another admin token before revoking it.",
+  ENF_ERR_CONFLICT_NOT_FOUND: "That identity conflict no longer exists (a merge may have settled it).",
+  ENF_ERR_CONFLICT_RESOLVED: "Someone already settled this identity conflict.",
   ENF_ERR_STORE_IO: "Enforcer cannot write its data directory right now; nothing was changed.",
 };
 

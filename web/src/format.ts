@@ -36,6 +36,11 @@ export function eventWords(kind: string, detail: Record<string, unknown> = {}): 
     "command.failed": "Reboot failed",
     "command.timed-out": "Reboot timed out: no agent answered",
   };
+  const other = typeof detail.other === "string" ? detail.other : "another machine";
+  if (kind === "machine.conflict")
+    return `Identity conflict with ${other}: ${String(detail.identities ?? "")} (nothing attached)`;
+  if (kind === "machine.conflict-resolved")
+    return `Identity conflict with ${other} ${detail.action === "merge" ? "merged" : "dismissed: kept separate"}`;
   const why = typeof detail.reason === "string" ? ` (${detail.reason})` : "";
   return (words[kind] ?? kind) + why;
 }

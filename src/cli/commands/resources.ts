@@ -7,7 +7,7 @@ import { waitForConfig } from "./wait.js";
 type Row = Record<string, unknown>;
 
 /** Prints rows as a table, or as JSON with --json. */
-function show(ctx: CliContext, data: unknown, rows?: Row[], columns?: string[]): void {
+export function show(ctx: CliContext, data: unknown, rows?: Row[], columns?: string[]): void {
   if (ctx.json || !rows || !columns) ctx.out(`${JSON.stringify(data, null, ctx.json ? 0 : 2)}\n`);
   else ctx.out(table(rows, columns));
 }
@@ -51,6 +51,9 @@ export const RESOURCE_OPTIONS = {
   timeout: { type: "string" },
   after: { type: "string" },
   "discovery-url": { type: "string" },
+  merge: { type: "boolean" },
+  dismiss: { type: "boolean" },
+  all: { type: "boolean" },
 } as const;
 
 /** `enforcer machines ...` */
@@ -216,10 +219,14 @@ export async function tokens(ctx: CliContext): Promise<void> {
   switch (verb) {
     case "list": {
       const r = await ctx.client.tokens.list();
-      return show(ctx, r, r.items, ["id", "name", "role", "createdAt"]);
+      return show(ctx, r, r.items, ["id", "name", "role", "machine", "createdAt"]);
     }
     case "create": {
-      const r = await ctx.client.tokens.create(arg(ctx, 1, "NAME"), arg(ctx, 2, "ROLE"));
+      const r = await ctx.client.tokens.create(
+        arg(ctx, 1, "NAME"),
+        arg(ctx, 2, "ROLE"),
+        ctx.flags.machine as string | undefined,
+      );
       if (ctx.json) return show(ctx, r);
       return (
         ctx.out(`${r.token}\n`),
@@ -230,7 +237,9 @@ export async function tokens(ctx: CliContext): Promise<void> {
       await ctx.client.tokens.revoke(arg(ctx, 1, "ID"));
       return ctx.out(`revoked ${ctx.args[1]}\n`);
     default:
-      throw new UsageError(`tokens: unknown action "${verb}" (list, create NAME ROLE, revoke ID)`);
+      throw new UsageError(
+        `tokens: unknown action "${verb}" (list, create NAME ROLE [--machine MAC], revoke ID)`,
+      );
   }
 }
 

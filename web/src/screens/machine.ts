@@ -1,10 +1,11 @@
-import type { Json, StreamEvent } from "../api.js";
+import type { Conflict, Json, StreamEvent } from "../api.js";
 import { h, replace } from "../dom.js";
 import { factsList, type Value } from "../facts-view.js";
 import { eventWords, when } from "../format.js";
 import { errorBox, heading, type Screen, type ScreenContext } from "../screen.js";
 import { can } from "../session.js";
 import { machineActions } from "./machine-actions.js";
+import { machineConflicts } from "./machine-conflicts.js";
 import { stateBadge } from "./machines.js";
 
 type Machine = Json & {
@@ -17,6 +18,7 @@ type Machine = Json & {
   state: string;
   config: Config | null;
   lastConfig: Config | null;
+  conflicts?: Conflict[];
 };
 type Config = Json & { id: string; state: string; profile: string; lifecycle: Record<string, string> };
 
@@ -88,6 +90,7 @@ export async function machineScreen(ctx: ScreenContext): Promise<Screen> {
   let m = first;
   const title = m.hostname ?? m.id;
   const summary = h("div", { class: "grid" });
+  const conflicts = h("div", {});
   const facts = h("section", { class: "card wide-card", "aria-labelledby": "facts-h" });
   const actions = h("div", {});
   const errors = h("div", { class: "errors" });
@@ -96,6 +99,7 @@ export async function machineScreen(ctx: ScreenContext): Promise<Screen> {
 
   const draw = () => {
     replace(summary, configView(m), identity(m));
+    replace(conflicts, machineConflicts(ctx.session, m.conflicts ?? []));
     replace(facts, h("h2", { id: "facts-h" }, "Facts"), factsList(m.facts));
     // The action form is redrawn only when what it offers changes, never under someone's typing.
     const key = `${m.state}|${(m.agents ?? []).length > 0}`;
@@ -133,6 +137,7 @@ export async function machineScreen(ctx: ScreenContext): Promise<Screen> {
     h("p", { class: "crumbs" }, h("a", { href: "#/machines" }, "Machines"), " / ", m.id),
     heading(title),
     errors,
+    conflicts,
     summary,
     actions,
     facts,

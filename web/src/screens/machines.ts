@@ -17,11 +17,23 @@ interface Row {
   state: string;
   labels: Record<string, string>;
   lastSeen: string;
+  /** Open identity conflicts this machine is part of. */
+  conflicts?: number;
 }
 
 /** A state badge: the word carries the meaning, the colour only helps. */
 export function stateBadge(state: string): HTMLElement {
   return h("span", { class: `badge state-${state}` }, STATE_WORDS[state] ?? state);
+}
+
+/** Marks a machine with an open identity conflict; on a phone a short "!" (the words stay for readers). */
+function conflictBadge(): HTMLElement {
+  return h(
+    "span",
+    { class: "badge conflict" },
+    h("span", { class: "short", "aria-hidden": "true" }, "!"),
+    h("span", { class: "long" }, "Identity conflict"),
+  );
 }
 
 /**
@@ -117,7 +129,7 @@ export function machinesScreen(ctx: ScreenContext): Screen {
         m.hostname && h("span", { class: "sub" }, m.hostname),
       ),
       h("td", { class: "host wide" }, m.hostname ?? "—"),
-      h("td", {}, stateBadge(m.state)),
+      h("td", {}, stateBadge(m.state), (m.conflicts ?? 0) > 0 && [" ", conflictBadge()]),
       h("td", { class: "wide" }, labels.join(", ") || "—"),
       h("td", { class: "wide" }, when(m.lastSeen)),
     );
@@ -185,7 +197,8 @@ export function machinesScreen(ctx: ScreenContext): Screen {
       drawSoon();
     }
     const f = filters();
-    if (!known || f.search || f.state || f.label || e.kind === "machine.forgotten") refreshSoon();
+    const reread = e.kind === "machine.forgotten" || e.kind.startsWith("machine.conflict");
+    if (!known || f.search || f.state || f.label || reread) refreshSoon();
   });
 
   const form = h(

@@ -1,0 +1,234 @@
+import { randomUUID } from "node:crypto";
+import { EnforcerError } from "../domain/errors.js";
+import type { MachineEvent } from "../domain/events.js";
+import {
+  coveredBy,
+  type Clash,
+  type ConflictState,
+  type Identity,
+  type IdentityConflict,
+} from "../domain/identity-claims.js";
+import type { Machine } from "../domain/machine.js";
+import type { Store, StoreOp } from "../store/store.js";
+import type { AgentCredentials } from "./agent-credentials.js";
+import type { EventLog } from "./event-log.js";
+import type { MachineService } from "./machines.js";
+import { COLLECTIONS, type Clock } from "./ports.js";
+
+/** Conflict records one machine may have as the reporter; further clashes are refused but not recorded. */
+const MAX_PER_MACHINE = 32;
+/** Other machines one report may raise conflicts with, and identities one record lists. */
+const MAX_CLASHES = 16;
+const MAX_IDENTITIES = 64;
+
+/** One report's clashes, to be recorded with the report's own change. */
+export interface ClashReport {
+  machine: string;
+  clashes: Clash[];
+  reported: IdentityConflict["reported"];
+  agent: string;
+  credential: string;
+  at: string;
+}
+
+/** How an operator settles a conflict. */
+export type ConflictAction = "merge" | "dismiss";
+
+/**
+ * Identity conflicts: a credential that claimed another machine's MAC, UUID or serial. The claim was never
+ * attached; the record makes it visible until an operator merges the two machines or keeps them apart.
+ */
+export class ConflictService {
+  constructor(
+    private readonly store: Store,
+    private readonly events: EventLog,
+    private readonly clock: Clock,
+    private readonly machines: MachineService,
+    private readonly credentials: AgentCredentials,
+    private readonly holdsConfig: (machine: string) => boolean,
+  ) {}
+
+  /**
+   * Ops and events recording a report's clashes, to commit with the report. A clash already recorded for the
+   * same pair (open, or dismissed by an operator) is not raised again; only identities not seen before are.
+   */
+  recordOps(r: ClashReport): { ops: StoreOp[]; events: MachineEvent[]; ids: string[] } {
+    const ops: StoreOp[] = [];
+    const events: MachineEvent[] = [];
+    const ids: string[] = [];
+    const mine = this.list({ state: "all", machine: r.machine }).filter((c) => c.machine === r.machine);
+    let room = MAX_PER_MACHINE - mine.length;
+    for (const clash of r.clashes.slice(0, MAX_CLASHES)) {
+      const pair = mine.filter((c) => c.other === clash.machine && c.state !== "merged");
+      if (
+        coveredBy(
+          clash.identities,
+          pair.flatMap((c) => c.identities),
+        )
+      )
+        continue;
+      const open = pair.find((c) => c.state === "open");
+      let next: IdentityConflict;
+      if (open) {
+        next = {
+          ...open,
+          identities: union(open.identities, clash.identities).slice(0, MAX_IDENTITIES),
+          reported: r.reported,
+          updatedAt: r.at,
+        };
+      } else {
+        if (room <= 0) continue;
+        room--;
+        next = {
+          id: randomUUID(),
+          machine: r.machine,
+          other: clash.machine,
+          identities: clash.identities.slice(0, MAX_IDENTITIES),
+          reported: r.reported,
+          agent: r.agent,
+          credential: r.credential,
+          state: "open",
+          createdAt: r.at,
+          updatedAt: r.at,
+        };
+      }
+      ops.push(this.putOp(next));
+      ids.push(next.id);
+      const words = clash.identities.map((i) => `${i.kind} ${i.value}`).join(", ");
+      for (const [machine, other] of [
+        [r.machine, clash.machine],
+        [clash.machine, r.machine],
+      ] as const) {
+        const e = this.events.record("machine.conflict", machine, r.at, {
+          detail: { conflict: next.id, other, identities: words.slice(0, 300), credential: r.credential },
+        });
+        ops.push(e.op);
+        events.push(e.event);
+      }
+    }
+    return { ops, events, ids };
+  }
+
+  /** Conflicts, newest first: open ones unless another state (or `all`) is asked for; optionally one machine's. */
+  list(filter: { state?: ConflictState | "all"; machine?: string } = {}): IdentityConflict[] {
+    const state = filter.state ?? "open";
+    return [...this.store.all<IdentityConflict>(COLLECTIONS.conflicts)]
+      .filter((c) => state === "all" || c.state === state)
+      .filter((c) => !filter.machine || c.machine === filter.machine || c.other === filter.machine)
+      .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
+  }
+
+  /** Open conflicts per machine (either side), for the machine list's badge. */
+  openCounts(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const c of this.store.all<IdentityConflict>(COLLECTIONS.conflicts)) {
+      if (c.state !== "open") continue;
+      for (const id of [c.machine, c.other]) counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    return counts;
+  }
+
+  /** A conflict by id; throws ENF_ERR_CONFLICT_NOT_FOUND. */
+  get(id: string): IdentityConflict {
+    const c = this.store.get<IdentityConflict>(COLLECTIONS.conflicts, id);
+    if (!c) throw new EnforcerError("ENF_ERR_CONFLICT_NOT_FOUND", `no conflict ${id}`, { conflict: id });
+    return c;
+  }
+
+  /**
+   * Settles an open conflict. `merge`: the reporting machine is the other one (a NIC moved, a board was
+   * swapped): its MACs join the other machine and its own record goes; the other machine keeps its id,
+   * facts, configs and history. `dismiss`: they are different machines; the same clash is not raised again
+   * and the claimed identities stay with their holder.
+   */
+  async resolve(id: string, action: ConflictAction, by: string): Promise<IdentityConflict> {
+    const c = this.get(id);
+    if (c.state !== "open") {
+      throw new EnforcerError("ENF_ERR_CONFLICT_RESOLVED", `conflict ${id} is already ${c.state}`, {
+        conflict: id,
+        state: c.state,
+      });
+    }
+    const at = this.clock.now().toISOString();
+    const done: IdentityConflict = {
+      ...c,
+      state: action === "merge" ? "merged" : "dismissed",
+      updatedAt: at,
+      resolvedBy: by.slice(0, 80),
+    };
+    const ops: StoreOp[] = [this.putOp(done)];
+    if (action === "merge") ops.push(...this.mergeOps(c));
+    const events: MachineEvent[] = [];
+    for (const [machine, other] of [
+      [c.machine, c.other],
+      [c.other, c.machine],
+    ] as const) {
+      const e = this.events.record("machine.conflict-resolved", machine, at, {
+        detail: { conflict: c.id, action, other, by: done.resolvedBy! },
+      });
+      ops.push(e.op);
+      events.push(e.event);
+    }
+    if (action === "merge") {
+      const e = this.events.record("machine.forgotten", c.machine, at, {
+        detail: { reason: `merged into ${c.other}` },
+      });
+      ops.push(e.op);
+      events.push(e.event);
+    }
+    await this.store.commit(ops);
+    this.events.publish(events);
+    return done;
+  }
+
+  /** Ops dropping a machine's unmerged conflicts as it is forgotten: with one side gone nothing is left to settle. */
+  forgetOps(machine: string): StoreOp[] {
+    return this.list({ state: "all", machine })
+      .filter((c) => c.state !== "merged")
+      .map((c) => this.delOp(c.id));
+  }
+
+  /** The reporting record folds into the other machine; other conflicts of the reporting record go. */
+  private mergeOps(c: IdentityConflict): StoreOp[] {
+    const from = this.store.get<Machine>(COLLECTIONS.machines, c.machine);
+    const into = this.store.get<Machine>(COLLECTIONS.machines, c.other);
+    if (!from || !into) {
+      throw new EnforcerError("ENF_ERR_MACHINE_NOT_FOUND", "one of the two machines is gone", {
+        machine: from ? c.other : c.machine,
+      });
+    }
+    if (this.holdsConfig(from.id)) {
+      throw new EnforcerError(
+        "ENF_ERR_MACHINE_BUSY",
+        `machine ${from.id} holds an armed or triggered config; cancel it before merging`,
+        { machine: from.id },
+      );
+    }
+    const merged: Machine = {
+      ...into,
+      macs: [...new Set([...into.macs, ...from.macs])],
+      agents: [...new Set([...(into.agents ?? []), ...(from.agents ?? [])])],
+      lastSeen: into.lastSeen > from.lastSeen ? into.lastSeen : from.lastSeen,
+    };
+    const others = this.list({ state: "all", machine: from.id }).filter((x) => x.id !== c.id);
+    // Drop before put: the index must end with every MAC pointing at the machine that stays.
+    return [
+      this.machines.dropOp(from),
+      this.machines.putOp(merged),
+      ...this.credentials.rebindOps(from.id, into.id),
+      ...others.map((x) => this.delOp(x.id)),
+    ];
+  }
+
+  private putOp(c: IdentityConflict): StoreOp {
+    return { op: "put", collection: COLLECTIONS.conflicts, id: c.id, value: c };
+  }
+
+  private delOp(id: string): StoreOp {
+    return { op: "del", collection: COLLECTIONS.conflicts, id };
+  }
+}
+
+function union(a: Identity[], b: Identity[]): Identity[] {
+  return [...a, ...b.filter((x) => !coveredBy([x], a))];
+}

@@ -1,0 +1,95 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { parseMac } from "../domain/mac.js";
+import { MemoryStore } from "../store/testing/fake-stores.js";
+import { createCore } from "./enforcer.js";
+import { COLLECTIONS } from "./ports.js";
+import { testCore } from "./testing/fixtures.js";
+
+const hex = (n: number) => (n & 255).toString(16).padStart(2, "0");
+const mac = (i: number) => parseMac(`02:00:00:${hex(i >> 16)}:${hex(i >> 8)}:${hex(i)}`);
+const fresh = (over: Parameters<typeof testCore>[0] = {}) => {
+  const store = new MemoryStore();
+  return { ...testCore(over, store), store };
+};
+const DAY = 24 * 3600_000;
+
+test("boot requests for endless random MACs keep at most the cap of unknown machines, with their history", async () => {
+  const { core, store } = fresh({ limits: { maxUnknownMachines: 5 } });
+  await core.machines.register(mac(9999), { hostname: "claimed" });
+  for (let i = 0; i < 40; i++) await core.boot.machineScript({ mac: mac(i) });
+  assert.equal(store.count(COLLECTIONS.machines), 6, "5 unknown + the registered one");
+  // One machine.seen each, plus the registered one's machine.created (registration is one commit).
+  assert.equal(store.count(COLLECTIONS.events), 6);
+  assert.equal(core.events.count(), 6);
+  assert.equal(core.unknown.count(), 5);
+  // The newest are kept, the oldest gone; the registered machine was never a candidate.
+  assert.ok(core.machines.find(mac(39)) && !core.machines.find(mac(0)));
+  assert.equal(core.machines.get(mac(9999)).hostname, "claimed");
+  assert.equal(core.machines.list().total, 6);
+});
+
+test("an unknown machine that gets anything attached is kept past the cap", async () => {
+  const { core, store } = fresh({ limits: { maxUnknownMachines: 2 } });
+  await core.boot.machineScript({ mac: mac(1) });
+  await core.machines.update(mac(1), { labels: { rack: "r1" } });
+  for (let i = 2; i < 10; i++) await core.boot.machineScript({ mac: mac(i) });
+  assert.ok(core.machines.find(mac(1)));
+  assert.equal(store.count(COLLECTIONS.machines), 3);
+});
+
+test("a known machine falling through again within the seen interval costs no write", async () => {
+  const { core, store } = fresh();
+  await core.boot.machineScript({ mac: mac(1) });
+  const commits = store.commits.length;
+  for (let i = 0; i < 100; i++) await core.boot.machineScript({ mac: mac(1) });
+  assert.equal(store.commits.length, commits);
+});
+
+test("unknown machines not seen for the retention age are dropped with their history", async () => {
+  const { core, clock, store } = fresh({ limits: { historyDays: 10 } });
+  await core.boot.machineScript({ mac: mac(1) });
+  await core.boot.machineScript({ mac: mac(2) });
+  await core.machines.update(mac(2), { hostname: "kept" });
+  clock.advance(5 * DAY);
+  await core.boot.machineScript({ mac: mac(3) });
+  clock.advance(6 * DAY);
+  const r = await core.retention.sweep();
+  assert.equal(r.unknownMachines, 1);
+  assert.deepEqual([...store.all<{ id: string }>(COLLECTIONS.machines)].map((m) => m.id).sort(), [
+    mac(2),
+    mac(3),
+  ]);
+});
+
+test("with discovery on, random MACs on both boot endpoints stay within both caps", async () => {
+  const { core, store } = fresh({
+    discovery: true,
+    discoveryKernel: "http://img/vmlinuz",
+    limits: { maxUnknownMachines: 4, maxDiscoverySessions: 3 },
+  });
+  for (let i = 0; i < 30; i++) {
+    await core.boot.machineScript({ mac: mac(i) });
+    await core.boot.discoveryScript({ mac: mac(1000 + i) });
+  }
+  assert.equal(store.count(COLLECTIONS.machines), 4);
+  assert.equal(store.count(COLLECTIONS.agentSessions), 3);
+  // The same boot asking both endpoints gets one key, in one commit with its seen record.
+  const before = store.commits.length;
+  const a = await core.boot.machineScript({ mac: mac(500) });
+  const b = await core.boot.discoveryScript({ mac: mac(500) });
+  assert.equal(store.commits.length, before + 1);
+  assert.equal(a.kind === "discovery" && b.kind === "discovery" && a.script === b.script, true);
+});
+
+test("after every unknown machine and its history aged out, a restart still numbers events onwards", async () => {
+  const { core, clock, store } = fresh({ limits: { historyDays: 1 } });
+  for (let i = 0; i < 3; i++) await core.boot.machineScript({ mac: mac(i) });
+  const last = core.events.lastSeq();
+  clock.advance(2 * DAY);
+  await core.retention.sweep();
+  assert.equal(store.count(COLLECTIONS.events), 0);
+  const restarted = createCore(store, core.settings, clock);
+  await restarted.boot.machineScript({ mac: mac(7) });
+  assert.equal(restarted.events.lastSeq(), last + 1);
+});

@@ -1,0 +1,83 @@
+import type { Machine } from "../domain/machine.js";
+import type { Store, StoreOp } from "../store/store.js";
+import type { ConfigService } from "./configs.js";
+import type { EventLog } from "./event-log.js";
+import type { MachineService } from "./machines.js";
+import { COLLECTIONS } from "./ports.js";
+
+/**
+ * Machines known only because something asked `/boot/machine` with their MAC: anyone on the boot network
+ * can invent those at will. They are kept, least recently seen first, up to a cap; past it (and once not
+ * seen for the retention age) the oldest is deleted with its history. A machine stops counting as unknown
+ * once anything is attached to it: facts, a hostname, labels, an agent, a config or another event.
+ */
+export class UnknownMachines {
+  /** Machine id -> last-seen time (ms) as last written, least recently seen first. */
+  private readonly order = new Map<string, number>();
+
+  constructor(
+    store: Store,
+    private readonly machines: MachineService,
+    private readonly events: EventLog,
+    private readonly configs: ConfigService,
+    private readonly max: number,
+  ) {
+    const seen = [...store.all<Machine>(COLLECTIONS.machines)].filter((m) => this.unclaimed(m));
+    seen.sort((a, b) => (a.lastSeen < b.lastSeen ? -1 : a.lastSeen > b.lastSeen ? 1 : 0));
+    for (const m of seen) this.order.set(m.id, Date.parse(m.lastSeen));
+  }
+
+  /**
+   * Called with a machine record a boot request is about to write: tracks it if it is unknown and answers
+   * the ops that drop the least recently seen unknown machines beyond the cap (committed with the write).
+   */
+  touchOps(m: Machine): StoreOp[] {
+    if (!this.bare(m)) return [];
+    this.order.delete(m.id);
+    this.order.set(m.id, Date.parse(m.lastSeen));
+    const ops: StoreOp[] = [];
+    for (const id of this.order.keys()) {
+      if (this.order.size <= this.max || id === m.id) break;
+      ops.push(...this.dropOps(id));
+    }
+    return ops;
+  }
+
+  /** Ops that drop unknown machines last seen before `cutoffMs`. */
+  agedOps(cutoffMs: number): StoreOp[] {
+    const ops: StoreOp[] = [];
+    for (const [id, seen] of this.order) {
+      if (seen >= cutoffMs) break;
+      ops.push(...this.dropOps(id));
+    }
+    return ops;
+  }
+
+  /** How many machines are tracked as unknown. */
+  count(): number {
+    return this.order.size;
+  }
+
+  /** Drops a tracked machine if it is still unknown; one that was claimed meanwhile just leaves the index. */
+  private dropOps(id: string): StoreOp[] {
+    this.order.delete(id);
+    const m = this.machines.find(id as Machine["id"]);
+    if (!m || m.id !== id || !this.unclaimed(m)) return [];
+    return [this.machines.dropOp(m), ...this.events.dropMachineOps(m.id)];
+  }
+
+  /** Nothing on the record itself but the boot-time details. */
+  private bare(m: Machine): boolean {
+    return (
+      m.origin === "seen" &&
+      Object.keys(m.facts).length === 0 &&
+      Object.keys(m.labels).length === 0 &&
+      !m.hostname &&
+      !m.agents?.length
+    );
+  }
+
+  private unclaimed(m: Machine): boolean {
+    return this.bare(m) && !this.configs.newestFor(m.id) && this.events.onlyKind(m.id, "machine.seen");
+  }
+}

@@ -1,0 +1,43 @@
+import { randomBytes } from "node:crypto";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { EnforcerError } from "../domain/errors.js";
+
+/** The file, in the data directory beside (not inside) the store, that discovery keys are derived from. */
+export const SESSION_SECRET_FILE = "session.secret";
+
+/**
+ * Reads the server secret discovery keys are derived from, creating it (32 random bytes, hex, mode 0600) on
+ * first start. It lives outside the store so that a copy of the store alone (a backup, a snapshot) cannot
+ * produce a single key. Losing it only means discovery boots in progress get new keys.
+ */
+export function loadSessionSecret(dataDir: string): Buffer {
+  const path = join(dataDir, SESSION_SECRET_FILE);
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT")
+      throw new EnforcerError("ENF_ERR_STORE_IO", `cannot read ${path}: ${(err as Error).message}`, { path });
+    const secret = randomBytes(32);
+    try {
+      // "wx": never overwrite a secret another start wrote meanwhile.
+      writeFileSync(path, `${secret.toString("hex")}\n`, { mode: 0o600, flag: "wx" });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "EEXIST") return loadSessionSecret(dataDir);
+      throw new EnforcerError("ENF_ERR_STORE_IO", `cannot write ${path}: ${(e as Error).message}`, { path });
+    }
+    return secret;
+  }
+  const hex = text.trim();
+  if (!/^[0-9a-f]{64}$/.test(hex)) {
+    throw new EnforcerError(
+      "ENF_ERR_STORE_CORRUPT",
+      `${path} is not 64 hex digits; delete it to make a new one (discovery boots in progress then need a new key)`,
+      { path },
+    );
+  }
+  // A copy restored with looser modes is tightened again.
+  chmodSync(path, 0o600);
+  return Buffer.from(hex, "hex");
+}
