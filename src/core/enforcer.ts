@@ -61,12 +61,15 @@ export function createCore(
   const configs: ConfigService = new ConfigService(store, events, clock, settings, machines, profiles);
   const secret = secrets.sessionSecret ?? randomBytes(32);
   const sessions = new AgentSessionService(store, clock, secret, limits.maxDiscoverySessions);
-  const unknown = new UnknownMachines(store, machines, events, configs, limits.maxUnknownMachines);
+  // Conflicts are built later; an evicted machine's open conflicts are asked for only at eviction time.
+  const unknown = new UnknownMachines(store, machines, events, configs, limits.maxUnknownMachines, (id) =>
+    conflicts.forgetOps(id),
+  );
   const boot = new BootService(store, events, clock, settings, machines, configs, sessions, unknown);
   const tokens = new TokenService(store, clock);
   const commands = new CommandService(store, events, clock, machines);
   const credentials = new AgentCredentials(store, machines);
-  const conflicts = new ConflictService(
+  const conflicts: ConflictService = new ConflictService(
     store,
     events,
     clock,
@@ -74,7 +77,7 @@ export function createCore(
     credentials,
     (id) => configs.holdingFor(id) !== undefined,
   );
-  const intake = new MachineIntake(store, events, clock, machines, conflicts);
+  const intake = new MachineIntake(store, events, clock, machines, conflicts, unknown);
   const agents = new AgentService(store, events, clock, machines, intake, credentials);
   const retention = new RetentionService(store, clock, limits, events, configs, unknown, sessions);
   return {

@@ -76,10 +76,11 @@ export class EventLog {
     return this.order.length - this.dropped.size;
   }
 
-  /** True when every kept event of the machine is of this kind (a machine that was only ever seen). */
-  onlyKind(machine: string, kind: MachineEventKind): boolean {
+  /** True when every kept event of the machine is of one of these kinds (or it has none). */
+  onlyKinds(machine: string, kinds: ReadonlySet<string>): boolean {
     for (const s of this.byMachine.get(machine) ?? []) {
-      if (this.store.get<MachineEvent>(COLLECTIONS.events, seqId(s))?.kind !== kind) return false;
+      const kind = this.store.get<MachineEvent>(COLLECTIONS.events, seqId(s))?.kind;
+      if (!kind || !kinds.has(kind)) return false;
     }
     return true;
   }

@@ -8,6 +8,7 @@ import type { ConflictService } from "./conflicts.js";
 import type { EventLog } from "./event-log.js";
 import type { MachineService } from "./machines.js";
 import type { Clock } from "./ports.js";
+import type { UnknownMachines } from "./unknown-machines.js";
 
 /** One agent's word about one machine: who speaks, for which machine, and what it says. */
 export interface Intake {
@@ -43,6 +44,7 @@ export class MachineIntake {
     private readonly clock: Clock,
     private readonly machines: MachineService,
     private readonly conflicts: ConflictService,
+    private readonly unknown?: UnknownMachines,
   ) {}
 
   /** Applies one agent's word about its machine, with the conflicts it raises, in one commit. */
@@ -99,6 +101,8 @@ export class MachineIntake {
       });
       ops.unshift(this.machines.putOp(next), r.op);
       events.unshift(r.event);
+      // A machine only a discovery key speaks for may be invented: it counts towards the anonymous cap.
+      ops.push(...(this.unknown?.touchOps(next) ?? []));
     }
     await this.store.commit(ops);
     this.events.publish(events);

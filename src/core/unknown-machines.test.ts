@@ -93,3 +93,32 @@ test("after every unknown machine and its history aged out, a restart still numb
   await restarted.boot.machineScript({ mac: mac(7) });
   assert.equal(restarted.events.lastSeq(), last + 1);
 });
+
+test("discovery reports for endless invented MACs stay under the same cap, conflicts they raise go with them", async () => {
+  const { core, store } = fresh({ limits: { maxUnknownMachines: 4 } });
+  const other = mac(9999);
+  await core.machines.register(other, { hostname: "real" });
+  const inventory = { cpu: { model: "x".repeat(1000) } };
+  for (let i = 0; i < 30; i++) {
+    const self = mac(i);
+    // Half of them also claim the real machine's MAC: each raises a conflict.
+    const macs = i % 2 ? [self, other] : [self];
+    await core.agents.report({ kind: "discovery", mac: self }, macs, inventory);
+  }
+  assert.equal(core.unknown.count(), 4);
+  assert.equal(store.count(COLLECTIONS.machines), 5, "4 discovered + the registered one");
+  assert.ok(core.machines.find(mac(29)) && !core.machines.find(mac(0)));
+  assert.equal(core.machines.get(other).hostname, "real");
+  assert.ok(core.conflicts.list({ state: "all" }).length <= 2, "only the kept machines' conflicts remain");
+});
+
+test("a discovered machine the operator has touched is kept past the cap", async () => {
+  const { core } = fresh({ limits: { maxUnknownMachines: 2 } });
+  await core.agents.report({ kind: "discovery", mac: mac(1) }, [mac(1)], { vendor: "v" });
+  await core.machines.update(mac(1), { hostname: "kept" });
+  await core.agents.report({ kind: "discovery", mac: mac(2) }, [mac(2)], { vendor: "v" });
+  for (let i = 3; i < 12; i++)
+    await core.agents.report({ kind: "discovery", mac: mac(i) }, [mac(i)], { vendor: "v" });
+  assert.equal(core.machines.get(mac(1)).hostname, "kept");
+  assert.equal(core.unknown.count(), 2);
+});

@@ -5,11 +5,18 @@ import type { EventLog } from "./event-log.js";
 import type { MachineService } from "./machines.js";
 import { COLLECTIONS } from "./ports.js";
 
+/** The agent a discovery key reports as: anyone on the boot network can get such a key for any MAC. */
+const DISCOVERY_AGENT = "json:discovery";
+
+/** Events an unclaimed machine may have: the ones anonymous boot requests and discovery reports make. */
+const ANONYMOUS_EVENTS = new Set(["machine.seen", "machine.created", "machine.updated", "machine.conflict"]);
+
 /**
- * Machines known only because something asked `/boot/machine` with their MAC: anyone on the boot network
- * can invent those at will. They are kept, least recently seen first, up to a cap; past it (and once not
- * seen for the retention age) the oldest is deleted with its history. A machine stops counting as unknown
- * once anything is attached to it: facts, a hostname, labels, an agent, a config or another event.
+ * Machines known only through anonymous clients: a MAC that asked `/boot/machine`, or one that a discovery
+ * key reported facts for. Anyone on the boot network can invent those at will. They are kept, least
+ * recently seen first, up to a cap; past it (and once not seen for the retention age) the oldest is deleted
+ * with its history. A machine stops counting once anything else is attached to it: a hostname, labels,
+ * another agent, a config, an operator's resolution or any other event. A conflict it raised goes with it.
  */
 export class UnknownMachines {
   /** Machine id -> last-seen time (ms) as last written, least recently seen first. */
@@ -21,6 +28,8 @@ export class UnknownMachines {
     private readonly events: EventLog,
     private readonly configs: ConfigService,
     private readonly max: number,
+    /** Ops deleting what else refers only to a machine as it goes (its open identity conflicts). */
+    private readonly alsoOps: (id: string) => StoreOp[] = () => [],
   ) {
     const seen = [...store.all<Machine>(COLLECTIONS.machines)].filter((m) => this.unclaimed(m));
     seen.sort((a, b) => (a.lastSeen < b.lastSeen ? -1 : a.lastSeen > b.lastSeen ? 1 : 0));
@@ -63,21 +72,22 @@ export class UnknownMachines {
     this.order.delete(id);
     const m = this.machines.find(id as Machine["id"]);
     if (!m || m.id !== id || !this.unclaimed(m)) return [];
-    return [this.machines.dropOp(m), ...this.events.dropMachineOps(m.id)];
+    return [this.machines.dropOp(m), ...this.events.dropMachineOps(m.id), ...this.alsoOps(m.id)];
   }
 
-  /** Nothing on the record itself but the boot-time details. */
+  /** Nothing on the record itself but what anonymous clients put there: boot-time details, discovery facts. */
   private bare(m: Machine): boolean {
+    const agents = m.agents ?? [];
+    const discoveredOnly = agents.length > 0 && agents.every((a) => a === DISCOVERY_AGENT);
     return (
-      m.origin === "seen" &&
-      Object.keys(m.facts).length === 0 &&
+      m.origin !== "operator" &&
+      (agents.length === 0 ? Object.keys(m.facts).length === 0 : discoveredOnly) &&
       Object.keys(m.labels).length === 0 &&
-      !m.hostname &&
-      !m.agents?.length
+      !m.hostname
     );
   }
 
   private unclaimed(m: Machine): boolean {
-    return this.bare(m) && !this.configs.newestFor(m.id) && this.events.onlyKind(m.id, "machine.seen");
+    return this.bare(m) && !this.configs.newestFor(m.id) && this.events.onlyKinds(m.id, ANONYMOUS_EVENTS);
   }
 }

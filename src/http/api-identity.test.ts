@@ -25,7 +25,7 @@ async function withArmedB() {
   assert.equal(r.statusCode, 200, r.body);
   await t.core.profiles.create({
     ...CUSTOM_PROFILE,
-    provisioning: "#!/bin/sh\necho {{ facts.cpu.model }}\n",
+    provisioning: "#!/bin/sh\necho {{ facts.cpu.model | shell }}\n",
   });
   const c = await t.core.configs.create({ machine: B, profile: "linux" });
   await t.core.configs.arm(c.id);
