@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createSocket } from "node:dgram";
-import { mkdtempSync, statSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 
 import { join, resolve } from "node:path";
@@ -121,8 +121,18 @@ test("first start: an admin token is shown once and written 0600; a restart keep
   assert.equal(statSync(join(first.data, "admin.token")).mode & 0o777, 0o600);
   assert.equal((await first.api("GET", "/tokens")).status, 200);
   assert.equal(await first.stop(), 0);
+  // The data directory holds secrets: owner only, and loosened modes are tightened again at start.
+  const store = join(first.data, "store");
+  for (const d of [first.data, store]) assert.equal(statSync(d).mode & 0o777, 0o700, d);
+  for (const d of [first.data, store]) chmodSync(d, 0o755);
+  for (const f of ["admin.token", ...readdirSync(store).map((n) => join("store", n))])
+    chmodSync(join(first.data, f), 0o644);
   const second = await startEnforcer([], { data: first.data });
   assert.ok(!second.logs().includes("admin token"));
   assert.equal((await second.api("GET", "/tokens")).status, 200, "the first token still works");
+  for (const d of [first.data, store]) assert.equal(statSync(d).mode & 0o777, 0o700, d);
+  for (const f of ["admin.token", ...readdirSync(store).map((n) => join("store", n))])
+    assert.equal(statSync(join(first.data, f)).mode & 0o777, 0o600, f);
+  assert.match(second.logs(), /took group and other permissions away/);
   await second.stop();
 });

@@ -56,6 +56,15 @@ test("a bad value is one clear error naming the flag and its environment variabl
     [[], { ENFORCER_RETRY_WINDOW: "0" }, /--retry-window \(ENFORCER_RETRY_WINDOW\)/],
     [["--public-url", "http://a b"], {}, /--public-url/],
     [["--remote", "ftp://x"], {}, /--remote/],
+    // Values the schema allows that could never go into an iPXE script: refused at start, like in the API.
+    [
+      ["--discovery-url", "http://img/d.ipxe?mac=${net0/mac}"],
+      {},
+      /--discovery-url \(ENFORCER_DISCOVERY_URL\): .*iPXE/,
+    ],
+    [[], { ENFORCER_DISCOVERY_URL: "http://img/a|b" }, /--discovery-url/],
+    [["--remote", `http://a/${"x".repeat(2040)}`], {}, /--remote \(ENFORCER_REMOTE\): .*iPXE/],
+    [["--public-url", `http://a/${"x".repeat(2040)}`], {}, /--public-url \(ENFORCER_PUBLIC_URL\): .*iPXE/],
     [["--log-level", "loud"], {}, /--log-level/],
     [["--no-such-flag"], {}, /no-such-flag/],
     [

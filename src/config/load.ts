@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { Value } from "@sinclair/typebox/value";
 import { parse as parseYaml } from "yaml";
 import { EnforcerError } from "../domain/errors.js";
+import { checkDiscoveryUrl, renderGeneralScript } from "../protocols/ipxe/general-script.js";
 import { SETTING_NAMES, SettingsSchema, type Settings } from "./settings.js";
 
 type Raw = Record<string, unknown>;
@@ -39,7 +40,31 @@ export function loadSettings(argv: string[], env: NodeJS.ProcessEnv): Readonly<S
       { setting: "discoveryUrl" },
     );
   }
+  checkScriptValues(settings);
   return deepFreeze(settings);
+}
+
+/**
+ * URLs that end up in iPXE scripts pass the same checks as when they are set through the API: a URL the
+ * schema allows but a script cannot carry would otherwise fail every boot that needs it.
+ */
+function checkScriptValues(s: Settings): void {
+  const check = (key: "discoveryUrl" | "remote" | "publicUrl", fn: () => unknown) => {
+    try {
+      fn();
+    } catch (err) {
+      const n = SETTING_NAMES[key];
+      throw new EnforcerError(
+        "ENF_ERR_SETTINGS_INVALID",
+        `--${n.flag} (${n.env}): ${(err as Error).message}`,
+        { setting: key },
+      );
+    }
+  };
+  if (s.discoveryUrl !== undefined) check("discoveryUrl", () => checkDiscoveryUrl(s.discoveryUrl!));
+  if (s.publicUrl !== undefined)
+    check("publicUrl", () => renderGeneralScript({ self: s.publicUrl!.replace(/\/+$/, ""), remotes: [] }));
+  check("remote", () => renderGeneralScript({ self: "http://127.0.0.1", remotes: s.remote }));
 }
 
 function parseFlags(argv: string[]): Raw {

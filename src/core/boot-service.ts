@@ -3,7 +3,11 @@ import type { BootSpec } from "../domain/boot-spec.js";
 import type { Mac } from "../domain/mac.js";
 import { imageName } from "../domain/os-families.js";
 import { renderBootScript } from "../protocols/ipxe/config-script.js";
-import { renderDiscoveryScript, renderGeneralScript } from "../protocols/ipxe/general-script.js";
+import {
+  checkDiscoveryUrl,
+  renderDiscoveryScript,
+  renderGeneralScript,
+} from "../protocols/ipxe/general-script.js";
 import type { AgentSessionService } from "./agent-sessions.js";
 import type { Store, StoreOp } from "../store/store.js";
 import type { ConfigService } from "./configs.js";
@@ -51,6 +55,11 @@ export class BootService {
     renderGeneralScript({ self: this.settings.publicUrl, remotes });
   }
 
+  /** Throws ENF_ERR_IPXE_UNSAFE_VALUE if the discovery script URL could not be chained from a script. */
+  checkDiscoveryUrl(url: string): void {
+    checkDiscoveryUrl(url);
+  }
+
   /**
    * Answers a machine's request for its own script; records it as seen. Everything the request writes (the
    * seen record, a trigger, a discovery key, unknown machines it pushes out) goes in one commit.
@@ -64,6 +73,7 @@ export class BootService {
       : [];
     const events = [...seen.events];
     let answer: BootAnswer = { kind: "none", reason: "no-config" };
+    let failure: { err: unknown } | undefined;
 
     const held = this.configs.holdingFor(seen.machine.id);
     if (held) {
@@ -74,12 +84,18 @@ export class BootService {
         ? { kind: "config", script: this.configs.script(held, who.platform), config: held.id }
         : { kind: "none", reason: "window-passed" };
     } else if (this.wantsDiscovery(seen.machine)) {
-      const d = this.discovery(seen.machine.id, who.platform);
-      ops.push(...d.ops);
-      answer = d.answer;
+      // The machine is recorded even when discovery fails (a URL stored before it was checked, say).
+      try {
+        const d = this.discovery(seen.machine.id, who.platform);
+        ops.push(...d.ops);
+        answer = d.answer;
+      } catch (err) {
+        failure = { err };
+      }
     }
     if (ops.length > 0) await this.store.commit(ops);
     this.events.publish(events);
+    if (failure) throw failure.err;
     return answer;
   }
 

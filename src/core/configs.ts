@@ -98,8 +98,9 @@ export class ConfigService {
   /** Creates a draft config; an unknown MAC becomes a pre-registered machine. */
   async create(input: ConfigInputs): Promise<BootConfig> {
     this.profiles.get(input.profile);
-    const machine = await this.machines.ensure(parseMac(input.machine));
     const now = this.clock.now().toISOString();
+    // The new machine (if any) is stored in the same commit as the config: all or nothing.
+    const { machine, ops, events } = this.machines.ensureOps(parseMac(input.machine), now);
     const c: BootConfig = {
       id: randomUUID(),
       machine: machine.id,
@@ -109,7 +110,7 @@ export class ConfigService {
       createdAt: now,
       lifecycle: { state: "draft" },
     };
-    await this.commitWith(c, "config.created", now);
+    await this.commitWith(c, "config.created", now, { ops, events });
     return c;
   }
 
@@ -250,11 +251,16 @@ export class ConfigService {
     return next;
   }
 
-  private async commitWith(c: BootConfig, kind: MachineEventKind, at: string): Promise<void> {
+  private async commitWith(
+    c: BootConfig,
+    kind: MachineEventKind,
+    at: string,
+    before: { ops: StoreOp[]; events: MachineEvent[] } = { ops: [], events: [] },
+  ): Promise<void> {
     const r = this.events.record(kind, c.machine, at, { config: c.id });
     this.index(c);
-    await this.store.commit([this.putOp(c), r.op]);
-    this.events.publish([r.event]);
+    await this.store.commit([...before.ops, this.putOp(c), r.op]);
+    this.events.publish([...before.events, r.event]);
   }
 
   /**

@@ -95,31 +95,43 @@ export class MachineService {
 
   /** Creates a machine by MAC (pre-registration), or returns the existing one unchanged. */
   async ensure(mac: Mac): Promise<Machine> {
+    const e = this.ensureOps(mac, this.clock.now().toISOString());
+    if (e.ops.length > 0) await this.store.commit(e.ops);
+    this.events.publish(e.events);
+    return e.machine;
+  }
+
+  /**
+   * The known machine, or a new one with the ops that store it, for the caller to commit together with
+   * what needs it (a config), so that nothing is stored when the rest is refused.
+   */
+  ensureOps(mac: Mac, now: string): { machine: Machine; ops: StoreOp[]; events: MachineEvent[] } {
     const known = this.find(mac);
-    if (known) return known;
-    const now = this.clock.now().toISOString();
+    if (known) return { machine: known, ops: [], events: [] };
     const machine = newMachine(mac, "operator", now);
+    const r = this.events.record("machine.created", mac, now);
+    return { machine, ops: [this.putOp(machine), r.op], events: [r.event] };
+  }
+
+  /**
+   * Registers a machine by MAC before it ever boots, with a hostname and labels. All or nothing: a refused
+   * hostname or label stores nothing, so the corrected retry is not a conflict.
+   */
+  async register(mac: Mac, patch: MachinePatch): Promise<Machine> {
+    if (this.find(mac))
+      throw new EnforcerError("ENF_ERR_MACHINE_EXISTS", `machine ${mac} is already known`, { machine: mac });
+    const now = this.clock.now().toISOString();
+    const machine = patched(newMachine(mac, "operator", now), patch);
     const r = this.events.record("machine.created", mac, now);
     await this.store.commit([this.putOp(machine), r.op]);
     this.events.publish([r.event]);
     return machine;
   }
 
-  /** Registers a machine by MAC before it ever boots, with a hostname and labels. */
-  async register(mac: Mac, patch: MachinePatch): Promise<Machine> {
-    if (this.find(mac))
-      throw new EnforcerError("ENF_ERR_MACHINE_EXISTS", `machine ${mac} is already known`, { machine: mac });
-    await this.ensure(mac);
-    return Object.keys(patch).length > 0 ? this.update(mac, patch) : this.get(mac);
-  }
-
   /** Changes hostname and labels; validated, and recorded in the history. */
   async update(idOrMac: string, patch: MachinePatch): Promise<Machine> {
     const m = this.get(idOrMac);
-    const next: Machine = { ...m };
-    if (patch.hostname === null) delete next.hostname;
-    else if (patch.hostname !== undefined) next.hostname = parseHostname(patch.hostname);
-    if (patch.labels) next.labels = parseLabels(patch.labels);
+    const next = patched(m, patch);
     const r = this.events.record("machine.updated", m.id, this.clock.now().toISOString());
     await this.store.commit([this.putOp(next), r.op]);
     this.events.publish([r.event]);
@@ -224,6 +236,15 @@ function addTo(index: Map<string, Set<string>>, key: string, id: string): void {
   let set = index.get(key);
   if (!set) index.set(key, (set = new Set()));
   set.add(id);
+}
+
+/** The machine with a patch applied; throws on a bad hostname or label before anything is recorded. */
+function patched(m: Machine, patch: MachinePatch): Machine {
+  const next: Machine = { ...m };
+  if (patch.hostname === null) delete next.hostname;
+  else if (patch.hostname !== undefined) next.hostname = parseHostname(patch.hostname);
+  if (patch.labels) next.labels = parseLabels(patch.labels);
+  return next;
 }
 
 /** The lower-cased text a search looks in, built once per stored machine object (they are immutable). */

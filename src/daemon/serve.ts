@@ -9,6 +9,7 @@ import { buildHttpServer } from "../http/server.js";
 import { DEFAULT_UI_DIR, uiBuilt } from "../http/ui-routes.js";
 import { TftpCounters } from "../protocols/tftp/counters.js";
 import { FileStore } from "../store/file-store.js";
+import { tightenedNotice, tightenModes } from "../store/file-modes.js";
 import { createLogger } from "./logger.js";
 import { detectPublicUrl } from "./public-url.js";
 import { startAgents } from "./agents.js";
@@ -29,6 +30,9 @@ export async function serve(argv: string[]): Promise<void> {
   const log = createLogger(settings.logLevel);
   const started = performance.now();
   const dataDir = resolve(settings.data);
+  // admin.token, session.secret and the store live here: owner only, also for an older directory.
+  const tightened = tightenedNotice(tightenModes(dataDir));
+  if (tightened) log.warn(tightened);
   const store = await FileStore.open({
     dir: join(dataDir, "store"),
     recover: settings.storeRecover,

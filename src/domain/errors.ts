@@ -26,6 +26,8 @@ export const ERROR_CODES = {
   ENF_ERR_STORE_CORRUPT: "a data file is damaged in a way that replay cannot repair on its own",
   ENF_ERR_STORE_IO: "the data directory cannot be read or written",
   ENF_ERR_STORE_CLOSED: "the store was used after it was closed",
+  ENF_ERR_STORE_LOCKED:
+    "the data directory is in use by another running Enforcer, or its LOCK cannot be told stale (the message says what to check)",
   ENF_ERR_AUTH_MISSING: "the request has no bearer token",
   ENF_ERR_AUTH_INVALID: "the bearer token is malformed, unknown or revoked",
   ENF_ERR_AUTH_FORBIDDEN: "the token's role may not do this",
@@ -39,6 +41,11 @@ export const ERROR_CODES = {
   ENF_ERR_CONFLICT_RESOLVED: "the identity conflict was already merged or dismissed",
   ENF_ERR_HTTP_VALIDATION: "a request does not match the route's schema",
   ENF_ERR_HTTP_NOT_FOUND: "no route or resource at that path",
+  ENF_ERR_HTTP_BAD_URL: "the request's path is not a valid URL (bad percent-encoding, say)",
+  ENF_ERR_HTTP_URI_TOO_LONG: "a path segment is longer than any route accepts",
+  ENF_ERR_HTTP_HEADERS_TOO_LARGE: "the request line and headers together are too large",
+  ENF_ERR_HTTP_BAD_REQUEST: "the request is not well-formed HTTP",
+  ENF_ERR_HTTP_TIMEOUT: "the request did not arrive in time",
   ENF_ERR_TFTP_BIND: "the TFTP port cannot be opened (in use, or port 69 without root)",
   ENF_ERR_FILE_ACCESS: "a boot file name is refused: outside the root, not printable, or too long",
   ENF_ERR_BOOT_NO_SCRIPT:

@@ -1,7 +1,12 @@
+/** Most addresses one limiter tracks; past it, new addresses share one window so a spray cannot grow memory. */
+const MAX_ADDRESSES = 100_000;
+/** The key new addresses share once MAX_ADDRESSES are tracked. */
+const OVERFLOW = "overflow";
+
 /**
  * Counts events per client address in fixed one-minute windows. Used for the open boot endpoints (every
- * request counts) and for failed authentications (guesses count). Old windows are swept so the map stays
- * small under a spray of addresses.
+ * request counts) and for failed authentications (guesses count). IPv6 addresses count per /64, which one
+ * host can fill at will. Old windows are swept, and the map is capped, so it stays small under a spray.
  */
 export class AddressLimiter {
   private readonly windows = new Map<string, { count: number; resetAt: number }>();
@@ -10,6 +15,7 @@ export class AddressLimiter {
   constructor(
     readonly max: number,
     private readonly windowMs = 60_000,
+    private readonly maxAddresses = MAX_ADDRESSES,
   ) {
     this.sweep = setInterval(() => {
       const now = Date.now();
@@ -21,14 +27,19 @@ export class AddressLimiter {
   /** Counts one event for `ip`. */
   hit(ip: string): void {
     const now = Date.now();
-    const w = this.windows.get(ip);
-    if (!w || w.resetAt < now) this.windows.set(ip, { count: 1, resetAt: now + this.windowMs });
+    let key = addressKey(ip);
+    if (!this.windows.has(key) && this.windows.size >= this.maxAddresses) key = OVERFLOW;
+    const w = this.windows.get(key);
+    if (!w || w.resetAt < now) this.windows.set(key, { count: 1, resetAt: now + this.windowMs });
     else w.count++;
   }
 
   /** True when `ip` has used up its window. */
   exceeded(ip: string): boolean {
-    const w = this.windows.get(ip);
+    const key = addressKey(ip);
+    const w =
+      this.windows.get(key) ??
+      (this.windows.size >= this.maxAddresses ? this.windows.get(OVERFLOW) : undefined);
     return !!w && w.resetAt >= Date.now() && w.count >= this.max;
   }
 
@@ -36,4 +47,24 @@ export class AddressLimiter {
   stop(): void {
     clearInterval(this.sweep);
   }
+}
+
+/**
+ * The key an address is counted under: an IPv4 address as it is (also when IPv4-mapped), an IPv6 address by
+ * its first 64 bits.
+ */
+export function addressKey(ip: string): string {
+  if (!ip.includes(":")) return ip;
+  const addr = ip.split("%")[0]!.toLowerCase();
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(addr);
+  if (mapped) return mapped[1]!;
+  const halves = addr.split("::");
+  const left = halves[0] ? halves[0].split(":") : [];
+  const right = halves.length > 1 && halves[1] ? halves[1].split(":") : [];
+  const zeros = halves.length > 1 ? Math.max(0, 8 - left.length - right.length) : 0;
+  const groups = [...left, ...Array<string>(zeros).fill("0"), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ""))
+    .join(":")}::/64`;
 }

@@ -113,3 +113,20 @@ test("the event stream replays from Last-Event-ID, filters by machine and goes o
   ac.abort();
   await t.http.close();
 });
+
+test("a discovery URL that cannot go into a script is refused when it is set, and nothing is stored", async () => {
+  const t = await testApp();
+  for (const url of ["http://img/d.ipxe?mac=${net0/mac}", "http://img/a|b", "http://img/é"]) {
+    const r = await t.api({ method: "PUT", url: "/api/v1/discovery", payload: { enabled: true, url } });
+    assert.deepEqual([r.statusCode, r.json().code], [422, "ENF_ERR_IPXE_UNSAFE_VALUE"], url);
+  }
+  assert.deepEqual(t.core.runtime.stored(), {});
+  assert.equal(t.core.settings.discovery, false);
+});
+
+test("an unsafe discovery URL stored by an older version still lets unknown machines be recorded", async () => {
+  const t = await testApp({ discovery: true, discoveryUrl: "http://img/a|b" });
+  const r = await t.http.inject(`/boot/machine?mac=${MAC}`);
+  assert.equal(r.json().code, "ENF_ERR_IPXE_UNSAFE_VALUE");
+  assert.ok(t.core.machines.find(MAC as never), "the machine was not recorded");
+});

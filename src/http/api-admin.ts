@@ -61,6 +61,7 @@ export function registerAdminRoutes(app: FastifyInstance, core: Core): void {
       config: { role: "operator" },
     },
     async (req) => {
+      if (req.body.url !== undefined) core.boot.checkDiscoveryUrl(req.body.url);
       await core.runtime.update(
         req.body.url
           ? { discovery: req.body.enabled, discoveryUrl: req.body.url }

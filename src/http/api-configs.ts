@@ -1,5 +1,5 @@
 import type { Static } from "@sinclair/typebox";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Core } from "../core/enforcer.js";
 import type { ConfigState } from "../domain/boot-config.js";
 import {
@@ -17,7 +17,8 @@ type Name = { Params: Static<typeof NameParams> };
 
 /** Profiles (with preview) and boot configs (create, arm, cancel, status). */
 export function registerConfigRoutes(app: FastifyInstance, core: Core): void {
-  const view = (c: Parameters<typeof presentConfig>[1]) => presentConfig(core, c);
+  const view = (c: Parameters<typeof presentConfig>[1], req: FastifyRequest) =>
+    presentConfig(core, c, req.token?.role);
   const p = ["profiles"];
   const c = ["configs"];
 
@@ -79,18 +80,20 @@ export function registerConfigRoutes(app: FastifyInstance, core: Core): void {
       config: { role: "viewer" },
     },
     async (req) => ({
-      items: core.configs.list({ ...req.query, state: req.query.state as ConfigState }).map(view),
+      items: core.configs
+        .list({ ...req.query, state: req.query.state as ConfigState })
+        .map((x) => view(x, req)),
     }),
   );
   app.post<{ Body: Static<typeof ConfigBody> }>(
     "/configs",
     { schema: { tags: c, summary: "Create a draft config", body: ConfigBody }, config: { role: "operator" } },
-    async (req, reply) => reply.status(201).send(view(await core.configs.create(req.body))),
+    async (req, reply) => reply.status(201).send(view(await core.configs.create(req.body), req)),
   );
   app.get<Id>(
     "/configs/:id",
     { schema: { tags: c, summary: "A config and its state", params: IdParams }, config: { role: "viewer" } },
-    async (req) => view(core.configs.get(req.params.id)),
+    async (req) => view(core.configs.get(req.params.id), req),
   );
   app.post<Id>(
     "/configs/:id/arm",
@@ -98,11 +101,11 @@ export function registerConfigRoutes(app: FastifyInstance, core: Core): void {
       schema: { tags: c, summary: "Render and arm for one boot", params: IdParams },
       config: { role: "operator" },
     },
-    async (req) => view(await core.configs.arm(req.params.id)),
+    async (req) => view(await core.configs.arm(req.params.id), req),
   );
   app.post<Id>(
     "/configs/:id/cancel",
     { schema: { tags: c, summary: "Cancel a config", params: IdParams }, config: { role: "operator" } },
-    async (req) => view(await core.configs.cancel(req.params.id)),
+    async (req) => view(await core.configs.cancel(req.params.id), req),
   );
 }

@@ -68,8 +68,8 @@ export function registerMachineRoutes(app: FastifyInstance, core: Core): void {
       return {
         ...m,
         state: core.configs.stateOf(m.id),
-        config: held ? presentConfig(core, held) : null,
-        lastConfig: newest ? presentConfig(core, newest) : null,
+        config: held ? presentConfig(core, held, req.token?.role) : null,
+        lastConfig: newest ? presentConfig(core, newest, req.token?.role) : null,
         conflicts: core.conflicts.list({ machine: m.id }),
       };
     },

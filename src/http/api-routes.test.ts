@@ -150,3 +150,43 @@ test("hostile API input gets a 4xx with a code, never a 500", async () => {
   );
   assert.deepEqual([bad.statusCode, bad.json().code], [400, "ENF_ERR_HOSTNAME_INVALID"]);
 });
+
+test("registering a machine is all or nothing: a bad hostname or label stores nothing, so the retry works", async () => {
+  const { http, core } = await app();
+  const mac = "52:54:00:00:00:21";
+  for (const bad of [{ hostname: "bad_host!" }, { labels: { "Bad Key!": "x" } }]) {
+    const r = await http.inject(json("POST", "/machines", { mac, ...bad }));
+    assert.equal(r.statusCode, 400, JSON.stringify(bad));
+    assert.equal(core.machines.find(mac as never), undefined, "a refused registration left a machine");
+    assert.equal(core.events.lastSeq(), 0, "a refused registration left an event");
+  }
+  const ok = await http.inject(
+    json("POST", "/machines", { mac, hostname: "good-host", labels: { rack: "r1" } }),
+  );
+  assert.equal(ok.statusCode, 201, ok.body);
+  assert.deepEqual([ok.json().hostname, ok.json().labels], ["good-host", { rack: "r1" }]);
+  const kinds = core.events.forMachine(mac).map((e) => e.kind);
+  assert.deepEqual(kinds, ["machine.created"], "one registration, one event");
+});
+
+test("variables and labels: keys outside the pattern are refused whatever their value's type", async () => {
+  const { http, core } = await app();
+  await http.inject(json("POST", "/profiles", CUSTOM_PROFILE));
+  const mac = "52:54:00:00:00:22";
+  for (const variables of [{ "bad-key": 5 }, { "bad key": { nested: true } }, { "": null }, { ok_key: 1 }]) {
+    for (const [url, body] of [
+      ["/configs", { machine: mac, profile: "linux", variables }],
+      ["/profiles", { ...CUSTOM_PROFILE, name: "other", variables }],
+    ] as const) {
+      const r = await http.inject(json("POST", url, body));
+      assert.deepEqual(
+        [r.statusCode, r.json().code],
+        [400, "ENF_ERR_HTTP_VALIDATION"],
+        `${url} ${JSON.stringify(variables)}`,
+      );
+    }
+  }
+  assert.equal(core.configs.list().length, 0);
+  const labels = await http.inject(json("POST", "/machines", { mac, labels: { rack: 5 } }));
+  assert.equal(labels.statusCode, 400);
+});

@@ -1,4 +1,4 @@
-import { Type } from "@sinclair/typebox";
+import { Type, type TSchema } from "@sinclair/typebox";
 import { OS_FAMILIES } from "../domain/profile.js";
 
 /** What the machine list shows as a machine's state: its newest config's state, or none. */
@@ -19,13 +19,22 @@ export const ErrorSchema = Type.Object({
   details: Type.Record(Type.String(), Type.Unknown()),
 });
 
-const Vars = Type.Record(
-  Type.String({ pattern: "^[A-Za-z_][A-Za-z0-9_]{0,63}$" }),
-  Type.String({ maxLength: 2048 }),
-  {
-    maxProperties: 64,
-  },
-);
+/**
+ * A JSON object whose keys all match `keyPattern` and are at most `maxKey` long, with values of one schema.
+ * TypeBox's Record alone checks only the keys that match (any other key took any JSON value) and drops a
+ * key's length limit, so every map in a body is built here.
+ */
+export function Dict<V extends TSchema>(keyPattern: string, maxKey: number, value: V, maxProperties = 64) {
+  return Type.Record(Type.String({ pattern: keyPattern }), value, {
+    additionalProperties: false,
+    propertyNames: { maxLength: maxKey },
+    maxProperties,
+  });
+}
+
+const Vars = Dict("^[A-Za-z_][A-Za-z0-9_]{0,63}$", 64, Type.String({ maxLength: 2048 }));
+/** Labels: the domain checks their form (ENF_ERR_LABEL_INVALID); the schema keeps them strings and short. */
+const Labels = Dict("^.*$", 63, Type.String({ maxLength: 63 }));
 const Url = Type.String({ maxLength: 2048, pattern: "^(https?|tftp)://\\S+$" });
 const Template = Type.String({ maxLength: 262_144 });
 
@@ -62,7 +71,7 @@ export const ConfigBody = Type.Object(
 export const MachinePatchBody = Type.Object(
   {
     hostname: Type.Optional(Type.Union([Type.String({ maxLength: 253 }), Type.Null()])),
-    labels: Type.Optional(Type.Record(Type.String({ maxLength: 63 }), Type.String({ maxLength: 63 }))),
+    labels: Type.Optional(Labels),
   },
   { additionalProperties: false },
 );
@@ -72,7 +81,7 @@ export const MachineBody = Type.Object(
   {
     mac: Type.String({ maxLength: 64 }),
     hostname: Type.Optional(Type.String({ maxLength: 253 })),
-    labels: Type.Optional(Type.Record(Type.String({ maxLength: 63 }), Type.String({ maxLength: 63 }))),
+    labels: Type.Optional(Labels),
   },
   { additionalProperties: false },
 );

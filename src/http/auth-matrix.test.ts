@@ -107,6 +107,8 @@ test("auth matrix over every API route", async () => {
       else if (!roleAllows(role, c.need))
         assert.deepEqual([r.statusCode, r.json().code], [403, "ENF_ERR_AUTH_FORBIDDEN"], label);
       else assert.ok(r.statusCode >= 200 && r.statusCode < 300, label);
+      // A config's secret URL fetches its files and completes it: never shown to a viewer.
+      if (role === "viewer") assert.ok(!r.body.includes(t.core.configs.get(ids.config).secret), label);
       checked++;
     }
     // DELETE /machines removed the machine: cancel what still holds it so the next round can recreate it.
@@ -181,4 +183,90 @@ test("the open boot endpoints are rate-limited per address, with the usual error
   assert.deepEqual(codes, [200, 200, 200, 200, 200, 429, 429]);
   const r = await t.http.inject("/boot/machine?mac=52:54:00:00:00:01");
   assert.deepEqual([r.statusCode, r.json().code], [429, "ENF_ERR_AUTH_RATE_LIMITED"]);
+});
+
+test("25 wrong tokens from one address do not lock out a valid token from it; the wrong ones get 429", async () => {
+  const t = await testApp();
+  const call = (authorization: string) =>
+    t.http.inject({ url: "/api/v1/whoami", headers: { authorization }, remoteAddress: "192.0.2.7" });
+  const codes: number[] = [];
+  for (let i = 0; i < 25; i++) codes.push((await call(`Bearer enf_0000000000_${"x".repeat(43)}`)).statusCode);
+  assert.deepEqual([codes[0], codes[19], codes[20], codes[24]], [401, 401, 429, 429]);
+  const ok = await call(`Bearer ${t.tokens.admin}`);
+  assert.deepEqual([ok.statusCode, ok.json().role], [200, "admin"]);
+  assert.equal((await call(`Bearer ${t.tokens.viewer}`)).statusCode, 200);
+  assert.equal((await call("Bearer still-guessing")).statusCode, 429);
+  const other = await t.http.inject({
+    url: "/api/v1/whoami",
+    headers: { authorization: "Bearer wrong" },
+    remoteAddress: "192.0.2.8",
+  });
+  assert.equal(other.statusCode, 401, "another address has its own budget");
+});
+
+test("config secrets are for operators and admins: viewers get no URLs, files, variables or secret", async () => {
+  const t = await testApp();
+  await t.core.profiles.create({
+    ...CUSTOM_PROFILE,
+    cmdline: "console=ttyS0 url={{files_url}}preseed done={{complete_url}}",
+    provisioning: "root:{{ hash }}\ncurl {{ complete_url }}\n",
+  });
+  await t.core.machines.ensure(MAC as never);
+  const c = await t.core.configs.create({
+    machine: MAC,
+    profile: "linux",
+    variables: { hash: "$6$salt$hash" },
+  });
+  await t.core.configs.arm(c.id);
+  assert.equal((await t.http.inject(`/boot/machine?mac=${MAC}`)).statusCode, 200); // now triggered
+  const secret = t.core.configs.get(c.id).secret;
+  const leaks = (body: string) => body.includes(secret) || body.includes("$6$salt$hash");
+  const reads = [
+    `/api/v1/configs/${c.id}`,
+    "/api/v1/configs",
+    `/api/v1/configs?machine=${MAC}`,
+    `/api/v1/machines/${MAC}`,
+    `/api/v1/machines/${MAC}/events`,
+    "/api/v1/machines",
+    "/api/v1/commands",
+  ];
+  for (const url of reads) {
+    const r = await t.as("viewer", url);
+    assert.equal(r.statusCode, 200, url);
+    assert.ok(!leaks(r.body), `${url} shows a viewer the secret: ${r.body.slice(0, 300)}`);
+  }
+  const preview = await t.as("viewer", {
+    method: "POST",
+    url: "/api/v1/profiles/linux/preview",
+    payload: { machine: MAC, variables: { hash: "x" } },
+  });
+  assert.ok(preview.statusCode === 200 && !preview.body.includes(secret), preview.body.slice(0, 200));
+  const seen = (await t.as("viewer", `/api/v1/configs/${c.id}`)).json();
+  assert.equal(seen.urls, undefined);
+  assert.equal(seen.redacted, true);
+  assert.equal(seen.state, "triggered");
+  assert.deepEqual(seen.files, { provision: "[redacted]" });
+  assert.match(JSON.stringify(seen.spec), /\[redacted\]/);
+  for (const role of ["operator", "admin"] as const) {
+    const full = (await t.as(role, `/api/v1/configs/${c.id}`)).json();
+    assert.equal(full.urls.complete, `http://enf.test:8080/p/${secret}/complete`, role);
+    assert.match(full.files.provision, /\$6\$salt\$hash/);
+    const m = (await t.as(role, `/api/v1/machines/${MAC}`)).json();
+    assert.ok(m.config.urls.files.includes(secret), role);
+  }
+  // The live stream replays every event so far (created, armed, triggered) before the live ones.
+  await t.http.listen({ port: 0, host: "127.0.0.1" });
+  const port = (t.http.server.address() as { port: number }).port;
+  const stop = new AbortController();
+  const res = await fetch(`http://127.0.0.1:${port}/api/v1/events?after=0`, {
+    headers: { authorization: `Bearer ${t.tokens.viewer}` },
+    signal: stop.signal,
+  });
+  let stream = "";
+  const reader = res.body!.getReader();
+  while (!stream.includes(": connected")) stream += new TextDecoder().decode((await reader.read()).value);
+  stop.abort();
+  await t.http.close();
+  assert.match(stream, /event: config\.triggered/);
+  assert.ok(!leaks(stream), stream);
 });

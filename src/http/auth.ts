@@ -28,8 +28,10 @@ declare module "fastify" {
 const FAILURES_PER_MINUTE = 20;
 
 /**
- * Bearer-token auth for the API: 401 without or with a bad token, 403 when the role is too low, 429 for an
- * address that keeps failing (so tokens cannot be guessed at speed).
+ * Bearer-token auth for the API: 401 without or with a bad token, 403 when the role is too low. Wrong tokens
+ * are counted per address; past the limit they get 429, so tokens cannot be guessed at speed. A valid token
+ * is always accepted, even from such an address: behind a NAT or a reverse proxy many people share one
+ * address, and anyone there could otherwise lock the admin out by sending wrong tokens.
  */
 export function registerAuth(
   app: FastifyInstance,
@@ -38,18 +40,18 @@ export function registerAuth(
 ): void {
   const failures = new AddressLimiter(FAILURES_PER_MINUTE);
   const fail = (req: FastifyRequest, err: EnforcerError): never => {
+    if (failures.exceeded(req.ip)) {
+      throw new EnforcerError(
+        "ENF_ERR_AUTH_RATE_LIMITED",
+        "too many failed authentications from this address; a valid token is still accepted",
+      );
+    }
     failures.hit(req.ip);
     throw err;
   };
   app.addHook("onRequest", async (req) => {
     const role = (req.routeOptions.config as RouteAuth | undefined)?.role;
     if (!role) return;
-    if (failures.exceeded(req.ip)) {
-      throw new EnforcerError(
-        "ENF_ERR_AUTH_RATE_LIMITED",
-        "too many failed authentications from this address",
-      );
-    }
     const header = req.headers.authorization;
     // A missing token is not a guess: only wrong tokens count towards the limit.
     if (!header) throw new EnforcerError("ENF_ERR_AUTH_MISSING", "send Authorization: Bearer <token>");

@@ -1,5 +1,7 @@
+import { STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
-import { EnforcerError, type ErrorCode } from "../domain/errors.js";
+import { ERROR_CODES, EnforcerError, type ErrorCode } from "../domain/errors.js";
 
 /** HTTP status for each error code; anything unlisted is a 500. Mapped here, at the edge, and nowhere else. */
 const STATUS: Partial<Record<ErrorCode, number>> = {
@@ -40,6 +42,12 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   ENF_ERR_MACHINE_EXISTS: 409,
   ENF_ERR_STORE_IO: 503,
   ENF_ERR_STORE_CLOSED: 503,
+  ENF_ERR_STORE_LOCKED: 503,
+  ENF_ERR_HTTP_BAD_URL: 400,
+  ENF_ERR_HTTP_URI_TOO_LONG: 414,
+  ENF_ERR_HTTP_HEADERS_TOO_LARGE: 431,
+  ENF_ERR_HTTP_BAD_REQUEST: 400,
+  ENF_ERR_HTTP_TIMEOUT: 408,
 };
 
 /** The HTTP status for an error code. */
@@ -76,7 +84,13 @@ export function handleError(err: FastifyError | Error, req: FastifyRequest, repl
   // A fall-through is the boot flow working, not a refusal worth an info line per machine.
   if (status < 500)
     req.log[body.code === "ENF_ERR_BOOT_NO_SCRIPT" ? "debug" : "info"](
-      { url: req.url.slice(0, 300), status, code: body.code, why: body.message },
+      // A config's secret stays out of the log: a refused /p/ request may still name a live one.
+      {
+        url: req.url.slice(0, 300).replace(/^\/p\/[^/?]*/, "/p/[secret]"),
+        status,
+        code: body.code,
+        why: body.message,
+      },
       "refused",
     );
   void reply.status(status).send(body);
@@ -90,4 +104,44 @@ export function handleNotFound(req: FastifyRequest, reply: FastifyReply): void {
     details: {},
   };
   void reply.status(404).send(body);
+}
+
+/** Fastify's router errors (bad percent-encoding, an over-long path segment) as coded errors. */
+const FRAMEWORK: Record<string, { code: ErrorCode; message: string }> = {
+  FST_ERR_BAD_URL: { code: "ENF_ERR_HTTP_BAD_URL", message: "the path is not a valid URL" },
+  FST_ERR_MAX_PARAM_LENGTH: {
+    code: "ENF_ERR_HTTP_URI_TOO_LONG",
+    message: "a path segment is longer than any route accepts",
+  },
+};
+
+/** Fastify's `frameworkErrors` hook: the router's own refusals answer the same shape as everything else. */
+export function handleFrameworkError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  const known = FRAMEWORK[err.code];
+  handleError(known ? new EnforcerError(known.code, known.message) : err, req, reply);
+}
+
+/** What Node's HTTP parser refuses before Fastify sees a request, by its error code. */
+function clientErrorCode(code: string | undefined): ErrorCode {
+  if (code === "HPE_HEADER_OVERFLOW") return "ENF_ERR_HTTP_HEADERS_TOO_LARGE";
+  if (code === "ERR_HTTP_REQUEST_TIMEOUT") return "ENF_ERR_HTTP_TIMEOUT";
+  return "ENF_ERR_HTTP_BAD_REQUEST";
+}
+
+/**
+ * Fastify's `clientErrorHandler`: a request too large or too broken to parse (431, 408, 400) still gets a
+ * coded JSON body, written straight to the socket since there is no request to reply to.
+ */
+export function handleClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === "ECONNRESET" || socket.destroyed) return;
+  const code = clientErrorCode(err.code);
+  const status = statusFor(code);
+  const body = JSON.stringify({ code, message: ERROR_CODES[code], details: {} } satisfies ErrorBody);
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }

@@ -12,7 +12,7 @@ import { registerEventRoutes } from "./api-events.js";
 import { registerMachineRoutes } from "./api-machines.js";
 import { registerAuth } from "./auth.js";
 import { registerBootRoutes } from "./boot-routes.js";
-import { handleError, handleNotFound } from "./errors.js";
+import { handleClientError, handleError, handleFrameworkError, handleNotFound } from "./errors.js";
 import { registerFileRoutes } from "./file-routes.js";
 import { registerMetricsRoute, type Metrics } from "./metrics.js";
 import { registerUiRoutes } from "./ui-routes.js";
@@ -58,6 +58,10 @@ export function buildHttpServer(core: Core, opts: HttpOptions): FastifyInstance 
     // Boot storms would flood the log; the routes log what matters themselves.
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { maxParamLength: 200 },
+    // The router's and the HTTP parser's own refusals (bad URL, 414, 431, broken requests) get the same
+    // coded body as every other error, not Fastify's shape.
+    frameworkErrors: handleFrameworkError,
+    clientErrorHandler: handleClientError,
   }) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(handleError);

@@ -95,7 +95,7 @@ test("a second process cannot open the same data directory; commits after close 
   writeFileSync(join(d, "LOCK"), "1");
   await assert.rejects(
     FileStore.open({ dir: d }),
-    (e) => isEnforcerError(e, "ENF_ERR_STORE_IO") && /in use/.test(e.message),
+    (e) => isEnforcerError(e, "ENF_ERR_STORE_LOCKED") && /process 1\b/.test(e.message),
   );
   writeFileSync(join(d, "LOCK"), "999999999"); // a stale lock from a dead process is taken over
   const t = await FileStore.open({ dir: d });

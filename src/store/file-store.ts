@@ -1,19 +1,10 @@
 import { closeSync, fsyncSync, openSync } from "node:fs";
-import {
-  mkdir,
-  open,
-  readFile,
-  readdir,
-  rename,
-  rm,
-  truncate,
-  writeFile,
-  type FileHandle,
-} from "node:fs/promises";
+import { open, readFile, readdir, rename, rm, truncate, writeFile, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { EnforcerError } from "../domain/errors.js";
 import { encodeRecord, scanJournal } from "./journal-codec.js";
+import { PRIVATE_FILE, tightenModes, tightenedNotice } from "./file-modes.js";
 import { acquireLock } from "./lock-file.js";
 import { Collections, type Store, type StoreOp } from "./store.js";
 
@@ -25,8 +16,10 @@ export interface FileStoreOptions {
   compactBytes?: number;
   /** Move a damaged journal tail aside instead of refusing to start (see docs/store.md). */
   recover?: boolean;
-  /** Where recovery and torn-tail notices go. */
+  /** Where recovery, torn-tail and file-mode notices go. */
   warn?: (message: string) => void;
+  /** Where the lock reads process facts (tests only; default /proc). */
+  procRoot?: string;
 }
 
 interface Pending {
@@ -51,13 +44,17 @@ export class FileStore implements Store {
   private failed: EnforcerError | null = null;
   private releaseLock: () => void = () => {};
 
-  private constructor(private readonly opts: Required<Omit<FileStoreOptions, "warn">> & FileStoreOptions) {}
+  private constructor(
+    private readonly opts: Required<Omit<FileStoreOptions, "warn" | "procRoot">> & FileStoreOptions,
+  ) {}
 
   /** Opens (or creates) the store in `dir`, replaying the journal over the snapshot. */
   static async open(options: FileStoreOptions): Promise<FileStore> {
     const s = new FileStore({ compactBytes: 8 * 1024 * 1024, recover: false, ...options });
-    await ioStep(`create ${options.dir}`, () => mkdir(options.dir, { recursive: true }));
-    s.releaseLock = acquireLock(join(options.dir, "LOCK"));
+    // The journal and snapshots hold config secrets and agent keys: owner only, also for older data.
+    const notice = tightenedNotice(tightenModes(options.dir));
+    if (notice) s.warn(notice);
+    s.releaseLock = acquireLock(join(options.dir, "LOCK"), { procRoot: options.procRoot });
     try {
       await s.load();
     } catch (err) {
@@ -149,7 +146,7 @@ export class FileStore implements Store {
     if (scan.validBytes < buf.length) {
       if (scan.damagedAt) {
         const aside = `${path}.damaged-${Date.now()}`;
-        await writeFile(aside, buf.subarray(scan.validBytes));
+        await writeFile(aside, buf.subarray(scan.validBytes), { mode: PRIVATE_FILE });
         this.warn(`store: moved ${buf.length - scan.validBytes} damaged journal bytes to ${aside}`);
       } else {
         this.warn(
@@ -158,7 +155,7 @@ export class FileStore implements Store {
       }
       await truncate(path, scan.validBytes);
     }
-    this.journal = await ioStep(`open ${path}`, () => open(path, "a"));
+    this.journal = await ioStep(`open ${path}`, () => open(path, "a", PRIVATE_FILE));
     this.journalBytes = scan.validBytes;
     await this.removeStaleJournals();
   }
@@ -167,7 +164,8 @@ export class FileStore implements Store {
   private async compact(): Promise<void> {
     const dir = this.opts.dir;
     const next = this.gen + 1;
-    const nextJournal = await open(this.journalPath(next), "w");
+    const nextJournal = await open(this.journalPath(next), "w", PRIVATE_FILE);
+    await nextJournal.chmod(PRIVATE_FILE); // a leftover from a crashed compaction keeps its old mode otherwise
     await writeDurably(join(dir, "snapshot.json"), encodeSnapshot(next, this.mem.toJSON()));
     const old = this.journal;
     this.journal = nextJournal;
@@ -222,8 +220,9 @@ async function readSnapshot(
 /** Write to a temporary file, fsync it, rename over the target and fsync the directory. */
 async function writeDurably(path: string, data: string): Promise<void> {
   const tmp = `${path}.tmp`;
-  const fh = await open(tmp, "w");
+  const fh = await open(tmp, "w", PRIVATE_FILE);
   try {
+    await fh.chmod(PRIVATE_FILE); // a temporary file left by a crash keeps its old mode otherwise
     await fh.writeFile(data);
     await fh.sync();
   } finally {

@@ -30,7 +30,11 @@ export class ConsulAgent implements AgentPort {
   private readonly fetch: typeof fetch;
 
   constructor(private readonly o: ConsulOptions) {
-    this.id = `consul:${o.url.replace(/^https?:\/\//, "").replace(/\/+$/, "")}`;
+    // The id is shown to viewers (machines, events, /agents): never the user:password a URL may carry.
+    this.id = `consul:${o.url
+      .replace(/^https?:\/\//, "")
+      .replace(/^[^/@]*@/, "")
+      .replace(/\/+$/, "")}`;
     this.fetch = o.fetchImpl ?? fetch;
   }
 

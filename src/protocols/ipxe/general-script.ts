@@ -50,9 +50,17 @@ export function renderGeneralScript(opts: GeneralScriptOptions): string {
   return lines.join("\n");
 }
 
+/**
+ * Throws ENF_ERR_IPXE_UNSAFE_VALUE unless the URL can be chained from a script. Checked where the URL is set
+ * (flag, file, API), since a URL refused only at boot would fail every unknown machine's boot.
+ */
+export function checkDiscoveryUrl(discoveryUrl: string): string {
+  return assertIpxeSafe(discoveryUrl, "discovery URL");
+}
+
 /** The script served when a machine should run discovery: chain the configured discovery script. */
 export function renderDiscoveryScript(discoveryUrl: string, mac: string): string {
-  const url = assertIpxeSafe(discoveryUrl, "discovery URL");
+  const url = checkDiscoveryUrl(discoveryUrl);
   return [
     "#!ipxe",
     `echo Enforcer: discovery for ${assertIpxeSafe(mac, "MAC")}`,
