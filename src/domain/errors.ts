@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   ENF_ERR_MACHINE_BUSY: "the machine holds an armed or triggered config; cancel it first",
   ENF_ERR_HTTP_VALIDATION: "a request does not match the route's schema",
   ENF_ERR_HTTP_NOT_FOUND: "no route or resource at that path",
+  ENF_ERR_HTTP_RANGE: "the requested byte range starts past the end of the file",
   ENF_ERR_TFTP_BIND: "the TFTP port cannot be opened (in use, or port 69 without root)",
   ENF_ERR_FILE_ACCESS: "a boot file name is refused: outside the root, not printable, or too long",
   ENF_ERR_BOOT_NO_SCRIPT:

@@ -24,7 +24,17 @@ const HOSTILE_NAMES = [
   "dir/",
 ];
 const MODES = ["octet", "netascii", "NETASCII", "OcTeT", "mail", "binary", "", "octet\x01"];
-const OPTION_NAMES = ["blksize", "BLKSIZE", "windowsize", "tsize", "timeout", "multicast", "rollover", "utimeout", "x"];
+const OPTION_NAMES = [
+  "blksize",
+  "BLKSIZE",
+  "windowsize",
+  "tsize",
+  "timeout",
+  "multicast",
+  "rollover",
+  "utimeout",
+  "x",
+];
 const OPTION_VALUES = [
   "0",
   "-1",
@@ -80,9 +90,9 @@ export const request = fc
 
 /** ACK, DATA, ERROR and OACK with any block number or code, short or long. */
 export const reply = fc.oneof(
-  fc.tuple(fc.integer({ min: 0, max: 65535 }), fc.nat({ max: 2 })).map(([b, extra]) =>
-    Buffer.concat([u16(4), u16(b), Buffer.alloc(extra)]),
-  ),
+  fc
+    .tuple(fc.integer({ min: 0, max: 65535 }), fc.nat({ max: 2 }))
+    .map(([b, extra]) => Buffer.concat([u16(4), u16(b), Buffer.alloc(extra)])),
   fc
     .tuple(fc.integer({ min: 0, max: 65535 }), fc.uint8Array({ maxLength: 1500 }))
     .map(([b, d]) => Buffer.concat([u16(3), u16(b), Buffer.from(d)])),
@@ -95,11 +105,13 @@ export const reply = fc.oneof(
 );
 
 /** Anything: random bytes of any length a datagram can have here, short ones often. */
-export const randomDatagram = fc.oneof(
-  fc.uint8Array({ maxLength: 4 }),
-  fc.uint8Array({ maxLength: 1500 }),
-  fc.uint8Array({ minLength: 1501, maxLength: 9000 }),
-).map((a) => Buffer.from(a));
+export const randomDatagram = fc
+  .oneof(
+    fc.uint8Array({ maxLength: 4 }),
+    fc.uint8Array({ maxLength: 1500 }),
+    fc.uint8Array({ minLength: 1501, maxLength: 9000 }),
+  )
+  .map((a) => Buffer.from(a));
 
 /** The mix the fuzz tests send. */
 export const datagram = fc.oneof(

@@ -41,57 +41,84 @@ function textFile(size: number): Buffer {
   return b;
 }
 
-test("12 concurrent netascii RRQs of a 15 MiB file: correct netascii, server RSS bounded", { timeout: 600_000 }, async () => {
-  const root = tftpRoot({ "big.txt": textFile(15 * MiB), "small.txt": textFile(5000) });
-  const enf = await startEnforcer(["--tftp-root", root.dir], { tftp: true });
-  try {
-    const pid = enf.child.pid!;
-    const before = memory(pid);
-    const fetchAscii = (name: string, out: string) =>
-      run("curl", ["-sS", "--max-time", "300", "-B", "--tftp-blksize", "1468", `tftp://127.0.0.1:${enf.tftpPort}/${name}`, "-o", out], {
-        maxBuffer: 1024,
-      });
-    // curl -B asks for netascii and writes the bytes as they came: the server's conversion, unchanged.
-    await fetchAscii("small.txt", join(root.dir, "small.out"));
-    assert.ok(readFileSync(join(root.dir, "small.out")).equals(netasciiReference(root.data["small.txt"]!)));
+test(
+  "12 concurrent netascii RRQs of a 15 MiB file: correct netascii, server RSS bounded",
+  { timeout: 600_000 },
+  async (t) => {
+    const root = tftpRoot({ "big.txt": textFile(15 * MiB), "small.txt": textFile(5000) });
+    const enf = await startEnforcer(["--tftp-root", root.dir], { tftp: true });
+    try {
+      const pid = enf.child.pid!;
+      const before = memory(pid);
+      const fetchAscii = (name: string, out: string) =>
+        run(
+          "curl",
+          [
+            "-sS",
+            "--max-time",
+            "300",
+            "-B",
+            "--tftp-blksize",
+            "1468",
+            `tftp://127.0.0.1:${enf.tftpPort}/${name}`,
+            "-o",
+            out,
+          ],
+          {
+            maxBuffer: 1024,
+          },
+        );
+      // curl -B asks for netascii and writes the bytes as they came: the server's conversion, unchanged.
+      await fetchAscii("small.txt", join(root.dir, "small.out"));
+      assert.ok(readFileSync(join(root.dir, "small.out")).equals(netasciiReference(root.data["small.txt"]!)));
 
-    const expected = sha256(netasciiReference(root.data["big.txt"]!));
-    await Promise.all(Array.from({ length: 12 }, (_, i) => fetchAscii("big.txt", join(root.dir, `out${i}`))));
-    const after = memory(pid);
-    for (let i = 0; i < 12; i++) assert.equal(sha256(readFileSync(join(root.dir, `out${i}`))), expected, `client ${i}`);
-    assert.ok(
-      after.peak - before.rss < BOUND_MiB,
-      `peak RSS ${Math.round(after.peak)} MiB, ${Math.round(after.peak - before.rss)} MiB over the ${Math.round(before.rss)} MiB before`,
-    );
-  } finally {
-    await enf.stop();
-  }
-});
+      const expected = sha256(netasciiReference(root.data["big.txt"]!));
+      await Promise.all(
+        Array.from({ length: 12 }, (_, i) => fetchAscii("big.txt", join(root.dir, `out${i}`))),
+      );
+      const after = memory(pid);
+      t.diagnostic(`server RSS ${Math.round(before.rss)} MiB before, peak ${Math.round(after.peak)} MiB`);
+      for (let i = 0; i < 12; i++)
+        assert.equal(sha256(readFileSync(join(root.dir, `out${i}`))), expected, `client ${i}`);
+      assert.ok(
+        after.peak - before.rss < BOUND_MiB,
+        `peak RSS ${Math.round(after.peak)} MiB, ${Math.round(after.peak - before.rss)} MiB over the ${Math.round(before.rss)} MiB before`,
+      );
+    } finally {
+      await enf.stop();
+    }
+  },
+);
 
-test("20 concurrent HTTP GETs of a 64 MiB file under /tftp/: right bytes, server RSS bounded", { timeout: 600_000 }, async () => {
-  const root = tftpRoot({ "big.bin": 64 * MiB });
-  const enf = await startEnforcer(["--tftp-root", root.dir]);
-  try {
-    const pid = enf.child.pid!;
-    const before = memory(pid);
-    const expected = sha256(root.data["big.bin"]!);
-    const hashes = await Promise.all(
-      Array.from({ length: 20 }, async () => {
-        const res = await fetch(`${enf.base}/tftp/big.bin`);
-        assert.equal(res.status, 200);
-        assert.equal(res.headers.get("content-length"), String(64 * MiB));
-        const h = createHash("sha256");
-        for await (const chunk of res.body!) h.update(chunk);
-        return h.digest("hex");
-      }),
-    );
-    const after = memory(pid);
-    assert.deepEqual(hashes, Array(20).fill(expected));
-    assert.ok(
-      after.peak - before.rss < BOUND_MiB,
-      `peak RSS ${Math.round(after.peak)} MiB, ${Math.round(after.peak - before.rss)} MiB over the ${Math.round(before.rss)} MiB before`,
-    );
-  } finally {
-    await enf.stop();
-  }
-});
+test(
+  "20 concurrent HTTP GETs of a 64 MiB file under /tftp/: right bytes, server RSS bounded",
+  { timeout: 600_000 },
+  async (t) => {
+    const root = tftpRoot({ "big.bin": 64 * MiB });
+    const enf = await startEnforcer(["--tftp-root", root.dir]);
+    try {
+      const pid = enf.child.pid!;
+      const before = memory(pid);
+      const expected = sha256(root.data["big.bin"]!);
+      const hashes = await Promise.all(
+        Array.from({ length: 20 }, async () => {
+          const res = await fetch(`${enf.base}/tftp/big.bin`);
+          assert.equal(res.status, 200);
+          assert.equal(res.headers.get("content-length"), String(64 * MiB));
+          const h = createHash("sha256");
+          for await (const chunk of res.body!) h.update(chunk);
+          return h.digest("hex");
+        }),
+      );
+      const after = memory(pid);
+      t.diagnostic(`server RSS ${Math.round(before.rss)} MiB before, peak ${Math.round(after.peak)} MiB`);
+      assert.deepEqual(hashes, Array(20).fill(expected));
+      assert.ok(
+        after.peak - before.rss < BOUND_MiB,
+        `peak RSS ${Math.round(after.peak)} MiB, ${Math.round(after.peak - before.rss)} MiB over the ${Math.round(before.rss)} MiB before`,
+      );
+    } finally {
+      await enf.stop();
+    }
+  },
+);
