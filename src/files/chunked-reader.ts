@@ -1,9 +1,9 @@
 import type { FileHandle } from "node:fs/promises";
 
-const CHUNK = 1024 * 1024;
+const CHUNK = 256 * 1024;
 
 /**
- * Reads a large file in 1 MiB chunks and keeps the next one loading ahead, so a transfer gets almost
+ * Reads a large file in 256 KiB chunks and keeps the next one loading ahead, so a transfer gets almost
  * every block synchronously from memory instead of waiting for the thread pool per block. It holds at most
  * the chunks of the current read plus the one ahead: a fixed amount per transfer, whatever the file's size.
  */

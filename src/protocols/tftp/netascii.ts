@@ -9,7 +9,7 @@ import type { BlockSource } from "./source.js";
 /** Input bytes converted per step: its output (at most twice as large) is the only extra memory held. */
 const STEP = 64 * 1024;
 /** Input bytes counted per turn of the event loop when measuring the converted size. */
-const COUNT_SLICE = 1024 * 1024;
+const COUNT_SLICE = 256 * 1024;
 
 /** Converts one piece; pieces can be cut anywhere, since each input byte converts on its own. */
 export function toNetascii(buf: Buffer): Buffer {
