@@ -85,3 +85,18 @@ test("a file that shrank after its size was measured ends the transfer with an e
   const src = netasciiSource(bufferSource(Buffer.from("short")), 100);
   assert.throws(() => src.read(0, 512), /ended at 5 of 100/);
 });
+
+test("reads that overlap an input read under way wait for it: no piece is converted twice", async () => {
+  const b = Buffer.from("line\n".repeat(50_000));
+  const expected = reference(b);
+  const src = netasciiSource(slowSource(b), expected.length);
+  // A resend of the window at 0 and the next window, asked for before the first has its bytes.
+  const [first, again, next] = await Promise.all([
+    src.read(0, 8192),
+    src.read(0, 8192),
+    src.read(8192, 8192),
+  ]);
+  assert.ok(first.equals(expected.subarray(0, 8192)));
+  assert.ok(again.equals(expected.subarray(0, 8192)));
+  assert.ok(next.equals(expected.subarray(8192, 16384)));
+});

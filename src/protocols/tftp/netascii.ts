@@ -60,14 +60,24 @@ export function netasciiSource(inner: BlockSource, size: number): BlockSource {
   let kept: Buffer = Buffer.alloc(0); // converted bytes [keptFrom, keptFrom + kept.length)
   let keptFrom = 0;
   let inPos = 0; // input bytes converted so far
+  // An input read under way: reads that come meanwhile wait for it, in order, so that no piece is read
+  // twice and no read sees the window move under it.
+  let loading: Promise<void> | undefined;
 
   const read = (offset: number, length: number): Buffer | Promise<Buffer> => {
+    if (loading) return loading.then(() => read(offset, length));
     if (offset < keptFrom) throw new Error(`netascii read at ${offset} is behind the window at ${keptFrom}`);
     const end = Math.min(size, offset + length);
     dropBefore(offset);
     while (keptFrom + kept.length < end && inPos < inner.size) {
       const piece = inner.read(inPos, STEP);
-      if (!Buffer.isBuffer(piece)) return piece.then((p) => (append(p), read(offset, length)));
+      if (!Buffer.isBuffer(piece)) {
+        const load: Promise<void> = piece.then(append).finally(() => {
+          if (loading === load) loading = undefined;
+        });
+        loading = load;
+        return load.then(() => read(offset, length));
+      }
       append(piece);
       dropBefore(offset);
     }

@@ -60,7 +60,7 @@ export function runTransfer(o: RunOptions): Promise<TransferStats> {
   let peerMessage: string | undefined;
   // Sends are serialised: a window read from a slow source must not interleave with the next one.
   let sending: Promise<unknown> = Promise.resolve();
-  let readInFlight = false;
+  let readsInFlight = 0;
 
   return new Promise<TransferStats>((resolve) => {
     let ended = false;
@@ -135,15 +135,18 @@ export function runTransfer(o: RunOptions): Promise<TransferStats> {
     const sendBlocks = (from: number, to: number) => {
       const bs = negotiated.blksize;
       const read = () => source.read((from - 1) * bs, (to - from + 1) * bs);
-      if (readInFlight) {
-        // Keep windows in order behind a slow read.
+      if (readsInFlight > 0) {
+        // Keep windows in order behind a slow read (all of them, not only the first: a source such as
+        // netascii must see its reads in order).
+        readsInFlight++;
         sending = sending
           .then(async () => {
             if (ended) return;
             const chunk = await read();
             guarded("send", () => ended || transmit(chunk, from, to));
           })
-          .catch(readFailed);
+          .catch(readFailed)
+          .finally(() => readsInFlight--);
         return;
       }
       let chunk: Buffer | Promise<Buffer>;
@@ -153,13 +156,11 @@ export function runTransfer(o: RunOptions): Promise<TransferStats> {
         return readFailed(err as Error);
       }
       if (Buffer.isBuffer(chunk)) return transmit(chunk, from, to); // in memory or read ahead: no await
-      readInFlight = true;
+      readsInFlight++;
       sending = chunk
-        .then((c) => {
-          readInFlight = false;
-          guarded("send", () => ended || transmit(c, from, to));
-        })
-        .catch(readFailed);
+        .then((c) => guarded("send", () => ended || transmit(c, from, to)))
+        .catch(readFailed)
+        .finally(() => readsInFlight--);
     };
 
     const apply = (effect: TransferEffect) => {
