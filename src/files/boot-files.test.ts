@@ -107,3 +107,12 @@ test("concurrent first requests for a file share one load; loads past the cache 
   }
   assert.ok(inMemory > 0 && inMemory <= 64 * MiB, `${inMemory / MiB} MiB loaded at once`);
 });
+
+test("a generated file's version follows its content (it changes with the settings)", async () => {
+  let script = "#!ipxe\necho one\n";
+  const files = new BootFiles({ generated: (n) => (n === "boot.ipxe" ? Buffer.from(script) : undefined) });
+  const a = await files.open("boot.ipxe");
+  script = "#!ipxe\necho two, longer\n";
+  const b = await files.open("boot.ipxe");
+  assert.ok(a.ok && b.ok && a.version !== b.version);
+});

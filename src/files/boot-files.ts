@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { existsSync, realpathSync } from "node:fs";
 import { open, realpath, type FileHandle } from "node:fs/promises";
 import { join, sep } from "node:path";
@@ -72,7 +73,8 @@ export class BootFiles {
     const check = checkName(raw);
     if (!check.ok) return check;
     const generated = this.opts.generated(check.name);
-    if (generated) return memoryFile(check.name, generated, `generated:${check.name}`);
+    // A generated file changes with the settings (boot.ipxe): its version is its content's hash.
+    if (generated) return memoryFile(check.name, generated, `generated:${sha1(generated)}`);
     if (this.realRoot) {
       const found = await this.fromRoot(check.name, check.segments);
       if (found) return found;
@@ -210,4 +212,8 @@ function diskFile(name: string, path: string, fh: FileHandle, size: number, vers
       if (!streaming) reader.close();
     },
   };
+}
+
+function sha1(data: Buffer): string {
+  return createHash("sha1").update(data).digest("hex");
 }
