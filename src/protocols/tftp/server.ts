@@ -160,7 +160,21 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
       });
       opts.onTransfer?.(stats);
     } finally {
-      for (const release of [() => result.source.close?.(), () => sock.close()]) {
+      // The close waits a turn: a send is handed to the kernel only on the next tick (after Node's
+      // address lookup), and closing first would lose the transfer's last datagram (an ERROR, say).
+      const closeSocket = () =>
+        setImmediate(() => {
+          try {
+            sock.close();
+          } catch (err) {
+            onFault({
+              kind: "handler-threw",
+              peer: client,
+              message: `socket close: ${(err as Error).message}`,
+            });
+          }
+        });
+      for (const release of [() => result.source.close?.(), closeSocket]) {
         try {
           release();
         } catch (err) {
