@@ -23,7 +23,7 @@ export function registerFileRoutes(app: FastifyInstance, files: BootFiles): void
       void reply.header("content-range", `bytes */${f.size}`);
       throw new EnforcerError(
         "ENF_ERR_HTTP_RANGE",
-        `range ${req.headers.range} is outside the ${f.size} bytes`,
+        `range ${req.headers.range?.slice(0, 100)} starts past the end of the ${f.size} bytes`,
         {
           size: f.size,
         },
