@@ -27,15 +27,15 @@ export async function startTftp(
   if (!settings.tftp) return undefined;
   const port = settings.tftpPort ?? 69;
   const sizes = new Map<string, number>();
-  let window = { start: 0, logged: 0 };
+  let faultWindow = { start: 0, logged: 0 };
   // A dropped or refused datagram is what an attacker (or a broken client) sends: debug. A handler that
   // threw is a bug in Enforcer: an error line, but a limited number of them.
   const logFault = (f: UdpFault) => {
     if (f.kind === "dropped-source" || f.kind === "refused-destination")
       return log.debug({ peer: f.peer }, `tftp: ${f.message}`);
     const now = Date.now();
-    if (now - window.start > 60_000) window = { start: now, logged: 0 };
-    if (window.logged++ < FAULT_LOGS_PER_MINUTE)
+    if (now - faultWindow.start > 60_000) faultWindow = { start: now, logged: 0 };
+    if (faultWindow.logged++ < FAULT_LOGS_PER_MINUTE)
       log[f.kind === "handler-threw" ? "error" : "warn"](
         { peer: f.peer, fault: f.kind },
         `tftp: ${f.message}`,
