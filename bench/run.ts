@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { bootBench, type Row } from "./boot-bench.js";
 import { soakBench } from "./soak-bench.js";
+import { rssBench } from "./rss-bench.js";
 import { tftpBench } from "./tftp-bench.js";
 import { uiBench } from "./ui-bench.js";
 
@@ -26,7 +27,8 @@ const machine = {
   memoryGiB: Math.round(totalmem() / 2 ** 30),
   node: process.version,
 };
-// `npm run bench` runs everything; `npm run bench -- boot`, `-- tftp`, `-- ui` or `-- soak` runs one part.
+// `npm run bench` runs everything; `npm run bench -- boot`, `-- tftp`, `-- ui` or `-- soak` runs one part
+// (`-- tftp-rss` only the memory rows of the TFTP part).
 const only = process.argv[2];
 const when = new Date().toISOString();
 console.log(
@@ -54,6 +56,12 @@ if (!only || only === "tftp") {
   console.log("TFTP: atftp client on loopback, median of 3, MiB/s summed over clients\n");
   console.log(table(rows, "tftpd-hpa"));
   save("tftp", { rows });
+}
+if (!only || only === "tftp" || only === "tftp-rss") {
+  const rss = await rssBench();
+  console.log(`\nmemory: server RSS above idle (${rss.idleMiB} MiB) under 50 large transfers at once\n`);
+  console.log(table(rss.rows, "design bound"));
+  save("tftp-rss", rss);
 }
 if (!only || only === "ui") {
   const ui = await uiBench();

@@ -4,10 +4,14 @@ import { EnforcerError } from "../domain/errors.js";
 import type { BootFiles } from "../files/boot-files.js";
 import { TftpCounters } from "../protocols/tftp/counters.js";
 import { startTftpServer, type TftpServer } from "../protocols/tftp/server.js";
-import { bufferSource, toNetascii, type ReadResult } from "../protocols/tftp/source.js";
+import { netasciiSize, netasciiSource } from "../protocols/tftp/netascii.js";
+import type { ReadResult } from "../protocols/tftp/source.js";
+import type { UdpFault } from "../protocols/udp/safe-socket.js";
 
-/** netascii is converted in memory, so only for files up to this size. */
-const NETASCII_LIMIT = 16 * 1024 * 1024;
+/** Netascii sizes of recent file versions: a repeated request (the PXE size probe, then the read) counts once. */
+const NETASCII_SIZES = 256;
+/** Fault log lines per minute; past it they are only counted, so a flood cannot fill the disk with logs. */
+const FAULT_LOGS_PER_MINUTE = 20;
 
 /**
  * Glue between the policy-free TFTP server and the boot file namespace. Every transfer is logged and
@@ -22,6 +26,21 @@ export async function startTftp(
 ): Promise<TftpServer | undefined> {
   if (!settings.tftp) return undefined;
   const port = settings.tftpPort ?? 69;
+  const sizes = new Map<string, number>();
+  let faultWindow = { start: 0, logged: 0 };
+  // A dropped or refused datagram is what an attacker (or a broken client) sends: debug. A handler that
+  // threw is a bug in Enforcer: an error line, but a limited number of them.
+  const logFault = (f: UdpFault) => {
+    if (f.kind === "dropped-source" || f.kind === "refused-destination")
+      return log.debug({ peer: f.peer }, `tftp: ${f.message}`);
+    const now = Date.now();
+    if (now - faultWindow.start > 60_000) faultWindow = { start: now, logged: 0 };
+    if (faultWindow.logged++ < FAULT_LOGS_PER_MINUTE)
+      log[f.kind === "handler-threw" ? "error" : "warn"](
+        { peer: f.peer, fault: f.kind },
+        `tftp: ${f.message}`,
+      );
+  };
   try {
     return await startTftpServer({
       port,
@@ -31,7 +50,7 @@ export async function startTftp(
       maxTransfers: settings.tftpMaxTransfers,
       timeoutMs: 1000,
       maxRetries: 5,
-      read: (name, _client, mode) => readFile(files, name, mode),
+      read: (name, _client, mode) => readFile(files, name, mode, sizes),
       onTransfer: (s) => {
         counters.record(s);
         const quiet = s.outcome === "complete" || s.outcome === "aborted-after-oack";
@@ -43,6 +62,10 @@ export async function startTftp(
       onBadPacket: (client, reason) => {
         counters.badPackets++;
         log.debug({ client, reason }, "tftp: bad packet");
+      },
+      onFault: (f) => {
+        counters.recordFault(f.kind);
+        logFault(f);
       },
     });
   } catch (err) {
@@ -63,19 +86,33 @@ export async function startTftp(
   }
 }
 
-async function readFile(files: BootFiles, name: Buffer, mode: string): Promise<ReadResult> {
+/**
+ * A file for a read request. netascii is converted while it is sent (bounded memory per transfer); its
+ * size is measured first by a streaming pass, so `tsize` stays honest, and remembered per file version.
+ */
+async function readFile(
+  files: BootFiles,
+  name: Buffer,
+  mode: string,
+  sizes: Map<string, number>,
+): Promise<ReadResult> {
   const f = await files.open(name);
   if (!f.ok) return f;
-  if (mode !== "netascii") return { ok: true, source: { size: f.size, read: f.read, close: f.close } };
-  if (f.size > NETASCII_LIMIT) {
+  const source = { size: f.size, read: f.read, close: f.close };
+  if (mode !== "netascii") return { ok: true, source };
+  try {
+    let size = sizes.get(f.version);
+    if (size === undefined) {
+      size = await netasciiSize(source);
+      sizes.set(f.version, size);
+      for (const key of sizes.keys()) {
+        if (sizes.size <= NETASCII_SIZES) break;
+        sizes.delete(key);
+      }
+    }
+    return { ok: true, source: netasciiSource(source, size) };
+  } catch (err) {
     f.close();
-    return {
-      ok: false,
-      code: 3,
-      message: `netascii only for files up to ${NETASCII_LIMIT} bytes; use octet`,
-    };
+    throw err;
   }
-  const data = await f.read(0, f.size);
-  f.close();
-  return { ok: true, source: bufferSource(toNetascii(data)) };
 }

@@ -46,6 +46,7 @@ export const ERROR_CODES = {
   ENF_ERR_HTTP_HEADERS_TOO_LARGE: "the request line and headers together are too large",
   ENF_ERR_HTTP_BAD_REQUEST: "the request is not well-formed HTTP",
   ENF_ERR_HTTP_TIMEOUT: "the request did not arrive in time",
+  ENF_ERR_HTTP_RANGE: "the requested byte range starts past the end of the file",
   ENF_ERR_TFTP_BIND: "the TFTP port cannot be opened (in use, or port 69 without root)",
   ENF_ERR_FILE_ACCESS: "a boot file name is refused: outside the root, not printable, or too long",
   ENF_ERR_BOOT_NO_SCRIPT:

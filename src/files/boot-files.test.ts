@@ -86,3 +86,33 @@ test("checkName never passes a '..' segment or a non-printing byte", () => {
     }
   }
 });
+
+test("concurrent first requests for a file share one load; loads past the cache budget read from disk", async () => {
+  const root = mkdtempSync(join(tmpdir(), "enforcer-files-load-"));
+  const MiB = 1024 * 1024;
+  for (let i = 0; i < 8; i++) writeFileSync(join(root, `f${i}.bin`), Buffer.alloc(12 * MiB, i));
+  const files = new BootFiles({ root, generated: () => undefined });
+  const same = await Promise.all(Array.from({ length: 20 }, () => files.open("f0.bin")));
+  const loaded = same.map((f) => (f.ok ? f.data : undefined));
+  assert.ok(loaded[0] && loaded.every((d) => d === loaded[0]), "one buffer for all twenty");
+  // Eight different 12 MiB files at once: at most 64 MiB of them is loaded into memory together.
+  const fresh = new BootFiles({ root, generated: () => undefined });
+  const many = await Promise.all(Array.from({ length: 8 }, (_, i) => fresh.open(`f${i}.bin`)));
+  let inMemory = 0;
+  for (const [i, f] of many.entries()) {
+    assert.ok(f.ok);
+    if (f.data) inMemory += f.size;
+    assert.equal((await f.read(5 * MiB, 4))[3], i);
+    f.close();
+  }
+  assert.ok(inMemory > 0 && inMemory <= 64 * MiB, `${inMemory / MiB} MiB loaded at once`);
+});
+
+test("a generated file's version follows its content (it changes with the settings)", async () => {
+  let script = "#!ipxe\necho one\n";
+  const files = new BootFiles({ generated: (n) => (n === "boot.ipxe" ? Buffer.from(script) : undefined) });
+  const a = await files.open("boot.ipxe");
+  script = "#!ipxe\necho two, longer\n";
+  const b = await files.open("boot.ipxe");
+  assert.ok(a.ok && b.ok && a.version !== b.version);
+});

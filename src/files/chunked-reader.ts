@@ -1,10 +1,11 @@
 import type { FileHandle } from "node:fs/promises";
 
-const CHUNK = 1024 * 1024;
+const CHUNK = 256 * 1024;
 
 /**
- * Reads a large file in 1 MiB chunks and keeps the next one loading ahead, so a transfer gets almost
- * every block synchronously from memory instead of waiting for the thread pool per block.
+ * Reads a large file in 256 KiB chunks and keeps the next one loading ahead, so a transfer gets almost
+ * every block synchronously from memory instead of waiting for the thread pool per block. It holds at most
+ * the chunks of the current read plus the one ahead: a fixed amount per transfer, whatever the file's size.
  */
 export class ChunkedReader {
   private readonly chunks = new Map<number, Buffer | Promise<Buffer>>();
@@ -20,8 +21,10 @@ export class ChunkedReader {
     if (end <= offset) return Buffer.alloc(0);
     const first = Math.floor(offset / CHUNK);
     const last = Math.floor((end - 1) / CHUNK);
-    for (const i of this.chunks.keys()) if (i < first) this.chunks.delete(i);
-    if ((last + 1) * CHUNK < this.size) void this.load(last + 1);
+    for (const i of this.chunks.keys()) if (i < first || i > last + 1) this.chunks.delete(i);
+    // A failed read ahead is not an error yet: the read that needs the chunk loads it again and reports it.
+    if ((last + 1) * CHUNK < this.size)
+      Promise.resolve(this.load(last + 1)).catch(() => this.chunks.delete(last + 1));
     const parts = [];
     for (let i = first; i <= last; i++) parts.push(this.load(i));
     const slice = (bufs: Buffer[]) => {
@@ -32,9 +35,10 @@ export class ChunkedReader {
     return Promise.all(parts).then(slice);
   }
 
-  /** Closes the file. */
+  /** Closes the file (once; a failing close has nothing left to release). */
   close(): void {
-    void this.fh.close();
+    this.chunks.clear();
+    this.fh.close().catch(() => {});
   }
 
   private load(i: number): Buffer | Promise<Buffer> {

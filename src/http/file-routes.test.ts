@@ -34,3 +34,38 @@ test("GET /tftp/<name> serves the TFTP namespace over HTTP with the same refusal
     assert.ok(!r.body.includes("SECRET"));
   }
 });
+
+test("GET /tftp/<name>: large files stream from disk; one byte range is honoured, past the end is a 416", async () => {
+  const root = mkdtempSync(join(tmpdir(), "enforcer-http-range-"));
+  // Larger than the in-memory cache takes, so this one is streamed from disk.
+  const big = Buffer.alloc(17 * 1024 * 1024 + 3);
+  for (let i = 0; i + 4 <= big.length; i += 4096) big.writeUInt32BE(i, i);
+  writeFileSync(join(root, "big.bin"), big);
+  writeFileSync(join(root, "small.bin"), "0123456789");
+  const files = new BootFiles({ root, generated: () => undefined });
+  const http = buildHttpServer(testCore().core, { logger: false, files });
+
+  const whole = await http.inject("/tftp/big.bin");
+  assert.equal(whole.statusCode, 200);
+  assert.equal(whole.headers["content-length"], String(big.length));
+  assert.ok(whole.rawPayload.equals(big));
+  for (const [name, data] of [
+    ["big.bin", big],
+    ["small.bin", Buffer.from("0123456789")],
+  ] as const) {
+    const size = data.length;
+    const part = await http.inject({ url: `/tftp/${name}`, headers: { range: "bytes=4-7" } });
+    assert.deepEqual(
+      [part.statusCode, part.headers["content-range"], part.headers["content-length"]],
+      [206, `bytes 4-7/${size}`, "4"],
+    );
+    assert.ok(part.rawPayload.equals(data.subarray(4, 8)));
+    const tail = await http.inject({ url: `/tftp/${name}`, headers: { range: "bytes=-3" } });
+    assert.ok(tail.rawPayload.equals(data.subarray(size - 3)));
+    const past = await http.inject({ url: `/tftp/${name}`, headers: { range: `bytes=${size}-` } });
+    assert.deepEqual(
+      [past.statusCode, past.headers["content-range"], past.json().code],
+      [416, `bytes */${size}`, "ENF_ERR_HTTP_RANGE"],
+    );
+  }
+});

@@ -1,10 +1,13 @@
 import type { FastifyInstance } from "fastify";
 import { EnforcerError } from "../domain/errors.js";
 import type { BootFiles } from "../files/boot-files.js";
+import { byteRange } from "./byte-range.js";
 
 /**
  * `GET /tftp/<name>`: the TFTP namespace over HTTP (loaders for UEFI HTTP boot, or for chaining over HTTP),
- * with the same name checks: nothing outside the root, ever.
+ * with the same name checks: nothing outside the root, ever. Files in memory are sent as they are; others
+ * are streamed from disk as the client reads, so a request holds a fixed amount of memory whatever the
+ * file's size. One byte range (`Range: bytes=a-b`) is honoured.
  */
 export function registerFileRoutes(app: FastifyInstance, files: BootFiles): void {
   app.get<{ Params: { "*": string } }>("/tftp/*", { schema: { hide: true } }, async (req, reply) => {
@@ -14,11 +17,28 @@ export function registerFileRoutes(app: FastifyInstance, files: BootFiles): void
         file: req.params["*"].slice(0, 255),
       });
     }
-    try {
-      const data = await f.read(0, f.size);
-      return reply.type("application/octet-stream").header("content-length", f.size).send(data);
-    } finally {
+    const range = byteRange(req.headers.range, f.size);
+    if (range.kind === "unsatisfiable") {
       f.close();
+      void reply.header("content-range", `bytes */${f.size}`);
+      throw new EnforcerError(
+        "ENF_ERR_HTTP_RANGE",
+        `range ${req.headers.range?.slice(0, 100)} starts past the end of the ${f.size} bytes`,
+        {
+          size: f.size,
+        },
+      );
     }
+    const [start, end] = range.kind === "partial" ? [range.start, range.end] : [0, f.size];
+    void reply.type("application/octet-stream").header("accept-ranges", "bytes");
+    if (range.kind === "partial")
+      void reply.code(206).header("content-range", `bytes ${start}-${end - 1}/${f.size}`);
+    void reply.header("content-length", end - start);
+    if (f.data) {
+      f.close();
+      return reply.send(f.data.subarray(start, end));
+    }
+    // The stream owns the file from here: it closes it at its end, or when the client goes away.
+    return reply.send(f.stream(start, end));
   });
 }

@@ -68,6 +68,15 @@ export class Metrics {
         },
       });
       new Gauge({
+        name: "enforcer_udp_faults_total",
+        help: "UDP datagrams dropped unread (e.g. from port 0), replies refused or failed, handler failures.",
+        labelNames: ["server", "kind"],
+        registers,
+        collect() {
+          for (const [kind, n] of tftp.faults) this.set({ server: "tftp", kind }, n);
+        },
+      });
+      new Gauge({
         name: "enforcer_tftp_bytes_total",
         help: "Bytes sent over TFTP.",
         registers,

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { BootFiles } from "../../src/files/boot-files.js";
 import { TftpCounters } from "../../src/protocols/tftp/counters.js";
 import { startTftpServer, type TftpServer, type TftpServerOptions } from "../../src/protocols/tftp/server.js";
-import { bufferSource, toNetascii } from "../../src/protocols/tftp/source.js";
+import { netasciiSize, netasciiSource } from "../../src/protocols/tftp/netascii.js";
 import type { TransferStats } from "../../src/protocols/tftp/transfer-runner.js";
 
 /** sha256 of a buffer, hex. */
@@ -47,8 +47,10 @@ export async function startTestTftp(
     read: async (name, _c, mode) => {
       const f = await files.open(name);
       if (!f.ok) return f;
-      if (mode === "netascii") return { ok: true, source: bufferSource(toNetascii(await f.read(0, f.size))) };
-      return { ok: true, source: { size: f.size, read: f.read, close: f.close } };
+      const source = { size: f.size, read: f.read, close: f.close };
+      if (mode === "netascii")
+        return { ok: true, source: netasciiSource(source, await netasciiSize(source)) };
+      return { ok: true, source };
     },
     onTransfer: (s) => {
       transfers.push(s);

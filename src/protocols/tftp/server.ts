@@ -1,5 +1,6 @@
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
 import { isIPv6 } from "node:net";
+import { onDatagram, sendSafe, type UdpFaultSink } from "../udp/safe-socket.js";
 import { negotiate, type OptionLimits } from "./options.js";
 import { decodePacket, encodeError, TFTP_ERROR } from "./packet.js";
 import type { ReadResult } from "./source.js";
@@ -21,6 +22,8 @@ export interface TftpServerOptions extends OptionLimits {
   onTransfer?: (stats: TransferStats) => void;
   /** Called for datagrams that are not requests or cannot be decoded. */
   onBadPacket?: (client: TftpClient, reason: string) => void;
+  /** Called for datagrams dropped unread, replies not sent and handler failures: counted, never thrown. */
+  onFault?: UdpFaultSink;
   /** Most transfers running at once; past it a request gets ERROR 3 (allocation exceeded). */
   maxTransfers: number;
   /** Wait for an ACK before resending, unless the client negotiated `timeout` (default 1000 ms). */
@@ -44,35 +47,50 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
   const main = createSocket({ type: family, reuseAddr: false });
   const transfers = new Set<{ abort: () => void }>();
 
+  const onFault: UdpFaultSink = (f) => opts.onFault?.(f);
+  const rules = { family } as const;
   const refuse = (sock: Socket, to: RemoteInfo, code: number, message: string) => {
-    sock.send(encodeError(code, message), to.port, to.address);
+    sendSafe(sock, encodeError(code, message), to, onFault, rules);
   };
 
-  main.on("message", (msg, rinfo) => {
-    const client = { address: rinfo.address, port: rinfo.port };
-    const p = decodePacket(msg);
-    if (p.op === "malformed") {
-      opts.onBadPacket?.(client, p.reason);
-      return refuse(main, rinfo, TFTP_ERROR.ILLEGAL_OPERATION, `illegal TFTP operation: ${p.reason}`);
-    }
-    if (p.op === "wrq") {
-      opts.onBadPacket?.(client, "write request");
-      return refuse(main, rinfo, TFTP_ERROR.ACCESS_VIOLATION, "access violation: this server is read-only");
-    }
-    if (p.op !== "rrq") return opts.onBadPacket?.(client, `stray ${p.op.toUpperCase()} on the request port`);
-    if (transfers.size >= opts.maxTransfers) {
-      opts.onBadPacket?.(client, "too many transfers");
-      return refuse(
-        main,
-        rinfo,
-        TFTP_ERROR.DISK_FULL,
-        `server busy: ${transfers.size} transfers running, try again`,
-      );
-    }
-    const handle = { abort: () => {} };
-    transfers.add(handle);
-    void serveRequest(p.filename, p.mode, p.options, rinfo, handle).finally(() => transfers.delete(handle));
-  });
+  // Every request wants a reply at its source: one from port 0 (or any address no reply can reach) is
+  // dropped and counted before it is even decoded.
+  onDatagram(
+    main,
+    (msg, rinfo) => {
+      const client = { address: rinfo.address, port: rinfo.port };
+      const p = decodePacket(msg);
+      if (p.op === "malformed") {
+        opts.onBadPacket?.(client, p.reason);
+        return refuse(main, rinfo, TFTP_ERROR.ILLEGAL_OPERATION, `illegal TFTP operation: ${p.reason}`);
+      }
+      if (p.op === "wrq") {
+        opts.onBadPacket?.(client, "write request");
+        return refuse(main, rinfo, TFTP_ERROR.ACCESS_VIOLATION, "access violation: this server is read-only");
+      }
+      if (p.op !== "rrq")
+        return opts.onBadPacket?.(client, `stray ${p.op.toUpperCase()} on the request port`);
+      if (transfers.size >= opts.maxTransfers) {
+        opts.onBadPacket?.(client, "too many transfers");
+        return refuse(
+          main,
+          rinfo,
+          TFTP_ERROR.DISK_FULL,
+          `server busy: ${transfers.size} transfers running, try again`,
+        );
+      }
+      const handle = { abort: () => {} };
+      transfers.add(handle);
+      // A failure anywhere in one request ends that request: counted, and its slot freed.
+      serveRequest(p.filename, p.mode, p.options, rinfo, handle)
+        .catch((err: Error) =>
+          onFault({ kind: "handler-threw", peer: client, message: `transfer failed: ${err.message}` }),
+        )
+        .finally(() => transfers.delete(handle));
+    },
+    onFault,
+    { family, dropUnreachableSources: true },
+  );
 
   async function serveRequest(
     filename: Buffer,
@@ -92,10 +110,18 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
     if (!result.ok) {
       // Like a transfer, the answer comes from a new port (TID): clients such as curl expect that.
       const tid = createSocket({ type: family });
-      tid.on("error", () => tid.close());
-      tid.bind(0, opts.address, () =>
-        tid.send(encodeError(result.code, result.message), rinfo.port, rinfo.address, () => tid.close()),
-      );
+      const closeTid = () => {
+        try {
+          tid.close();
+        } catch {
+          // already closed
+        }
+      };
+      tid.on("error", closeTid);
+      tid.bind(0, opts.address, () => {
+        if (!sendSafe(tid, encodeError(result.code, result.message), rinfo, onFault, rules, closeTid))
+          closeTid();
+      });
       opts.onTransfer?.({
         client,
         file: name,
@@ -110,8 +136,15 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
     }
     const negotiated = negotiate(requested, result.source.size, opts);
     const sock = createSocket({ type: family });
-    await new Promise<void>((res) => sock.bind(0, opts.address, res));
     try {
+      // A bind can fail (no free port, no file descriptor): that ends this request, not the process.
+      await new Promise<void>((res, rej) => {
+        sock.once("error", rej);
+        sock.bind(0, opts.address, () => {
+          sock.off("error", rej);
+          res();
+        });
+      });
       const stats = await runTransfer({
         sock,
         peer: client,
@@ -122,11 +155,36 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
         file: name,
         requested,
         onAbortHook: (abort) => (handle.abort = abort),
+        onFault,
+        family,
       });
       opts.onTransfer?.(stats);
     } finally {
-      result.source.close?.();
-      sock.close();
+      // The close waits a turn: a send is handed to the kernel only on the next tick (after Node's
+      // address lookup), and closing first would lose the transfer's last datagram (an ERROR, say).
+      const closeSocket = () =>
+        setImmediate(() => {
+          try {
+            sock.close();
+          } catch (err) {
+            onFault({
+              kind: "handler-threw",
+              peer: client,
+              message: `socket close: ${(err as Error).message}`,
+            });
+          }
+        });
+      for (const release of [() => result.source.close?.(), closeSocket]) {
+        try {
+          release();
+        } catch (err) {
+          onFault({
+            kind: "handler-threw",
+            peer: client,
+            message: `transfer clean-up: ${(err as Error).message}`,
+          });
+        }
+      }
     }
   }
 
@@ -134,9 +192,13 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
     main.once("error", rej);
     main.bind(opts.port, opts.address, () => {
       main.off("error", rej);
-      // After binding, a send error (e.g. to a vanished client) must not crash the process.
+      // After binding, a socket error must not crash the process (sends report theirs to their callback).
       main.on("error", (err) =>
-        opts.onBadPacket?.({ address: opts.address, port: 0 }, `socket error: ${err.message}`),
+        onFault({
+          kind: "send-failed",
+          peer: { address: opts.address, port: 0 },
+          message: `socket error: ${err.message}`,
+        }),
       );
       res();
     });

@@ -14,15 +14,3 @@ export interface BlockSource {
 export function bufferSource(buf: Buffer): BlockSource {
   return { size: buf.length, read: (offset, length) => buf.subarray(offset, offset + length) };
 }
-
-/** RFC 1350 netascii: every line ends in CR LF, and a bare CR is sent as CR NUL. */
-export function toNetascii(buf: Buffer): Buffer {
-  const out: number[] = [];
-  for (let i = 0; i < buf.length; i++) {
-    const c = buf[i]!;
-    if (c === 0x0a) out.push(0x0d, 0x0a);
-    else if (c === 0x0d) out.push(0x0d, 0x00);
-    else out.push(c);
-  }
-  return Buffer.from(out);
-}

@@ -2,6 +2,7 @@ import type { Socket } from "node:dgram";
 import type { Negotiated } from "./options.js";
 import { decodePacket, encodeDataHeader, encodeError, encodeOack, TFTP_ERROR } from "./packet.js";
 import type { BlockSource } from "./source.js";
+import { checkDestination, onDatagram, sendChecked, type UdpFaultSink } from "../udp/safe-socket.js";
 import {
   newTransfer,
   stepTransfer,
@@ -34,11 +35,16 @@ export interface RunOptions {
   requested: Map<string, string>;
   /** Receives the function that aborts this transfer (server shutdown). */
   onAbortHook: (abort: () => void) => void;
+  /** Dropped datagrams, failed sends and handler failures go here; they end this transfer at most. */
+  onFault: UdpFaultSink;
+  /** The socket's family, for the address checks. */
+  family: "udp4" | "udp6";
 }
 
 /**
  * Drives the transfer state machine over a socket: sends what it says, feeds it ACKs from the peer and
- * timeouts, answers strangers with ERROR 5 without disturbing the transfer. Resolves when it ends.
+ * timeouts, answers strangers with ERROR 5 without disturbing the transfer. Resolves when it ends, never
+ * rejects: a send that fails or a bug in a handler ends this transfer as `aborted`, and nothing else.
  */
 export function runTransfer(o: RunOptions): Promise<TransferStats> {
   const { sock, peer, source, negotiated } = o;
@@ -54,7 +60,7 @@ export function runTransfer(o: RunOptions): Promise<TransferStats> {
   let peerMessage: string | undefined;
   // Sends are serialised: a window read from a slow source must not interleave with the next one.
   let sending: Promise<unknown> = Promise.resolve();
-  let readInFlight = false;
+  let readsInFlight = 0;
 
   return new Promise<TransferStats>((resolve) => {
     let ended = false;
@@ -75,15 +81,38 @@ export function runTransfer(o: RunOptions): Promise<TransferStats> {
         resent: state.resent,
       });
     };
+    // The peer is checked once; every send after that only guards against a throw. Async send errors
+    // arrive as the socket's error event (no per-block callback on the hot path) and end the transfer.
+    const fault = (message: string) => end("aborted", message);
+    const onFault: UdpFaultSink = (f) => {
+      o.onFault(f);
+      if (f.kind === "send-failed") fault(f.message);
+    };
+    const send = (data: Buffer | Buffer[]) => sendChecked(sock, data, peer, onFault, "socket");
+    const unreachable = checkDestination(peer, { family: o.family });
+    if (unreachable) {
+      o.onFault({ kind: "refused-destination", peer, message: `transfer not started: ${unreachable}` });
+      return end("aborted", unreachable);
+    }
     o.onAbortHook(() => {
-      sock.send(encodeError(TFTP_ERROR.NOT_DEFINED, "server shutting down"), peer.port, peer.address);
+      send(encodeError(TFTP_ERROR.NOT_DEFINED, "server shutting down"));
       end("aborted", "server shutting down");
     });
+
+    // Everything that runs from a timer or a promise goes through here: a throw ends this transfer only.
+    const guarded = (what: string, fn: () => void) => {
+      try {
+        fn();
+      } catch (err) {
+        o.onFault({ kind: "handler-threw", peer, message: `${what} failed: ${(err as Error).message}` });
+        fault(`${what} failed: ${(err as Error).message}`);
+      }
+    };
 
     // One timer per transfer, restarted with refresh(): no timer churn on the per-packet hot path.
     const arm = () => {
       if (timer) timer.refresh();
-      else timer = setTimeout(() => handle({ type: "timeout" }), o.timeoutMs);
+      else timer = setTimeout(() => guarded("timeout", () => handle({ type: "timeout" })), o.timeoutMs);
     };
 
     const transmit = (chunk: Buffer, from: number, to: number) => {
@@ -92,22 +121,32 @@ export function runTransfer(o: RunOptions): Promise<TransferStats> {
         // Header and payload as two parts of one datagram: the payload is never copied (profiled: copying
         // every block cost more than the two-part send).
         const data = chunk.subarray((b - from) * bs, (b - from + 1) * bs);
-        sock.send([encodeDataHeader(b), data], peer.port, peer.address);
+        if (!send([encodeDataHeader(b), data]) || ended) return;
       }
       arm();
     };
 
     const readFailed = (err: Error) => {
-      sock.send(encodeError(TFTP_ERROR.NOT_DEFINED, "read error"), peer.port, peer.address);
+      if (ended) return;
+      send(encodeError(TFTP_ERROR.NOT_DEFINED, "read error"));
       end("peer-error", `read failed: ${err.message}`);
     };
 
     const sendBlocks = (from: number, to: number) => {
       const bs = negotiated.blksize;
       const read = () => source.read((from - 1) * bs, (to - from + 1) * bs);
-      if (readInFlight) {
-        // Keep windows in order behind a slow read.
-        sending = sending.then(async () => ended || transmit(await read(), from, to)).catch(readFailed);
+      if (readsInFlight > 0) {
+        // Keep windows in order behind a slow read (all of them, not only the first: a source such as
+        // netascii must see its reads in order).
+        readsInFlight++;
+        sending = sending
+          .then(async () => {
+            if (ended) return;
+            const chunk = await read();
+            guarded("send", () => ended || transmit(chunk, from, to));
+          })
+          .catch(readFailed)
+          .finally(() => readsInFlight--);
         return;
       }
       let chunk: Buffer | Promise<Buffer>;
@@ -117,27 +156,24 @@ export function runTransfer(o: RunOptions): Promise<TransferStats> {
         return readFailed(err as Error);
       }
       if (Buffer.isBuffer(chunk)) return transmit(chunk, from, to); // in memory or read ahead: no await
-      readInFlight = true;
+      readsInFlight++;
       sending = chunk
-        .then((c) => {
-          readInFlight = false;
-          if (!ended) transmit(c, from, to);
-        })
-        .catch(readFailed);
+        .then((c) => guarded("send", () => ended || transmit(c, from, to)))
+        .catch(readFailed)
+        .finally(() => readsInFlight--);
     };
 
     const apply = (effect: TransferEffect) => {
       switch (effect.type) {
         case "send-oack":
-          sock.send(encodeOack(negotiated.oack), peer.port, peer.address);
+          send(encodeOack(negotiated.oack));
           arm();
           return;
         case "send-blocks":
           sendBlocks(effect.from, effect.to);
           return;
         case "finish":
-          if (effect.error)
-            sock.send(encodeError(effect.error.code, effect.error.message), peer.port, peer.address);
+          if (effect.error) send(encodeError(effect.error.code, effect.error.message));
           end(effect.outcome, effect.error?.message ?? peerMessage);
           return;
         case "none":
@@ -152,20 +188,31 @@ export function runTransfer(o: RunOptions): Promise<TransferStats> {
       apply(effect);
     };
 
-    sock.on("message", (msg, rinfo) => {
-      if (rinfo.address !== peer.address || rinfo.port !== peer.port) {
-        // A packet from another TID: tell the stranger, keep serving the real peer (RFC 1350).
-        sock.send(encodeError(TFTP_ERROR.UNKNOWN_TID, "unknown transfer ID"), rinfo.port, rinfo.address);
-        return;
-      }
-      const p = decodePacket(msg);
-      if (p.op === "ack") handle({ type: "ack", block: p.block });
-      else if (p.op === "error") {
-        peerMessage = `client sent error ${p.code}: ${p.message}`;
-        handle({ type: "peer-error", code: p.code, message: p.message });
-      }
+    // A datagram from port 0 (or any unreachable source) is dropped and counted: no ERROR 5 can reach it.
+    onDatagram(
+      sock,
+      (msg, rinfo) => {
+        if (rinfo.address !== peer.address || rinfo.port !== peer.port) {
+          // A packet from another TID: tell the stranger, keep serving the real peer (RFC 1350).
+          const stranger = { address: rinfo.address, port: rinfo.port };
+          sendChecked(sock, encodeError(TFTP_ERROR.UNKNOWN_TID, "unknown transfer ID"), stranger, o.onFault);
+          return;
+        }
+        const p = decodePacket(msg);
+        if (p.op === "ack") handle({ type: "ack", block: p.block });
+        else if (p.op === "error") {
+          peerMessage = `client sent error ${p.code}: ${p.message}`;
+          handle({ type: "peer-error", code: p.code, message: p.message });
+        }
+      },
+      o.onFault,
+      { family: o.family, dropUnreachableSources: true },
+      (err) => fault(`datagram handler failed: ${(err as Error)?.message ?? String(err)}`),
+    );
+    sock.on("error", (err) => {
+      o.onFault({ kind: "send-failed", peer, message: `socket error: ${err.message}` });
+      fault(`socket error: ${err.message}`);
     });
-    sock.on("error", (err) => end("peer-error", `socket error: ${err.message}`));
-    handle({ type: "start" });
+    guarded("start", () => handle({ type: "start" }));
   });
 }
