@@ -43,7 +43,7 @@ async function streamServer() {
 }
 
 const until = async (ok: () => boolean, ms = 3000) => {
-  for (const end = Date.now() + ms; !ok() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 10));
+  for (const end = Date.now() + ms; !ok() && Date.now() < end;) await new Promise((r) => setTimeout(r, 10));
 };
 const held = (r: ServerResponse) => (r.destroyed || r.writableEnded ? 0 : r.writableLength);
 
@@ -88,7 +88,10 @@ test("events: a replay from 0 to a client that reads nothing waits for it instea
     client.resume();
     await until(() => text.includes("id: 400\n"), 5000);
     const ids = [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
-    assert.deepEqual(ids, [...Array(400).keys()].map((i) => i + 1));
+    assert.deepEqual(
+      ids,
+      [...Array(400).keys()].map((i) => i + 1),
+    );
     client.destroy();
   } finally {
     await s.close();

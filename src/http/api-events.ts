@@ -61,7 +61,7 @@ export function registerEventRoutes(app: FastifyInstance, core: Core): void {
       });
       const frame = (e: MachineEvent) => `id: ${e.seq}\nevent: ${e.kind}\ndata: ${JSON.stringify(e)}\n\n`;
       let unsubscribe = () => {};
-      let keepalive: NodeJS.Timeout | undefined;
+      let keepalive: NodeJS.Timeout | undefined = undefined;
       const close = () => {
         clearInterval(keepalive);
         unsubscribe();
@@ -78,7 +78,7 @@ export function registerEventRoutes(app: FastifyInstance, core: Core): void {
       // The replay waits for the client to read before it writes more: a client that asks for everything
       // and reads nothing must not make the server copy the whole history into one socket's buffer.
       let sent = after === Number.MAX_SAFE_INTEGER ? core.events.lastSeq() : after;
-      for (let batch = core.events.since(sent, machine); batch.length > 0; ) {
+      for (let batch = core.events.since(sent, machine); batch.length > 0;) {
         for (const e of batch) {
           if (res.destroyed || res.writableEnded) return;
           res.write(frame(e));
