@@ -63,7 +63,7 @@ export function createCore(
   const sessions = new AgentSessionService(store, clock, secret, limits.maxDiscoverySessions);
   // Conflicts are built later; an evicted machine's open conflicts are asked for only at eviction time.
   const unknown = new UnknownMachines(store, machines, events, configs, limits.maxUnknownMachines, (id) =>
-    conflicts.forgetOps(id),
+    conflicts.evictOps(id),
   );
   const boot = new BootService(store, events, clock, settings, machines, configs, sessions, unknown);
   const tokens = new TokenService(store, clock);

@@ -1,0 +1,47 @@
+// Anonymous clients (discovery keys for invented MACs) claiming a real machine's MAC: each claim is refused
+// and recorded as a conflict with an event on the real machine's timeline. Without a bound, a few hundred
+// invented MACs pushed the real machine's own history (its configs' lifecycle) out through retention.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { testApp } from "./testing/app.js";
+
+const REAL = "52:54:00:00:00:01";
+const invented = (i: number) =>
+  `02:00:00:00:${(i >> 8).toString(16).padStart(2, "0")}:${(i & 255).toString(16).padStart(2, "0")}`;
+
+async function claim(t: Awaited<ReturnType<typeof testApp>>, mac: string) {
+  const script = await t.http.inject(`/boot/machine?mac=${mac}&platform=efi`);
+  const key = /enforcer\.key=(\S+)/.exec(script.body)![1]!;
+  const r = await t.http.inject({
+    method: "POST",
+    url: "/api/v1/agent/report",
+    payload: { macs: [mac, REAL], inventory: {} },
+    headers: { authorization: `Bearer ${key}` },
+  });
+  assert.equal(r.statusCode, 200, r.body);
+}
+
+test("conflicts: invented machines cannot flood a real machine's timeline or its conflict list", async () => {
+  const t = await testApp({
+    discovery: true,
+    discoveryKernel: "http://img/vmlinuz",
+    discoveryInitrd: "http://img/initrd.gz",
+    limits: { historyPerMachine: 50, maxUnknownMachines: 40 },
+  });
+  const reg = await t.api({
+    method: "POST",
+    url: "/api/v1/machines",
+    payload: { mac: REAL, hostname: "real" },
+  });
+  assert.equal(reg.statusCode, 201, reg.body);
+  // 120 invented machines: three times the unknown cap, so the first ones are evicted along the way.
+  for (let i = 1; i <= 120; i++) await claim(t, invented(i));
+  await t.core.retention.sweep();
+  const kinds = t.core.events.forMachine(REAL).map((e) => e.kind);
+  assert.ok(kinds.includes("machine.created"), "the real machine keeps its own history");
+  const flood = kinds.filter((k) => k === "machine.conflict").length;
+  assert.ok(flood <= 16, `${flood} conflict events from anonymous claims on the real machine`);
+  const open = t.core.conflicts.list({ machine: REAL }).length;
+  assert.ok(open >= 1 && open <= 16, `${open} open conflicts against the real machine`);
+  await t.http.close();
+});
