@@ -232,3 +232,16 @@ test("preseed *_command and kickstart %post: a | shell value never adds a line t
   }
   assert.equal(render("shell", "#!/bin/sh\necho {{ v | shell }}\n", "a\nb"), "#!/bin/sh\necho 'a\nb'\n");
 });
+
+test("yaml and json: a | shell value inside quotes of the shell command a string holds is refused", () => {
+  // YAML and JSON escaping alone let `sh -c 'echo {{ v | shell }}'` run "a;id" as two commands.
+  const v = "a;id $(id)";
+  assert.equal(render("yaml", "#cloud-config\nruncmd:\n  - sh -c 'echo {{ v | shell }}'\n", v), undefined);
+  assert.equal(render("yaml", 'runcmd:\n  - |\n    sh -c "echo {{ v | shell }}"\n', v), undefined);
+  assert.equal(render("json", '{"u":"ExecStart=/bin/sh -c \\"echo {{ v | shell }}\\""}', v), undefined);
+  // Where the string's shell reads it as one word, it stays as it was.
+  const ok = render("yaml", "#cloud-config\nruncmd:\n  - echo {{ v | shell }} > /tmp/x\n", v)!;
+  assert.deepEqual(parseAllDocuments(ok)[0]!.toJS().runcmd, [`echo 'a;id $(id)' > /tmp/x`]);
+  const json = render("json", '{"u":"ExecStart=/bin/echo {{ v | shell }}"}', v)!;
+  assert.deepEqual(JSON.parse(json), { u: "ExecStart=/bin/echo 'a;id $(id)'" });
+});
