@@ -10,6 +10,14 @@ import type { MachineService } from "./machines.js";
 import type { Clock } from "./ports.js";
 import type { UnknownMachines } from "./unknown-machines.js";
 
+/**
+ * MACs agents may attach to one machine (its NICs, with room for bonds and virtual functions); MACs past it
+ * in a report are not attached. Without it a discovery key for an invented MAC could add ~2,000 invented
+ * MACs per report, report after report: one record (rewritten whole each time) and the MAC index grew
+ * without end. An operator's merge may go past it.
+ */
+export const MAX_AGENT_MACS = 64;
+
 /** One agent's word about one machine: who speaks, for which machine, and what it says. */
 export interface Intake {
   /** The agent system, recorded on the machine (`json:discovery`, `serf:127.0.0.1:7373`). */
@@ -52,9 +60,8 @@ export class MachineIntake {
     const now = this.clock.now().toISOString();
     const { facts } = input;
     const inventoryMacs = Array.isArray(facts?.macs) ? facts.macs.filter((m) => typeof m === "string") : [];
-    const macs = [input.self, ...input.macs, ...inventoryMacs.map((m) => tryParseMac(m))].filter(
-      (m): m is Mac => !!m,
-    );
+    const named = [input.self, ...input.macs, ...inventoryMacs.map((m) => tryParseMac(m))];
+    const macs = [...new Set(named.filter((m): m is Mac => !!m))].slice(0, MAX_AGENT_MACS);
     const uuid = identity(facts?.uuid, parseUuid);
     const serial = identity(facts?.serial, parseSerial);
     const existing = this.machines.find(input.self);
@@ -70,7 +77,10 @@ export class MachineIntake {
     const decision = decideClaim(base.id, { macs, uuid, serial }, this.machines.owners());
     const next: Machine = {
       ...base,
-      macs: [...new Set([...base.macs, ...decision.macs])],
+      macs: [...new Set([...base.macs, ...decision.macs])].slice(
+        0,
+        Math.max(base.macs.length, MAX_AGENT_MACS),
+      ),
       lastSeen: now,
       agents: [...new Set([...(base.agents ?? []), input.agent])],
     };
