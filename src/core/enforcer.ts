@@ -77,7 +77,15 @@ export function createCore(
     credentials,
     (id) => configs.holdingFor(id) !== undefined,
   );
-  const intake = new MachineIntake(store, events, clock, machines, conflicts, unknown);
+  const intake = new MachineIntake(
+    store,
+    events,
+    clock,
+    machines,
+    conflicts,
+    unknown,
+    limits.historyPerMachine,
+  );
   const agents = new AgentService(store, events, clock, machines, intake, credentials);
   const retention = new RetentionService(store, clock, limits, events, configs, unknown, sessions);
   return {

@@ -7,7 +7,7 @@ import type { Store, StoreOp } from "../store/store.js";
 import type { ConflictService } from "./conflicts.js";
 import type { EventLog } from "./event-log.js";
 import type { MachineService } from "./machines.js";
-import type { Clock } from "./ports.js";
+import { DEFAULT_LIMITS, type Clock } from "./ports.js";
 import type { UnknownMachines } from "./unknown-machines.js";
 
 /**
@@ -53,6 +53,8 @@ export class MachineIntake {
     private readonly machines: MachineService,
     private readonly conflicts: ConflictService,
     private readonly unknown?: UnknownMachines,
+    /** Events kept per machine (retention's bound), also enforced as each report is recorded. */
+    private readonly historyPerMachine = DEFAULT_LIMITS.historyPerMachine,
   ) {}
 
   /** Applies one agent's word about its machine, with the conflicts it raises, in one commit. */
@@ -111,6 +113,9 @@ export class MachineIntake {
       });
       ops.unshift(this.machines.putOp(next), r.op);
       events.unshift(r.event);
+      // An agent may report many times a second and retention runs every 10 minutes: its machine's oldest
+      // events go as new ones come, or one discovery key could pile up events until the next sweep.
+      ops.push(...this.events.trimOps(next.id, this.historyPerMachine));
       // A machine only a discovery key speaks for may be invented: it counts towards the anonymous cap.
       ops.push(...(this.unknown?.touchOps(next) ?? []));
     }

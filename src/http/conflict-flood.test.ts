@@ -45,3 +45,32 @@ test("conflicts: invented machines cannot flood a real machine's timeline or its
   assert.ok(open >= 1 && open <= 16, `${open} open conflicts against the real machine`);
   await t.http.close();
 });
+
+test("reports: one discovery key cannot pile up events between retention sweeps", async () => {
+  const t = await testApp({
+    discovery: true,
+    discoveryKernel: "http://img/vmlinuz",
+    discoveryInitrd: "http://img/initrd.gz",
+    limits: { historyPerMachine: 20 },
+  });
+  const mac = invented(1);
+  const script = await t.http.inject(`/boot/machine?mac=${mac}&platform=efi`);
+  const key = /enforcer\.key=(\S+)/.exec(script.body)![1]!;
+  // Each report changes the facts, so each is a machine.updated event; retention runs only every 10 minutes.
+  for (let i = 0; i < 200; i++) {
+    const r = await t.http.inject({
+      method: "POST",
+      url: "/api/v1/agent/report",
+      payload: { macs: [mac], inventory: { i } },
+      headers: { authorization: `Bearer ${key}` },
+    });
+    assert.equal(r.statusCode, 200, r.body);
+  }
+  assert.ok(
+    t.core.events.forMachine(mac).length <= 20,
+    `${t.core.events.forMachine(mac).length} events kept`,
+  );
+  assert.ok(t.core.events.count() <= 25, `${t.core.events.count()} events in all`);
+  assert.ok([...t.store.all("events")].length <= 25, "and in the store");
+  await t.http.close();
+});
