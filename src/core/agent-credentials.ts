@@ -60,6 +60,16 @@ export class AgentCredentials {
     if (c.role !== "agent") return { self: first, ops: [] };
     const bound = this.boundMachine(c.id);
     if (bound !== undefined) return { self: this.boundSelf(c, bound), ops: [] };
+    // Trust on first use takes only a machine no live agent token speaks for: else a second host's token
+    // could name the first host's MAC and report its facts, and poll and acknowledge its commands.
+    const holder = this.liveBindings().find((b) => b.machine === first);
+    if (holder) {
+      throw new EnforcerError(
+        "ENF_ERR_AUTH_FORBIDDEN",
+        `machine ${first} already has agent token ${holder.token}; revoke it, or create this token with --machine`,
+        { machine: first, token: holder.token },
+      );
+    }
     const binding: AgentBinding = { token: c.id, machine: first, at };
     return {
       self: first,
@@ -107,6 +117,13 @@ export class AgentCredentials {
       { op: "put", collection: COLLECTIONS.agentBindings, id: token.id, value: binding },
     ]);
     return machine;
+  }
+
+  /** Bindings of tokens not revoked (a revoked token's binding stays behind but speaks for nobody). */
+  private liveBindings(): AgentBinding[] {
+    return [...this.store.all<AgentBinding>(COLLECTIONS.agentBindings)].filter((b) =>
+      this.store.get(COLLECTIONS.tokens, b.token),
+    );
   }
 
   /** Ops moving every token bound to `from` over to `to` (a merge: the reporting record goes away). */

@@ -161,3 +161,31 @@ test("an agent token keeps speaking for its machine when that machine comes back
   assert.deepEqual(t.core.machines.get("52:54:00:bb:00:99").macs, ["52:54:00:bb:00:01", "52:54:00:bb:00:99"]);
   assert.equal(t.core.machines.list().total, 1);
 });
+
+test("a new agent token's first report cannot take a machine another agent token is bound to", async () => {
+  const t = await testApp();
+  const H1 = "52:54:00:bb:00:01";
+  const report = (token: string, macs: string[]) =>
+    t.http.inject({
+      method: "POST",
+      url: "/api/v1/agent/report",
+      payload: { macs, inventory: { product: "x" } },
+      headers: { authorization: `Bearer ${token}` },
+    });
+  assert.equal((await report(t.tokens.agent, [H1])).statusCode, 200);
+  // A second host's token, not bound at creation, names H1 in its first report: it would then report
+  // H1's facts and poll and acknowledge H1's commands.
+  const other = (await t.core.tokens.create("host 2", "agent")).token;
+  const r = await report(other, [H1]);
+  assert.equal(r.statusCode, 403, r.body);
+  assert.equal(r.json().code, "ENF_ERR_AUTH_FORBIDDEN");
+  const poll = await t.http.inject({
+    url: `/api/v1/agent/commands?wait=0&mac=${H1}`,
+    headers: { authorization: `Bearer ${other}` },
+  });
+  assert.equal(poll.statusCode, 403, "still unbound");
+  // Once the first token is revoked, the machine may be taken by a new one (a reinstalled host).
+  const first = t.core.tokens.list().find((x) => x.role === "agent" && x.name === "test agent")!;
+  await t.core.tokens.revoke(first.id);
+  assert.equal((await report(other, [H1])).statusCode, 200);
+});
