@@ -74,3 +74,33 @@ test("reports: one discovery key cannot pile up events between retention sweeps"
   assert.ok([...t.store.all("events")].length <= 25, "and in the store");
   await t.http.close();
 });
+
+test("conflicts: the list is paged, so one request never builds every record at once", async () => {
+  const t = await testApp();
+  const at = new Date(0).toISOString();
+  const ops = Array.from({ length: 1200 }, (_, i) => ({
+    op: "put" as const,
+    collection: "conflicts",
+    id: `c${String(i).padStart(5, "0")}`,
+    value: {
+      id: `c${String(i).padStart(5, "0")}`,
+      machine: invented(i + 1),
+      other: REAL,
+      identities: [{ kind: "mac", value: REAL }],
+      reported: { macs: [invented(i + 1), REAL] },
+      agent: "json:discovery",
+      credential: "discovery key",
+      state: "open",
+      createdAt: at,
+      updatedAt: at,
+    },
+  }));
+  await t.store.commit(ops);
+  const all = await t.as("viewer", "/api/v1/conflicts");
+  assert.equal(all.statusCode, 200, all.body);
+  assert.ok(all.json().items.length <= 1000, `${all.json().items.length} conflicts in one answer`);
+  assert.equal(all.json().total, 1200);
+  const page = await t.as("viewer", "/api/v1/conflicts?limit=10&offset=1195");
+  assert.equal(page.json().items.length, 5);
+  await t.http.close();
+});
