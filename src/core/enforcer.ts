@@ -68,7 +68,10 @@ export function createCore(
   const boot = new BootService(store, events, clock, settings, machines, configs, sessions, unknown);
   const tokens = new TokenService(store, clock);
   const commands = new CommandService(store, events, clock, machines);
-  const credentials = new AgentCredentials(store, machines);
+  const credentials = new AgentCredentials(store, machines, (machine) => {
+    const l = configs.newestFor(machine)?.lifecycle;
+    return l && "triggeredAt" in l ? l.triggeredAt : undefined;
+  });
   const conflicts: ConflictService = new ConflictService(
     store,
     events,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { CUSTOM_PROFILE } from "../core/testing/fixtures.js";
 import { testApp } from "./testing/app.js";
 
 const MAC = "52:54:00:aa:00:01";
@@ -188,4 +189,26 @@ test("a new agent token's first report cannot take a machine another agent token
   const first = t.core.tokens.list().find((x) => x.role === "agent" && x.name === "test agent")!;
   await t.core.tokens.revoke(first.id);
   assert.equal((await report(other, [H1])).statusCode, 200);
+});
+
+test("a discovery key ends once its machine has booted its config: it no longer reports, polls or acknowledges", async () => {
+  const t = await withDiscoveryKey();
+  const report = () =>
+    t.agent({
+      method: "POST",
+      url: "/api/v1/agent/report",
+      payload: { macs: [MAC], inventory: { cpu: { model: "m" } } },
+    });
+  assert.equal((await report()).statusCode, 200);
+  await t.core.profiles.create(CUSTOM_PROFILE);
+  const c = await t.core.configs.create({ machine: MAC, profile: "linux" });
+  await t.core.configs.arm(c.id);
+  t.clock.advance(60_000);
+  const booted = await t.http.inject(`/boot/machine?mac=${MAC}&platform=efi`);
+  assert.match(booted.body, /mirror\/vmlinuz/);
+  // Whoever else holds the key (it was on an open boot route) can no longer speak for the installed host.
+  const r = await report();
+  assert.deepEqual([r.statusCode, r.json().code], [403, "ENF_ERR_AUTH_FORBIDDEN"], r.body);
+  await t.core.commands.enqueue(MAC, "reboot");
+  assert.equal((await t.agent({ url: "/api/v1/agent/commands?wait=0" })).statusCode, 403);
 });
