@@ -97,3 +97,24 @@ test("events: a replay from 0 to a client that reads nothing waits for it instea
     await s.close();
   }
 });
+
+test("events: a client whose Last-Event-ID is ahead of the server (a restored backup) still gets live events", async () => {
+  const s = await streamServer();
+  try {
+    const client = await s.stalled("?after=1000000");
+    await until(() => s.streams.length === 1);
+    await new Promise((r) => setTimeout(r, 50));
+    let text = "";
+    client.setEncoding("utf8");
+    client.on("data", (d: string) => (text += d));
+    client.resume();
+    const e = s.core.events.record("machine.seen", "52:54:00:00:00:01", new Date().toISOString());
+    await s.store.commit([e.op]);
+    s.core.events.publish([e.event]);
+    await until(() => text.includes(`id: ${e.event.seq}\n`));
+    assert.match(text, new RegExp(`id: ${e.event.seq}\\n`));
+    client.destroy();
+  } finally {
+    await s.close();
+  }
+});

@@ -89,7 +89,8 @@ export function registerEventRoutes(app: FastifyInstance, core: Core): void {
         batch = core.events.since(sent, machine);
       }
       if (res.destroyed || res.writableEnded) return;
-      sent = Math.max(sent, core.events.lastSeq());
+      // Everything stored is sent; a client ahead of this server (a restored backup) gets what comes next.
+      sent = core.events.lastSeq();
       res.write(": connected\n\n");
       // Live events cannot wait: a client this far behind is cut off and resumes through the replay above.
       unsubscribe = core.events.subscribe((e) => {
