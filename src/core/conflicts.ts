@@ -54,6 +54,8 @@ export class ConflictService {
     private readonly machines: MachineService,
     private readonly credentials: AgentCredentials,
     private readonly holdsConfig: (machine: string) => boolean,
+    /** True for a machine only anonymous clients (boot requests, discovery keys) have spoken for. */
+    private readonly isUnknown: (machine: string) => boolean = () => false,
   ) {}
 
   /**
@@ -228,6 +230,15 @@ export class ConflictService {
       throw new EnforcerError("ENF_ERR_MACHINE_NOT_FOUND", "one of the two machines is gone", {
         machine: from ? c.other : c.machine,
       });
+    }
+    // Merging keeps the other machine's id, facts and credentials: an invented record (anyone can take a MAC
+    // nobody holds yet) would swallow a real host. Forgetting it frees its MACs for the host's next report.
+    if (this.isUnknown(into.id)) {
+      throw new EnforcerError(
+        "ENF_ERR_CONFLICT_MERGE_REFUSED",
+        `machine ${into.id} is known only from anonymous boots; forget it (its MACs go free) instead of merging ${from.id} into it`,
+        { machine: from.id, other: into.id },
+      );
     }
     if (this.holdsConfig(from.id)) {
       throw new EnforcerError(

@@ -79,6 +79,7 @@ export function createCore(
     machines,
     credentials,
     (id) => configs.holdingFor(id) !== undefined,
+    (id) => unknown.isUnknown(id),
   );
   const intake = new MachineIntake(
     store,

@@ -104,3 +104,40 @@ test("conflicts: the list is paged, so one request never builds every record at 
   assert.equal(page.json().items.length, 5);
   await t.http.close();
 });
+
+test("conflicts: a machine cannot be merged into one only anonymous clients spoke for", async () => {
+  // An invented machine took the second NIC's MAC first; the real host's agent then names that MAC.
+  const t = await testApp({
+    discovery: true,
+    discoveryKernel: "http://img/vmlinuz",
+    discoveryInitrd: "http://img/initrd.gz",
+  });
+  const nic2 = "52:54:00:00:00:99";
+  const squat = invented(7);
+  const script = await t.http.inject(`/boot/machine?mac=${squat}&platform=efi`);
+  const key = /enforcer\.key=(\S+)/.exec(script.body)![1]!;
+  const claim = await t.http.inject({
+    method: "POST",
+    url: "/api/v1/agent/report",
+    payload: { macs: [squat, nic2], inventory: { product: "attacker" } },
+    headers: { authorization: `Bearer ${key}` },
+  });
+  assert.equal(claim.statusCode, 200, claim.body);
+  const real = await t.as("agent", {
+    method: "POST",
+    url: "/api/v1/agent/report",
+    payload: { macs: [REAL, nic2], inventory: { product: "real" } },
+  });
+  const [id] = real.json().conflicts as string[];
+  assert.ok(id, real.body);
+  // Merging would forget the real host and fold it into the invented record (its facts, its id, its key).
+  const merge = await t.api({
+    method: "POST",
+    url: `/api/v1/conflicts/${id}/resolve`,
+    payload: { action: "merge" },
+  });
+  assert.equal(merge.statusCode, 409, merge.body);
+  assert.equal(merge.json().code, "ENF_ERR_CONFLICT_MERGE_REFUSED");
+  assert.equal(t.core.machines.get(REAL).facts.product, "real", "the real host is untouched");
+  await t.http.close();
+});
