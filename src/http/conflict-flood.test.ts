@@ -139,5 +139,14 @@ test("conflicts: a machine cannot be merged into one only anonymous clients spok
   assert.equal(merge.statusCode, 409, merge.body);
   assert.equal(merge.json().code, "ENF_ERR_CONFLICT_MERGE_REFUSED");
   assert.equal(t.core.machines.get(REAL).facts.product, "real", "the real host is untouched");
+  // What the refusal advises: forget the invented machine, and the host's next report takes the MAC.
+  assert.equal((await t.api({ method: "DELETE", url: `/api/v1/machines/${squat}` })).statusCode, 204);
+  const again = await t.as("agent", {
+    method: "POST",
+    url: "/api/v1/agent/report",
+    payload: { macs: [REAL, nic2], inventory: { product: "real" } },
+  });
+  assert.equal(again.statusCode, 200, again.body);
+  assert.deepEqual(t.core.machines.get(REAL).macs, [REAL, nic2]);
   await t.http.close();
 });
