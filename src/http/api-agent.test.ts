@@ -212,3 +212,21 @@ test("a discovery key ends once its machine has booted its config: it no longer 
   await t.core.commands.enqueue(MAC, "reboot");
   assert.equal((await t.agent({ url: "/api/v1/agent/commands?wait=0" })).statusCode, 403);
 });
+
+test("one machine holds at most two long polls: a new one ends the oldest, so one key cannot hold thousands", async () => {
+  const t = await withDiscoveryKey();
+  await t.agent({ method: "POST", url: "/api/v1/agent/report", payload: { macs: [MAC], inventory: {} } });
+  const started = Date.now();
+  const polls = Array.from({ length: 6 }, () => t.agent({ url: "/api/v1/agent/commands?wait=20" }));
+  // The four oldest answer at once, empty; the two newest keep waiting and one gets the command.
+  const early = await Promise.all(polls.slice(0, 4));
+  assert.ok(Date.now() - started < 5000, "the older polls waited for their full timeout");
+  for (const r of early) assert.deepEqual([r.statusCode, r.json().items], [200, []]);
+  const cmd = await t.core.commands.enqueue(MAC, "reboot");
+  const late = await Promise.all(polls.slice(4));
+  assert.deepEqual(
+    late.flatMap((r) => r.json().items.map((c: { id: string }) => c.id)),
+    [cmd.id],
+  );
+  await t.http.close();
+});
