@@ -8,7 +8,8 @@ import { COLLECTIONS } from "./ports.js";
 
 /** Who speaks on the JSON agent routes: a discovery image's key, or an API token (role agent or admin). */
 export type AgentCredential =
-  { kind: "discovery"; mac: Mac } | { kind: "token"; id: string; name: string; role: Role };
+  | { kind: "discovery"; mac: Mac; issuedAt?: string }
+  | { kind: "token"; id: string; name: string; role: Role };
 
 /** An agent-role token's machine: fixed by the token's first report, for as long as the token lives. */
 export interface AgentBinding {
@@ -26,6 +27,8 @@ export class AgentCredentials {
   constructor(
     private readonly store: Store,
     private readonly machines: MachineService,
+    /** When the machine last booted a config (its newest config's triggeredAt), if it ever did. */
+    private readonly bootedAt: (machine: string) => string | undefined = () => undefined,
   ) {}
 
   /** The agent system a credential reports as, recorded on the machine (`json:discovery`, `json:<name>`). */
@@ -54,12 +57,22 @@ export class AgentCredentials {
           mac: c.mac,
         });
       }
-      return { self: this.machines.find(c.mac)?.id ?? c.mac, ops: [] };
+      return { self: this.discoverySelf(c), ops: [] };
     }
     const first = this.machines.find(macs[0]!)?.id ?? macs[0]!;
     if (c.role !== "agent") return { self: first, ops: [] };
     const bound = this.boundMachine(c.id);
     if (bound !== undefined) return { self: this.boundSelf(c, bound), ops: [] };
+    // Trust on first use takes only a machine no live agent token speaks for: else a second host's token
+    // could name the first host's MAC and report its facts, and poll and acknowledge its commands.
+    const holder = this.liveBindings().find((b) => b.machine === first);
+    if (holder) {
+      throw new EnforcerError(
+        "ENF_ERR_AUTH_FORBIDDEN",
+        `machine ${first} already has agent token ${holder.token}; revoke it, or create this token with --machine`,
+        { machine: first, token: holder.token },
+      );
+    }
     const binding: AgentBinding = { token: c.id, machine: first, at };
     return {
       self: first,
@@ -72,7 +85,7 @@ export class AgentCredentials {
    * which must be its bound machine's; an admin token: whichever machine `?mac=` names.
    */
   forCommands(c: AgentCredential, mac: string | undefined): string {
-    if (c.kind === "discovery") return this.machines.find(c.mac)?.id ?? c.mac;
+    if (c.kind === "discovery") return this.discoverySelf(c);
     if (!mac) throw new EnforcerError("ENF_ERR_MAC_INVALID", "an agent token must name the machine: ?mac=");
     const parsed = tryParseMac(mac);
     if (!parsed) throw new EnforcerError("ENF_ERR_MAC_INVALID", "?mac= is not a MAC address");
@@ -107,6 +120,31 @@ export class AgentCredentials {
       { op: "put", collection: COLLECTIONS.agentBindings, id: token.id, value: binding },
     ]);
     return machine;
+  }
+
+  /**
+   * A discovery key's machine, while its discovery lasts. The key was on an open boot route, so anyone who
+   * saw it could speak for the machine for 24 hours: once the machine has booted a config after the key was
+   * issued, discovery is over and the key is refused (ENF_ERR_AUTH_FORBIDDEN).
+   */
+  private discoverySelf(c: AgentCredential & { kind: "discovery" }): Mac {
+    const self = this.machines.find(c.mac)?.id ?? c.mac;
+    const booted = this.bootedAt(self);
+    if (booted && c.issuedAt && booted > c.issuedAt) {
+      throw new EnforcerError(
+        "ENF_ERR_AUTH_FORBIDDEN",
+        `machine ${self} has booted its config since this discovery key was issued; the key has ended`,
+        { machine: self },
+      );
+    }
+    return self;
+  }
+
+  /** Bindings of tokens not revoked (a revoked token's binding stays behind but speaks for nobody). */
+  private liveBindings(): AgentBinding[] {
+    return [...this.store.all<AgentBinding>(COLLECTIONS.agentBindings)].filter((b) =>
+      this.store.get(COLLECTIONS.tokens, b.token),
+    );
   }
 
   /** Ops moving every token bound to `from` over to `to` (a merge: the reporting record goes away). */

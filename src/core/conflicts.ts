@@ -20,6 +20,14 @@ const MAX_PER_MACHINE = 32;
 /** Other machines one report may raise conflicts with, and identities one record lists. */
 const MAX_CLASHES = 16;
 const MAX_IDENTITIES = 64;
+/**
+ * Open conflicts anonymous reporters (discovery keys: anyone on the boot network, for any invented MAC) may
+ * hold against one machine. Each puts an event on that machine's timeline; unbounded, they pushed its own
+ * history out through retention and buried real conflicts. Claims beyond it are refused, not recorded.
+ */
+const MAX_ANONYMOUS_PER_HOLDER = 8;
+/** The agent id discovery keys report as (AgentCredentials.agentId). */
+const ANONYMOUS_AGENT = "json:discovery";
 
 /** One report's clashes, to be recorded with the report's own change. */
 export interface ClashReport {
@@ -46,6 +54,8 @@ export class ConflictService {
     private readonly machines: MachineService,
     private readonly credentials: AgentCredentials,
     private readonly holdsConfig: (machine: string) => boolean,
+    /** True for a machine only anonymous clients (boot requests, discovery keys) have spoken for. */
+    private readonly isUnknown: (machine: string) => boolean = () => false,
   ) {}
 
   /**
@@ -58,6 +68,7 @@ export class ConflictService {
     const ids: string[] = [];
     const mine = this.list({ state: "all", machine: r.machine }).filter((c) => c.machine === r.machine);
     let room = MAX_PER_MACHINE - mine.length;
+    const anonymous = r.agent === ANONYMOUS_AGENT;
     for (const clash of r.clashes.slice(0, MAX_CLASHES)) {
       const pair = mine.filter((c) => c.other === clash.machine && c.state !== "merged");
       if (
@@ -78,6 +89,7 @@ export class ConflictService {
         };
       } else {
         if (room <= 0) continue;
+        if (anonymous && this.anonymousAgainst(clash.machine) >= MAX_ANONYMOUS_PER_HOLDER) continue;
         room--;
         next = {
           id: randomUUID(),
@@ -188,6 +200,28 @@ export class ConflictService {
       .map((c) => this.delOp(c.id));
   }
 
+  /**
+   * Ops for a machine only anonymous clients spoke for, evicted: its conflicts go (forgetOps), and so do
+   * the events they put on the other machines' timelines, so invented machines leave no trace there.
+   */
+  evictOps(machine: string): StoreOp[] {
+    const raised = this.list({ state: "all", machine }).filter((c) => c.machine === machine);
+    const seqs: number[] = [];
+    for (const c of raised) {
+      for (const e of this.events.forMachine(c.other, 0, Number.MAX_SAFE_INTEGER))
+        if (e.kind === "machine.conflict" && e.detail?.conflict === c.id) seqs.push(e.seq);
+    }
+    return [...this.forgetOps(machine), ...this.events.pruneOps(seqs)];
+  }
+
+  /** Open conflicts that anonymous reporters raised against `holder`. */
+  private anonymousAgainst(holder: string): number {
+    let n = 0;
+    for (const c of this.store.all<IdentityConflict>(COLLECTIONS.conflicts))
+      if (c.other === holder && c.state === "open" && c.agent === ANONYMOUS_AGENT) n++;
+    return n;
+  }
+
   /** The reporting record folds into the other machine; other conflicts of the reporting record go. */
   private mergeOps(c: IdentityConflict): StoreOp[] {
     const from = this.store.get<Machine>(COLLECTIONS.machines, c.machine);
@@ -196,6 +230,15 @@ export class ConflictService {
       throw new EnforcerError("ENF_ERR_MACHINE_NOT_FOUND", "one of the two machines is gone", {
         machine: from ? c.other : c.machine,
       });
+    }
+    // Merging keeps the other machine's id, facts and credentials: an invented record (anyone can take a MAC
+    // nobody holds yet) would swallow a real host. Forgetting it frees its MACs for the host's next report.
+    if (this.isUnknown(into.id)) {
+      throw new EnforcerError(
+        "ENF_ERR_CONFLICT_MERGE_REFUSED",
+        `machine ${into.id} is known only from anonymous boots; forget it (its MACs go free) instead of merging ${from.id} into it`,
+        { machine: from.id, other: into.id },
+      );
     }
     if (this.holdsConfig(from.id)) {
       throw new EnforcerError(

@@ -63,12 +63,15 @@ export function createCore(
   const sessions = new AgentSessionService(store, clock, secret, limits.maxDiscoverySessions);
   // Conflicts are built later; an evicted machine's open conflicts are asked for only at eviction time.
   const unknown = new UnknownMachines(store, machines, events, configs, limits.maxUnknownMachines, (id) =>
-    conflicts.forgetOps(id),
+    conflicts.evictOps(id),
   );
   const boot = new BootService(store, events, clock, settings, machines, configs, sessions, unknown);
   const tokens = new TokenService(store, clock);
   const commands = new CommandService(store, events, clock, machines);
-  const credentials = new AgentCredentials(store, machines);
+  const credentials = new AgentCredentials(store, machines, (machine) => {
+    const l = configs.newestFor(machine)?.lifecycle;
+    return l && "triggeredAt" in l ? l.triggeredAt : undefined;
+  });
   const conflicts: ConflictService = new ConflictService(
     store,
     events,
@@ -76,8 +79,17 @@ export function createCore(
     machines,
     credentials,
     (id) => configs.holdingFor(id) !== undefined,
+    (id) => unknown.isUnknown(id),
   );
-  const intake = new MachineIntake(store, events, clock, machines, conflicts, unknown);
+  const intake = new MachineIntake(
+    store,
+    events,
+    clock,
+    machines,
+    conflicts,
+    unknown,
+    limits.historyPerMachine,
+  );
   const agents = new AgentService(store, events, clock, machines, intake, credentials);
   const retention = new RetentionService(store, clock, limits, events, configs, unknown, sessions);
   return {

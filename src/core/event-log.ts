@@ -125,6 +125,15 @@ export class EventLog {
     return ops.length === 0 ? ops : [this.markOp(), ...ops];
   }
 
+  /**
+   * The ops that delete a machine's oldest events beyond its newest `keep`: retention's per-machine bound,
+   * applied as an agent's report is recorded, since agents can report far faster than retention runs.
+   */
+  trimOps(machine: string, keep: number): StoreOp[] {
+    const seqs = this.byMachine.get(machine) ?? [];
+    return seqs.length > keep ? this.pruneOps(seqs.slice(0, seqs.length - keep)) : [];
+  }
+
   /** The ops that delete a whole machine's history (an unknown machine being dropped), with the mark. */
   dropMachineOps(machine: string): StoreOp[] {
     const seqs = this.byMachine.get(machine) ?? [];

@@ -7,8 +7,16 @@ import type { Store, StoreOp } from "../store/store.js";
 import type { ConflictService } from "./conflicts.js";
 import type { EventLog } from "./event-log.js";
 import type { MachineService } from "./machines.js";
-import type { Clock } from "./ports.js";
+import { DEFAULT_LIMITS, type Clock } from "./ports.js";
 import type { UnknownMachines } from "./unknown-machines.js";
+
+/**
+ * MACs agents may attach to one machine (its NICs, with room for bonds and virtual functions); MACs past it
+ * in a report are not attached. Without it a discovery key for an invented MAC could add ~2,000 invented
+ * MACs per report, report after report: one record (rewritten whole each time) and the MAC index grew
+ * without end. An operator's merge may go past it.
+ */
+export const MAX_AGENT_MACS = 64;
 
 /** One agent's word about one machine: who speaks, for which machine, and what it says. */
 export interface Intake {
@@ -45,6 +53,8 @@ export class MachineIntake {
     private readonly machines: MachineService,
     private readonly conflicts: ConflictService,
     private readonly unknown?: UnknownMachines,
+    /** Events kept per machine (retention's bound), also enforced as each report is recorded. */
+    private readonly historyPerMachine = DEFAULT_LIMITS.historyPerMachine,
   ) {}
 
   /** Applies one agent's word about its machine, with the conflicts it raises, in one commit. */
@@ -52,9 +62,8 @@ export class MachineIntake {
     const now = this.clock.now().toISOString();
     const { facts } = input;
     const inventoryMacs = Array.isArray(facts?.macs) ? facts.macs.filter((m) => typeof m === "string") : [];
-    const macs = [input.self, ...input.macs, ...inventoryMacs.map((m) => tryParseMac(m))].filter(
-      (m): m is Mac => !!m,
-    );
+    const named = [input.self, ...input.macs, ...inventoryMacs.map((m) => tryParseMac(m))];
+    const macs = [...new Set(named.filter((m): m is Mac => !!m))].slice(0, MAX_AGENT_MACS);
     const uuid = identity(facts?.uuid, parseUuid);
     const serial = identity(facts?.serial, parseSerial);
     const existing = this.machines.find(input.self);
@@ -70,7 +79,10 @@ export class MachineIntake {
     const decision = decideClaim(base.id, { macs, uuid, serial }, this.machines.owners());
     const next: Machine = {
       ...base,
-      macs: [...new Set([...base.macs, ...decision.macs])],
+      macs: [...new Set([...base.macs, ...decision.macs])].slice(
+        0,
+        Math.max(base.macs.length, MAX_AGENT_MACS),
+      ),
       lastSeen: now,
       agents: [...new Set([...(base.agents ?? []), input.agent])],
     };
@@ -101,6 +113,9 @@ export class MachineIntake {
       });
       ops.unshift(this.machines.putOp(next), r.op);
       events.unshift(r.event);
+      // An agent may report many times a second and retention runs every 10 minutes: its machine's oldest
+      // events go as new ones come, or one discovery key could pile up events until the next sweep.
+      ops.push(...this.events.trimOps(next.id, this.historyPerMachine));
       // A machine only a discovery key speaks for may be invented: it counts towards the anonymous cap.
       ops.push(...(this.unknown?.touchOps(next) ?? []));
     }

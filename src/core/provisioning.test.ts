@@ -212,3 +212,36 @@ test("shell: in random scripts built from quoting fragments, a | shell value tha
   );
   assert.ok(placed > 20, `only ${placed} scripts placed the value`);
 });
+
+test("preseed *_command and kickstart %post: a | shell value never adds a line the installer reads", () => {
+  // debconf ends a value at a newline, and pykickstart ends %post at a line "%end", whatever the shell
+  // quoting: a quoted line break let a reported fact add a preseed question or a kickstart section.
+  const pySplitLines = /\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/;
+  const breaks = ["\n", "\r", "\r\n", "\v", "\f", "\x1c", "\x85", "\u2028", "\u2029"];
+  const cases: [FileFormat, string][] = [
+    ["preseed", "d-i preseed/late_command string echo {{ v | shell }} > /target/etc/product\n"],
+    ["kickstart", "text\n%post\necho {{ v | shell }} > /etc/product\n%end\n"],
+  ];
+  for (const [format, t] of cases) {
+    for (const b of breaks) {
+      const v = `a${b}%end${b}d-i passwd/root-password password x${b}`;
+      const out = render(format, t, v);
+      if (out === undefined) continue;
+      assert.equal(out.split(pySplitLines).length, t.split("\n").length, JSON.stringify(out));
+    }
+  }
+  assert.equal(render("shell", "#!/bin/sh\necho {{ v | shell }}\n", "a\nb"), "#!/bin/sh\necho 'a\nb'\n");
+});
+
+test("yaml and json: a | shell value inside quotes of the shell command a string holds is refused", () => {
+  // YAML and JSON escaping alone let `sh -c 'echo {{ v | shell }}'` run "a;id" as two commands.
+  const v = "a;id $(id)";
+  assert.equal(render("yaml", "#cloud-config\nruncmd:\n  - sh -c 'echo {{ v | shell }}'\n", v), undefined);
+  assert.equal(render("yaml", 'runcmd:\n  - |\n    sh -c "echo {{ v | shell }}"\n', v), undefined);
+  assert.equal(render("json", '{"u":"ExecStart=/bin/sh -c \\"echo {{ v | shell }}\\""}', v), undefined);
+  // Where the string's shell reads it as one word, it stays as it was.
+  const ok = render("yaml", "#cloud-config\nruncmd:\n  - echo {{ v | shell }} > /tmp/x\n", v)!;
+  assert.deepEqual(parseAllDocuments(ok)[0]!.toJS().runcmd, [`echo 'a;id $(id)' > /tmp/x`]);
+  const json = render("json", '{"u":"ExecStart=/bin/echo {{ v | shell }}"}', v)!;
+  assert.deepEqual(JSON.parse(json), { u: "ExecStart=/bin/echo 'a;id $(id)'" });
+});

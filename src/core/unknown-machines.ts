@@ -62,6 +62,12 @@ export class UnknownMachines {
     return ops;
   }
 
+  /** True when the machine exists and only anonymous clients have spoken for it (it counts towards the cap). */
+  isUnknown(id: string): boolean {
+    const m = this.machines.find(id as Machine["id"]);
+    return !!m && m.id === id && this.unclaimed(m);
+  }
+
   /** How many machines are tracked as unknown. */
   count(): number {
     return this.order.size;

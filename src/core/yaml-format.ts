@@ -1,4 +1,5 @@
 import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, visit, type Scalar } from "yaml";
+import { checkEmbeddedShell } from "../domain/embedded-shell.js";
 import { EnforcerError } from "../domain/errors.js";
 import { jsonQuote, LINE_OR_CONTROL, refuse, slotsIn, type Slot } from "../domain/value-rules.js";
 
@@ -29,6 +30,7 @@ export function placeYaml(marked: string, slots: readonly Slot[]): string {
         if (mine.length === 0) return;
         for (const s of mine) inScalar.add(s);
         const value = String(node.value);
+        checkEmbeddedShell(value, byMarker);
         const whole = mine.length === 1 && value === marked.slice(mine[0]!.start, mine[0]!.end);
         if (whole && node.type === "PLAIN" && mine[0]!.kind !== "plain" && mine[0]!.kind !== "shell") {
           edits.push({ start: mine[0]!.start, end: mine[0]!.end, text: mine[0]!.text }); // | json, | yaml

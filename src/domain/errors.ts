@@ -39,6 +39,8 @@ export const ERROR_CODES = {
   ENF_ERR_MACHINE_BUSY: "the machine holds an armed or triggered config; cancel it first",
   ENF_ERR_CONFLICT_NOT_FOUND: "no identity conflict has that id",
   ENF_ERR_CONFLICT_RESOLVED: "the identity conflict was already merged or dismissed",
+  ENF_ERR_CONFLICT_MERGE_REFUSED:
+    "a machine cannot be merged into one that only anonymous clients have spoken for; forget that one instead",
   ENF_ERR_HTTP_VALIDATION: "a request does not match the route's schema",
   ENF_ERR_HTTP_NOT_FOUND: "no route or resource at that path",
   ENF_ERR_HTTP_BAD_URL: "the request's path is not a valid URL (bad percent-encoding, say)",

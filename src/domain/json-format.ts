@@ -1,3 +1,4 @@
+import { checkEmbeddedShell } from "./embedded-shell.js";
 import { EnforcerError } from "./errors.js";
 import { jsonQuote, refuse, replaceSlots, type Slot } from "./value-rules.js";
 
@@ -23,6 +24,7 @@ export function placeJson(marked: string, slots: readonly Slot[]): string {
     return bySlot.get(s) ? m : `"${m}"`;
   });
   const expected = parse(probe, "the template is not JSON");
+  forEachString(expected, (t) => checkEmbeddedShell(t, byMarker));
   const actual = parse(placed, "the rendered file is not JSON");
   const values = (t: string) => t.replace(MARKER, (m) => byMarker.get(m)?.text ?? m);
   const same = (e: unknown, a: unknown): boolean => {
@@ -77,6 +79,17 @@ function stringStates(marked: string, slots: readonly Slot[]): boolean[] {
   }
   while (out.length < slots.length) out.push(false);
   return out;
+}
+
+/** Calls `fn` with every string in a parsed JSON value, keys included. */
+function forEachString(v: unknown, fn: (s: string) => void): void {
+  if (typeof v === "string") fn(v);
+  else if (Array.isArray(v)) v.forEach((x) => forEachString(x, fn));
+  else if (v && typeof v === "object")
+    for (const [k, x] of Object.entries(v)) {
+      fn(k);
+      forEachString(x, fn);
+    }
 }
 
 function parse(text: string, what: string): unknown {

@@ -47,7 +47,7 @@ export function placeKickstart(marked: string, slots: readonly Slot[]): string {
   for (const r of regions) {
     const mine = slotsIn(slots, r.start, r.end);
     const ctx = lexRegion(marked, r.start, r.end, mine, r.shell ? "shell" : "shlex");
-    mine.forEach((s, k) => place.set(s, r.shell ? shellValue(s, ctx[k]!) : shlexValue(s, ctx[k]!)));
+    mine.forEach((s, k) => place.set(s, r.shell ? shellValue(s, ctx[k]!, true) : shlexValue(s, ctx[k]!)));
   }
   return replaceSlots(marked, slots, (s) => place.get(s)!);
 }
@@ -69,7 +69,7 @@ export function placePreseed(marked: string, slots: readonly Slot[]): string {
       const from = start + command[0].length;
       const inCmd = mine.filter((s) => s.start >= from);
       const ctx = lexRegion(marked, from, end, inCmd, "shell");
-      inCmd.forEach((s, k) => place.set(s, shellValue(s, ctx[k]!)));
+      inCmd.forEach((s, k) => place.set(s, shellValue(s, ctx[k]!, true)));
     }
     for (const s of mine) {
       if (place.has(s)) continue;
@@ -105,7 +105,16 @@ const WHERE: Record<ShellContext, string> = {
   unknown: "a place this check cannot follow (after $ or \\, or a case inside $( ))",
 };
 
-function shellValue(s: Slot, ctx: ShellContext): string {
+/**
+ * `inLines`: the shell sits inside a line-oriented file (a preseed `*_command` value, a kickstart %post),
+ * whose own reader splits lines before any shell sees them, so a line break inside quotes still ends the
+ * line there (debconf ends the value; pykickstart ends %post at a line "%end").
+ */
+function shellValue(s: Slot, ctx: ShellContext, inLines = false): string {
+  if (inLines) {
+    const p = lineProblem(s.text);
+    if (p) refuse(s, `${p}, and this file's reader splits lines before the shell sees them`);
+  }
   if (ctx === "comment") {
     const p = lineProblem(s.text);
     return p ? refuse(s, p) : s.text;

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { CUSTOM_PROFILE } from "../core/testing/fixtures.js";
 import { testApp } from "./testing/app.js";
 
 const MAC = "52:54:00:aa:00:01";
@@ -160,4 +161,72 @@ test("an agent token keeps speaking for its machine when that machine comes back
   assert.equal((await report(["52:54:00:bb:00:99"])).json().machine, "52:54:00:bb:00:01");
   assert.deepEqual(t.core.machines.get("52:54:00:bb:00:99").macs, ["52:54:00:bb:00:01", "52:54:00:bb:00:99"]);
   assert.equal(t.core.machines.list().total, 1);
+});
+
+test("a new agent token's first report cannot take a machine another agent token is bound to", async () => {
+  const t = await testApp();
+  const H1 = "52:54:00:bb:00:01";
+  const report = (token: string, macs: string[]) =>
+    t.http.inject({
+      method: "POST",
+      url: "/api/v1/agent/report",
+      payload: { macs, inventory: { product: "x" } },
+      headers: { authorization: `Bearer ${token}` },
+    });
+  assert.equal((await report(t.tokens.agent, [H1])).statusCode, 200);
+  // A second host's token, not bound at creation, names H1 in its first report: it would then report
+  // H1's facts and poll and acknowledge H1's commands.
+  const other = (await t.core.tokens.create("host 2", "agent")).token;
+  const r = await report(other, [H1]);
+  assert.equal(r.statusCode, 403, r.body);
+  assert.equal(r.json().code, "ENF_ERR_AUTH_FORBIDDEN");
+  const poll = await t.http.inject({
+    url: `/api/v1/agent/commands?wait=0&mac=${H1}`,
+    headers: { authorization: `Bearer ${other}` },
+  });
+  assert.equal(poll.statusCode, 403, "still unbound");
+  // Once the first token is revoked, the machine may be taken by a new one (a reinstalled host).
+  const first = t.core.tokens.list().find((x) => x.role === "agent" && x.name === "test agent")!;
+  await t.core.tokens.revoke(first.id);
+  assert.equal((await report(other, [H1])).statusCode, 200);
+});
+
+test("a discovery key ends once its machine has booted its config: it no longer reports, polls or acknowledges", async () => {
+  const t = await withDiscoveryKey();
+  const report = () =>
+    t.agent({
+      method: "POST",
+      url: "/api/v1/agent/report",
+      payload: { macs: [MAC], inventory: { cpu: { model: "m" } } },
+    });
+  assert.equal((await report()).statusCode, 200);
+  await t.core.profiles.create(CUSTOM_PROFILE);
+  const c = await t.core.configs.create({ machine: MAC, profile: "linux" });
+  await t.core.configs.arm(c.id);
+  t.clock.advance(60_000);
+  const booted = await t.http.inject(`/boot/machine?mac=${MAC}&platform=efi`);
+  assert.match(booted.body, /mirror\/vmlinuz/);
+  // Whoever else holds the key (it was on an open boot route) can no longer speak for the installed host.
+  const r = await report();
+  assert.deepEqual([r.statusCode, r.json().code], [403, "ENF_ERR_AUTH_FORBIDDEN"], r.body);
+  await t.core.commands.enqueue(MAC, "reboot");
+  assert.equal((await t.agent({ url: "/api/v1/agent/commands?wait=0" })).statusCode, 403);
+});
+
+test("one machine holds at most two long polls: a new one ends the oldest, so one key cannot hold thousands", async () => {
+  const t = await withDiscoveryKey();
+  await t.agent({ method: "POST", url: "/api/v1/agent/report", payload: { macs: [MAC], inventory: {} } });
+  const started = Date.now();
+  const polls = Array.from({ length: 6 }, () => t.agent({ url: "/api/v1/agent/commands?wait=20" }));
+  // The four oldest answer at once, empty; the two newest keep waiting and one gets the command.
+  const early = await Promise.all(polls.slice(0, 4));
+  assert.ok(Date.now() - started < 5000, "the older polls waited for their full timeout");
+  for (const r of early) assert.deepEqual([r.statusCode, r.json().items], [200, []]);
+  const cmd = await t.core.commands.enqueue(MAC, "reboot");
+  const late = await Promise.all(polls.slice(4));
+  assert.deepEqual(
+    late.flatMap((r) => r.json().items.map((c: { id: string }) => c.id)),
+    [cmd.id],
+  );
+  await t.http.close();
 });

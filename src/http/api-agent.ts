@@ -25,17 +25,23 @@ const AckBody = Type.Object(
   { additionalProperties: false },
 );
 
+/** Long polls one machine may have open at once; a newer one ends the oldest (answered empty). */
+const MAX_POLLS_PER_MACHINE = 2;
+
 /** The JSON agent protocol (docs/agent-protocol.md): report inventory, long-poll commands, acknowledge them. */
 export function registerAgentRoutes(app: FastifyInstance, core: Core): void {
   const tags = ["agent protocol"];
   // Open long polls, ended before the server closes (else close() waits for each to run out).
   const polls = new Set<() => void>();
+  // Each machine's open polls, oldest first. One agent polls one at a time; without a bound one discovery
+  // key (anyone on the boot network can get one) could hold thousands of connections and listeners.
+  const byMachine = new Map<string, Set<() => void>>();
   app.addHook("preClose", async () => {
     for (const end of polls) end();
   });
   // Who speaks: a discovery key (its MAC) or a token; the core decides which machine that may be.
   const credentialOf = (req: FastifyRequest): AgentCredential => {
-    if (req.agentMac) return { kind: "discovery", mac: req.agentMac };
+    if (req.agentMac) return { kind: "discovery", mac: req.agentMac, issuedAt: req.token?.createdAt };
     const t = req.token!;
     return { kind: "token", id: t.id, name: t.name, role: t.role };
   };
@@ -66,14 +72,20 @@ export function registerAgentRoutes(app: FastifyInstance, core: Core): void {
       // The poll ends early when the agent hangs up or the server stops; then nothing is taken.
       const gone = new AbortController();
       const end = () => gone.abort();
+      const machine = machineOf(req, req.query.mac);
+      const mine = byMachine.get(machine) ?? new Set<() => void>();
+      byMachine.set(machine, mine);
+      // A newer poll for the machine (the agent retried, or someone else holds its key) ends the oldest.
+      for (const older of [...mine].slice(0, Math.max(0, mine.size - MAX_POLLS_PER_MACHINE + 1))) older();
+      mine.add(end);
       polls.add(end);
       reply.raw.once("close", end);
-      const items = await core.agents
-        .takeCommands(agentId(req), machineOf(req, req.query.mac), wait, gone.signal)
-        .finally(() => {
-          polls.delete(end);
-          reply.raw.off("close", end);
-        });
+      const items = await core.agents.takeCommands(agentId(req), machine, wait, gone.signal).finally(() => {
+        polls.delete(end);
+        mine.delete(end);
+        if (mine.size === 0 && byMachine.get(machine) === mine) byMachine.delete(machine);
+        reply.raw.off("close", end);
+      });
       if (req.query.format === "lines")
         return reply.type("text/plain").send(items.map((c) => `${c.id} ${c.type}\n`).join(""));
       return { items };

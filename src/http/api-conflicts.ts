@@ -12,6 +12,10 @@ const ConflictListQuery = Type.Object(
       ),
     ),
     machine: Type.Optional(Type.String({ maxLength: 64 })),
+    // Paged like the machine list: invented machines can raise tens of thousands of conflicts, and one
+    // answer with all of them cost every viewer's request tens of megabytes.
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 1000 })),
+    offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
   },
   { additionalProperties: false },
 );
@@ -54,13 +58,15 @@ export function registerConflictRoutes(app: FastifyInstance, core: Core): void {
         tags,
         summary: "Identity conflicts, newest first (open ones unless state= says otherwise)",
         querystring: ConflictListQuery,
-        response: { 200: Type.Object({ items: Type.Array(Conflict) }) },
+        response: { 200: Type.Object({ items: Type.Array(Conflict), total: Type.Integer() }) },
       },
       config: { role: "viewer" },
     },
     async (req) => {
       const machine = req.query.machine ? core.machines.get(req.query.machine).id : undefined;
-      return { items: core.conflicts.list({ state: req.query.state as "open", machine }) };
+      const all = core.conflicts.list({ state: req.query.state as "open", machine });
+      const offset = req.query.offset ?? 0;
+      return { items: all.slice(offset, offset + (req.query.limit ?? 1000)), total: all.length };
     },
   );
   app.get<Id>(

@@ -244,3 +244,22 @@ test("an agent token can be bound to its machine when it is created", async () =
     .items.find((x: { name: string }) => x.name === "host-a");
   assert.equal(listed.machine, A);
 });
+
+test("a discovery key cannot grow its machine's MAC list without bound by inventing MACs report after report", async () => {
+  const t = await testApp({
+    discovery: true,
+    discoveryKernel: "http://img/vmlinuz",
+    discoveryInitrd: "http://img/initrd.gz",
+  });
+  const key = await discoveryKey(t, A);
+  const hex = (n: number) => n.toString(16).padStart(2, "0");
+  for (let r = 0; r < 3; r++) {
+    const macs = Array.from({ length: 1500 }, (_, i) => `0e:${hex(r)}:${hex(i >> 8)}:${hex(i & 255)}:00:07`);
+    const res = await report(t, key, { macs: [A], inventory: { macs } });
+    assert.equal(res.statusCode, 200, res.body);
+  }
+  const m = t.core.machines.get(A);
+  assert.ok(m.macs.length <= 64, `machine holds ${m.macs.length} MACs`);
+  assert.equal(m.macs[0], A, "its own MAC stays first");
+  await t.http.close();
+});

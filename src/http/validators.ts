@@ -1,4 +1,4 @@
-import { Ajv } from "ajv";
+import { Ajv, type ErrorObject } from "ajv";
 import type { FastifySchemaCompiler } from "fastify";
 
 /**
@@ -9,5 +9,39 @@ const strict = new Ajv({ removeAdditional: false, coerceTypes: false, useDefault
 const lenient = new Ajv({ removeAdditional: false, coerceTypes: true, useDefaults: true, allErrors: false });
 
 /** Fastify's validator compiler: strict for bodies, coercing for everything else. */
-export const validatorCompiler: FastifySchemaCompiler<object> = ({ schema, httpPart }) =>
-  (httpPart === "body" ? strict : lenient).compile(schema);
+export const validatorCompiler: FastifySchemaCompiler<object> = ({ schema, httpPart }) => {
+  if (httpPart === "body") return strict.compile(schema);
+  const compiled = lenient.compile(schema);
+  // Ajv coerces "Infinity" and "1e309" to Infinity and then checks minimum and maximum against the text,
+  // which every bound lets through; no query or path number is meant to be infinite, so none may be.
+  const check: ((data: unknown) => boolean) & { errors: ErrorObject[] | null } = Object.assign(
+    (data: unknown): boolean => {
+      check.errors = null;
+      if (!compiled(data)) {
+        check.errors = compiled.errors ?? null;
+        return false;
+      }
+      const bad = nonFinite(data);
+      if (bad === undefined) return true;
+      check.errors = [
+        {
+          instancePath: `/${bad}`,
+          schemaPath: "#/type",
+          keyword: "type",
+          params: { type: "finite number" },
+          message: "must be a finite number",
+        },
+      ];
+      return false;
+    },
+    { errors: null },
+  );
+  return check;
+};
+
+/** The name of the first top-level value that is a non-finite number, if any. */
+function nonFinite(data: unknown): string | undefined {
+  if (!data || typeof data !== "object") return undefined;
+  for (const [k, v] of Object.entries(data)) if (typeof v === "number" && !Number.isFinite(v)) return k;
+  return undefined;
+}

@@ -41,6 +41,8 @@ const IN_WORDS: Record<string, string> = {
   ENF_ERR_TOKEN_LAST_ADMIN: "This is the last admin token; create another admin token before revoking it.",
   ENF_ERR_CONFLICT_NOT_FOUND: "That identity conflict no longer exists (a merge may have settled it).",
   ENF_ERR_CONFLICT_RESOLVED: "Someone already settled this identity conflict.",
+  ENF_ERR_CONFLICT_MERGE_REFUSED:
+    "The other machine is known only from anonymous boots: forget it instead, and this machine's next report takes its MACs.",
   ENF_ERR_STORE_IO: "Enforcer cannot write its data directory right now; nothing was changed.",
 };
 
