@@ -40,6 +40,18 @@ export const SettingsSchema = Type.Object(
       default: 1200,
       description: "boot requests a minute per address, 0 for no limit",
     }),
+    httpMaxConnections: Type.Integer({
+      minimum: 1,
+      maximum: 1_000_000,
+      default: 4096,
+      description: "open HTTP connections in all (at most half the file descriptor limit)",
+    }),
+    httpMaxConnectionsPerAddress: Type.Integer({
+      minimum: 0,
+      maximum: 1_000_000,
+      default: 256,
+      description: "open HTTP connections per client address, 0 for no cap (behind a reverse proxy)",
+    }),
     historyPerMachine: Type.Integer({
       minimum: 1,
       maximum: 100_000,
@@ -129,6 +141,11 @@ export const SETTING_NAMES: Record<keyof Settings, { flag: string; env: string }
   logLevel: { flag: "log-level", env: "ENFORCER_LOG_LEVEL" },
   storeRecover: { flag: "store-recover", env: "ENFORCER_STORE_RECOVER" },
   bootRateLimit: { flag: "boot-rate-limit", env: "ENFORCER_BOOT_RATE_LIMIT" },
+  httpMaxConnections: { flag: "http-max-connections", env: "ENFORCER_HTTP_MAX_CONNECTIONS" },
+  httpMaxConnectionsPerAddress: {
+    flag: "http-max-connections-per-address",
+    env: "ENFORCER_HTTP_MAX_CONNECTIONS_PER_ADDRESS",
+  },
   historyPerMachine: { flag: "history-per-machine", env: "ENFORCER_HISTORY_PER_MACHINE" },
   historyDays: { flag: "history-days", env: "ENFORCER_HISTORY_DAYS" },
   finishedPerMachine: { flag: "finished-per-machine", env: "ENFORCER_FINISHED_PER_MACHINE" },

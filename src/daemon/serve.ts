@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createCore } from "../core/enforcer.js";
 import { EnforcerError } from "../domain/errors.js";
@@ -77,6 +77,10 @@ export async function serve(argv: string[]): Promise<void> {
     files,
     metrics,
     bootRateLimit: settings.bootRateLimit,
+    connections: {
+      total: Math.min(settings.httpMaxConnections, halfOfFileLimit()),
+      perAddress: settings.httpMaxConnectionsPerAddress,
+    },
     uiDir: ui ? DEFAULT_UI_DIR : undefined,
   });
   await app.listen({ port: settings.httpPort, host: settings.listen });
@@ -166,4 +170,17 @@ function discoveryFiles(dir: string | undefined): [string, string][] {
     }
   }
   return files;
+}
+
+/**
+ * Half the process's open file limit (Linux), so that however many connections are open, TFTP transfers
+ * and the store still get descriptors. Unbounded when the limit cannot be read.
+ */
+function halfOfFileLimit(): number {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync("/proc/self/limits", "utf8"));
+    return m ? Math.max(64, Math.floor(Number(m[1]) / 2)) : Infinity;
+  } catch {
+    return Infinity;
+  }
 }
