@@ -52,7 +52,7 @@ export function createCore(
 ): Core {
   const limits: GrowthLimits = { ...DEFAULT_LIMITS, ...settings.limits };
   const runtime = new RuntimeSettingsService(store, settings);
-  const events = new EventLog(store);
+  const events = new EventLog(store, limits.historyPerMachine);
   const machines = new MachineService(store, events, clock);
   // The profile service asks the config service (called later, at delete time) whether a profile is in use.
   const profiles: ProfileService = new ProfileService(store, clock, (name): boolean =>
