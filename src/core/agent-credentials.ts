@@ -10,6 +10,9 @@ import { COLLECTIONS } from "./ports.js";
 export type AgentCredential =
   { kind: "discovery"; mac: Mac } | { kind: "token"; id: string; name: string; role: Role };
 
+/** The agent a discovery key reports as: anyone on the boot network can get such a key for any MAC. */
+export const DISCOVERY_AGENT = "json:discovery";
+
 /** An agent-role token's machine: fixed by the token's first report, for as long as the token lives. */
 export interface AgentBinding {
   token: string;
@@ -30,7 +33,7 @@ export class AgentCredentials {
 
   /** The agent system a credential reports as, recorded on the machine (`json:discovery`, `json:<name>`). */
   agentId(c: AgentCredential): string {
-    return c.kind === "discovery" ? "json:discovery" : `json:${c.name}`;
+    return c.kind === "discovery" ? DISCOVERY_AGENT : `json:${c.name}`;
   }
 
   /** The credential in words, for conflict records. */

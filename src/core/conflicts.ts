@@ -10,7 +10,7 @@ import {
 } from "../domain/identity-claims.js";
 import type { Machine } from "../domain/machine.js";
 import type { Store, StoreOp } from "../store/store.js";
-import type { AgentCredentials } from "./agent-credentials.js";
+import { DISCOVERY_AGENT, type AgentCredentials } from "./agent-credentials.js";
 import type { EventLog } from "./event-log.js";
 import type { MachineService } from "./machines.js";
 import { COLLECTIONS, type Clock } from "./ports.js";
@@ -46,6 +46,8 @@ export class ConflictService {
     private readonly machines: MachineService,
     private readonly credentials: AgentCredentials,
     private readonly holdsConfig: (machine: string) => boolean,
+    /** Records raised by discovery keys, in all: 32 per invented machine was up to 320,000 records. */
+    private readonly maxAnonymous = Infinity,
   ) {}
 
   /**
@@ -57,7 +59,7 @@ export class ConflictService {
     const events: MachineEvent[] = [];
     const ids: string[] = [];
     const mine = this.list({ state: "all", machine: r.machine }).filter((c) => c.machine === r.machine);
-    let room = MAX_PER_MACHINE - mine.length;
+    let room = Math.min(MAX_PER_MACHINE - mine.length, this.anonymousRoom(r.agent));
     for (const clash of r.clashes.slice(0, MAX_CLASHES)) {
       const pair = mine.filter((c) => c.other === clash.machine && c.state !== "merged");
       if (
@@ -70,9 +72,12 @@ export class ConflictService {
       const open = pair.find((c) => c.state === "open");
       let next: IdentityConflict;
       if (open) {
+        const identities = union(open.identities, clash.identities).slice(0, MAX_IDENTITIES);
+        // A full record takes no more: rewriting it (with two events) per report would be endless writes.
+        if (identities.length === open.identities.length) continue;
         next = {
           ...open,
-          identities: union(open.identities, clash.identities).slice(0, MAX_IDENTITIES),
+          identities,
           reported: r.reported,
           updatedAt: r.at,
         };
@@ -107,6 +112,15 @@ export class ConflictService {
       }
     }
     return { ops, events, ids };
+  }
+
+  /** How many more records a report through `agent` may add: unbounded but for discovery keys. */
+  private anonymousRoom(agent: string): number {
+    if (agent !== DISCOVERY_AGENT || !Number.isFinite(this.maxAnonymous)) return Infinity;
+    let n = 0;
+    for (const c of this.store.all<IdentityConflict>(COLLECTIONS.conflicts))
+      if (c.agent === agent && c.state === "open") n++;
+    return this.maxAnonymous - n;
   }
 
   /** Conflicts, newest first: open ones unless another state (or `all`) is asked for; optionally one machine's. */

@@ -76,6 +76,7 @@ export function createCore(
     machines,
     credentials,
     (id) => configs.holdingFor(id) !== undefined,
+    limits.maxAnonymousConflicts,
   );
   const intake = new MachineIntake(store, events, clock, machines, conflicts, unknown);
   const agents = new AgentService(store, events, clock, machines, intake, credentials);
