@@ -10,6 +10,13 @@ import type { MachineService } from "./machines.js";
 import type { Clock } from "./ports.js";
 import type { UnknownMachines } from "./unknown-machines.js";
 
+/**
+ * MACs one machine may hold. A report's `macs` are at most 16, but its inventory may list thousands, and a
+ * discovery key anyone can get attached every unheld one: 380,000 in 36 s, each report slower than the last.
+ * Real machines have a handful of NICs; MACs past this are not attached (nor a conflict).
+ */
+export const MAX_MACHINE_MACS = 32;
+
 /** One agent's word about one machine: who speaks, for which machine, and what it says. */
 export interface Intake {
   /** The agent system, recorded on the machine (`json:discovery`, `serf:127.0.0.1:7373`). */
@@ -70,7 +77,7 @@ export class MachineIntake {
     const decision = decideClaim(base.id, { macs, uuid, serial }, this.machines.owners());
     const next: Machine = {
       ...base,
-      macs: [...new Set([...base.macs, ...decision.macs])],
+      macs: withRoom(base.macs, decision.macs),
       lastSeen: now,
       agents: [...new Set([...(base.agents ?? []), input.agent])],
     };
@@ -108,6 +115,16 @@ export class MachineIntake {
     this.events.publish(events);
     return { machine: unchanged ? existing : next, conflicts: raised.ids };
   }
+}
+
+/** The machine's MACs and the new ones that fit under MAX_MACHINE_MACS, in the order given. */
+function withRoom(held: Mac[], claimed: Mac[]): Mac[] {
+  const out = [...held];
+  for (const m of claimed) {
+    if (out.length >= MAX_MACHINE_MACS) break;
+    if (!out.includes(m)) out.push(m);
+  }
+  return out;
 }
 
 /** A UUID or serial from an inventory, when it is a string that validates (else none: never stored). */
