@@ -37,18 +37,31 @@ test("conflicts raised by discovery keys are capped in all, however many MACs ar
 
 test("a record that cannot take more identities is not rewritten by every report", async () => {
   const { core, store } = testCore();
-  await holders(core, 1, 100);
+  // A machine holding more MACs than a record lists (a merge adds up both machines' NICs).
+  const holder = mac(1, 0, 0);
+  const macs = [holder, ...Array.from({ length: 99 }, (_, i) => mac(2, 0, i))];
+  const now = new Date().toISOString();
+  const machine = {
+    id: holder,
+    macs,
+    labels: {},
+    facts: {},
+    firstSeen: now,
+    lastSeen: now,
+    origin: "agent" as const,
+  };
+  await store.commit([core.machines.putOp(machine)]);
   const self = mac(3, 0, 0);
-  const first = Array.from({ length: 70 }, (_, i) => mac(2, 0, i));
+  const first = macs.slice(1, 71);
   await core.agents.report(discovery(self), [self], { macs: first });
   const [c] = [...store.all<IdentityConflict>(COLLECTIONS.conflicts)];
   assert.equal(c?.identities.length, 64);
   const events = core.events.count();
-  for (let i = 70; i < 100; i++)
-    await core.agents.report(discovery(self), [self], { macs: [...first, mac(2, 0, i)] });
+  for (let i = 71; i < 100; i++)
+    await core.agents.report(discovery(self), [self], { macs: [...first, macs[i]!] });
   assert.equal(
     core.events.count() - events,
-    30,
+    29,
     "one machine.updated per report (new facts), no conflict events",
   );
 });
