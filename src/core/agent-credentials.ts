@@ -8,7 +8,8 @@ import { COLLECTIONS } from "./ports.js";
 
 /** Who speaks on the JSON agent routes: a discovery image's key, or an API token (role agent or admin). */
 export type AgentCredential =
-  { kind: "discovery"; mac: Mac } | { kind: "token"; id: string; name: string; role: Role };
+  /** `machine`: the machine the key was issued for (absent: its MAC's). */
+  { kind: "discovery"; mac: Mac; machine?: string } | { kind: "token"; id: string; name: string; role: Role };
 
 /** The agent a discovery key reports as: anyone on the boot network can get such a key for any MAC. */
 export const DISCOVERY_AGENT = "json:discovery";
@@ -29,6 +30,8 @@ export class AgentCredentials {
   constructor(
     private readonly store: Store,
     private readonly machines: MachineService,
+    /** The machine a machine was merged into by an operator, if it was (its discovery key follows). */
+    private readonly mergedInto: (machine: string) => string | undefined = () => undefined,
   ) {}
 
   /** The agent system a credential reports as, recorded on the machine (`json:discovery`, `json:<name>`). */
@@ -57,7 +60,7 @@ export class AgentCredentials {
           mac: c.mac,
         });
       }
-      return { self: this.machines.find(c.mac)?.id ?? c.mac, ops: [] };
+      return { self: this.discoverySelf(c), ops: [] };
     }
     const first = this.machines.find(macs[0]!)?.id ?? macs[0]!;
     if (c.role !== "agent") return { self: first, ops: [] };
@@ -75,7 +78,7 @@ export class AgentCredentials {
    * which must be its bound machine's; an admin token: whichever machine `?mac=` names.
    */
   forCommands(c: AgentCredential, mac: string | undefined): string {
-    if (c.kind === "discovery") return this.machines.find(c.mac)?.id ?? c.mac;
+    if (c.kind === "discovery") return this.discoverySelf(c);
     if (!mac) throw new EnforcerError("ENF_ERR_MAC_INVALID", "an agent token must name the machine: ?mac=");
     const parsed = tryParseMac(mac);
     if (!parsed) throw new EnforcerError("ENF_ERR_MAC_INVALID", "?mac= is not a MAC address");
@@ -122,6 +125,29 @@ export class AgentCredentials {
         id: b.token,
         value: { ...b, machine: to },
       }));
+  }
+
+  /**
+   * The machine a discovery key speaks for: the one it was issued for (or the one an operator merged that
+   * into). Once its MAC has joined another machine (a report listed it as a NIC), it speaks for none: anyone
+   * can take a key for a MAC nobody has yet and wait for a real machine to claim it.
+   */
+  private discoverySelf(c: AgentCredential & { kind: "discovery" }): Mac {
+    const now = this.machines.find(c.mac)?.id ?? c.mac;
+    let issued = c.machine ?? c.mac;
+    for (let hops = 0; issued !== now && hops < 8; hops++) {
+      const next = this.mergedInto(issued);
+      if (!next) break;
+      issued = next;
+    }
+    if (issued !== now) {
+      throw new EnforcerError(
+        "ENF_ERR_AUTH_FORBIDDEN",
+        `this agent key was issued for ${c.machine ?? c.mac}; its MAC ${c.mac} now belongs to machine ${now}`,
+        { mac: c.mac, machine: now },
+      );
+    }
+    return now as Mac;
   }
 
   /** The bound machine as it is now: gone and its MAC since taken by another machine means refused. */

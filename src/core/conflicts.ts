@@ -123,6 +123,13 @@ export class ConflictService {
     return this.maxAnonymous - n;
   }
 
+  /** The machine `machine` was merged into, if an operator merged it. */
+  mergedInto(machine: string): string | undefined {
+    for (const c of this.store.all<IdentityConflict>(COLLECTIONS.conflicts))
+      if (c.machine === machine && c.state === "merged") return c.other;
+    return undefined;
+  }
+
   /** Conflicts, newest first: open ones unless another state (or `all`) is asked for; optionally one machine's. */
   list(filter: { state?: ConflictState | "all"; machine?: string } = {}): IdentityConflict[] {
     const state = filter.state ?? "open";

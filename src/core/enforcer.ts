@@ -68,7 +68,8 @@ export function createCore(
   const boot = new BootService(store, events, clock, settings, machines, configs, sessions, unknown);
   const tokens = new TokenService(store, clock);
   const commands = new CommandService(store, events, clock, machines);
-  const credentials = new AgentCredentials(store, machines);
+  // An operator's merge moves a discovery key to the merged machine; asked only when a key is used.
+  const credentials = new AgentCredentials(store, machines, (id) => conflicts.mergedInto(id));
   const conflicts: ConflictService = new ConflictService(
     store,
     events,
