@@ -44,7 +44,7 @@ export const SettingsSchema = Type.Object(
       minimum: 1,
       maximum: 1_000_000,
       default: 4096,
-      description: "open HTTP connections in all (at most half the file descriptor limit)",
+      description: "open HTTP connections in all (at most a quarter of the file descriptor limit)",
     }),
     httpMaxConnectionsPerAddress: Type.Integer({
       minimum: 0,

@@ -78,7 +78,7 @@ export async function serve(argv: string[]): Promise<void> {
     metrics,
     bootRateLimit: settings.bootRateLimit,
     connections: {
-      total: Math.min(settings.httpMaxConnections, halfOfFileLimit()),
+      total: Math.min(settings.httpMaxConnections, quarterOfFileLimit()),
       perAddress: settings.httpMaxConnectionsPerAddress,
     },
     uiDir: ui ? DEFAULT_UI_DIR : undefined,
@@ -173,13 +173,14 @@ function discoveryFiles(dir: string | undefined): [string, string][] {
 }
 
 /**
- * Half the process's open file limit (Linux), so that however many connections are open, TFTP transfers
- * and the store still get descriptors. Unbounded when the limit cannot be read.
+ * A quarter of the process's open file limit (Linux): a connection streaming `/tftp/` from disk holds two
+ * descriptors, and however many connections are open, TFTP transfers and the store must still get theirs.
+ * Unbounded when the limit cannot be read.
  */
-function halfOfFileLimit(): number {
+function quarterOfFileLimit(): number {
   try {
     const m = /^Max open files\s+(\d+)/m.exec(readFileSync("/proc/self/limits", "utf8"));
-    return m ? Math.max(64, Math.floor(Number(m[1]) / 2)) : Infinity;
+    return m ? Math.max(64, Math.floor(Number(m[1]) / 4)) : Infinity;
   } catch {
     return Infinity;
   }

@@ -43,6 +43,12 @@ export interface HttpOptions {
 const REQUEST_TIMEOUT_MS = 60_000;
 /** An idle keep-alive connection is closed after this: idle connections are what a flood is made of. */
 const KEEP_ALIVE_TIMEOUT_MS = 10_000;
+/**
+ * A connection with no traffic either way for this long is closed: a client that never reads a `/tftp/`
+ * download held its socket and file open for ever. Long polls (60 s at most) and the event stream (a
+ * keepalive every 15 s) stay well inside it.
+ */
+const IDLE_TIMEOUT_MS = 120_000;
 
 /** The OpenAPI document's fixed part; paths come from the route schemas. */
 const OPENAPI = {
@@ -68,6 +74,7 @@ export function buildHttpServer(core: Core, opts: HttpOptions): FastifyInstance 
     bodyLimit: opts.bodyLimit ?? 512 * 1024,
     requestTimeout: REQUEST_TIMEOUT_MS,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    connectionTimeout: IDLE_TIMEOUT_MS,
     // Boot storms would flood the log; the routes log what matters themselves.
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { maxParamLength: 200 },
