@@ -15,7 +15,7 @@ import { ProfileService } from "./profiles.js";
 import { RetentionService } from "./retention.js";
 import { RuntimeSettingsService } from "./runtime-settings.js";
 import { TokenService } from "./tokens.js";
-import { UnknownMachines } from "./unknown-machines.js";
+import { UNKNOWN_HISTORY, UnknownMachines } from "./unknown-machines.js";
 
 /** The core's services wired over one store; the transports (HTTP, later TFTP and agents) use only this. */
 export interface Core {
@@ -52,7 +52,10 @@ export function createCore(
 ): Core {
   const limits: GrowthLimits = { ...DEFAULT_LIMITS, ...settings.limits };
   const runtime = new RuntimeSettingsService(store, settings);
-  const events = new EventLog(store, limits.historyPerMachine);
+  // A machine only anonymous clients spoke for keeps a short history; asked only for long ones.
+  const events: EventLog = new EventLog(store, (id): number =>
+    unknown.isAnonymous(id) ? Math.min(UNKNOWN_HISTORY, limits.historyPerMachine) : limits.historyPerMachine,
+  );
   const machines = new MachineService(store, events, clock);
   // The profile service asks the config service (called later, at delete time) whether a profile is in use.
   const profiles: ProfileService = new ProfileService(store, clock, (name): boolean =>
@@ -62,8 +65,13 @@ export function createCore(
   const secret = secrets.sessionSecret ?? randomBytes(32);
   const sessions = new AgentSessionService(store, clock, secret, limits.maxDiscoverySessions);
   // Conflicts are built later; an evicted machine's open conflicts are asked for only at eviction time.
-  const unknown = new UnknownMachines(store, machines, events, configs, limits.maxUnknownMachines, (id) =>
-    conflicts.forgetOps(id),
+  const unknown: UnknownMachines = new UnknownMachines(
+    store,
+    machines,
+    events,
+    configs,
+    limits.maxUnknownMachines,
+    (id) => conflicts.forgetOps(id),
   );
   const boot = new BootService(store, events, clock, settings, machines, configs, sessions, unknown);
   const tokens = new TokenService(store, clock);

@@ -10,6 +10,8 @@ interface SeqMark {
   lastSeq: number;
 }
 const SEQ_MARK_ID = "events";
+/** Histories this short are never trimmed as events come (no cap is below 16, and trimming keeps 16 slack). */
+const TRIM_FROM = 32;
 
 /**
  * Machine histories. Each event is a store op committed together with the change it describes, so the
@@ -25,14 +27,14 @@ export class EventLog {
   private readonly listeners = new Set<EventListener>();
 
   /**
-   * `perMachine`: the history kept per machine, enforced as events are published, not only by the retention
-   * pass. Anything that writes an event per request (an agent report with new facts, say) could otherwise
-   * add events without limit in the ten minutes between passes: a discovery key anyone can get reported
-   * ~700 times a second, 0.7 KB of memory each.
+   * `perMachine`: the history kept for a machine, enforced as events are published, not only by the
+   * retention pass. Anything that writes an event per request (an agent report with new facts, say) could
+   * otherwise add events without limit in the ten minutes between passes: a discovery key anyone can get
+   * reported ~700 times a second, 0.7 KB of memory each. Asked only for a machine past TRIM_FROM events.
    */
   constructor(
     private readonly store: Store,
-    private readonly perMachine = Infinity,
+    private readonly perMachine: (machine: string) => number = () => Infinity,
   ) {
     const all = [...store.all<MachineEvent>(COLLECTIONS.events)].sort((a, b) => a.seq - b.seq);
     for (const e of all) this.index(e);
@@ -176,12 +178,13 @@ export class EventLog {
    * deleted (pruneOps skips what the store does not hold yet). A failed commit leaves them to retention.
    */
   private trim(machines: Set<string>): void {
-    if (!Number.isFinite(this.perMachine)) return;
-    const slack = Math.max(16, Math.ceil(this.perMachine / 8));
     const seqs: number[] = [];
     for (const m of machines) {
       const list = this.byMachine.get(m) ?? [];
-      if (list.length > this.perMachine + slack) seqs.push(...list.slice(0, list.length - this.perMachine));
+      if (list.length <= TRIM_FROM) continue;
+      const cap = this.perMachine(m);
+      const slack = Math.max(16, Math.ceil(cap / 8));
+      if (list.length > cap + slack) seqs.push(...list.slice(0, list.length - cap));
     }
     if (seqs.length === 0) return;
     const ops = this.pruneOps(seqs);

@@ -6,6 +6,12 @@ import type { MachineService } from "./machines.js";
 import { DISCOVERY_AGENT } from "./agent-credentials.js";
 import { COLLECTIONS } from "./ports.js";
 
+/**
+ * Events a machine only anonymous clients spoke for keeps. With the full history each of 10,000 invented
+ * machines could hold 200 events of its own reports: over a gigabyte.
+ */
+export const UNKNOWN_HISTORY = 16;
+
 /** Events an unclaimed machine may have: the ones anonymous boot requests and discovery reports make. */
 const ANONYMOUS_EVENTS = new Set(["machine.seen", "machine.created", "machine.updated", "machine.conflict"]);
 
@@ -58,6 +64,12 @@ export class UnknownMachines {
       ops.push(...this.dropOps(id));
     }
     return ops;
+  }
+
+  /** True when only anonymous clients have spoken for this machine (it counts towards the cap). */
+  isAnonymous(id: string): boolean {
+    const m = this.machines.find(id as Machine["id"]);
+    return !!m && m.id === id && this.unclaimed(m);
   }
 
   /** How many machines are tracked as unknown. */
