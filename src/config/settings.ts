@@ -82,6 +82,12 @@ export const SettingsSchema = Type.Object(
       default: 10_000,
       description: "machines known only from a boot request; past it the least recently seen is dropped",
     }),
+    maxAnonymousConflicts: Type.Integer({
+      minimum: 1,
+      maximum: 1_000_000,
+      default: 1000,
+      description: "open identity conflicts raised by discovery keys; past it their clashes are not recorded",
+    }),
     serf: Type.Array(Type.String({ pattern: "^[A-Za-z0-9.\\-\\[\\]:]+:\\d{1,5}$" }), {
       default: [],
       description: "serf agent RPC address HOST:PORT, repeatable",
@@ -151,6 +157,7 @@ export const SETTING_NAMES: Record<keyof Settings, { flag: string; env: string }
   finishedPerMachine: { flag: "finished-per-machine", env: "ENFORCER_FINISHED_PER_MACHINE" },
   maxDiscoverySessions: { flag: "max-discovery-sessions", env: "ENFORCER_MAX_DISCOVERY_SESSIONS" },
   maxUnknownMachines: { flag: "max-unknown-machines", env: "ENFORCER_MAX_UNKNOWN_MACHINES" },
+  maxAnonymousConflicts: { flag: "max-anonymous-conflicts", env: "ENFORCER_MAX_ANONYMOUS_CONFLICTS" },
   serf: { flag: "serf", env: "ENFORCER_SERF" },
   serfAuth: { flag: "serf-auth", env: "ENFORCER_SERF_AUTH" },
   consul: { flag: "consul", env: "ENFORCER_CONSUL" },

@@ -59,6 +59,7 @@ export async function serve(argv: string[]): Promise<void> {
         finishedPerMachine: settings.finishedPerMachine,
         maxDiscoverySessions: settings.maxDiscoverySessions,
         maxUnknownMachines: settings.maxUnknownMachines,
+        maxAnonymousConflicts: settings.maxAnonymousConflicts,
       },
     },
     undefined,
