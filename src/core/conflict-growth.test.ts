@@ -65,3 +65,24 @@ test("a record that cannot take more identities is not rewritten by every report
     "one machine.updated per report (new facts), no conflict events",
   );
 });
+
+test("invented reporters cannot flush a real machine's history with conflict events", async () => {
+  const { core } = testCore();
+  const real = mac(9, 0, 1);
+  await core.machines.register(real, { hostname: "db1" });
+  await core.machines.update(real, { hostname: "db2" });
+  const before = core.events.forMachine(real).map((e) => e.seq);
+  for (let r = 0; r < 300; r++) {
+    const self = mac(4, r >> 8, r & 255);
+    await core.agents.report(discovery(self), [self], { macs: [real] });
+  }
+  const after = core.events.forMachine(real);
+  assert.ok(after.length <= before.length + 16, `${after.length} events on the real machine`);
+  assert.deepEqual(
+    after.slice(0, before.length).map((e) => e.seq),
+    before,
+    "its own history is still there",
+  );
+  // A conflict is still refused: the real machine keeps its MAC.
+  assert.equal(core.machines.find(real)?.id, real);
+});

@@ -20,6 +20,8 @@ const MAX_PER_MACHINE = 32;
 /** Other machines one report may raise conflicts with, and identities one record lists. */
 const MAX_CLASHES = 16;
 const MAX_IDENTITIES = 64;
+/** Open records discovery keys may raise against one holder (each is an event on its timeline). */
+const MAX_ANONYMOUS_PER_HOLDER = 16;
 
 /** One report's clashes, to be recorded with the report's own change. */
 export interface ClashReport {
@@ -59,7 +61,11 @@ export class ConflictService {
     const events: MachineEvent[] = [];
     const ids: string[] = [];
     const mine = this.list({ state: "all", machine: r.machine }).filter((c) => c.machine === r.machine);
-    let room = Math.min(MAX_PER_MACHINE - mine.length, this.anonymousRoom(r.agent));
+    const anonymous = r.agent === DISCOVERY_AGENT ? this.openAnonymous() : undefined;
+    let room = Math.min(
+      MAX_PER_MACHINE - mine.length,
+      anonymous ? this.maxAnonymous - anonymous.total : Infinity,
+    );
     for (const clash of r.clashes.slice(0, MAX_CLASHES)) {
       const pair = mine.filter((c) => c.other === clash.machine && c.state !== "merged");
       if (
@@ -83,6 +89,10 @@ export class ConflictService {
         };
       } else {
         if (room <= 0) continue;
+        // Each record puts an event on the holder's timeline: invented reporters must not flush its history.
+        const against = anonymous?.against.get(clash.machine) ?? 0;
+        if (anonymous && against >= MAX_ANONYMOUS_PER_HOLDER) continue;
+        anonymous?.against.set(clash.machine, against + 1);
         room--;
         next = {
           id: randomUUID(),
@@ -100,10 +110,15 @@ export class ConflictService {
       ops.push(this.putOp(next));
       ids.push(next.id);
       const words = clash.identities.map((i) => `${i.kind} ${i.value}`).join(", ");
-      for (const [machine, other] of [
-        [r.machine, clash.machine],
-        [clash.machine, r.machine],
-      ] as const) {
+      // A discovery key adding identities to its open record tells only its own timeline (up to 34 per record).
+      const sides =
+        anonymous && open
+          ? ([[r.machine, clash.machine]] as const)
+          : ([
+              [r.machine, clash.machine],
+              [clash.machine, r.machine],
+            ] as const);
+      for (const [machine, other] of sides) {
         const e = this.events.record("machine.conflict", machine, r.at, {
           detail: { conflict: next.id, other, identities: words.slice(0, 300), credential: r.credential },
         });
@@ -114,13 +129,16 @@ export class ConflictService {
     return { ops, events, ids };
   }
 
-  /** How many more records a report through `agent` may add: unbounded but for discovery keys. */
-  private anonymousRoom(agent: string): number {
-    if (agent !== DISCOVERY_AGENT || !Number.isFinite(this.maxAnonymous)) return Infinity;
-    let n = 0;
-    for (const c of this.store.all<IdentityConflict>(COLLECTIONS.conflicts))
-      if (c.agent === agent && c.state === "open") n++;
-    return this.maxAnonymous - n;
+  /** Open records raised by discovery keys: how many in all, and how many against each holder. */
+  private openAnonymous(): { total: number; against: Map<string, number> } {
+    const against = new Map<string, number>();
+    let total = 0;
+    for (const c of this.store.all<IdentityConflict>(COLLECTIONS.conflicts)) {
+      if (c.agent !== DISCOVERY_AGENT || c.state !== "open") continue;
+      total++;
+      against.set(c.other, (against.get(c.other) ?? 0) + 1);
+    }
+    return { total, against };
   }
 
   /** The machine `machine` was merged into, if an operator merged it. */
