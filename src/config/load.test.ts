@@ -106,6 +106,7 @@ test("retention and growth limits: defaults match the core's, flags and environm
       finishedPerMachine: d.finishedPerMachine,
       maxDiscoverySessions: d.maxDiscoverySessions,
       maxUnknownMachines: d.maxUnknownMachines,
+      maxAnonymousConflicts: d.maxAnonymousConflicts,
     },
     DEFAULT_LIMITS,
   );

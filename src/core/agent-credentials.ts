@@ -8,8 +8,16 @@ import { COLLECTIONS } from "./ports.js";
 
 /** Who speaks on the JSON agent routes: a discovery image's key, or an API token (role agent or admin). */
 export type AgentCredential =
-  | { kind: "discovery"; mac: Mac; issuedAt?: string }
+  | {
+      kind: "discovery";
+      mac: Mac;
+      issuedAt?: string;
+      /** the machine the key was issued for (absent: its MAC's) */ machine?: string;
+    }
   | { kind: "token"; id: string; name: string; role: Role };
+
+/** The agent a discovery key reports as: anyone on the boot network can get such a key for any MAC. */
+export const DISCOVERY_AGENT = "json:discovery";
 
 /** An agent-role token's machine: fixed by the token's first report, for as long as the token lives. */
 export interface AgentBinding {
@@ -29,11 +37,13 @@ export class AgentCredentials {
     private readonly machines: MachineService,
     /** When the machine last booted a config (its newest config's triggeredAt), if it ever did. */
     private readonly bootedAt: (machine: string) => string | undefined = () => undefined,
+    /** The machine a machine was merged into by an operator, if it was (its discovery key follows). */
+    private readonly mergedInto: (machine: string) => string | undefined = () => undefined,
   ) {}
 
   /** The agent system a credential reports as, recorded on the machine (`json:discovery`, `json:<name>`). */
   agentId(c: AgentCredential): string {
-    return c.kind === "discovery" ? "json:discovery" : `json:${c.name}`;
+    return c.kind === "discovery" ? DISCOVERY_AGENT : `json:${c.name}`;
   }
 
   /** The credential in words, for conflict records. */
@@ -122,24 +132,6 @@ export class AgentCredentials {
     return machine;
   }
 
-  /**
-   * A discovery key's machine, while its discovery lasts. The key was on an open boot route, so anyone who
-   * saw it could speak for the machine for 24 hours: once the machine has booted a config after the key was
-   * issued, discovery is over and the key is refused (ENF_ERR_AUTH_FORBIDDEN).
-   */
-  private discoverySelf(c: AgentCredential & { kind: "discovery" }): Mac {
-    const self = this.machines.find(c.mac)?.id ?? c.mac;
-    const booted = this.bootedAt(self);
-    if (booted && c.issuedAt && booted > c.issuedAt) {
-      throw new EnforcerError(
-        "ENF_ERR_AUTH_FORBIDDEN",
-        `machine ${self} has booted its config since this discovery key was issued; the key has ended`,
-        { machine: self },
-      );
-    }
-    return self;
-  }
-
   /** Bindings of tokens not revoked (a revoked token's binding stays behind but speaks for nobody). */
   private liveBindings(): AgentBinding[] {
     return [...this.store.all<AgentBinding>(COLLECTIONS.agentBindings)].filter((b) =>
@@ -157,6 +149,39 @@ export class AgentCredentials {
         id: b.token,
         value: { ...b, machine: to },
       }));
+  }
+
+  /**
+   * The machine a discovery key speaks for: the one it was issued for (or the one an operator merged that
+   * into). Once its MAC has joined another machine (a report listed it as a NIC), it speaks for none: anyone
+   * can take a key for a MAC nobody has yet and wait for a real machine to claim it. The key was on an open
+   * boot route, so anyone who saw it could speak for the machine for 24 hours: once the machine has booted a
+   * config after the key was issued, discovery is over and the key is refused too.
+   */
+  private discoverySelf(c: AgentCredential & { kind: "discovery" }): Mac {
+    const now = this.machines.find(c.mac)?.id ?? c.mac;
+    let issued = c.machine ?? c.mac;
+    for (let hops = 0; issued !== now && hops < 8; hops++) {
+      const next = this.mergedInto(issued);
+      if (!next) break;
+      issued = next;
+    }
+    if (issued !== now) {
+      throw new EnforcerError(
+        "ENF_ERR_AUTH_FORBIDDEN",
+        `this agent key was issued for ${c.machine ?? c.mac}; its MAC ${c.mac} now belongs to machine ${now}`,
+        { mac: c.mac, machine: now },
+      );
+    }
+    const booted = this.bootedAt(now);
+    if (booted && c.issuedAt && booted > c.issuedAt) {
+      throw new EnforcerError(
+        "ENF_ERR_AUTH_FORBIDDEN",
+        `machine ${now} has booted its config since this discovery key was issued; the key has ended`,
+        { machine: now },
+      );
+    }
+    return now as Mac;
   }
 
   /** The bound machine as it is now: gone and its MAC since taken by another machine means refused. */

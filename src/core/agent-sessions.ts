@@ -6,6 +6,11 @@ import { COLLECTIONS, type Clock } from "./ports.js";
 /** A machine-scoped credential handed to the discovery image: it may only speak for that one MAC. */
 export interface AgentSession {
   mac: Mac;
+  /**
+   * The machine the key was issued for: the one holding its MAC then, or the MAC itself (a machine to be).
+   * It speaks for that machine only, not for whichever machine the MAC joins later. Absent in older records.
+   */
+  machine?: string;
   createdAt: string;
   expiresAt: string;
 }
@@ -69,12 +74,13 @@ export class AgentSessionService {
    * The key for a discovery boot of `mac` and the ops that store it (none when the MAC's live session is
    * reused). Synchronous, so the caller commits the ops together with the rest of the boot's writes.
    */
-  issueOps(mac: Mac): { session: IssuedSession; ops: StoreOp[] } {
+  issueOps(mac: Mac, machine: string = mac): { session: IssuedSession; ops: StoreOp[] } {
     const now = this.clock.now().getTime();
     const ops = this.expiredOps(now);
     const id = this.byMac.get(mac);
     const cur = id ? this.store.get<StoredSession | LegacySession>(COLLECTIONS.agentSessions, id) : undefined;
-    if (cur && !("key" in cur) && cur.nonce && now - Date.parse(cur.createdAt) < REUSE_MS) {
+    const same = cur && (cur.machine ?? cur.mac) === machine;
+    if (cur && same && !("key" in cur) && cur.nonce && now - Date.parse(cur.createdAt) < REUSE_MS) {
       const key = this.derive(cur.nonce, mac);
       // A changed server secret makes the nonce useless: fall through to a new session.
       if (keyId(key) === id) return { session: { ...view(cur), key }, ops };
@@ -89,6 +95,7 @@ export class AgentSessionService {
     const s: StoredSession = {
       hash: keyId(key),
       mac,
+      machine,
       nonce,
       createdAt: new Date(now).toISOString(),
       expiresAt: new Date(now + SESSION_TTL_MS).toISOString(),
@@ -170,5 +177,5 @@ function keyId(key: string): string {
 }
 
 function view(s: AgentSession): AgentSession {
-  return { mac: s.mac, createdAt: s.createdAt, expiresAt: s.expiresAt };
+  return { mac: s.mac, machine: s.machine ?? s.mac, createdAt: s.createdAt, expiresAt: s.expiresAt };
 }

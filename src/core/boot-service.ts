@@ -86,7 +86,7 @@ export class BootService {
     } else if (this.wantsDiscovery(seen.machine)) {
       // The machine is recorded even when discovery fails (a URL stored before it was checked, say).
       try {
-        const d = this.discovery(seen.machine.id, who.platform);
+        const d = this.discovery(seen.machine.id, who.platform, seen.machine.id);
         ops.push(...d.ops);
         answer = d.answer;
       } catch (err) {
@@ -107,7 +107,7 @@ export class BootService {
     const m = this.machines.find(who.mac);
     if (m && this.configs.holdingFor(m.id)) return { kind: "none", reason: "no-config" };
     if (!this.wantsDiscovery(m)) return { kind: "none", reason: "no-config" };
-    const d = this.discovery(who.mac, who.platform);
+    const d = this.discovery(who.mac, who.platform, m?.id ?? who.mac);
     if (d.ops.length > 0) await this.store.commit(d.ops);
     return d.answer;
   }
@@ -125,13 +125,17 @@ export class BootService {
    * key again for a repeated request of the same boot), or the configured discovery script URL. Answers the
    * ops that store a new key; the caller commits them.
    */
-  private discovery(mac: Mac, platform: string | undefined): { answer: BootAnswer; ops: StoreOp[] } {
+  private discovery(
+    mac: Mac,
+    platform: string | undefined,
+    machine: string,
+  ): { answer: BootAnswer; ops: StoreOp[] } {
     const { discoveryKernel: kernel, discoveryInitrd: initrd } = this.settings;
     if (!kernel) {
       const script = renderDiscoveryScript(this.settings.discoveryUrl!, mac);
       return { answer: { kind: "discovery", script }, ops: [] };
     }
-    const { session, ops } = this.sessions.issueOps(mac);
+    const { session, ops } = this.sessions.issueOps(mac, machine);
     const spec: BootSpec = {
       kind: "linux",
       kernel,

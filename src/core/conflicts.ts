@@ -10,7 +10,7 @@ import {
 } from "../domain/identity-claims.js";
 import type { Machine } from "../domain/machine.js";
 import type { Store, StoreOp } from "../store/store.js";
-import type { AgentCredentials } from "./agent-credentials.js";
+import { DISCOVERY_AGENT, type AgentCredentials } from "./agent-credentials.js";
 import type { EventLog } from "./event-log.js";
 import type { MachineService } from "./machines.js";
 import { COLLECTIONS, type Clock } from "./ports.js";
@@ -26,8 +26,6 @@ const MAX_IDENTITIES = 64;
  * history out through retention and buried real conflicts. Claims beyond it are refused, not recorded.
  */
 const MAX_ANONYMOUS_PER_HOLDER = 8;
-/** The agent id discovery keys report as (AgentCredentials.agentId). */
-const ANONYMOUS_AGENT = "json:discovery";
 
 /** One report's clashes, to be recorded with the report's own change. */
 export interface ClashReport {
@@ -56,6 +54,8 @@ export class ConflictService {
     private readonly holdsConfig: (machine: string) => boolean,
     /** True for a machine only anonymous clients (boot requests, discovery keys) have spoken for. */
     private readonly isUnknown: (machine: string) => boolean = () => false,
+    /** Records raised by discovery keys, in all: 32 per invented machine was up to 320,000 records. */
+    private readonly maxAnonymous = Infinity,
   ) {}
 
   /**
@@ -67,8 +67,11 @@ export class ConflictService {
     const events: MachineEvent[] = [];
     const ids: string[] = [];
     const mine = this.list({ state: "all", machine: r.machine }).filter((c) => c.machine === r.machine);
-    let room = MAX_PER_MACHINE - mine.length;
-    const anonymous = r.agent === ANONYMOUS_AGENT;
+    const anonymous = r.agent === DISCOVERY_AGENT ? this.openAnonymous() : undefined;
+    let room = Math.min(
+      MAX_PER_MACHINE - mine.length,
+      anonymous ? this.maxAnonymous - anonymous.total : Infinity,
+    );
     for (const clash of r.clashes.slice(0, MAX_CLASHES)) {
       const pair = mine.filter((c) => c.other === clash.machine && c.state !== "merged");
       if (
@@ -81,15 +84,21 @@ export class ConflictService {
       const open = pair.find((c) => c.state === "open");
       let next: IdentityConflict;
       if (open) {
+        const identities = union(open.identities, clash.identities).slice(0, MAX_IDENTITIES);
+        // A full record takes no more: rewriting it (with two events) per report would be endless writes.
+        if (identities.length === open.identities.length) continue;
         next = {
           ...open,
-          identities: union(open.identities, clash.identities).slice(0, MAX_IDENTITIES),
+          identities,
           reported: r.reported,
           updatedAt: r.at,
         };
       } else {
         if (room <= 0) continue;
-        if (anonymous && this.anonymousAgainst(clash.machine) >= MAX_ANONYMOUS_PER_HOLDER) continue;
+        // Each record puts an event on the holder's timeline: invented reporters must not flush its history.
+        const against = anonymous?.against.get(clash.machine) ?? 0;
+        if (anonymous && against >= MAX_ANONYMOUS_PER_HOLDER) continue;
+        anonymous?.against.set(clash.machine, against + 1);
         room--;
         next = {
           id: randomUUID(),
@@ -107,10 +116,15 @@ export class ConflictService {
       ops.push(this.putOp(next));
       ids.push(next.id);
       const words = clash.identities.map((i) => `${i.kind} ${i.value}`).join(", ");
-      for (const [machine, other] of [
-        [r.machine, clash.machine],
-        [clash.machine, r.machine],
-      ] as const) {
+      // A discovery key adding identities to its open record tells only its own timeline (up to 34 per record).
+      const sides =
+        anonymous && open
+          ? ([[r.machine, clash.machine]] as const)
+          : ([
+              [r.machine, clash.machine],
+              [clash.machine, r.machine],
+            ] as const);
+      for (const [machine, other] of sides) {
         const e = this.events.record("machine.conflict", machine, r.at, {
           detail: { conflict: next.id, other, identities: words.slice(0, 300), credential: r.credential },
         });
@@ -119,6 +133,25 @@ export class ConflictService {
       }
     }
     return { ops, events, ids };
+  }
+
+  /** Open records raised by discovery keys: how many in all, and how many against each holder. */
+  private openAnonymous(): { total: number; against: Map<string, number> } {
+    const against = new Map<string, number>();
+    let total = 0;
+    for (const c of this.store.all<IdentityConflict>(COLLECTIONS.conflicts)) {
+      if (c.agent !== DISCOVERY_AGENT || c.state !== "open") continue;
+      total++;
+      against.set(c.other, (against.get(c.other) ?? 0) + 1);
+    }
+    return { total, against };
+  }
+
+  /** The machine `machine` was merged into, if an operator merged it. */
+  mergedInto(machine: string): string | undefined {
+    for (const c of this.store.all<IdentityConflict>(COLLECTIONS.conflicts))
+      if (c.machine === machine && c.state === "merged") return c.other;
+    return undefined;
   }
 
   /** Conflicts, newest first: open ones unless another state (or `all`) is asked for; optionally one machine's. */
@@ -212,14 +245,6 @@ export class ConflictService {
         if (e.kind === "machine.conflict" && e.detail?.conflict === c.id) seqs.push(e.seq);
     }
     return [...this.forgetOps(machine), ...this.events.pruneOps(seqs)];
-  }
-
-  /** Open conflicts that anonymous reporters raised against `holder`. */
-  private anonymousAgainst(holder: string): number {
-    let n = 0;
-    for (const c of this.store.all<IdentityConflict>(COLLECTIONS.conflicts))
-      if (c.other === holder && c.state === "open" && c.agent === ANONYMOUS_AGENT) n++;
-    return n;
   }
 
   /** The reporting record folds into the other machine; other conflicts of the reporting record go. */

@@ -15,7 +15,7 @@ import { ProfileService } from "./profiles.js";
 import { RetentionService } from "./retention.js";
 import { RuntimeSettingsService } from "./runtime-settings.js";
 import { TokenService } from "./tokens.js";
-import { UnknownMachines } from "./unknown-machines.js";
+import { UNKNOWN_HISTORY, UnknownMachines } from "./unknown-machines.js";
 
 /** The core's services wired over one store; the transports (HTTP, later TFTP and agents) use only this. */
 export interface Core {
@@ -52,7 +52,10 @@ export function createCore(
 ): Core {
   const limits: GrowthLimits = { ...DEFAULT_LIMITS, ...settings.limits };
   const runtime = new RuntimeSettingsService(store, settings);
-  const events = new EventLog(store);
+  // A machine only anonymous clients spoke for keeps a short history; asked only for long ones.
+  const events: EventLog = new EventLog(store, (id): number =>
+    unknown.isUnknown(id) ? Math.min(UNKNOWN_HISTORY, limits.historyPerMachine) : limits.historyPerMachine,
+  );
   const machines = new MachineService(store, events, clock);
   // The profile service asks the config service (called later, at delete time) whether a profile is in use.
   const profiles: ProfileService = new ProfileService(store, clock, (name): boolean =>
@@ -62,16 +65,27 @@ export function createCore(
   const secret = secrets.sessionSecret ?? randomBytes(32);
   const sessions = new AgentSessionService(store, clock, secret, limits.maxDiscoverySessions);
   // Conflicts are built later; an evicted machine's open conflicts are asked for only at eviction time.
-  const unknown = new UnknownMachines(store, machines, events, configs, limits.maxUnknownMachines, (id) =>
-    conflicts.evictOps(id),
+  const unknown: UnknownMachines = new UnknownMachines(
+    store,
+    machines,
+    events,
+    configs,
+    limits.maxUnknownMachines,
+    (id) => conflicts.evictOps(id),
   );
   const boot = new BootService(store, events, clock, settings, machines, configs, sessions, unknown);
   const tokens = new TokenService(store, clock);
   const commands = new CommandService(store, events, clock, machines);
-  const credentials = new AgentCredentials(store, machines, (machine) => {
-    const l = configs.newestFor(machine)?.lifecycle;
-    return l && "triggeredAt" in l ? l.triggeredAt : undefined;
-  });
+  // A discovery key ends once its machine boots a config, and follows an operator's merge.
+  const credentials = new AgentCredentials(
+    store,
+    machines,
+    (machine) => {
+      const l = configs.newestFor(machine)?.lifecycle;
+      return l && "triggeredAt" in l ? l.triggeredAt : undefined;
+    },
+    (id) => conflicts.mergedInto(id),
+  );
   const conflicts: ConflictService = new ConflictService(
     store,
     events,
@@ -80,6 +94,7 @@ export function createCore(
     credentials,
     (id) => configs.holdingFor(id) !== undefined,
     (id) => unknown.isUnknown(id),
+    limits.maxAnonymousConflicts,
   );
   const intake = new MachineIntake(
     store,

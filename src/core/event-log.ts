@@ -10,6 +10,8 @@ interface SeqMark {
   lastSeq: number;
 }
 const SEQ_MARK_ID = "events";
+/** Histories this short are never trimmed as events come (no cap is below 16, and trimming keeps 16 slack). */
+const TRIM_FROM = 32;
 
 /**
  * Machine histories. Each event is a store op committed together with the change it describes, so the
@@ -24,7 +26,16 @@ export class EventLog {
   private dropped = new Set<number>();
   private readonly listeners = new Set<EventListener>();
 
-  constructor(private readonly store: Store) {
+  /**
+   * `perMachine`: the history kept for a machine, enforced as events are published, not only by the
+   * retention pass. Anything that writes an event per request (an agent report with new facts, say) could
+   * otherwise add events without limit in the ten minutes between passes: a discovery key anyone can get
+   * reported ~700 times a second, 0.7 KB of memory each. Asked only for a machine past TRIM_FROM events.
+   */
+  constructor(
+    private readonly store: Store,
+    private readonly perMachine: (machine: string) => number = () => Infinity,
+  ) {
     const all = [...store.all<MachineEvent>(COLLECTIONS.events)].sort((a, b) => a.seq - b.seq);
     for (const e of all) this.index(e);
     const mark = store.get<SeqMark>(COLLECTIONS.retention, SEQ_MARK_ID);
@@ -43,9 +54,13 @@ export class EventLog {
     return { event, op: { op: "put", collection: COLLECTIONS.events, id: seqId(event.seq), value: event } };
   }
 
-  /** Tells listeners about events whose commit has resolved. */
+  /**
+   * Tells listeners about events whose commit has resolved, then trims the histories they grew past
+   * `perMachine` (by a slack, so trimming is one commit per many events, not one per event).
+   */
   publish(events: MachineEvent[]): void {
     for (const e of events) for (const l of this.listeners) l(e);
+    this.trim(new Set(events.map((e) => e.machine)));
   }
 
   /** Subscribes to durable events; returns the unsubscribe function. */
@@ -165,6 +180,24 @@ export class EventLog {
       if (out.length >= limit) break;
     }
     return out;
+  }
+
+  /**
+   * Deletes the oldest events of machines over their cap, in a commit of its own. Only committed events are
+   * deleted (pruneOps skips what the store does not hold yet). A failed commit leaves them to retention.
+   */
+  private trim(machines: Set<string>): void {
+    const seqs: number[] = [];
+    for (const m of machines) {
+      const list = this.byMachine.get(m) ?? [];
+      if (list.length <= TRIM_FROM) continue;
+      const cap = this.perMachine(m);
+      const slack = Math.max(16, Math.ceil(cap / 8));
+      if (list.length > cap + slack) seqs.push(...list.slice(0, list.length - cap));
+    }
+    if (seqs.length === 0) return;
+    const ops = this.pruneOps(seqs);
+    if (ops.length > 0) this.store.commit(ops).catch(() => undefined);
   }
 
   /** Rebuilds the replay order once deleted seqs are half of it: amortised O(1) per deletion. */

@@ -37,6 +37,11 @@ export interface GrowthLimits {
   maxDiscoverySessions: number;
   /** Machines known only from a boot request (nothing else attached); past it the least recently seen goes. */
   maxUnknownMachines: number;
+  /**
+   * Identity conflicts raised by discovery keys, in all (anyone can get such a key for an invented MAC);
+   * past it their clashes are still refused, only not recorded.
+   */
+  maxAnonymousConflicts: number;
 }
 
 /** The limits when none are configured: a rack of thousands for months, within a Pi's memory. */
@@ -46,6 +51,7 @@ export const DEFAULT_LIMITS: GrowthLimits = {
   finishedPerMachine: 20,
   maxDiscoverySessions: 10_000,
   maxUnknownMachines: 10_000,
+  maxAnonymousConflicts: 1_000,
 };
 
 /** Store collection names, in one place so no service misspells one. */

@@ -23,7 +23,8 @@ test("each machine keeps its newest N events; other machines are untouched", asy
   await core.machines.register(parseMac(B), {});
   const before = core.events.forMachine(A).map((e) => e.seq);
   const r = await core.retention.sweep();
-  assert.equal(r.events, 21);
+  // Publishing already trimmed most of the 31 (see EventLog.trim); the pass deletes what is left over.
+  assert.equal(before.length - r.events, 10);
   assert.deepEqual(
     core.events.forMachine(A).map((e) => e.seq),
     before.slice(-10),

@@ -3,10 +3,14 @@ import type { Store, StoreOp } from "../store/store.js";
 import type { ConfigService } from "./configs.js";
 import type { EventLog } from "./event-log.js";
 import type { MachineService } from "./machines.js";
+import { DISCOVERY_AGENT } from "./agent-credentials.js";
 import { COLLECTIONS } from "./ports.js";
 
-/** The agent a discovery key reports as: anyone on the boot network can get such a key for any MAC. */
-const DISCOVERY_AGENT = "json:discovery";
+/**
+ * Events a machine only anonymous clients spoke for keeps. With the full history each of 10,000 invented
+ * machines could hold 200 events of its own reports: over a gigabyte.
+ */
+export const UNKNOWN_HISTORY = 16;
 
 /** Events an unclaimed machine may have: the ones anonymous boot requests and discovery reports make. */
 const ANONYMOUS_EVENTS = new Set(["machine.seen", "machine.created", "machine.updated", "machine.conflict"]);

@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createCore } from "../core/enforcer.js";
 import { EnforcerError } from "../domain/errors.js";
@@ -59,6 +59,7 @@ export async function serve(argv: string[]): Promise<void> {
         finishedPerMachine: settings.finishedPerMachine,
         maxDiscoverySessions: settings.maxDiscoverySessions,
         maxUnknownMachines: settings.maxUnknownMachines,
+        maxAnonymousConflicts: settings.maxAnonymousConflicts,
       },
     },
     undefined,
@@ -77,6 +78,10 @@ export async function serve(argv: string[]): Promise<void> {
     files,
     metrics,
     bootRateLimit: settings.bootRateLimit,
+    connections: {
+      total: Math.min(settings.httpMaxConnections, quarterOfFileLimit()),
+      perAddress: settings.httpMaxConnectionsPerAddress,
+    },
     uiDir: ui ? DEFAULT_UI_DIR : undefined,
   });
   await app.listen({ port: settings.httpPort, host: settings.listen });
@@ -166,4 +171,18 @@ function discoveryFiles(dir: string | undefined): [string, string][] {
     }
   }
   return files;
+}
+
+/**
+ * A quarter of the process's open file limit (Linux): a connection streaming `/tftp/` from disk holds two
+ * descriptors, and however many connections are open, TFTP transfers and the store must still get theirs.
+ * Unbounded when the limit cannot be read.
+ */
+function quarterOfFileLimit(): number {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync("/proc/self/limits", "utf8"));
+    return m ? Math.max(64, Math.floor(Number(m[1]) / 4)) : Infinity;
+  } catch {
+    return Infinity;
+  }
 }

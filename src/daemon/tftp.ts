@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Settings } from "../config/settings.js";
 import { EnforcerError } from "../domain/errors.js";
+import { LogBudget } from "../http/log-budget.js";
 import type { BootFiles } from "../files/boot-files.js";
 import { TftpCounters } from "../protocols/tftp/counters.js";
 import { startTftpServer, type TftpServer } from "../protocols/tftp/server.js";
@@ -12,6 +13,8 @@ import type { UdpFault } from "../protocols/udp/safe-socket.js";
 const NETASCII_SIZES = 256;
 /** Fault log lines per minute; past it they are only counted, so a flood cannot fill the disk with logs. */
 const FAULT_LOGS_PER_MINUTE = 20;
+/** Transfer log lines per minute (a rack booting at once fits); past it one line says how many were left out. */
+const TRANSFER_LOGS_PER_MINUTE = 600;
 
 /**
  * Glue between the policy-free TFTP server and the boot file namespace. Every transfer is logged and
@@ -28,6 +31,7 @@ export async function startTftp(
   const port = settings.tftpPort ?? 69;
   const sizes = new Map<string, number>();
   let faultWindow = { start: 0, logged: 0 };
+  const transferLogs = new LogBudget(TRANSFER_LOGS_PER_MINUTE);
   // A dropped or refused datagram is what an attacker (or a broken client) sends: debug. A handler that
   // threw is a bug in Enforcer: an error line, but a limited number of them.
   const logFault = (f: UdpFault) => {
@@ -53,9 +57,15 @@ export async function startTftp(
       read: (name, _client, mode) => readFile(files, name, mode, sizes),
       onTransfer: (s) => {
         counters.record(s);
+        // One datagram makes a transfer (a refusal, a timeout): lines are budgeted, counters count all.
+        const budget = transferLogs.take();
+        if (!budget.ok) return;
         const quiet = s.outcome === "complete" || s.outcome === "aborted-after-oack";
         log[quiet ? "info" : "warn"](
-          { tftp: { ...s, durationMs: Math.round(s.durationMs) } },
+          {
+            tftp: { ...s, durationMs: Math.round(s.durationMs) },
+            ...(budget.skipped > 0 ? { notLogged: budget.skipped } : {}),
+          },
           `tftp ${s.outcome} ${s.file} to ${s.client.address}`,
         );
       },

@@ -41,7 +41,13 @@ export function registerAgentRoutes(app: FastifyInstance, core: Core): void {
   });
   // Who speaks: a discovery key (its MAC) or a token; the core decides which machine that may be.
   const credentialOf = (req: FastifyRequest): AgentCredential => {
-    if (req.agentMac) return { kind: "discovery", mac: req.agentMac, issuedAt: req.token?.createdAt };
+    if (req.agentMac)
+      return {
+        kind: "discovery",
+        mac: req.agentMac,
+        issuedAt: req.token?.createdAt,
+        machine: req.agentMachine,
+      };
     const t = req.token!;
     return { kind: "token", id: t.id, name: t.name, role: t.role };
   };

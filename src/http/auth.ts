@@ -21,6 +21,8 @@ declare module "fastify" {
     token?: TokenInfo;
     /** Set when the caller is a discovery image: the only machine it may speak for. */
     agentMac?: Mac;
+    /** With agentMac: the machine the key was issued for (it speaks for no other). */
+    agentMachine?: string;
   }
 }
 
@@ -65,6 +67,7 @@ export function registerAuth(
           new EnforcerError("ENF_ERR_AUTH_INVALID", "the agent key is not valid or has expired"),
         );
       req.agentMac = session.mac;
+      req.agentMachine = session.machine ?? session.mac;
       req.token = {
         id: "session",
         name: `discovery ${session.mac}`,

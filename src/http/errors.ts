@@ -2,6 +2,7 @@ import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { ERROR_CODES, EnforcerError, type ErrorCode } from "../domain/errors.js";
+import { LogBudget } from "./log-budget.js";
 
 /** HTTP status for each error code; anything unlisted is a 500. Mapped here, at the edge, and nowhere else. */
 const STATUS: Partial<Record<ErrorCode, number>> = {
@@ -64,6 +65,10 @@ export interface ErrorBody {
   details: Record<string, unknown>;
 }
 
+/** Refusals logged a minute, for the whole process; `notLogged` on the next line counts the rest. */
+export const REFUSAL_LOGS_PER_MINUTE = 120;
+const REFUSAL_LOGS = new LogBudget(REFUSAL_LOGS_PER_MINUTE);
+
 /** Fastify error handler: coded errors keep their code; schema and parser errors become 400s; the rest 500. */
 export function handleError(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): void {
   let body: ErrorBody;
@@ -83,15 +88,19 @@ export function handleError(err: FastifyError | Error, req: FastifyRequest, repl
     body = { code: "ENF_ERR_SERVER_INTERNAL", message: "internal error; see the server log", details: {} };
     status = 500;
   }
-  // A fall-through is the boot flow working, not a refusal worth an info line per machine.
-  if (status < 500)
-    req.log[body.code === "ENF_ERR_BOOT_NO_SCRIPT" ? "debug" : "info"](
+  // A fall-through is the boot flow working, not a refusal worth an info line per machine. Refusals are
+  // what any client can cause at will (a 429 per request past the rate limit): a budget of lines a minute.
+  const fallThrough = body.code === "ENF_ERR_BOOT_NO_SCRIPT";
+  const budget = status < 500 && !fallThrough ? REFUSAL_LOGS.take() : { ok: true, skipped: 0 };
+  if (status < 500 && budget.ok)
+    req.log[fallThrough ? "debug" : "info"](
       // A config's secret stays out of the log: a refused /p/ request may still name a live one.
       {
         url: req.url.slice(0, 300).replace(/^\/p\/[^/?]*/, "/p/[secret]"),
         status,
         code: body.code,
         why: withoutValue(body),
+        ...(budget.skipped > 0 ? { notLogged: budget.skipped } : {}),
       },
       "refused",
     );

@@ -12,6 +12,7 @@ import { registerEventRoutes } from "./api-events.js";
 import { registerMachineRoutes } from "./api-machines.js";
 import { registerAuth } from "./auth.js";
 import { registerBootRoutes } from "./boot-routes.js";
+import { DEFAULT_CONNECTION_LIMITS, guardConnections, type ConnectionLimits } from "./connection-guard.js";
 import { handleClientError, handleError, handleFrameworkError, handleNotFound } from "./errors.js";
 import { registerFileRoutes } from "./file-routes.js";
 import { registerMetricsRoute, type Metrics } from "./metrics.js";
@@ -31,7 +32,23 @@ export interface HttpOptions {
   bootRateLimit?: number;
   /** The built web app served under /ui/ (absent: no UI). */
   uiDir?: string;
+  /** Open connections allowed in all and per address (see connection-guard.ts). */
+  connections?: Partial<ConnectionLimits>;
 }
+
+/**
+ * A request must arrive whole within this time (a trickled body held a connection for ever before); long
+ * polls and the event stream are not affected: the clock stops once the request is in.
+ */
+const REQUEST_TIMEOUT_MS = 60_000;
+/** An idle keep-alive connection is closed after this: idle connections are what a flood is made of. */
+const KEEP_ALIVE_TIMEOUT_MS = 10_000;
+/**
+ * A connection with no traffic either way for this long is closed: a client that never reads a `/tftp/`
+ * download held its socket and file open for ever. Long polls (60 s at most) and the event stream (a
+ * keepalive every 15 s) stay well inside it.
+ */
+const IDLE_TIMEOUT_MS = 120_000;
 
 /** The OpenAPI document's fixed part; paths come from the route schemas. */
 const OPENAPI = {
@@ -55,6 +72,9 @@ export function buildHttpServer(core: Core, opts: HttpOptions): FastifyInstance 
     loggerInstance: opts.logger || undefined,
     logger: opts.logger === false ? false : undefined,
     bodyLimit: opts.bodyLimit ?? 512 * 1024,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    connectionTimeout: IDLE_TIMEOUT_MS,
     // Boot storms would flood the log; the routes log what matters themselves.
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { maxParamLength: 200 },
@@ -63,6 +83,7 @@ export function buildHttpServer(core: Core, opts: HttpOptions): FastifyInstance 
     frameworkErrors: handleFrameworkError,
     clientErrorHandler: handleClientError,
   }) as unknown as FastifyInstance;
+  guardConnections(app.server, { ...DEFAULT_CONNECTION_LIMITS, ...opts.connections });
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);

@@ -76,7 +76,11 @@ describe("TFTP protocol edges", { timeout: 120_000 }, () => {
     while (srv.server.active() > 0) await new Promise((r) => setTimeout(r, 50));
     const stalled = await Promise.all(Array.from({ length: 4 }, () => RawClient.open()));
     for (const c of stalled) c.send(encodeRequest("f.bin", "octet"), srv.server.port);
-    await Promise.all(stalled.map((c) => c.next(isData(1))));
+    // Each acknowledges once, then stalls: a client that never acknowledged would give its slot up
+    // to the next request (test/tftp/hold.test.ts).
+    const firsts = await Promise.all(stalled.map((c) => c.next(isData(1))));
+    stalled.forEach((c, i) => c.send(encodeAck(1), firsts[i]!.from.port));
+    await Promise.all(stalled.map((c) => c.next(isData(2))));
     const late = await RawClient.open();
     late.send(encodeRequest("f.bin", "octet"), srv.server.port);
     assert.match(JSON.stringify((await late.next(isError(3))).p), /server busy: 4 transfers running/);

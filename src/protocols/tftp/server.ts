@@ -41,11 +41,18 @@ export interface TftpServer {
   close(): Promise<void>;
 }
 
+/** A running request: how to end it, and whether its client has acknowledged anything yet. */
+interface Slot {
+  abort: (why: string) => void;
+  proven: boolean;
+  evicted: boolean;
+}
+
 /** Starts a read-only TFTP server (RFC 1350, 2347, 2348, 2349, 7440) on `node:dgram`. */
 export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServer> {
   const family = isIPv6(opts.address) ? "udp6" : "udp4";
   const main = createSocket({ type: family, reuseAddr: false });
-  const transfers = new Set<{ abort: () => void }>();
+  const transfers = new Set<Slot>();
 
   const onFault: UdpFaultSink = (f) => opts.onFault?.(f);
   const rules = { family } as const;
@@ -70,6 +77,9 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
       }
       if (p.op !== "rrq")
         return opts.onBadPacket?.(client, `stray ${p.op.toUpperCase()} on the request port`);
+      // Full: the oldest transfer whose client never acknowledged gives its slot up. Such requests cost one
+      // datagram from any (spoofable) address; without this, 256 of them kept every real client out.
+      if (transfers.size >= opts.maxTransfers) evictUnproven();
       if (transfers.size >= opts.maxTransfers) {
         opts.onBadPacket?.(client, "too many transfers");
         return refuse(
@@ -79,7 +89,7 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
           `server busy: ${transfers.size} transfers running, try again`,
         );
       }
-      const handle = { abort: () => {} };
+      const handle: Slot = { abort: () => {}, proven: false, evicted: false };
       transfers.add(handle);
       // A failure anywhere in one request ends that request: counted, and its slot freed.
       serveRequest(p.filename, p.mode, p.options, rinfo, handle)
@@ -92,12 +102,22 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
     { family, dropUnreachableSources: true },
   );
 
+  function evictUnproven(): void {
+    for (const t of transfers) {
+      if (t.proven) continue;
+      transfers.delete(t);
+      t.evicted = true;
+      t.abort("server busy: another client took this slot; acknowledge sooner");
+      return;
+    }
+  }
+
   async function serveRequest(
     filename: Buffer,
     mode: string,
     requested: Map<string, string>,
     rinfo: RemoteInfo,
-    handle: { abort: () => void },
+    handle: Slot,
   ): Promise<void> {
     const client = { address: rinfo.address, port: rinfo.port };
     const started = performance.now();
@@ -134,6 +154,11 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
       });
       return;
     }
+    if (handle.evicted) {
+      // Its slot went to a newer request while the file was opened.
+      result.source.close?.();
+      return;
+    }
     const negotiated = negotiate(requested, result.source.size, opts);
     const sock = createSocket({ type: family });
     try {
@@ -151,10 +176,16 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
         source: result.source,
         negotiated,
         timeoutMs: negotiated.timeoutMs ?? opts.timeoutMs,
+        firstTimeoutMs: opts.timeoutMs,
+        onProven: () => (handle.proven = true),
         maxRetries: opts.maxRetries,
         file: name,
         requested,
-        onAbortHook: (abort) => (handle.abort = abort),
+        onAbortHook: (abort) => {
+          handle.abort = abort;
+          // Evicted while its socket was being bound: it ends before it sends anything.
+          if (handle.evicted) abort("server busy: another client took this slot");
+        },
         onFault,
         family,
       });
@@ -208,7 +239,7 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
     active: () => transfers.size,
     close: () =>
       new Promise<void>((res) => {
-        for (const t of transfers) t.abort();
+        for (const t of transfers) t.abort("server shutting down");
         main.close(() => res());
       }),
   };

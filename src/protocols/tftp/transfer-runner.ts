@@ -30,11 +30,19 @@ export interface RunOptions {
   source: BlockSource;
   negotiated: Negotiated;
   timeoutMs: number;
+  /**
+   * The wait before the client's first ACK from its own address (the server's default). A client that never
+   * acknowledges (or never sent the request: UDP sources can be spoofed) must not hold a slot for the
+   * negotiated timeout: 255 s x 6 sends each.
+   */
+  firstTimeoutMs: number;
+  /** Called once, at the client's first ACK: from then on the transfer has a real client. */
+  onProven?: () => void;
   maxRetries: number;
   file: string;
   requested: Map<string, string>;
-  /** Receives the function that aborts this transfer (server shutdown). */
-  onAbortHook: (abort: () => void) => void;
+  /** Receives the function that aborts this transfer, telling the client why (shutdown, evicted). */
+  onAbortHook: (abort: (why: string) => void) => void;
   /** Dropped datagrams, failed sends and handler failures go here; they end this transfer at most. */
   onFault: UdpFaultSink;
   /** The socket's family, for the address checks. */
@@ -57,6 +65,8 @@ export function runTransfer(o: RunOptions): Promise<TransferStats> {
     o.maxRetries,
   );
   let timer: NodeJS.Timeout | undefined;
+  let timerMs = 0;
+  let proven = false;
   let peerMessage: string | undefined;
   // Sends are serialised: a window read from a slow source must not interleave with the next one.
   let sending: Promise<unknown> = Promise.resolve();
@@ -94,9 +104,9 @@ export function runTransfer(o: RunOptions): Promise<TransferStats> {
       o.onFault({ kind: "refused-destination", peer, message: `transfer not started: ${unreachable}` });
       return end("aborted", unreachable);
     }
-    o.onAbortHook(() => {
-      send(encodeError(TFTP_ERROR.NOT_DEFINED, "server shutting down"));
-      end("aborted", "server shutting down");
+    o.onAbortHook((why) => {
+      send(encodeError(TFTP_ERROR.NOT_DEFINED, why));
+      end("aborted", why);
     });
 
     // Everything that runs from a timer or a promise goes through here: a throw ends this transfer only.
@@ -109,10 +119,14 @@ export function runTransfer(o: RunOptions): Promise<TransferStats> {
       }
     };
 
-    // One timer per transfer, restarted with refresh(): no timer churn on the per-packet hot path.
+    // One timer per transfer, restarted with refresh(): no timer churn on the per-packet hot path. It is
+    // made again only once, when the client's first ACK switches to the negotiated timeout.
     const arm = () => {
-      if (timer) timer.refresh();
-      else timer = setTimeout(() => guarded("timeout", () => handle({ type: "timeout" })), o.timeoutMs);
+      const ms = proven ? o.timeoutMs : Math.min(o.timeoutMs, o.firstTimeoutMs);
+      if (timer && timerMs === ms) return void timer.refresh();
+      clearTimeout(timer);
+      timerMs = ms;
+      timer = setTimeout(() => guarded("timeout", () => handle({ type: "timeout" })), ms);
     };
 
     const transmit = (chunk: Buffer, from: number, to: number) => {
@@ -199,8 +213,13 @@ export function runTransfer(o: RunOptions): Promise<TransferStats> {
           return;
         }
         const p = decodePacket(msg);
-        if (p.op === "ack") handle({ type: "ack", block: p.block });
-        else if (p.op === "error") {
+        if (p.op === "ack") {
+          if (!proven) {
+            proven = true;
+            o.onProven?.();
+          }
+          handle({ type: "ack", block: p.block });
+        } else if (p.op === "error") {
           peerMessage = `client sent error ${p.code}: ${p.message}`;
           handle({ type: "peer-error", code: p.code, message: p.message });
         }
