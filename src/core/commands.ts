@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Command, CommandType } from "../domain/command.js";
 import { EnforcerError } from "../domain/errors.js";
 import { parseMac } from "../domain/mac.js";
-import type { Store } from "../store/store.js";
+import type { Store, StoreOp } from "../store/store.js";
 import type { EventLog } from "./event-log.js";
 import type { MachineService } from "./machines.js";
 import { COLLECTIONS, type Clock } from "./ports.js";
@@ -32,6 +32,16 @@ export class CommandService {
     await this.store.commit([{ op: "put", collection: COLLECTIONS.commands, id: c.id, value: c }, r.op]);
     this.events.publish([r.event]);
     return c;
+  }
+
+  /**
+   * A merge: queued and sent commands of the machine merged away move to the machine that stays, whose
+   * agents now poll and acknowledge for its MACs; left behind they would stay live, and kept, for good.
+   */
+  moveLiveOps(from: string, to: string): StoreOp[] {
+    return [...this.store.all<Command>(COLLECTIONS.commands)]
+      .filter((c) => c.machine === from && (c.state === "queued" || c.state === "sent"))
+      .map((c) => ({ op: "put", collection: COLLECTIONS.commands, id: c.id, value: { ...c, machine: to } }));
   }
 
   /** A command by id; throws ENF_ERR_COMMAND_NOT_FOUND. */

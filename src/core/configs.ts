@@ -131,6 +131,15 @@ export class ConfigService {
       );
     }
     const machine = this.machines.get(c.machine);
+    // A draft outlives its machine (forgotten, or merged away): its MAC may now be one of another machine's
+    // NICs. Armed under the old id it would render that machine's facts and never be served to anyone.
+    if (machine.id !== c.machine) {
+      throw new EnforcerError(
+        "ENF_ERR_MACHINE_NOT_FOUND",
+        `config ${c.id} is for machine ${c.machine}, which is gone (its MAC is now ${machine.id}'s); create a new config`,
+        { machine: c.machine, holder: machine.id },
+      );
+    }
     const rendered = this.render(c, machine);
     const next: BootConfig = { ...c, ...rendered, lifecycle: step.next };
     await this.commitWith(next, "config.armed", now);
@@ -286,6 +295,22 @@ export class ConfigService {
       if (!orphaned.has(c.machine) || gone.has(c.id)) continue;
       const n = this.newest.get(c.machine);
       if (!n || n.createdAt <= c.createdAt) this.newest.set(c.machine, c);
+    }
+    return ops;
+  }
+
+  /**
+   * A merge: the drafts of the machine merged away move to the machine that stays (armed and triggered
+   * ones refuse the merge), so arming one later holds the machine that now has those MACs.
+   */
+  moveDraftsOps(from: string, to: string): StoreOp[] {
+    const ops: StoreOp[] = [];
+    for (const c of this.store.all<BootConfig>(COLLECTIONS.configs)) {
+      if (c.machine !== from || c.lifecycle.state !== "draft") continue;
+      const moved: BootConfig = { ...c, machine: to };
+      if (this.newest.get(from)?.id === c.id) this.newest.delete(from);
+      this.index(moved);
+      ops.push(this.putOp(moved));
     }
     return ops;
   }

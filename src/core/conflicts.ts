@@ -56,6 +56,8 @@ export class ConflictService {
     private readonly isUnknown: (machine: string) => boolean = () => false,
     /** Records raised by discovery keys, in all: 32 per invented machine was up to 320,000 records. */
     private readonly maxAnonymous = Infinity,
+    /** Ops moving a merged machine's pending work (draft configs, live commands) to the one that stays. */
+    private readonly moveOps: (from: string, to: string) => StoreOp[] = () => [],
   ) {}
 
   /**
@@ -284,6 +286,7 @@ export class ConflictService {
       this.machines.dropOp(from),
       this.machines.putOp(merged),
       ...this.credentials.rebindOps(from.id, into.id),
+      ...this.moveOps(from.id, into.id),
       ...others.map((x) => this.delOp(x.id)),
     ];
   }

@@ -95,6 +95,7 @@ export function createCore(
     (id) => configs.holdingFor(id) !== undefined,
     (id) => unknown.isUnknown(id),
     limits.maxAnonymousConflicts,
+    (from, to) => [...configs.moveDraftsOps(from, to), ...commands.moveLiveOps(from, to)],
   );
   const intake = new MachineIntake(
     store,
