@@ -249,7 +249,7 @@ export class ConflictService {
     return [...this.forgetOps(machine), ...this.events.pruneOps(seqs)];
   }
 
-  /** The reporting record folds into the other machine; other conflicts of the reporting record go. */
+  /** The reporting record folds into the other machine; its other open or dismissed conflicts go. */
   private mergeOps(c: IdentityConflict): StoreOp[] {
     const from = this.store.get<Machine>(COLLECTIONS.machines, c.machine);
     const into = this.store.get<Machine>(COLLECTIONS.machines, c.other);
@@ -280,7 +280,11 @@ export class ConflictService {
       agents: [...new Set([...(into.agents ?? []), ...(from.agents ?? [])])],
       lastSeen: into.lastSeen > from.lastSeen ? into.lastSeen : from.lastSeen,
     };
-    const others = this.list({ state: "all", machine: from.id }).filter((x) => x.id !== c.id);
+    // Earlier merges into `from` stay on record: they are how a key of a machine merged before finds its way
+    // along the chain (A into B, then B into C: A's discovery key speaks for C).
+    const others = this.list({ state: "all", machine: from.id }).filter(
+      (x) => x.id !== c.id && x.state !== "merged",
+    );
     // Drop before put: the index must end with every MAC pointing at the machine that stays.
     return [
       this.machines.dropOp(from),
