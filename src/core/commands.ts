@@ -29,7 +29,11 @@ export class CommandService {
       updatedAt: now,
     };
     const r = this.events.record("command.queued", m.id, now, { detail: { command: c.id, type } });
-    await this.store.commit([{ op: "put", collection: COLLECTIONS.commands, id: c.id, value: c }, r.op]);
+    await this.store.commit([
+      ...this.machines.keepOps(m),
+      { op: "put", collection: COLLECTIONS.commands, id: c.id, value: c },
+      r.op,
+    ]);
     this.events.publish([r.event]);
     return c;
   }

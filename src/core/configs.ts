@@ -101,6 +101,7 @@ export class ConfigService {
     const now = this.clock.now().toISOString();
     // The new machine (if any) is stored in the same commit as the config: all or nothing.
     const { machine, ops, events } = this.machines.ensureOps(parseMac(input.machine), now);
+    ops.push(...this.machines.keepOps(machine));
     const c: BootConfig = {
       id: randomUUID(),
       machine: machine.id,

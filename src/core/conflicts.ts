@@ -205,6 +205,11 @@ export class ConflictService {
     };
     const ops: StoreOp[] = [this.putOp(done)];
     if (action === "merge") ops.push(...this.mergeOps(c));
+    else
+      for (const id of [c.machine, c.other]) {
+        const m = this.store.get<Machine>(COLLECTIONS.machines, id);
+        if (m) ops.push(...this.machines.keepOps(m));
+      }
     const events: MachineEvent[] = [];
     for (const [machine, other] of [
       [c.machine, c.other],
@@ -279,6 +284,7 @@ export class ConflictService {
       macs: [...new Set([...into.macs, ...from.macs])],
       agents: [...new Set([...(into.agents ?? []), ...(from.agents ?? [])])],
       lastSeen: into.lastSeen > from.lastSeen ? into.lastSeen : from.lastSeen,
+      ...(into.origin === "operator" ? {} : { kept: true as const }),
     };
     // Earlier merges into `from` stay on record: they are how a key of a machine merged before finds its way
     // along the chain (A into B, then B into C: A's discovery key speaks for C).

@@ -128,10 +128,20 @@ export class MachineService {
     return machine;
   }
 
+  /**
+   * The op marking a machine as the operator's (or none when it is already): what an operator attaches
+   * (a config, a command) is deleted by retention in time, and the machine must not then count as one only
+   * anonymous clients spoke for, to be aged out or evicted by a flood of invented MACs.
+   */
+  keepOps(m: Machine): StoreOp[] {
+    if (m.kept || m.origin === "operator") return [];
+    return [this.putOp({ ...m, kept: true })];
+  }
+
   /** Changes hostname and labels; validated, and recorded in the history. */
   async update(idOrMac: string, patch: MachinePatch): Promise<Machine> {
     const m = this.get(idOrMac);
-    const next = patched(m, patch);
+    const next: Machine = { ...patched(m, patch), kept: true };
     const r = this.events.record("machine.updated", m.id, this.clock.now().toISOString());
     await this.store.commit([this.putOp(next), r.op]);
     this.events.publish([r.event]);

@@ -27,7 +27,7 @@ export class UnknownMachines {
   private readonly order = new Map<string, number>();
 
   constructor(
-    store: Store,
+    private readonly store: Store,
     private readonly machines: MachineService,
     private readonly events: EventLog,
     private readonly configs: ConfigService,
@@ -72,6 +72,19 @@ export class UnknownMachines {
     return !!m && m.id === id && this.unclaimed(m);
   }
 
+  /**
+   * Ops marking every machine that an operator's config or an event claims but whose record does not say
+   * so (stored by an older version, or claimed some other way): retention is about to delete those configs
+   * and events, and the machine would then count as unknown again.
+   */
+  keepClaimedOps(): StoreOp[] {
+    const ops: StoreOp[] = [];
+    for (const m of this.store.all<Machine>(COLLECTIONS.machines)) {
+      if (this.bare(m) && !this.unclaimed(m)) ops.push(...this.machines.keepOps(m));
+    }
+    return ops;
+  }
+
   /** How many machines are tracked as unknown. */
   count(): number {
     return this.order.size;
@@ -91,6 +104,7 @@ export class UnknownMachines {
     const discoveredOnly = agents.length > 0 && agents.every((a) => a === DISCOVERY_AGENT);
     return (
       m.origin !== "operator" &&
+      !m.kept &&
       (agents.length === 0 ? Object.keys(m.facts).length === 0 : discoveredOnly) &&
       Object.keys(m.labels).length === 0 &&
       !m.hostname
