@@ -42,15 +42,20 @@ export class UnknownMachines {
 
   /**
    * Called with a machine record a boot request is about to write: tracks it if it is unknown and answers
-   * the ops that drop the least recently seen unknown machines beyond the cap (committed with the write).
+   * the ops that drop the least recently seen unknown machines beyond the cap (committed with the write),
+   * except those in `spare`.
    */
-  touchOps(m: Machine): StoreOp[] {
+  touchOps(m: Machine, spare: ReadonlySet<string> = new Set()): StoreOp[] {
     if (!this.bare(m)) return [];
     this.order.delete(m.id);
     this.order.set(m.id, Date.parse(m.lastSeen));
     const ops: StoreOp[] = [];
     for (const id of this.order.keys()) {
       if (this.order.size <= this.max || id === m.id) break;
+      // `spare`: machines the same commit writes about (a conflict and its events). Evicted with it, they
+      // would leave a conflict naming a deleted machine, and their events (not stored yet) made them look
+      // claimed: they left this index undeleted, outside the cap for good.
+      if (spare.has(id)) continue;
       ops.push(...this.dropOps(id));
     }
     return ops;
