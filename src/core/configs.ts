@@ -36,6 +36,8 @@ export class ConfigService {
   private readonly bySecret = new Map<string, string>();
   /** Each machine's newest config, whatever its state: what the machine list shows as its state. */
   private readonly newest = new Map<string, BootConfig>();
+  /** When each machine last booted a config, kept when a newer draft or a cancel hides it from `newest`. */
+  private readonly booted = new Map<string, string>();
 
   constructor(
     private readonly store: Store,
@@ -74,6 +76,11 @@ export class ConfigService {
   /** The machine's newest config in any state (what it last was told to boot), if it ever had one. */
   newestFor(machine: string): BootConfig | undefined {
     return this.newest.get(machine);
+  }
+
+  /** When the machine last booted (triggered) any config, if it ever did. */
+  lastBootedAt(machine: string): string | undefined {
+    return this.booted.get(machine);
   }
 
   /** The state of the machine's newest config, or "none" when it never had one. */
@@ -322,6 +329,9 @@ export class ConfigService {
 
   private index(c: BootConfig): void {
     this.bySecret.set(c.secret, c.id);
+    const l = c.lifecycle;
+    const at = "triggeredAt" in l ? l.triggeredAt : undefined;
+    if (at && !((this.booted.get(c.machine) ?? "") >= at)) this.booted.set(c.machine, at);
     const newest = this.newest.get(c.machine);
     if (!newest || newest.id === c.id || newest.createdAt <= c.createdAt) this.newest.set(c.machine, c);
     if (HOLDING_STATES.includes(c.lifecycle.state)) this.holding.set(c.machine, c.id);

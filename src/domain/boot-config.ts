@@ -8,7 +8,7 @@ export type ConfigLifecycle =
   | { state: "triggered"; armedAt: string; triggeredAt: string; fetches: number }
   | { state: "completed"; armedAt: string; triggeredAt: string; completedAt: string }
   | { state: "expired"; armedAt: string; triggeredAt?: string; expiredAt: string }
-  | { state: "cancelled"; cancelledAt: string };
+  | { state: "cancelled"; cancelledAt: string; triggeredAt?: string };
 
 /** The name of a lifecycle state. */
 export type ConfigState = ConfigLifecycle["state"];
@@ -92,7 +92,12 @@ export function stepConfig(cur: ConfigLifecycle, input: ConfigInput): ConfigStep
         ? { next: expired(cur, input.at), serve: false, event: "expired" }
         : illegal();
     case "cancel":
-      return cur.state === "draft" || cur.state === "armed" || cur.state === "triggered"
+      if (cur.state === "triggered") {
+        // The machine did boot it: a discovery key issued before ends all the same (see agent-credentials).
+        const next = { state: "cancelled", cancelledAt: input.at, triggeredAt: cur.triggeredAt } as const;
+        return { next, serve: false, event: "cancelled" };
+      }
+      return cur.state === "draft" || cur.state === "armed"
         ? { next: { state: "cancelled", cancelledAt: input.at }, serve: false, event: "cancelled" }
         : illegal();
   }

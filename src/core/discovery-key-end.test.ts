@@ -1,0 +1,35 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { parseMac } from "../domain/mac.js";
+import { CUSTOM_PROFILE, testCore } from "./testing/fixtures.js";
+
+const M = parseMac("52:54:00:00:05:01");
+
+/** A machine that reported with its discovery key, then booted its armed config (the key has ended). */
+async function booted() {
+  const t = testCore();
+  await t.core.profiles.create({ ...CUSTOM_PROFILE, provisioning: "#!/bin/sh\necho {{ mac }}\n" });
+  const key = { kind: "discovery", mac: M, machine: M, issuedAt: t.clock.now().toISOString() } as const;
+  await t.core.agents.report(key, [M], { cpu: { model: "x" } });
+  t.clock.advance(1000);
+  const c = await t.core.configs.create({ machine: M, profile: "linux" });
+  await t.core.configs.arm(c.id);
+  assert.equal((await t.core.boot.machineScript({ mac: M })).kind, "config");
+  assert.throws(() => t.core.credentials.forCommands(key, undefined), { code: "ENF_ERR_AUTH_FORBIDDEN" });
+  return { ...t, key, config: c };
+}
+
+test("an ended discovery key stays ended when the operator then creates a new draft", async () => {
+  const { core, key } = await booted();
+  await core.configs.create({ machine: M, profile: "linux" });
+  assert.throws(() => core.credentials.forCommands(key, undefined), { code: "ENF_ERR_AUTH_FORBIDDEN" });
+  await assert.rejects(core.agents.report(key, [M], { cpu: { model: "evil" } }), {
+    code: "ENF_ERR_AUTH_FORBIDDEN",
+  });
+});
+
+test("an ended discovery key stays ended when the booted config is cancelled", async () => {
+  const { core, key, config } = await booted();
+  await core.configs.cancel(config.id);
+  assert.throws(() => core.credentials.forCommands(key, undefined), { code: "ENF_ERR_AUTH_FORBIDDEN" });
+});
