@@ -54,3 +54,13 @@ test("kept across a restart: the claim is on the machine's record, not derived f
   await again.retention.sweep();
   assert.ok(again.machines.find(REAL));
 });
+
+test("a MAC booting again after the operator forgot its machine is unknown again, not kept by that event", async () => {
+  const { core } = testCore({ limits: { maxUnknownMachines: 2 } });
+  await core.boot.machineScript({ mac: invented(100) });
+  await core.machines.forget(invented(100), () => false);
+  await core.boot.machineScript({ mac: invented(100) });
+  assert.equal(core.unknown.isUnknown(invented(100)), true);
+  for (let i = 0; i < 5; i++) await core.boot.machineScript({ mac: invented(i) });
+  assert.equal(core.machines.find(invented(100)), undefined, "evicted like any invented machine");
+});

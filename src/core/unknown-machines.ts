@@ -12,8 +12,18 @@ import { COLLECTIONS } from "./ports.js";
  */
 export const UNKNOWN_HISTORY = 16;
 
-/** Events an unclaimed machine may have: the ones anonymous boot requests and discovery reports make. */
-const ANONYMOUS_EVENTS = new Set(["machine.seen", "machine.created", "machine.updated", "machine.conflict"]);
+/**
+ * Events an unclaimed machine may have: the ones anonymous boot requests and discovery reports make, and
+ * `machine.forgotten` left by an earlier record of the same MAC (else booting a forgotten MAC again made a
+ * machine no cap or age ever removed: forgetting is what an operator does with invented machines).
+ */
+const ANONYMOUS_EVENTS = new Set([
+  "machine.seen",
+  "machine.created",
+  "machine.updated",
+  "machine.conflict",
+  "machine.forgotten",
+]);
 
 /**
  * Machines known only through anonymous clients: a MAC that asked `/boot/machine`, or one that a discovery
