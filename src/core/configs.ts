@@ -6,6 +6,7 @@ import {
   type BootConfig,
   type ConfigInput,
   type ConfigState,
+  windowPassed,
 } from "../domain/boot-config.js";
 import { EnforcerError } from "../domain/errors.js";
 import { fileFormat } from "../domain/file-formats.js";
@@ -204,8 +205,7 @@ export class ConfigService {
     let n = 0;
     for (const id of [...this.holding.values()]) {
       const c = this.get(id);
-      if (c.lifecycle.state !== "triggered") continue;
-      if (now.getTime() - Date.parse(c.lifecycle.triggeredAt) <= this.settings.retryWindowMs) continue;
+      if (!windowPassed(c.lifecycle, now.toISOString(), this.settings.retryWindowMs)) continue;
       await this.apply(c, { type: "expire", at: now.toISOString() });
       n++;
     }

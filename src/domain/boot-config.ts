@@ -69,7 +69,7 @@ export function stepConfig(cur: ConfigLifecycle, input: ConfigInput): ConfigStep
         return { next, serve: true, event: "triggered" };
       }
       if (cur.state === "triggered") {
-        if (Date.parse(input.at) - Date.parse(cur.triggeredAt) <= input.retryWindowMs) {
+        if (!windowPassed(cur, input.at, input.retryWindowMs)) {
           return { next: { ...cur, fetches: cur.fetches + 1 }, serve: true, event: "retried" };
         }
         return { next: expired(cur, input.at), serve: false, event: "expired" };
@@ -108,7 +108,11 @@ function expired(cur: { armedAt: string; triggeredAt?: string }, at: string): Co
   return cur.triggeredAt ? { ...base, triggeredAt: cur.triggeredAt } : base;
 }
 
-/** True when the retry window of a triggered config has passed at `now`. */
+/**
+ * True when the retry window of a triggered config has passed at `now`: more than the window after the
+ * trigger, or more than the window before it. A wall clock set back (a Pi without a real-time clock, an NTP
+ * step) would otherwise serve the script again, to anyone naming the MAC, until it caught up.
+ */
 export function windowPassed(l: ConfigLifecycle, now: string, retryWindowMs: number): boolean {
-  return l.state === "triggered" && Date.parse(now) - Date.parse(l.triggeredAt) > retryWindowMs;
+  return l.state === "triggered" && Math.abs(Date.parse(now) - Date.parse(l.triggeredAt)) > retryWindowMs;
 }
