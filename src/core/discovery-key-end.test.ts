@@ -33,3 +33,27 @@ test("an ended discovery key stays ended when the booted config is cancelled", a
   await core.configs.cancel(config.id);
   assert.throws(() => core.credentials.forCommands(key, undefined), { code: "ENF_ERR_AUTH_FORBIDDEN" });
 });
+
+test("a machine back in discovery after booting its config gets a new key, not the ended one again", async () => {
+  const t = testCore({ discovery: true, discoveryKernel: "http://enf.test:8080/tftp/discovery/vmlinuz" });
+  await t.core.profiles.create({ ...CUSTOM_PROFILE, provisioning: "#!/bin/sh\necho {{ mac }}\n" });
+  await t.core.machines.register(M, {});
+  const keyOf = (script: string) => /enforcer\.key=(\S+)/.exec(script)?.[1];
+  const first = await t.core.boot.machineScript({ mac: M });
+  assert.equal(first.kind, "discovery");
+  const k1 = keyOf((first as { script: string }).script);
+  // Its discovery image never reported (a NIC without a driver, say); the operator arms a config anyway.
+  t.clock.advance(60_000);
+  const c = await t.core.configs.create({ machine: M, profile: "linux" });
+  await t.core.configs.arm(c.id);
+  assert.equal((await t.core.boot.machineScript({ mac: M })).kind, "config");
+  await t.core.configs.complete(c.secret);
+  t.clock.advance(60_000);
+  const again = await t.core.boot.machineScript({ mac: M });
+  assert.equal(again.kind, "discovery");
+  const k2 = keyOf((again as { script: string }).script)!;
+  assert.notEqual(k2, k1, "the ended key is not handed out again");
+  const s = t.core.sessions.verify(k2)!;
+  const cred = { kind: "discovery", mac: M, machine: s.machine, issuedAt: s.createdAt } as const;
+  assert.equal(t.core.credentials.forCommands(cred, undefined), M, "the new key works");
+});
