@@ -149,11 +149,16 @@ export class ConflictService {
     return { total, against };
   }
 
-  /** The machine `machine` was merged into, if an operator merged it. */
+  /**
+   * The machine `machine` was last merged into, if an operator merged it. The newest merge: a MAC whose
+   * machine was merged, then forgotten, may come back as a new record that is merged again.
+   */
   mergedInto(machine: string): string | undefined {
+    let newest: IdentityConflict | undefined;
     for (const c of this.store.all<IdentityConflict>(COLLECTIONS.conflicts))
-      if (c.machine === machine && c.state === "merged") return c.other;
-    return undefined;
+      if (c.machine === machine && c.state === "merged" && (!newest || c.updatedAt >= newest.updatedAt))
+        newest = c;
+    return newest?.other;
   }
 
   /** Conflicts, newest first: open ones unless another state (or `all`) is asked for; optionally one machine's. */

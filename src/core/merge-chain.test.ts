@@ -25,3 +25,23 @@ test("merge chains: A merged into B, then B into C; A's discovery key follows to
   assert.equal(r.machine.id, C);
   assert.equal(core.credentials.forCommands(key, undefined), C);
 });
+
+test("a MAC merged twice (its machine forgotten in between) follows its newest merge", async () => {
+  const { core, clock } = testCore();
+  const D = parseMac("52:54:00:00:02:0d");
+  await core.machines.register(B, { hostname: "b" });
+  await core.machines.register(D, { hostname: "d" });
+  await core.machines.register(A, { hostname: "a" });
+  const ab = await core.agents.report(ADMIN, [A, B], {});
+  await core.conflicts.resolve(ab.conflicts[0]!, "merge", "op");
+  clock.advance(1000);
+  await core.machines.forget(B, () => false);
+  // A's MAC is free again: a new record A, which clashes with D and is merged into it.
+  await core.machines.register(A, { hostname: "a2" });
+  clock.advance(1000);
+  const ad = await core.agents.report(ADMIN, [A, D], {});
+  await core.conflicts.resolve(ad.conflicts[0]!, "merge", "op");
+  assert.equal(core.conflicts.mergedInto(A), D);
+  const key = { kind: "discovery", mac: A, machine: A, issuedAt: clock.now().toISOString() } as const;
+  assert.equal(core.credentials.forCommands(key, undefined), D);
+});
