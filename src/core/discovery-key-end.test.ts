@@ -57,3 +57,15 @@ test("a machine back in discovery after booting its config gets a new key, not t
   const cred = { kind: "discovery", mac: M, machine: s.machine, issuedAt: s.createdAt } as const;
   assert.equal(t.core.credentials.forCommands(cred, undefined), M, "the new key works");
 });
+
+test("an ended discovery key stays ended after its machine is merged into another", async () => {
+  const { core, key, config } = await booted();
+  await core.configs.complete(config.secret);
+  const B = parseMac("52:54:00:00:05:0b");
+  await core.machines.register(B, { hostname: "b" });
+  const admin = { kind: "token", id: "t", name: "admin", role: "admin" } as const;
+  const r = await core.agents.report(admin, [M, B], { cpu: { model: "x" } });
+  await core.conflicts.resolve(r.conflicts[0]!, "merge", "op");
+  assert.equal(core.machines.get(M).id, B);
+  assert.throws(() => core.credentials.forCommands(key, undefined), { code: "ENF_ERR_AUTH_FORBIDDEN" });
+});
