@@ -160,6 +160,8 @@ export class AgentService {
     machine: string,
     waitMs: number,
     signal?: AbortSignal,
+    /** Asked again after the wait: the credential may have ended meanwhile (a discovery key, say). */
+    stillSpeaks: () => boolean = () => true,
   ): Promise<Command[]> {
     const queued = () =>
       [...this.store.all<Command>(COLLECTIONS.commands)].filter(
@@ -180,8 +182,9 @@ export class AgentService {
         }
       });
     }
-    // An agent that went away (or a server shutting down) takes nothing: the commands stay queued.
-    if (signal?.aborted) return [];
+    // An agent that went away (or a server shutting down) takes nothing: the commands stay queued. Nor does
+    // one whose credential ended while it waited: the command is for the host that now has the machine.
+    if (signal?.aborted || !stillSpeaks()) return [];
     // All marked sent in one commit, synchronously: awaited one by one, a second poll of the machine took
     // the ones not yet marked, and both agents got them (two reboots).
     const taken = queued();

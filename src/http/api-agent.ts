@@ -86,7 +86,16 @@ export function registerAgentRoutes(app: FastifyInstance, core: Core): void {
       mine.add(end);
       polls.add(end);
       reply.raw.once("close", end);
-      const items = await core.agents.takeCommands(agentId(req), machine, wait, gone.signal).finally(() => {
+      // Authorised when the poll began; asked again when it ends (a discovery key ends once its machine boots).
+      const stillSpeaks = () => {
+        try {
+          return machineOf(req, req.query.mac) === machine;
+        } catch {
+          return false;
+        }
+      };
+      const taking = core.agents.takeCommands(agentId(req), machine, wait, gone.signal, stillSpeaks);
+      const items = await taking.finally(() => {
         polls.delete(end);
         mine.delete(end);
         if (mine.size === 0 && byMachine.get(machine) === mine) byMachine.delete(machine);
