@@ -141,7 +141,10 @@ export class MachineService {
   /** Changes hostname and labels; validated, and recorded in the history. */
   async update(idOrMac: string, patch: MachinePatch): Promise<Machine> {
     const m = this.get(idOrMac);
-    const next: Machine = { ...patched(m, patch), kept: true };
+    const next: Machine = {
+      ...patched(m, patch),
+      ...(m.origin === "operator" ? {} : { kept: true as const }),
+    };
     const r = this.events.record("machine.updated", m.id, this.clock.now().toISOString());
     await this.store.commit([this.putOp(next), r.op]);
     this.events.publish([r.event]);
