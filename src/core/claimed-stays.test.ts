@@ -64,3 +64,13 @@ test("a MAC booting again after the operator forgot its machine is unknown again
   for (let i = 0; i < 5; i++) await core.boot.machineScript({ mac: invented(i) });
   assert.equal(core.machines.find(invented(100)), undefined, "evicted like any invented machine");
 });
+
+test("an operator's edit keeps a machine even once the edit is undone (labels cleared)", async () => {
+  const { core } = testCore({ limits: { maxUnknownMachines: 2 } });
+  await core.boot.machineScript({ mac: invented(200) });
+  await core.machines.update(invented(200), { labels: { rack: "r1" } });
+  await core.machines.update(invented(200), { labels: {} });
+  assert.equal(core.unknown.isUnknown(invented(200)), false);
+  for (let i = 0; i < 5; i++) await core.boot.machineScript({ mac: invented(i) });
+  assert.ok(core.machines.find(invented(200)));
+});
