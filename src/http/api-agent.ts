@@ -86,10 +86,13 @@ export function registerAgentRoutes(app: FastifyInstance, core: Core): void {
       mine.add(end);
       polls.add(end);
       reply.raw.once("close", end);
-      // Authorised when the poll began; asked again when it ends (a discovery key ends once its machine boots).
+      // Authorised when the poll began; asked again when it ends: the token may have been revoked, the key
+      // replaced by a new boot, or ended by its machine booting a config.
+      const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "")?.[1] ?? "";
       const stillSpeaks = () => {
         try {
-          return machineOf(req, req.query.mac) === machine;
+          const live = req.agentMac ? !!core.sessions.verify(bearer) : !!core.tokens.verify(bearer);
+          return live && machineOf(req, req.query.mac) === machine;
         } catch {
           return false;
         }

@@ -31,3 +31,24 @@ test("a poll whose discovery key ended while it waited takes no command", async 
   assert.deepEqual(taken, [], answer.body);
   assert.equal(t.core.commands.get(cmd.id).state, "queued", "left for the installed host's agent");
 });
+
+test("a poll whose agent token was revoked while it waited takes no command", async () => {
+  const t = await testApp();
+  const M2 = "52:54:00:cc:00:41";
+  await t.core.machines.register(M2 as never, {});
+  const made = await t.core.tokens.create("host", "agent");
+  await t.core.credentials.bind(made.info, M2 as never, t.clock.now().toISOString());
+  const auth = { authorization: `Bearer ${made.token}` };
+  const poll = t.http.inject({
+    method: "GET",
+    url: `/api/v1/agent/commands?wait=5&mac=${M2}`,
+    headers: auth,
+  });
+  await new Promise((r) => setTimeout(r, 50));
+  await t.core.tokens.revoke(made.info.id);
+  const cmd = await t.core.commands.enqueue(M2, "reboot");
+  const answer = await poll;
+  const taken = answer.statusCode === 200 ? (answer.json().items as unknown[]) : [];
+  assert.deepEqual(taken, [], answer.body);
+  assert.equal(t.core.commands.get(cmd.id).state, "queued");
+});
