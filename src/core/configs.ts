@@ -307,6 +307,21 @@ export class ConfigService {
     return ops;
   }
 
+  /** Cancels a forgotten machine's drafts (never pruned, they kept their profile in use for good). */
+  cancelDraftsOps(machine: string, at: string): { ops: StoreOp[]; events: MachineEvent[] } {
+    const ops: StoreOp[] = [];
+    const events: MachineEvent[] = [];
+    for (const c of [...this.store.all<BootConfig>(COLLECTIONS.configs)]) {
+      if (c.machine !== machine || c.lifecycle.state !== "draft") continue;
+      const next: BootConfig = { ...c, lifecycle: stepConfig(c.lifecycle, { type: "cancel", at }).next };
+      const r = this.events.record("config.cancelled", machine, at, { config: c.id });
+      this.index(next);
+      ops.push(this.putOp(next), r.op);
+      events.push(r.event);
+    }
+    return { ops, events };
+  }
+
   /**
    * A merge: the drafts of the machine merged away move to the machine that stays (armed and triggered
    * ones refuse the merge), so arming one later holds the machine that now has those MACs.
