@@ -74,3 +74,17 @@ test("an operator's edit keeps a machine even once the edit is undone (labels cl
   for (let i = 0; i < 5; i++) await core.boot.machineScript({ mac: invented(i) });
   assert.ok(core.machines.find(invented(200)));
 });
+
+test("a machine stored by an older version (claimed by its config, no mark) is marked before the config goes", async () => {
+  const { core, clock, store } = await provisioned({ historyDays: 90 });
+  const { kept: _, ...old } = core.machines.get(REAL);
+  await store.commit([{ op: "put", collection: "machines", id: REAL, value: old }]);
+  const upgraded = createCore(store, { ...core.settings }, clock);
+  clock.advance(91 * DAY);
+  await upgraded.retention.sweep();
+  assert.equal(upgraded.machines.get(REAL).kept, true);
+  const restarted = createCore(store, { ...core.settings }, clock);
+  clock.advance(600_000);
+  await restarted.retention.sweep();
+  assert.ok(restarted.machines.find(REAL));
+});
