@@ -161,10 +161,11 @@ export class AgentCredentials {
   private discoverySelf(c: AgentCredential & { kind: "discovery" }): Mac {
     const now = this.machines.find(c.mac)?.id ?? c.mac;
     let issued = c.machine ?? c.mac;
+    const chain = [issued];
     for (let hops = 0; issued !== now && hops < 8; hops++) {
       const next = this.mergedInto(issued);
       if (!next) break;
-      issued = next;
+      chain.push((issued = next));
     }
     if (issued !== now) {
       throw new EnforcerError(
@@ -173,7 +174,11 @@ export class AgentCredentials {
         { mac: c.mac, machine: now },
       );
     }
-    const booted = this.bootedAt(now);
+    // Any machine along the merges counts: the one the key was issued for may have booted its config before
+    // an operator merged it into one that never did.
+    const booted = chain
+      .map((m) => this.bootedAt(m))
+      .reduce((a, b) => (b !== undefined && (a === undefined || b > a) ? b : a), undefined);
     if (booted && c.issuedAt && booted > c.issuedAt) {
       throw new EnforcerError(
         "ENF_ERR_AUTH_FORBIDDEN",

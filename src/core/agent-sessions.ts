@@ -74,12 +74,18 @@ export class AgentSessionService {
    * The key for a discovery boot of `mac` and the ops that store it (none when the MAC's live session is
    * reused). Synchronous, so the caller commits the ops together with the rest of the boot's writes.
    */
-  issueOps(mac: Mac, machine: string = mac): { session: IssuedSession; ops: StoreOp[] } {
+  issueOps(
+    mac: Mac,
+    machine: string = mac,
+    /** When the machine last booted a config: a key issued before has ended and is not handed out again. */
+    endedBefore?: string,
+  ): { session: IssuedSession; ops: StoreOp[] } {
     const now = this.clock.now().getTime();
     const ops = this.expiredOps(now);
     const id = this.byMac.get(mac);
     const cur = id ? this.store.get<StoredSession | LegacySession>(COLLECTIONS.agentSessions, id) : undefined;
-    const same = cur && (cur.machine ?? cur.mac) === machine;
+    const ended = !!cur && endedBefore !== undefined && cur.createdAt < endedBefore;
+    const same = cur && !ended && (cur.machine ?? cur.mac) === machine;
     if (cur && same && !("key" in cur) && cur.nonce && now - Date.parse(cur.createdAt) < REUSE_MS) {
       const key = this.derive(cur.nonce, mac);
       // A changed server secret makes the nonce useless: fall through to a new session.

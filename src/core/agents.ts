@@ -3,7 +3,8 @@ import { EnforcerError } from "../domain/errors.js";
 import { sanitizeFacts, type Facts } from "../domain/facts.js";
 import { tryParseMac, type Mac } from "../domain/mac.js";
 import type { Machine } from "../domain/machine.js";
-import type { Store } from "../store/store.js";
+import type { Store, StoreOp } from "../store/store.js";
+import type { MachineEvent } from "../domain/events.js";
 import type { AgentCredential, AgentCredentials } from "./agent-credentials.js";
 import type { AgentMember, AgentPort } from "./agent-port.js";
 import type { EventLog } from "./event-log.js";
@@ -159,6 +160,8 @@ export class AgentService {
     machine: string,
     waitMs: number,
     signal?: AbortSignal,
+    /** Asked again after the wait: the credential may have ended meanwhile (a discovery key, say). */
+    stillSpeaks: () => boolean = () => true,
   ): Promise<Command[]> {
     const queued = () =>
       [...this.store.all<Command>(COLLECTIONS.commands)].filter(
@@ -179,10 +182,17 @@ export class AgentService {
         }
       });
     }
-    // An agent that went away (or a server shutting down) takes nothing: the commands stay queued.
-    if (signal?.aborted) return [];
+    // An agent that went away (or a server shutting down) takes nothing: the commands stay queued. Nor does
+    // one whose credential ended while it waited: the command is for the host that now has the machine.
+    if (signal?.aborted || !stillSpeaks()) return [];
+    // All marked sent in one commit, synchronously: awaited one by one, a second poll of the machine took
+    // the ones not yet marked, and both agents got them (two reboots).
     const taken = queued();
-    for (const c of taken) await this.setState(c, { state: "sent", agent });
+    const steps = taken.map((c) => this.stateOps(c, { state: "sent", agent }));
+    if (steps.length > 0) {
+      await this.store.commit(steps.flatMap((s) => s.ops));
+      this.events.publish(steps.map((s) => s.event));
+    }
     return taken.map((c) => ({ ...c, state: "sent" as const, agent }));
   }
 
@@ -207,7 +217,12 @@ export class AgentService {
   /** Delivers every queued command through the agent that reaches its machine. */
   async deliverQueued(): Promise<number> {
     let n = 0;
-    for (const c of [...this.store.all<Command>(COLLECTIONS.commands)].filter((x) => x.state === "queued")) {
+    for (const { id } of [...this.store.all<Command>(COLLECTIONS.commands)].filter(
+      (x) => x.state === "queued",
+    )) {
+      // Read again: while an earlier one was delivered, a JSON agent's poll may have taken this one.
+      const c = this.store.get<Command>(COLLECTIONS.commands, id);
+      if (c?.state !== "queued") continue;
       const via = this.reach.get(c.machine);
       const port = via && this.ports.get(via.agent);
       if (!via || !port) continue; // no agent reaches it yet: stays queued
@@ -225,6 +240,13 @@ export class AgentService {
   }
 
   private async setState(c: Command, change: Partial<Command>): Promise<void> {
+    const s = this.stateOps(c, change);
+    await this.store.commit(s.ops);
+    this.events.publish([s.event]);
+  }
+
+  /** The ops storing a command's new state with its event, for the caller to commit. */
+  private stateOps(c: Command, change: Partial<Command>): { ops: StoreOp[]; event: MachineEvent } {
     const now = this.clock.now().toISOString();
     const next: Command = { ...c, ...change, updatedAt: now };
     const r = this.events.record(`command.${next.state}` as "command.sent", c.machine, now, {
@@ -234,7 +256,9 @@ export class AgentService {
         ...(next.agent ? { agent: next.agent } : {}),
       },
     });
-    await this.store.commit([{ op: "put", collection: COLLECTIONS.commands, id: c.id, value: next }, r.op]);
-    this.events.publish([r.event]);
+    return {
+      ops: [{ op: "put", collection: COLLECTIONS.commands, id: c.id, value: next }, r.op],
+      event: r.event,
+    };
   }
 }

@@ -135,7 +135,8 @@ export class BootService {
       const script = renderDiscoveryScript(this.settings.discoveryUrl!, mac);
       return { answer: { kind: "discovery", script }, ops: [] };
     }
-    const { session, ops } = this.sessions.issueOps(mac, machine);
+    // A key issued before the machine last booted a config has ended: a new discovery boot gets a new one.
+    const { session, ops } = this.sessions.issueOps(mac, machine, this.configs.lastBootedAt(machine));
     const spec: BootSpec = {
       kind: "linux",
       kernel,

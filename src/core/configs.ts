@@ -6,6 +6,7 @@ import {
   type BootConfig,
   type ConfigInput,
   type ConfigState,
+  windowPassed,
 } from "../domain/boot-config.js";
 import { EnforcerError } from "../domain/errors.js";
 import { fileFormat } from "../domain/file-formats.js";
@@ -36,6 +37,8 @@ export class ConfigService {
   private readonly bySecret = new Map<string, string>();
   /** Each machine's newest config, whatever its state: what the machine list shows as its state. */
   private readonly newest = new Map<string, BootConfig>();
+  /** When each machine last booted a config, kept when a newer draft or a cancel hides it from `newest`. */
+  private readonly booted = new Map<string, string>();
 
   constructor(
     private readonly store: Store,
@@ -76,6 +79,11 @@ export class ConfigService {
     return this.newest.get(machine);
   }
 
+  /** When the machine last booted (triggered) any config, if it ever did. */
+  lastBootedAt(machine: string): string | undefined {
+    return this.booted.get(machine);
+  }
+
   /** The state of the machine's newest config, or "none" when it never had one. */
   stateOf(machine: string): ConfigState | "none" {
     return this.newest.get(machine)?.lifecycle.state ?? "none";
@@ -101,6 +109,7 @@ export class ConfigService {
     const now = this.clock.now().toISOString();
     // The new machine (if any) is stored in the same commit as the config: all or nothing.
     const { machine, ops, events } = this.machines.ensureOps(parseMac(input.machine), now);
+    ops.push(...this.machines.keepOps(machine));
     const c: BootConfig = {
       id: randomUUID(),
       machine: machine.id,
@@ -131,6 +140,15 @@ export class ConfigService {
       );
     }
     const machine = this.machines.get(c.machine);
+    // A draft outlives its machine (forgotten, or merged away): its MAC may now be one of another machine's
+    // NICs. Armed under the old id it would render that machine's facts and never be served to anyone.
+    if (machine.id !== c.machine) {
+      throw new EnforcerError(
+        "ENF_ERR_MACHINE_NOT_FOUND",
+        `config ${c.id} is for machine ${c.machine}, which is gone (its MAC is now ${machine.id}'s); create a new config`,
+        { machine: c.machine, holder: machine.id },
+      );
+    }
     const rendered = this.render(c, machine);
     const next: BootConfig = { ...c, ...rendered, lifecycle: step.next };
     await this.commitWith(next, "config.armed", now);
@@ -187,8 +205,7 @@ export class ConfigService {
     let n = 0;
     for (const id of [...this.holding.values()]) {
       const c = this.get(id);
-      if (c.lifecycle.state !== "triggered") continue;
-      if (now.getTime() - Date.parse(c.lifecycle.triggeredAt) <= this.settings.retryWindowMs) continue;
+      if (!windowPassed(c.lifecycle, now.toISOString(), this.settings.retryWindowMs)) continue;
       await this.apply(c, { type: "expire", at: now.toISOString() });
       n++;
     }
@@ -290,12 +307,46 @@ export class ConfigService {
     return ops;
   }
 
+  /** Cancels a forgotten machine's drafts (never pruned, they kept their profile in use for good). */
+  cancelDraftsOps(machine: string, at: string): { ops: StoreOp[]; events: MachineEvent[] } {
+    const ops: StoreOp[] = [];
+    const events: MachineEvent[] = [];
+    for (const c of [...this.store.all<BootConfig>(COLLECTIONS.configs)]) {
+      if (c.machine !== machine || c.lifecycle.state !== "draft") continue;
+      const next: BootConfig = { ...c, lifecycle: stepConfig(c.lifecycle, { type: "cancel", at }).next };
+      const r = this.events.record("config.cancelled", machine, at, { config: c.id });
+      this.index(next);
+      ops.push(this.putOp(next), r.op);
+      events.push(r.event);
+    }
+    return { ops, events };
+  }
+
+  /**
+   * A merge: the drafts of the machine merged away move to the machine that stays (armed and triggered
+   * ones refuse the merge), so arming one later holds the machine that now has those MACs.
+   */
+  moveDraftsOps(from: string, to: string): StoreOp[] {
+    const ops: StoreOp[] = [];
+    for (const c of this.store.all<BootConfig>(COLLECTIONS.configs)) {
+      if (c.machine !== from || c.lifecycle.state !== "draft") continue;
+      const moved: BootConfig = { ...c, machine: to };
+      if (this.newest.get(from)?.id === c.id) this.newest.delete(from);
+      this.index(moved);
+      ops.push(this.putOp(moved));
+    }
+    return ops;
+  }
+
   private putOp(c: BootConfig): StoreOp {
     return { op: "put", collection: COLLECTIONS.configs, id: c.id, value: c };
   }
 
   private index(c: BootConfig): void {
     this.bySecret.set(c.secret, c.id);
+    const l = c.lifecycle;
+    const at = "triggeredAt" in l ? l.triggeredAt : undefined;
+    if (at && !((this.booted.get(c.machine) ?? "") >= at)) this.booted.set(c.machine, at);
     const newest = this.newest.get(c.machine);
     if (!newest || newest.id === c.id || newest.createdAt <= c.createdAt) this.newest.set(c.machine, c);
     if (HOLDING_STATES.includes(c.lifecycle.state)) this.holding.set(c.machine, c.id);

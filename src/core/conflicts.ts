@@ -56,6 +56,8 @@ export class ConflictService {
     private readonly isUnknown: (machine: string) => boolean = () => false,
     /** Records raised by discovery keys, in all: 32 per invented machine was up to 320,000 records. */
     private readonly maxAnonymous = Infinity,
+    /** Ops moving a merged machine's pending work (draft configs, live commands) to the one that stays. */
+    private readonly moveOps: (from: string, to: string) => StoreOp[] = () => [],
   ) {}
 
   /**
@@ -147,11 +149,16 @@ export class ConflictService {
     return { total, against };
   }
 
-  /** The machine `machine` was merged into, if an operator merged it. */
+  /**
+   * The machine `machine` was last merged into, if an operator merged it. The newest merge: a MAC whose
+   * machine was merged, then forgotten, may come back as a new record that is merged again.
+   */
   mergedInto(machine: string): string | undefined {
+    let newest: IdentityConflict | undefined;
     for (const c of this.store.all<IdentityConflict>(COLLECTIONS.conflicts))
-      if (c.machine === machine && c.state === "merged") return c.other;
-    return undefined;
+      if (c.machine === machine && c.state === "merged" && (!newest || c.updatedAt >= newest.updatedAt))
+        newest = c;
+    return newest?.other;
   }
 
   /** Conflicts, newest first: open ones unless another state (or `all`) is asked for; optionally one machine's. */
@@ -203,6 +210,11 @@ export class ConflictService {
     };
     const ops: StoreOp[] = [this.putOp(done)];
     if (action === "merge") ops.push(...this.mergeOps(c));
+    else
+      for (const id of [c.machine, c.other]) {
+        const m = this.store.get<Machine>(COLLECTIONS.machines, id);
+        if (m) ops.push(...this.machines.keepOps(m));
+      }
     const events: MachineEvent[] = [];
     for (const [machine, other] of [
       [c.machine, c.other],
@@ -247,7 +259,7 @@ export class ConflictService {
     return [...this.forgetOps(machine), ...this.events.pruneOps(seqs)];
   }
 
-  /** The reporting record folds into the other machine; other conflicts of the reporting record go. */
+  /** The reporting record folds into the other machine; its other open or dismissed conflicts go. */
   private mergeOps(c: IdentityConflict): StoreOp[] {
     const from = this.store.get<Machine>(COLLECTIONS.machines, c.machine);
     const into = this.store.get<Machine>(COLLECTIONS.machines, c.other);
@@ -277,13 +289,19 @@ export class ConflictService {
       macs: [...new Set([...into.macs, ...from.macs])],
       agents: [...new Set([...(into.agents ?? []), ...(from.agents ?? [])])],
       lastSeen: into.lastSeen > from.lastSeen ? into.lastSeen : from.lastSeen,
+      ...(into.origin === "operator" ? {} : { kept: true as const }),
     };
-    const others = this.list({ state: "all", machine: from.id }).filter((x) => x.id !== c.id);
+    // Earlier merges into `from` stay on record: they are how a key of a machine merged before finds its way
+    // along the chain (A into B, then B into C: A's discovery key speaks for C).
+    const others = this.list({ state: "all", machine: from.id }).filter(
+      (x) => x.id !== c.id && x.state !== "merged",
+    );
     // Drop before put: the index must end with every MAC pointing at the machine that stays.
     return [
       this.machines.dropOp(from),
       this.machines.putOp(merged),
       ...this.credentials.rebindOps(from.id, into.id),
+      ...this.moveOps(from.id, into.id),
       ...others.map((x) => this.delOp(x.id)),
     ];
   }

@@ -80,10 +80,8 @@ export function createCore(
   const credentials = new AgentCredentials(
     store,
     machines,
-    (machine) => {
-      const l = configs.newestFor(machine)?.lifecycle;
-      return l && "triggeredAt" in l ? l.triggeredAt : undefined;
-    },
+    // Any config it booted, not only the newest: a new draft or a cancel must not revive an ended key.
+    (machine) => configs.lastBootedAt(machine),
     (id) => conflicts.mergedInto(id),
   );
   const conflicts: ConflictService = new ConflictService(
@@ -95,6 +93,7 @@ export function createCore(
     (id) => configs.holdingFor(id) !== undefined,
     (id) => unknown.isUnknown(id),
     limits.maxAnonymousConflicts,
+    (from, to) => [...configs.moveDraftsOps(from, to), ...commands.moveLiveOps(from, to)],
   );
   const intake = new MachineIntake(
     store,

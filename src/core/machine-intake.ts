@@ -115,7 +115,9 @@ export class MachineIntake {
       // events go as new ones come, or one discovery key could pile up events until the next sweep.
       ops.push(...this.events.trimOps(next.id, this.historyPerMachine));
       // A machine only a discovery key speaks for may be invented: it counts towards the anonymous cap.
-      ops.push(...(this.unknown?.touchOps(next) ?? []));
+      // Never the machines this report clashes with: the conflict it records names them.
+      const named = new Set(decision.clashes.map((c) => c.machine));
+      ops.push(...(this.unknown?.touchOps(next, named) ?? []));
     }
     await this.store.commit(ops);
     this.events.publish(events);

@@ -128,10 +128,23 @@ export class MachineService {
     return machine;
   }
 
+  /**
+   * The op marking a machine as the operator's (or none when it is already): what an operator attaches
+   * (a config, a command) is deleted by retention in time, and the machine must not then count as one only
+   * anonymous clients spoke for, to be aged out or evicted by a flood of invented MACs.
+   */
+  keepOps(m: Machine): StoreOp[] {
+    if (m.kept || m.origin === "operator") return [];
+    return [this.putOp({ ...m, kept: true })];
+  }
+
   /** Changes hostname and labels; validated, and recorded in the history. */
   async update(idOrMac: string, patch: MachinePatch): Promise<Machine> {
     const m = this.get(idOrMac);
-    const next = patched(m, patch);
+    const next: Machine = {
+      ...patched(m, patch),
+      ...(m.origin === "operator" ? {} : { kept: true as const }),
+    };
     const r = this.events.record("machine.updated", m.id, this.clock.now().toISOString());
     await this.store.commit([this.putOp(next), r.op]);
     this.events.publish([r.event]);
@@ -140,12 +153,15 @@ export class MachineService {
 
   /**
    * Forgets a machine (its history stays, for the record); refused while it holds a live config. `alsoOps`
-   * adds what goes with it in the same commit (its identity conflicts).
+   * adds what goes with it in the same commit (its identity conflicts, drafts, queued commands) and events.
    */
   async forget(
     idOrMac: string,
     holdsConfig: (id: string) => boolean,
-    alsoOps: (id: string) => StoreOp[] = () => [],
+    alsoOps: (id: string, at: string) => { ops: StoreOp[]; events: MachineEvent[] } = () => ({
+      ops: [],
+      events: [],
+    }),
   ): Promise<void> {
     const m = this.get(idOrMac);
     if (holdsConfig(m.id)) {
@@ -153,9 +169,11 @@ export class MachineService {
         machine: m.id,
       });
     }
-    const r = this.events.record("machine.forgotten", m.id, this.clock.now().toISOString());
-    await this.store.commit([this.dropOp(m), ...alsoOps(m.id), r.op]);
-    this.events.publish([r.event]);
+    const at = this.clock.now().toISOString();
+    const also = alsoOps(m.id, at);
+    const r = this.events.record("machine.forgotten", m.id, at);
+    await this.store.commit([this.dropOp(m), ...also.ops, r.op]);
+    this.events.publish([...also.events, r.event]);
   }
 
   /** Machines matching the query, sorted by id, with the total before paging. */

@@ -57,10 +57,13 @@ export class RetentionService {
     const cutoffMs = now - this.limits.historyDays * DAY_MS;
     const cutoff = new Date(cutoffMs).toISOString();
     const sessions = this.sessions.pruneOps();
+    // Machines an operator's config or an event claims say so on their record before this pass deletes the
+    // config or the event: else they would count as unknown again, to be aged out or evicted with their facts.
+    const kept = this.unknown.keepClaimedOps();
     const unknown = this.unknown.agedOps(cutoffMs);
     // Committed before anything is awaited (memory changes at once): a MAC booting again right after must
     // not have its new record deleted by a batch still waiting its turn.
-    const first = this.store.commit([...sessions, ...unknown]);
+    const first = this.store.commit([...sessions, ...kept, ...unknown]);
     const configs = this.configs.forgetOps(this.finished<BootConfig>(COLLECTIONS.configs, cutoff));
     const commands = this.finished<Command>(COLLECTIONS.commands, cutoff).map((id): StoreOp => ({
       op: "del",

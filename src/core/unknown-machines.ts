@@ -12,8 +12,18 @@ import { COLLECTIONS } from "./ports.js";
  */
 export const UNKNOWN_HISTORY = 16;
 
-/** Events an unclaimed machine may have: the ones anonymous boot requests and discovery reports make. */
-const ANONYMOUS_EVENTS = new Set(["machine.seen", "machine.created", "machine.updated", "machine.conflict"]);
+/**
+ * Events an unclaimed machine may have: the ones anonymous boot requests and discovery reports make, and
+ * `machine.forgotten` left by an earlier record of the same MAC (else booting a forgotten MAC again made a
+ * machine no cap or age ever removed: forgetting is what an operator does with invented machines).
+ */
+const ANONYMOUS_EVENTS = new Set([
+  "machine.seen",
+  "machine.created",
+  "machine.updated",
+  "machine.conflict",
+  "machine.forgotten",
+]);
 
 /**
  * Machines known only through anonymous clients: a MAC that asked `/boot/machine`, or one that a discovery
@@ -27,7 +37,7 @@ export class UnknownMachines {
   private readonly order = new Map<string, number>();
 
   constructor(
-    store: Store,
+    private readonly store: Store,
     private readonly machines: MachineService,
     private readonly events: EventLog,
     private readonly configs: ConfigService,
@@ -42,15 +52,20 @@ export class UnknownMachines {
 
   /**
    * Called with a machine record a boot request is about to write: tracks it if it is unknown and answers
-   * the ops that drop the least recently seen unknown machines beyond the cap (committed with the write).
+   * the ops that drop the least recently seen unknown machines beyond the cap (committed with the write),
+   * except those in `spare`.
    */
-  touchOps(m: Machine): StoreOp[] {
+  touchOps(m: Machine, spare: ReadonlySet<string> = new Set()): StoreOp[] {
     if (!this.bare(m)) return [];
     this.order.delete(m.id);
     this.order.set(m.id, Date.parse(m.lastSeen));
     const ops: StoreOp[] = [];
     for (const id of this.order.keys()) {
       if (this.order.size <= this.max || id === m.id) break;
+      // `spare`: machines the same commit writes about (a conflict and its events). Evicted with it, they
+      // would leave a conflict naming a deleted machine, and their events (not stored yet) made them look
+      // claimed: they left this index undeleted, outside the cap for good.
+      if (spare.has(id)) continue;
       ops.push(...this.dropOps(id));
     }
     return ops;
@@ -72,6 +87,19 @@ export class UnknownMachines {
     return !!m && m.id === id && this.unclaimed(m);
   }
 
+  /**
+   * Ops marking every machine that an operator's config or an event claims but whose record does not say
+   * so (stored by an older version, or claimed some other way): retention is about to delete those configs
+   * and events, and the machine would then count as unknown again.
+   */
+  keepClaimedOps(): StoreOp[] {
+    const ops: StoreOp[] = [];
+    for (const m of this.store.all<Machine>(COLLECTIONS.machines)) {
+      if (this.bare(m) && !this.unclaimed(m)) ops.push(...this.machines.keepOps(m));
+    }
+    return ops;
+  }
+
   /** How many machines are tracked as unknown. */
   count(): number {
     return this.order.size;
@@ -91,6 +119,7 @@ export class UnknownMachines {
     const discoveredOnly = agents.length > 0 && agents.every((a) => a === DISCOVERY_AGENT);
     return (
       m.origin !== "operator" &&
+      !m.kept &&
       (agents.length === 0 ? Object.keys(m.facts).length === 0 : discoveredOnly) &&
       Object.keys(m.labels).length === 0 &&
       !m.hostname

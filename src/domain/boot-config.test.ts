@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { stepConfig, type ConfigLifecycle } from "./boot-config.js";
+import { stepConfig, windowPassed, type ConfigLifecycle } from "./boot-config.js";
 import { isEnforcerError } from "./errors.js";
 
 const T0 = "2026-01-01T00:00:00.000Z";
@@ -75,4 +75,20 @@ test("draft, armed and triggered configs can be cancelled", () => {
   ] as ConfigLifecycle[]) {
     assert.equal(stepConfig(from, { type: "cancel", at: T0 }).next.state, "cancelled");
   }
+});
+
+test("a clock set back does not stretch the retry window: a fetch more than a window before the trigger is too late", () => {
+  const t0 = "2026-01-01T12:00:00.000Z";
+  const triggered = { state: "triggered", armedAt: t0, triggeredAt: t0, fetches: 1 } as const;
+  const hourEarlier = "2026-01-01T11:00:00.000Z";
+  const step = stepConfig(triggered, { type: "fetch", at: hourEarlier, retryWindowMs: 300_000 });
+  assert.deepEqual([step.serve, step.event], [false, "expired"]);
+  assert.equal(windowPassed(triggered, hourEarlier, 300_000), true);
+  // A small step back (an NTP correction within the window) is still a retry.
+  const slightly = stepConfig(triggered, {
+    type: "fetch",
+    at: "2026-01-01T11:59:00.000Z",
+    retryWindowMs: 300_000,
+  });
+  assert.deepEqual([slightly.serve, slightly.event], [true, "retried"]);
 });

@@ -8,7 +8,7 @@ export type ConfigLifecycle =
   | { state: "triggered"; armedAt: string; triggeredAt: string; fetches: number }
   | { state: "completed"; armedAt: string; triggeredAt: string; completedAt: string }
   | { state: "expired"; armedAt: string; triggeredAt?: string; expiredAt: string }
-  | { state: "cancelled"; cancelledAt: string };
+  | { state: "cancelled"; cancelledAt: string; triggeredAt?: string };
 
 /** The name of a lifecycle state. */
 export type ConfigState = ConfigLifecycle["state"];
@@ -69,7 +69,7 @@ export function stepConfig(cur: ConfigLifecycle, input: ConfigInput): ConfigStep
         return { next, serve: true, event: "triggered" };
       }
       if (cur.state === "triggered") {
-        if (Date.parse(input.at) - Date.parse(cur.triggeredAt) <= input.retryWindowMs) {
+        if (!windowPassed(cur, input.at, input.retryWindowMs)) {
           return { next: { ...cur, fetches: cur.fetches + 1 }, serve: true, event: "retried" };
         }
         return { next: expired(cur, input.at), serve: false, event: "expired" };
@@ -92,7 +92,12 @@ export function stepConfig(cur: ConfigLifecycle, input: ConfigInput): ConfigStep
         ? { next: expired(cur, input.at), serve: false, event: "expired" }
         : illegal();
     case "cancel":
-      return cur.state === "draft" || cur.state === "armed" || cur.state === "triggered"
+      if (cur.state === "triggered") {
+        // The machine did boot it: a discovery key issued before ends all the same (see agent-credentials).
+        const next = { state: "cancelled", cancelledAt: input.at, triggeredAt: cur.triggeredAt } as const;
+        return { next, serve: false, event: "cancelled" };
+      }
+      return cur.state === "draft" || cur.state === "armed"
         ? { next: { state: "cancelled", cancelledAt: input.at }, serve: false, event: "cancelled" }
         : illegal();
   }
@@ -103,7 +108,11 @@ function expired(cur: { armedAt: string; triggeredAt?: string }, at: string): Co
   return cur.triggeredAt ? { ...base, triggeredAt: cur.triggeredAt } : base;
 }
 
-/** True when the retry window of a triggered config has passed at `now`. */
+/**
+ * True when the retry window of a triggered config has passed at `now`: more than the window after the
+ * trigger, or more than the window before it. A wall clock set back (a Pi without a real-time clock, an NTP
+ * step) would otherwise serve the script again, to anyone naming the MAC, until it caught up.
+ */
 export function windowPassed(l: ConfigLifecycle, now: string, retryWindowMs: number): boolean {
-  return l.state === "triggered" && Date.parse(now) - Date.parse(l.triggeredAt) > retryWindowMs;
+  return l.state === "triggered" && Math.abs(Date.parse(now) - Date.parse(l.triggeredAt)) > retryWindowMs;
 }

@@ -20,6 +20,11 @@ export interface Machine {
   agents?: string[];
   /** How the machine became known: booted unknown, created by an operator, or reported by an agent. */
   origin: "seen" | "operator" | "agent";
+  /**
+   * Set once an operator attached anything (a config, a command, an edit, a resolution): the machine is no
+   * longer one only anonymous clients spoke for, even after retention deleted what was attached.
+   */
+  kept?: true;
 }
 
 /** The boot-time identity iPXE sends in the general script's query string. */

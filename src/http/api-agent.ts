@@ -86,7 +86,19 @@ export function registerAgentRoutes(app: FastifyInstance, core: Core): void {
       mine.add(end);
       polls.add(end);
       reply.raw.once("close", end);
-      const items = await core.agents.takeCommands(agentId(req), machine, wait, gone.signal).finally(() => {
+      // Authorised when the poll began; asked again when it ends: the token may have been revoked, the key
+      // replaced by a new boot, or ended by its machine booting a config.
+      const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "")?.[1] ?? "";
+      const stillSpeaks = () => {
+        try {
+          const live = req.agentMac ? !!core.sessions.verify(bearer) : !!core.tokens.verify(bearer);
+          return live && machineOf(req, req.query.mac) === machine;
+        } catch {
+          return false;
+        }
+      };
+      const taking = core.agents.takeCommands(agentId(req), machine, wait, gone.signal, stillSpeaks);
+      const items = await taking.finally(() => {
         polls.delete(end);
         mine.delete(end);
         if (mine.size === 0 && byMachine.get(machine) === mine) byMachine.delete(machine);

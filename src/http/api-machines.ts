@@ -92,7 +92,15 @@ export function registerMachineRoutes(app: FastifyInstance, core: Core): void {
       await core.machines.forget(
         req.params.id,
         (id) => core.configs.holdingFor(id) !== undefined,
-        (id) => core.conflicts.forgetOps(id),
+        (id, at) => {
+          // Its drafts and queued commands end with it: nothing prunes them, nothing else could use them.
+          const drafts = core.configs.cancelDraftsOps(id, at);
+          const commands = core.commands.failLiveOps(id, at);
+          return {
+            ops: [...core.conflicts.forgetOps(id), ...drafts.ops, ...commands.ops],
+            events: [...drafts.events, ...commands.events],
+          };
+        },
       );
       return reply.status(204).send();
     },
