@@ -25,6 +25,8 @@ export class EventLog {
   private order: number[] = [];
   private dropped = new Set<number>();
   private readonly listeners = new Set<EventListener>();
+  /** The highest seq published (its commit resolved): replay stops there, so no client sees a number a crash could reuse. */
+  private durable = 0;
 
   /**
    * `perMachine`: the history kept for a machine, enforced as events are published, not only by the
@@ -40,6 +42,7 @@ export class EventLog {
     for (const e of all) this.index(e);
     const mark = store.get<SeqMark>(COLLECTIONS.retention, SEQ_MARK_ID);
     if (mark) this.nextSeq = Math.max(this.nextSeq, mark.lastSeq + 1);
+    this.durable = this.nextSeq - 1;
   }
 
   /** Builds an event and the op that stores it; the caller commits the op with its change. */
@@ -59,6 +62,7 @@ export class EventLog {
    * `perMachine` (by a slack, so trimming is one commit per many events, not one per event).
    */
   publish(events: MachineEvent[]): void {
+    for (const e of events) if (e.seq > this.durable) this.durable = e.seq;
     for (const e of events) for (const l of this.listeners) l(e);
     this.trim(new Set(events.map((e) => e.machine)));
   }
@@ -74,12 +78,23 @@ export class EventLog {
     return this.nextSeq - 1;
   }
 
-  /** Every kept event after `seq`, oldest first, optionally for one machine (pruned ones are gone). */
+  /** The highest sequence number whose commit has resolved (what a replay may hand out). */
+  durableSeq(): number {
+    return this.durable;
+  }
+
+  /**
+   * Every kept event after `seq` up to the durable one, oldest first, optionally for one machine (pruned
+   * ones are gone). An event applied in memory but not yet on disk is left to the live stream: a crash
+   * before its fsync would hand its number to another event.
+   */
   since(seq: number, machine?: string): MachineEvent[] {
-    if (machine) return this.forMachine(machine, seq, Number.MAX_SAFE_INTEGER);
+    if (machine)
+      return this.forMachine(machine, seq, Number.MAX_SAFE_INTEGER).filter((e) => e.seq <= this.durable);
     const out: MachineEvent[] = [];
     for (let i = firstAfter(this.order, seq); i < this.order.length; i++) {
       const s = this.order[i]!;
+      if (s > this.durable) break;
       const e = this.dropped.has(s) ? undefined : this.store.get<MachineEvent>(COLLECTIONS.events, seqId(s));
       if (e) out.push(e);
     }

@@ -77,7 +77,7 @@ export function registerEventRoutes(app: FastifyInstance, core: Core): void {
       res.on("close", close);
       // The replay waits for the client to read before it writes more: a client that asks for everything
       // and reads nothing must not make the server copy the whole history into one socket's buffer.
-      let sent = after === Number.MAX_SAFE_INTEGER ? core.events.lastSeq() : after;
+      let sent = after === Number.MAX_SAFE_INTEGER ? core.events.durableSeq() : after;
       for (let batch = core.events.since(sent, machine); batch.length > 0;) {
         for (const e of batch) {
           if (res.destroyed || res.writableEnded) return;
@@ -90,7 +90,7 @@ export function registerEventRoutes(app: FastifyInstance, core: Core): void {
       }
       if (res.destroyed || res.writableEnded) return;
       // Everything stored is sent; a client ahead of this server (a restored backup) gets what comes next.
-      sent = core.events.lastSeq();
+      sent = core.events.durableSeq();
       res.write(": connected\n\n");
       // Live events cannot wait: a client this far behind is cut off and resumes through the replay above.
       unsubscribe = core.events.subscribe((e) => {
