@@ -1,5 +1,6 @@
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
 import { isIPv6 } from "node:net";
+import { addressKey } from "../../domain/address-key.js";
 import { onDatagram, sendSafe, type UdpFaultSink } from "../udp/safe-socket.js";
 import { negotiate, type OptionLimits } from "./options.js";
 import { decodePacket, encodeError, TFTP_ERROR } from "./packet.js";
@@ -41,10 +42,13 @@ export interface TftpServer {
   close(): Promise<void>;
 }
 
-/** A running request: how to end it, and whether its client has acknowledged anything yet. */
+/** A running request: how to end it, whose it is, and whether (and when) its client last acknowledged. */
 interface Slot {
   abort: (why: string) => void;
+  /** The client's address as slots are shared out (IPv6 per /64). */
+  key: string;
   proven: boolean;
+  lastAck: number;
   evicted: boolean;
 }
 
@@ -77,9 +81,8 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
       }
       if (p.op !== "rrq")
         return opts.onBadPacket?.(client, `stray ${p.op.toUpperCase()} on the request port`);
-      // Full: the oldest transfer whose client never acknowledged gives its slot up. Such requests cost one
-      // datagram from any (spoofable) address; without this, 256 of them kept every real client out.
-      if (transfers.size >= opts.maxTransfers) evictUnproven();
+      const key = addressKey(rinfo.address);
+      if (transfers.size >= opts.maxTransfers) makeRoom(key);
       if (transfers.size >= opts.maxTransfers) {
         opts.onBadPacket?.(client, "too many transfers");
         return refuse(
@@ -89,7 +92,7 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
           `server busy: ${transfers.size} transfers running, try again`,
         );
       }
-      const handle: Slot = { abort: () => {}, proven: false, evicted: false };
+      const handle: Slot = { abort: () => {}, key, proven: false, lastAck: 0, evicted: false };
       transfers.add(handle);
       // A failure anywhere in one request ends that request: counted, and its slot freed.
       serveRequest(p.filename, p.mode, p.options, rinfo, handle)
@@ -102,14 +105,29 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
     { family, dropUnreachableSources: true },
   );
 
-  function evictUnproven(): void {
-    for (const t of transfers) {
-      if (t.proven) continue;
-      transfers.delete(t);
-      t.evicted = true;
-      t.abort("server busy: another client took this slot; acknowledge sooner");
-      return;
-    }
+  /**
+   * The server is full: the oldest transfer whose client never acknowledged gives its slot up (such requests
+   * cost one datagram from any spoofable address; 256 of them kept every real client out). Failing that, the
+   * address holding the most slots gives up its stalest transfer to an address holding fewer: one host that
+   * acknowledged every slot once, asking `timeout 255`, kept everyone else out for 25 minutes.
+   */
+  function makeRoom(requester: string): void {
+    for (const t of transfers) if (!t.proven) return evict(t, "acknowledge sooner");
+    const held = new Map<string, number>();
+    for (const t of transfers) held.set(t.key, (held.get(t.key) ?? 0) + 1);
+    let top = requester;
+    for (const [key, n] of held) if (n > (held.get(top) ?? 0)) top = key;
+    // Only when the requester would still hold fewer: two addresses end up sharing, never trading slots.
+    if ((held.get(top) ?? 0) <= (held.get(requester) ?? 0) + 1) return;
+    let victim: Slot | undefined;
+    for (const t of transfers) if (t.key === top && (!victim || t.lastAck < victim.lastAck)) victim = t;
+    if (victim) evict(victim, "your address holds more slots than any other");
+  }
+
+  function evict(t: Slot, why: string): void {
+    transfers.delete(t);
+    t.evicted = true;
+    t.abort(`server busy: another client took this slot; ${why}`);
   }
 
   async function serveRequest(
@@ -177,7 +195,10 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
         negotiated,
         timeoutMs: negotiated.timeoutMs ?? opts.timeoutMs,
         firstTimeoutMs: opts.timeoutMs,
-        onProven: () => (handle.proven = true),
+        onAck: () => {
+          handle.proven = true;
+          handle.lastAck = performance.now();
+        },
         maxRetries: opts.maxRetries,
         file: name,
         requested,
