@@ -17,8 +17,11 @@ export interface TftpClient {
 export interface TftpServerOptions extends OptionLimits {
   port: number;
   address: string;
-  /** Answers a read request: the bytes of `filename`, or an error for the client. */
-  read: (filename: Buffer, client: TftpClient, mode: string) => Promise<ReadResult>;
+  /**
+   * Answers a read request: the bytes of `filename`, or an error for the client. `signal` aborts when the
+   * request loses its slot before its transfer starts: stop waiting and release what it holds.
+   */
+  read: (filename: Buffer, client: TftpClient, mode: string, signal: AbortSignal) => Promise<ReadResult>;
   /** Called once per finished transfer (also for refused requests), for logs and metrics. */
   onTransfer?: (stats: TransferStats) => void;
   /** Called for datagrams that are not requests or cannot be decoded. */
@@ -50,6 +53,8 @@ interface Slot {
   proven: boolean;
   lastAck: number;
   evicted: boolean;
+  /** Aborted on eviction: a request still opening or measuring its file lets go at once. */
+  opening: AbortController;
 }
 
 /** Starts a read-only TFTP server (RFC 1350, 2347, 2348, 2349, 7440) on `node:dgram`. */
@@ -92,7 +97,14 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
           `server busy: ${transfers.size} transfers running, try again`,
         );
       }
-      const handle: Slot = { abort: () => {}, key, proven: false, lastAck: 0, evicted: false };
+      const handle: Slot = {
+        abort: () => {},
+        key,
+        proven: false,
+        lastAck: 0,
+        evicted: false,
+        opening: new AbortController(),
+      };
       transfers.add(handle);
       // A failure anywhere in one request ends that request: counted, and its slot freed.
       serveRequest(p.filename, p.mode, p.options, rinfo, handle)
@@ -127,6 +139,7 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
   function evict(t: Slot, why: string): void {
     transfers.delete(t);
     t.evicted = true;
+    t.opening.abort();
     t.abort(`server busy: another client took this slot; ${why}`);
   }
 
@@ -140,11 +153,18 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
     const client = { address: rinfo.address, port: rinfo.port };
     const started = performance.now();
     const name = filename.toString("latin1");
-    const result = await opts.read(filename, client, mode).catch((err: Error): ReadResult => ({
-      ok: false,
-      code: TFTP_ERROR.NOT_DEFINED,
-      message: `read failed: ${err.message}`,
-    }));
+    const result = await opts
+      .read(filename, client, mode, handle.opening.signal)
+      .catch((err: Error): ReadResult => ({
+        ok: false,
+        code: TFTP_ERROR.NOT_DEFINED,
+        message: `read failed: ${err.message}`,
+      }));
+    if (handle.evicted) {
+      // Its slot went to a newer request while the file was opened: it ends unanswered, like a spoofed one.
+      if (result.ok) result.source.close?.();
+      return;
+    }
     if (!result.ok) {
       // Like a transfer, the answer comes from a new port (TID): clients such as curl expect that.
       const tid = createSocket({ type: family });
@@ -170,11 +190,6 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
         error: result.message,
         resent: 0,
       });
-      return;
-    }
-    if (handle.evicted) {
-      // Its slot went to a newer request while the file was opened.
-      result.source.close?.();
       return;
     }
     const negotiated = negotiate(requested, result.source.size, opts);
