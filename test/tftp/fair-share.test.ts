@@ -68,4 +68,17 @@ describe("TFTP slots are shared fairly between addresses", { timeout: 30_000 }, 
     assert.match(refused, /server busy/);
     attacker.close();
   });
+
+  test("requests for a missing file (any spoofed source) end no one's transfer", async () => {
+    assert.equal(srv.server.active(), SLOTS, "127.0.0.1 holds every slot");
+    const spoofed = await RawClient.open("127.0.0.3");
+    for (let i = 0; i < 20; i++) spoofed.send(encodeRequest("missing.bin", "octet"), srv.server.port);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(srv.server.active(), SLOTS);
+    const aborted = srv.transfers.filter((t) => /any other/.test(t.error ?? "")).length;
+    // Only the first test's eviction: none for the missing file.
+    assert.equal(aborted, 1);
+    assert.equal(await fetch("127.0.0.2", srv.server.port), "complete");
+    spoofed.close();
+  });
 });

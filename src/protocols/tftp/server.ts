@@ -55,13 +55,19 @@ interface Slot {
   evicted: boolean;
   /** Aborted on eviction: a request still opening or measuring its file lets go at once. */
   opening: AbortController;
+  /** Admitted past the cap to take a fair share once its file is open. */
+  claim: boolean;
 }
+
+/** Requests admitted past the cap at once, waiting for their file before they take a fair share. */
+const MAX_CLAIMS = 8;
 
 /** Starts a read-only TFTP server (RFC 1350, 2347, 2348, 2349, 7440) on `node:dgram`. */
 export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServer> {
   const family = isIPv6(opts.address) ? "udp6" : "udp4";
   const main = createSocket({ type: family, reuseAddr: false });
   const transfers = new Set<Slot>();
+  let claims = 0;
 
   const onFault: UdpFaultSink = (f) => opts.onFault?.(f);
   const rules = { family } as const;
@@ -87,8 +93,9 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
       if (p.op !== "rrq")
         return opts.onBadPacket?.(client, `stray ${p.op.toUpperCase()} on the request port`);
       const key = addressKey(rinfo.address);
-      if (transfers.size >= opts.maxTransfers) makeRoom(key);
-      if (transfers.size >= opts.maxTransfers) {
+      // Full: the oldest unacknowledged transfer gives its slot up, else this request may claim a fair share.
+      const claim = transfers.size >= opts.maxTransfers && !evictUnproven() && claimable(key);
+      if (transfers.size >= opts.maxTransfers && !claim) {
         opts.onBadPacket?.(client, "too many transfers");
         return refuse(
           main,
@@ -104,38 +111,66 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
         lastAck: 0,
         evicted: false,
         opening: new AbortController(),
+        claim,
       };
+      if (claim) claims++;
       transfers.add(handle);
       // A failure anywhere in one request ends that request: counted, and its slot freed.
       serveRequest(p.filename, p.mode, p.options, rinfo, handle)
         .catch((err: Error) =>
           onFault({ kind: "handler-threw", peer: client, message: `transfer failed: ${err.message}` }),
         )
-        .finally(() => transfers.delete(handle));
+        .finally(() => {
+          transfers.delete(handle);
+          settleClaim(handle);
+        });
     },
     onFault,
     { family, dropUnreachableSources: true },
   );
 
   /**
-   * The server is full: the oldest transfer whose client never acknowledged gives its slot up (such requests
-   * cost one datagram from any spoofable address; 256 of them kept every real client out). Failing that, the
-   * address holding the most slots gives up its stalest transfer to an address holding fewer: one host that
-   * acknowledged every slot once, asking `timeout 255`, kept everyone else out for 25 minutes.
+   * The server is full: the oldest transfer whose client never acknowledged gives its slot up. Such requests
+   * cost one datagram from any spoofable address; 256 of them kept every real client out.
    */
-  function makeRoom(requester: string): void {
-    for (const t of transfers) if (!t.proven) return evict(t, "acknowledge sooner");
+  function evictUnproven(): boolean {
+    for (const t of transfers) if (!t.proven) return (evict(t, "acknowledge sooner"), true);
+    return false;
+  }
+
+  /**
+   * Every client has acknowledged: the address holding the most slots gives its stalest transfer to an
+   * address holding fewer (one host that acknowledged every slot once, asking `timeout 255`, kept everyone
+   * else out for 25 minutes). Answers that transfer, or undefined when `requester` already has its share.
+   */
+  function fairVictim(requester: string, self?: Slot): Slot | undefined {
     const held = new Map<string, number>();
-    for (const t of transfers) held.set(t.key, (held.get(t.key) ?? 0) + 1);
+    for (const t of transfers) if (t !== self) held.set(t.key, (held.get(t.key) ?? 0) + 1);
     let top = requester;
     for (const [key, n] of held) if (n > (held.get(top) ?? 0)) top = key;
     // Only when the requester would still hold fewer: two addresses end up sharing, never trading slots.
-    if ((held.get(top) ?? 0) <= (held.get(requester) ?? 0) + 1) return;
+    if ((held.get(top) ?? 0) <= (held.get(requester) ?? 0) + 1) return undefined;
     let victim: Slot | undefined;
-    for (const t of transfers) if (t.key === top && (!victim || t.lastAck < victim.lastAck)) victim = t;
-    if (victim) evict(victim, "your address holds more slots than any other");
+    for (const t of transfers)
+      if (t !== self && t.key === top && (!victim || t.lastAck < victim.lastAck)) victim = t;
+    return victim;
   }
 
+  /**
+   * Whether a request may run past the cap until its file is open; the fair share is taken only then, so a
+   * request for a missing file (from any spoofed address) never ends someone's transfer. A few at a time.
+   */
+  function claimable(requester: string): boolean {
+    return claims < MAX_CLAIMS && fairVictim(requester) !== undefined;
+  }
+
+  function settleClaim(t: Slot): void {
+    if (!t.claim) return;
+    t.claim = false;
+    claims--;
+  }
+
+  /** Ends `t` now (its client hears why): its slot goes to a newer request. */
   function evict(t: Slot, why: string): void {
     transfers.delete(t);
     t.evicted = true;
@@ -164,6 +199,16 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
       // Its slot went to a newer request while the file was opened: it ends unanswered, like a spoofed one.
       if (result.ok) result.source.close?.();
       return;
+    }
+    if (handle.claim && result.ok) {
+      // The file is there: now the busiest address gives a slot up, if it still holds more than its share.
+      settleClaim(handle);
+      const victim = transfers.size > opts.maxTransfers ? fairVictim(handle.key, handle) : undefined;
+      if (victim) evict(victim, "your address holds more slots than any other");
+      else if (transfers.size > opts.maxTransfers) {
+        result.source.close?.();
+        return refuse(main, rinfo, TFTP_ERROR.DISK_FULL, "server busy: try again");
+      }
     }
     if (!result.ok) {
       // Like a transfer, the answer comes from a new port (TID): clients such as curl expect that.
