@@ -57,10 +57,14 @@ interface Slot {
   opening: AbortController;
   /** Admitted past the cap to take a fair share once its file is open. */
   claim: boolean;
+  /** When the request came (performance.now()). */
+  since: number;
 }
 
 /** Requests admitted past the cap at once, waiting for their file before they take a fair share. */
-const MAX_CLAIMS = 8;
+const MAX_CLAIMS = 32;
+/** An unacknowledged transfer younger than this (a LAN round trip and then some) keeps its slot. */
+const UNPROVEN_GRACE_MS = 50;
 
 /** Starts a read-only TFTP server (RFC 1350, 2347, 2348, 2349, 7440) on `node:dgram`. */
 export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServer> {
@@ -112,6 +116,7 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
         evicted: false,
         opening: new AbortController(),
         claim,
+        since: performance.now(),
       };
       if (claim) claims++;
       transfers.add(handle);
@@ -134,7 +139,14 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
    * cost one datagram from any spoofable address; 256 of them kept every real client out.
    */
   function evictUnproven(): boolean {
-    for (const t of transfers) if (!t.proven) return (evict(t, "acknowledge sooner"), true);
+    const now = performance.now();
+    // Only one older than a round trip: machines booting together took each other's slots in turn, each
+    // losing it to the next before its client could answer (44 of 50 got no answer at all).
+    for (const t of transfers)
+      if (!t.proven && !t.claim && now - t.since >= UNPROVEN_GRACE_MS) {
+        evict(t, "acknowledge sooner");
+        return true;
+      }
     return false;
   }
 
