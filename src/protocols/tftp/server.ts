@@ -151,7 +151,7 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
   }
 
   /**
-   * Every client has acknowledged: the address holding the most slots gives its stalest transfer to an
+   * No unacknowledged transfer may go: the address holding the most slots gives its stalest transfer to an
    * address holding fewer (one host that acknowledged every slot once, asking `timeout 255`, kept everyone
    * else out for 25 minutes). Answers that transfer, or undefined when `requester` already has its share.
    */
