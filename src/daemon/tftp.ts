@@ -5,12 +5,9 @@ import { LogBudget } from "../http/log-budget.js";
 import type { BootFiles } from "../files/boot-files.js";
 import { TftpCounters } from "../protocols/tftp/counters.js";
 import { startTftpServer, type TftpServer } from "../protocols/tftp/server.js";
-import { netasciiSize, netasciiSource } from "../protocols/tftp/netascii.js";
-import type { ReadResult } from "../protocols/tftp/source.js";
 import type { UdpFault } from "../protocols/udp/safe-socket.js";
+import { bootFileReader } from "./tftp-read.js";
 
-/** Netascii sizes of recent file versions: a repeated request (the PXE size probe, then the read) counts once. */
-const NETASCII_SIZES = 256;
 /** Fault log lines per minute; past it they are only counted, so a flood cannot fill the disk with logs. */
 const FAULT_LOGS_PER_MINUTE = 20;
 /** Transfer log lines per minute (a rack booting at once fits); past it one line says how many were left out. */
@@ -29,7 +26,7 @@ export async function startTftp(
 ): Promise<TftpServer | undefined> {
   if (!settings.tftp) return undefined;
   const port = settings.tftpPort ?? 69;
-  const sizes = new Map<string, number>();
+  const read = bootFileReader(files);
   let faultWindow = { start: 0, logged: 0 };
   const transferLogs = new LogBudget(TRANSFER_LOGS_PER_MINUTE);
   // A dropped or refused datagram is what an attacker (or a broken client) sends: debug. A handler that
@@ -54,7 +51,7 @@ export async function startTftp(
       maxTransfers: settings.tftpMaxTransfers,
       timeoutMs: 1000,
       maxRetries: 5,
-      read: (name, _client, mode) => readFile(files, name, mode, sizes),
+      read: (name, _client, mode, signal) => read(name, mode, signal),
       onTransfer: (s) => {
         counters.record(s);
         // One datagram makes a transfer (a refusal, a timeout): lines are budgeted, counters count all.
@@ -93,36 +90,5 @@ export async function startTftp(
         port,
       },
     );
-  }
-}
-
-/**
- * A file for a read request. netascii is converted while it is sent (bounded memory per transfer); its
- * size is measured first by a streaming pass, so `tsize` stays honest, and remembered per file version.
- */
-async function readFile(
-  files: BootFiles,
-  name: Buffer,
-  mode: string,
-  sizes: Map<string, number>,
-): Promise<ReadResult> {
-  const f = await files.open(name);
-  if (!f.ok) return f;
-  const source = { size: f.size, read: f.read, close: f.close };
-  if (mode !== "netascii") return { ok: true, source };
-  try {
-    let size = sizes.get(f.version);
-    if (size === undefined) {
-      size = await netasciiSize(source);
-      sizes.set(f.version, size);
-      for (const key of sizes.keys()) {
-        if (sizes.size <= NETASCII_SIZES) break;
-        sizes.delete(key);
-      }
-    }
-    return { ok: true, source: netasciiSource(source, size) };
-  } catch (err) {
-    f.close();
-    throw err;
   }
 }

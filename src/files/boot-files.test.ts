@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -115,4 +115,21 @@ test("a generated file's version follows its content (it changes with the settin
   script = "#!ipxe\necho two, longer\n";
   const b = await files.open("boot.ipxe");
   assert.ok(a.ok && b.ok && a.version !== b.version);
+});
+
+// A large file truncated or rewritten in place while a TFTP transfer read it: the read past the new end
+// came back short, the transfer sent a short block, and the client took the first 5.5 MB of a 40 MB
+// file for the whole file. A read that ends before the size the transfer announced now fails, so the
+// transfer ends with an error and the client starts over.
+test("a file that shrinks while it is read from disk fails the read instead of coming back short", async () => {
+  const root = mkdtempSync(join(tmpdir(), "enforcer-files-shrink-"));
+  writeFileSync(join(root, "big.bin"), Buffer.alloc(17 * 1024 * 1024, 7));
+  const files = new BootFiles({ root, generated: () => undefined });
+  const f = await files.open("big.bin");
+  assert.ok(f.ok && !f.data, "served from disk");
+  assert.equal((await f.read(0, 1468)).length, 1468);
+  truncateSync(join(root, "big.bin"), 1024 * 1024);
+  await assert.rejects(async () => f.read(8 * 1024 * 1024, 1468), /shrank|changed/);
+  // The end of the file is still short only where the announced size says so.
+  f.close();
 });

@@ -15,7 +15,7 @@ export class ChunkedReader {
     readonly size: number,
   ) {}
 
-  /** Bytes [offset, offset+length), synchronously when they are already loaded. */
+  /** Bytes [offset, offset+length), synchronously when loaded; rejects if the file is now shorter than `size`. */
   read(offset: number, length: number): Buffer | Promise<Buffer> {
     const end = Math.min(this.size, offset + length);
     if (end <= offset) return Buffer.alloc(0);
@@ -46,9 +46,12 @@ export class ChunkedReader {
     if (have) return have;
     const buf = Buffer.allocUnsafe(Math.min(CHUNK, this.size - i * CHUNK));
     const p = this.fh.read(buf, 0, buf.length, i * CHUNK).then(({ bytesRead }) => {
-      const data = buf.subarray(0, bytesRead);
-      if (this.chunks.get(i) === p) this.chunks.set(i, data);
-      return data;
+      // Short before the size the transfer announced: the file was truncated or rewritten in place. A
+      // short block would end a TFTP transfer early, and the client would boot half a file.
+      if (bytesRead < buf.length)
+        throw new Error(`the file shrank while it was read: ${i * CHUNK + bytesRead} of ${this.size} bytes`);
+      if (this.chunks.get(i) === p) this.chunks.set(i, buf);
+      return buf;
     });
     this.chunks.set(i, p);
     return p;

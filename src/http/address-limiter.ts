@@ -1,3 +1,5 @@
+import { addressKey } from "../domain/address-key.js";
+
 /** Most addresses one limiter tracks; past it, new addresses share one window so a spray cannot grow memory. */
 const MAX_ADDRESSES = 100_000;
 /** The key new addresses share once MAX_ADDRESSES are tracked. */
@@ -49,22 +51,5 @@ export class AddressLimiter {
   }
 }
 
-/**
- * The key an address is counted under: an IPv4 address as it is (also when IPv4-mapped), an IPv6 address by
- * its first 64 bits.
- */
-export function addressKey(ip: string): string {
-  if (!ip.includes(":")) return ip;
-  const addr = ip.split("%")[0]!.toLowerCase();
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(addr);
-  if (mapped) return mapped[1]!;
-  const halves = addr.split("::");
-  const left = halves[0] ? halves[0].split(":") : [];
-  const right = halves.length > 1 && halves[1] ? halves[1].split(":") : [];
-  const zeros = halves.length > 1 ? Math.max(0, 8 - left.length - right.length) : 0;
-  const groups = [...left, ...Array<string>(zeros).fill("0"), ...right];
-  return `${groups
-    .slice(0, 4)
-    .map((g) => g.replace(/^0+(?=.)/, ""))
-    .join(":")}::/64`;
-}
+/** Re-exported: the HTTP limiters and the connection guard count addresses the same way. */
+export { addressKey };

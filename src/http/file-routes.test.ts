@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -68,4 +68,24 @@ test("GET /tftp/<name>: large files stream from disk; one byte range is honoured
       [416, `bytes */${size}`, "ENF_ERR_HTTP_RANGE"],
     );
   }
+});
+
+// HEAD answered the headers at once but piped the whole file into the void: each HEAD of a 300 MB file in
+// the TFTP root read all 300 MB, so 60 HEAD requests (under a second, well inside the boot rate limit)
+// kept a core busy for 20 s reading 18 GB. A HEAD now opens the file for its size only.
+test("HEAD /tftp/<name> answers the headers without reading the file", async () => {
+  const root = mkdtempSync(join(tmpdir(), "enforcer-http-head-"));
+  writeFileSync(join(root, "big.bin"), Buffer.alloc(40 * 1024 * 1024, 1));
+  const files = new BootFiles({ root, generated: () => undefined });
+  const http = buildHttpServer(testCore().core, { logger: false, files });
+  const readSoFar = () => Number(/^rchar: (\d+)$/m.exec(readFileSync("/proc/self/io", "utf8"))![1]);
+  const before = readSoFar();
+  for (const headers of [{}, { range: "bytes=5-" }]) {
+    const r = await http.inject({ method: "HEAD", url: "/tftp/big.bin", headers });
+    assert.equal(r.body, "");
+    assert.ok([200, 206].includes(r.statusCode));
+    assert.equal(Number(r.headers["content-length"]), 40 * 1024 * 1024 - ("range" in headers ? 5 : 0));
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  assert.ok(readSoFar() - before < 4 * 1024 * 1024, `${readSoFar() - before} bytes read`);
 });

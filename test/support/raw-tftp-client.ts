@@ -15,10 +15,10 @@ export class RawClient {
     });
   }
 
-  /** A client bound to a free loopback port. */
-  static async open(): Promise<RawClient> {
+  /** A client bound to a free port on a loopback address (127.0.0.1 unless told: another "host"). */
+  static async open(address = "127.0.0.1"): Promise<RawClient> {
     const c = new RawClient();
-    await new Promise<void>((r) => c.sock.bind(0, "127.0.0.1", r));
+    await new Promise<void>((r) => c.sock.bind(0, address, r));
     c.sock.unref(); // a test that fails before close() must not keep the runner alive
     return c;
   }

@@ -1,5 +1,6 @@
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
 import { isIPv6 } from "node:net";
+import { addressKey } from "../../domain/address-key.js";
 import { onDatagram, sendSafe, type UdpFaultSink } from "../udp/safe-socket.js";
 import { negotiate, type OptionLimits } from "./options.js";
 import { decodePacket, encodeError, TFTP_ERROR } from "./packet.js";
@@ -16,8 +17,11 @@ export interface TftpClient {
 export interface TftpServerOptions extends OptionLimits {
   port: number;
   address: string;
-  /** Answers a read request: the bytes of `filename`, or an error for the client. */
-  read: (filename: Buffer, client: TftpClient, mode: string) => Promise<ReadResult>;
+  /**
+   * Answers a read request: the bytes of `filename`, or an error for the client. `signal` aborts when the
+   * request loses its slot before its transfer starts: stop waiting and release what it holds.
+   */
+  read: (filename: Buffer, client: TftpClient, mode: string, signal: AbortSignal) => Promise<ReadResult>;
   /** Called once per finished transfer (also for refused requests), for logs and metrics. */
   onTransfer?: (stats: TransferStats) => void;
   /** Called for datagrams that are not requests or cannot be decoded. */
@@ -41,18 +45,33 @@ export interface TftpServer {
   close(): Promise<void>;
 }
 
-/** A running request: how to end it, and whether its client has acknowledged anything yet. */
+/** A running request: how to end it, whose it is, and whether (and when) its client last acknowledged. */
 interface Slot {
   abort: (why: string) => void;
+  /** The client's address as slots are shared out (IPv6 per /64). */
+  key: string;
   proven: boolean;
+  lastAck: number;
   evicted: boolean;
+  /** Aborted on eviction: a request still opening or measuring its file lets go at once. */
+  opening: AbortController;
+  /** Admitted past the cap to take a fair share once its file is open. */
+  claim: boolean;
+  /** When the request came (performance.now()). */
+  since: number;
 }
+
+/** Requests admitted past the cap at once, waiting for their file before they take a fair share. */
+const MAX_CLAIMS = 32;
+/** An unacknowledged transfer younger than this (a LAN round trip and then some) keeps its slot. */
+const UNPROVEN_GRACE_MS = 50;
 
 /** Starts a read-only TFTP server (RFC 1350, 2347, 2348, 2349, 7440) on `node:dgram`. */
 export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServer> {
   const family = isIPv6(opts.address) ? "udp6" : "udp4";
   const main = createSocket({ type: family, reuseAddr: false });
   const transfers = new Set<Slot>();
+  let claims = 0;
 
   const onFault: UdpFaultSink = (f) => opts.onFault?.(f);
   const rules = { family } as const;
@@ -77,10 +96,10 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
       }
       if (p.op !== "rrq")
         return opts.onBadPacket?.(client, `stray ${p.op.toUpperCase()} on the request port`);
-      // Full: the oldest transfer whose client never acknowledged gives its slot up. Such requests cost one
-      // datagram from any (spoofable) address; without this, 256 of them kept every real client out.
-      if (transfers.size >= opts.maxTransfers) evictUnproven();
-      if (transfers.size >= opts.maxTransfers) {
+      const key = addressKey(rinfo.address);
+      // Full: the oldest unacknowledged transfer gives its slot up, else this request may claim a fair share.
+      const claim = transfers.size >= opts.maxTransfers && !evictUnproven() && claimable(key);
+      if (transfers.size >= opts.maxTransfers && !claim) {
         opts.onBadPacket?.(client, "too many transfers");
         return refuse(
           main,
@@ -89,27 +108,86 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
           `server busy: ${transfers.size} transfers running, try again`,
         );
       }
-      const handle: Slot = { abort: () => {}, proven: false, evicted: false };
+      const handle: Slot = {
+        abort: () => {},
+        key,
+        proven: false,
+        lastAck: 0,
+        evicted: false,
+        opening: new AbortController(),
+        claim,
+        since: performance.now(),
+      };
+      if (claim) claims++;
       transfers.add(handle);
       // A failure anywhere in one request ends that request: counted, and its slot freed.
       serveRequest(p.filename, p.mode, p.options, rinfo, handle)
         .catch((err: Error) =>
           onFault({ kind: "handler-threw", peer: client, message: `transfer failed: ${err.message}` }),
         )
-        .finally(() => transfers.delete(handle));
+        .finally(() => {
+          transfers.delete(handle);
+          settleClaim(handle);
+        });
     },
     onFault,
     { family, dropUnreachableSources: true },
   );
 
-  function evictUnproven(): void {
-    for (const t of transfers) {
-      if (t.proven) continue;
-      transfers.delete(t);
-      t.evicted = true;
-      t.abort("server busy: another client took this slot; acknowledge sooner");
-      return;
-    }
+  /**
+   * The server is full: the oldest transfer whose client never acknowledged gives its slot up. Such requests
+   * cost one datagram from any spoofable address; 256 of them kept every real client out.
+   */
+  function evictUnproven(): boolean {
+    const now = performance.now();
+    // Only one older than a round trip: machines booting together took each other's slots in turn, each
+    // losing it to the next before its client could answer (44 of 50 got no answer at all).
+    for (const t of transfers)
+      if (!t.proven && !t.claim && now - t.since >= UNPROVEN_GRACE_MS) {
+        evict(t, "acknowledge sooner");
+        return true;
+      }
+    return false;
+  }
+
+  /**
+   * No unacknowledged transfer may go: the address holding the most slots gives its stalest transfer to an
+   * address holding fewer (one host that acknowledged every slot once, asking `timeout 255`, kept everyone
+   * else out for 25 minutes). Answers that transfer, or undefined when `requester` already has its share.
+   */
+  function fairVictim(requester: string, self?: Slot): Slot | undefined {
+    const held = new Map<string, number>();
+    for (const t of transfers) if (t !== self) held.set(t.key, (held.get(t.key) ?? 0) + 1);
+    let top = requester;
+    for (const [key, n] of held) if (n > (held.get(top) ?? 0)) top = key;
+    // Only when the requester would still hold fewer: two addresses end up sharing, never trading slots.
+    if ((held.get(top) ?? 0) <= (held.get(requester) ?? 0) + 1) return undefined;
+    let victim: Slot | undefined;
+    for (const t of transfers)
+      if (t !== self && t.key === top && (!victim || t.lastAck < victim.lastAck)) victim = t;
+    return victim;
+  }
+
+  /**
+   * Whether a request may run past the cap until its file is open; the fair share is taken only then, so a
+   * request for a missing file (from any spoofed address) never ends someone's transfer. A few at a time.
+   */
+  function claimable(requester: string): boolean {
+    return claims < MAX_CLAIMS && fairVictim(requester) !== undefined;
+  }
+
+  function settleClaim(t: Slot): void {
+    if (!t.claim) return;
+    t.claim = false;
+    claims--;
+  }
+
+  /** Ends `t` now (its client hears why): its slot goes to a newer request. */
+  function evict(t: Slot, why: string): void {
+    transfers.delete(t);
+    t.evicted = true;
+    t.opening.abort();
+    t.abort(`server busy: another client took this slot; ${why}`);
   }
 
   async function serveRequest(
@@ -122,11 +200,28 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
     const client = { address: rinfo.address, port: rinfo.port };
     const started = performance.now();
     const name = filename.toString("latin1");
-    const result = await opts.read(filename, client, mode).catch((err: Error): ReadResult => ({
-      ok: false,
-      code: TFTP_ERROR.NOT_DEFINED,
-      message: `read failed: ${err.message}`,
-    }));
+    const result = await opts
+      .read(filename, client, mode, handle.opening.signal)
+      .catch((err: Error): ReadResult => ({
+        ok: false,
+        code: TFTP_ERROR.NOT_DEFINED,
+        message: `read failed: ${err.message}`,
+      }));
+    if (handle.evicted) {
+      // Its slot went to a newer request while the file was opened: it ends unanswered, like a spoofed one.
+      if (result.ok) result.source.close?.();
+      return;
+    }
+    if (handle.claim && result.ok) {
+      // The file is there: now the busiest address gives a slot up, if it still holds more than its share.
+      settleClaim(handle);
+      const victim = transfers.size > opts.maxTransfers ? fairVictim(handle.key, handle) : undefined;
+      if (victim) evict(victim, "your address holds more slots than any other");
+      else if (transfers.size > opts.maxTransfers) {
+        result.source.close?.();
+        return refuse(main, rinfo, TFTP_ERROR.DISK_FULL, "server busy: try again");
+      }
+    }
     if (!result.ok) {
       // Like a transfer, the answer comes from a new port (TID): clients such as curl expect that.
       const tid = createSocket({ type: family });
@@ -154,11 +249,6 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
       });
       return;
     }
-    if (handle.evicted) {
-      // Its slot went to a newer request while the file was opened.
-      result.source.close?.();
-      return;
-    }
     const negotiated = negotiate(requested, result.source.size, opts);
     const sock = createSocket({ type: family });
     try {
@@ -177,7 +267,10 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
         negotiated,
         timeoutMs: negotiated.timeoutMs ?? opts.timeoutMs,
         firstTimeoutMs: opts.timeoutMs,
-        onProven: () => (handle.proven = true),
+        onAck: () => {
+          handle.proven = true;
+          handle.lastAck = performance.now();
+        },
         maxRetries: opts.maxRetries,
         file: name,
         requested,

@@ -36,8 +36,8 @@ export interface RunOptions {
    * negotiated timeout: 255 s x 6 sends each.
    */
   firstTimeoutMs: number;
-  /** Called once, at the client's first ACK: from then on the transfer has a real client. */
-  onProven?: () => void;
+  /** Called at each ACK from the client's own address: the first proves a real client, later ones progress. */
+  onAck?: () => void;
   maxRetries: number;
   file: string;
   requested: Map<string, string>;
@@ -214,10 +214,8 @@ export function runTransfer(o: RunOptions): Promise<TransferStats> {
         }
         const p = decodePacket(msg);
         if (p.op === "ack") {
-          if (!proven) {
-            proven = true;
-            o.onProven?.();
-          }
+          proven = true;
+          o.onAck?.();
           handle({ type: "ack", block: p.block });
         } else if (p.op === "error") {
           peerMessage = `client sent error ${p.code}: ${p.message}`;
