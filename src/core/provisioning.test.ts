@@ -245,3 +245,10 @@ test("yaml and json: a | shell value inside quotes of the shell command a string
   const json = render("json", '{"u":"ExecStart=/bin/echo {{ v | shell }}"}', v)!;
   assert.deepEqual(JSON.parse(json), { u: "ExecStart=/bin/echo 'a;id $(id)'" });
 });
+
+test('shell: `$$`, `$?` and other one-character parameters open no `$( )`: a value after `"$$(` is inside double quotes', () => {
+  // Found by the random-script property (seed -87012386): `"$$(echo 'v'` ran `$(…)` inside the value.
+  for (const t of ['"$$(echo {{ v | shell }}"', '"$?(echo {{ v | shell }}"', '"$1(echo {{ v | shell }}"'])
+    assert.equal(render("shell", t, "$(echo PWNED)"), undefined, t);
+  assert.equal(render("shell", "echo $$ {{ v | shell }}", "$(x)"), "echo $$ '$(x)'");
+});

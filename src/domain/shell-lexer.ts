@@ -18,6 +18,8 @@ interface Heredoc {
   strip: boolean;
 }
 
+/** Characters that make `$` plus one of them a whole parameter expansion. */
+const SPECIAL_PARAMETER = /^[$?#!@*0-9-]$/;
 const BREAKS_WORD = /[\s;&|()<>]/;
 
 /**
@@ -87,6 +89,11 @@ export function shellContexts(text: string, slots: readonly Slot[], mode: "shell
       continue;
     }
     const two = text.slice(i, i + 2);
+    // `$$`, `$?`, `$#`, `$1`…: one parameter, so a `(` after it opens no `$( )` (`"$$(` is PID then text).
+    if (mode === "shell" && c === "$" && SPECIAL_PARAMETER.test(text[i + 1] ?? "") && !atSlot(i + 1)) {
+      i += 2;
+      continue;
+    }
     if (g.k === "dq") {
       if (c === '"') stack.pop();
       else if (mode === "shell" && two === "$(") push("subst");
