@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort } from "../test/support/enforcer-process.js";
 import { benchMac, seed } from "./seed.js";
+import { untilLine } from "./ready-line.js";
 
 const MACHINES = 10_000;
 const ARMED = 2_000;
@@ -73,15 +74,7 @@ async function startServe(data: string, port: number): Promise<{ child: ChildPro
     ],
     { stdio: ["ignore", "pipe", "ignore"] },
   );
-  await new Promise<void>((res, rej) => {
-    let out = "";
-    child.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (out.includes("enforcer: ready")) res();
-    });
-    child.on("exit", (code) => rej(new Error(`serve exited ${code}`)));
-  });
-  child.stdout!.resume();
+  await untilLine(child);
   return { child, readyMs: Math.round(performance.now() - started) };
 }
 

@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { freePort, freeUdpPort } from "../test/support/enforcer-process.js";
 import type { Row } from "./boot-bench.js";
+import { untilLine } from "./ready-line.js";
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
@@ -62,14 +63,7 @@ export async function rssBench(): Promise<{ rows: Row[]; idleMiB: number }> {
       { stdio: ["ignore", "pipe", "inherit"] },
     );
     try {
-      await new Promise<void>((res, rej) => {
-        let text = "";
-        enf.stdout.on("data", (d: Buffer) => {
-          text += d.toString();
-          if (text.includes("enforcer: ready")) res();
-        });
-        enf.on("exit", (code) => rej(new Error(`enforcer exited ${code}`)));
-      });
+      await untilLine(enf);
       const idle = memory(enf.pid!).rss;
       idleMiB = Math.max(idleMiB, Math.round(idle));
       await Promise.all(Array.from({ length: CLIENTS }, (_, i) => client(i, ports)));

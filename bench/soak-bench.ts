@@ -6,6 +6,7 @@ import { join, resolve } from "node:path";
 import { FileStore } from "../src/store/file-store.js";
 import { freePort } from "../test/support/enforcer-process.js";
 import { benchMac, seed } from "./seed.js";
+import { untilLine } from "./ready-line.js";
 
 const MACHINES = 10_000;
 const PASSES = Number(process.env.SOAK_PASSES ?? 6);
@@ -78,15 +79,7 @@ async function startServe(data: string, image: string, port: number): Promise<Ch
     ...["--max-discovery-sessions", String(CAP), "--max-unknown-machines", String(CAP)],
   ];
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
-  await new Promise<void>((res, rej) => {
-    let out = "";
-    child.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (out.includes("enforcer: ready")) res();
-    });
-    child.on("exit", (code) => rej(new Error(`serve exited ${code}`)));
-  });
-  child.stdout!.resume();
+  await untilLine(child);
   return child;
 }
 

@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import { randomBytes } from "node:crypto";
 import { freePort, freeUdpPort } from "../test/support/enforcer-process.js";
 import type { Row } from "./boot-bench.js";
+import { untilLine } from "./ready-line.js";
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
@@ -44,17 +45,6 @@ async function median3(fn: () => Promise<number>): Promise<number> {
   return r[1]!;
 }
 
-function waitFor(child: ChildProcess, text: string): Promise<void> {
-  return new Promise((res, rej) => {
-    let out = "";
-    child.stdout?.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (out.includes(text)) res();
-    });
-    child.on("exit", (code) => rej(new Error(`exited ${code} before "${text}"`)));
-  });
-}
-
 /**
  * Enforcer's TFTP against tftpd-hpa (`in.tftpd`, started here on a high port) in the same run, same files
  * and the same client (atftp): 1 MiB and 64 MiB, blksize 512 and 1468, 1 and 50 clients; Enforcer also
@@ -76,7 +66,7 @@ export async function tftpBench(): Promise<Row[]> {
       .concat(["--log-level", "warn"]),
     { stdio: ["ignore", "pipe", "inherit"] },
   );
-  await waitFor(enf, "enforcer: ready");
+  await untilLine(enf);
   await new Promise((r) => setTimeout(r, 300)); // in.tftpd has no ready signal
   const rows: Row[] = [];
   try {

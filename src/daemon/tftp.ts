@@ -27,18 +27,17 @@ export async function startTftp(
   if (!settings.tftp) return undefined;
   const port = settings.tftpPort ?? 69;
   const read = bootFileReader(files);
-  let faultWindow = { start: 0, logged: 0 };
+  const faultLogs = new LogBudget(FAULT_LOGS_PER_MINUTE);
   const transferLogs = new LogBudget(TRANSFER_LOGS_PER_MINUTE);
   // A dropped or refused datagram is what an attacker (or a broken client) sends: debug. A handler that
   // threw is a bug in Enforcer: an error line, but a limited number of them.
   const logFault = (f: UdpFault) => {
     if (f.kind === "dropped-source" || f.kind === "refused-destination")
       return log.debug({ peer: f.peer }, `tftp: ${f.message}`);
-    const now = Date.now();
-    if (now - faultWindow.start > 60_000) faultWindow = { start: now, logged: 0 };
-    if (faultWindow.logged++ < FAULT_LOGS_PER_MINUTE)
+    const budget = faultLogs.take();
+    if (budget.ok)
       log[f.kind === "handler-threw" ? "error" : "warn"](
-        { peer: f.peer, fault: f.kind },
+        { peer: f.peer, fault: f.kind, ...(budget.skipped > 0 ? { notLogged: budget.skipped } : {}) },
         `tftp: ${f.message}`,
       );
   };
