@@ -102,67 +102,71 @@ export async function bootBench(): Promise<{ rows: Row[]; notes: Record<string, 
   const seedMs = Math.round(performance.now() - t0);
   const port = await freePort();
   const { child, readyMs } = await startServe(data, port);
-  const rssReady = rssMiB(child.pid!);
-  const base = `http://127.0.0.1:${port}`;
+  // A failed step must not leave the servers running: they would outlive the benchmark.
+  let bare: ChildProcess | undefined;
+  try {
+    const rssReady = rssMiB(child.pid!);
+    const base = `http://127.0.0.1:${port}`;
 
-  // The baseline runs in its own process: wrk blocks this one while it measures.
-  writeFileSync(join(data, "script.ipxe"), await (await fetch(`${base}/boot.ipxe`)).text());
-  const barePort = await freePort();
-  const bare = spawn(
-    process.execPath,
-    [resolve("dist/bench/bare-server.js"), String(barePort), join(data, "script.ipxe")],
-    {
-      stdio: ["ignore", "pipe", "inherit"],
-    },
-  );
-  await new Promise<void>((r) => bare.stdout!.once("data", () => r()));
+    // The baseline runs in its own process: wrk blocks this one while it measures.
+    writeFileSync(join(data, "script.ipxe"), await (await fetch(`${base}/boot.ipxe`)).text());
+    const barePort = await freePort();
+    const baseline = spawn(
+      process.execPath,
+      [resolve("dist/bench/bare-server.js"), String(barePort), join(data, "script.ipxe")],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    bare = baseline;
+    await new Promise<void>((r) => baseline.stdout!.once("data", () => r()));
 
-  const lua = wrkScript(data);
-  const rows: Row[] = [];
-  rows.push({
-    workload: "GET /boot.ipxe (general script)",
-    enforcer: wrk(`${base}/boot.ipxe`),
-    baseline: wrk(`http://127.0.0.1:${barePort}/boot.ipxe`),
-    unit: "req/s",
-  });
-  rows.push({
-    workload: `per-machine script, ${MACHINES - ARMED} known machines, nothing armed (fall-through)`,
-    enforcer: wrk(`${base}/`, lua),
-    baseline: wrk(`http://127.0.0.1:${barePort}/`, lua),
-    unit: "req/s",
-  });
-  // wrk blocked this process for longer than the server's 10 s keep-alive: let fetch's pool see the
-  // connection the server closed meanwhile, or the first request of the storm would be sent on it.
-  await new Promise((r) => setTimeout(r, 200));
-  rows.push({
-    workload: `first fetch of ${ARMED} armed configs, 50 concurrent (each a durable trigger)`,
-    enforcer: await triggerStorm(base),
-    unit: "boots/s",
-  });
-  const token = readFileSync(join(data, "admin.token"), "utf8").trim();
-  for (const [what, query] of [
-    ["first page", "limit=100"],
-    ["search", "search=node-9999&limit=100"],
-    ["label filter, deep page", "label=rack%3Dr7&limit=100&offset=200"],
-  ] as const) {
+    const lua = wrkScript(data);
+    const rows: Row[] = [];
     rows.push({
-      workload: `GET /api/v1/machines (${what}) over ${MACHINES} machines`,
-      enforcer: wrk(`${base}/api/v1/machines?${query}`, undefined, `Authorization: Bearer ${token}`),
+      workload: "GET /boot.ipxe (general script)",
+      enforcer: wrk(`${base}/boot.ipxe`),
+      baseline: wrk(`http://127.0.0.1:${barePort}/boot.ipxe`),
       unit: "req/s",
     });
+    rows.push({
+      workload: `per-machine script, ${MACHINES - ARMED} known machines, nothing armed (fall-through)`,
+      enforcer: wrk(`${base}/`, lua),
+      baseline: wrk(`http://127.0.0.1:${barePort}/`, lua),
+      unit: "req/s",
+    });
+    // wrk blocked this process for longer than the server's 10 s keep-alive: let fetch's pool see the
+    // connection the server closed meanwhile, or the first request of the storm would be sent on it.
+    await new Promise((r) => setTimeout(r, 200));
+    rows.push({
+      workload: `first fetch of ${ARMED} armed configs, 50 concurrent (each a durable trigger)`,
+      enforcer: await triggerStorm(base),
+      unit: "boots/s",
+    });
+    const token = readFileSync(join(data, "admin.token"), "utf8").trim();
+    for (const [what, query] of [
+      ["first page", "limit=100"],
+      ["search", "search=node-9999&limit=100"],
+      ["label filter, deep page", "label=rack%3Dr7&limit=100&offset=200"],
+    ] as const) {
+      rows.push({
+        workload: `GET /api/v1/machines (${what}) over ${MACHINES} machines`,
+        enforcer: wrk(`${base}/api/v1/machines?${query}`, undefined, `Authorization: Bearer ${token}`),
+        unit: "req/s",
+      });
+    }
+    const rssAfter = rssMiB(child.pid!);
+    return {
+      rows,
+      notes: {
+        machines: MACHINES,
+        armed: ARMED,
+        seedMs,
+        readyMs,
+        rssReadyMiB: rssReady,
+        rssAfterLoadMiB: rssAfter,
+      },
+    };
+  } finally {
+    child.kill("SIGTERM");
+    bare?.kill();
   }
-  const rssAfter = rssMiB(child.pid!);
-  child.kill("SIGTERM");
-  bare.kill();
-  return {
-    rows,
-    notes: {
-      machines: MACHINES,
-      armed: ARMED,
-      seedMs,
-      readyMs,
-      rssReadyMiB: rssReady,
-      rssAfterLoadMiB: rssAfter,
-    },
-  };
 }
