@@ -1,4 +1,4 @@
-import { createCore } from "../src/core/enforcer.js";
+import { createCore } from "../src/core/create-core.js";
 import { parseMac } from "../src/domain/mac.js";
 import type { Machine } from "../src/domain/machine.js";
 import { FileStore } from "../src/store/file-store.js";

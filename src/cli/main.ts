@@ -104,12 +104,12 @@ main(process.argv.slice(2)).catch((err: unknown) => {
   process.exit(code);
 });
 
-/** `enforcer agent`: runs the shipped POSIX agent (agents/shell/enforcer-agent.sh) against this Enforcer. */
+/** `enforcer agent`: runs the shipped POSIX agent (on-machine/shell/enforcer-agent.sh) against this Enforcer. */
 function runShellAgent(argv: string[]): Promise<void> {
   const ctx = cliContext(argv, {}, process.env);
   const token = (ctx.flags.token as string | undefined) ?? process.env.ENFORCER_TOKEN;
   if (!token) throw new UsageError("enforcer agent needs an agent token: --token or ENFORCER_TOKEN");
-  const script = fileURLToPath(new URL("../../../agents/shell/enforcer-agent.sh", import.meta.url));
+  const script = fileURLToPath(new URL("../../../on-machine/shell/enforcer-agent.sh", import.meta.url));
   const child = spawn("sh", [script], {
     stdio: "inherit",
     env: { ...process.env, ENFORCER_URL: ctx.client.baseUrl, ENFORCER_KEY: token },

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseMac } from "../domain/mac.js";
 import { MemoryStore } from "../store/testing/fake-stores.js";
-import { createCore } from "./enforcer.js";
+import { createCore } from "./create-core.js";
 import { COLLECTIONS, type GrowthLimits } from "./ports.js";
 import { CUSTOM_PROFILE, testCore } from "./testing/fixtures.js";
 

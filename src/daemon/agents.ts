@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import { ConsulAgent } from "../agents/consul/consul-agent.js";
 import { SerfAgent } from "../agents/serf/serf-agent.js";
 import type { Settings } from "../config/settings.js";
-import type { Core } from "../core/enforcer.js";
+import type { Core } from "../core/create-core.js";
 
 /**
  * Adds the configured agent systems and runs their loop: sync members and inventory every

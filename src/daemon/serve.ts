@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { createCore } from "../core/enforcer.js";
+import { createCore } from "../core/create-core.js";
 import { EnforcerError } from "../domain/errors.js";
 import { loadSettings } from "../config/load.js";
 import { BootFiles } from "../files/boot-files.js";

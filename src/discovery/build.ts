@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { DISCOVERY_INIT, NIC_MODULES, UDHCPC_SCRIPT } from "./init-script.js";
 
 /** The shell agent shipped in the repository, which the discovery image runs. */
-const AGENT = resolve(fileURLToPath(import.meta.url), "../../../../agents/shell/enforcer-agent.sh");
+const AGENT = resolve(fileURLToPath(import.meta.url), "../../../../on-machine/shell/enforcer-agent.sh");
 
 /** Where the built files are. */
 export interface DiscoveryImage {

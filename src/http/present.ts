@@ -1,5 +1,5 @@
 import { configUrls } from "../core/boot-vars.js";
-import type { Core } from "../core/enforcer.js";
+import type { Core } from "../core/create-core.js";
 import type { BootConfig } from "../domain/boot-config.js";
 import { roleAllows, type Role } from "../domain/token.js";
 

@@ -14,7 +14,7 @@ export interface SerfNode {
   kill: () => Promise<void>;
 }
 
-/** What a node runs with: tags, handlers from agents/serf/, extra environment and config. */
+/** What a node runs with: tags, handlers from on-machine/serf/, extra environment and config. */
 export interface SerfNodeSpec {
   name: string;
   tags?: Record<string, string>;
@@ -44,10 +44,10 @@ async function startNode(spec: SerfNodeSpec, joinPort: number | undefined): Prom
   for (const [k, v] of Object.entries(spec.tags ?? {})) args.push("-tag", `${k}=${v}`);
   for (const h of spec.handlers ?? []) {
     const [filter, script] = h.split("=");
-    // Shipped handlers by name (agents/serf/), or a test's own script by absolute path.
+    // Shipped handlers by name (on-machine/serf/), or a test's own script by absolute path.
     args.push(
       "-event-handler",
-      `${filter}=${script!.startsWith("/") ? script : resolve("agents/serf", script!)}`,
+      `${filter}=${script!.startsWith("/") ? script : resolve("on-machine/serf", script!)}`,
     );
   }
   if (joinPort) args.push(`-join=127.0.0.1:${joinPort}`);

@@ -1,6 +1,6 @@
 import type { Store } from "../../store/store.js";
 import { MemoryStore } from "../../store/testing/fake-stores.js";
-import { createCore, type Core } from "../enforcer.js";
+import { createCore, type Core } from "../create-core.js";
 import type { Clock, CoreSettings } from "../ports.js";
 
 /** A clock tests move by hand. */

@@ -6,11 +6,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import fc from "fast-check";
-import { CUSTOM_PROFILE } from "../core/testing/fixtures.js";
-import type { Machine } from "../domain/machine.js";
-import { BootFiles } from "../files/boot-files.js";
-import { MemoryStore } from "../store/testing/fake-stores.js";
-import { testApp } from "./testing/app.js";
+import { CUSTOM_PROFILE } from "../../core/testing/fixtures.js";
+import type { Machine } from "../../domain/machine.js";
+import { BootFiles } from "../../files/boot-files.js";
+import { MemoryStore } from "../../store/testing/fake-stores.js";
+import { testApp } from "../testing/app.js";
 
 /** Bounded in count and in time: a slow machine runs fewer cases, never a longer test. */
 const RUNS = { numRuns: 400, interruptAfterTimeLimit: 15_000 } as const;

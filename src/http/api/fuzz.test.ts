@@ -3,9 +3,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { CUSTOM_PROFILE } from "../core/testing/fixtures.js";
-import { MemoryStore } from "../store/testing/fake-stores.js";
-import { testApp } from "./testing/app.js";
+import { CUSTOM_PROFILE } from "../../core/testing/fixtures.js";
+import { MemoryStore } from "../../store/testing/fake-stores.js";
+import { testApp } from "../testing/app.js";
 
 /** Bounded in count and in time: a slow machine runs fewer cases, never a longer test. */
 const RUNS = { numRuns: 2500, interruptAfterTimeLimit: 15_000 } as const;

@@ -1,12 +1,12 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyReply } from "fastify";
-import type { Core } from "../core/enforcer.js";
-import { EnforcerError } from "../domain/errors.js";
-import type { BootAnswer } from "../core/boot-service.js";
+import type { Core } from "../../core/create-core.js";
+import { EnforcerError } from "../../domain/errors.js";
+import type { BootAnswer } from "../../core/boot-service.js";
 import { bootIdentity, type BootQuery } from "./boot-identity.js";
-import { AddressLimiter } from "./address-limiter.js";
-import type { ErrorBody } from "./errors.js";
-import type { Metrics } from "./metrics.js";
+import { AddressLimiter } from "../address-limiter.js";
+import type { ErrorBody } from "../errors.js";
+import type { Metrics } from "../metrics.js";
 
 const BootQuerySchema = Type.Object(
   {

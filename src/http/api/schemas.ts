@@ -1,5 +1,5 @@
 import { Type, type TSchema } from "@sinclair/typebox";
-import { OS_FAMILIES } from "../domain/profile.js";
+import { OS_FAMILIES } from "../../domain/profile.js";
 
 /** What the machine list shows as a machine's state: its newest config's state, or none. */
 export const MACHINE_STATES = [

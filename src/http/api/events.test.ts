@@ -8,8 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ServerResponse } from "node:http";
 import { test } from "node:test";
-import { testCore } from "../core/testing/fixtures.js";
-import { buildHttpServer } from "./server.js";
+import { testCore } from "../../core/testing/fixtures.js";
+import { buildHttpServer } from "../server.js";
 
 const BIG = "x".repeat(16 * 1024);
 /** Well above any sane buffer for one stream; without backpressure the server held all ~6.5 MB. */

@@ -1,9 +1,9 @@
 import type { Static } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
-import type { Core } from "../core/enforcer.js";
-import { parseMac } from "../domain/mac.js";
-import { IdParams, MachineBody, MachineListQuery, MachinePatchBody } from "./api-schemas.js";
-import { presentConfig } from "./present.js";
+import type { Core } from "../../core/create-core.js";
+import { parseMac } from "../../domain/mac.js";
+import { IdParams, MachineBody, MachineListQuery, MachinePatchBody } from "./schemas.js";
+import { presentConfig } from "../present.js";
 
 type Id = { Params: Static<typeof IdParams> };
 const tags = ["machines"];

@@ -1,10 +1,10 @@
 import type { Static } from "@sinclair/typebox";
 import type { ServerResponse } from "node:http";
 import type { FastifyInstance } from "fastify";
-import type { Core } from "../core/enforcer.js";
-import type { MachineEvent } from "../domain/events.js";
-import { parseMac } from "../domain/mac.js";
-import { EventStreamQuery } from "./api-schemas.js";
+import type { Core } from "../../core/create-core.js";
+import type { MachineEvent } from "../../domain/events.js";
+import { parseMac } from "../../domain/mac.js";
+import { EventStreamQuery } from "./schemas.js";
 
 const KEEPALIVE_MS = 15_000;
 /** What one stream may have written and its client not yet read before it waits (replay) or ends (live). */

@@ -3,9 +3,9 @@ import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { testCore } from "../core/testing/fixtures.js";
-import { BootFiles } from "../files/boot-files.js";
-import { buildHttpServer } from "./server.js";
+import { testCore } from "../../core/testing/fixtures.js";
+import { BootFiles } from "../../files/boot-files.js";
+import { buildHttpServer } from "../server.js";
 
 test("GET /tftp/<name> serves the TFTP namespace over HTTP with the same refusals", async () => {
   const base = mkdtempSync(join(tmpdir(), "enforcer-http-files-"));

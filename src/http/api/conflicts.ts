@@ -1,7 +1,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
-import type { Core } from "../core/enforcer.js";
-import { IdParams } from "./api-schemas.js";
+import type { Core } from "../../core/create-core.js";
+import { IdParams } from "./schemas.js";
 
 const ConflictListQuery = Type.Object(
   {

@@ -2,8 +2,8 @@
 // draft kept its profile "in use", and a reboot queued long ago went to whatever later booted with the MAC.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { CUSTOM_PROFILE } from "../core/testing/fixtures.js";
-import { testApp } from "./testing/app.js";
+import { CUSTOM_PROFILE } from "../../core/testing/fixtures.js";
+import { testApp } from "../testing/app.js";
 
 const M = "52:54:00:cc:00:50";
 

@@ -3,7 +3,7 @@
 // invented MACs pushed the real machine's own history (its configs' lifecycle) out through retention.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { testApp } from "./testing/app.js";
+import { testApp } from "../testing/app.js";
 
 const REAL = "52:54:00:00:00:01";
 const invented = (i: number) =>

@@ -4,7 +4,7 @@
 // for that machine for the rest of its 24 hours: it overwrote the machine's facts and took its reboot.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { testApp } from "./testing/app.js";
+import { testApp } from "../testing/app.js";
 
 const B = "52:54:00:cc:00:10";
 const B_PORT2 = "52:54:00:cc:00:11";

@@ -2,8 +2,8 @@
 // machine booted its config) still took the next command queued for the installed host.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { CUSTOM_PROFILE } from "../core/testing/fixtures.js";
-import { testApp } from "./testing/app.js";
+import { CUSTOM_PROFILE } from "../../core/testing/fixtures.js";
+import { testApp } from "../testing/app.js";
 
 const M = "52:54:00:cc:00:40";
 

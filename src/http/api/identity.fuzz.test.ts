@@ -4,8 +4,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { CUSTOM_PROFILE } from "../core/testing/fixtures.js";
-import { testApp } from "./testing/app.js";
+import { CUSTOM_PROFILE } from "../../core/testing/fixtures.js";
+import { testApp } from "../testing/app.js";
 
 const B = { macs: ["52:54:00:bb:00:0b", "52:54:00:bb:00:2b"], uuid: "bbbbbbbb-0000-4000-8000-00000000000b" };
 const C = { macs: ["52:54:00:cc:00:0c"], uuid: "cccccccc-0000-4000-8000-00000000000c" };

@@ -1,8 +1,8 @@
 import { Type, type Static } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { Core } from "../core/enforcer.js";
-import type { AgentCredential } from "../core/agent-credentials.js";
-import { IdParams } from "./api-schemas.js";
+import type { Core } from "../../core/create-core.js";
+import type { AgentCredential } from "../../core/agent-credentials.js";
+import { IdParams } from "./schemas.js";
 
 const ReportBody = Type.Object(
   {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { CUSTOM_PROFILE } from "../core/testing/fixtures.js";
-import { testApp } from "./testing/app.js";
+import { CUSTOM_PROFILE } from "../../core/testing/fixtures.js";
+import { testApp } from "../testing/app.js";
 
 const MAC = "52:54:00:00:00:01";
 

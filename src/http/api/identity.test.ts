@@ -2,8 +2,8 @@
 // attack goes through the real routes: a discovery boot on the open endpoint, then reports with its key.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { CUSTOM_PROFILE } from "../core/testing/fixtures.js";
-import { testApp } from "./testing/app.js";
+import { CUSTOM_PROFILE } from "../../core/testing/fixtures.js";
+import { testApp } from "../testing/app.js";
 
 const A = "52:54:00:aa:00:0a";
 const B = "52:54:00:bb:00:0b";

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { EnforcerError } from "../domain/errors.js";
-import type { BootFiles } from "../files/boot-files.js";
+import { EnforcerError } from "../../domain/errors.js";
+import type { BootFiles } from "../../files/boot-files.js";
 import { byteRange } from "./byte-range.js";
 
 /**

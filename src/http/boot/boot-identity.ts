@@ -1,7 +1,7 @@
-import { EnforcerError } from "../domain/errors.js";
-import { parseSerial, parseUuid } from "../domain/identity.js";
-import { parseMac } from "../domain/mac.js";
-import type { BootIdentity } from "../domain/machine.js";
+import { EnforcerError } from "../../domain/errors.js";
+import { parseSerial, parseUuid } from "../../domain/identity.js";
+import { parseMac } from "../../domain/mac.js";
+import type { BootIdentity } from "../../domain/machine.js";
 
 /** The query string the general script sends (already URL-decoded by Fastify). */
 export interface BootQuery {
