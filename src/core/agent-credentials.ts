@@ -4,7 +4,7 @@ import type { Machine } from "../domain/machine.js";
 import type { Role } from "../domain/token.js";
 import type { Store, StoreOp } from "../store/store.js";
 import type { MachineService } from "./machines.js";
-import { COLLECTIONS } from "./ports.js";
+import { COLLECTIONS } from "../store/collections.js";
 
 /** Who speaks on the JSON agent routes: a discovery image's key, or an API token (role agent or admin). */
 export type AgentCredential =

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { parseMac } from "../domain/mac.js";
 import { MemoryStore } from "../store/testing/fake-stores.js";
 import { AgentSessionService } from "./agent-sessions.js";
-import { COLLECTIONS } from "./ports.js";
+import { COLLECTIONS } from "../store/collections.js";
 import { ManualClock } from "./testing/fixtures.js";
 
 const SECRET = Buffer.alloc(32, 7);

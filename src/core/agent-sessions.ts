@@ -1,7 +1,8 @@
 import { createHash, createHmac, randomBytes } from "node:crypto";
 import type { Mac } from "../domain/mac.js";
 import type { Store, StoreOp } from "../store/store.js";
-import { COLLECTIONS, type Clock } from "./ports.js";
+import { COLLECTIONS } from "../store/collections.js";
+import { type Clock } from "./ports.js";
 
 /** A machine-scoped credential handed to the discovery image: it may only speak for that one MAC. */
 export interface AgentSession {

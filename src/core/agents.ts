@@ -10,7 +10,8 @@ import type { AgentMember, AgentPort } from "./agent-port.js";
 import type { EventLog } from "./event-log.js";
 import type { IntakeResult, MachineIntake } from "./machine-intake.js";
 import type { MachineService } from "./machines.js";
-import { COLLECTIONS, type Clock } from "./ports.js";
+import { COLLECTIONS } from "../store/collections.js";
+import { type Clock } from "./ports.js";
 
 /** How one sync of one agent went, for logs. */
 export interface SyncReport {

@@ -6,7 +6,8 @@ import { parseMac } from "../domain/mac.js";
 import type { Store, StoreOp } from "../store/store.js";
 import type { EventLog } from "./event-log.js";
 import type { MachineService } from "./machines.js";
-import { COLLECTIONS, type Clock } from "./ports.js";
+import { COLLECTIONS } from "../store/collections.js";
+import { type Clock } from "./ports.js";
 
 /** The command queue: operators enqueue, agents (next issue) take, send and report outcomes. */
 export class CommandService {

@@ -20,7 +20,8 @@ import { APKOVL_NAME, buildApkovl } from "./apkovl.js";
 import { bootVars } from "./boot-vars.js";
 import type { EventLog } from "./event-log.js";
 import type { MachineService } from "./machines.js";
-import { COLLECTIONS, type Clock, type CoreSettings } from "./ports.js";
+import { COLLECTIONS } from "../store/collections.js";
+import { type Clock, type CoreSettings } from "./ports.js";
 import type { ProfileService } from "./profiles.js";
 import { renderProvisioning } from "./provisioning.js";
 

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { IdentityConflict } from "../domain/identity-claims.js";
 import { parseMac, type Mac } from "../domain/mac.js";
-import { COLLECTIONS } from "./ports.js";
+import { COLLECTIONS } from "../store/collections.js";
 import { testCore } from "./testing/fixtures.js";
 
 const mac = (a: number, b: number, c: number): Mac =>

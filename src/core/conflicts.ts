@@ -13,7 +13,8 @@ import type { Store, StoreOp } from "../store/store.js";
 import { DISCOVERY_AGENT, type AgentCredentials } from "./agent-credentials.js";
 import type { EventLog } from "./event-log.js";
 import type { MachineService } from "./machines.js";
-import { COLLECTIONS, type Clock } from "./ports.js";
+import { COLLECTIONS } from "../store/collections.js";
+import { type Clock } from "./ports.js";
 
 /** Conflict records one machine may have as the reporter; further clashes are refused but not recorded. */
 const MAX_PER_MACHINE = 32;

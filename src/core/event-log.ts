@@ -1,6 +1,6 @@
 import type { MachineEvent, MachineEventKind } from "../domain/events.js";
 import type { Store, StoreOp } from "../store/store.js";
-import { COLLECTIONS } from "./ports.js";
+import { COLLECTIONS } from "../store/collections.js";
 
 /** Listener for events once they are durable (the live stream and metrics hang here later). */
 export type EventListener = (e: MachineEvent) => void;

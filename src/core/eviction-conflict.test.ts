@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { IdentityConflict } from "../domain/identity-claims.js";
 import { parseMac } from "../domain/mac.js";
-import { COLLECTIONS } from "./ports.js";
+import { COLLECTIONS } from "../store/collections.js";
 import { testCore } from "./testing/fixtures.js";
 
 const X = parseMac("02:00:00:00:04:01");

@@ -6,7 +6,8 @@ import { newMachine, recordBoot, type BootIdentity, type Machine } from "../doma
 import { parseMac, type Mac } from "../domain/mac.js";
 import type { Store, StoreOp } from "../store/store.js";
 import type { EventLog } from "./event-log.js";
-import { COLLECTIONS, type Clock } from "./ports.js";
+import { COLLECTIONS } from "../store/collections.js";
+import { type Clock } from "./ports.js";
 
 /** Filters for listing machines. */
 export interface MachineQuery {

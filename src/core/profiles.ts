@@ -1,7 +1,8 @@
 import { EnforcerError } from "../domain/errors.js";
 import { validateProfile, type Profile } from "../domain/profile.js";
 import type { Store } from "../store/store.js";
-import { COLLECTIONS, type Clock } from "./ports.js";
+import { COLLECTIONS } from "../store/collections.js";
+import { type Clock } from "./ports.js";
 
 /** A profile as the operator writes it; times are set by the service. */
 export type ProfileInput = Omit<Profile, "createdAt" | "updatedAt">;

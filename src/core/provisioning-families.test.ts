@@ -10,7 +10,7 @@ import type { Mac } from "../domain/mac.js";
 import type { OsFamily } from "../domain/profile.js";
 import { LINE_OR_CONTROL } from "../domain/value-rules.js";
 import { MemoryStore } from "../store/testing/fake-stores.js";
-import { COLLECTIONS } from "./ports.js";
+import { COLLECTIONS } from "../store/collections.js";
 import { testCore } from "./testing/fixtures.js";
 import { preseedLines, pyShlex, pyYaml, runSh } from "./testing/readers.js";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseMac } from "../domain/mac.js";
-import { COLLECTIONS } from "./ports.js";
+import { COLLECTIONS } from "../store/collections.js";
 import { CUSTOM_PROFILE, testCore } from "./testing/fixtures.js";
 
 const M = parseMac("52:54:00:00:07:01");

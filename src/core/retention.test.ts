@@ -3,7 +3,8 @@ import { test } from "node:test";
 import { parseMac } from "../domain/mac.js";
 import { MemoryStore } from "../store/testing/fake-stores.js";
 import { createCore } from "./create-core.js";
-import { COLLECTIONS, type GrowthLimits } from "./ports.js";
+import { COLLECTIONS } from "../store/collections.js";
+import { type GrowthLimits } from "./ports.js";
 import { CUSTOM_PROFILE, testCore } from "./testing/fixtures.js";
 
 const A = "52:54:00:00:00:0a";

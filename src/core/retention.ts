@@ -4,7 +4,8 @@ import type { Store, StoreOp } from "../store/store.js";
 import type { AgentSessionService } from "./agent-sessions.js";
 import type { ConfigService } from "./configs.js";
 import type { EventLog } from "./event-log.js";
-import { COLLECTIONS, type Clock, type GrowthLimits } from "./ports.js";
+import { COLLECTIONS } from "../store/collections.js";
+import { type Clock, type GrowthLimits } from "./ports.js";
 import type { UnknownMachines } from "./unknown-machines.js";
 
 /** What one retention pass deleted, for the log. */

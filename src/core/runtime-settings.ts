@@ -1,5 +1,6 @@
 import type { Store } from "../store/store.js";
-import { COLLECTIONS, type CoreSettings } from "./ports.js";
+import { COLLECTIONS } from "../store/collections.js";
+import { type CoreSettings } from "./ports.js";
 
 /** Settings an operator changes through the API; they persist and win over the start-up flags. */
 export interface RuntimeSettings {

@@ -2,7 +2,8 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { EnforcerError } from "../domain/errors.js";
 import type { ApiToken, Role } from "../domain/token.js";
 import type { Store } from "../store/store.js";
-import { COLLECTIONS, type Clock } from "./ports.js";
+import { COLLECTIONS } from "../store/collections.js";
+import { type Clock } from "./ports.js";
 
 /** A token as listed: everything but the hash. */
 export type TokenInfo = Omit<ApiToken, "hash">;

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { parseMac } from "../domain/mac.js";
 import { MemoryStore } from "../store/testing/fake-stores.js";
 import { createCore } from "./create-core.js";
-import { COLLECTIONS } from "./ports.js";
+import { COLLECTIONS } from "../store/collections.js";
 import { testCore } from "./testing/fixtures.js";
 
 const hex = (n: number) => (n & 255).toString(16).padStart(2, "0");

@@ -4,7 +4,7 @@ import type { ConfigService } from "./configs.js";
 import type { EventLog } from "./event-log.js";
 import type { MachineService } from "./machines.js";
 import { DISCOVERY_AGENT } from "./agent-credentials.js";
-import { COLLECTIONS } from "./ports.js";
+import { COLLECTIONS } from "../store/collections.js";
 
 /**
  * Events a machine only anonymous clients spoke for keeps. With the full history each of 10,000 invented

@@ -4,7 +4,8 @@ import { test } from "node:test";
 import { CUSTOM_PROFILE } from "../core/testing/fixtures.js";
 import { roleAllows, type Role } from "../domain/token.js";
 import { MemoryStore } from "../store/testing/fake-stores.js";
-import { Metrics, timedStore } from "./metrics.js";
+import { Metrics } from "./metrics.js";
+import { timedStore } from "../store/timed-store.js";
 import { testApp } from "./testing/app.js";
 
 interface RouteCase {

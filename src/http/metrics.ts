@@ -88,21 +88,6 @@ export class Metrics {
   }
 }
 
-/** Wraps a store so every commit's time to durability is observed. */
-export function timedStore(store: Store, observe: (seconds: number) => void): Store {
-  return {
-    get: (c, id) => store.get(c, id),
-    all: (c) => store.all(c),
-    count: (c) => store.count(c),
-    close: () => store.close(),
-    commit: async (ops) => {
-      const t = performance.now();
-      await store.commit(ops);
-      observe((performance.now() - t) / 1000);
-    },
-  };
-}
-
 /** `GET /metrics` in Prometheus text format (viewer token). */
 export function registerMetricsRoute(app: FastifyInstance, metrics: Metrics): void {
   app.get("/metrics", { schema: { hide: true }, config: { role: "viewer" } }, async (_req, reply) =>

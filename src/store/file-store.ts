@@ -6,7 +6,7 @@ import { EnforcerError } from "../domain/errors.js";
 import { encodeRecord, scanJournal } from "./journal-codec.js";
 import { PRIVATE_FILE, tightenModes, tightenedNotice } from "./file-modes.js";
 import { acquireLock } from "./lock-file.js";
-import { Collections, type Store, type StoreOp } from "./store.js";
+import { ChangeFeed, Collections, type AppliedListener, type Store, type StoreOp } from "./store.js";
 
 /** Options for the file store. */
 export interface FileStoreOptions {
@@ -34,6 +34,7 @@ interface Pending {
  */
 export class FileStore implements Store {
   private readonly mem = new Collections();
+  private readonly feed = new ChangeFeed();
   private pending: Pending[] = [];
   private flushing: Promise<void> | null = null;
   private journal!: FileHandle;
@@ -82,10 +83,15 @@ export class FileStore implements Store {
     if (ops.length === 0) return Promise.resolve();
     const bytes = encodeRecord(ops);
     this.mem.apply(ops);
+    this.feed.emit(ops);
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ bytes, resolve, reject });
       this.flushing ??= this.flushLoop();
     });
+  }
+
+  onApplied(listener: AppliedListener): () => void {
+    return this.feed.subscribe(listener);
   }
 
   async close(): Promise<void> {

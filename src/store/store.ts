@@ -19,6 +19,31 @@ export interface Store {
   commit(ops: StoreOp[]): Promise<void>;
   /** Flushes and releases the store; later commits fail with ENF_ERR_STORE_CLOSED. */
   close(): Promise<void>;
+  /**
+   * The change feed: `listener` gets each commit's ops as soon as they are applied to memory (before they
+   * are durable, in commit order), and, with a shared backend, the changes other processes commit. Services
+   * keep their indexes from it rather than from the functions that build ops. Returns the unsubscribe function.
+   */
+  onApplied(listener: AppliedListener): () => void;
+}
+
+/** Gets the ops of one applied commit. It must not throw nor commit synchronously. */
+export type AppliedListener = (ops: readonly StoreOp[]) => void;
+
+/** The listeners of a store's change feed. */
+export class ChangeFeed {
+  private readonly listeners = new Set<AppliedListener>();
+
+  /** Adds a listener; returns the function that removes it. */
+  subscribe(l: AppliedListener): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  /** Tells every listener about ops just applied. */
+  emit(ops: readonly StoreOp[]): void {
+    for (const l of this.listeners) l(ops);
+  }
 }
 
 /** In-memory collections shared by the file store and the fakes. */

@@ -3,7 +3,7 @@
 // every ten minutes: 44,000 events (+27 MB RSS) in 30 s from two clients on the real server.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { COLLECTIONS } from "../../core/ports.js";
+import { COLLECTIONS } from "../../store/collections.js";
 import { testApp } from "../testing/app.js";
 
 const MAC = "52:54:00:bb:00:01";

@@ -1,9 +1,10 @@
 import { EnforcerError } from "../../domain/errors.js";
-import { Collections, type Store, type StoreOp } from "../store.js";
+import { ChangeFeed, Collections, type AppliedListener, type Store, type StoreOp } from "../store.js";
 
 /** An in-memory store for tests: commits land at once and nothing survives the process. */
 export class MemoryStore implements Store {
   protected readonly mem = new Collections();
+  private readonly feed = new ChangeFeed();
   /** Every commit in order, so tests can assert what was written together. */
   readonly commits: StoreOp[][] = [];
 
@@ -23,6 +24,10 @@ export class MemoryStore implements Store {
   async commit(ops: StoreOp[]): Promise<void> {
     this.mem.apply(ops);
     this.commits.push(ops);
+    this.feed.emit(ops);
+  }
+  onApplied(listener: AppliedListener): () => void {
+    return this.feed.subscribe(listener);
   }
   async close(): Promise<void> {}
 }

@@ -1,0 +1,56 @@
+import type { MachineEvent, MachineEventKind } from "../domain/events.js";
+import type { Store, StoreOp } from "../store/store.js";
+import type { EventLog } from "./event-log.js";
+
+/** The ops and events a helper built for someone else's change (a machine created on the way, say). */
+export interface ChangePart {
+  ops: StoreOp[];
+  events: MachineEvent[];
+}
+
+/**
+ * One change of state: its store ops and the events that describe it, committed together (so the history
+ * never disagrees with the state) and published only once durable (so no listener hears of a change a
+ * crash could undo). Every service writes through it instead of repeating record, commit, publish.
+ */
+export class ChangeSet implements ChangePart {
+  readonly ops: StoreOp[] = [];
+  readonly events: MachineEvent[] = [];
+
+  constructor(
+    private readonly store: Store,
+    private readonly log: EventLog,
+  ) {}
+
+  /** Adds store ops, in order. */
+  op(...ops: StoreOp[]): this {
+    this.ops.push(...ops);
+    return this;
+  }
+
+  /** Records an event that is committed with this change; returns it. */
+  event(
+    kind: MachineEventKind,
+    machine: string,
+    at: string,
+    extra: Pick<MachineEvent, "config" | "detail"> = {},
+  ): MachineEvent {
+    const r = this.log.record(kind, machine, at, extra);
+    this.ops.push(r.op);
+    this.events.push(r.event);
+    return r.event;
+  }
+
+  /** Takes in a part built elsewhere: its ops after the ones so far, its events likewise. */
+  include(part: ChangePart): this {
+    this.ops.push(...part.ops);
+    this.events.push(...part.events);
+    return this;
+  }
+
+  /** Commits every op at once (nothing to write: no commit), then publishes the events. */
+  async commit(): Promise<void> {
+    if (this.ops.length > 0) await this.store.commit(this.ops);
+    this.log.publish(this.events);
+  }
+}

@@ -1,0 +1,15 @@
+/** Store collection names, in one place so no service (and no backend) misspells one. */
+export const COLLECTIONS = {
+  machines: "machines",
+  profiles: "profiles",
+  configs: "configs",
+  events: "events",
+  tokens: "tokens",
+  commands: "commands",
+  runtime: "runtime",
+  agentSessions: "agent-sessions",
+  conflicts: "conflicts",
+  agentBindings: "agent-bindings",
+  /** Bookkeeping that must outlive pruning (the highest event sequence number ever issued). */
+  retention: "retention",
+} as const;

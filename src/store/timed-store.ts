@@ -1,0 +1,17 @@
+import type { Store } from "./store.js";
+
+/** Wraps a store so every commit's time to durability is observed. */
+export function timedStore(store: Store, observe: (seconds: number) => void): Store {
+  return {
+    get: (c, id) => store.get(c, id),
+    all: (c) => store.all(c),
+    count: (c) => store.count(c),
+    close: () => store.close(),
+    onApplied: (l) => store.onApplied(l),
+    commit: async (ops) => {
+      const t = performance.now();
+      await store.commit(ops);
+      observe((performance.now() - t) / 1000);
+    },
+  };
+}
