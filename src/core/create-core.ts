@@ -54,8 +54,12 @@ export function createCore(
   clock: Clock = systemClock,
   secrets: CoreSecrets = {},
 ): Core {
+  // Settings first: every service below reads them (and the limits) from here, none keeps a copy it writes.
   const settings = new SettingsService(store, startup);
   const limits = settings.limits;
+  // Four dependencies run both ways (events and unknown machines, profiles and configs, unknown machines
+  // and conflicts, credentials and conflicts): the later service is reached through a closure that is only
+  // called once a request runs, never while the core is being built.
   // A machine only anonymous clients spoke for keeps a short history; asked only for long ones.
   const events: EventLog = new EventLog(store, (id): number =>
     unknown.isUnknown(id) ? Math.min(UNKNOWN_HISTORY, limits.historyPerMachine) : limits.historyPerMachine,
