@@ -130,7 +130,10 @@ export const SettingsSchema = Type.Object(
   { additionalProperties: false },
 );
 
-/** Validated, frozen settings for `enforcer serve`. */
+/**
+ * Validated, frozen settings for `enforcer serve`. `discovery`, `discoveryUrl` and `remote` are start-up
+ * values only: the API changes them at run time through core/settings-service.ts, and what it stored wins.
+ */
 export type Settings = Static<typeof SettingsSchema>;
 
 /** How each setting is spelled on the command line and in the environment. */

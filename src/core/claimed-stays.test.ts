@@ -48,7 +48,7 @@ test("kept across a restart: the claim is on the machine's record, not derived f
   const { core, clock, store } = await provisioned({ historyDays: 90 });
   clock.advance(91 * DAY);
   await core.retention.sweep();
-  const again = createCore(store, { ...core.settings }, clock);
+  const again = createCore(store, core.settings, clock);
   assert.equal(again.unknown.isUnknown(REAL), false);
   clock.advance(600_000);
   await again.retention.sweep();
@@ -79,11 +79,11 @@ test("a machine stored by an older version (claimed by its config, no mark) is m
   const { core, clock, store } = await provisioned({ historyDays: 90 });
   const { kept: _, ...old } = core.machines.get(REAL);
   await store.commit([{ op: "put", collection: "machines", id: REAL, value: old }]);
-  const upgraded = createCore(store, { ...core.settings }, clock);
+  const upgraded = createCore(store, core.settings, clock);
   clock.advance(91 * DAY);
   await upgraded.retention.sweep();
   assert.equal(upgraded.machines.get(REAL).kept, true);
-  const restarted = createCore(store, { ...core.settings }, clock);
+  const restarted = createCore(store, core.settings, clock);
   clock.advance(600_000);
   await restarted.retention.sweep();
   assert.ok(restarted.machines.find(REAL));

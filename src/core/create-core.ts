@@ -10,16 +10,18 @@ import { ConflictService } from "./conflicts.js";
 import { EventLog } from "./event-log.js";
 import { MachineIntake } from "./machine-intake.js";
 import { MachineService } from "./machines.js";
-import { DEFAULT_LIMITS, systemClock, type Clock, type CoreSettings, type GrowthLimits } from "./ports.js";
+import { systemClock, type Clock, type CoreSettings } from "./ports.js";
 import { ProfileService } from "./profiles.js";
 import { RetentionService } from "./retention.js";
-import { RuntimeSettingsService } from "./runtime-settings.js";
+import { SettingsService } from "./settings-service.js";
+import { CoreStats } from "./stats.js";
 import { TokenService } from "./tokens.js";
 import { UNKNOWN_HISTORY, UnknownMachines } from "./unknown-machines.js";
 
 /** The core's services wired over one store; the transports (HTTP, later TFTP and agents) use only this. */
 export interface Core {
-  settings: CoreSettings;
+  /** Every setting the core reads; the one writer of the run-time ones. */
+  settings: SettingsService;
   events: EventLog;
   machines: MachineService;
   profiles: ProfileService;
@@ -27,15 +29,14 @@ export interface Core {
   boot: BootService;
   tokens: TokenService;
   commands: CommandService;
-  runtime: RuntimeSettingsService;
   agents: AgentService;
   sessions: AgentSessionService;
   conflicts: ConflictService;
   credentials: AgentCredentials;
   unknown: UnknownMachines;
   retention: RetentionService;
-  /** The limits in force: the configured ones over DEFAULT_LIMITS. */
-  limits: GrowthLimits;
+  /** Read-only counts for /metrics. */
+  stats: CoreStats;
 }
 
 /** What the core needs besides settings: the secret discovery keys are derived from (random when absent). */
@@ -43,15 +44,22 @@ export interface CoreSecrets {
   sessionSecret?: Uint8Array;
 }
 
-/** Builds the core over a store, rebuilding every in-memory index from what the store holds. */
+/**
+ * Builds the core over a store, rebuilding every in-memory index from what the store holds. `startup` is
+ * what flags, environment and file say; settings stored through the API win over it.
+ */
 export function createCore(
   store: Store,
-  settings: CoreSettings,
+  startup: CoreSettings,
   clock: Clock = systemClock,
   secrets: CoreSecrets = {},
 ): Core {
-  const limits: GrowthLimits = { ...DEFAULT_LIMITS, ...settings.limits };
-  const runtime = new RuntimeSettingsService(store, settings);
+  // Settings first: every service below reads them (and the limits) from here, none keeps a copy it writes.
+  const settings = new SettingsService(store, startup);
+  const limits = settings.limits;
+  // Four dependencies run both ways (events and unknown machines, profiles and configs, unknown machines
+  // and conflicts, credentials and conflicts): the later service is reached through a closure that is only
+  // called once a request runs, never while the core is being built.
   // A machine only anonymous clients spoke for keeps a short history; asked only for long ones.
   const events: EventLog = new EventLog(store, (id): number =>
     unknown.isUnknown(id) ? Math.min(UNKNOWN_HISTORY, limits.historyPerMachine) : limits.historyPerMachine,
@@ -115,13 +123,12 @@ export function createCore(
     boot,
     tokens,
     commands,
-    runtime,
     agents,
     sessions,
     conflicts,
     credentials,
     unknown,
     retention,
-    limits,
+    stats: new CoreStats(store),
   };
 }

@@ -6,23 +6,26 @@ export interface Clock {
 /** The system clock. */
 export const systemClock: Clock = { now: () => new Date() };
 
-/** Settings the core needs, already validated and frozen by config/. */
+/**
+ * The settings the core reads. createCore takes the start-up values (validated and frozen by config/);
+ * afterwards the core's SettingsService answers them, and only it changes the run-time ones.
+ */
 export interface CoreSettings {
   /** Base URL booting machines use to reach this Enforcer, without a trailing slash. */
-  publicUrl: string;
-  /** Other Enforcer instances the general script asks, in order. */
-  remotes: string[];
+  readonly publicUrl: string;
+  /** Other Enforcer instances the general script asks, in order (run time: the API may change it). */
+  readonly remotes: readonly string[];
   /** How long after the first fetch the same machine may fetch its config's script again. */
-  retryWindowMs: number;
-  /** Discovery: when on, unknown machines get the discovery script. */
-  discovery: boolean;
-  /** The iPXE script URL that boots the discovery image. */
-  discoveryUrl?: string;
+  readonly retryWindowMs: number;
+  /** Discovery: when on, unknown machines get the discovery script (run time). */
+  readonly discovery: boolean;
+  /** The iPXE script URL that boots the discovery image (run time). */
+  readonly discoveryUrl?: string;
   /** Or the discovery image itself: Enforcer then boots it with a per-boot agent key. */
-  discoveryKernel?: string;
-  discoveryInitrd?: string;
+  readonly discoveryKernel?: string;
+  readonly discoveryInitrd?: string;
   /** Bounds on what grows with use (history, sessions, unknown machines); defaults in DEFAULT_LIMITS. */
-  limits?: Partial<GrowthLimits>;
+  readonly limits?: Readonly<Partial<GrowthLimits>>;
 }
 
 /** What Enforcer keeps at most, so that a server running for years (and an anonymous client) cannot fill it. */

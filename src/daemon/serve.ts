@@ -3,6 +3,8 @@ import { join, resolve } from "node:path";
 import { createCore } from "../core/create-core.js";
 import { EnforcerError } from "../domain/errors.js";
 import { loadSettings } from "../config/load.js";
+import type { Settings } from "../config/settings.js";
+import type { CoreSettings } from "../core/ports.js";
 import { BootFiles } from "../files/boot-files.js";
 import { Metrics } from "../http/metrics.js";
 import { timedStore } from "../store/timed-store.js";
@@ -11,7 +13,7 @@ import { DEFAULT_UI_DIR, uiBuilt } from "../http/ui-routes.js";
 import { TftpCounters } from "../protocols/tftp/counters.js";
 import { FileStore } from "../store/file-store.js";
 import { tightenedNotice, tightenModes } from "../store/file-modes.js";
-import { createLogger } from "./logger.js";
+import { createLogger } from "../logging/logger.js";
 import { detectPublicUrl } from "./public-url.js";
 import { startAgents } from "./agents.js";
 import { loadSessionSecret } from "./session-secret.js";
@@ -44,25 +46,14 @@ export async function serve(argv: string[]): Promise<void> {
     "",
   );
   const tftpCounters = new TftpCounters();
-  // Agents are read at scrape time, once the core below exists.
-  const metrics = new Metrics(store, tftpCounters, () => core.agents.list());
+  // The gauges read the core at scrape time; the core below needs the metrics first (its store is timed).
+  const metrics = new Metrics(
+    { counts: () => core.stats.counts(), agents: () => core.agents.list() },
+    tftpCounters,
+  );
   const core = createCore(
     timedStore(store, (s) => metrics.storeWrites.observe(s)),
-    {
-      publicUrl,
-      retryWindowMs: settings.retryWindow * 1000,
-      discovery: settings.discovery,
-      discoveryUrl: settings.discoveryUrl,
-      remotes: [...settings.remote],
-      limits: {
-        historyPerMachine: settings.historyPerMachine,
-        historyDays: settings.historyDays,
-        finishedPerMachine: settings.finishedPerMachine,
-        maxDiscoverySessions: settings.maxDiscoverySessions,
-        maxUnknownMachines: settings.maxUnknownMachines,
-        maxAnonymousConflicts: settings.maxAnonymousConflicts,
-      },
-    },
+    coreSettings(settings, publicUrl),
     undefined,
     { sessionSecret: loadSessionSecret(dataDir) },
   );
@@ -90,11 +81,15 @@ export async function serve(argv: string[]): Promise<void> {
   const port = typeof address === "object" && address ? address.port : settings.httpPort;
   // With --http-port 0 the real port is known only now.
   const bootUrl = settings.publicUrl ? publicUrl : detectPublicUrl(settings.listen, port);
-  core.settings.publicUrl = bootUrl;
-  if (settings.discoveryImage) {
-    core.settings.discoveryKernel = `${bootUrl}/tftp/discovery/vmlinuz`;
-    core.settings.discoveryInitrd = `${bootUrl}/tftp/discovery/initrd.gz`;
-  }
+  core.settings.listening({
+    publicUrl: bootUrl,
+    ...(settings.discoveryImage
+      ? {
+          discoveryKernel: `${bootUrl}/tftp/discovery/vmlinuz`,
+          discoveryInitrd: `${bootUrl}/tftp/discovery/initrd.gz`,
+        }
+      : {}),
+  });
   const tftp = await startTftp(settings, files, log, tftpCounters);
 
   const agents = startAgents(settings, core, log);
@@ -154,6 +149,28 @@ export async function serve(argv: string[]): Promise<void> {
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
+}
+
+/**
+ * What the core starts with, from the frozen settings: the static ones, and the start-up values of those
+ * the API changes at run time (the core's settings service puts the stored changes over them).
+ */
+function coreSettings(settings: Readonly<Settings>, publicUrl: string): CoreSettings {
+  return {
+    publicUrl,
+    retryWindowMs: settings.retryWindow * 1000,
+    discovery: settings.discovery,
+    discoveryUrl: settings.discoveryUrl,
+    remotes: settings.remote,
+    limits: {
+      historyPerMachine: settings.historyPerMachine,
+      historyDays: settings.historyDays,
+      finishedPerMachine: settings.finishedPerMachine,
+      maxDiscoverySessions: settings.maxDiscoverySessions,
+      maxUnknownMachines: settings.maxUnknownMachines,
+      maxAnonymousConflicts: settings.maxAnonymousConflicts,
+    },
+  };
 }
 
 /** The discovery image's files, served as discovery/vmlinuz and discovery/initrd.gz (TFTP and /tftp/). */

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { Settings } from "../config/settings.js";
 import { EnforcerError } from "../domain/errors.js";
-import { LogBudget } from "../http/log-budget.js";
+import { LogBudget } from "../logging/log-budget.js";
 import type { BootFiles } from "../files/boot-files.js";
 import { TftpCounters } from "../protocols/tftp/counters.js";
 import { startTftpServer, type TftpServer } from "../protocols/tftp/server.js";

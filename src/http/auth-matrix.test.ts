@@ -121,7 +121,8 @@ test("auth matrix over every API route", async () => {
 
 test("/metrics needs a viewer token and reports boots, configs and store writes", async () => {
   const store = new MemoryStore();
-  const metrics = new Metrics(store);
+  // The gauges read the core at scrape time; the core is built below, over the store this timer wraps.
+  const metrics = new Metrics({ counts: () => t.core.stats.counts() });
   const t = await testApp(
     {},
     { metrics },

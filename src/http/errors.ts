@@ -2,7 +2,7 @@ import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { ERROR_CODES, EnforcerError, type ErrorCode } from "../domain/errors.js";
-import { LogBudget } from "./log-budget.js";
+import { LogBudget } from "../logging/log-budget.js";
 
 /** HTTP status for each error code; anything unlisted is a 500. Mapped here, at the edge, and nowhere else. */
 const STATUS: Partial<Record<ErrorCode, number>> = {

@@ -1,8 +1,15 @@
 import type { FastifyInstance } from "fastify";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { BootConfig } from "../domain/boot-config.js";
+import type { CoreCounts } from "../core/stats.js";
 import type { TftpCounters } from "../protocols/tftp/counters.js";
-import type { Store } from "../store/store.js";
+
+/** What the gauges read at scrape time (from the core; the HTTP layer never reads the store). */
+export interface MetricSources {
+  /** Configs by state and machines (core.stats). */
+  counts(): CoreCounts;
+  /** Agent systems configured and the machines each reaches. */
+  agents?(): { id: string; machines: number }[];
+}
 
 /** Everything /metrics reports; the boot routes and the timed store feed it. */
 export class Metrics {
@@ -20,7 +27,7 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(store: Store, tftp?: TftpCounters, agents?: () => { id: string; machines: number }[]) {
+  constructor(sources: MetricSources, tftp?: TftpCounters) {
     const registers = [this.registry];
     new Gauge({
       name: "enforcer_configs",
@@ -36,7 +43,7 @@ export class Metrics {
           expired: 0,
           cancelled: 0,
         };
-        for (const c of store.all<BootConfig>("configs")) counts[c.lifecycle.state]!++;
+        for (const [state, n] of Object.entries(sources.counts().configsByState)) counts[state] = n;
         for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
       },
     });
@@ -45,7 +52,7 @@ export class Metrics {
       help: "Machines Enforcer knows.",
       registers,
       collect() {
-        this.set(store.count("machines"));
+        this.set(sources.counts().machines);
       },
     });
     new Gauge({
@@ -54,7 +61,7 @@ export class Metrics {
       labelNames: ["agent"],
       registers,
       collect() {
-        for (const a of agents?.() ?? []) this.set({ agent: a.id }, a.machines);
+        for (const a of sources.agents?.() ?? []) this.set({ agent: a.id }, a.machines);
       },
     });
     if (tftp) {

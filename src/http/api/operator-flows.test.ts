@@ -56,7 +56,7 @@ test("discovery and remotes change at run time, persist, and change what machine
   });
   assert.deepEqual(remotes.json(), { remotes: ["http://10.1.1.1:8080"] });
   assert.match((await t.http.inject("/boot.ipxe")).body, /http:\/\/10\.1\.1\.1:8080\/boot\/machine/);
-  assert.deepEqual(t.core.runtime.stored(), {
+  assert.deepEqual(t.core.settings.stored(), {
     discovery: true,
     discoveryUrl: "http://img/d.ipxe",
     remotes: ["http://10.1.1.1:8080"],
@@ -120,7 +120,7 @@ test("a discovery URL that cannot go into a script is refused when it is set, an
     const r = await t.api({ method: "PUT", url: "/api/v1/discovery", payload: { enabled: true, url } });
     assert.deepEqual([r.statusCode, r.json().code], [422, "ENF_ERR_IPXE_UNSAFE_VALUE"], url);
   }
-  assert.deepEqual(t.core.runtime.stored(), {});
+  assert.deepEqual(t.core.settings.stored(), {});
   assert.equal(t.core.settings.discovery, false);
 });
 

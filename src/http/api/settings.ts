@@ -3,7 +3,7 @@ import type { FastifyInstance } from "fastify";
 import type { Core } from "../../core/create-core.js";
 import { DiscoveryBody, RemotesBody } from "./schemas.js";
 
-/** Settings that change at run time: discovery and the remote instances. */
+/** Settings that change at run time: discovery and the remote instances, read and written through core.settings. */
 export function registerSettingsRoutes(app: FastifyInstance, core: Core): void {
   const set = ["settings"];
   const discovery = () => ({ enabled: core.settings.discovery, url: core.settings.discoveryUrl ?? null });
@@ -19,11 +19,9 @@ export function registerSettingsRoutes(app: FastifyInstance, core: Core): void {
       config: { role: "operator" },
     },
     async (req) => {
-      if (req.body.url !== undefined) core.boot.checkDiscoveryUrl(req.body.url);
-      await core.runtime.update(
-        req.body.url
-          ? { discovery: req.body.enabled, discoveryUrl: req.body.url }
-          : { discovery: req.body.enabled },
+      const { enabled, url } = req.body;
+      await core.settings.update(
+        url !== undefined ? { discovery: enabled, discoveryUrl: url } : { discovery: enabled },
       );
       return discovery();
     },
@@ -42,8 +40,7 @@ export function registerSettingsRoutes(app: FastifyInstance, core: Core): void {
       config: { role: "operator" },
     },
     async (req) => {
-      core.boot.checkRemotes(req.body.remotes);
-      await core.runtime.update({ remotes: req.body.remotes.map((r) => r.replace(/\/+$/, "")) });
+      await core.settings.update({ remotes: req.body.remotes });
       return { remotes: core.settings.remotes };
     },
   );

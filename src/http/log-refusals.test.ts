@@ -5,7 +5,6 @@ import { test } from "node:test";
 import { pino } from "pino";
 import { testCore } from "../core/testing/fixtures.js";
 import { REFUSAL_LOGS_PER_MINUTE } from "./errors.js";
-import { LogBudget } from "./log-budget.js";
 import { buildHttpServer } from "./server.js";
 
 test("a flood of refused requests writes a bounded number of log lines", async () => {
@@ -22,20 +21,4 @@ test("a flood of refused requests writes a bounded number of log lines", async (
   const refused = lines.filter((l) => l.includes('"refused"'));
   assert.equal(refused.length, REFUSAL_LOGS_PER_MINUTE);
   await app.close();
-});
-
-test("a budget says how many lines it left out on the next line it allows", () => {
-  let now = 0;
-  const b = new LogBudget(2, () => now);
-  assert.deepEqual(
-    [b.take(), b.take(), b.take(), b.take()],
-    [
-      { ok: true, skipped: 0 },
-      { ok: true, skipped: 0 },
-      { ok: false, skipped: 0 },
-      { ok: false, skipped: 0 },
-    ],
-  );
-  now = 60_000;
-  assert.deepEqual(b.take(), { ok: true, skipped: 2 });
 });
