@@ -1,4 +1,4 @@
-import type { Command } from "../domain/command.js";
+import type { Command, CommandInput } from "../domain/command.js";
 import { COLLECTIONS } from "../store/collections.js";
 import type { Store } from "../store/store.js";
 import { ChangeSet } from "./change-set.js";
@@ -63,7 +63,7 @@ export class CommandDelivery {
 
   private async change(
     c: Command,
-    input: Parameters<typeof changeCommand>[2],
+    input: CommandInput,
     change: Pick<Command, "agent" | "detail">,
   ): Promise<Command> {
     const cs = new ChangeSet(this.store, this.events);
