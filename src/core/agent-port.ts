@@ -1,3 +1,5 @@
+import type { Delivery } from "./command-executor.js";
+
 /** A member as an agent system sees it: enough to find the machine and to reach it again. */
 export interface AgentMember {
   /** The member's name inside its agent system (serf node name, consul node, JSON agent id). */
@@ -7,15 +9,10 @@ export interface AgentMember {
   alive: boolean;
 }
 
-/** What delivering a command came to. */
-export interface Delivery {
-  state: "acknowledged" | "failed" | "timed-out";
-  detail: string;
-}
-
 /**
- * The port every agent system plugs into (serf, consul, Enforcer's JSON agent): list members, fetch one
- * member's inventory (untrusted data, validated by the core), deliver a command.
+ * The port every agent system plugs into (serf, consul): list members, fetch one member's inventory
+ * (untrusted data, validated by the core), deliver a command. The core turns the members it reaches into
+ * a command executor (agent-reach.ts).
  */
 export interface AgentPort {
   /** Stable id, e.g. `serf:127.0.0.1:7373`. */

@@ -114,3 +114,18 @@ test("malformed keys are refused before any lookup", () => {
   for (const k of ["", "ens_", "ens_short", `ens_${"A".repeat(33)}`, `enf_${"A".repeat(32)}`])
     assert.equal(s.verify(k), undefined);
 });
+
+test("a key whose ops were never committed (a boot that failed) changes nothing: the index follows the store", async () => {
+  const { s, store } = sessions(2);
+  const a = await s.create(mac(1));
+  s.issueOps(mac(2)); // built, then dropped
+  s.issueOps(mac(3));
+  assert.equal(s.count(), 1);
+  assert.equal(s.verify(a.key)?.mac, mac(1), "not pushed out by keys that were never stored");
+  const b = await s.create(mac(2));
+  assert.equal(s.count(), 2);
+  // Under the limit, the oldest stored key goes when the next is stored.
+  await s.create(mac(3));
+  assert.deepEqual([!!s.verify(a.key), !!s.verify(b.key)], [false, true]);
+  assert.equal(store.count(COLLECTIONS.agentSessions), 2);
+});

@@ -54,8 +54,13 @@ const KEY_FORMAT = /^ens_[A-Za-z0-9_-]{32}$/;
  * only its hash and the nonce. One live session per MAC, at most `max` in all (oldest revoked first).
  */
 export class AgentSessionService {
-  /** MAC -> store id of its live session, oldest first (all live the same time, so also expiry order). */
+  /**
+   * MAC -> store id of its live session, oldest first (all live the same time, so also expiry order). Kept
+   * from the store's change feed: ops built but never committed (a boot that failed) leave it as it was.
+   */
   private readonly byMac = new Map<Mac, string>();
+  /** Store id -> its MAC, for every stored session: a deletion names only the id. */
+  private readonly macOf = new Map<string, Mac>();
 
   constructor(
     private readonly store: Store,
@@ -66,9 +71,28 @@ export class AgentSessionService {
     const all = [...store.all<StoredSession | LegacySession>(COLLECTIONS.agentSessions)];
     all.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
     for (const s of all) {
+      const id = "key" in s ? s.key : s.hash;
       this.byMac.delete(s.mac);
-      this.byMac.set(s.mac, "key" in s ? s.key : s.hash);
+      this.byMac.set(s.mac, id);
+      this.macOf.set(id, s.mac);
     }
+    store.onApplied((ops) => {
+      for (const op of ops) if (op.collection === COLLECTIONS.agentSessions) this.apply(op);
+    });
+  }
+
+  private apply(op: StoreOp): void {
+    if (op.op === "del") {
+      const mac = this.macOf.get(op.id);
+      this.macOf.delete(op.id);
+      if (mac && this.byMac.get(mac) === op.id) this.byMac.delete(mac);
+      return;
+    }
+    const mac = (op.value as AgentSession).mac;
+    this.macOf.set(op.id, mac);
+    // A MAC's new session follows the old one's deletion, so it goes to the back (the newest); a migrated
+    // one is put before its plain-text record is deleted, so it keeps its place in expiry order.
+    this.byMac.set(mac, op.id);
   }
 
   /**
@@ -83,7 +107,10 @@ export class AgentSessionService {
   ): { session: IssuedSession; ops: StoreOp[] } {
     const now = this.clock.now().getTime();
     const ops = this.expiredOps(now);
-    const id = this.byMac.get(mac);
+    // The index changes only once the ops are committed: what they delete is skipped here.
+    const gone = new Set(ops.map((o) => o.id));
+    const live = this.byMac.get(mac);
+    const id = live && !gone.has(live) ? live : undefined;
     const cur = id ? this.store.get<StoredSession | LegacySession>(COLLECTIONS.agentSessions, id) : undefined;
     const ended = !!cur && endedBefore !== undefined && cur.createdAt < endedBefore;
     const same = cur && !ended && (cur.machine ?? cur.mac) === machine;
@@ -92,10 +119,17 @@ export class AgentSessionService {
       // A changed server secret makes the nonce useless: fall through to a new session.
       if (keyId(key) === id) return { session: { ...view(cur), key }, ops };
     }
-    if (id) ops.push(this.delOp(mac, id));
-    while (this.byMac.size >= this.max) {
-      const [oldMac, oldId] = this.byMac.entries().next().value as [Mac, string];
-      ops.push(this.delOp(oldMac, oldId));
+    if (id) {
+      ops.push(this.delOp(id));
+      gone.add(id);
+    }
+    // The oldest go first, until this one fits under `max`.
+    let left = this.byMac.size - gone.size;
+    for (const oldId of this.byMac.values()) {
+      if (left < this.max) break;
+      if (gone.has(oldId)) continue;
+      ops.push(this.delOp(oldId));
+      left--;
     }
     const nonce = randomBytes(16).toString("base64url");
     const key = this.derive(nonce, mac);
@@ -107,7 +141,6 @@ export class AgentSessionService {
       createdAt: new Date(now).toISOString(),
       expiresAt: new Date(now + SESSION_TTL_MS).toISOString(),
     };
-    this.byMac.set(mac, keyId(key));
     ops.push({ op: "put", collection: COLLECTIONS.agentSessions, id: keyId(key), value: s });
     return { session: { ...view(s), key }, ops };
   }
@@ -139,18 +172,19 @@ export class AgentSessionService {
    */
   pruneOps(): StoreOp[] {
     const ops = this.expiredOps(this.clock.now().getTime());
-    for (const [mac, id] of this.byMac) {
+    const gone = new Set(ops.map((o) => o.id));
+    for (const id of this.byMac.values()) {
       const s = this.store.get<LegacySession>(COLLECTIONS.agentSessions, id);
-      if (!s || !("key" in s)) continue;
-      this.byMac.set(mac, keyId(s.key));
+      if (gone.has(id) || !s || !("key" in s)) continue;
+      // Put before the deletion: the index keeps the session's place (see apply).
       ops.push(
-        { op: "del", collection: COLLECTIONS.agentSessions, id },
         {
           op: "put",
           collection: COLLECTIONS.agentSessions,
           id: keyId(s.key),
           value: { ...view(s), hash: keyId(s.key) } satisfies StoredSession,
         },
+        { op: "del", collection: COLLECTIONS.agentSessions, id },
       );
     }
     return ops;
@@ -159,16 +193,15 @@ export class AgentSessionService {
   /** Expired sessions sit at the front of the creation-ordered index: only they are looked at. */
   private expiredOps(now: number): StoreOp[] {
     const ops: StoreOp[] = [];
-    for (const [mac, id] of this.byMac) {
+    for (const id of this.byMac.values()) {
       const s = this.store.get<AgentSession>(COLLECTIONS.agentSessions, id);
       if (s && Date.parse(s.expiresAt) >= now) break;
-      ops.push(this.delOp(mac, id));
+      ops.push(this.delOp(id));
     }
     return ops;
   }
 
-  private delOp(mac: Mac, id: string): StoreOp {
-    this.byMac.delete(mac);
+  private delOp(id: string): StoreOp {
     return { op: "del", collection: COLLECTIONS.agentSessions, id };
   }
 

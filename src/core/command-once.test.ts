@@ -41,7 +41,7 @@ test("a command a JSON poll took while the cluster agent delivered another is no
   await core.agents.syncAll();
   await core.commands.enqueue(M, "reboot");
   await core.commands.enqueue(M, "reboot");
-  await core.agents.deliverQueued();
+  await core.commands.deliverQueued();
   const taken = (await poll) as { id: string }[];
   assert.equal(reboots.length + taken.length, 2, "two commands, two deliveries");
 });

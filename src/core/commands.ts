@@ -1,22 +1,36 @@
 import { randomUUID } from "node:crypto";
 import type { Command, CommandType } from "../domain/command.js";
 import { EnforcerError } from "../domain/errors.js";
-import type { MachineEvent } from "../domain/events.js";
 import { parseMac } from "../domain/mac.js";
 import type { Store, StoreOp } from "../store/store.js";
+import { ChangeSet, type ChangePart } from "./change-set.js";
+import { changeCommand } from "./command-change.js";
+import { CommandDelivery } from "./command-delivery.js";
+import type { CommandExecutor } from "./command-executor.js";
 import type { EventLog } from "./event-log.js";
 import type { MachineService } from "./machines.js";
+import { OpenCommands } from "./open-commands.js";
 import { COLLECTIONS } from "../store/collections.js";
 import { type Clock } from "./ports.js";
 
-/** The command queue: operators enqueue, agents (next issue) take, send and report outcomes. */
+/**
+ * The command queue: operators enqueue; executors (the agents, later power control) deliver; pull agents
+ * take with their long poll (command-polls.ts).
+ */
 export class CommandService {
+  /** Each machine's queued and sent commands, from the store's change feed. */
+  readonly open: OpenCommands;
+  private readonly delivery: CommandDelivery;
+
   constructor(
     private readonly store: Store,
     private readonly events: EventLog,
     private readonly clock: Clock,
     private readonly machines: MachineService,
-  ) {}
+  ) {
+    this.open = new OpenCommands(store);
+    this.delivery = new CommandDelivery(store, events, clock, this.open);
+  }
 
   /** Queues a command for a known machine; the event lands in its history. */
   async enqueue(machine: string, type: CommandType): Promise<Command> {
@@ -30,14 +44,25 @@ export class CommandService {
       createdAt: now,
       updatedAt: now,
     };
-    const r = this.events.record("command.queued", m.id, now, { detail: { command: c.id, type } });
-    await this.store.commit([
-      ...this.machines.keepOps(m),
-      { op: "put", collection: COLLECTIONS.commands, id: c.id, value: c },
-      r.op,
-    ]);
-    this.events.publish([r.event]);
+    const cs = new ChangeSet(this.store, this.events).op(...this.machines.keepOps(m), {
+      op: "put",
+      collection: COLLECTIONS.commands,
+      id: c.id,
+      value: c,
+    });
+    cs.event("command.queued", m.id, now, { detail: { command: c.id, type } });
+    await cs.commit();
     return c;
+  }
+
+  /** Adds a way to deliver commands (an agent system, later IPMI, Redfish, Wake-on-LAN); earlier ones first. */
+  addExecutor(executor: CommandExecutor): void {
+    this.delivery.add(executor);
+  }
+
+  /** Delivers every queued command an executor reaches; returns how many. */
+  deliverQueued(): Promise<number> {
+    return this.delivery.deliverQueued();
   }
 
   /**
@@ -45,8 +70,8 @@ export class CommandService {
    * agents now poll and acknowledge for its MACs; left behind they would stay live, and kept, for good.
    */
   moveLiveOps(from: string, to: string): StoreOp[] {
-    return [...this.store.all<Command>(COLLECTIONS.commands)]
-      .filter((c) => c.machine === from && (c.state === "queued" || c.state === "sent"))
+    return this.open
+      .of(from)
       .map((c) => ({ op: "put", collection: COLLECTIONS.commands, id: c.id, value: { ...c, machine: to } }));
   }
 
@@ -54,19 +79,11 @@ export class CommandService {
    * Fails a forgotten machine's queued and sent commands: never pruned while live, a reboot queued long ago
    * would otherwise reach whatever boots with the MAC later.
    */
-  failLiveOps(machine: string, at: string): { ops: StoreOp[]; events: MachineEvent[] } {
-    const ops: StoreOp[] = [];
-    const events: MachineEvent[] = [];
-    for (const c of [...this.store.all<Command>(COLLECTIONS.commands)]) {
-      if (c.machine !== machine || (c.state !== "queued" && c.state !== "sent")) continue;
-      const next: Command = { ...c, state: "failed", detail: "machine forgotten", updatedAt: at };
-      const r = this.events.record("command.failed", machine, at, {
-        detail: { command: c.id, detail: "machine forgotten" },
-      });
-      ops.push({ op: "put", collection: COLLECTIONS.commands, id: c.id, value: next }, r.op);
-      events.push(r.event);
-    }
-    return { ops, events };
+  failLiveOps(machine: string, at: string): ChangePart {
+    const cs = new ChangeSet(this.store, this.events);
+    for (const c of this.open.of(machine))
+      changeCommand(cs, c, { type: "abandon" }, at, { detail: "machine forgotten" });
+    return cs;
   }
 
   /** A command by id; throws ENF_ERR_COMMAND_NOT_FOUND. */

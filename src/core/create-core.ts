@@ -112,7 +112,9 @@ export function createCore(
     unknown,
     limits.historyPerMachine,
   );
-  const agents = new AgentService(store, events, clock, machines, intake, credentials);
+  const agents = new AgentService(store, events, clock, machines, intake, credentials, commands.open);
+  // The agent systems are the first command executor; power control (IPMI, Redfish, WoL) adds more.
+  commands.addExecutor(agents.executor);
   const retention = new RetentionService(store, clock, limits, events, configs, unknown, sessions);
   return {
     settings,

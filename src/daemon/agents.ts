@@ -34,7 +34,7 @@ export function startAgents(
       if (r.errors.length > 0) log.warn({ agent: r.agent, errors: r.errors }, "agent sync had errors");
       else log.debug({ agent: r.agent, members: r.members, machines: r.machines }, "agent sync");
     }
-    const delivered = await core.agents.deliverQueued();
+    const delivered = await core.commands.deliverQueued();
     if (delivered > 0) log.info({ delivered }, "commands delivered");
   };
   const run = () => {

@@ -36,6 +36,8 @@ export const ERROR_CODES = {
   ENF_ERR_TOKEN_NOT_FOUND: "no token has that id",
   ENF_ERR_TOKEN_LAST_ADMIN: "the last admin token cannot be revoked",
   ENF_ERR_COMMAND_NOT_FOUND: "no command has that id",
+  ENF_ERR_COMMAND_TRANSITION:
+    "the command's current state does not allow that change (an acknowledgement of a command not sent, say)",
   ENF_ERR_MACHINE_BUSY: "the machine holds an armed or triggered config; cancel it first",
   ENF_ERR_CONFLICT_NOT_FOUND: "no identity conflict has that id",
   ENF_ERR_CONFLICT_RESOLVED: "the identity conflict was already merged or dismissed",

@@ -1,4 +1,5 @@
-import type { AgentMember, AgentPort, Delivery } from "../../core/agent-port.js";
+import type { AgentMember, AgentPort } from "../../core/agent-port.js";
+import type { Delivery } from "../../core/command-executor.js";
 import { EnforcerError } from "../../domain/errors.js";
 
 /** Where the Consul agent's HTTP API is, and its ACL token if it needs one. */

@@ -1,4 +1,5 @@
-import type { AgentMember, AgentPort, Delivery } from "../../core/agent-port.js";
+import type { AgentMember, AgentPort } from "../../core/agent-port.js";
+import type { Delivery } from "../../core/command-executor.js";
 import { SerfRpc, type SerfRpcOptions } from "./rpc-client.js";
 
 /** Query deadlines: serf always waits the whole timeout, so keep them short but above handler run time. */

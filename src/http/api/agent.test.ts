@@ -66,7 +66,8 @@ test("a discovery key reports for its own machine only, polls and acknowledges i
     url: `/api/v1/agent/commands/${cmd.id}`,
     payload: { ok: true },
   });
-  assert.equal(again.statusCode, 409);
+  // A command's own code: an acknowledged command takes no second outcome.
+  assert.deepEqual([again.statusCode, again.json().code], [409, "ENF_ERR_COMMAND_TRANSITION"]);
 });
 
 test("a long poll answers as soon as a command is queued", async () => {

@@ -28,7 +28,11 @@ const AckBody = Type.Object(
 /** Long polls one machine may have open at once; a newer one ends the oldest (answered empty). */
 const MAX_POLLS_PER_MACHINE = 2;
 
-/** The JSON agent protocol (docs/agent-protocol.md): report inventory, long-poll commands, acknowledge them. */
+/**
+ * The JSON agent protocol (docs/agents.md, "Enforcer's JSON agent protocol"): report inventory, long-poll
+ * commands, acknowledge them. The routes live here because this agent calls in over HTTP; what they do is
+ * the core's (agent-reports.ts, command-polls.ts).
+ */
 export function registerAgentRoutes(app: FastifyInstance, core: Core): void {
   const tags = ["agent protocol"];
   // Open long polls, ended before the server closes (else close() waits for each to run out).

@@ -1,0 +1,78 @@
+import type { Command } from "../domain/command.js";
+import { EnforcerError } from "../domain/errors.js";
+import { COLLECTIONS } from "../store/collections.js";
+import type { Store } from "../store/store.js";
+import { ChangeSet } from "./change-set.js";
+import { changeCommand } from "./command-change.js";
+import type { EventLog } from "./event-log.js";
+import type { OpenCommands } from "./open-commands.js";
+import type { Clock } from "./ports.js";
+
+/** Longest outcome detail kept from an agent. */
+const MAX_DETAIL = 200;
+
+/** The pull side of commands: a JSON agent's long poll takes its machine's queued commands, then acks them. */
+export class CommandPolls {
+  constructor(
+    private readonly store: Store,
+    private readonly events: EventLog,
+    private readonly clock: Clock,
+    private readonly open: OpenCommands,
+  ) {}
+
+  /**
+   * A JSON agent's long poll: queued commands for its machine, marked sent. Waits up to `waitMs` for one
+   * to be queued when there is none yet.
+   */
+  async takeCommands(
+    agent: string,
+    machine: string,
+    waitMs: number,
+    signal?: AbortSignal,
+    /** Asked again after the wait: the credential may have ended meanwhile (a discovery key, say). */
+    stillSpeaks: () => boolean = () => true,
+  ): Promise<Command[]> {
+    const queued = () => this.open.of(machine).filter((c) => c.state === "queued");
+    if (queued().length === 0 && waitMs > 0 && !signal?.aborted) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, waitMs);
+        const unsubscribe = this.events.subscribe((e) => {
+          if (e.kind === "command.queued" && e.machine === machine) done();
+        });
+        signal?.addEventListener("abort", done);
+        function done() {
+          clearTimeout(timer);
+          unsubscribe();
+          signal?.removeEventListener("abort", done);
+          resolve();
+        }
+      });
+    }
+    // An agent that went away (or a server shutting down) takes nothing: the commands stay queued. Nor does
+    // one whose credential ended while it waited: the command is for the host that now has the machine.
+    if (signal?.aborted || !stillSpeaks()) return [];
+    // All marked sent in one commit, synchronously: awaited one by one, a second poll of the machine took
+    // the ones not yet marked, and both agents got them (two reboots).
+    const cs = new ChangeSet(this.store, this.events);
+    const at = this.clock.now().toISOString();
+    const taken = queued().map((c) => changeCommand(cs, c, { type: "send" }, at, { agent }));
+    await cs.commit();
+    return taken;
+  }
+
+  /** A JSON agent reports how a command went; only a command of the machine it speaks for. */
+  async acknowledge(machine: string, id: string, ok: boolean, detail: string): Promise<Command> {
+    const c = this.store.get<Command>(COLLECTIONS.commands, id);
+    if (!c || c.machine !== machine)
+      throw new EnforcerError("ENF_ERR_COMMAND_NOT_FOUND", `no command ${id} for ${machine}`, {
+        command: id,
+      });
+    const cs = new ChangeSet(this.store, this.events);
+    const outcome = ok ? "acknowledged" : "failed";
+    const next = changeCommand(cs, c, { type: "report", outcome }, this.clock.now().toISOString(), {
+      detail: detail.slice(0, MAX_DETAIL),
+    });
+    await cs.commit();
+    return next;
+  }
+}
