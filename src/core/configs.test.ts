@@ -113,22 +113,22 @@ test("provisioning files and the callback answer only while triggered", async ()
   const { core, id } = await armed();
   const secret = core.configs.get(id).secret;
   assert.throws(
-    () => core.configs.file(secret, "provision"),
+    () => core.configFiles.file(secret, "provision"),
     (e) => isEnforcerError(e, "ENF_ERR_BOOT_SECRET_UNKNOWN"),
   );
   await core.boot.machineScript(who);
-  assert.match(core.configs.file(secret, "provision"), /node-525400000001/);
+  assert.match(core.configFiles.file(secret, "provision"), /node-525400000001/);
   assert.throws(
-    () => core.configs.file(secret, "other"),
-    (e) => isEnforcerError(e, "ENF_ERR_HTTP_NOT_FOUND"),
+    () => core.configFiles.file(secret, "other"),
+    (e) => isEnforcerError(e, "ENF_ERR_CONFIG_FILE_NOT_FOUND"),
   );
   assert.throws(
-    () => core.configs.file("wrong-secret-wrong-secret", "provision"),
+    () => core.configFiles.file("wrong-secret-wrong-secret", "provision"),
     (e) => isEnforcerError(e, "ENF_ERR_BOOT_SECRET_UNKNOWN"),
   );
   await core.configs.complete(secret);
   assert.throws(
-    () => core.configs.file(secret, "provision"),
+    () => core.configFiles.file(secret, "provision"),
     (e) => isEnforcerError(e, "ENF_ERR_BOOT_SECRET_UNKNOWN"),
   );
   await assert.rejects(core.configs.complete(secret), (e) =>

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { BootConfig } from "../domain/boot-config.js";
+import { CONFIG_STATES, type BootConfig } from "../domain/boot-config.js";
 import type { TftpCounters } from "../protocols/tftp/counters.js";
 import type { Store } from "../store/store.js";
 
@@ -28,14 +28,7 @@ export class Metrics {
       labelNames: ["state"],
       registers,
       collect() {
-        const counts: Record<string, number> = {
-          draft: 0,
-          armed: 0,
-          triggered: 0,
-          completed: 0,
-          expired: 0,
-          cancelled: 0,
-        };
+        const counts: Record<string, number> = Object.fromEntries(CONFIG_STATES.map((s) => [s, 0]));
         for (const c of store.all<BootConfig>("configs")) counts[c.lifecycle.state]!++;
         for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
       },

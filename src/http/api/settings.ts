@@ -1,6 +1,7 @@
 import type { Static } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import type { Core } from "../../core/create-core.js";
+import { checkDiscoveryUrl } from "../../domain/boot-script-checks.js";
 import { DiscoveryBody, RemotesBody } from "./schemas.js";
 
 /** Settings that change at run time: discovery and the remote instances. */
@@ -19,7 +20,7 @@ export function registerSettingsRoutes(app: FastifyInstance, core: Core): void {
       config: { role: "operator" },
     },
     async (req) => {
-      if (req.body.url !== undefined) core.boot.checkDiscoveryUrl(req.body.url);
+      if (req.body.url !== undefined) checkDiscoveryUrl(req.body.url);
       await core.runtime.update(
         req.body.url
           ? { discovery: req.body.enabled, discoveryUrl: req.body.url }
