@@ -4,6 +4,7 @@ import type { BootSpec, ProvisioningFiles } from "../domain/boot-spec.js";
 import { fileFormat } from "../domain/file-formats.js";
 import type { Machine } from "../domain/machine.js";
 import { familyBoot } from "../domain/os-families.js";
+import { fillBootTemplate } from "./boot-template.js";
 import { bootVars } from "./boot-vars.js";
 import type { MachineService } from "./machines.js";
 import type { Clock, CoreSettings } from "./ports.js";
@@ -32,7 +33,7 @@ export class ConfigRenderer {
   render(c: BootConfig, machine: Machine): RenderedConfig {
     const profile = this.profiles.get(c.profile);
     const vars = bootVars(this.settings, machine, profile, c);
-    const fb = familyBoot(profile, vars);
+    const fb = familyBoot(profile, vars, fillBootTemplate);
     const context = { ...vars, facts: machine.facts, labels: machine.labels };
     const files: Record<string, string> = {};
     for (const [name, template] of Object.entries(fb.files))

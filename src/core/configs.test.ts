@@ -181,3 +181,18 @@ test("a failing disk surfaces as ENF_ERR_STORE_IO and arms nothing", async () =>
   const { core } = testCore({}, new BrokenStore());
   await assert.rejects(core.profiles.create(CUSTOM_PROFILE), (e) => isEnforcerError(e, "ENF_ERR_STORE_IO"));
 });
+
+test("the indexes follow the store's change feed: a config committed by another writer is held and served", async () => {
+  const store = new MemoryStore();
+  const a = testCore({}, store);
+  const b = testCore({}, store);
+  await a.core.profiles.create({ ...CUSTOM_PROFILE, provisioning: undefined });
+  const c = await a.core.configs.create({ machine: MAC, profile: "linux" });
+  await a.core.configs.arm(c.id);
+  assert.equal(b.core.configs.holdingFor(MAC)?.id, c.id);
+  assert.equal((await b.core.boot.machineScript(who)).kind, "config");
+  assert.equal(a.core.configs.holdingFor(MAC)?.lifecycle.state, "triggered");
+  await a.core.configs.cancel(c.id);
+  assert.equal(b.core.configs.holdingFor(MAC), undefined);
+  assert.equal(b.core.configs.stateOf(MAC), "cancelled");
+});
