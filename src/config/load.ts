@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { Value } from "@sinclair/typebox/value";
 import { parse as parseYaml } from "yaml";
 import { EnforcerError } from "../domain/errors.js";
-import { checkDiscoveryUrl, renderGeneralScript } from "../protocols/ipxe/general-script.js";
+import { checkDiscoveryUrl, generalSources } from "../domain/boot-script-checks.js";
 import { SETTING_NAMES, SettingsSchema, type Settings } from "./settings.js";
 
 type Raw = Record<string, unknown>;
@@ -63,8 +63,8 @@ function checkScriptValues(s: Settings): void {
   };
   if (s.discoveryUrl !== undefined) check("discoveryUrl", () => checkDiscoveryUrl(s.discoveryUrl!));
   if (s.publicUrl !== undefined)
-    check("publicUrl", () => renderGeneralScript({ self: s.publicUrl!.replace(/\/+$/, ""), remotes: [] }));
-  check("remote", () => renderGeneralScript({ self: "http://127.0.0.1", remotes: s.remote }));
+    check("publicUrl", () => generalSources({ self: s.publicUrl!.replace(/\/+$/, ""), remotes: [] }));
+  check("remote", () => generalSources({ self: "http://127.0.0.1", remotes: s.remote }));
 }
 
 function parseFlags(argv: string[]): Raw {

@@ -113,22 +113,22 @@ test("provisioning files and the callback answer only while triggered", async ()
   const { core, id } = await armed();
   const secret = core.configs.get(id).secret;
   assert.throws(
-    () => core.configs.file(secret, "provision"),
+    () => core.configFiles.file(secret, "provision"),
     (e) => isEnforcerError(e, "ENF_ERR_BOOT_SECRET_UNKNOWN"),
   );
   await core.boot.machineScript(who);
-  assert.match(core.configs.file(secret, "provision"), /node-525400000001/);
+  assert.match(core.configFiles.file(secret, "provision"), /node-525400000001/);
   assert.throws(
-    () => core.configs.file(secret, "other"),
-    (e) => isEnforcerError(e, "ENF_ERR_HTTP_NOT_FOUND"),
+    () => core.configFiles.file(secret, "other"),
+    (e) => isEnforcerError(e, "ENF_ERR_CONFIG_FILE_NOT_FOUND"),
   );
   assert.throws(
-    () => core.configs.file("wrong-secret-wrong-secret", "provision"),
+    () => core.configFiles.file("wrong-secret-wrong-secret", "provision"),
     (e) => isEnforcerError(e, "ENF_ERR_BOOT_SECRET_UNKNOWN"),
   );
   await core.configs.complete(secret);
   assert.throws(
-    () => core.configs.file(secret, "provision"),
+    () => core.configFiles.file(secret, "provision"),
     (e) => isEnforcerError(e, "ENF_ERR_BOOT_SECRET_UNKNOWN"),
   );
   await assert.rejects(core.configs.complete(secret), (e) =>
@@ -180,4 +180,19 @@ test("indexes are rebuilt from the store: a restarted core still knows the armed
 test("a failing disk surfaces as ENF_ERR_STORE_IO and arms nothing", async () => {
   const { core } = testCore({}, new BrokenStore());
   await assert.rejects(core.profiles.create(CUSTOM_PROFILE), (e) => isEnforcerError(e, "ENF_ERR_STORE_IO"));
+});
+
+test("the indexes follow the store's change feed: a config committed by another writer is held and served", async () => {
+  const store = new MemoryStore();
+  const a = testCore({}, store);
+  const b = testCore({}, store);
+  await a.core.profiles.create({ ...CUSTOM_PROFILE, provisioning: undefined });
+  const c = await a.core.configs.create({ machine: MAC, profile: "linux" });
+  await a.core.configs.arm(c.id);
+  assert.equal(b.core.configs.holdingFor(MAC)?.id, c.id);
+  assert.equal((await b.core.boot.machineScript(who)).kind, "config");
+  assert.equal(a.core.configs.holdingFor(MAC)?.lifecycle.state, "triggered");
+  await a.core.configs.cancel(c.id);
+  assert.equal(b.core.configs.holdingFor(MAC), undefined);
+  assert.equal(b.core.configs.stateOf(MAC), "cancelled");
 });

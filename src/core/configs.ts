@@ -1,4 +1,3 @@
-import type { BootSpec, ProvisioningFiles } from "../domain/boot-spec.js";
 import { randomBytes, randomUUID } from "node:crypto";
 import {
   HOLDING_STATES,
@@ -9,21 +8,17 @@ import {
   windowPassed,
 } from "../domain/boot-config.js";
 import { EnforcerError } from "../domain/errors.js";
-import { fileFormat } from "../domain/file-formats.js";
-import type { MachineEvent, MachineEventKind } from "../domain/events.js";
-import type { Machine } from "../domain/machine.js";
+import type { MachineEventKind } from "../domain/events.js";
 import { parseMac } from "../domain/mac.js";
-import { familyBoot } from "../domain/os-families.js";
 import type { Store, StoreOp } from "../store/store.js";
-import { renderBootScript } from "../protocols/ipxe/config-script.js";
-import { APKOVL_NAME, buildApkovl } from "./apkovl.js";
-import { bootVars } from "./boot-vars.js";
+import { ChangeSet, type ChangePart } from "./change-set.js";
+import { ConfigIndex } from "./config-index.js";
+import type { ConfigRenderer } from "./config-render.js";
 import type { EventLog } from "./event-log.js";
 import type { MachineService } from "./machines.js";
 import { COLLECTIONS } from "../store/collections.js";
 import { type Clock, type CoreSettings } from "./ports.js";
 import type { ProfileService } from "./profiles.js";
-import { renderProvisioning } from "./provisioning.js";
 
 /** What an operator gives to create a config: the machine, the profile and any extra variables. */
 export interface ConfigInputs {
@@ -32,14 +27,13 @@ export interface ConfigInputs {
   variables?: Record<string, string>;
 }
 
-/** Boot configs: create, arm (render everything, so errors show now and not at boot), cancel, complete. */
+/**
+ * The boot configs' lifecycle: create, arm (render everything, so errors show now and not at boot),
+ * cancel, complete, expire, and the machine's fetch that triggers one. Rendering is the renderer's job,
+ * serving the files ConfigFiles'; the indexes follow the store's change feed (ConfigIndex).
+ */
 export class ConfigService {
-  private readonly holding = new Map<string, string>();
-  private readonly bySecret = new Map<string, string>();
-  /** Each machine's newest config, whatever its state: what the machine list shows as its state. */
-  private readonly newest = new Map<string, BootConfig>();
-  /** When each machine last booted a config, kept when a newer draft or a cancel hides it from `newest`. */
-  private readonly booted = new Map<string, string>();
+  private readonly index: ConfigIndex;
 
   constructor(
     private readonly store: Store,
@@ -48,8 +42,9 @@ export class ConfigService {
     private readonly settings: CoreSettings,
     private readonly machines: MachineService,
     private readonly profiles: ProfileService,
+    private readonly renderer: ConfigRenderer,
   ) {
-    for (const c of store.all<BootConfig>(COLLECTIONS.configs)) this.index(c);
+    this.index = new ConfigIndex(store);
   }
 
   /** The config by id; throws ENF_ERR_CONFIG_NOT_FOUND. */
@@ -71,28 +66,28 @@ export class ConfigService {
 
   /** The armed or triggered config that holds a machine, if any. */
   holdingFor(machine: string): BootConfig | undefined {
-    const id = this.holding.get(machine);
+    const id = this.index.holdingId(machine);
     return id ? this.store.get<BootConfig>(COLLECTIONS.configs, id) : undefined;
   }
 
   /** The machine's newest config in any state (what it last was told to boot), if it ever had one. */
   newestFor(machine: string): BootConfig | undefined {
-    return this.newest.get(machine);
+    return this.index.newestFor(machine);
   }
 
   /** When the machine last booted (triggered) any config, if it ever did. */
   lastBootedAt(machine: string): string | undefined {
-    return this.booted.get(machine);
+    return this.index.bootedAt(machine);
   }
 
   /** The state of the machine's newest config, or "none" when it never had one. */
   stateOf(machine: string): ConfigState | "none" {
-    return this.newest.get(machine)?.lifecycle.state ?? "none";
+    return this.index.newestFor(machine)?.lifecycle.state ?? "none";
   }
 
   /** The config behind a secret URL, if the secret is known. */
   bySecretToken(secret: string): BootConfig | undefined {
-    const id = this.bySecret.get(secret);
+    const id = this.index.secretId(secret);
     return id ? this.store.get<BootConfig>(COLLECTIONS.configs, id) : undefined;
   }
 
@@ -150,7 +145,7 @@ export class ConfigService {
         { machine: c.machine, holder: machine.id },
       );
     }
-    const rendered = this.render(c, machine);
+    const rendered = this.renderer.render(c, machine);
     const next: BootConfig = { ...c, ...rendered, lifecycle: step.next };
     await this.commitWith(next, "config.armed", now);
     return next;
@@ -163,48 +158,30 @@ export class ConfigService {
 
   /** The completion callback: the provisioning script says it is done. */
   async complete(secret: string): Promise<BootConfig> {
-    return this.apply(this.activeSecret(secret, true), {
+    return this.apply(this.activeBySecret(secret, true), {
       type: "complete",
       at: this.clock.now().toISOString(),
     });
-  }
-
-  /** A rendered provisioning file, served only while the config is triggered. */
-  file(secret: string, name: string): string {
-    const c = this.activeSecret(secret, false);
-    const text = c.files && Object.hasOwn(c.files, name) ? c.files[name] : undefined;
-    if (text === undefined)
-      throw new EnforcerError("ENF_ERR_HTTP_NOT_FOUND", `config has no file ${name}`, { file: name });
-    return text;
-  }
-
-  /** A file as bytes: the rendered text, or for alpine the overlay packed from its script. */
-  async download(secret: string, name: string): Promise<string | Buffer> {
-    if (name === APKOVL_NAME) return buildApkovl(this.file(secret, "provision.sh"));
-    return this.file(secret, name);
   }
 
   /**
    * The machine's fetch of its script. Synchronous up to the commit, so of any number of concurrent
    * fetches exactly one sees `armed` and triggers it; the rest are retries (or too late).
    */
-  fetchOps(
-    c: BootConfig,
-    at: string,
-  ): { serve: boolean; next: BootConfig; ops: StoreOp[]; events: MachineEvent[] } {
+  fetchOps(c: BootConfig, at: string): { serve: boolean; next: BootConfig; change: ChangePart } {
     const step = stepConfig(c.lifecycle, { type: "fetch", at, retryWindowMs: this.settings.retryWindowMs });
     const next = { ...c, lifecycle: step.next };
-    if (!step.event) return { serve: step.serve, next, ops: [], events: [] };
-    const r = this.events.record(`config.${step.event}` as MachineEventKind, c.machine, at, { config: c.id });
-    this.index(next);
-    return { serve: step.serve, next, ops: [this.putOp(next), r.op], events: [r.event] };
+    const change = new ChangeSet(this.store, this.events);
+    if (!step.event) return { serve: step.serve, next, change };
+    change.op(putOp(next)).event(`config.${step.event}` as MachineEventKind, c.machine, at, { config: c.id });
+    return { serve: step.serve, next, change };
   }
 
   /** Expires every triggered config whose retry window has passed; run periodically. */
   async expireDue(): Promise<number> {
     const now = this.clock.now();
     let n = 0;
-    for (const id of [...this.holding.values()]) {
+    for (const id of this.index.holdingIds()) {
       const c = this.get(id);
       if (!windowPassed(c.lifecycle, now.toISOString(), this.settings.retryWindowMs)) continue;
       await this.apply(c, { type: "expire", at: now.toISOString() });
@@ -213,47 +190,8 @@ export class ConfigService {
     return n;
   }
 
-  /** Renders a profile against a machine without storing anything: what arming would produce. */
-  preview(profile: string, machine: string, variables: Record<string, string> = {}) {
-    const m = this.machines.get(machine);
-    const draft: BootConfig = {
-      id: "preview",
-      machine: m.id,
-      profile,
-      variables,
-      secret: "preview-secret",
-      createdAt: this.clock.now().toISOString(),
-      lifecycle: { state: "draft" },
-    };
-    const r = this.render(draft, m);
-    return {
-      ...r,
-      scripts: {
-        pcbios: renderBootScript(r.spec, { platform: "pcbios", label: draft.id }),
-        efi: renderBootScript(r.spec, { platform: "efi", label: draft.id }),
-      },
-    };
-  }
-
-  /** Renders the script for a config that is being served. */
-  script(c: BootConfig, platform: string | undefined): string {
-    if (!c.spec) throw new EnforcerError("ENF_ERR_SERVER_INTERNAL", `config ${c.id} has no rendered spec`);
-    return renderBootScript(c.spec, { platform, label: c.id });
-  }
-
-  private render(c: BootConfig, machine: Machine): { spec: BootSpec; files: ProvisioningFiles } {
-    const profile = this.profiles.get(c.profile);
-    const vars = bootVars(this.settings, machine, profile, c);
-    const fb = familyBoot(profile, vars);
-    const context = { ...vars, facts: machine.facts, labels: machine.labels };
-    const files: Record<string, string> = {};
-    for (const [name, template] of Object.entries(fb.files))
-      files[name] = renderProvisioning(name, template, context, fileFormat(profile.family, name, template));
-    for (const platform of ["pcbios", "efi"]) renderBootScript(fb.spec, { platform, label: c.id });
-    return { spec: fb.spec, files };
-  }
-
-  private activeSecret(secret: string, allowExpired: boolean): BootConfig {
+  /** The config behind a secret URL while it is triggered (or expired, when `allowExpired`). */
+  activeBySecret(secret: string, allowExpired: boolean): BootConfig {
     const c = this.bySecretToken(secret);
     const s = c?.lifecycle.state;
     if (!c || !(s === "triggered" || (allowExpired && s === "expired"))) {
@@ -273,54 +211,36 @@ export class ConfigService {
     c: BootConfig,
     kind: MachineEventKind,
     at: string,
-    before: { ops: StoreOp[]; events: MachineEvent[] } = { ops: [], events: [] },
+    before: ChangePart = { ops: [], events: [] },
   ): Promise<void> {
-    const r = this.events.record(kind, c.machine, at, { config: c.id });
-    this.index(c);
-    await this.store.commit([...before.ops, this.putOp(c), r.op]);
-    this.events.publish([...before.events, r.event]);
+    const change = new ChangeSet(this.store, this.events).include(before).op(putOp(c));
+    change.event(kind, c.machine, at, { config: c.id });
+    await change.commit();
   }
 
   /**
-   * Retention: forgets finished configs from the indexes and answers the ops that delete them. A machine
-   * whose newest config goes gets its newest remaining one (or none) as its state.
+   * Retention: the ops that delete finished configs (never a draft, armed or triggered one). The indexes
+   * forget them when they are applied: a machine whose newest config goes gets its newest remaining one.
    */
   forgetOps(ids: readonly string[]): StoreOp[] {
     const ops: StoreOp[] = [];
-    const orphaned = new Set<string>();
     for (const id of ids) {
       const c = this.store.get<BootConfig>(COLLECTIONS.configs, id);
       if (!c || HOLDING_STATES.includes(c.lifecycle.state) || c.lifecycle.state === "draft") continue;
-      this.bySecret.delete(c.secret);
-      if (this.newest.get(c.machine)?.id === c.id) {
-        this.newest.delete(c.machine);
-        orphaned.add(c.machine);
-      }
       ops.push({ op: "del", collection: COLLECTIONS.configs, id });
-    }
-    if (orphaned.size === 0) return ops;
-    const gone = new Set(ids);
-    for (const c of this.store.all<BootConfig>(COLLECTIONS.configs)) {
-      if (!orphaned.has(c.machine) || gone.has(c.id)) continue;
-      const n = this.newest.get(c.machine);
-      if (!n || n.createdAt <= c.createdAt) this.newest.set(c.machine, c);
     }
     return ops;
   }
 
   /** Cancels a forgotten machine's drafts (never pruned, they kept their profile in use for good). */
-  cancelDraftsOps(machine: string, at: string): { ops: StoreOp[]; events: MachineEvent[] } {
-    const ops: StoreOp[] = [];
-    const events: MachineEvent[] = [];
+  cancelDraftsOps(machine: string, at: string): ChangePart {
+    const change = new ChangeSet(this.store, this.events);
     for (const c of [...this.store.all<BootConfig>(COLLECTIONS.configs)]) {
       if (c.machine !== machine || c.lifecycle.state !== "draft") continue;
       const next: BootConfig = { ...c, lifecycle: stepConfig(c.lifecycle, { type: "cancel", at }).next };
-      const r = this.events.record("config.cancelled", machine, at, { config: c.id });
-      this.index(next);
-      ops.push(this.putOp(next), r.op);
-      events.push(r.event);
+      change.op(putOp(next)).event("config.cancelled", machine, at, { config: c.id });
     }
-    return { ops, events };
+    return change;
   }
 
   /**
@@ -331,26 +251,12 @@ export class ConfigService {
     const ops: StoreOp[] = [];
     for (const c of this.store.all<BootConfig>(COLLECTIONS.configs)) {
       if (c.machine !== from || c.lifecycle.state !== "draft") continue;
-      const moved: BootConfig = { ...c, machine: to };
-      if (this.newest.get(from)?.id === c.id) this.newest.delete(from);
-      this.index(moved);
-      ops.push(this.putOp(moved));
+      ops.push(putOp({ ...c, machine: to }));
     }
     return ops;
   }
+}
 
-  private putOp(c: BootConfig): StoreOp {
-    return { op: "put", collection: COLLECTIONS.configs, id: c.id, value: c };
-  }
-
-  private index(c: BootConfig): void {
-    this.bySecret.set(c.secret, c.id);
-    const l = c.lifecycle;
-    const at = "triggeredAt" in l ? l.triggeredAt : undefined;
-    if (at && !((this.booted.get(c.machine) ?? "") >= at)) this.booted.set(c.machine, at);
-    const newest = this.newest.get(c.machine);
-    if (!newest || newest.id === c.id || newest.createdAt <= c.createdAt) this.newest.set(c.machine, c);
-    if (HOLDING_STATES.includes(c.lifecycle.state)) this.holding.set(c.machine, c.id);
-    else if (this.holding.get(c.machine) === c.id) this.holding.delete(c.machine);
-  }
+function putOp(c: BootConfig): StoreOp {
+  return { op: "put", collection: COLLECTIONS.configs, id: c.id, value: c };
 }

@@ -5,6 +5,8 @@ import { AgentSessionService } from "./agent-sessions.js";
 import { AgentService } from "./agents.js";
 import { BootService } from "./boot-service.js";
 import { CommandService } from "./commands.js";
+import { ConfigFiles } from "./config-files.js";
+import { ConfigRenderer } from "./config-render.js";
 import { ConfigService } from "./configs.js";
 import { ConflictService } from "./conflicts.js";
 import { EventLog } from "./event-log.js";
@@ -26,6 +28,10 @@ export interface Core {
   machines: MachineService;
   profiles: ProfileService;
   configs: ConfigService;
+  /** Renders configs from profile and facts: what arming stores, and previews. */
+  renderer: ConfigRenderer;
+  /** The provisioning files under a triggered config's secret URL. */
+  configFiles: ConfigFiles;
   boot: BootService;
   tokens: TokenService;
   commands: CommandService;
@@ -69,7 +75,17 @@ export function createCore(
   const profiles: ProfileService = new ProfileService(store, clock, (name): boolean =>
     configs.usesProfile(name),
   );
-  const configs: ConfigService = new ConfigService(store, events, clock, settings, machines, profiles);
+  const renderer = new ConfigRenderer(clock, settings, machines, profiles);
+  const configs: ConfigService = new ConfigService(
+    store,
+    events,
+    clock,
+    settings,
+    machines,
+    profiles,
+    renderer,
+  );
+  const configFiles = new ConfigFiles(configs);
   const secret = secrets.sessionSecret ?? randomBytes(32);
   const sessions = new AgentSessionService(store, clock, secret, limits.maxDiscoverySessions);
   // Conflicts are built later; an evicted machine's open conflicts are asked for only at eviction time.
@@ -122,6 +138,8 @@ export function createCore(
     machines,
     profiles,
     configs,
+    renderer,
+    configFiles,
     boot,
     tokens,
     commands,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import type { BootDecision } from "../domain/boot-decision.js";
 import { parseMac } from "../domain/mac.js";
 import { CUSTOM_PROFILE, testCore } from "./testing/fixtures.js";
 
@@ -38,10 +39,14 @@ test("a machine back in discovery after booting its config gets a new key, not t
   const t = testCore({ discovery: true, discoveryKernel: "http://enf.test:8080/tftp/discovery/vmlinuz" });
   await t.core.profiles.create({ ...CUSTOM_PROFILE, provisioning: "#!/bin/sh\necho {{ mac }}\n" });
   await t.core.machines.register(M, {});
-  const keyOf = (script: string) => /enforcer\.key=(\S+)/.exec(script)?.[1];
+  // The key on the kernel command line of the discovery image the machine is told to boot.
+  const keyOf = (d: BootDecision) =>
+    d.kind === "discovery" && d.boot.kind === "image" && d.boot.spec.kind === "linux"
+      ? /enforcer\.key=(\S+)/.exec(d.boot.spec.args.join(" "))?.[1]
+      : undefined;
   const first = await t.core.boot.machineScript({ mac: M });
   assert.equal(first.kind, "discovery");
-  const k1 = keyOf((first as { script: string }).script);
+  const k1 = keyOf(first);
   // Its discovery image never reported (a NIC without a driver, say); the operator arms a config anyway.
   t.clock.advance(60_000);
   const c = await t.core.configs.create({ machine: M, profile: "linux" });
@@ -51,7 +56,7 @@ test("a machine back in discovery after booting its config gets a new key, not t
   t.clock.advance(60_000);
   const again = await t.core.boot.machineScript({ mac: M });
   assert.equal(again.kind, "discovery");
-  const k2 = keyOf((again as { script: string }).script)!;
+  const k2 = keyOf(again)!;
   assert.notEqual(k2, k1, "the ended key is not handed out again");
   const s = t.core.sessions.verify(k2)!;
   const cred = { kind: "discovery", mac: M, machine: s.machine, issuedAt: s.createdAt } as const;

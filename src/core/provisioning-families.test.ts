@@ -301,7 +301,7 @@ test("preview refuses the same value with the same coded error, and nothing is s
     provisioning: "d-i netcfg/choose_interface select {{ interface }}\n",
   });
   assert.throws(
-    () => core.configs.preview("p", MAC),
+    () => core.renderer.preview("p", MAC),
     (e) =>
       isEnforcerError(e, "ENF_ERR_PROVISIONING_UNSAFE_VALUE") &&
       e.details.variable === "interface" &&

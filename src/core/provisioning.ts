@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { Liquid } from "liquidjs";
 import { EnforcerError, isEnforcerError } from "../domain/errors.js";
 import type { FileFormat } from "../domain/file-formats.js";
 import { placeJson } from "../domain/json-format.js";
 import { placeIpxe, placeKickstart, placePreseed, placeShell, placeText } from "../domain/line-formats.js";
 import { jsonQuote, shellQuote, type Slot } from "../domain/value-rules.js";
+import { firstLine, liquidText, missingVariable, sandboxedLiquid } from "./liquid-engine.js";
 import { placeYaml } from "./yaml-format.js";
 
 /** What a quoting filter (`| shell`, `| json`, `| yaml`) hands to the output: already quoted text. */
@@ -44,21 +44,8 @@ function markOutput(value: unknown): string {
   return `\ue000${p.nonce}:${p.values.length - 1}\ue001`;
 }
 
-/**
- * Liquid with everything that could reach outside the template turned off: no file system (includes come
- * only from an empty in-memory map), own properties only, unknown variables and filters are errors, and
- * parse/render/memory limits so a hostile template cannot stall the server.
- */
-const engine = new Liquid({
-  templates: {},
-  strictVariables: true,
-  strictFilters: true,
-  ownPropertyOnly: true,
-  parseLimit: 1_000_000,
-  renderLimit: 2_000,
-  memoryLimit: 64_000_000,
-  outputEscape: markOutput,
-});
+/** The sandboxed engine (see sandboxedLiquid), every output marked so the file's format places it. */
+const engine = sandboxedLiquid(markOutput);
 engine.registerFilter("shell", (v: unknown) => new Quoted("shell", shellQuote(liquidText(v)), liquidText(v)));
 engine.registerFilter("json", (v: unknown) => new Quoted("json", jsonQuote(v), liquidText(v)));
 // A double-quoted YAML scalar is JSON string syntax with YAML 1.1's extra line breaks escaped (jsonQuote).
@@ -98,14 +85,14 @@ export function renderProvisioning(
     marked = engine.renderSync(parsed, context) as string;
   } catch (err) {
     const message = firstLine(err);
-    const missing = /undefined variable: ([^\s,]+)/i.exec(message);
+    const missing = missingVariable(message);
     if (missing) {
       throw new EnforcerError(
         "ENF_ERR_TEMPLATE_VARIABLE_MISSING",
-        `${name} uses "${missing[1]}", which has no value`,
+        `${name} uses "${missing}", which has no value`,
         {
           file: name,
-          variable: missing[1],
+          variable: missing,
         },
       );
     }
@@ -188,18 +175,4 @@ function markerPattern(nonce: string): RegExp {
 /** A value that carries markers (a `{% capture %}` printed again) is placed as one value, its parts joined. */
 function unmark(text: string, p: { nonce: string; values: Printed[] }): string {
   return text.replace(markerPattern(p.nonce), (_, i: string) => p.values[Number(i)]?.text ?? "");
-}
-
-/** Liquid's own way of printing a value. */
-function liquidText(v: unknown): string {
-  if (typeof v === "string") return v;
-  if (v === null || v === undefined) return "";
-  if (Array.isArray(v)) return v.map(liquidText).join("");
-  return String(v);
-}
-
-function firstLine(err: unknown): string {
-  return String((err as Error).message ?? err)
-    .split("\n")[0]!
-    .slice(0, 300);
 }

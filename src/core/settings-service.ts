@@ -1,7 +1,7 @@
 import type { Store } from "../store/store.js";
 import { COLLECTIONS } from "../store/collections.js";
 import { DEFAULT_LIMITS, type CoreSettings, type GrowthLimits } from "./ports.js";
-import { checkDiscoveryUrl, checkRemotes } from "./script-checks.js";
+import { checkDiscoveryUrl, generalSources } from "../domain/boot-script-checks.js";
 
 /** Settings an operator changes through the API; they persist and win over the start-up flags. */
 export interface RuntimeSettings {
@@ -117,7 +117,7 @@ export class SettingsService implements CoreSettings {
     if (change.discoveryUrl !== undefined) checkDiscoveryUrl(change.discoveryUrl);
     const next = { ...this.stored(), ...change };
     if (change.remotes) {
-      checkRemotes(this.publicUrl, change.remotes);
+      generalSources({ self: this.publicUrl, remotes: change.remotes });
       next.remotes = change.remotes.map((r) => r.replace(/\/+$/, ""));
     }
     // The change feed (constructor) applies it, for this instance and, with a shared store, for the others.

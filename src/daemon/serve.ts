@@ -17,7 +17,7 @@ import { createLogger } from "../logging/logger.js";
 import { detectPublicUrl } from "./public-url.js";
 import { startAgents } from "./agents.js";
 import { loadSessionSecret } from "./session-secret.js";
-import { startTftp } from "./tftp.js";
+import { generatedFiles, startTftp } from "./tftp.js";
 
 /** How often triggered configs past their retry window are expired and recorded. */
 const SWEEP_INTERVAL_MS = 5_000;
@@ -60,7 +60,7 @@ export async function serve(argv: string[]): Promise<void> {
   const adminToken = await core.tokens.ensureInitialAdmin();
   if (adminToken) writeFileSync(join(dataDir, "admin.token"), `${adminToken}\n`, { mode: 0o600 });
   const files = new BootFiles({
-    generated: (name) => (name === "boot.ipxe" ? Buffer.from(core.boot.generalScript()) : undefined),
+    generated: generatedFiles(() => core.boot.generalInputs()),
     root: settings.tftpRoot,
     loaders: new Map([...BootFiles.debianLoaders(), ...discoveryFiles(settings.discoveryImage)]),
   });

@@ -1,6 +1,8 @@
 import type { Logger } from "pino";
 import type { Settings } from "../config/settings.js";
+import type { GeneralScriptInputs } from "../domain/boot-decision.js";
 import { EnforcerError } from "../domain/errors.js";
+import { generalScriptMemo } from "../protocols/ipxe/general-script.js";
 import { LogBudget } from "../logging/log-budget.js";
 import type { BootFiles } from "../files/boot-files.js";
 import { TftpCounters } from "../protocols/tftp/counters.js";
@@ -12,6 +14,15 @@ import { bootFileReader } from "./tftp-read.js";
 const FAULT_LOGS_PER_MINUTE = 20;
 /** Transfer log lines per minute (a rack booting at once fits); past it one line says how many were left out. */
 const TRANSFER_LOGS_PER_MINUTE = 600;
+
+/**
+ * The files Enforcer generates in the boot namespace (TFTP and `/tftp/` over HTTP): `boot.ipxe`, the
+ * general script for the current inputs, rendered again only when they change.
+ */
+export function generatedFiles(inputs: () => GeneralScriptInputs): (name: string) => Buffer | undefined {
+  const general = generalScriptMemo();
+  return (name) => (name === "boot.ipxe" ? Buffer.from(general(inputs())) : undefined);
+}
 
 /**
  * Glue between the policy-free TFTP server and the boot file namespace. Every transfer is logged and

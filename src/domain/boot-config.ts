@@ -10,8 +10,11 @@ export type ConfigLifecycle =
   | { state: "expired"; armedAt: string; triggeredAt?: string; expiredAt: string }
   | { state: "cancelled"; cancelledAt: string; triggeredAt?: string };
 
+/** Every lifecycle state, in lifecycle order: the one list the API schemas and the metrics use. */
+export const CONFIG_STATES = ["draft", "armed", "triggered", "completed", "expired", "cancelled"] as const;
+
 /** The name of a lifecycle state. */
-export type ConfigState = ConfigLifecycle["state"];
+export type ConfigState = (typeof CONFIG_STATES)[number];
 
 /** One machine + profile + variables, rendered at arm time into what the machine boots exactly once. */
 export interface BootConfig {

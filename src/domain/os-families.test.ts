@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { isEnforcerError } from "./errors.js";
+import { fillBootTemplate } from "../core/boot-template.js";
 import { familyBoot } from "./os-families.js";
 import type { Profile } from "./profile.js";
 
@@ -19,7 +20,11 @@ const CONSOLE = ["console=tty0", "console=ttyS0,115200n8"];
 test("debian: netboot linux + initrd.gz, preseed by url= with auto/priority, hostname and domain split", () => {
   const loc =
     "http://deb.debian.org/debian/dists/bookworm/main/installer-amd64/current/images/netboot/debian-installer/amd64";
-  const fb = familyBoot({ ...base, name: "d", family: "debian", location: `${loc}/` } as Profile, vars);
+  const fb = familyBoot(
+    { ...base, name: "d", family: "debian", location: `${loc}/` } as Profile,
+    vars,
+    fillBootTemplate,
+  );
   assert.deepEqual(fb.spec, {
     kind: "linux",
     kernel: `${loc}/linux`,
@@ -45,7 +50,7 @@ test("ubuntu: casper kernel/initrd, ISO by url=, autoinstall with the NoCloud da
     location: "http://m/ubuntu-24.04",
     image: "http://m/ubuntu-24.04.iso",
   } as Profile;
-  const fb = familyBoot(p, vars);
+  const fb = familyBoot(p, vars, fillBootTemplate);
   assert.deepEqual(fb.spec, {
     kind: "linux",
     kernel: "http://m/ubuntu-24.04/casper/vmlinuz",
@@ -64,7 +69,11 @@ test("ubuntu: casper kernel/initrd, ISO by url=, autoinstall with the NoCloud da
 
 test("rhel: images/pxeboot, inst.repo is the tree and inst.ks the kickstart", () => {
   const loc = "http://dl.rockylinux.org/pub/rocky/9/BaseOS/x86_64/os";
-  const fb = familyBoot({ ...base, name: "r", family: "rhel", location: loc } as Profile, vars);
+  const fb = familyBoot(
+    { ...base, name: "r", family: "rhel", location: loc } as Profile,
+    vars,
+    fillBootTemplate,
+  );
   assert.deepEqual(fb.spec, {
     kind: "linux",
     kernel: `${loc}/images/pxeboot/vmlinuz`,
@@ -76,7 +85,11 @@ test("rhel: images/pxeboot, inst.repo is the tree and inst.ks the kickstart", ()
 
 test("fedora-coreos: live kernel/initramfs/rootfs from the build prefix, coreos.inst.* installs with our Ignition", () => {
   const prefix = "http://m/fcos/fedora-coreos-40.20240616.3.0";
-  const fb = familyBoot({ ...base, name: "f", family: "fedora-coreos", location: prefix } as Profile, vars);
+  const fb = familyBoot(
+    { ...base, name: "f", family: "fedora-coreos", location: prefix } as Profile,
+    vars,
+    fillBootTemplate,
+  );
   assert.deepEqual(fb.spec, {
     kind: "linux",
     kernel: `${prefix}-live-kernel-x86_64`,
@@ -102,6 +115,7 @@ test("flatcar: PXE vmlinuz and image cpio, first boot with ignition.config.url",
   const fb = familyBoot(
     { ...base, name: "fl", family: "flatcar", location: loc, console: "" } as Profile,
     vars,
+    fillBootTemplate,
   );
   assert.deepEqual(fb.spec, {
     kind: "linux",
@@ -117,10 +131,14 @@ test("alpine: netboot lts kernel, modloop and alpine_repo, our script delivered 
   const loc = "http://dl-cdn.alpinelinux.org/alpine/v3.20/releases/x86_64/netboot";
   const p = { ...base, name: "a", family: "alpine", location: loc, variables: {} } as Profile;
   assert.throws(
-    () => familyBoot(p, vars),
+    () => familyBoot(p, vars, fillBootTemplate),
     (e) => isEnforcerError(e, "ENF_ERR_TEMPLATE_VARIABLE_MISSING"),
   );
-  const fb = familyBoot(p, { ...vars, alpine_repo: "http://dl-cdn.alpinelinux.org/alpine/v3.20/main" });
+  const fb = familyBoot(
+    p,
+    { ...vars, alpine_repo: "http://dl-cdn.alpinelinux.org/alpine/v3.20/main" },
+    fillBootTemplate,
+  );
   assert.deepEqual(fb.spec, {
     kind: "linux",
     kernel: `${loc}/vmlinuz-lts`,
@@ -146,7 +164,7 @@ test("custom: explicit kernel, initrds and cmdline with placeholders filled", ()
     cmdline: "root=/dev/ram0 host={{hostname}}",
     console: "",
   } as Profile;
-  assert.deepEqual(familyBoot(p, vars).spec, {
+  assert.deepEqual(familyBoot(p, vars, fillBootTemplate).spec, {
     kind: "linux",
     kernel: "http://m/x86_64/vmlinuz",
     initrds: [{ url: "http://m/initrd.gz", name: "initrd.gz" }],
@@ -168,7 +186,7 @@ test("no variable can add a kernel argument or a script line, in any template", 
   for (const serial of hostile) {
     for (const prof of [p, raw]) {
       assert.throws(
-        () => familyBoot(prof, { ...vars, serial }),
+        () => familyBoot(prof, { ...vars, serial }, fillBootTemplate),
         (e) => isEnforcerError(e, "ENF_ERR_IPXE_UNSAFE_VALUE"),
       );
     }

@@ -1,6 +1,6 @@
 import type { BootSpec } from "./boot-spec.js";
 import type { Profile } from "./profile.js";
-import { fillPlaceholders, splitArgs } from "./template-vars.js";
+import { splitArgs, type FillTemplate } from "./template-vars.js";
 
 /**
  * Values known when a config is armed: `files_url` is the config's secret base URL (ends in `/`),
@@ -16,8 +16,12 @@ export interface FamilyBoot {
 
 const DEFAULT_CONSOLE = "ttyS0,115200n8";
 
-/** Builds what a profile boots for one machine: kernel, initrds, cmdline, files. */
-export function familyBoot(p: Profile, vars: BootVars): FamilyBoot {
+/**
+ * Builds what a profile boots for one machine: kernel, initrds, cmdline, files. `fillTemplate` fills the
+ * profile's `{{ }}` templates (the core's liquid, checked for iPXE); the domain imports no template engine.
+ */
+export function familyBoot(p: Profile, vars: BootVars, fillTemplate: FillTemplate): FamilyBoot {
+  const fill = fillTemplate;
   const at = (path: string) => `${trimSlash(p.location ?? "")}/${path}`;
   const files = vars.files_url ?? "";
   const tail = [...consoleArgs(p.console), ...splitArgs(fill(p.extraArgs ?? "", vars, "extraArgs"))];
@@ -109,10 +113,6 @@ export function familyBoot(p: Profile, vars: BootVars): FamilyBoot {
       };
     }
   }
-}
-
-function fill(t: string, vars: BootVars, where: string): string {
-  return fillPlaceholders(t, vars, where);
 }
 
 function consoleArgs(console: string | undefined): string[] {

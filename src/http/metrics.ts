@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { CoreCounts } from "../core/stats.js";
+import { CONFIG_STATES } from "../domain/boot-config.js";
 import type { TftpCounters } from "../protocols/tftp/counters.js";
 
 /** What the gauges read at scrape time (from the core; the HTTP layer never reads the store). */
@@ -35,14 +36,7 @@ export class Metrics {
       labelNames: ["state"],
       registers,
       collect() {
-        const counts: Record<string, number> = {
-          draft: 0,
-          armed: 0,
-          triggered: 0,
-          completed: 0,
-          expired: 0,
-          cancelled: 0,
-        };
+        const counts: Record<string, number> = Object.fromEntries(CONFIG_STATES.map((s) => [s, 0]));
         for (const [state, n] of Object.entries(sources.counts().configsByState)) counts[state] = n;
         for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
       },

@@ -1,6 +1,9 @@
 import { configUrls } from "../core/boot-vars.js";
 import type { Core } from "../core/create-core.js";
+import type { RenderedConfig } from "../core/config-render.js";
+import { PREVIEW_ID } from "../core/config-render.js";
 import type { BootConfig } from "../domain/boot-config.js";
+import { renderBootScript } from "../protocols/ipxe/config-script.js";
 import { roleAllows, type Role } from "../domain/token.js";
 
 /** What stands in for a value a viewer may not read. */
@@ -42,4 +45,15 @@ export function presentConfig(core: Core, c: BootConfig, role: Role | undefined)
 
 function redactValues(m: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.keys(m).map((k) => [k, REDACTED]));
+}
+
+/** A preview as the API shows it: the rendered config plus the script a BIOS and an EFI machine would get. */
+export function presentPreview(r: RenderedConfig) {
+  return {
+    ...r,
+    scripts: {
+      pcbios: renderBootScript(r.spec, { platform: "pcbios", label: PREVIEW_ID }),
+      efi: renderBootScript(r.spec, { platform: "efi", label: PREVIEW_ID }),
+    },
+  };
 }

@@ -1,6 +1,7 @@
 import type { Static } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import type { Core } from "../../core/create-core.js";
+import { presentPreview } from "../present.js";
 import { NameParams, PreviewBody, ProfileBody } from "./schemas.js";
 
 type Name = { Params: Static<typeof NameParams> };
@@ -57,6 +58,8 @@ export function registerProfileRoutes(app: FastifyInstance, core: Core): void {
       config: { role: "viewer" },
     },
     async (req) =>
-      core.configs.preview(core.profiles.get(req.params.name).name, req.body.machine, req.body.variables),
+      presentPreview(
+        core.renderer.preview(core.profiles.get(req.params.name).name, req.body.machine, req.body.variables),
+      ),
   );
 }

@@ -1,16 +1,9 @@
 import { Type, type TSchema } from "@sinclair/typebox";
+import { CONFIG_STATES } from "../../domain/boot-config.js";
 import { OS_FAMILIES } from "../../domain/profile.js";
 
 /** What the machine list shows as a machine's state: its newest config's state, or none. */
-export const MACHINE_STATES = [
-  "none",
-  "draft",
-  "armed",
-  "triggered",
-  "completed",
-  "expired",
-  "cancelled",
-] as const;
+export const MACHINE_STATES = ["none", ...CONFIG_STATES] as const;
 
 /** Every error answer: a stable code, a message and details. */
 export const ErrorSchema = Type.Object({
@@ -102,11 +95,7 @@ export const MachineListQuery = Type.Object(
 export const ConfigListQuery = Type.Object(
   {
     machine: Type.Optional(Type.String({ maxLength: 64 })),
-    state: Type.Optional(
-      Type.Union(
-        ["draft", "armed", "triggered", "completed", "expired", "cancelled"].map((s) => Type.Literal(s)),
-      ),
-    ),
+    state: Type.Optional(Type.Union(CONFIG_STATES.map((s) => Type.Literal(s)))),
   },
   { additionalProperties: false },
 );

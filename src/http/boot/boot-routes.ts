@@ -2,7 +2,9 @@ import { Type } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { Core } from "../../core/create-core.js";
 import { EnforcerError } from "../../domain/errors.js";
-import type { BootAnswer } from "../../core/boot-service.js";
+import type { BootDecision } from "../../domain/boot-decision.js";
+import { renderDecision } from "../../protocols/ipxe/decision-script.js";
+import { generalScriptMemo } from "../../protocols/ipxe/general-script.js";
 import { bootIdentity, type BootQuery } from "./boot-identity.js";
 import { AddressLimiter } from "../address-limiter.js";
 import type { ErrorBody } from "../errors.js";
@@ -48,32 +50,37 @@ export function registerBootRoutes(app: FastifyInstance, core: Core, opts: BootR
     limiter.hit(req.ip);
   });
   app.addHook("onClose", async () => limiter.stop());
+  const general = generalScriptMemo();
   app.get("/boot.ipxe", { schema: { hide: true } }, async (_req, reply) =>
-    sendScript(reply, core.boot.generalScript()),
+    sendScript(reply, general(core.boot.generalInputs())),
   );
 
   app.get<{ Querystring: BootQuery }>(
     "/boot/machine",
     { schema: { hide: true, querystring: BootQuerySchema } },
     async (req, reply) => {
-      const answer = await core.boot.machineScript(bootIdentity(req.query));
+      const who = bootIdentity(req.query);
+      const answer = await core.boot.machineScript(who);
       opts.metrics?.bootRequests.inc({ answer: answer.kind });
       req.log.info({ mac: req.query.mac, answer: answer.kind }, "machine script request");
-      return sendAnswer(reply, answer);
+      return sendAnswer(reply, answer, who.platform);
     },
   );
 
   app.get<{ Querystring: BootQuery }>(
     "/boot/discovery",
     { schema: { hide: true, querystring: BootQuerySchema } },
-    async (req, reply) => sendAnswer(reply, await core.boot.discoveryScript(bootIdentity(req.query))),
+    async (req, reply) => {
+      const who = bootIdentity(req.query);
+      return sendAnswer(reply, await core.boot.discoveryScript(who), who.platform);
+    },
   );
 
   app.get<{ Params: { secret: string; file: string } }>(
     "/p/:secret/:file",
     { schema: { hide: true, params: SecretParams } },
     async (req, reply) => {
-      const body = await core.configs.download(req.params.secret, req.params.file);
+      const body = await core.configFiles.download(req.params.secret, req.params.file);
       return reply.type(contentType(req.params.file)).header("cache-control", "no-store").send(body);
     },
   );
@@ -113,8 +120,9 @@ function noScript(reason: string, why: string): string {
   return JSON.stringify(body);
 }
 
-function sendAnswer(reply: FastifyReply, answer: BootAnswer) {
-  if (answer.kind !== "none") return sendScript(reply, answer.script);
+/** The core decides, the iPXE renderer writes the script (for the platform the request named). */
+function sendAnswer(reply: FastifyReply, answer: BootDecision, platform: string | undefined) {
+  if (answer.kind !== "none") return sendScript(reply, renderDecision(answer, platform));
   return reply.status(404).type("application/json; charset=utf-8").send(NO_SCRIPT[answer.reason]);
 }
 
