@@ -11,6 +11,7 @@ import {
 import type { Machine } from "../domain/machine.js";
 import type { Store, StoreOp } from "../store/store.js";
 import { DISCOVERY_AGENT, type AgentCredentials } from "./agent-credentials.js";
+import { ChangeSet } from "./change-set.js";
 import type { EventLog } from "./event-log.js";
 import type { MachineService } from "./machines.js";
 import { COLLECTIONS } from "../store/collections.js";
@@ -209,33 +210,24 @@ export class ConflictService {
       updatedAt: at,
       resolvedBy: by.slice(0, 80),
     };
-    const ops: StoreOp[] = [this.putOp(done)];
-    if (action === "merge") ops.push(...this.mergeOps(c));
+    const change = new ChangeSet(this.store, this.events).op(this.putOp(done));
+    if (action === "merge") change.op(...this.mergeOps(c));
     else
       for (const id of [c.machine, c.other]) {
         const m = this.store.get<Machine>(COLLECTIONS.machines, id);
-        if (m) ops.push(...this.machines.keepOps(m));
+        if (m) change.op(...this.machines.keepOps(m));
       }
-    const events: MachineEvent[] = [];
     for (const [machine, other] of [
       [c.machine, c.other],
       [c.other, c.machine],
     ] as const) {
-      const e = this.events.record("machine.conflict-resolved", machine, at, {
+      change.event("machine.conflict-resolved", machine, at, {
         detail: { conflict: c.id, action, other, by: done.resolvedBy! },
       });
-      ops.push(e.op);
-      events.push(e.event);
     }
-    if (action === "merge") {
-      const e = this.events.record("machine.forgotten", c.machine, at, {
-        detail: { reason: `merged into ${c.other}` },
-      });
-      ops.push(e.op);
-      events.push(e.event);
-    }
-    await this.store.commit(ops);
-    this.events.publish(events);
+    if (action === "merge")
+      change.event("machine.forgotten", c.machine, at, { detail: { reason: `merged into ${c.other}` } });
+    await change.commit();
     return done;
   }
 
@@ -297,7 +289,7 @@ export class ConflictService {
     const others = this.list({ state: "all", machine: from.id }).filter(
       (x) => x.id !== c.id && x.state !== "merged",
     );
-    // Drop before put: the index must end with every MAC pointing at the machine that stays.
+    // Drop before put: applied in this order, the index ends with every MAC pointing at the machine that stays.
     return [
       this.machines.dropOp(from),
       this.machines.putOp(merged),
