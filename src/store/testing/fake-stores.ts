@@ -37,7 +37,10 @@ export class MemoryStore implements Store {
   }
 }
 
-/** A store whose disk has failed: reads work from the seed, every commit fails with ENF_ERR_STORE_IO. */
+/**
+ * A store whose disk has failed: reads work from the seed, every commit fails with ENF_ERR_STORE_IO and
+ * changes nothing (the fail-stop state of the contract, docs/store.md "What a backend must do").
+ */
 export class BrokenStore extends MemoryStore {
   override async commit(_ops: StoreOp[]): Promise<void> {
     throw new EnforcerError("ENF_ERR_STORE_IO", "journal write failed: EIO (broken fake store)");
