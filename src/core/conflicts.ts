@@ -12,6 +12,7 @@ import type { Machine } from "../domain/machine.js";
 import type { Store, StoreOp } from "../store/store.js";
 import { DISCOVERY_AGENT, type AgentCredentials } from "./agent-credentials.js";
 import { ChangeSet } from "./change-set.js";
+import { checkMerge, mergedMachine } from "./conflict-merge.js";
 import type { EventLog } from "./event-log.js";
 import type { MachineService } from "./machines.js";
 import { COLLECTIONS } from "../store/collections.js";
@@ -261,29 +262,8 @@ export class ConflictService {
         machine: from ? c.other : c.machine,
       });
     }
-    // Merging keeps the other machine's id, facts and credentials: an invented record (anyone can take a MAC
-    // nobody holds yet) would swallow a real host. Forgetting it frees its MACs for the host's next report.
-    if (this.isUnknown(into.id)) {
-      throw new EnforcerError(
-        "ENF_ERR_CONFLICT_MERGE_REFUSED",
-        `machine ${into.id} is known only from anonymous boots; forget it (its MACs go free) instead of merging ${from.id} into it`,
-        { machine: from.id, other: into.id },
-      );
-    }
-    if (this.holdsConfig(from.id)) {
-      throw new EnforcerError(
-        "ENF_ERR_MACHINE_BUSY",
-        `machine ${from.id} holds an armed or triggered config; cancel it before merging`,
-        { machine: from.id },
-      );
-    }
-    const merged: Machine = {
-      ...into,
-      macs: [...new Set([...into.macs, ...from.macs])],
-      agents: [...new Set([...(into.agents ?? []), ...(from.agents ?? [])])],
-      lastSeen: into.lastSeen > from.lastSeen ? into.lastSeen : from.lastSeen,
-      ...(into.origin === "operator" ? {} : { kept: true as const }),
-    };
+    checkMerge(from, into, this.isUnknown(into.id), this.holdsConfig(from.id));
+    const merged = mergedMachine(from, into);
     // Earlier merges into `from` stay on record: they are how a key of a machine merged before finds its way
     // along the chain (A into B, then B into C: A's discovery key speaks for C).
     const others = this.list({ state: "all", machine: from.id }).filter(
