@@ -11,6 +11,8 @@ import {
 import type { Machine } from "../domain/machine.js";
 import type { Store, StoreOp } from "../store/store.js";
 import { DISCOVERY_AGENT, type AgentCredentials } from "./agent-credentials.js";
+import { ChangeSet } from "./change-set.js";
+import { checkMerge, mergedMachine } from "./conflict-merge.js";
 import type { EventLog } from "./event-log.js";
 import type { MachineService } from "./machines.js";
 import { COLLECTIONS } from "../store/collections.js";
@@ -209,33 +211,24 @@ export class ConflictService {
       updatedAt: at,
       resolvedBy: by.slice(0, 80),
     };
-    const ops: StoreOp[] = [this.putOp(done)];
-    if (action === "merge") ops.push(...this.mergeOps(c));
+    const change = new ChangeSet(this.store, this.events).op(this.putOp(done));
+    if (action === "merge") change.op(...this.mergeOps(c));
     else
       for (const id of [c.machine, c.other]) {
         const m = this.store.get<Machine>(COLLECTIONS.machines, id);
-        if (m) ops.push(...this.machines.keepOps(m));
+        if (m) change.op(...this.machines.keepOps(m));
       }
-    const events: MachineEvent[] = [];
     for (const [machine, other] of [
       [c.machine, c.other],
       [c.other, c.machine],
     ] as const) {
-      const e = this.events.record("machine.conflict-resolved", machine, at, {
+      change.event("machine.conflict-resolved", machine, at, {
         detail: { conflict: c.id, action, other, by: done.resolvedBy! },
       });
-      ops.push(e.op);
-      events.push(e.event);
     }
-    if (action === "merge") {
-      const e = this.events.record("machine.forgotten", c.machine, at, {
-        detail: { reason: `merged into ${c.other}` },
-      });
-      ops.push(e.op);
-      events.push(e.event);
-    }
-    await this.store.commit(ops);
-    this.events.publish(events);
+    if (action === "merge")
+      change.event("machine.forgotten", c.machine, at, { detail: { reason: `merged into ${c.other}` } });
+    await change.commit();
     return done;
   }
 
@@ -269,35 +262,14 @@ export class ConflictService {
         machine: from ? c.other : c.machine,
       });
     }
-    // Merging keeps the other machine's id, facts and credentials: an invented record (anyone can take a MAC
-    // nobody holds yet) would swallow a real host. Forgetting it frees its MACs for the host's next report.
-    if (this.isUnknown(into.id)) {
-      throw new EnforcerError(
-        "ENF_ERR_CONFLICT_MERGE_REFUSED",
-        `machine ${into.id} is known only from anonymous boots; forget it (its MACs go free) instead of merging ${from.id} into it`,
-        { machine: from.id, other: into.id },
-      );
-    }
-    if (this.holdsConfig(from.id)) {
-      throw new EnforcerError(
-        "ENF_ERR_MACHINE_BUSY",
-        `machine ${from.id} holds an armed or triggered config; cancel it before merging`,
-        { machine: from.id },
-      );
-    }
-    const merged: Machine = {
-      ...into,
-      macs: [...new Set([...into.macs, ...from.macs])],
-      agents: [...new Set([...(into.agents ?? []), ...(from.agents ?? [])])],
-      lastSeen: into.lastSeen > from.lastSeen ? into.lastSeen : from.lastSeen,
-      ...(into.origin === "operator" ? {} : { kept: true as const }),
-    };
+    checkMerge(from, into, this.isUnknown(into.id), this.holdsConfig(from.id));
+    const merged = mergedMachine(from, into);
     // Earlier merges into `from` stay on record: they are how a key of a machine merged before finds its way
     // along the chain (A into B, then B into C: A's discovery key speaks for C).
     const others = this.list({ state: "all", machine: from.id }).filter(
       (x) => x.id !== c.id && x.state !== "merged",
     );
-    // Drop before put: the index must end with every MAC pointing at the machine that stays.
+    // Drop before put: applied in this order, the index ends with every MAC pointing at the machine that stays.
     return [
       this.machines.dropOp(from),
       this.machines.putOp(merged),

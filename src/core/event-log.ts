@@ -16,14 +16,18 @@ const TRIM_FROM = 32;
 /**
  * Machine histories. Each event is a store op committed together with the change it describes, so the
  * history never disagrees with the state. Retention deletes old events (pruneOps); sequence numbers are
- * never reused.
+ * never reused. The indexes follow the store's change feed (and a scan at start), never the op builders:
+ * an event is indexed when its commit is applied, by this process or (with a shared backend) another.
  */
 export class EventLog {
+  /** The next seq to hand out: allocated as an event is recorded, before its commit. */
   private nextSeq = 1;
+  /** Every stored event's seq to its machine: what is kept, and whose history a deletion shortens. */
+  private readonly live = new Map<number, string>();
+  /** Each machine's stored seqs, ascending. */
   private readonly byMachine = new Map<string, number[]>();
-  /** Every kept seq, ascending, for replay; deleted ones linger (in `dropped`) until a rebuild is worth it. */
+  /** Every stored seq, ascending, for replay; deleted ones linger (not in `live`) until a rebuild is worth it. */
   private order: number[] = [];
-  private dropped = new Set<number>();
   private readonly listeners = new Set<EventListener>();
   /** The highest seq published (its commit resolved): replay stops there, so no client sees a number a crash could reuse. */
   private durable = 0;
@@ -39,13 +43,17 @@ export class EventLog {
     private readonly perMachine: (machine: string) => number = () => Infinity,
   ) {
     const all = [...store.all<MachineEvent>(COLLECTIONS.events)].sort((a, b) => a.seq - b.seq);
-    for (const e of all) this.index(e);
+    for (const e of all) this.added(e);
     const mark = store.get<SeqMark>(COLLECTIONS.retention, SEQ_MARK_ID);
     if (mark) this.nextSeq = Math.max(this.nextSeq, mark.lastSeq + 1);
     this.durable = this.nextSeq - 1;
+    store.onApplied((ops) => this.applied(ops));
   }
 
-  /** Builds an event and the op that stores it; the caller commits the op with its change. */
+  /**
+   * Builds an event and the op that stores it; the caller commits the op with its change. Only the seq is
+   * taken here: the event enters the indexes when (and if) its commit is applied.
+   */
   record(
     kind: MachineEventKind,
     machine: string,
@@ -53,7 +61,6 @@ export class EventLog {
     extra: Pick<MachineEvent, "config" | "detail"> = {},
   ): { event: MachineEvent; op: StoreOp } {
     const event: MachineEvent = { seq: this.nextSeq++, at, machine, kind, ...extra };
-    this.index(event);
     return { event, op: { op: "put", collection: COLLECTIONS.events, id: seqId(event.seq), value: event } };
   }
 
@@ -95,7 +102,7 @@ export class EventLog {
     for (let i = firstAfter(this.order, seq); i < this.order.length; i++) {
       const s = this.order[i]!;
       if (s > this.durable) break;
-      const e = this.dropped.has(s) ? undefined : this.store.get<MachineEvent>(COLLECTIONS.events, seqId(s));
+      const e = this.live.has(s) ? this.store.get<MachineEvent>(COLLECTIONS.events, seqId(s)) : undefined;
       if (e) out.push(e);
     }
     return out;
@@ -103,7 +110,7 @@ export class EventLog {
 
   /** How many events are kept. */
   count(): number {
-    return this.order.length - this.dropped.size;
+    return this.live.size;
   }
 
   /** True when every kept event of the machine is of one of these kinds (or it has none). */
@@ -124,7 +131,7 @@ export class EventLog {
     for (const seqs of this.byMachine.values())
       for (let i = 0; i < seqs.length - perMachine; i++) out.add(seqs[i]!);
     for (const s of this.order) {
-      if (this.dropped.has(s)) continue;
+      if (!this.live.has(s)) continue;
       const e = this.store.get<MachineEvent>(COLLECTIONS.events, seqId(s));
       if (!e) continue;
       if (e.at >= cutoff) break;
@@ -133,43 +140,31 @@ export class EventLog {
     return [...out].sort((a, b) => a - b);
   }
 
-  /** Forgets events from the indexes and answers the ops that delete them (after the seq mark). */
+  /**
+   * The ops that delete these events (those still stored), after the seq mark. The indexes forget them when
+   * the commit is applied, so a commit that fails leaves them indexed (and to the next pass).
+   */
   pruneOps(seqs: readonly number[]): StoreOp[] {
     const ops: StoreOp[] = [];
-    const byMachine = new Map<string, Set<number>>();
-    for (const s of seqs) {
-      const e = this.store.get<MachineEvent>(COLLECTIONS.events, seqId(s));
-      if (!e) continue;
-      let set = byMachine.get(e.machine);
-      if (!set) byMachine.set(e.machine, (set = new Set()));
-      set.add(s);
-      this.dropped.add(s);
-      ops.push({ op: "del", collection: COLLECTIONS.events, id: seqId(s) });
-    }
-    for (const [machine, set] of byMachine) {
-      const left = (this.byMachine.get(machine) ?? []).filter((s) => !set.has(s));
-      if (left.length > 0) this.byMachine.set(machine, left);
-      else this.byMachine.delete(machine);
-    }
-    this.compactOrder();
+    for (const s of seqs)
+      if (this.live.has(s)) ops.push({ op: "del", collection: COLLECTIONS.events, id: seqId(s) });
     return ops.length === 0 ? ops : [this.markOp(), ...ops];
   }
 
   /**
    * The ops that delete a machine's oldest events beyond its newest `keep`: retention's per-machine bound,
    * applied as an agent's report is recorded, since agents can report far faster than retention runs.
+   * `adding`: the machine's events the same commit stores (recorded, so not indexed yet), counted as kept.
    */
-  trimOps(machine: string, keep: number): StoreOp[] {
+  trimOps(machine: string, keep: number, adding = 0): StoreOp[] {
     const seqs = this.byMachine.get(machine) ?? [];
-    return seqs.length > keep ? this.pruneOps(seqs.slice(0, seqs.length - keep)) : [];
+    const over = seqs.length + adding - keep;
+    return over > 0 ? this.pruneOps(seqs.slice(0, Math.min(over, seqs.length))) : [];
   }
 
   /** The ops that delete a whole machine's history (an unknown machine being dropped), with the mark. */
   dropMachineOps(machine: string): StoreOp[] {
     const seqs = this.byMachine.get(machine) ?? [];
-    this.byMachine.delete(machine);
-    for (const s of seqs) this.dropped.add(s);
-    this.compactOrder();
     if (seqs.length === 0) return [];
     const dels = seqs.map((s): StoreOp => ({ op: "del", collection: COLLECTIONS.events, id: seqId(s) }));
     return [this.markOp(), ...dels];
@@ -215,19 +210,58 @@ export class EventLog {
     if (ops.length > 0) this.store.commit(ops).catch(() => undefined);
   }
 
-  /** Rebuilds the replay order once deleted seqs are half of it: amortised O(1) per deletion. */
-  private compactOrder(): void {
-    if (this.dropped.size < 1024 || this.dropped.size * 2 < this.order.length) return;
-    this.order = this.order.filter((s) => !this.dropped.has(s));
-    this.dropped = new Set();
+  /** Keeps the indexes from the store's change feed: events stored and deleted, the seq mark of another process. */
+  private applied(ops: readonly StoreOp[]): void {
+    const gone = new Map<string, Set<number>>();
+    for (const o of ops) {
+      if (o.collection === COLLECTIONS.retention && o.op === "put" && o.id === SEQ_MARK_ID)
+        this.nextSeq = Math.max(this.nextSeq, (o.value as SeqMark).lastSeq + 1);
+      if (o.collection !== COLLECTIONS.events) continue;
+      if (o.op === "put") {
+        this.added(o.value as MachineEvent);
+        continue;
+      }
+      const seq = Number(o.id);
+      const machine = this.live.get(seq);
+      if (machine === undefined) continue; // deleted already (retention and a trim both chose it)
+      this.live.delete(seq);
+      let set = gone.get(machine);
+      if (!set) gone.set(machine, (set = new Set()));
+      set.add(seq);
+    }
+    for (const [machine, set] of gone) {
+      const left = (this.byMachine.get(machine) ?? []).filter((s) => !set.has(s));
+      if (left.length > 0) this.byMachine.set(machine, left);
+      else this.byMachine.delete(machine);
+    }
+    if (gone.size > 0) this.compactOrder();
   }
 
-  private index(e: MachineEvent): void {
+  /** Rebuilds the replay order once deleted seqs are half of it: amortised O(1) per deletion. */
+  private compactOrder(): void {
+    const stale = this.order.length - this.live.size;
+    if (stale < 1024 || stale * 2 < this.order.length) return;
+    this.order = this.order.filter((s) => this.live.has(s));
+  }
+
+  /** Indexes a stored event. Commits may apply out of seq order (two changes under way): the lists stay sorted. */
+  private added(e: MachineEvent): void {
     this.nextSeq = Math.max(this.nextSeq, e.seq + 1);
-    this.order.push(e.seq);
+    if (this.live.has(e.seq)) return; // stored again: an event never changes machine
+    this.live.set(e.seq, e.machine);
+    insertSorted(this.order, e.seq);
     let list = this.byMachine.get(e.machine);
     if (!list) this.byMachine.set(e.machine, (list = []));
-    list.push(e.seq);
+    insertSorted(list, e.seq);
+  }
+}
+
+/** Inserts `seq` into an ascending list: at the end, nearly always. */
+function insertSorted(list: number[], seq: number): void {
+  if (list.length === 0 || list[list.length - 1]! < seq) list.push(seq);
+  else {
+    const i = firstAfter(list, seq);
+    if (list[i - 1] !== seq) list.splice(i, 0, seq);
   }
 }
 

@@ -4,6 +4,7 @@ import { decideClaim } from "../domain/identity-claims.js";
 import { tryParseMac, type Mac } from "../domain/mac.js";
 import type { Machine } from "../domain/machine.js";
 import type { Store, StoreOp } from "../store/store.js";
+import { ChangeSet } from "./change-set.js";
 import type { ConflictService } from "./conflicts.js";
 import type { EventLog } from "./event-log.js";
 import type { MachineService } from "./machines.js";
@@ -103,24 +104,25 @@ export class MachineIntake {
     const unchanged =
       existing && JSON.stringify(existing) === JSON.stringify({ ...next, lastSeen: existing.lastSeen });
     if (unchanged && extra.length === 0) return { machine: existing, conflicts: [] };
-    const ops: StoreOp[] = [...extra];
-    const events = [...raised.events];
+    const change = new ChangeSet(this.store, this.events);
     if (!unchanged) {
-      const r = this.events.record(existing ? "machine.updated" : "machine.created", next.id, now, {
+      change.op(this.machines.putOp(next));
+      change.event(existing ? "machine.updated" : "machine.created", next.id, now, {
         detail: { agent: input.agent },
       });
-      ops.unshift(this.machines.putOp(next), r.op);
-      events.unshift(r.event);
+    }
+    change.op(...(input.ops ?? [])).include(raised);
+    if (!unchanged) {
       // An agent may report many times a second and retention runs every 10 minutes: its machine's oldest
       // events go as new ones come, or one discovery key could pile up events until the next sweep.
-      ops.push(...this.events.trimOps(next.id, this.historyPerMachine));
+      const adding = change.events.filter((e) => e.machine === next.id).length;
+      change.op(...this.events.trimOps(next.id, this.historyPerMachine, adding));
       // A machine only a discovery key speaks for may be invented: it counts towards the anonymous cap.
       // Never the machines this report clashes with: the conflict it records names them.
       const named = new Set(decision.clashes.map((c) => c.machine));
-      ops.push(...(this.unknown?.touchOps(next, named) ?? []));
+      change.op(...(this.unknown?.touchOps(next, named) ?? []));
     }
-    await this.store.commit(ops);
-    this.events.publish(events);
+    await change.commit();
     return { machine: unchanged ? existing : next, conflicts: raised.ids };
   }
 }

@@ -5,6 +5,7 @@ import type { IdentityOwners } from "../domain/identity-claims.js";
 import { newMachine, recordBoot, type BootIdentity, type Machine } from "../domain/machine.js";
 import { parseMac, type Mac } from "../domain/mac.js";
 import type { Store, StoreOp } from "../store/store.js";
+import { ChangeSet } from "./change-set.js";
 import type { EventLog } from "./event-log.js";
 import { COLLECTIONS } from "../store/collections.js";
 import { type Clock } from "./ports.js";
@@ -25,8 +26,14 @@ export interface MachinePatch {
   labels?: Record<string, string>;
 }
 
-/** Machines: the boot-time "seen" record, operator edits, lookups by any MAC, UUID or serial. */
+/**
+ * Machines: the boot-time "seen" record, operator edits, lookups by any MAC, UUID or serial. The lookup
+ * indexes follow the store's change feed (and a scan at start), so a machine written by another service,
+ * or another process sharing the store, is found the same way; the op builders change nothing.
+ */
 export class MachineService {
+  /** Each stored machine as indexed, to unindex what a put replaces or a del removes (the store has moved on). */
+  private readonly indexed = new Map<string, Machine>();
   /** Every MAC of every machine, to the machine's id (its primary MAC). */
   private readonly byMac = new Map<string, Mac>();
   /** UUIDs and serials to the machines holding them (agents ask on every report, so no scans). */
@@ -41,6 +48,9 @@ export class MachineService {
     private readonly clock: Clock,
   ) {
     for (const m of store.all<Machine>(COLLECTIONS.machines)) this.index(m);
+    store.onApplied((ops) => {
+      for (const o of ops) if (o.collection === COLLECTIONS.machines) this.applied(o);
+    });
   }
 
   /** The machine that owns `mac` (any of its MACs), if known. */
@@ -97,8 +107,7 @@ export class MachineService {
   /** Creates a machine by MAC (pre-registration), or returns the existing one unchanged. */
   async ensure(mac: Mac): Promise<Machine> {
     const e = this.ensureOps(mac, this.clock.now().toISOString());
-    if (e.ops.length > 0) await this.store.commit(e.ops);
-    this.events.publish(e.events);
+    await this.change().include(e).commit();
     return e.machine;
   }
 
@@ -123,9 +132,9 @@ export class MachineService {
       throw new EnforcerError("ENF_ERR_MACHINE_EXISTS", `machine ${mac} is already known`, { machine: mac });
     const now = this.clock.now().toISOString();
     const machine = patched(newMachine(mac, "operator", now), patch);
-    const r = this.events.record("machine.created", mac, now);
-    await this.store.commit([this.putOp(machine), r.op]);
-    this.events.publish([r.event]);
+    const change = this.change().op(this.putOp(machine));
+    change.event("machine.created", mac, now);
+    await change.commit();
     return machine;
   }
 
@@ -146,9 +155,9 @@ export class MachineService {
       ...patched(m, patch),
       ...(m.origin === "operator" ? {} : { kept: true as const }),
     };
-    const r = this.events.record("machine.updated", m.id, this.clock.now().toISOString());
-    await this.store.commit([this.putOp(next), r.op]);
-    this.events.publish([r.event]);
+    const change = this.change().op(this.putOp(next));
+    change.event("machine.updated", m.id, this.clock.now().toISOString());
+    await change.commit();
     return next;
   }
 
@@ -171,10 +180,9 @@ export class MachineService {
       });
     }
     const at = this.clock.now().toISOString();
-    const also = alsoOps(m.id, at);
-    const r = this.events.record("machine.forgotten", m.id, at);
-    await this.store.commit([this.dropOp(m), ...also.ops, r.op]);
-    this.events.publish([...also.events, r.event]);
+    const change = this.change().op(this.dropOp(m)).include(alsoOps(m.id, at));
+    change.event("machine.forgotten", m.id, at);
+    await change.commit();
   }
 
   /** Machines matching the query, sorted by id, with the total before paging. */
@@ -213,32 +221,41 @@ export class MachineService {
     return this.sorted;
   }
 
-  /** The op that stores a machine, keeping the MAC, UUID and serial indexes current. */
+  /** The op that stores a machine (the indexes follow once it is committed). */
   putOp(m: Machine): StoreOp {
-    if (!this.byMac.has(m.id)) this.sorted = undefined;
-    const old = this.store.get<Machine>(COLLECTIONS.machines, m.id);
-    if (old) this.unindex(old);
-    this.index(m);
     return { op: "put", collection: COLLECTIONS.machines, id: m.id, value: m };
   }
 
-  /**
-   * The op that deletes a machine (forget, merge, retention of seen-only machines), dropping it from the
-   * indexes (a MAC now another's stays theirs).
-   */
+  /** The op that deletes a machine (forget, merge, retention of seen-only machines). */
   dropOp(m: Machine): StoreOp {
-    this.unindex(m);
-    this.sorted = undefined;
     return { op: "del", collection: COLLECTIONS.machines, id: m.id };
   }
 
+  private change(): ChangeSet {
+    return new ChangeSet(this.store, this.events);
+  }
+
+  /**
+   * Keeps the indexes from one applied op. Ops apply in commit order, so a merge (drop, then put of the
+   * machine that stays) ends with every MAC pointing at the one that stays; a MAC now another's stays theirs.
+   */
+  private applied(o: StoreOp): void {
+    const old = this.indexed.get(o.id);
+    if (old) this.unindex(old);
+    else this.sorted = undefined; // a new id
+    if (o.op === "put") this.index(o.value as Machine);
+    else if (old) this.sorted = undefined;
+  }
+
   private index(m: Machine): void {
+    this.indexed.set(m.id, m);
     for (const mac of m.macs) this.byMac.set(mac, m.id);
     if (m.uuid) addTo(this.byUuid, m.uuid, m.id);
     if (m.serial) addTo(this.bySerial, m.serial, m.id);
   }
 
   private unindex(m: Machine): void {
+    this.indexed.delete(m.id);
     for (const mac of m.macs) if (this.byMac.get(mac) === m.id) this.byMac.delete(mac);
     if (m.uuid) removeFrom(this.byUuid, m.uuid, m.id);
     if (m.serial) removeFrom(this.bySerial, m.serial, m.id);

@@ -73,7 +73,8 @@ export class RetentionService {
     }));
     const events = this.events.pruneOps(this.events.prunable(this.limits.historyPerMachine, cutoff));
     await first;
-    // The indexes already forgot all of it: every batch is committed even if the process is asked to stop.
+    // Every batch is committed even if the process is asked to stop (settled() waits): the event indexes
+    // forget each batch as the store applies it, and a deletion another change made first is skipped there.
     const all = [...events, ...configs, ...commands];
     for (let i = 0; i < all.length; i += BATCH) await this.store.commit(all.slice(i, i + BATCH));
     return {

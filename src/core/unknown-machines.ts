@@ -33,7 +33,11 @@ const ANONYMOUS_EVENTS = new Set([
  * another agent, a config, an operator's resolution or any other event. A conflict it raised goes with it.
  */
 export class UnknownMachines {
-  /** Machine id -> last-seen time (ms) as last written, least recently seen first. */
+  /**
+   * Machine id -> last-seen time (ms) as last written, least recently seen first: every stored machine whose
+   * record is bare, kept from the store's change feed. One claimed by a config or an event (not on its
+   * record) leaves it when an eviction looks at it.
+   */
   private readonly order = new Map<string, number>();
 
   constructor(
@@ -48,25 +52,29 @@ export class UnknownMachines {
     const seen = [...store.all<Machine>(COLLECTIONS.machines)].filter((m) => this.unclaimed(m));
     seen.sort((a, b) => (a.lastSeen < b.lastSeen ? -1 : a.lastSeen > b.lastSeen ? 1 : 0));
     for (const m of seen) this.order.set(m.id, Date.parse(m.lastSeen));
+    store.onApplied((ops) => {
+      for (const o of ops) if (o.collection === COLLECTIONS.machines) this.applied(o);
+    });
   }
 
   /**
-   * Called with a machine record a boot request is about to write: tracks it if it is unknown and answers
-   * the ops that drop the least recently seen unknown machines beyond the cap (committed with the write),
-   * except those in `spare`.
+   * Called with a machine record a boot request or report is about to write: answers the ops that drop the
+   * least recently seen unknown machines beyond the cap, counting this one if it is unknown (committed with
+   * the write), except those in `spare`.
    */
   touchOps(m: Machine, spare: ReadonlySet<string> = new Set()): StoreOp[] {
     if (!this.bare(m)) return [];
-    this.order.delete(m.id);
-    this.order.set(m.id, Date.parse(m.lastSeen));
+    let size = this.order.size + (this.order.has(m.id) ? 0 : 1);
     const ops: StoreOp[] = [];
     for (const id of this.order.keys()) {
-      if (this.order.size <= this.max || id === m.id) break;
+      if (size <= this.max) break;
+      // This write makes it the most recently seen; everything else here was seen before it.
+      if (id === m.id) continue;
       // `spare`: machines the same commit writes about (a conflict and its events). Evicted with it, they
-      // would leave a conflict naming a deleted machine, and their events (not stored yet) made them look
-      // claimed: they left this index undeleted, outside the cap for good.
+      // would leave a conflict naming a deleted machine.
       if (spare.has(id)) continue;
       ops.push(...this.dropOps(id));
+      size--;
     }
     return ops;
   }
@@ -105,12 +113,24 @@ export class UnknownMachines {
     return this.order.size;
   }
 
-  /** Drops a tracked machine if it is still unknown; one that was claimed meanwhile just leaves the index. */
+  /**
+   * Ops dropping a tracked machine if it is still unknown (it leaves the index when they are applied). One
+   * claimed meanwhile by a config or an event is no longer unknown: it just leaves the index.
+   */
   private dropOps(id: string): StoreOp[] {
-    this.order.delete(id);
     const m = this.machines.find(id as Machine["id"]);
-    if (!m || m.id !== id || !this.unclaimed(m)) return [];
+    if (!m || m.id !== id || !this.unclaimed(m)) {
+      this.order.delete(id);
+      return [];
+    }
     return [this.machines.dropOp(m), ...this.events.dropMachineOps(m.id), ...this.alsoOps(m.id)];
+  }
+
+  /** Keeps the index from one applied machine op: a bare record is (again) the most recently seen. */
+  private applied(o: StoreOp): void {
+    this.order.delete(o.id);
+    if (o.op === "put" && this.bare(o.value as Machine))
+      this.order.set(o.id, Date.parse((o.value as Machine).lastSeen));
   }
 
   /** Nothing on the record itself but what anonymous clients put there: boot-time details, discovery facts. */

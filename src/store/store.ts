@@ -4,18 +4,29 @@ export type StoreOp =
   | { op: "del"; collection: string; id: string };
 
 /**
- * The storage port. Reads are synchronous from memory; `commit` applies its ops to memory at once (so the
- * next read sees them) and resolves only when they are durable. The ops of one commit land together or not
- * at all. Stored values are treated as immutable: callers replace, never mutate.
+ * The storage port. Every implementation passes the contract suite (src/store/testing/store-contract.ts;
+ * docs/store.md "What a backend must do"):
+ * - Reads are synchronous, from memory. `commit` applies all its ops, in order, before it returns (the next
+ *   read sees them; a put then a del of one key leaves it absent), and resolves once they are durable.
+ * - A commit is atomic: after a restart, all its ops are there or none.
+ * - The change feed (`onApplied`) hears each applied commit once, synchronously inside `commit`, in commit
+ *   order; never an empty commit, never a refused one.
+ * - Refused commits (after `close`: ENF_ERR_STORE_CLOSED; after a failed write: ENF_ERR_STORE_IO) reject
+ *   with a coded error and change nothing: no memory, no feed.
+ * - A commit whose durable write fails rejects with ENF_ERR_STORE_IO. It was already applied to memory and
+ *   heard, so the store is fail-stop from then on: it refuses every later commit with that error and only a
+ *   restart (which reads what is durable) takes writes again. Callers publish nothing of a rejected commit.
+ * - `close` waits for commits under way; closing twice is fine.
+ * Stored values are plain JSON, treated as immutable: callers replace, never mutate. `all` promises no order.
  */
 export interface Store {
   /** The value under collection/id, if any. */
   get<T>(collection: string, id: string): T | undefined;
-  /** Every value in a collection, in insertion order. */
+  /** Every value in a collection (in no promised order: a backend may list by key). */
   all<T>(collection: string): IterableIterator<T>;
   /** How many values a collection holds. */
   count(collection: string): number;
-  /** Applies ops atomically; resolves once they survive a crash. */
+  /** Applies ops atomically and at once; resolves once they survive a crash (see the contract above). */
   commit(ops: StoreOp[]): Promise<void>;
   /** Flushes and releases the store; later commits fail with ENF_ERR_STORE_CLOSED. */
   close(): Promise<void>;

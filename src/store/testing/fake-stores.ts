@@ -7,6 +7,7 @@ export class MemoryStore implements Store {
   private readonly feed = new ChangeFeed();
   /** Every commit in order, so tests can assert what was written together. */
   readonly commits: StoreOp[][] = [];
+  private closed = false;
 
   /** Starts with the given values already present (the "fixed" fake). */
   constructor(seed: StoreOp[] = []) {
@@ -22,6 +23,8 @@ export class MemoryStore implements Store {
     return this.mem.map(collection).size;
   }
   async commit(ops: StoreOp[]): Promise<void> {
+    if (this.closed) throw new EnforcerError("ENF_ERR_STORE_CLOSED", "the store is closed");
+    if (ops.length === 0) return;
     this.mem.apply(ops);
     this.commits.push(ops);
     this.feed.emit(ops);
@@ -29,10 +32,15 @@ export class MemoryStore implements Store {
   onApplied(listener: AppliedListener): () => void {
     return this.feed.subscribe(listener);
   }
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.closed = true;
+  }
 }
 
-/** A store whose disk has failed: reads work from the seed, every commit fails with ENF_ERR_STORE_IO. */
+/**
+ * A store whose disk has failed: reads work from the seed, every commit fails with ENF_ERR_STORE_IO and
+ * changes nothing (the fail-stop state of the contract, docs/store.md "What a backend must do").
+ */
 export class BrokenStore extends MemoryStore {
   override async commit(_ops: StoreOp[]): Promise<void> {
     throw new EnforcerError("ENF_ERR_STORE_IO", "journal write failed: EIO (broken fake store)");
