@@ -88,6 +88,12 @@ describe("enforcer CLI", { timeout: 120_000 }, () => {
   test("exit codes mean something: usage 2, auth 3, not found 4, conflict 5, unreachable 6", () => {
     assert.equal(cli("frobnicate").status, 2);
     assert.equal(cli("configs", "show").status, 2);
+    const unknown = cli("machines", "frobnicate");
+    assert.equal(unknown.status, 2);
+    assert.match(unknown.stderr, /^enforcer: machines: unknown action "frobnicate" \(list, show, /);
+    const help = cli("--help");
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /serve .*\n(.*\n)*.*Exit codes: 0 ok/);
     const bad = spawnSync(process.execPath, [BIN, "machines", "list"], {
       env: { ...env, ENFORCER_TOKEN: "enf_bad" },
       encoding: "utf8",

@@ -34,6 +34,21 @@ export function clientCommand(
     .option("--json", "print JSON, for scripts");
 }
 
+/** A resource command (`enforcer machines ...`) whose actions are subcommands; a word naming none is a usage error. */
+export function resourceCommand(program: Command, name: string, description: string): Command {
+  // Without this, commander hands an unknown action to the default one ("too many arguments for 'list'").
+  return program
+    .command(name)
+    .description(description)
+    .hook("preSubcommand", (self, sub) => {
+      const first = self.args[0];
+      if (first !== undefined && !first.startsWith("-") && first !== sub.name()) {
+        const actions = self.commands.map((c) => c.name()).filter((n) => n !== "help");
+        throw new UsageError(`${name}: unknown action "${first}" (${actions.join(", ")})`);
+      }
+    });
+}
+
 /** The context for a subcommand; ENFORCER_URL and ENFORCER_TOKEN fill what the flags leave out. */
 export function cliContext(opts: CommonOptions, env: NodeJS.ProcessEnv = process.env): CliContext {
   const url = opts.url ?? env.ENFORCER_URL ?? "http://127.0.0.1:8080";

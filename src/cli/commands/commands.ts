@@ -1,12 +1,14 @@
 import type { Command } from "commander";
-import { clientCommand, cliContext, type CommonOptions } from "../context.js";
+import { clientCommand, cliContext, resourceCommand, type CommonOptions } from "../context.js";
 import { show } from "../output.js";
 
 /** `enforcer commands reboot|list|show` */
 export function registerCommands(program: Command): void {
-  const commands = program
-    .command("commands")
-    .description("commands to machines, delivered by their agents (list, reboot, show)");
+  const commands = resourceCommand(
+    program,
+    "commands",
+    "commands to machines, delivered by their agents (list, reboot, show)",
+  );
   clientCommand(commands, "list", "list commands (the default)", true)
     .option("--machine <mac>", "only this machine's")
     .option("--state <state>", "only commands in this state")

@@ -1,5 +1,12 @@
 import type { Command } from "commander";
-import { clientCommand, cliContext, pairs, repeatable, type CommonOptions } from "../context.js";
+import {
+  clientCommand,
+  cliContext,
+  resourceCommand,
+  pairs,
+  repeatable,
+  type CommonOptions,
+} from "../context.js";
 import { show } from "../output.js";
 import { waitForConfig } from "./wait.js";
 
@@ -7,9 +14,11 @@ type Filter = CommonOptions & { machine?: string; state?: string };
 
 /** `enforcer configs list|show|create|arm|cancel` */
 export function registerConfigs(program: Command): void {
-  const configs = program
-    .command("configs")
-    .description("boot configs: one armed boot of a profile (list, show, create, arm, cancel)");
+  const configs = resourceCommand(
+    program,
+    "configs",
+    "boot configs: one armed boot of a profile (list, show, create, arm, cancel)",
+  );
   clientCommand(configs, "list", "list configs (the default)", true)
     .option("--machine <mac>", "only this machine's")
     .option("--state <state>", "only configs in this state")

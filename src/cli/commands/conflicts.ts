@@ -1,6 +1,6 @@
 import type { Conflict } from "../../client/api-client.js";
 import type { Command } from "commander";
-import { clientCommand, cliContext, type CommonOptions } from "../context.js";
+import { clientCommand, cliContext, resourceCommand, type CommonOptions } from "../context.js";
 import { show, UsageError } from "../output.js";
 
 /** A conflict as one table row: the clashing identities in words. */
@@ -18,9 +18,11 @@ function row(c: Conflict): Record<string, unknown> {
 
 /** `enforcer conflicts list|show|resolve` */
 export function registerConflicts(program: Command): void {
-  const conflicts = program
-    .command("conflicts")
-    .description("identity conflicts: two machines claim one MAC, UUID or serial (list, show, resolve)");
+  const conflicts = resourceCommand(
+    program,
+    "conflicts",
+    "identity conflicts: two machines claim one MAC, UUID or serial (list, show, resolve)",
+  );
   clientCommand(conflicts, "list", "list open conflicts (the default)", true)
     .option("--machine <mac>", "only this machine's")
     .option("--state <state>", "open, merged or dismissed (default open)")

@@ -1,5 +1,12 @@
 import type { Command } from "commander";
-import { clientCommand, cliContext, pairs, repeatable, type CommonOptions } from "../context.js";
+import {
+  clientCommand,
+  cliContext,
+  resourceCommand,
+  pairs,
+  repeatable,
+  type CommonOptions,
+} from "../context.js";
 import { show } from "../output.js";
 
 type Row = Record<string, unknown>;
@@ -7,9 +14,11 @@ const LABEL = "--label <key=value>";
 
 /** `enforcer machines list|show|register|edit|forget|events` */
 export function registerMachines(program: Command): void {
-  const machines = program
-    .command("machines")
-    .description("discovered and registered machines (list, show, register, edit, forget, events)");
+  const machines = resourceCommand(
+    program,
+    "machines",
+    "discovered and registered machines (list, show, register, edit, forget, events)",
+  );
   clientCommand(machines, "list", "list machines (the default), filtered and paged", true)
     .option("--search <text>", "only machines whose id, hostname or labels contain this")
     .option(LABEL, "only machines with this label; repeat it: every label must match", repeatable)

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import {
   clientCommand,
+  resourceCommand,
   cliContext,
   pairs,
   readDocument,
@@ -15,9 +16,11 @@ const FILE = ["-f, --file <file>", "the profile as YAML or JSON (- for standard 
 
 /** `enforcer profiles list|show|create|replace|delete|preview` */
 export function registerProfiles(program: Command): void {
-  const profiles = program
-    .command("profiles")
-    .description("OS profiles: what a config boots (list, show, create, replace, delete, preview)");
+  const profiles = resourceCommand(
+    program,
+    "profiles",
+    "OS profiles: what a config boots (list, show, create, replace, delete, preview)",
+  );
   clientCommand(profiles, "list", "list profiles (the default)", true).action(async (o: CommonOptions) => {
     const ctx = cliContext(o);
     const r = await ctx.client.profiles.list();

@@ -1,12 +1,14 @@
 import type { Command } from "commander";
-import { clientCommand, cliContext, type CommonOptions } from "../context.js";
+import { clientCommand, cliContext, resourceCommand, type CommonOptions } from "../context.js";
 import { show } from "../output.js";
 
 /** `enforcer discovery status|on|off` and `enforcer remotes list|set`; returns the discovery command. */
 export function registerSettings(program: Command): Command {
-  const discovery = program
-    .command("discovery")
-    .description("whether unknown machines boot the discovery image (status, on, off, build)");
+  const discovery = resourceCommand(
+    program,
+    "discovery",
+    "whether unknown machines boot the discovery image (status, on, off, build)",
+  );
   clientCommand(discovery, "status", "is discovery on, and from where (the default)", true).action(
     async (o: CommonOptions) => {
       const ctx = cliContext(o);
@@ -23,9 +25,11 @@ export function registerSettings(program: Command): Command {
     const ctx = cliContext(o);
     show(ctx, await ctx.client.settings.setDiscovery(false));
   });
-  const remotes = program
-    .command("remotes")
-    .description("other Enforcers a machine falls through to (list, set)");
+  const remotes = resourceCommand(
+    program,
+    "remotes",
+    "other Enforcers a machine falls through to (list, set)",
+  );
   clientCommand(remotes, "list", "list them (the default)", true).action(async (o: CommonOptions) => {
     const ctx = cliContext(o);
     show(ctx, await ctx.client.settings.remotes());

@@ -1,10 +1,10 @@
 import type { Command } from "commander";
-import { clientCommand, cliContext, type CommonOptions } from "../context.js";
+import { clientCommand, cliContext, resourceCommand, type CommonOptions } from "../context.js";
 import { show } from "../output.js";
 
 /** `enforcer tokens list|create|revoke` */
 export function registerTokens(program: Command): void {
-  const tokens = program.command("tokens").description("API tokens, for admins (list, create, revoke)");
+  const tokens = resourceCommand(program, "tokens", "API tokens, for admins (list, create, revoke)");
   clientCommand(tokens, "list", "list tokens (the default)", true).action(async (o: CommonOptions) => {
     const ctx = cliContext(o);
     const r = await ctx.client.tokens.list();
