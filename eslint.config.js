@@ -21,11 +21,12 @@ const except = (...allowed) => LAYERS.filter((l) => !allowed.includes(l));
 
 /**
  * What each layer of src/ must not import, and why. daemon/ is the composition root: it may import every
- * layer, and no layer may import it (bin/enforcer.js runs it). `pure` layers import no node:* either.
+ * layer, and no layer may import it (bin/enforcer.js runs it). `pure` layers import no node:* either
+ * (client/ runs in the browser too), and domain/ imports no package at all.
  * Tests (`*.test.ts`, `testing/` helpers) obey the same rule, except `testsMay`: where a test must reach across.
  */
 const LAYER_RULES = {
-  domain: { why: "domain imports nothing", forbid: except("domain"), pure: true },
+  domain: { why: "domain imports nothing", forbid: except("domain"), pure: "nothing" },
   store: { why: "the store knows only domain", forbid: except("store", "domain") },
   core: {
     why: "core decides: it knows domain, its own ports and the store",
@@ -78,7 +79,9 @@ function restrict(layer, why, forbid, pure) {
     regex: `^(\\.\\./)+${other.replace("/", "\\/")}(/|$)`,
     message: `${layer}/ must not import ${other}/: ${why}.`,
   }));
-  if (pure) patterns.push({ regex: "^node:", message: `${layer}/ is pure: no node:* (${why}).` });
+  if (pure === "nothing")
+    patterns.push({ regex: "^[^.]", message: `${layer}/ is pure: no node:*, no package (${why}).` });
+  else if (pure) patterns.push({ regex: "^node:", message: `${layer}/ is pure: no node:* (${why}).` });
   return ["error", { patterns }];
 }
 

@@ -22,6 +22,7 @@ const CASES: [family: string, file: string, wrong: string, right: string][] = [
   ["core imports no http, agents or config", "src/core/x.ts", "../http/server.js", "./ports.js"],
   ["domain imports nothing", "src/domain/x.ts", "../store/store.js", "./mac.js"],
   ["domain imports no node:*", "src/domain/x.ts", "node:fs", "./errors.js"],
+  ["domain imports no package", "src/domain/x.ts", "liquidjs", "./mac.js"],
   ["store imports only domain", "src/store/x.ts", "../core/ports.js", "../domain/errors.js"],
   ["protocols import no core", "src/protocols/tftp/x.ts", "../../core/ports.js", "../../files/boot-files.js"],
   ["agents import no http", "src/agents/serf/x.ts", "../../http/server.js", "../../core/ports.js"],
