@@ -1,14 +1,141 @@
-// Lint rules: typescript-eslint's recommended set, plus the layering rule that domain imports nothing.
+// Lint rules: typescript-eslint's recommended set, plus the layering of DESIGN ("dependencies point inward"):
+// each folder of src/ may import only what its layer may. A wrong import fails `npm run lint`;
+// test/lint-layers.test.ts proves that each rule fires, and that a right import passes.
 import tseslint from "typescript-eslint";
+
+const LAYERS = [
+  "agents",
+  "cli",
+  "client",
+  "config",
+  "core",
+  "daemon",
+  "discovery",
+  "domain",
+  "files",
+  "http",
+  "protocols",
+  "store",
+];
+const except = (...allowed) => LAYERS.filter((l) => !allowed.includes(l));
+
+/**
+ * What each layer of src/ must not import, and why. daemon/ is the composition root: it may import every
+ * layer, and no layer may import it (bin/enforcer.js runs it). `pure` layers import no node:* either
+ * (client/ runs in the browser too), and domain/ imports no package at all.
+ * Tests (`*.test.ts`, `testing/` helpers) obey the same rule, except `testsMay`: where a test must reach across.
+ */
+const LAYER_RULES = {
+  domain: { why: "domain imports nothing", forbid: except("domain"), pure: "nothing" },
+  store: { why: "the store knows only domain", forbid: except("store", "domain") },
+  core: {
+    why: "core decides: it knows domain, its own ports and the store",
+    forbid: except("core", "domain", "store"),
+  },
+  protocols: {
+    why: "wire formats and servers know no policy, no storage, no wiring",
+    forbid: except("protocols", "domain", "files"),
+  },
+  agents: {
+    why: "agents implement core's ports with domain's types",
+    forbid: except("agents", "core", "domain"),
+  },
+  http: {
+    why: "routes reach data through core and render with protocols/ipxe",
+    forbid: ["store", "protocols/tftp", "daemon", "cli", "client", "config", "discovery"],
+    // A route test builds a real core over a fake store, and seeds or reads it to check what the route did.
+    testsMay: ["store"],
+  },
+  files: {
+    why: "the boot file namespace is a protocol-level helper (daemon and http use it)",
+    forbid: except("files", "domain"),
+  },
+  config: {
+    why: "settings are parsed and validated with domain's types only",
+    forbid: except("config", "domain"),
+    // load.test.ts checks that the defaults it documents are core's limits.
+    testsMay: ["core"],
+  },
+  discovery: {
+    why: "the discovery image builder stands alone; only the entry point runs it",
+    forbid: except("discovery"),
+  },
+  cli: { why: "the CLI talks to the API through client/ only", forbid: except("cli", "client") },
+  client: {
+    why: "the API client is shared with the web UI: it imports nothing of the server",
+    forbid: except("client"),
+    pure: true,
+  },
+  daemon: { why: "", forbid: [] },
+};
+
+const TESTS = ["**/*.test.ts", "**/testing/**"];
+
+/** The no-restricted-imports setting that forbids `forbid` (and node:* if `pure`) in files of `layer`. */
+function restrict(layer, why, forbid, pure) {
+  const patterns = forbid.map((other) => ({
+    // Relative imports are matched by the folder they climb to (`../../store/x.js`). Paths are not
+    // resolved, so a subfolder named like a layer would match too; none exists.
+    regex: `^(\\.\\./)+${other.replace("/", "\\/")}(/|$)`,
+    message: `${layer}/ must not import ${other}/: ${why}.`,
+  }));
+  if (pure === "nothing")
+    patterns.push({ regex: "^[^.]", message: `${layer}/ is pure: no node:*, no package (${why}).` });
+  else if (pure) patterns.push({ regex: "^node:", message: `${layer}/ is pure: no node:* (${why}).` });
+  return ["error", { patterns }];
+}
+
+// One block per folder and kind of file: a later block for the same file would replace the rule, not add to it.
+const layerBlocks = Object.entries(LAYER_RULES).flatMap(([layer, r]) => [
+  {
+    files: [`src/${layer}/**/*.ts`],
+    ignores: TESTS,
+    rules: { "no-restricted-imports": restrict(layer, r.why, r.forbid, r.pure) },
+  },
+  {
+    // Tests run under node:test, so node:* is fine in them.
+    files: TESTS.map((t) => `src/${layer}/${t}`),
+    rules: {
+      "no-restricted-imports": restrict(
+        layer,
+        r.why,
+        r.forbid.filter((f) => !(r.testsMay ?? []).includes(f)),
+        false,
+      ),
+    },
+  },
+]);
 
 export default tseslint.config(
   { ignores: ["dist/", "node_modules/", "data/", ".cache/", "bench/results/"] },
   ...tseslint.configs.recommended,
+  ...layerBlocks,
   {
-    files: ["src/domain/**/*.ts"],
-    ignores: ["src/domain/**/*.test.ts"],
+    // The web UI is a separate package: of the server's source it uses only the API client.
+    files: ["web/**/*.ts"],
     rules: {
-      "no-restricted-imports": ["error", { patterns: ["node:*", "../store/*", "../core/*", "../http/*"] }],
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { regex: "^(\\.\\./)+src/(?!client/)", message: "web/ uses only src/client/ (the API)." },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // End-to-end tests and benchmarks run the real binary: nothing imports daemon/.
+    files: ["test/**/*.ts", "bench/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { regex: "^(\\.\\./)+src/daemon(/|$)", message: "nothing imports daemon/: run bin/enforcer.js." },
+          ],
+        },
+      ],
     },
   },
   {

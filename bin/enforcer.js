@@ -1,3 +1,3 @@
 #!/usr/bin/env node
-// The enforcer binary: runs the compiled CLI (npm run build makes dist/).
-import "../dist/src/cli/main.js";
+// The enforcer binary: runs the compiled entry point (npm run build makes dist/).
+import "../dist/src/daemon/main.js";

@@ -46,9 +46,54 @@ describe("enforcer CLI", { timeout: 120_000 }, () => {
     assert.doesNotMatch(cli("machines", "list", "--state", "completed").stdout, new RegExp(MAC));
   });
 
+  test("machines list --label repeated: only machines with every label (AND), counted right", () => {
+    const reg = (mac: string, ...labels: string[]) => {
+      const r = cli("machines", "register", mac, ...labels.flatMap((l) => ["--label", l]), "--json");
+      assert.equal(r.status, 0, r.stderr);
+    };
+    reg("52:54:00:cc:10:01", "rack=r7", "role=db");
+    reg("52:54:00:cc:10:02", "rack=r7", "role=web");
+    reg("52:54:00:cc:10:03", "rack=r8", "role=db");
+    const ids = (...args: string[]) => {
+      const r = cli("machines", "list", ...args, "--json");
+      assert.equal(r.status, 0, r.stderr);
+      const page = JSON.parse(r.stdout) as { items: { id: string }[]; total: number };
+      return { ids: page.items.map((m) => m.id), total: page.total };
+    };
+    assert.deepEqual(ids("--label", "rack=r7", "--label", "role=db"), {
+      ids: ["52:54:00:cc:10:01"],
+      total: 1,
+    });
+    assert.deepEqual(ids("--label", "role=db", "--label", "rack=r8"), {
+      ids: ["52:54:00:cc:10:03"],
+      total: 1,
+    });
+    assert.deepEqual(ids("--label", "rack=r7", "--label", "role=none"), { ids: [], total: 0 });
+    assert.deepEqual(ids("--label", "rack=r7"), {
+      ids: ["52:54:00:cc:10:01", "52:54:00:cc:10:02"],
+      total: 2,
+    });
+    // Paging applies to the machines that have every label.
+    assert.deepEqual(ids("--label", "rack=r7", "--label", "role=web", "--limit", "1"), {
+      ids: ["52:54:00:cc:10:02"],
+      total: 1,
+    });
+    // Each subcommand has its own options: one that belongs to another is a usage error, and help says so.
+    assert.equal(cli("machines", "show", "52:54:00:cc:10:01", "--label", "a=b").status, 2);
+    const help = cli("machines", "list", "--help");
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /--label <key=value>.*every label/s);
+  });
+
   test("exit codes mean something: usage 2, auth 3, not found 4, conflict 5, unreachable 6", () => {
     assert.equal(cli("frobnicate").status, 2);
     assert.equal(cli("configs", "show").status, 2);
+    const unknown = cli("machines", "frobnicate");
+    assert.equal(unknown.status, 2);
+    assert.match(unknown.stderr, /^enforcer: machines: unknown action "frobnicate" \(list, show, /);
+    const help = cli("--help");
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /serve .*\n(.*\n)*.*Exit codes: 0 ok/);
     const bad = spawnSync(process.execPath, [BIN, "machines", "list"], {
       env: { ...env, ENFORCER_TOKEN: "enf_bad" },
       encoding: "utf8",

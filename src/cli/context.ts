@@ -1,52 +1,89 @@
-import { parseArgs } from "node:util";
+import { readFileSync } from "node:fs";
+import type { Command } from "commander";
+import { parse as parseYaml } from "yaml";
 import { EnforcerClient } from "../client/api-client.js";
 import { UsageError } from "./output.js";
 
-/** What every client subcommand gets: the API client, its arguments and how to print. */
+/** What every client subcommand gets: the API client and how to print. */
 export interface CliContext {
   client: EnforcerClient;
-  args: string[];
-  flags: Record<string, string | boolean | string[] | undefined>;
   json: boolean;
   out: (text: string) => void;
   err: (text: string) => void;
 }
 
-/** Options every client subcommand understands, plus its own. */
-const COMMON = {
-  url: { type: "string" },
-  token: { type: "string" },
-  json: { type: "boolean" },
-} as const;
+/** The options every client subcommand understands, as commander hands them over. */
+export interface CommonOptions {
+  url?: string;
+  token?: string;
+  json?: boolean;
+}
 
-/** Parses a subcommand's argv; ENFORCER_URL and ENFORCER_TOKEN fill what the flags leave out. */
-export function cliContext(
-  argv: string[],
-  own: Record<string, { type: "string" | "boolean"; multiple?: boolean; short?: string }>,
-  env: NodeJS.ProcessEnv,
-): CliContext {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: { ...COMMON, ...own }, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new UsageError((err as Error).message.split("\n")[0]!);
-  }
-  const flags = parsed.values as CliContext["flags"];
-  const url = (flags.url as string | undefined) ?? env.ENFORCER_URL ?? "http://127.0.0.1:8080";
-  const token = (flags.token as string | undefined) ?? env.ENFORCER_TOKEN;
+/** A client subcommand under `parent` (run when none is named if `isDefault`) with the options every one has: --url, --token, --json. */
+export function clientCommand(
+  parent: Command,
+  nameAndArgs: string,
+  description: string,
+  isDefault = false,
+): Command {
+  return parent
+    .command(nameAndArgs, { isDefault })
+    .description(description)
+    .option("--url <url>", "the Enforcer to talk to (or ENFORCER_URL; default http://127.0.0.1:8080)")
+    .option("--token <token>", "an API token (or ENFORCER_TOKEN)")
+    .option("--json", "print JSON, for scripts");
+}
+
+/** A resource command (`enforcer machines ...`) whose actions are subcommands; a word naming none is a usage error. */
+export function resourceCommand(program: Command, name: string, description: string): Command {
+  // Without this, commander hands an unknown action to the default one ("too many arguments for 'list'").
+  return program
+    .command(name)
+    .description(description)
+    .hook("preSubcommand", (self, sub) => {
+      const first = self.args[0];
+      if (first !== undefined && !first.startsWith("-") && first !== sub.name()) {
+        const actions = self.commands.map((c) => c.name()).filter((n) => n !== "help");
+        throw new UsageError(`${name}: unknown action "${first}" (${actions.join(", ")})`);
+      }
+    });
+}
+
+/** The context for a subcommand; ENFORCER_URL and ENFORCER_TOKEN fill what the flags leave out. */
+export function cliContext(opts: CommonOptions, env: NodeJS.ProcessEnv = process.env): CliContext {
+  const url = opts.url ?? env.ENFORCER_URL ?? "http://127.0.0.1:8080";
   return {
-    client: new EnforcerClient(url, token),
-    args: parsed.positionals,
-    flags,
-    json: flags.json === true,
+    client: new EnforcerClient(url, opts.token ?? env.ENFORCER_TOKEN),
+    json: opts.json === true,
     out: (t) => process.stdout.write(t),
     err: (t) => process.stderr.write(t),
   };
 }
 
-/** The positional argument at `i`, or a usage error naming it. */
-export function arg(ctx: CliContext, i: number, name: string): string {
-  const v = ctx.args[i];
-  if (v === undefined) throw new UsageError(`missing ${name}`);
-  return v;
+/** Commander's collector for a repeatable option: every occurrence, in order. */
+export function repeatable(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** `k=v` pairs from a repeatable flag into a map; undefined when the flag was not given. */
+export function pairs(values: string[] | undefined, what: string): Record<string, string> | undefined {
+  if (values === undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const p of values) {
+    const i = p.indexOf("=");
+    if (i <= 0) throw new UsageError(`${what} must be key=value, got "${p}"`);
+    out[p.slice(0, i)] = p.slice(i + 1);
+  }
+  return out;
+}
+
+/** Reads a YAML or JSON file given with -f (`-` is standard input). */
+export function readDocument(file: string | undefined): unknown {
+  if (!file) throw new UsageError("-f FILE is required");
+  try {
+    const text = file === "-" ? readFileSync(0, "utf8") : readFileSync(file, "utf8");
+    return file.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${(err as Error).message.split("\n")[0]}`);
+  }
 }

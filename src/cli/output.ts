@@ -1,4 +1,5 @@
 import { ApiError } from "../client/api-client.js";
+import type { CliContext } from "./context.js";
 
 /** Exit codes: what a script can branch on. */
 export const EXIT = {
@@ -35,8 +36,19 @@ export function describeError(err: unknown): { code: number; line: string } {
   return { code: EXIT.failure, line: `enforcer: ${(err as Error).message ?? String(err)}` };
 }
 
+/** Prints rows as a table, or as JSON with --json (or when there is no table to show). */
+export function show(
+  ctx: CliContext,
+  data: unknown,
+  rows?: Record<string, unknown>[],
+  columns?: string[],
+): void {
+  if (ctx.json || !rows || !columns) ctx.out(`${JSON.stringify(data, null, ctx.json ? 0 : 2)}\n`);
+  else ctx.out(table(rows, columns));
+}
+
 /** A plain text table: one header row, columns padded to their widest cell. */
-export function table(rows: Record<string, unknown>[], columns: string[]): string {
+function table(rows: Record<string, unknown>[], columns: string[]): string {
   if (rows.length === 0) return "(none)\n";
   const cells = rows.map((r) => columns.map((c) => cell(r[c])));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));

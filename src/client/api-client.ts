@@ -1,3 +1,5 @@
+import { createParser } from "eventsource-parser";
+
 /** An error answer from the API, with its stable code. */
 export class ApiError extends Error {
   constructor(
@@ -36,6 +38,16 @@ export interface Conflict {
 }
 
 type Json = Record<string, unknown>;
+
+/** Filters for the machine list: `label` is one `key=value`; `labels` may hold several, all must match. */
+export interface MachineQuery {
+  search?: string;
+  label?: string;
+  labels?: Record<string, string>;
+  state?: string;
+  limit?: number;
+  offset?: number;
+}
 type Query = Record<string, string | number | undefined>;
 
 /**
@@ -95,8 +107,7 @@ export class EnforcerClient {
 
   /** Machines. */
   readonly machines = {
-    list: (q: { search?: string; label?: string; state?: string; limit?: number; offset?: number } = {}) =>
-      this.request<{ items: Json[]; total: number }>("GET", "/machines", undefined, q),
+    list: (q: MachineQuery = {}) => this.listMachines(q),
     get: (id: string) => this.request("GET", `/machines/${encodeURIComponent(id)}`),
     register: (body: { mac: string; hostname?: string; labels?: Record<string, string> }) =>
       this.request("POST", "/machines", body),
@@ -172,6 +183,35 @@ export class EnforcerClient {
     revoke: (id: string) => this.request("DELETE", `/tokens/${encodeURIComponent(id)}`),
   };
 
+  /**
+   * Machines matching every label in `labels` (and the other filters). The API filters on one label, so
+   * with several the client asks for the first and keeps, over all its pages, the machines that have the
+   * others too; `limit` and `offset` then page that result, and `total` counts it.
+   */
+  private async listMachines(q: MachineQuery): Promise<{ items: Json[]; total: number }> {
+    const { labels, limit, offset, ...filters } = q;
+    const [first, ...more] = Object.entries(labels ?? {}).map(([k, v]) => ({ k, v }));
+    const label = first ? `${first.k}=${first.v}` : filters.label;
+    type Page = { items: Json[]; total: number };
+    if (more.length === 0)
+      return this.request<Page>("GET", "/machines", undefined, { ...filters, label, limit, offset });
+    const all: Json[] = [];
+    const PAGE = 1000; // the API's largest page
+    for (let at = 0; ; at += PAGE) {
+      const page = await this.request<Page>("GET", "/machines", undefined, {
+        ...filters,
+        label,
+        limit: PAGE,
+        offset: at,
+      });
+      const has = (m: Json) => more.every(({ k, v }) => (m.labels as Record<string, string>)?.[k] === v);
+      all.push(...page.items.filter(has));
+      if (page.items.length < PAGE || at + PAGE >= page.total) break;
+    }
+    const from = offset ?? 0;
+    return { items: all.slice(from, from + (limit ?? 100)), total: all.length };
+  }
+
   /** Follows the event stream until `signal` aborts; resumes after `after` when given; `onOpen` once it is up. */
   async events(
     onEvent: (e: StreamEvent) => void,
@@ -195,22 +235,21 @@ export class EnforcerClient {
       );
     }
     opts.onOpen?.();
+    // eventsource-parser reads the stream as the spec says: multi-line `data:`, events split across chunks,
+    // comments (the server's heartbeats), CRLF. Every event the server sends is one JSON object.
+    const parser = createParser({
+      onEvent: (m) => {
+        if (m.data !== "") onEvent(JSON.parse(m.data) as StreamEvent);
+      },
+    });
     const decoder = new TextDecoder();
-    let buf = "";
     // A reader, not `for await`: async iteration of response bodies is newer than the browsers we support.
     const reader = res.body.getReader();
     try {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
-        buf += decoder.decode(value, { stream: true });
-        let end: number;
-        while ((end = buf.indexOf("\n\n")) >= 0) {
-          const block = buf.slice(0, end);
-          buf = buf.slice(end + 2);
-          const data = block.split("\n").find((l) => l.startsWith("data: "));
-          if (data) onEvent(JSON.parse(data.slice(6)) as StreamEvent);
-        }
+        parser.feed(decoder.decode(value, { stream: true }));
       }
     } catch (err) {
       if ((err as Error).name !== "AbortError") throw err;

@@ -1,8 +1,8 @@
 import { stringify as toYaml } from "yaml";
 import { ApiError } from "../../client/api-client.js";
-import type { CliContext } from "../context.js";
+import type { Command } from "commander";
+import { clientCommand, cliContext, readDocument, type CliContext, type CommonOptions } from "../context.js";
 import { UsageError } from "../output.js";
-import { readDocument } from "./resources.js";
 
 type Row = Record<string, unknown>;
 
@@ -26,8 +26,8 @@ const PROFILE_TIMES = new Set(["createdAt", "updatedAt"]);
  * makes only those changes. Running it twice changes nothing the second time. Things the file does not
  * mention are left alone.
  */
-export async function apply(ctx: CliContext): Promise<void> {
-  const doc = readDocument(ctx) as Desired | null;
+async function apply(ctx: CliContext, file: string | undefined, dryRun: boolean): Promise<void> {
+  const doc = readDocument(file) as Desired | null;
   if (!doc || typeof doc !== "object" || Array.isArray(doc))
     throw new UsageError("the file must hold a mapping");
   const known = new Set(["profiles", "remotes", "discovery", "machines"]);
@@ -38,7 +38,7 @@ export async function apply(ctx: CliContext): Promise<void> {
   const changes = steps.filter((s) => !s.line.startsWith("="));
   for (const s of steps) ctx.out(`${s.line}\n`);
   if (changes.length === 0) return ctx.out("no changes\n");
-  if (ctx.flags["dry-run"]) return ctx.out(`${changes.length} change(s) not applied (--dry-run)\n`);
+  if (dryRun) return ctx.out(`${changes.length} change(s) not applied (--dry-run)\n`);
   for (const s of changes) await s.run();
   ctx.out(`applied ${changes.length} change(s)\n`);
 }
@@ -121,7 +121,7 @@ function sorted(o: Row | undefined): Row {
 }
 
 /** `enforcer export`: the server's profiles, remotes, discovery and named or labelled machines as YAML. */
-export async function exportSetup(ctx: CliContext): Promise<void> {
+async function exportSetup(ctx: CliContext): Promise<void> {
   const c = ctx.client;
   const profiles = (await c.profiles.list()).items.map((p) =>
     Object.fromEntries(Object.entries(p).filter(([k]) => !PROFILE_TIMES.has(k))),
@@ -149,4 +149,21 @@ export async function exportSetup(ctx: CliContext): Promise<void> {
     machines,
   };
   ctx.out(ctx.json ? `${JSON.stringify(doc, null, 2)}\n` : toYaml(doc));
+}
+
+/** `enforcer apply -f FILE [--dry-run]` and `enforcer export`. */
+export function registerApply(program: Command): void {
+  clientCommand(
+    program,
+    "apply",
+    "make the server match a YAML/JSON file (profiles, remotes, discovery, machines)",
+  )
+    .option("-f, --file <file>", "the file (- for standard input)")
+    .option("--dry-run", "show the difference, change nothing")
+    .action((o: CommonOptions & { file?: string; dryRun?: boolean }) =>
+      apply(cliContext(o), o.file, o.dryRun === true),
+    );
+  clientCommand(program, "export", "the server's setup as YAML, for apply").action((o: CommonOptions) =>
+    exportSetup(cliContext(o)),
+  );
 }

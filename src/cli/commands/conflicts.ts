@@ -1,7 +1,7 @@
 import type { Conflict } from "../../client/api-client.js";
-import { arg, type CliContext } from "../context.js";
-import { UsageError } from "../output.js";
-import { show } from "./resources.js";
+import type { Command } from "commander";
+import { clientCommand, cliContext, resourceCommand, type CommonOptions } from "../context.js";
+import { show, UsageError } from "../output.js";
 
 /** A conflict as one table row: the clashing identities in words. */
 function row(c: Conflict): Record<string, unknown> {
@@ -16,15 +16,24 @@ function row(c: Conflict): Record<string, unknown> {
   };
 }
 
-/** `enforcer conflicts [list|show ID|resolve ID --merge|--dismiss]` */
-export async function conflicts(ctx: CliContext): Promise<void> {
-  const c = ctx.client.conflicts;
-  const [verb = "list"] = ctx.args;
-  switch (verb) {
-    case "list": {
-      const state = ctx.flags.all ? "all" : ((ctx.flags.state as "open" | undefined) ?? "open");
-      const r = await c.list({ state, machine: ctx.flags.machine as string | undefined });
-      return show(ctx, r, r.items.map(row), [
+/** `enforcer conflicts list|show|resolve` */
+export function registerConflicts(program: Command): void {
+  const conflicts = resourceCommand(
+    program,
+    "conflicts",
+    "identity conflicts: two machines claim one MAC, UUID or serial (list, show, resolve)",
+  );
+  clientCommand(conflicts, "list", "list open conflicts (the default)", true)
+    .option("--machine <mac>", "only this machine's")
+    .option("--state <state>", "open, merged or dismissed (default open)")
+    .option("--all", "every conflict, resolved ones too")
+    .action(async (o: CommonOptions & { machine?: string; state?: "open"; all?: boolean }) => {
+      const ctx = cliContext(o);
+      const r = await ctx.client.conflicts.list({
+        state: o.all ? "all" : (o.state ?? "open"),
+        machine: o.machine,
+      });
+      show(ctx, r, r.items.map(row), [
         "id",
         "machine",
         "other",
@@ -33,24 +42,24 @@ export async function conflicts(ctx: CliContext): Promise<void> {
         "state",
         "createdAt",
       ]);
-    }
-    case "show":
-      return show(ctx, await c.get(arg(ctx, 1, "ID")));
-    case "resolve": {
-      const id = arg(ctx, 1, "ID");
-      if (!ctx.flags.merge === !ctx.flags.dismiss)
+    });
+  clientCommand(conflicts, "show <ID>", "one conflict").action(async (id: string, o: CommonOptions) => {
+    const ctx = cliContext(o);
+    show(ctx, await ctx.client.conflicts.get(id));
+  });
+  clientCommand(conflicts, "resolve <ID>", "merge the two machines, or dismiss: they stay separate")
+    .option("--merge", "the machine is the other one: merge them")
+    .option("--dismiss", "they are two machines: keep them apart")
+    .action(async (id: string, o: CommonOptions & { merge?: boolean; dismiss?: boolean }) => {
+      const ctx = cliContext(o);
+      if (!o.merge === !o.dismiss)
         throw new UsageError("conflicts resolve ID needs exactly one of --merge or --dismiss");
-      const r = await c.resolve(id, ctx.flags.merge ? "merge" : "dismiss");
+      const r = await ctx.client.conflicts.resolve(id, o.merge ? "merge" : "dismiss");
       if (ctx.json) return show(ctx, r);
-      return ctx.out(
+      ctx.out(
         r.state === "merged"
           ? `merged: ${r.machine} is now part of ${r.other}\n`
           : `dismissed: ${r.machine} and ${r.other} stay separate machines\n`,
       );
-    }
-    default:
-      throw new UsageError(
-        `conflicts: unknown action "${verb}" (list [--machine MAC] [--all], show ID, resolve ID --merge|--dismiss)`,
-      );
-  }
+    });
 }

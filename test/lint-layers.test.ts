@@ -1,0 +1,73 @@
+// The layer rules of eslint.config.js fire: a wrong import fails `npm run lint`, a right one passes.
+// eslint's own Node API lints a one-line file at a path inside each layer (the file need not exist).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ESLint } from "eslint";
+
+const eslint = new ESLint({ cwd: process.cwd() });
+
+/** The layer messages eslint gives for `import "<what>"` in a file at `path`. */
+async function layerErrors(path: string, what: string): Promise<string[]> {
+  const [result] = await eslint.lintText(`import "${what}";\n`, { filePath: path });
+  return result!.messages.filter((m) => m.ruleId === "no-restricted-imports").map((m) => m.message);
+}
+
+const CASES: [family: string, file: string, wrong: string, right: string][] = [
+  [
+    "core imports no protocol",
+    "src/core/x.ts",
+    "../protocols/ipxe/config-script.js",
+    "../domain/boot-config.js",
+  ],
+  ["core imports no http, agents or config", "src/core/x.ts", "../http/server.js", "./ports.js"],
+  ["domain imports nothing", "src/domain/x.ts", "../store/store.js", "./mac.js"],
+  ["domain imports no node:*", "src/domain/x.ts", "node:fs", "./errors.js"],
+  ["domain imports no package", "src/domain/x.ts", "liquidjs", "./mac.js"],
+  ["store imports only domain", "src/store/x.ts", "../core/ports.js", "../domain/errors.js"],
+  ["protocols import no core", "src/protocols/tftp/x.ts", "../../core/ports.js", "../../files/boot-files.js"],
+  ["agents import no http", "src/agents/serf/x.ts", "../../http/server.js", "../../core/ports.js"],
+  ["http reads no store", "src/http/api/x.ts", "../../store/store.js", "../../core/create-core.js"],
+  [
+    "http imports no TFTP",
+    "src/http/x.ts",
+    "../protocols/tftp/server.js",
+    "../protocols/ipxe/general-script.js",
+  ],
+  ["nothing imports daemon", "src/http/x.ts", "../daemon/serve.js", "./errors.js"],
+  ["tests import no daemon", "test/x.test.ts", "../src/daemon/serve.js", "../src/core/create-core.js"],
+  ["cli uses client only", "src/cli/commands/x.ts", "../../domain/errors.js", "../../client/api-client.js"],
+  ["cli runs no daemon", "src/cli/x.ts", "../daemon/serve.js", "./output.js"],
+  ["client stands alone", "src/client/x.ts", "../domain/errors.js", "eventsource-parser"],
+  ["client imports no node:*", "src/client/x.ts", "node:fs", "./api-client.js"],
+  [
+    "config imports no protocol",
+    "src/config/x.ts",
+    "../protocols/ipxe/general-script.js",
+    "../domain/errors.js",
+  ],
+  ["files import no core", "src/files/x.ts", "../core/ports.js", "../domain/errors.js"],
+  ["discovery stands alone", "src/discovery/x.ts", "../domain/errors.js", "node:child_process"],
+  ["only the entry runs discovery", "src/core/x.ts", "../discovery/build.js", "../store/store.js"],
+  ["web uses the client only", "web/src/x.ts", "../../src/domain/mac.js", "../../src/client/api-client.js"],
+];
+
+for (const [family, file, wrong, right] of CASES) {
+  test(`layers: ${family} (${file}: "${wrong}" fails, "${right}" passes)`, async () => {
+    const errors = await layerErrors(file, wrong);
+    assert.equal(errors.length, 1, `${wrong} in ${file} should fail the lint`);
+    assert.match(errors[0]!, /must not import|is pure|uses only|nothing imports/);
+    assert.deepEqual(await layerErrors(file, right), []);
+  });
+}
+
+test("layers: the entry point (daemon/) may import every layer", async () => {
+  for (const what of ["../cli/program.js", "../discovery/build.js", "../store/store.js", "../http/server.js"])
+    assert.deepEqual(await layerErrors("src/daemon/main.ts", what), [], what);
+});
+
+test("layers: a route test may reach the store to seed and check it; the route itself may not", async () => {
+  assert.deepEqual(await layerErrors("src/http/api/x.test.ts", "../../store/testing/fake-stores.js"), []);
+  assert.equal((await layerErrors("src/http/api/x.ts", "../../store/testing/fake-stores.js")).length, 1);
+  // The leniency is only where a test must reach across: a test still runs no daemon.
+  assert.equal((await layerErrors("src/http/api/x.test.ts", "../../daemon/serve.js")).length, 1);
+});
