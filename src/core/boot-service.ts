@@ -1,5 +1,5 @@
 import type { BootDecision, GeneralScriptInputs } from "../domain/boot-decision.js";
-import { checkDiscoveryUrl, checkedBoot, generalSources } from "../domain/boot-script-checks.js";
+import { checkDiscoveryUrl, checkedBoot } from "../domain/boot-script-checks.js";
 import type { BootConfig } from "../domain/boot-config.js";
 import { EnforcerError } from "../domain/errors.js";
 import type { BootIdentity, Machine } from "../domain/machine.js";

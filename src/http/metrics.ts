@@ -2,7 +2,6 @@ import type { FastifyInstance } from "fastify";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { CoreCounts } from "../core/stats.js";
 import { CONFIG_STATES } from "../domain/boot-config.js";
-import type { TftpCounters } from "../protocols/tftp/counters.js";
 
 /** What the gauges read at scrape time (from the core; the HTTP layer never reads the store). */
 export interface MetricSources {
@@ -10,6 +9,13 @@ export interface MetricSources {
   counts(): CoreCounts;
   /** Agent systems configured and the machines each reaches. */
   agents?(): { id: string; machines: number }[];
+}
+
+/** The TFTP server's running totals, read at scrape time (the TFTP glue passes its counters). */
+export interface TftpTotals {
+  readonly transfers: ReadonlyMap<string, number>;
+  readonly faults: ReadonlyMap<string, number>;
+  readonly bytes: number;
 }
 
 /** Everything /metrics reports; the boot routes and the timed store feed it. */
@@ -28,7 +34,7 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(sources: MetricSources, tftp?: TftpCounters) {
+  constructor(sources: MetricSources, tftp?: TftpTotals) {
     const registers = [this.registry];
     new Gauge({
       name: "enforcer_configs",

@@ -5,13 +5,6 @@ import { OS_FAMILIES } from "../../domain/profile.js";
 /** What the machine list shows as a machine's state: its newest config's state, or none. */
 export const MACHINE_STATES = ["none", ...CONFIG_STATES] as const;
 
-/** Every error answer: a stable code, a message and details. */
-export const ErrorSchema = Type.Object({
-  code: Type.String({ pattern: "^ENF_ERR_[A-Z_]+$" }),
-  message: Type.String(),
-  details: Type.Record(Type.String(), Type.Unknown()),
-});
-
 /**
  * A JSON object whose keys all match `keyPattern` and are at most `maxKey` long, with values of one schema.
  * TypeBox's Record alone checks only the keys that match (any other key took any JSON value) and drops a

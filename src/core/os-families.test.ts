@@ -1,10 +1,10 @@
 // Each family's exact boot, checked against the installer's documented boot parameters (docs/profiles.md).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { isEnforcerError } from "./errors.js";
-import { fillBootTemplate } from "../core/boot-template.js";
-import { familyBoot } from "./os-families.js";
-import type { Profile } from "./profile.js";
+import { isEnforcerError } from "../domain/errors.js";
+import { fillBootTemplate } from "./boot-template.js";
+import { familyBoot } from "../domain/os-families.js";
+import type { Profile } from "../domain/profile.js";
 
 const FILES = "http://enf:8080/p/SECRET/";
 const vars = {
