@@ -14,6 +14,7 @@ const LAYERS = [
   "domain",
   "files",
   "http",
+  "logging",
   "protocols",
   "store",
 ];
@@ -34,7 +35,7 @@ const LAYER_RULES = {
   },
   protocols: {
     why: "wire formats and servers know no policy, no storage, no wiring",
-    forbid: except("protocols", "domain", "files"),
+    forbid: except("protocols", "domain"),
   },
   agents: {
     why: "agents implement core's ports with domain's types",
@@ -42,7 +43,7 @@ const LAYER_RULES = {
   },
   http: {
     why: "routes reach data through core and render with protocols/ipxe",
-    forbid: ["store", "protocols/tftp", "daemon", "cli", "client", "config", "discovery"],
+    forbid: ["store", "protocols/tftp", "agents", "daemon", "cli", "client", "config", "discovery"],
     // A route test builds a real core over a fake store, and seeds or reads it to check what the route did.
     testsMay: ["store"],
   },
@@ -59,6 +60,10 @@ const LAYER_RULES = {
   discovery: {
     why: "the discovery image builder stands alone; only the entry point runs it",
     forbid: except("discovery"),
+  },
+  logging: {
+    why: "log helpers (pino setup, a log budget) serve http and the daemon and know nothing else",
+    forbid: except("logging"),
   },
   cli: { why: "the CLI talks to the API through client/ only", forbid: except("cli", "client") },
   client: {
