@@ -76,6 +76,12 @@ const LAYER_RULES = {
 
 const TESTS = ["**/*.test.ts", "**/testing/**"];
 
+/**
+ * A relative path not in its shortest form: an empty segment (`//`), a `.` segment past the start (`x/./y`,
+ * `.././x`), `./..`, or a `..` after a named segment (`../core/../store`).
+ */
+const NOT_SHORTEST = "//|/\\.(/|$)|^\\./\\.\\.(/|$)|(^|/)(?!\\.\\.?/)[^/]+/\\.\\.(/|$)";
+
 /** The no-restricted-imports setting that forbids `forbid` (and node:* if `pure`) in files of `layer`. */
 function restrict(layer, why, forbid, pure) {
   const patterns = forbid.map((other) => ({
@@ -84,6 +90,18 @@ function restrict(layer, why, forbid, pure) {
     regex: `^(\\.\\./)+${other.replace("/", "\\/")}(/|$)`,
     message: `${layer}/ must not import ${other}/: ${why}.`,
   }));
+  // The layer patterns match the path as written, so every relative path must be written in its shortest
+  // form: `../core/../store/x.js`, `./../store/x.js` or `../../src/store/x.js` would slip past them.
+  patterns.push(
+    {
+      regex: NOT_SHORTEST,
+      message: `${layer}/: write a relative import in its shortest form (no ./.., x/.., //): the layer rules read paths as written.`,
+    },
+    {
+      regex: "^(\\.\\./)+(src|dist)(/|$)",
+      message: `${layer}/: import within src/ by the shortest relative path, not by climbing out to src/ or dist/.`,
+    },
+  );
   if (pure === "nothing")
     patterns.push({ regex: "^[^.]", message: `${layer}/ is pure: no node:*, no package (${why}).` });
   else if (pure) patterns.push({ regex: "^node:", message: `${layer}/ is pure: no node:* (${why}).` });
@@ -115,6 +133,26 @@ export default tseslint.config(
   { ignores: ["dist/", "node_modules/", "data/", ".cache/", "bench/results/"] },
   ...tseslint.configs.recommended,
   ...layerBlocks,
+  {
+    // no-restricted-imports reads only static imports (and `import x = require`): an import() expression, a
+    // type's import("…") or a require() would pass the layer rules unseen. No layer needs them; the
+    // composition root may import every layer, so it may also load one lazily.
+    files: ["src/**/*.ts"],
+    ignores: ["src/daemon/**"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        ...[
+          "ImportExpression",
+          "TSImportType",
+          "CallExpression[callee.name=/^(require|createRequire)$/]",
+        ].map((selector) => ({
+          selector,
+          message: "import statically (`import … from`): the layer rules check only static imports.",
+        })),
+      ],
+    },
+  },
   {
     // The web UI is a separate package: of the server's source it uses only the API client.
     files: ["web/**/*.ts"],

@@ -80,3 +80,41 @@ test("layers: a route test may reach the store to seed and check it; the route i
   // The leniency is only where a test must reach across: a test still runs no daemon.
   assert.equal((await layerErrors("src/http/api/x.test.ts", "../../daemon/serve.js")).length, 1);
 });
+
+/** The layer and import-form messages eslint gives for the source `code` in a file at `path`. */
+async function importErrors(path: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(`${code}\n`, { filePath: path });
+  return result!.messages
+    .filter((m) => m.ruleId === "no-restricted-imports" || m.ruleId === "no-restricted-syntax")
+    .map((m) => m.message);
+}
+
+// The layer rules read import paths as written: a path that reaches a forbidden layer by a detour, or an
+// import the rule does not read (import(), a type's import("…"), require), would slip past them.
+const DETOURS: [how: string, code: string][] = [
+  ["through a layer it may import", `import "../domain/../protocols/ipxe/config-script.js";`],
+  ["from ./..", `import "./../protocols/ipxe/config-script.js";`],
+  ["with an empty segment", `import "..//protocols/ipxe/config-script.js";`],
+  ["by climbing out to src/", `import "../../src/protocols/ipxe/config-script.js";`],
+  ["from dist/", `import "../../dist/src/protocols/ipxe/config-script.js";`],
+  ["by import()", `export const m = await import("../protocols/ipxe/config-script.js");`],
+  ["in a type's import()", `export type T = import("../protocols/ipxe/config-script.js").Platform;`],
+  ["by require()", `import { createRequire } from "node:module";\ncreateRequire(import.meta.url)("x");`],
+  ["re-exported", `export { renderConfig } from "../protocols/ipxe/config-script.js";`],
+  ["as a type only", `import type { Platform } from "../protocols/ipxe/config-script.js";`],
+];
+
+for (const [how, code] of DETOURS) {
+  test(`layers: core cannot reach protocols ${how}`, async () => {
+    assert.notDeepEqual(await importErrors("src/core/x.ts", code), [], code);
+  });
+}
+
+test("layers: shortest relative paths and static imports pass; the entry point may load a layer lazily", async () => {
+  for (const what of ["./ports.js", "../domain/boot-config.js", "../store/store.js", "liquidjs"])
+    assert.deepEqual(await importErrors("src/core/x.ts", `import "${what}";`), [], what);
+  assert.deepEqual(
+    await importErrors("src/daemon/x.ts", `export const m = await import("../cli/program.js");`),
+    [],
+  );
+});
