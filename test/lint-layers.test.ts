@@ -2,6 +2,7 @@
 // eslint's own Node API lints a one-line file at a path inside each layer (the file need not exist).
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { readdirSync } from "node:fs";
 import { ESLint } from "eslint";
 
 const eslint = new ESLint({ cwd: process.cwd() });
@@ -58,6 +59,30 @@ const CASES: [family: string, file: string, wrong: string, right: string][] = [
   ["discovery stands alone", "src/discovery/x.ts", "../domain/errors.js", "node:child_process"],
   ["only the entry runs discovery", "src/core/x.ts", "../discovery/build.js", "../store/store.js"],
   ["web uses the client only", "web/src/x.ts", "../../src/domain/mac.js", "../../src/client/api-client.js"],
+  [
+    "web uses the client only, by no detour",
+    "web/src/x.ts",
+    "../../src/client/../domain/mac.js",
+    "../../src/client/api-client.js",
+  ],
+  [
+    "tests import no daemon, by no detour",
+    "test/x.test.ts",
+    "../src/core/../daemon/serve.js",
+    "../src/core/ports.js",
+  ],
+  [
+    "core imports the store's port, not a backend",
+    "src/core/x.ts",
+    "../store/file-store.js",
+    "../store/store.js",
+  ],
+  [
+    "http renders with protocols/ipxe, nothing else of protocols",
+    "src/http/x.ts",
+    "../protocols/udp/safe-socket.js",
+    "../protocols/ipxe/general-script.js",
+  ],
 ];
 
 for (const [family, file, wrong, right] of CASES) {
@@ -117,4 +142,16 @@ test("layers: shortest relative paths and static imports pass; the entry point m
     await importErrors("src/daemon/x.ts", `export const m = await import("../cli/program.js");`),
     [],
   );
+});
+
+test("layers: every folder of src/ has a layer rule (a new folder is unchecked until eslint.config.js names it)", async () => {
+  const folders = readdirSync("src", { withFileTypes: true }).filter((d) => d.isDirectory());
+  assert.ok(folders.length > 10);
+  for (const d of folders) {
+    const config = await eslint.calculateConfigForFile(`src/${d.name}/x.ts`);
+    assert.ok(
+      config.rules?.["no-restricted-imports"],
+      `src/${d.name}/ has no layer rule in eslint.config.js`,
+    );
+  }
 });
