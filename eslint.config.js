@@ -1,5 +1,5 @@
-// Lint rules: typescript-eslint's recommended set, plus the layering of DESIGN ("dependencies point inward"):
-// each folder of src/ may import only what its layer may. A wrong import fails `npm run lint`;
+// Lint rules: typescript-eslint's recommended set, plus the layers of docs/architecture.md ("dependencies
+// point inward"): each folder of src/ may import only what its layer may. A wrong import fails `npm run lint`;
 // test/lint-layers.test.ts proves that each rule fires, and that a right import passes.
 import tseslint from "typescript-eslint";
 
