@@ -87,10 +87,10 @@ const TESTS = ["**/*.test.ts", "**/testing/**"];
 const NOT_SHORTEST = "//|/\\.(/|$)|^\\./\\.\\.(/|$)|(^|/)(?!\\.\\.?/)[^/]+/\\.\\.(/|$)";
 
 /**
- * The no-restricted-imports setting that forbids `forbid`, all but `only` of a layer, and node:* if `pure`,
- * in files of `layer`.
+ * The no-restricted-imports setting that forbids `forbid`, all but `only` of a layer, node:* if `pure`, and
+ * testing/ helpers in `production` files, in files of `layer`.
  */
-function restrict(layer, why, forbid, pure, only = {}) {
+function restrict(layer, why, forbid, pure, only = {}, production = false) {
   const patterns = forbid.map((other) => ({
     // Relative imports are matched by the folder they climb to (`../../store/x.js`). Paths are not
     // resolved, so a subfolder named like a layer would match too; none exists.
@@ -116,6 +116,13 @@ function restrict(layer, why, forbid, pure, only = {}) {
       message: `${layer}/: import within src/ by the shortest relative path, not by climbing out to src/ or dist/.`,
     },
   );
+  // Test helpers may reach across layers (`testsMay`, node:*): imported by the server, they would carry
+  // that reach into it, one file removed.
+  if (production)
+    patterns.push({
+      regex: "(^|/)testing(/|$)",
+      message: `${layer}/ must not import a testing/ helper outside tests: helpers may reach where ${layer}/ may not.`,
+    });
   if (pure === "nothing")
     patterns.push({ regex: "^[^.]", message: `${layer}/ is pure: no node:*, no package (${why}).` });
   else if (pure) patterns.push({ regex: "^node:", message: `${layer}/ is pure: no node:* (${why}).` });
@@ -127,7 +134,7 @@ const layerBlocks = Object.entries(LAYER_RULES).flatMap(([layer, r]) => [
   {
     files: [`src/${layer}/**/*.ts`],
     ignores: TESTS,
-    rules: { "no-restricted-imports": restrict(layer, r.why, r.forbid, r.pure, r.only) },
+    rules: { "no-restricted-imports": restrict(layer, r.why, r.forbid, r.pure, r.only, true) },
   },
   {
     // Tests run under node:test, so node:* is fine in them.
