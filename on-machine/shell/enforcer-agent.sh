@@ -1,6 +1,7 @@
 #!/bin/sh
 # Enforcer's JSON agent for busybox (the discovery image) and any POSIX host with wget: reports this
-# machine's inventory, then long-polls for commands and carries them out. Protocol: docs/agent-protocol.md.
+# machine's inventory, then long-polls for commands and carries them out. Protocol: docs/agents.md,
+# "Enforcer's JSON agent protocol".
 # Settings come from the kernel command line (enforcer.url=, enforcer.key=) or the environment
 # (ENFORCER_URL, ENFORCER_KEY: a discovery key, or an agent-role token on installed hosts).
 # ENFORCER_REBOOT_CMD replaces "reboot -f" (tests, dry runs).

@@ -4,7 +4,7 @@ import { Value } from "@sinclair/typebox/value";
 import { parse as parseYaml } from "yaml";
 import { EnforcerError } from "../domain/errors.js";
 import { checkDiscoveryUrl, generalSources } from "../domain/boot-script-checks.js";
-import { SETTING_NAMES, SettingsSchema, type Settings } from "./settings.js";
+import { NEGATABLE, SETTING_NAMES, SettingsSchema, type Settings } from "./settings.js";
 
 type Raw = Record<string, unknown>;
 
@@ -75,8 +75,7 @@ function parseFlags(argv: string[]): Raw {
     const bool = key === "discovery" || key === "storeRecover" || key === "tftp";
     options[n.flag] = { type: bool ? "boolean" : "string", multiple: key === "remote" || key === "serf" };
   }
-  options["no-discovery"] = { type: "boolean" };
-  options["no-tftp"] = { type: "boolean" };
+  for (const key of NEGATABLE) options[`no-${SETTING_NAMES[key].flag}`] = { type: "boolean" };
   let values: Raw;
   try {
     values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Raw;
@@ -86,8 +85,7 @@ function parseFlags(argv: string[]): Raw {
   const out: Raw = {};
   for (const [key, n] of Object.entries(SETTING_NAMES))
     if (values[n.flag] !== undefined) out[key] = values[n.flag];
-  if (values["no-discovery"]) out.discovery = false;
-  if (values["no-tftp"]) out.tftp = false;
+  for (const key of NEGATABLE) if (values[`no-${SETTING_NAMES[key].flag}`]) out[key] = false;
   if (values.config !== undefined) out.config = values.config;
   return out;
 }

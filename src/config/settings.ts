@@ -136,6 +136,9 @@ export const SettingsSchema = Type.Object(
  */
 export type Settings = Static<typeof SettingsSchema>;
 
+/** The on/off settings that also take a `--no-<flag>` (the others are off unless given). */
+export const NEGATABLE: readonly (keyof Settings)[] = ["discovery", "tftp"];
+
 /** How each setting is spelled on the command line and in the environment. */
 export const SETTING_NAMES: Record<keyof Settings, { flag: string; env: string }> = {
   data: { flag: "data", env: "ENFORCER_DATA" },

@@ -2,11 +2,19 @@ import type { Mac } from "../domain/mac.js";
 import type { AgentMember, AgentPort } from "./agent-port.js";
 import type { CommandExecutor, CommandRoute } from "./command-executor.js";
 
+/** The agent systems as the transports see them: the daemon adds them, the API and metrics list them. */
+export interface AgentSystems {
+  /** Adds an agent system; member sync lists it, and it reboots the machines it last saw. */
+  add(port: AgentPort): void;
+  /** Agent ids and how many machines each reaches. */
+  list(): { id: string; machines: number }[];
+}
+
 /**
  * The agent systems added (serf, consul) and which of them last saw each machine, under which member name:
  * member sync writes it, and it is the command executor that reboots a machine through that agent.
  */
-export class AgentReach implements CommandExecutor {
+export class AgentReach implements AgentSystems, CommandExecutor {
   private readonly ports = new Map<string, AgentPort>();
   /** machine id -> where it was last seen: which agent and under which member name. */
   private readonly lastSeen = new Map<string, { agent: string; member: AgentMember }>();

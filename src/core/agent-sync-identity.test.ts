@@ -19,7 +19,7 @@ function port(member: AgentMember, inventory: unknown): AgentPort {
 
 test("a member tagged with another machine's MAC or naming its UUID does not merge into it", async () => {
   const { core } = testCore();
-  await core.agents.report({ kind: "token", id: "x", name: "x", role: "admin" }, [B], {
+  await core.agentReports.report({ kind: "token", id: "x", name: "x", role: "admin" }, [B], {
     uuid: "bbbbbbbb-0000-4000-8000-000000000001",
     cpu: { model: "B" },
   });
@@ -33,7 +33,7 @@ test("a member tagged with another machine's MAC or naming its UUID does not mer
       },
     ),
   );
-  const [r] = await core.agents.syncAll();
+  const [r] = await core.agentSync.syncAll();
   assert.deepEqual(r!.errors, []);
   assert.equal(JSON.stringify(core.machines.get(B)), before);
   assert.deepEqual(core.machines.get("52:54:00:aa:00:01").macs, ["52:54:00:aa:00:01"]);
@@ -44,7 +44,7 @@ test("a member tagged with another machine's MAC or naming its UUID does not mer
   );
   // The next pass raises nothing new: no event storm every sync interval.
   const seq = core.events.lastSeq();
-  await core.agents.syncAll();
+  await core.agentSync.syncAll();
   assert.equal(core.conflicts.list().length, 1);
   assert.equal(core.events.since(seq).filter((e) => e.kind === "machine.conflict").length, 0);
 });

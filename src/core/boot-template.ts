@@ -1,6 +1,6 @@
 import { EnforcerError, isEnforcerError } from "../domain/errors.js";
 import { assertIpxeSafe } from "../domain/ipxe-safe.js";
-import type { FillTemplate } from "../domain/template-vars.js";
+import type { FillTemplate } from "../domain/fill-template.js";
 import { firstLine, liquidText, missingVariable, sandboxedLiquid } from "./liquid-engine.js";
 
 /**

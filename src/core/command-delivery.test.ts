@@ -54,7 +54,7 @@ test("a command no executor reaches stays queued for the machine's JSON agent to
   const c = await core.commands.enqueue(N, "reboot");
   assert.equal(await core.commands.deliverQueued(), 0);
   assert.equal(core.commands.get(c.id).state, "queued");
-  const taken = await core.agents.takeCommands("json:n", N, 0);
+  const taken = await core.commandPolls.takeCommands("json:n", N, 0);
   assert.deepEqual(
     taken.map((x) => [x.id, x.state, x.agent]),
     [[c.id, "sent", "json:n"]],

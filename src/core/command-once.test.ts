@@ -12,8 +12,8 @@ test("two long polls of one machine never both take the same command", async () 
   await core.commands.enqueue(M, "reboot");
   // A machine may have two polls open (an agent's retry beside its old poll); both end at once.
   const [a, b] = await Promise.all([
-    core.agents.takeCommands("json:a", M, 0),
-    core.agents.takeCommands("json:b", M, 0),
+    core.commandPolls.takeCommands("json:a", M, 0),
+    core.commandPolls.takeCommands("json:b", M, 0),
   ]);
   const ids = [...a, ...b].map((c) => c.id);
   assert.equal(ids.length, 2, `each command delivered once, got ${ids.length}`);
@@ -33,12 +33,12 @@ test("a command a JSON poll took while the cluster agent delivered another is no
     reboot: async (member) => {
       reboots.push(member.name);
       // While the first reboot is on its way, the machine's JSON agent polls and takes what is queued.
-      poll ??= core.agents.takeCommands("json:host", M, 0);
+      poll ??= core.commandPolls.takeCommands("json:host", M, 0);
       await poll;
       return { state: "acknowledged", detail: "ok" };
     },
   });
-  await core.agents.syncAll();
+  await core.agentSync.syncAll();
   await core.commands.enqueue(M, "reboot");
   await core.commands.enqueue(M, "reboot");
   await core.commands.deliverQueued();

@@ -18,7 +18,7 @@ const discovery = (m: Mac) => ({ kind: "discovery" as const, mac: m });
 async function holders(core: ReturnType<typeof testCore>["core"], n: number, width: number) {
   for (let b = 0; b < n; b++) {
     const macs = Array.from({ length: width }, (_, i) => mac(2, b, i));
-    await core.agents.report(discovery(mac(1, b, 0)), [mac(1, b, 0)], { macs });
+    await core.agentReports.report(discovery(mac(1, b, 0)), [mac(1, b, 0)], { macs });
   }
 }
 
@@ -28,7 +28,7 @@ test("conflicts raised by discovery keys are capped in all, however many MACs ar
   for (let r = 0; r < 20; r++) {
     const self = mac(3, 0, r);
     const claimed = Array.from({ length: 10 }, (_, b) => mac(2, b, 0));
-    await core.agents.report(discovery(self), [self], { macs: claimed });
+    await core.agentReports.report(discovery(self), [self], { macs: claimed });
     // The clash is still refused: nothing of the holders moves.
     assert.equal(core.machines.find(mac(2, 0, 0))?.id, mac(1, 0, 0));
   }
@@ -53,12 +53,12 @@ test("a record that cannot take more identities is not rewritten by every report
   await store.commit([core.machines.putOp(machine)]);
   const self = mac(3, 0, 0);
   const first = macs.slice(1, 71);
-  await core.agents.report(discovery(self), [self], { macs: first });
+  await core.agentReports.report(discovery(self), [self], { macs: first });
   const [c] = [...store.all<IdentityConflict>(COLLECTIONS.conflicts)];
   assert.equal(c?.identities.length, 64);
   const events = core.events.count();
   for (let i = 71; i < 100; i++)
-    await core.agents.report(discovery(self), [self], { macs: [...first, macs[i]!] });
+    await core.agentReports.report(discovery(self), [self], { macs: [...first, macs[i]!] });
   assert.equal(
     core.events.count() - events,
     29,
@@ -74,7 +74,7 @@ test("invented reporters cannot flush a real machine's history with conflict eve
   const before = core.events.forMachine(real).map((e) => e.seq);
   for (let r = 0; r < 300; r++) {
     const self = mac(4, r >> 8, r & 255);
-    await core.agents.report(discovery(self), [self], { macs: [real] });
+    await core.agentReports.report(discovery(self), [self], { macs: [real] });
   }
   const after = core.events.forMachine(real);
   assert.ok(after.length <= before.length + 16, `${after.length} events on the real machine`);

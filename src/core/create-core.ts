@@ -2,8 +2,11 @@ import { randomBytes } from "node:crypto";
 import type { Store } from "../store/store.js";
 import { AgentCredentials } from "./agent-credentials.js";
 import { AgentSessionService } from "./agent-sessions.js";
-import { AgentService } from "./agents.js";
+import { AgentMemberSync } from "./agent-member-sync.js";
+import { AgentReach, type AgentSystems } from "./agent-reach.js";
+import { AgentReports } from "./agent-reports.js";
 import { BootService } from "./boot-service.js";
+import { CommandPolls } from "./command-polls.js";
 import { CommandService } from "./commands.js";
 import { ConfigFiles } from "./config-files.js";
 import { ConfigRenderer } from "./config-render.js";
@@ -35,7 +38,14 @@ export interface Core {
   boot: BootService;
   tokens: TokenService;
   commands: CommandService;
-  agents: AgentService;
+  /** The agent systems Enforcer reaches out to (serf, consul); together the first command executor. */
+  agents: AgentSystems;
+  /** Members of the agent systems become machines; new ones get their inventory fetched. */
+  agentSync: AgentMemberSync;
+  /** A JSON agent's inventory and identity reports. */
+  agentReports: AgentReports;
+  /** A JSON agent's long poll for queued commands, and its acknowledgements. */
+  commandPolls: CommandPolls;
   sessions: AgentSessionService;
   conflicts: ConflictService;
   credentials: AgentCredentials;
@@ -128,9 +138,9 @@ export function createCore(
     unknown,
     limits.historyPerMachine,
   );
-  const agents = new AgentService(store, events, clock, machines, intake, credentials, commands.open);
+  const agents = new AgentReach();
   // The agent systems are the first command executor; power control (IPMI, Redfish, WoL) adds more.
-  commands.addExecutor(agents.executor);
+  commands.addExecutor(agents);
   const retention = new RetentionService(store, clock, limits, events, configs, unknown, sessions);
   return {
     settings,
@@ -144,6 +154,9 @@ export function createCore(
     tokens,
     commands,
     agents,
+    agentSync: new AgentMemberSync(machines, intake, agents),
+    agentReports: new AgentReports(clock, intake, credentials),
+    commandPolls: new CommandPolls(store, events, clock, commands.open),
     sessions,
     conflicts,
     credentials,

@@ -11,7 +11,7 @@ async function booted() {
   const t = testCore();
   await t.core.profiles.create({ ...CUSTOM_PROFILE, provisioning: "#!/bin/sh\necho {{ mac }}\n" });
   const key = { kind: "discovery", mac: M, machine: M, issuedAt: t.clock.now().toISOString() } as const;
-  await t.core.agents.report(key, [M], { cpu: { model: "x" } });
+  await t.core.agentReports.report(key, [M], { cpu: { model: "x" } });
   t.clock.advance(1000);
   const c = await t.core.configs.create({ machine: M, profile: "linux" });
   await t.core.configs.arm(c.id);
@@ -24,7 +24,7 @@ test("an ended discovery key stays ended when the operator then creates a new dr
   const { core, key } = await booted();
   await core.configs.create({ machine: M, profile: "linux" });
   assert.throws(() => core.credentials.forCommands(key, undefined), { code: "ENF_ERR_AUTH_FORBIDDEN" });
-  await assert.rejects(core.agents.report(key, [M], { cpu: { model: "evil" } }), {
+  await assert.rejects(core.agentReports.report(key, [M], { cpu: { model: "evil" } }), {
     code: "ENF_ERR_AUTH_FORBIDDEN",
   });
 });
@@ -69,7 +69,7 @@ test("an ended discovery key stays ended after its machine is merged into anothe
   const B = parseMac("52:54:00:00:05:0b");
   await core.machines.register(B, { hostname: "b" });
   const admin = { kind: "token", id: "t", name: "admin", role: "admin" } as const;
-  const r = await core.agents.report(admin, [M, B], { cpu: { model: "x" } });
+  const r = await core.agentReports.report(admin, [M, B], { cpu: { model: "x" } });
   await core.conflicts.resolve(r.conflicts[0]!, "merge", "op");
   assert.equal(core.machines.get(M).id, B);
   assert.throws(() => core.credentials.forCommands(key, undefined), { code: "ENF_ERR_AUTH_FORBIDDEN" });

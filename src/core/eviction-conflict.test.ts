@@ -17,7 +17,7 @@ test("a report that clashes with the least recently seen unknown machine does no
   clock.advance(1000);
   // A new discovery machine names X's MAC: a conflict with X, and a third unknown machine past the cap of 2.
   const key = { kind: "discovery", mac: R, machine: R, issuedAt: clock.now().toISOString() } as const;
-  const r = await core.agents.report(key, [R, X], {});
+  const r = await core.agentReports.report(key, [R, X], {});
   assert.equal(r.conflicts.length, 1);
   for (const c of store.all<IdentityConflict>(COLLECTIONS.conflicts)) {
     assert.ok(store.get(COLLECTIONS.machines, c.machine), `conflict ${c.id}: its reporter exists`);

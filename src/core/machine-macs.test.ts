@@ -17,7 +17,7 @@ test("reports cannot attach MACs to a machine without bound", async () => {
   const self = parseMac("02:00:00:00:0c:01");
   for (let r = 0; r < 5; r++) {
     const macs = Array.from({ length: 1000 }, (_, i) => mac(r * 1000 + i));
-    await core.agents.report({ kind: "discovery", mac: self }, [self], { macs });
+    await core.agentReports.report({ kind: "discovery", mac: self }, [self], { macs });
   }
   const m = core.machines.get(self);
   assert.equal(m.macs.length, MAX_MACHINE_MACS);
@@ -25,6 +25,6 @@ test("reports cannot attach MACs to a machine without bound", async () => {
   assert.equal(core.machines.find(mac(4999)), undefined, "a MAC past the cap is not taken");
   // A real machine that later has one of the MACs the report listed past the cap is its own machine.
   const other = mac(3000);
-  await core.agents.report({ kind: "discovery", mac: other }, [other], {});
+  await core.agentReports.report({ kind: "discovery", mac: other }, [other], {});
   assert.equal(core.machines.find(other)?.id, other);
 });

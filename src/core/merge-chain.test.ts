@@ -13,15 +13,15 @@ test("merge chains: A merged into B, then B into C; A's discovery key follows to
   const { core, clock } = testCore();
   await core.machines.register(B, { hostname: "b" });
   await core.machines.register(C, { hostname: "c" });
-  await core.agents.report(ADMIN, [B], { uuid: UUID_B });
+  await core.agentReports.report(ADMIN, [B], { uuid: UUID_B });
   const key = { kind: "discovery", mac: A, machine: A, issuedAt: clock.now().toISOString() } as const;
-  const ab = await core.agents.report(key, [A], { uuid: UUID_B });
+  const ab = await core.agentReports.report(key, [A], { uuid: UUID_B });
   await core.conflicts.resolve(ab.conflicts[0]!, "merge", "op");
-  const bc = await core.agents.report(ADMIN, [B, C], {});
+  const bc = await core.agentReports.report(ADMIN, [B, C], {});
   await core.conflicts.resolve(bc.conflicts[0]!, "merge", "op");
   assert.equal(core.machines.get(A).id, C);
   assert.equal(core.conflicts.mergedInto(A), B, "the first merge is still on record");
-  const r = await core.agents.report(key, [A], { uuid: UUID_B });
+  const r = await core.agentReports.report(key, [A], { uuid: UUID_B });
   assert.equal(r.machine.id, C);
   assert.equal(core.credentials.forCommands(key, undefined), C);
 });
@@ -32,14 +32,14 @@ test("a MAC merged twice (its machine forgotten in between) follows its newest m
   await core.machines.register(B, { hostname: "b" });
   await core.machines.register(D, { hostname: "d" });
   await core.machines.register(A, { hostname: "a" });
-  const ab = await core.agents.report(ADMIN, [A, B], {});
+  const ab = await core.agentReports.report(ADMIN, [A, B], {});
   await core.conflicts.resolve(ab.conflicts[0]!, "merge", "op");
   clock.advance(1000);
   await core.machines.forget(B, () => false);
   // A's MAC is free again: a new record A, which clashes with D and is merged into it.
   await core.machines.register(A, { hostname: "a2" });
   clock.advance(1000);
-  const ad = await core.agents.report(ADMIN, [A, D], {});
+  const ad = await core.agentReports.report(ADMIN, [A, D], {});
   await core.conflicts.resolve(ad.conflicts[0]!, "merge", "op");
   assert.equal(core.conflicts.mergedInto(A), D);
   const key = { kind: "discovery", mac: A, machine: A, issuedAt: clock.now().toISOString() } as const;

@@ -13,7 +13,7 @@ async function clashed() {
   await t.core.profiles.create({ ...CUSTOM_PROFILE, provisioning: "#!/bin/sh\necho {{ mac }}\n" });
   await t.core.machines.register(A, { hostname: "a" });
   await t.core.machines.register(B, { hostname: "b" });
-  const r = await t.core.agents.report(ADMIN, [B, A], { cpu: { model: "x" } });
+  const r = await t.core.agentReports.report(ADMIN, [B, A], { cpu: { model: "x" } });
   assert.equal(r.conflicts.length, 1);
   return { ...t, conflict: r.conflicts[0]! };
 }
@@ -44,7 +44,7 @@ test("a draft whose machine is gone and whose MAC another machine now holds is n
   const draft = await core.configs.create({ machine: B, profile: "linux" });
   await core.machines.forget(B, () => false);
   // B's MAC joins A (a report lists it as one of A's NICs, nobody holding it now).
-  await core.agents.report(ADMIN, [A, B], { cpu: { model: "x" } });
+  await core.agentReports.report(ADMIN, [A, B], { cpu: { model: "x" } });
   assert.equal(core.machines.get(B).id, A);
   await assert.rejects(core.configs.arm(draft.id), { code: "ENF_ERR_MACHINE_NOT_FOUND" });
   assert.equal(core.configs.holdingFor(B), undefined);
@@ -54,7 +54,7 @@ test("commands queued for the merged machine follow it to the machine that stays
   const { core, conflict } = await clashed();
   const cmd = await core.commands.enqueue(B, "reboot");
   await core.conflicts.resolve(conflict, "merge", "op");
-  const taken = await core.agents.takeCommands("json:test", A, 0);
+  const taken = await core.commandPolls.takeCommands("json:test", A, 0);
   assert.deepEqual(
     taken.map((c) => c.id),
     [cmd.id],

@@ -20,9 +20,9 @@ test("open commands follow the store: queued and sent are open, outcomes close t
   const a2 = await core.commands.enqueue(A, "reboot");
   const ids = () => core.commands.open.of(A).map((c) => `${c.id}:${c.state}`);
   assert.deepEqual(ids(), [`${a1.id}:queued`, `${a2.id}:queued`]);
-  await core.agents.takeCommands("json:a", A, 0);
+  await core.commandPolls.takeCommands("json:a", A, 0);
   assert.deepEqual(ids(), [`${a1.id}:sent`, `${a2.id}:sent`]);
-  await core.agents.acknowledge(A, a1.id, true, "ok");
+  await core.commandPolls.acknowledge(A, a1.id, true, "ok");
   assert.deepEqual(ids(), [`${a2.id}:sent`]);
   // Rebuilt from a scan at start, the index says the same.
   assert.deepEqual(

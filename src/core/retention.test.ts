@@ -42,8 +42,8 @@ test("past the age: events, finished configs and finished commands go; live conf
   await core.configs.arm(armed.id);
   const draft = await core.configs.create({ machine: B, profile: "linux" });
   const acked = await core.commands.enqueue(A, "reboot");
-  await core.agents.takeCommands("json:test", parseMac(A), 0);
-  await core.agents.acknowledge(parseMac(A), acked.id, true, "ok");
+  await core.commandPolls.takeCommands("json:test", parseMac(A), 0);
+  await core.commandPolls.acknowledge(parseMac(A), acked.id, true, "ok");
   const queued = await core.commands.enqueue(B, "reboot");
 
   clock.advance(89 * DAY);

@@ -14,7 +14,7 @@ test("an invented machine's reports keep a short history; a machine an operator 
   await core.machines.register(claimed, { hostname: "db1" });
   for (let i = 0; i < 120; i++) {
     for (const mac of [invented, claimed])
-      await core.agents.report({ kind: "discovery", mac }, [mac], { n: i });
+      await core.agentReports.report({ kind: "discovery", mac }, [mac], { n: i });
   }
   const kept = core.events.forMachine(invented).length;
   assert.ok(kept <= 2 * UNKNOWN_HISTORY, `${kept} events kept for the invented machine`);

@@ -104,7 +104,7 @@ test("discovery reports for endless invented MACs stay under the same cap, confl
     const self = mac(i);
     // Half of them also claim the real machine's MAC: each raises a conflict.
     const macs = i % 2 ? [self, other] : [self];
-    await core.agents.report({ kind: "discovery", mac: self }, macs, inventory);
+    await core.agentReports.report({ kind: "discovery", mac: self }, macs, inventory);
   }
   assert.equal(core.unknown.count(), 4);
   assert.equal(store.count(COLLECTIONS.machines), 5, "4 discovered + the registered one");
@@ -115,11 +115,11 @@ test("discovery reports for endless invented MACs stay under the same cap, confl
 
 test("a discovered machine the operator has touched is kept past the cap", async () => {
   const { core } = fresh({ limits: { maxUnknownMachines: 2 } });
-  await core.agents.report({ kind: "discovery", mac: mac(1) }, [mac(1)], { vendor: "v" });
+  await core.agentReports.report({ kind: "discovery", mac: mac(1) }, [mac(1)], { vendor: "v" });
   await core.machines.update(mac(1), { hostname: "kept" });
-  await core.agents.report({ kind: "discovery", mac: mac(2) }, [mac(2)], { vendor: "v" });
+  await core.agentReports.report({ kind: "discovery", mac: mac(2) }, [mac(2)], { vendor: "v" });
   for (let i = 3; i < 12; i++)
-    await core.agents.report({ kind: "discovery", mac: mac(i) }, [mac(i)], { vendor: "v" });
+    await core.agentReports.report({ kind: "discovery", mac: mac(i) }, [mac(i)], { vendor: "v" });
   assert.equal(core.machines.get(mac(1)).hostname, "kept");
   assert.equal(core.unknown.count(), 2);
 });

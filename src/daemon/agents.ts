@@ -30,7 +30,7 @@ export function startAgents(
   let running: Promise<void> | null = null;
   let again = false;
   const pass = async () => {
-    for (const r of await core.agents.syncAll()) {
+    for (const r of await core.agentSync.syncAll()) {
       if (r.errors.length > 0) log.warn({ agent: r.agent, errors: r.errors }, "agent sync had errors");
       else log.debug({ agent: r.agent, members: r.members, machines: r.machines }, "agent sync");
     }

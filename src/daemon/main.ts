@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { clientProgram, exitCodeFor } from "../cli/program.js";
+import { serveUsage } from "../config/serve-usage.js";
 import { buildDiscoveryImage } from "../discovery/build.js";
 import { isEnforcerError } from "../domain/errors.js";
 import { serve } from "./serve.js";
@@ -8,14 +9,6 @@ import { serve } from "./serve.js";
 // daemon and `discovery build` to discovery/, and hands every other command to cli/, which talks to the API
 // through client/ only.
 
-const SERVE_USAGE = `usage: enforcer serve [options]   (each also as ENFORCER_<NAME>, or in --config FILE)
-  --data DIR  --http-port N  --listen ADDR  --public-url URL  --remote URL (repeatable)
-  --retry-window SEC  --discovery | --no-discovery  --discovery-image DIR  --discovery-url URL  --log-level LEVEL
-  --store-recover  --tftp-port N | --no-tftp  --tftp-root DIR  --tftp-max-blksize N
-  --tftp-max-windowsize N  --tftp-max-transfers N  --boot-rate-limit N
-  --serf HOST:PORT (repeatable)  --serf-auth KEY  --consul URL  --consul-token T  --agent-interval SEC
-`;
-
 const { program, discovery } = clientProgram();
 program
   .command("serve")
@@ -23,7 +16,7 @@ program
   // The daemon's settings parser (config/) owns serve's options, their ENFORCER_* names and --config.
   .allowUnknownOption()
   .allowExcessArguments()
-  .configureHelp({ formatHelp: () => SERVE_USAGE })
+  .configureHelp({ formatHelp: serveUsage })
   .action((_opts: unknown, cmd: { args: string[] }) => serve(cmd.args));
 discovery
   .command("build")

@@ -1,6 +1,6 @@
 import type { BootSpec } from "./boot-spec.js";
 import type { Profile } from "./profile.js";
-import { splitArgs, type FillTemplate } from "./template-vars.js";
+import { splitArgs, type FillTemplate } from "./fill-template.js";
 
 /**
  * Values known when a config is armed: `files_url` is the config's secret base URL (ends in `/`),

@@ -27,11 +27,11 @@ test("auth matrix over every API route", async () => {
     const cmd = await t.core.commands.enqueue(MAC, "reboot");
     const tok = await t.core.tokens.create("victim", "viewer");
     // An identity conflict: another machine's credential claimed MAC's serial.
-    await t.core.agents.report({ kind: "token", id: "seed", name: "seed", role: "admin" }, [MAC], {
+    await t.core.agentReports.report({ kind: "token", id: "seed", name: "seed", role: "admin" }, [MAC], {
       serial: "SN-MATRIX",
     });
     const other = `52:54:00:cc:00:${(n++).toString(16).padStart(2, "0")}`;
-    const r = await t.core.agents.report(
+    const r = await t.core.agentReports.report(
       { kind: "token", id: "seed", name: "seed", role: "admin" },
       [other],
       {

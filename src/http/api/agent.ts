@@ -67,7 +67,7 @@ export function registerAgentRoutes(app: FastifyInstance, core: Core): void {
       bodyLimit: 64 * 1024,
     },
     async (req) => {
-      const r = await core.agents.report(credentialOf(req), req.body.macs, req.body.inventory);
+      const r = await core.agentReports.report(credentialOf(req), req.body.macs, req.body.inventory);
       return { machine: r.machine.id, conflicts: r.conflicts };
     },
   );
@@ -101,7 +101,7 @@ export function registerAgentRoutes(app: FastifyInstance, core: Core): void {
           return false;
         }
       };
-      const taking = core.agents.takeCommands(agentId(req), machine, wait, gone.signal, stillSpeaks);
+      const taking = core.commandPolls.takeCommands(agentId(req), machine, wait, gone.signal, stillSpeaks);
       const items = await taking.finally(() => {
         polls.delete(end);
         mine.delete(end);
@@ -130,7 +130,7 @@ export function registerAgentRoutes(app: FastifyInstance, core: Core): void {
       config: { role: "agent" },
     },
     async (req) =>
-      core.agents.acknowledge(
+      core.commandPolls.acknowledge(
         machineOf(req, req.query.mac),
         req.params.id,
         req.body.ok,

@@ -21,7 +21,7 @@ test("forgetting a machine cancels its drafts and fails its queued commands", as
   assert.ok(kinds.includes("config.cancelled") && kinds.includes("command.failed"), kinds.join());
   // The MAC boots again later (a new machine record): nothing of the old one's work reaches it.
   await t.core.boot.machineScript({ mac: M as never });
-  assert.deepEqual(await t.core.agents.takeCommands("json:x", M, 0), []);
+  assert.deepEqual(await t.core.commandPolls.takeCommands("json:x", M, 0), []);
   const gone = await t.api({ method: "DELETE", url: "/api/v1/profiles/once" });
   assert.equal(gone.statusCode, 204, gone.body);
 });
