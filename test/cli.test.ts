@@ -85,6 +85,28 @@ describe("enforcer CLI", { timeout: 120_000 }, () => {
     assert.match(help.stdout, /--label <key=value>.*every label/s);
   });
 
+  test("--url, --token and --json work before the resource, before the action or after it", () => {
+    const after = cli("profiles", "list", "--json");
+    assert.equal(after.status, 0, after.stderr);
+    const names = JSON.parse(after.stdout).items.map((p: { name: string }) => p.name);
+    for (const args of [
+      ["--json", "profiles", "list"],
+      ["profiles", "--json", "list"],
+    ]) {
+      const r = cli(...args);
+      assert.equal(r.status, 0, `${args.join(" ")}: ${r.stderr}`);
+      assert.deepEqual(
+        JSON.parse(r.stdout).items.map((p: { name: string }) => p.name),
+        names,
+      );
+    }
+    // A flag given early is used, not dropped: a wrong --url ahead of the action means unreachable (6).
+    const unreachable = cli("--url", "http://127.0.0.1:9", "machines", "list");
+    assert.equal(unreachable.status, 6, unreachable.stderr);
+    const badToken = cli("machines", "--token", "nope", "list");
+    assert.equal(badToken.status, 3, badToken.stderr);
+  });
+
   test("exit codes mean something: usage 2, auth 3, not found 4, conflict 5, unreachable 6", () => {
     assert.equal(cli("frobnicate").status, 2);
     assert.equal(cli("configs", "show").status, 2);

@@ -26,9 +26,24 @@ export function clientCommand(
   description: string,
   isDefault = false,
 ): Command {
-  return parent
-    .command(nameAndArgs, { isDefault })
-    .description(description)
+  return withCommonOptions(parent.command(nameAndArgs, { isDefault }).description(description)).hook(
+    "preAction",
+    (_self, action) => {
+      // The old CLI took --url, --token and --json anywhere (`enforcer machines --json list`): commander
+      // files one given before the action under the command it follows, so take it from there.
+      const given = action.optsWithGlobals<CommonOptions>();
+      for (const key of COMMON_KEYS)
+        if (action.getOptionValue(key) === undefined && given[key] !== undefined)
+          action.setOptionValue(key, given[key]);
+    },
+  );
+}
+
+const COMMON_KEYS = ["url", "token", "json"] as const;
+
+/** Adds --url, --token and --json, which every client command (and the program and resources, ahead of an action) take. */
+export function withCommonOptions(cmd: Command): Command {
+  return cmd
     .option("--url <url>", "the Enforcer to talk to (or ENFORCER_URL; default http://127.0.0.1:8080)")
     .option("--token <token>", "an API token (or ENFORCER_TOKEN)")
     .option("--json", "print JSON, for scripts");
@@ -37,16 +52,16 @@ export function clientCommand(
 /** A resource command (`enforcer machines ...`) whose actions are subcommands; a word naming none is a usage error. */
 export function resourceCommand(program: Command, name: string, description: string): Command {
   // Without this, commander hands an unknown action to the default one ("too many arguments for 'list'").
-  return program
-    .command(name)
-    .description(description)
-    .hook("preSubcommand", (self, sub) => {
+  return withCommonOptions(program.command(name).description(description)).hook(
+    "preSubcommand",
+    (self, sub) => {
       const first = self.args[0];
       if (first !== undefined && !first.startsWith("-") && first !== sub.name()) {
         const actions = self.commands.map((c) => c.name()).filter((n) => n !== "help");
         throw new UsageError(`${name}: unknown action "${first}" (${actions.join(", ")})`);
       }
-    });
+    },
+  );
 }
 
 /** The context for a subcommand; ENFORCER_URL and ENFORCER_TOKEN fill what the flags leave out. */

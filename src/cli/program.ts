@@ -9,6 +9,7 @@ import { registerMachines } from "./commands/machines.js";
 import { registerProfiles } from "./commands/profiles.js";
 import { registerSettings } from "./commands/settings.js";
 import { registerTokens } from "./commands/tokens.js";
+import { withCommonOptions } from "./context.js";
 import { describeError, EXIT } from "./output.js";
 
 const FOOTER = `
@@ -29,6 +30,7 @@ export function clientProgram(): { program: Command; discovery: Command } {
     .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, "enforcer: ")) })
     .showHelpAfterError("(add --help for usage)")
     .addHelpText("after", FOOTER);
+  withCommonOptions(program);
   registerMachines(program);
   registerProfiles(program);
   registerConfigs(program);
