@@ -61,7 +61,7 @@ export class ConfigIndex {
     for (const c of this.store.all<BootConfig>(COLLECTIONS.configs)) {
       if (!orphaned.has(c.machine)) continue;
       const n = this.newest.get(c.machine);
-      if (!n || n.createdAt <= c.createdAt) this.setNewest(c);
+      if (!n || !newer(n, c)) this.setNewest(c);
     }
   }
 
@@ -81,7 +81,7 @@ export class ConfigIndex {
       this.newestOf.delete(c.id);
     }
     const newest = this.newest.get(c.machine);
-    if (!newest || newest.id === c.id || newest.createdAt <= c.createdAt) this.setNewest(c);
+    if (!newest || newest.id === c.id || !newer(newest, c)) this.setNewest(c);
     if (HOLDING_STATES.includes(c.lifecycle.state)) this.holding.set(c.machine, c.id);
     else if (this.holding.get(c.machine) === c.id) this.holding.delete(c.machine);
   }
@@ -105,4 +105,12 @@ export class ConfigIndex {
       orphaned.add(machine);
     }
   }
+}
+
+/**
+ * True when `a` is newer than `b`: by creation time, then by id. Two configs created in the same millisecond
+ * (concurrent requests) must not take the order they were last written in: a restart scans them in another.
+ */
+function newer(a: BootConfig, b: BootConfig): boolean {
+  return a.createdAt > b.createdAt || (a.createdAt === b.createdAt && a.id > b.id);
 }
