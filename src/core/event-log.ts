@@ -73,7 +73,16 @@ export class EventLog {
     // its own): a live client resumes from the last id it got, and one heard late would be heard again.
     const sorted = [...events].sort((a, b) => a.seq - b.seq);
     for (const e of sorted) if (e.seq > this.durable) this.durable = e.seq;
-    for (const e of sorted) for (const l of this.listeners) l(e);
+    // The change is durable: a listener that throws (a bug) must not fail the request that made it, nor keep
+    // the other listeners (live streams, long polls) from hearing of it.
+    for (const e of sorted)
+      for (const l of this.listeners) {
+        try {
+          l(e);
+        } catch (err) {
+          process.emitWarning(`events: a listener threw: ${(err as Error)?.message ?? String(err)}`);
+        }
+      }
     this.trim(new Set(sorted.map((e) => e.machine)));
   }
 

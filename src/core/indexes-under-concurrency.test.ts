@@ -337,3 +337,24 @@ test("two configs created in one millisecond: the machine's state is the same af
   const restarted = createCore(new MemoryStore(store.commits.flat()), settings, clock);
   assert.equal(restarted.configs.stateOf(MACS[2]!), core.configs.stateOf(MACS[2]!));
 });
+
+test("an event subscriber that throws fails neither the change that is durable nor the other subscribers", async () => {
+  const core = createCore(new MemoryStore(), settings, new ManualClock());
+  core.events.subscribe(() => {
+    throw new Error("bad subscriber");
+  });
+  const heard: string[] = [];
+  core.events.subscribe((e) => heard.push(e.kind));
+  const warned: string[] = [];
+  const onWarning = (w: Error) => warned.push(w.message);
+  process.on("warning", onWarning);
+  try {
+    // The boot request is answered: its change is committed, whatever a listener does with the news.
+    assert.equal((await core.boot.machineScript({ mac: MACS[0]! })).kind, "none");
+    assert.deepEqual(heard, ["machine.seen"]);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.ok(warned.some((w) => w.includes("bad subscriber")));
+  } finally {
+    process.off("warning", onWarning);
+  }
+});
