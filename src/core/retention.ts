@@ -92,7 +92,12 @@ export class RetentionService {
    */
   private finished<T extends BootConfig | Command>(collection: string, cutoff: string): string[] {
     const byMachine = new Map<string, { id: string; at: string; created: string }[]>();
+    /** Each machine's config that it booted last: the time a discovery key ends (AgentCredentials). */
+    const lastBoot = new Map<string, { id: string; at: string }>();
     for (const x of this.store.all<T>(collection)) {
+      const booted = "lifecycle" in x && "triggeredAt" in x.lifecycle ? x.lifecycle.triggeredAt : undefined;
+      const was = lastBoot.get(x.machine);
+      if (booted && (!was || was.at < booted)) lastBoot.set(x.machine, { id: x.id, at: booted });
       const at = finishedAt(x);
       if (at === undefined) continue;
       let list = byMachine.get(x.machine);
@@ -100,10 +105,13 @@ export class RetentionService {
       list.push({ id: x.id, at, created: x.createdAt });
     }
     const out: string[] = [];
-    for (const list of byMachine.values()) {
+    for (const [machine, list] of byMachine) {
       list.sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : 0));
       list.forEach((x, i) => {
-        if (i >= this.limits.finishedPerMachine || x.at < cutoff) out.push(x.id);
+        if (x.at < cutoff) out.push(x.id);
+        // Kept past the count (not past the age, a day at least: longer than a discovery key lives). Pruned,
+        // a restart would no longer know the machine booted it, and a key that had ended would work again.
+        else if (i >= this.limits.finishedPerMachine && lastBoot.get(machine)?.id !== x.id) out.push(x.id);
       });
     }
     return out;
