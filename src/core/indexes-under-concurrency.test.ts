@@ -31,9 +31,16 @@ const HOUR = 3600_000;
 const settings = {
   publicUrl: "http://enf.test:8080",
   retryWindowMs: HOUR,
-  discovery: false,
+  discovery: true,
+  discoveryKernel: "http://enf.test:8080/tftp/discovery/vmlinuz",
   remotes: [],
-  limits: { maxUnknownMachines: 3, finishedPerMachine: 1, historyDays: 1, historyPerMachine: 40 },
+  limits: {
+    maxDiscoverySessions: 3,
+    maxUnknownMachines: 3,
+    finishedPerMachine: 1,
+    historyDays: 1,
+    historyPerMachine: 40,
+  },
 };
 
 type Op =
@@ -47,6 +54,7 @@ type Op =
   | { t: "take"; mac: number }
   | { t: "ack"; command: number }
   | { t: "sweep" }
+  | { t: "discovery"; on: boolean }
   | { t: "expire" }
   | { t: "advance"; ms: number };
 
@@ -76,6 +84,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ t: fc.constant("take" as const), mac }),
   fc.record({ t: fc.constant("ack" as const), command: fc.nat({ max: 7 }) }),
   fc.constant({ t: "sweep" as const }),
+  fc.record({ t: fc.constant("discovery" as const), on: fc.boolean() }),
   fc.constant({ t: "expire" as const }),
   fc.record({ t: fc.constant("advance" as const), ms: fc.constantFrom(1, 61_000, 2 * HOUR, 13 * HOUR) }),
 );
@@ -137,8 +146,8 @@ async function run(core: Core, clock: ManualClock, op: Op, tally: Tally): Promis
         [MACS[op.mac]!, ...op.macs.map((i) => MACS[i]!)],
         {
           cpu: { model: "x" },
-          uuid: op.uuid === undefined ? undefined : UUIDS[op.uuid],
-          serial: op.serial === undefined ? undefined : SERIALS[op.serial],
+          ...(op.uuid === undefined ? {} : { uuid: UUIDS[op.uuid] }),
+          ...(op.serial === undefined ? {} : { serial: SERIALS[op.serial] }),
         },
       );
       return;
@@ -159,6 +168,9 @@ async function run(core: Core, clock: ManualClock, op: Op, tally: Tally): Promis
     }
     case "sweep":
       await core.retention.sweep();
+      return;
+    case "discovery":
+      await core.settings.update({ discovery: op.on });
       return;
     case "expire":
       await core.configs.expireDue();
@@ -196,6 +208,8 @@ function view(core: Core, store: Store) {
     // Not unknown.count(): the live order drops a machine claimed by a config or an event lazily (by design).
     unknownCount: [...ids].filter((id) => core.unknown.isUnknown(id)).length,
     lastSeq: core.events.lastSeq(),
+    sessions: core.sessions.count(),
+    discovery: core.settings.discovery,
   };
 }
 
@@ -339,7 +353,7 @@ test("two configs created in one millisecond: the machine's state is the same af
 });
 
 test("an event subscriber that throws fails neither the change that is durable nor the other subscribers", async () => {
-  const core = createCore(new MemoryStore(), settings, new ManualClock());
+  const core = createCore(new MemoryStore(), { ...settings, discovery: false }, new ManualClock());
   core.events.subscribe(() => {
     throw new Error("bad subscriber");
   });
