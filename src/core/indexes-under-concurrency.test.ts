@@ -54,6 +54,7 @@ type Op =
   | { t: "take"; mac: number }
   | { t: "ack"; command: number }
   | { t: "sweep" }
+  | { t: "resolve"; conflict: number; merge: boolean }
   | { t: "discovery"; on: boolean }
   | { t: "expire" }
   | { t: "advance"; ms: number };
@@ -84,6 +85,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ t: fc.constant("take" as const), mac }),
   fc.record({ t: fc.constant("ack" as const), command: fc.nat({ max: 7 }) }),
   fc.constant({ t: "sweep" as const }),
+  fc.record({ t: fc.constant("resolve" as const), conflict: fc.nat({ max: 3 }), merge: fc.boolean() }),
   fc.record({ t: fc.constant("discovery" as const), on: fc.boolean() }),
   fc.constant({ t: "expire" as const }),
   fc.record({ t: fc.constant("advance" as const), ms: fc.constantFrom(1, 61_000, 2 * HOUR, 13 * HOUR) }),
@@ -169,6 +171,12 @@ async function run(core: Core, clock: ManualClock, op: Op, tally: Tally): Promis
     case "sweep":
       await core.retention.sweep();
       return;
+    case "resolve": {
+      const open = core.conflicts.list({ state: "open" });
+      const c = [...open].sort((a, b) => a.id.localeCompare(b.id))[op.conflict % Math.max(1, open.length)];
+      if (c) await core.conflicts.resolve(c.id, op.merge ? "merge" : "dismiss", "test");
+      return;
+    }
     case "discovery":
       await core.settings.update({ discovery: op.on });
       return;
