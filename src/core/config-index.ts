@@ -54,7 +54,7 @@ export class ConfigIndex {
     const unbooted = new Set<string>();
     for (const o of ops) {
       if (o.collection !== COLLECTIONS.configs) continue;
-      if (o.op === "put") this.put(o.value as BootConfig);
+      if (o.op === "put") this.put(o.value as BootConfig, orphaned);
       else this.forget(o.id, orphaned, unbooted);
     }
     if (orphaned.size === 0 && unbooted.size === 0) return;
@@ -69,7 +69,8 @@ export class ConfigIndex {
     }
   }
 
-  private put(c: BootConfig): void {
+  /** Indexes a stored config; a machine a moved draft was the newest of goes into `orphaned`. */
+  private put(c: BootConfig, orphaned?: Set<string>): void {
     const key = this.keyOf.get(c.id);
     if (key && key.machine !== c.machine && this.holding.get(key.machine) === c.id)
       this.holding.delete(key.machine);
@@ -81,6 +82,7 @@ export class ConfigIndex {
     if (was !== undefined && was !== c.machine) {
       this.newest.delete(was);
       this.newestOf.delete(c.id);
+      orphaned?.add(was); // its newest is now the newest of those it still has, as a scan would find
     }
     const newest = this.newest.get(c.machine);
     if (!newest || newest.id === c.id || !newer(newest, c)) this.setNewest(c);

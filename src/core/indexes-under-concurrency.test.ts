@@ -380,3 +380,26 @@ test("an event subscriber that throws fails neither the change that is durable n
     process.off("warning", onWarning);
   }
 });
+
+test("a merge moving a draft away leaves the machine merged away with the state a restart finds", async () => {
+  const clock = new ManualClock();
+  const store = new MemoryStore();
+  const core = createCore(store, { ...settings, discovery: false }, clock);
+  await core.profiles.create({ ...CUSTOM_PROFILE, provisioning: "#!/bin/sh\necho {{ mac }}\n" });
+  const [from, to] = [MACS[2]!, MACS[0]!];
+  await core.configs.cancel((await core.configs.create({ machine: from, profile: "linux" })).id);
+  clock.advance(1000);
+  await core.configs.create({ machine: from, profile: "linux" }); // the draft the merge moves
+  await core.machines.register(to, {});
+  await core.boot.machineScript({ mac: to, serial: SERIALS[0] });
+  const r = await core.agents.report({ kind: "discovery", mac: from }, [from], { serial: SERIALS[0] });
+  assert.equal(r.conflicts.length, 1);
+  await core.conflicts.resolve(r.conflicts[0]!, "merge", "test");
+  const restarted = createCore(
+    new MemoryStore(store.commits.flat()),
+    { ...settings, discovery: false },
+    clock,
+  );
+  assert.equal(core.configs.stateOf(from), restarted.configs.stateOf(from));
+  assert.equal(core.configs.newestFor(from)?.id, restarted.configs.newestFor(from)?.id);
+});
