@@ -54,6 +54,8 @@ type Op =
   | { t: "take"; mac: number }
   | { t: "ack"; command: number }
   | { t: "sweep" }
+  | { t: "treport"; token: number; mac: number; macs: number[] }
+  | { t: "label"; mac: number }
   | { t: "resolve"; conflict: number; merge: boolean }
   | { t: "discovery"; on: boolean }
   | { t: "expire" }
@@ -85,6 +87,13 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ t: fc.constant("take" as const), mac }),
   fc.record({ t: fc.constant("ack" as const), command: fc.nat({ max: 7 }) }),
   fc.constant({ t: "sweep" as const }),
+  fc.record({
+    t: fc.constant("treport" as const),
+    token: fc.nat({ max: 1 }),
+    mac,
+    macs: fc.array(mac, { maxLength: 2 }),
+  }),
+  fc.record({ t: fc.constant("label" as const), mac }),
   fc.record({ t: fc.constant("resolve" as const), conflict: fc.nat({ max: 3 }), merge: fc.boolean() }),
   fc.record({ t: fc.constant("discovery" as const), on: fc.boolean() }),
   fc.constant({ t: "expire" as const }),
@@ -94,6 +103,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 const scenario = fc.array(fc.array(opArb, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 12 });
 
 interface Tally {
+  tokens: { id: string; name: string }[];
   triggered: Map<string, number>;
   taken: Map<string, number>;
   published: number[];
@@ -177,6 +187,18 @@ async function run(core: Core, clock: ManualClock, op: Op, tally: Tally): Promis
       if (c) await core.conflicts.resolve(c.id, op.merge ? "merge" : "dismiss", "test");
       return;
     }
+    case "treport": {
+      const t = tally.tokens[op.token]!;
+      await core.agents.report(
+        { kind: "token", id: t.id, name: t.name, role: "agent" },
+        [MACS[op.mac]!, ...op.macs.map((i) => MACS[i]!)],
+        { cpu: { model: "y" } },
+      );
+      return;
+    }
+    case "label":
+      await core.machines.update(MACS[op.mac]!, { labels: { rack: "r1" } });
+      return;
     case "discovery":
       await core.settings.update({ discovery: op.on });
       return;
@@ -256,7 +278,7 @@ function checkInvariants(core: Core, store: Store, tally: Tally): void {
 }
 
 function watch(core: Core): Tally {
-  const tally: Tally = { triggered: new Map(), taken: new Map(), published: [] };
+  const tally: Tally = { tokens: [], triggered: new Map(), taken: new Map(), published: [] };
   core.events.subscribe((e) => {
     tally.published.push(e.seq);
     if (e.kind === "config.triggered" && e.config)
@@ -275,6 +297,8 @@ export async function scenarioOver(
   const core = createCore(store, settings, clock, { sessionSecret: new Uint8Array(32) });
   await core.profiles.create({ ...CUSTOM_PROFILE, provisioning: "#!/bin/sh\necho {{ mac }}\n" });
   const tally = watch(core);
+  for (const name of ["agent-a", "agent-b"])
+    tally.tokens.push((await core.tokens.create(name, "agent")).info);
   for (const round of rounds) {
     await Promise.allSettled(round.map((op) => run(core, clock, op, tally)));
     await core.retention.settled();
