@@ -28,6 +28,15 @@ const UUIDS = [
 ];
 const SERIALS = [parseSerial("SN-A"), parseSerial("SN-B")];
 const HOUR = 3600_000;
+const PROBE: Machine = {
+  id: parseMac("52:54:00:00:0f:ff"),
+  macs: [parseMac("52:54:00:00:0f:ff")],
+  labels: {},
+  facts: {},
+  firstSeen: "2026-01-01T00:00:00.000Z",
+  lastSeen: "2026-01-01T00:00:00.000Z",
+  origin: "seen",
+};
 const settings = {
   publicUrl: "http://enf.test:8080",
   retryWindowMs: HOUR,
@@ -239,6 +248,11 @@ function view(core: Core, store: Store) {
     unknownCount: [...ids].filter((id) => core.unknown.isUnknown(id)).length,
     lastSeq: core.events.lastSeq(),
     sessions: core.sessions.count(),
+    // Which unknown machine a new one would push out (least recently seen first): building ops commits nothing.
+    evictsNext: core.unknown
+      .touchOps(PROBE)
+      .filter((o) => o.collection === COLLECTIONS.machines)
+      .map((o) => o.id),
     discovery: core.settings.discovery,
   };
 }
