@@ -45,7 +45,7 @@ const settings = {
   remotes: [],
   limits: {
     maxDiscoverySessions: 3,
-    maxUnknownMachines: 3,
+    maxUnknownMachines: 2,
     finishedPerMachine: 1,
     historyDays: 1,
     historyPerMachine: 40,
@@ -248,11 +248,13 @@ function view(core: Core, store: Store) {
     unknownCount: [...ids].filter((id) => core.unknown.isUnknown(id)).length,
     lastSeq: core.events.lastSeq(),
     sessions: core.sessions.count(),
-    // Which unknown machine a new one would push out (least recently seen first): building ops commits nothing.
+    // When the unknown machine a new one would push out was last seen (building ops commits nothing). Its
+    // time, not its id: of machines last seen in the same millisecond, the live order has the one written
+    // first, a restart the one stored first; either is the least recently seen.
     evictsNext: core.unknown
       .touchOps(PROBE)
       .filter((o) => o.collection === COLLECTIONS.machines)
-      .map((o) => o.id),
+      .map((o) => store.get<Machine>(COLLECTIONS.machines, o.id)?.lastSeen),
     discovery: core.settings.discovery,
   };
 }
