@@ -248,6 +248,11 @@ function view(core: Core, store: Store) {
     unknownCount: [...ids].filter((id) => core.unknown.isUnknown(id)).length,
     lastSeq: core.events.lastSeq(),
     sessions: core.sessions.count(),
+    // Likewise the discovery sessions a new key would revoke (expired ones, then the oldest past the cap).
+    revokesNext: core.sessions
+      .issueOps(PROBE.id)
+      .ops.filter((o) => o.op === "del")
+      .map((o) => store.get<{ createdAt: string }>(COLLECTIONS.agentSessions, o.id)?.createdAt),
     // When the unknown machine a new one would push out was last seen (building ops commits nothing). Its
     // time, not its id: of machines last seen in the same millisecond, the live order has the one written
     // first, a restart the one stored first; either is the least recently seen.
