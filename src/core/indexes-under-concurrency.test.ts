@@ -64,6 +64,8 @@ type Op =
   | { t: "take"; mac: number }
   | { t: "ack"; command: number }
   | { t: "sweep" }
+  | { t: "poll"; mac: number }
+  | { t: "deliver" }
   | { t: "treport"; token: number; mac: number; macs: number[] }
   | { t: "label"; mac: number }
   | { t: "resolve"; conflict: number; merge: boolean }
@@ -97,6 +99,8 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ t: fc.constant("take" as const), mac }),
   fc.record({ t: fc.constant("ack" as const), command: fc.nat({ max: 7 }) }),
   fc.constant({ t: "sweep" as const }),
+  fc.record({ t: fc.constant("poll" as const), mac }),
+  fc.constant({ t: "deliver" as const }),
   fc.record({
     t: fc.constant("treport" as const),
     token: fc.nat({ max: 1 }),
@@ -197,6 +201,17 @@ async function run(core: Core, clock: ManualClock, op: Op, tally: Tally): Promis
       if (c) await core.conflicts.resolve(c.id, op.merge ? "merge" : "dismiss", "test");
       return;
     }
+    case "poll": {
+      // A long poll that waits for a command (another op of the round may queue one meanwhile).
+      const m = core.machines.find(MACS[op.mac]!);
+      if (!m) return;
+      for (const c of await core.agents.takeCommands("json:poll", m.id, 3))
+        tally.taken.set(c.id, (tally.taken.get(c.id) ?? 0) + 1);
+      return;
+    }
+    case "deliver":
+      await core.commands.deliverQueued();
+      return;
     case "treport": {
       const t = tally.tokens[op.token]!;
       await core.agents.report(
@@ -321,6 +336,20 @@ export async function scenarioOver(
   const core = createCore(store, settings, clock, { sessionSecret: new Uint8Array(32) });
   await core.profiles.create({ ...CUSTOM_PROFILE, provisioning: "#!/bin/sh\necho {{ mac }}\n" });
   const tally = watch(core);
+  // An executor that reaches the machines of even MACs, delivering on the next turn (other ops run meanwhile).
+  core.commands.addExecutor({
+    reach: (machine) =>
+      MACS.indexOf(machine as (typeof MACS)[number]) % 2 === 0
+        ? {
+            via: "ipmi:test",
+            deliver: async (c) => {
+              tally.taken.set(c.id, (tally.taken.get(c.id) ?? 0) + 1);
+              await new Promise((resolve) => setImmediate(resolve));
+              return { state: "acknowledged", detail: "done" };
+            },
+          }
+        : undefined,
+  });
   for (const name of ["agent-a", "agent-b"])
     tally.tokens.push((await core.tokens.create(name, "agent")).info);
   for (const [i, round] of rounds.entries()) {
