@@ -76,3 +76,29 @@ test("an executor that throws fails the command with its message", async () => {
     { state: "failed", detail: "no link" },
   );
 });
+
+test("a command that ends while its executor is delivering it (machine forgotten) keeps one ending", async () => {
+  const { core } = testCore();
+  await core.machines.register(M, {});
+  let finish: (d: { state: "acknowledged"; detail: string }) => void = () => {};
+  core.commands.addExecutor({
+    reach: () => ({ via: "ipmi:slow", deliver: () => new Promise((resolve) => (finish = resolve)) }),
+  });
+  const c = await core.commands.enqueue(M, "reboot");
+  const delivering = core.commands.deliverQueued();
+  await new Promise((resolve) => setImmediate(resolve)); // marked sent, the executor is at work
+  assert.equal(core.commands.get(c.id).state, "sent");
+  await core.machines.forget(
+    M,
+    () => false,
+    (id, at) => core.commands.failLiveOps(id, at),
+  );
+  assert.equal(core.commands.get(c.id).state, "failed");
+  finish({ state: "acknowledged", detail: "done late" });
+  await delivering;
+  assert.equal(core.commands.get(c.id).state, "failed", "the late outcome did not overwrite its end");
+  const endings = core.events
+    .forMachine(M)
+    .filter((e) => ["command.failed", "command.acknowledged"].includes(e.kind));
+  assert.equal(endings.length, 1, "one ending in the history");
+});

@@ -43,12 +43,12 @@ export class CommandDelivery {
       const d: Delivery = await route
         .deliver(sent)
         .catch((err: Error) => ({ state: "failed" as const, detail: err.message }));
-      await this.change(
-        sent,
-        { type: "report", outcome: d.state },
-        { detail: d.detail.slice(0, MAX_DETAIL) },
-      );
       n++;
+      // Read again: while the executor worked, the command may have ended (its machine forgotten) or moved
+      // (a merge). An ended one keeps its one ending; a moved one is reported where it is now.
+      const now = this.store.get<Command>(COLLECTIONS.commands, id);
+      if (now?.state !== "sent") continue;
+      await this.change(now, { type: "report", outcome: d.state }, { detail: d.detail.slice(0, MAX_DETAIL) });
     }
     return n;
   }

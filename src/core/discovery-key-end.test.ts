@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { BootDecision } from "../domain/boot-decision.js";
 import { parseMac } from "../domain/mac.js";
+import { MemoryStore } from "../store/testing/fake-stores.js";
 import { CUSTOM_PROFILE, testCore } from "./testing/fixtures.js";
 
 const M = parseMac("52:54:00:00:05:01");
@@ -73,4 +74,25 @@ test("an ended discovery key stays ended after its machine is merged into anothe
   await core.conflicts.resolve(r.conflicts[0]!, "merge", "op");
   assert.equal(core.machines.get(M).id, B);
   assert.throws(() => core.credentials.forCommands(key, undefined), { code: "ENF_ERR_AUTH_FORBIDDEN" });
+});
+
+test("an ended discovery key stays ended after a restart, once retention pruned the config it booted", async () => {
+  const store = new MemoryStore();
+  const t = testCore({ limits: { finishedPerMachine: 1 } }, store);
+  await t.core.profiles.create({ ...CUSTOM_PROFILE, provisioning: "#!/bin/sh\necho {{ mac }}\n" });
+  const key = { kind: "discovery", mac: M, machine: M, issuedAt: t.clock.now().toISOString() } as const;
+  await t.core.agents.report(key, [M], { cpu: { model: "x" } });
+  t.clock.advance(1000);
+  const c = await t.core.configs.create({ machine: M, profile: "linux" });
+  await t.core.configs.arm(c.id);
+  assert.equal((await t.core.boot.machineScript({ mac: M })).kind, "config");
+  await t.core.configs.complete(t.core.configs.get(c.id).secret);
+  // The operator tries a config and drops it: now the booted one is past the finished configs kept.
+  t.clock.advance(1000);
+  await t.core.configs.cancel((await t.core.configs.create({ machine: M, profile: "linux" })).id);
+  await t.core.retention.sweep();
+  assert.throws(() => t.core.credentials.forCommands(key, undefined), { code: "ENF_ERR_AUTH_FORBIDDEN" });
+  // The same data after a restart: the key is still ended, as it was a moment ago.
+  const again = testCore({ limits: { finishedPerMachine: 1 } }, new MemoryStore(store.commits.flat()));
+  assert.throws(() => again.core.credentials.forCommands(key, undefined), { code: "ENF_ERR_AUTH_FORBIDDEN" });
 });

@@ -68,10 +68,22 @@ export class EventLog {
    * Tells listeners about events whose commit has resolved, then trims the histories they grew past
    * `perMachine` (by a slack, so trimming is one commit per many events, not one per event).
    */
-  publish(events: MachineEvent[]): void {
-    for (const e of events) if (e.seq > this.durable) this.durable = e.seq;
-    for (const e of events) for (const l of this.listeners) l(e);
-    this.trim(new Set(events.map((e) => e.machine)));
+  publish(events: readonly MachineEvent[]): void {
+    // In seq order, whatever order the change recorded them in (a report records its conflict's events before
+    // its own): a live client resumes from the last id it got, and one heard late would be heard again.
+    const sorted = [...events].sort((a, b) => a.seq - b.seq);
+    for (const e of sorted) if (e.seq > this.durable) this.durable = e.seq;
+    // The change is durable: a listener that throws (a bug) must not fail the request that made it, nor keep
+    // the other listeners (live streams, long polls) from hearing of it.
+    for (const e of sorted)
+      for (const l of this.listeners) {
+        try {
+          l(e);
+        } catch (err) {
+          process.emitWarning(`events: a listener threw: ${(err as Error)?.message ?? String(err)}`);
+        }
+      }
+    this.trim(new Set(sorted.map((e) => e.machine)));
   }
 
   /** Subscribes to durable events; returns the unsubscribe function. */

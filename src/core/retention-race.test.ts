@@ -25,3 +25,20 @@ test("a late completion arriving while a retention pass deletes that config leav
   const kept = store.get<{ lifecycle: { state: string } }>(COLLECTIONS.configs, c.id);
   assert.ok(!kept || kept.lifecycle.state === "completed");
 });
+
+test("a config the machine completes while a retention pass runs is kept: its completion is new", async () => {
+  const { core, clock } = testCore({ limits: { historyDays: 90 } });
+  await core.profiles.create({ ...CUSTOM_PROFILE, provisioning: "#!/bin/sh\necho {{ mac }}\n" });
+  const c = await core.configs.create({ machine: M, profile: "linux" });
+  await core.configs.arm(c.id);
+  await core.boot.machineScript({ mac: M });
+  clock.advance(61_000);
+  await core.configs.expireDue();
+  clock.advance(91 * DAY);
+  // The pass chose the long-expired config; the completion callback lands before the pass deletes it.
+  const pass = core.retention.sweep();
+  await core.configs.complete(c.secret);
+  await pass;
+  assert.equal(core.configs.get(c.id).lifecycle.state, "completed", "the config that just completed is kept");
+  assert.equal(core.configs.stateOf(M), "completed");
+});

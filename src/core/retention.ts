@@ -65,49 +65,87 @@ export class RetentionService {
     // Committed before anything is awaited (memory changes at once): a MAC booting again right after must
     // not have its new record deleted by a batch still waiting its turn.
     const first = this.store.commit([...sessions, ...kept, ...unknown]);
-    const configs = this.configs.forgetOps(this.finished<BootConfig>(COLLECTIONS.configs, cutoff));
-    const commands = this.finished<Command>(COLLECTIONS.commands, cutoff).map((id): StoreOp => ({
-      op: "del",
-      collection: COLLECTIONS.commands,
-      id,
-    }));
-    const events = this.events.pruneOps(this.events.prunable(this.limits.historyPerMachine, cutoff));
+    const configs = this.finished<BootConfig>(COLLECTIONS.configs, cutoff);
+    const commands = this.finished<Command>(COLLECTIONS.commands, cutoff);
+    const seqs = this.events.prunable(this.limits.historyPerMachine, cutoff);
     await first;
-    // Every batch is committed even if the process is asked to stop (settled() waits): the event indexes
-    // forget each batch as the store applies it, and a deletion another change made first is skipped there.
-    const all = [...events, ...configs, ...commands];
-    for (let i = 0; i < all.length; i += BATCH) await this.store.commit(all.slice(i, i + BATCH));
+    // Every batch is committed even if the process is asked to stop (settled() waits). Each batch's ops are
+    // built just before its commit: while earlier ones were written, a late callback may have completed an
+    // expired config (it is new again, not to be deleted), and the seq mark must be the newest one.
+    const plan = [
+      ...seqs.map((seq) => ({ seq })),
+      ...configs.map((x) => ({ config: x })),
+      ...commands.map((x) => ({ command: x })),
+    ];
+    const done = { events: 0, configs: 0, commands: 0 };
+    for (let i = 0; i < plan.length; i += BATCH) {
+      const batch = plan.slice(i, i + BATCH);
+      const events = this.events.pruneOps(batch.flatMap((p) => ("seq" in p ? [p.seq] : [])));
+      const cfgs = this.configs.forgetOps(
+        batch.flatMap((p) =>
+          "config" in p && this.still(COLLECTIONS.configs, p.config) ? [p.config.id] : [],
+        ),
+      );
+      const cmds = batch.flatMap((p): StoreOp[] =>
+        "command" in p && this.still(COLLECTIONS.commands, p.command)
+          ? [{ op: "del", collection: COLLECTIONS.commands, id: p.command.id }]
+          : [],
+      );
+      const ops = [...events, ...cfgs, ...cmds];
+      if (ops.length > 0) await this.store.commit(ops);
+      done.events += events.filter((o) => o.collection === COLLECTIONS.events).length;
+      done.configs += cfgs.length;
+      done.commands += cmds.length;
+    }
     return {
-      events: events.filter((o) => o.collection === COLLECTIONS.events).length,
-      configs: configs.length,
-      commands: commands.length,
+      ...done,
       unknownMachines: unknown.filter((o) => o.collection === COLLECTIONS.machines).length,
       sessions: sessions.filter((o) => o.op === "del").length,
     };
   }
 
+  /** True when the record is still as retention chose it: finished at the same time (not completed since). */
+  private still(collection: string, x: Finished): boolean {
+    const now = this.store.get<BootConfig | Command>(collection, x.id);
+    return !!now && finishedAt(now) === x.at;
+  }
+
   /**
-   * Ids of finished configs or commands to delete: beyond each machine's newest `finishedPerMachine`, or
+   * Finished configs or commands to delete (with when they finished): beyond each machine's newest `finishedPerMachine`, or
    * finished before `cutoff`. One scan of the collection per pass.
    */
-  private finished<T extends BootConfig | Command>(collection: string, cutoff: string): string[] {
+  private finished<T extends BootConfig | Command>(collection: string, cutoff: string): Finished[] {
     const byMachine = new Map<string, { id: string; at: string; created: string }[]>();
+    /** Each machine's config that it booted last: the time a discovery key ends (AgentCredentials). */
+    const lastBoot = new Map<string, { id: string; at: string }>();
     for (const x of this.store.all<T>(collection)) {
+      const booted = "lifecycle" in x && "triggeredAt" in x.lifecycle ? x.lifecycle.triggeredAt : undefined;
+      const was = lastBoot.get(x.machine);
+      if (booted && (!was || was.at < booted)) lastBoot.set(x.machine, { id: x.id, at: booted });
       const at = finishedAt(x);
       if (at === undefined) continue;
       let list = byMachine.get(x.machine);
       if (!list) byMachine.set(x.machine, (list = []));
       list.push({ id: x.id, at, created: x.createdAt });
     }
-    const out: string[] = [];
-    for (const list of byMachine.values()) {
+    const out: Finished[] = [];
+    for (const [machine, list] of byMachine) {
       list.sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : 0));
       list.forEach((x, i) => {
-        if (i >= this.limits.finishedPerMachine || x.at < cutoff) out.push(x.id);
+        if (x.at < cutoff) out.push(x);
+        // Kept past the count (not past the age, a day at least: longer than a discovery key lives). Pruned,
+        // a restart would no longer know the machine booted it, and a key that had ended would work again.
+        else if (i >= this.limits.finishedPerMachine && lastBoot.get(machine)?.id !== x.id) out.push(x);
       });
     }
     return out;
   }
+}
+
+/** A finished config or command retention chose, with the time it finished then. */
+interface Finished {
+  id: string;
+  at: string;
 }
 
 /** When a config or command finished, or undefined while it is live. */

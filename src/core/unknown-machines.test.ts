@@ -123,3 +123,26 @@ test("a discovered machine the operator has touched is kept past the cap", async
   assert.equal(core.machines.get(mac(1)).hostname, "kept");
   assert.equal(core.unknown.count(), 2);
 });
+
+test("a machine back with an operator's history does not take an unknown machine's place under the cap", async () => {
+  const { core, clock } = fresh({ limits: { maxUnknownMachines: 2 } });
+  const back = mac(500);
+  // Known to the operator once (a command queued, then forgotten): its history is more than anonymous boots.
+  await core.machines.register(back, {});
+  await core.commands.enqueue(back, "reboot");
+  await core.machines.forget(
+    back,
+    () => false,
+    (id, at) => core.commands.failLiveOps(id, at),
+  );
+  await core.boot.machineScript({ mac: mac(1) });
+  clock.advance(1000);
+  await core.boot.machineScript({ mac: back }); // a bare record again, but claimed by its history
+  assert.equal(core.unknown.isUnknown(back), false);
+  clock.advance(1000);
+  await core.boot.machineScript({ mac: mac(2) });
+  // Two unknown machines, a cap of two: nobody is pushed out.
+  assert.ok(core.machines.find(mac(1)), "the first unknown machine is still there");
+  assert.ok(core.machines.find(mac(2)));
+  assert.ok(core.machines.find(back));
+});

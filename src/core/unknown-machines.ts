@@ -63,7 +63,8 @@ export class UnknownMachines {
    * the write), except those in `spare`.
    */
   touchOps(m: Machine, spare: ReadonlySet<string> = new Set()): StoreOp[] {
-    if (!this.bare(m)) return [];
+    // One its history or a config claims adds no unknown machine: it pushes none out.
+    if (!this.unclaimed(m)) return [];
     let size = this.order.size + (this.order.has(m.id) ? 0 : 1);
     const ops: StoreOp[] = [];
     for (const id of this.order.keys()) {
@@ -126,10 +127,15 @@ export class UnknownMachines {
     return [this.machines.dropOp(m), ...this.events.dropMachineOps(m.id), ...this.alsoOps(m.id)];
   }
 
-  /** Keeps the index from one applied machine op: a bare record is (again) the most recently seen. */
+  /**
+   * Keeps the index from one applied machine op: an unclaimed record is (again) the most recently seen. Not
+   * merely a bare one: a machine back with an operator's history (or a config) would count towards the cap
+   * and push out a really unknown one, which a restart (that scans for unclaimed ones) would keep. The event
+   * and config indexes have already taken in this commit (their listeners come first, see createCore).
+   */
   private applied(o: StoreOp): void {
     this.order.delete(o.id);
-    if (o.op === "put" && this.bare(o.value as Machine))
+    if (o.op === "put" && this.unclaimed(o.value as Machine))
       this.order.set(o.id, Date.parse((o.value as Machine).lastSeen));
   }
 

@@ -38,7 +38,7 @@ export interface Store {
   onApplied(listener: AppliedListener): () => void;
 }
 
-/** Gets the ops of one applied commit. It must not throw nor commit synchronously. */
+/** Gets the ops of one applied commit. It must not throw (one that does is reported and skipped) nor commit synchronously. */
 export type AppliedListener = (ops: readonly StoreOp[]) => void;
 
 /** The listeners of a store's change feed. */
@@ -51,9 +51,19 @@ export class ChangeFeed {
     return () => this.listeners.delete(l);
   }
 
-  /** Tells every listener about ops just applied. */
+  /**
+   * Tells every listener about ops just applied. A listener that throws (a bug: the port says it must not) is
+   * reported and skipped: the ops are applied already, so stopping here would keep them from the listeners
+   * after it and, in the file store, from the disk, while the process went on serving them from memory.
+   */
   emit(ops: readonly StoreOp[]): void {
-    for (const l of this.listeners) l(ops);
+    for (const l of this.listeners) {
+      try {
+        l(ops);
+      } catch (err) {
+        process.emitWarning(`store: a change-feed listener threw: ${(err as Error)?.message ?? String(err)}`);
+      }
+    }
   }
 }
 

@@ -24,6 +24,14 @@ function listen(store: Store): { heard: StoreOp[][]; stop: () => void } {
   return { heard, stop };
 }
 
+/** Collects process warnings (where the feed reports a listener that threw) until stopped. */
+function captureWarnings(): string[] & { stop: () => void } {
+  const seen: string[] = [];
+  const on = (w: Error) => seen.push(w.message);
+  process.on("warning", on);
+  return Object.assign(seen, { stop: () => void process.off("warning", on) });
+}
+
 /**
  * The contract of the `Store` port (src/store/store.ts, docs/store.md "What a backend must do"), as node:test
  * tests. Every implementation runs it: `storeContract("file", open)` in its own `*.contract.test.ts`.
@@ -97,6 +105,34 @@ export function storeContract(name: string, open: () => Promise<ContractSubject>
     stop();
     await store.commit([put("a", 2)]);
     assert.deepEqual(seen, [1]);
+  });
+
+  t("a listener that throws stops neither the other listeners nor the commit", async (s) => {
+    const { store } = s;
+    const warned = captureWarnings();
+    try {
+      store.onApplied(() => {
+        throw new Error("bad listener");
+      });
+      const { heard } = listen(store);
+      await store.commit([put("a", 1)]);
+      assert.deepEqual(heard, [[put("a", 1)]], "the next listener heard the commit");
+      assert.equal(store.get(C, "a"), 1);
+      await store.commit([put("b", 2)]);
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+      assert.ok(
+        warned.some((w) => w.includes("bad listener")),
+        "the failure is reported",
+      );
+      if (!s.reopen) return;
+      await store.close();
+      const again = await s.reopen();
+      assert.equal(again.get(C, "a"), 1, "the commit a listener threw on is durable");
+      assert.equal(again.get(C, "b"), 2);
+      await again.close();
+    } finally {
+      warned.stop();
+    }
   });
 
   t("an empty commit resolves and the feed hears nothing", async ({ store }) => {
