@@ -81,7 +81,7 @@ test("an ended discovery key stays ended after a restart, once retention pruned 
   const t = testCore({ limits: { finishedPerMachine: 1 } }, store);
   await t.core.profiles.create({ ...CUSTOM_PROFILE, provisioning: "#!/bin/sh\necho {{ mac }}\n" });
   const key = { kind: "discovery", mac: M, machine: M, issuedAt: t.clock.now().toISOString() } as const;
-  await t.core.agents.report(key, [M], { cpu: { model: "x" } });
+  await t.core.agentReports.report(key, [M], { cpu: { model: "x" } });
   t.clock.advance(1000);
   const c = await t.core.configs.create({ machine: M, profile: "linux" });
   await t.core.configs.arm(c.id);

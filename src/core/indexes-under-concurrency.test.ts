@@ -167,7 +167,7 @@ async function run(core: Core, clock: ManualClock, op: Op, tally: Tally): Promis
       );
       return;
     case "report":
-      await core.agents.report(
+      await core.agentReports.report(
         { kind: "discovery", mac: MACS[op.mac]! },
         [MACS[op.mac]!, ...op.macs.map((i) => MACS[i]!)],
         {
@@ -183,13 +183,13 @@ async function run(core: Core, clock: ManualClock, op: Op, tally: Tally): Promis
     case "take": {
       const m = core.machines.find(MACS[op.mac]!);
       if (!m) return;
-      for (const c of await core.agents.takeCommands("json:test", m.id, 0))
+      for (const c of await core.commandPolls.takeCommands("json:test", m.id, 0))
         tally.taken.set(c.id, (tally.taken.get(c.id) ?? 0) + 1);
       return;
     }
     case "ack": {
       const c = commands[op.command % Math.max(1, commands.length)];
-      if (c) await core.agents.acknowledge(c.machine, c.id, true, "ok");
+      if (c) await core.commandPolls.acknowledge(c.machine, c.id, true, "ok");
       return;
     }
     case "sweep":
@@ -205,7 +205,7 @@ async function run(core: Core, clock: ManualClock, op: Op, tally: Tally): Promis
       // A long poll that waits for a command (another op of the round may queue one meanwhile).
       const m = core.machines.find(MACS[op.mac]!);
       if (!m) return;
-      for (const c of await core.agents.takeCommands("json:poll", m.id, 3))
+      for (const c of await core.commandPolls.takeCommands("json:poll", m.id, 3))
         tally.taken.set(c.id, (tally.taken.get(c.id) ?? 0) + 1);
       return;
     }
@@ -214,7 +214,7 @@ async function run(core: Core, clock: ManualClock, op: Op, tally: Tally): Promis
       return;
     case "treport": {
       const t = tally.tokens[op.token]!;
-      await core.agents.report(
+      await core.agentReports.report(
         { kind: "token", id: t.id, name: t.name, role: "agent" },
         [MACS[op.mac]!, ...op.macs.map((i) => MACS[i]!)],
         { cpu: { model: "y" } },
@@ -456,8 +456,8 @@ test("a report that raises a conflict publishes its events in sequence order (a 
   const core = createCore(new MemoryStore(), settings, clock);
   const heard: number[] = [];
   core.events.subscribe((e) => heard.push(e.seq));
-  await core.agents.report({ kind: "discovery", mac: MACS[0]! }, [MACS[0]!], { uuid: UUIDS[0] });
-  await core.agents.report({ kind: "discovery", mac: MACS[1]! }, [MACS[1]!], { uuid: UUIDS[0] });
+  await core.agentReports.report({ kind: "discovery", mac: MACS[0]! }, [MACS[0]!], { uuid: UUIDS[0] });
+  await core.agentReports.report({ kind: "discovery", mac: MACS[1]! }, [MACS[1]!], { uuid: UUIDS[0] });
   assert.ok(heard.length >= 3, "the second report records its machine and the conflict");
   assert.deepEqual(
     heard,
@@ -513,7 +513,7 @@ test("a merge moving a draft away leaves the machine merged away with the state 
   await core.configs.create({ machine: from, profile: "linux" }); // the draft the merge moves
   await core.machines.register(to, {});
   await core.boot.machineScript({ mac: to, serial: SERIALS[0] });
-  const r = await core.agents.report({ kind: "discovery", mac: from }, [from], { serial: SERIALS[0] });
+  const r = await core.agentReports.report({ kind: "discovery", mac: from }, [from], { serial: SERIALS[0] });
   assert.equal(r.conflicts.length, 1);
   await core.conflicts.resolve(r.conflicts[0]!, "merge", "test");
   const restarted = createCore(
