@@ -35,6 +35,8 @@ const LAYER_RULES = {
     forbid: except("core", "domain", "store"),
     // The store's port and names, not a backend: which backend runs is the daemon's choice.
     only: { store: ["store.js", "collections.js", "testing/"] },
+    // A core test may run the services over the real file store too (reopen, compaction, a failing disk).
+    testsOnly: { store: ["store.js", "collections.js", "testing/", "file-store.js"] },
   },
   protocols: {
     why: "wire formats and servers know no policy, no storage, no wiring",
@@ -145,7 +147,7 @@ const layerBlocks = Object.entries(LAYER_RULES).flatMap(([layer, r]) => [
         r.why,
         r.forbid.filter((f) => !(r.testsMay ?? []).includes(f)),
         false,
-        r.only,
+        r.testsOnly ?? r.only,
       ),
     },
   },

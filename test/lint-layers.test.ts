@@ -106,6 +106,13 @@ test("layers: a route test may reach the store to seed and check it; the route i
   assert.equal((await layerErrors("src/http/api/x.test.ts", "../../daemon/serve.js")).length, 1);
 });
 
+test("layers: a core test may run the services over the file store; a service may not import it", async () => {
+  assert.deepEqual(await layerErrors("src/core/x.test.ts", "../store/file-store.js"), []);
+  assert.equal((await layerErrors("src/core/x.ts", "../store/file-store.js")).length, 1);
+  // Only the file store: a core test still reaches no protocol.
+  assert.equal((await layerErrors("src/core/x.test.ts", "../protocols/ipxe/config-script.js")).length, 1);
+});
+
 /** The layer and import-form messages eslint gives for the source `code` in a file at `path`. */
 async function importErrors(path: string, code: string): Promise<string[]> {
   const [result] = await eslint.lintText(`${code}\n`, { filePath: path });
