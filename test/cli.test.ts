@@ -105,6 +105,18 @@ describe("enforcer CLI", { timeout: 120_000 }, () => {
     assert.equal(unreachable.status, 6, unreachable.stderr);
     const badToken = cli("machines", "--token", "nope", "list");
     assert.equal(badToken.status, 3, badToken.stderr);
+    // `agent` has its own --url and --token (the program's twins): written after it, they still reach it.
+    // (With a token it runs, retrying the unreachable URL until stopped; without one it is a usage error, 2.)
+    const agent = (...args: string[]) =>
+      spawnSync(process.execPath, [BIN, "agent", ...args], {
+        env: { ...env, ENFORCER_TOKEN: "" },
+        encoding: "utf8",
+        timeout: 3000,
+      });
+    assert.equal(agent("--url", "http://127.0.0.1:9").status, 2);
+    const running = agent("--url", "http://127.0.0.1:9", "--token", "t");
+    assert.doesNotMatch(running.stderr, /needs an agent token/);
+    assert.match(running.stderr, /report failed, retrying/);
   });
 
   test("exit codes mean something: usage 2, auth 3, not found 4, conflict 5, unreachable 6", () => {

@@ -13,7 +13,12 @@ export function registerAgent(program: Command): void {
     .description("run the agent on this host (needs an agent-role token)")
     .option("--url <url>", "the Enforcer to report to (or ENFORCER_URL; default http://127.0.0.1:8080)")
     .option("--token <token>", "an agent token (or ENFORCER_TOKEN)")
-    .action((o: { url?: string; token?: string }) => runShellAgent(o.url, o.token));
+    // optsWithGlobals: the program takes --url and --token too (ahead of any command), and commander files a
+    // flag under the program when both know it, wherever it was written.
+    .action((_o, cmd: Command) => {
+      const o = cmd.optsWithGlobals<{ url?: string; token?: string }>();
+      return runShellAgent(o.url, o.token);
+    });
 }
 
 function runShellAgent(url: string | undefined, flagToken: string | undefined): Promise<void> {
