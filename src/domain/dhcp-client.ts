@@ -55,7 +55,14 @@ const ARCH_PLATFORM: ReadonlyMap<number, FirmwarePlatform> = new Map<number, Fir
 ]);
 
 /** OUIs of Raspberry Pi Foundation and Raspberry Pi Trading (IEEE registry), lower case. */
-const PI_OUIS: ReadonlySet<string> = new Set(["b8:27:eb", "dc:a6:32", "e4:5f:01", "d8:3a:dd", "28:cd:c1", "2c:cf:67"]);
+const PI_OUIS: ReadonlySet<string> = new Set([
+  "b8:27:eb",
+  "dc:a6:32",
+  "e4:5f:01",
+  "d8:3a:dd",
+  "28:cd:c1",
+  "2c:cf:67",
+]);
 
 /** The vendor class every Pi bootloader sends (a Pi 5 reports arch 0 too). */
 const PI_VENDOR_CLASS = "PXEClient:Arch:00000:UNDI:002001";
@@ -79,7 +86,8 @@ export function classifyDhcpClient(h: DhcpClientHints): DhcpClientClass {
   if (h.ipxeOptions !== undefined || (h.userClass ?? []).includes("iPXE"))
     return { kind: "ipxe", platform: platformOfArch(arch), arch };
   const vc = h.vendorClass ?? "";
-  if (vc.startsWith("HTTPClient")) return { kind: "uefi-http", platform: platformOfArch(arch), arch: arch ?? -1 };
+  if (vc.startsWith("HTTPClient"))
+    return { kind: "uefi-http", platform: platformOfArch(arch), arch: arch ?? -1 };
   if (!vc.startsWith("PXEClient")) return { kind: "not-pxe" };
   if (isRaspberryPi(h)) return { kind: "raspberry-pi", platform: "unknown", arch: arch ?? 0 };
   if (arch === undefined || arch === 0) return { kind: "bios-pxe", platform: "bios", arch: 0 };

@@ -33,7 +33,10 @@ export type DhcpOptions = Map<number, Buffer>;
 
 /** Throws the codec's one error: what is wrong with the datagram, never anything else. */
 export function malformed(problem: string): never {
-  throw new EnforcerError("ENF_ERR_DHCP_MALFORMED", `malformed DHCP message: ${problem}`, { problem });
+  throw new EnforcerError("ENF_ERR_DHCP_MALFORMED", `malformed DHCP message: ${problem}`, {
+    kind: "malformed",
+    problem,
+  });
 }
 
 /**

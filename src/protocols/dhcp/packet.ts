@@ -80,7 +80,8 @@ export function decodeDhcp(buf: Buffer): DhcpMessage {
   let overload = 0;
   const ov = options.get(OPT.OVERLOAD);
   if (ov) {
-    if (ov.length !== 1 || ov[0]! < 1 || ov[0]! > 3) malformed(`option 52 (overload) has value ${ov.toString("hex")}`);
+    if (ov.length !== 1 || ov[0]! < 1 || ov[0]! > 3)
+      malformed(`option 52 (overload) has value ${ov.toString("hex")}`);
     overload = ov[0]!;
     options.delete(OPT.OVERLOAD);
   }

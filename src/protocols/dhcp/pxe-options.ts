@@ -30,15 +30,24 @@ export interface PxeVendorOptions {
  */
 export function encodePxeOptions(o: PxeVendorOptions): Buffer {
   const subs = new Map<number, Buffer>();
-  if (o.discoveryControl !== undefined) subs.set(PXE.DISCOVERY_CONTROL, Buffer.from([byte(o.discoveryControl)]));
+  if (o.discoveryControl !== undefined)
+    subs.set(PXE.DISCOVERY_CONTROL, Buffer.from([byte(o.discoveryControl)]));
   if (o.bootServers)
     subs.set(
       PXE.BOOT_SERVERS,
       Buffer.concat(
-        o.bootServers.flatMap((s) => [u16(s.type), Buffer.from([byte(s.addresses.length)]), ...s.addresses.map(ipBytes)]),
+        o.bootServers.flatMap((s) => [
+          u16(s.type),
+          Buffer.from([byte(s.addresses.length)]),
+          ...s.addresses.map(ipBytes),
+        ]),
       ),
     );
-  if (o.menuPrompt) subs.set(PXE.MENU_PROMPT, Buffer.concat([Buffer.from([byte(o.menuPrompt.timeout)]), text(o.menuPrompt.text)]));
+  if (o.menuPrompt)
+    subs.set(
+      PXE.MENU_PROMPT,
+      Buffer.concat([Buffer.from([byte(o.menuPrompt.timeout)]), text(o.menuPrompt.text)]),
+    );
   if (o.bootMenu)
     subs.set(
       PXE.BOOT_MENU,
@@ -85,9 +94,12 @@ function decodeSub(out: PxeVendorOptions, code: number, v: Buffer): boolean {
       return true;
     case PXE.BOOT_MENU: {
       const items: { type: number; description: string }[] = [];
-      for (let i = 0; i < v.length; ) {
+      for (let i = 0; i < v.length;) {
         if (i + 3 > v.length || i + 3 + v[i + 2]! > v.length) return false;
-        items.push({ type: v.readUInt16BE(i), description: v.subarray(i + 3, i + 3 + v[i + 2]!).toString("latin1") });
+        items.push({
+          type: v.readUInt16BE(i),
+          description: v.subarray(i + 3, i + 3 + v[i + 2]!).toString("latin1"),
+        });
         i += 3 + v[i + 2]!;
       }
       out.bootMenu = items;
@@ -95,7 +107,7 @@ function decodeSub(out: PxeVendorOptions, code: number, v: Buffer): boolean {
     }
     case PXE.BOOT_SERVERS: {
       const servers: { type: number; addresses: string[] }[] = [];
-      for (let i = 0; i < v.length; ) {
+      for (let i = 0; i < v.length;) {
         if (i + 3 > v.length || i + 3 + 4 * v[i + 2]! > v.length) return false;
         const addresses: string[] = [];
         for (let k = 0; k < v[i + 2]!; k++) addresses.push(ipText(v, i + 3 + 4 * k));
@@ -116,7 +128,7 @@ function decodeSub(out: PxeVendorOptions, code: number, v: Buffer): boolean {
  */
 export function decodeUserClass(value: Buffer): string[] {
   const names: string[] = [];
-  for (let i = 0; i < value.length; ) {
+  for (let i = 0; i < value.length;) {
     const len = value[i]!;
     if (len === 0 || i + 1 + len > value.length) return [value.toString("latin1")];
     names.push(value.subarray(i + 1, i + 1 + len).toString("latin1"));
@@ -127,11 +139,13 @@ export function decodeUserClass(value: Buffer): string[] {
 
 /** Option 77 in RFC 3004 form. */
 export function encodeUserClass(names: readonly string[]): Buffer {
-  return Buffer.concat(names.flatMap((n) => {
-    const b = text(n);
-    if (b.length < 1) bad("an empty user class");
-    return [Buffer.from([b.length]), b];
-  }));
+  return Buffer.concat(
+    names.flatMap((n) => {
+      const b = text(n);
+      if (b.length < 1) bad("an empty user class");
+      return [Buffer.from([b.length]), b];
+    }),
+  );
 }
 
 function text(s: string): Buffer {
@@ -156,4 +170,3 @@ function u16(n: number): Buffer {
 function bad(problem: string): never {
   throw new EnforcerError("ENF_ERR_DHCP_ENCODE", `PXE option not encoded: ${problem}`, { problem });
 }
-
