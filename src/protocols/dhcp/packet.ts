@@ -89,9 +89,8 @@ export function decodeDhcp(buf: Buffer): DhcpMessage {
   if (overload & 1) readOptions(fileField, options, "the file field");
   if (overload & 2) readOptions(snameField, options, "the sname field");
   options.delete(OPT.OVERLOAD);
-  const type = options.get(OPT.MESSAGE_TYPE);
-  if (type && (type.length !== 1 || type[0]! < 1 || type[0]! > 18))
-    malformed(`option 53 (message type) has value ${type.subarray(0, 8).toString("hex")}`);
+  const badType = messageTypeProblem(options);
+  if (badType) malformed(badType);
   return {
     op,
     htype: buf[1]!,
@@ -109,6 +108,14 @@ export function decodeDhcp(buf: Buffer): DhcpMessage {
     file: overload & 1 ? "" : cString(fileField),
     options,
   };
+}
+
+/** Option 53 must be one byte, a type RFC 2132 and its successors define (1 to 18). */
+function messageTypeProblem(options: DhcpOptions): string | undefined {
+  const type = options.get(OPT.MESSAGE_TYPE);
+  if (type && (type.length !== 1 || type[0]! < 1 || type[0]! > 18))
+    return `option 53 (message type) has value ${type.subarray(0, 8).toString("hex")}`;
+  return undefined;
 }
 
 function cString(field: Buffer): string {
@@ -140,6 +147,9 @@ export function encodeDhcp(m: DhcpMessage, limits: EncodeLimits = {}): Buffer {
     if (!Number.isInteger(v) || v < 0 || v > max) refuse(`${name} ${v} is not an integer from 0 to ${max}`);
   if (m.chaddr.length > 16) refuse(`chaddr of ${m.chaddr.length} bytes exceeds 16`);
   if (m.options.has(OPT.OVERLOAD)) refuse("option 52: the encoder never overloads sname and file");
+  // What the decoder would drop must not be sent: a client would drop it too.
+  const badType = messageTypeProblem(m.options);
+  if (badType) refuse(badType);
   const options = writeOptions(m.options);
   const size = Math.max(MIN_REPLY, MIN_DHCP_DATAGRAM + options.length);
   if (size > maxSize) refuse(`message of ${size} bytes exceeds ${maxSize}`);
