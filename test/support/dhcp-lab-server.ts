@@ -5,6 +5,7 @@
 import { MSG } from "../../src/protocols/dhcp/fields.js";
 import { ipBytes } from "../../src/protocols/dhcp/options.js";
 import { encodePxeOptions } from "../../src/protocols/dhcp/pxe-options.js";
+import { replyFrame } from "../../src/protocols/dhcp/reply-frame.js";
 import { replyDestination, startDhcpServer } from "../../src/protocols/dhcp/server.js";
 
 const [serverIp, offerIp] = process.argv.slice(2) as [string, string];
@@ -33,18 +34,16 @@ const server = await startDhcpServer({
     };
     process.stdout.write(`${JSON.stringify(seen)}\n`);
     if (!type) return undefined;
+    // The frame RFC 2131 fixes (xid, chaddr, flags, giaddr, option 53), then this lab's policy.
+    const frame = replyFrame(message, type);
     const reply = {
-      ...message,
-      op: 2,
-      hops: 0,
-      secs: 0,
-      ciaddr: "0.0.0.0",
+      ...frame,
       yiaddr: offerIp,
       siaddr: serverIp,
       sname: "enforcer-lab",
       file: "undionly.kpxe",
       options: new Map<number, Buffer>([
-        [53, Buffer.from([type])],
+        ...frame.options,
         [54, ipBytes(serverIp)],
         [51, Buffer.from([0, 0, 0x0e, 0x10])],
         [1, ipBytes("255.255.255.0")],

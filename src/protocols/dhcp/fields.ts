@@ -31,6 +31,10 @@ export interface DhcpFields extends DhcpClientHints {
   parameterList?: number[];
   maxMessageSize?: number;
   hostname?: string;
+  /** Option 66: the TFTP server's name (or address as text), in a reply. */
+  tftpServer?: string;
+  /** Option 67: the boot file name, in a reply (or when `file` was overloaded). */
+  bootfileName?: string;
   clientId?: Buffer;
   /** Option 94: interface type (1 UNDI) and version. */
   clientNdi?: { type: number; major: number; minor: number };
@@ -63,6 +67,8 @@ export function readFields(m: DhcpMessage): DhcpFields {
   const mms = o.get(OPT.MAX_MESSAGE_SIZE);
   if (mms?.length === 2) f.maxMessageSize = mms.readUInt16BE(0);
   set(f, "hostname", str(OPT.HOSTNAME));
+  set(f, "tftpServer", str(OPT.TFTP_SERVER));
+  set(f, "bootfileName", str(OPT.BOOTFILE));
   set(f, "vendorClass", str(OPT.VENDOR_CLASS));
   set(f, "clientId", o.get(OPT.CLIENT_ID));
   const uc = o.get(OPT.USER_CLASS);

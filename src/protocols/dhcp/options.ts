@@ -39,13 +39,16 @@ export function malformed(problem: string): never {
   });
 }
 
+/** Instances of each option as read, by code, before they are joined. */
+export type OptionParts = Map<number, Buffer[]>;
+
 /**
  * Reads the options of one field (the options area, or `file`/`sname` when option 52 says they hold options)
- * into `into`, appending to a code already seen: RFC 3396 says every instance of a code, in the order
- * options, file, sname, is one value. Answers whether the field ended with END (255); a field may also just
- * run out, as many ROMs pad with zeros or stop short. An option whose length runs past the field is malformed.
+ * into `into`, after the instances already read: RFC 3396 says every instance of a code, in the order options,
+ * file, sname, is one value (`joinOptions`). A field may end with END or just run out, as many ROMs pad with
+ * zeros or stop short. An option whose length runs past the field is malformed.
  */
-export function readOptions(field: Buffer, into: DhcpOptions, where: string): boolean {
+export function readOptions(field: Buffer, into: OptionParts, where: string): void {
   let i = 0;
   while (i < field.length) {
     const code = field[i]!;
@@ -53,19 +56,28 @@ export function readOptions(field: Buffer, into: DhcpOptions, where: string): bo
       i++;
       continue;
     }
-    if (code === OPT.END) return true;
+    if (code === OPT.END) return;
     if (i + 1 >= field.length) malformed(`option ${code} in ${where} has no length byte`);
     const len = field[i + 1]!;
     const start = i + 2;
     if (start + len > field.length)
       malformed(`option ${code} in ${where} claims ${len} bytes, only ${field.length - start} remain`);
-    const value = field.subarray(start, start + len);
     const seen = into.get(code);
-    // Concatenation copies; the total is bounded by the datagram, which is capped before decoding.
-    into.set(code, seen ? Buffer.concat([seen, value]) : Buffer.from(value));
+    const value = field.subarray(start, start + len);
+    if (seen) seen.push(value);
+    else into.set(code, [value]);
     i = start + len;
   }
-  return false;
+}
+
+/**
+ * Joins each code's instances into one value, copied once: the decoded message never shares memory with the
+ * datagram, and what it holds is at most the datagram's size (capped before decoding).
+ */
+export function joinOptions(parts: OptionParts): DhcpOptions {
+  const out: DhcpOptions = new Map();
+  for (const [code, values] of parts) out.set(code, Buffer.concat(values));
+  return out;
 }
 
 /**
@@ -94,7 +106,7 @@ export function writeOptions(options: ReadonlyMap<number, Uint8Array>): Buffer {
  * Sub-options are vendor data, not framing: undefined when they do not parse, and the caller keeps the raw bytes.
  */
 export function readSubOptions(value: Buffer): Map<number, Buffer> | undefined {
-  const out = new Map<number, Buffer>();
+  const parts: OptionParts = new Map();
   let i = 0;
   while (i < value.length) {
     const code = value[i]!;
@@ -102,16 +114,17 @@ export function readSubOptions(value: Buffer): Map<number, Buffer> | undefined {
       i++;
       continue;
     }
-    if (code === OPT.END) return out;
+    if (code === OPT.END) break;
     if (i + 1 >= value.length) return undefined;
     const len = value[i + 1]!;
     if (i + 2 + len > value.length) return undefined;
+    const seen = parts.get(code);
     const v = value.subarray(i + 2, i + 2 + len);
-    const seen = out.get(code);
-    out.set(code, seen ? Buffer.concat([seen, v]) : Buffer.from(v));
+    if (seen) seen.push(v);
+    else parts.set(code, [v]);
     i += 2 + len;
   }
-  return out;
+  return joinOptions(parts);
 }
 
 /** Writes sub-options `code len value` and a closing END; a value over 255 bytes cannot be a sub-option. */

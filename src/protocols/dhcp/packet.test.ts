@@ -5,6 +5,7 @@ import { describe, test } from "node:test";
 import { isEnforcerError } from "../../domain/errors.js";
 import { MSG, readFields } from "./fields.js";
 import { decodeDhcp, encodeDhcp, MAX_DHCP_DATAGRAM, type DhcpMessage } from "./packet.js";
+import { replyFrame } from "./reply-frame.js";
 import { ascii, handBuilt, hex, opt, uefiDiscover } from "./testing/hand-built.js";
 
 function malformedKind(buf: Buffer): string {
@@ -68,6 +69,8 @@ describe("decoding hand-built requests", () => {
     const m = decodeDhcp(buf);
     assert.equal(m.options.get(67)?.toString(), name);
     assert.equal(m.options.get(66)?.toString(), "10.0.0.9");
+    assert.equal(readFields(m).bootfileName, name);
+    assert.equal(readFields(m).tftpServer, "10.0.0.9");
     assert.equal(m.options.has(52), false, "overload is consumed, never passed on");
     assert.equal(m.file, "");
     assert.equal(m.sname, "");
@@ -193,4 +196,38 @@ describe("encoding", () => {
       "128 bytes fill the field, no NUL needed",
     );
   });
+});
+
+test("replyFrame copies what RFC 2131 table 3 says a reply copies, and nothing else", () => {
+  const req = decodeDhcp(
+    handBuilt({
+      flags: 0x8000,
+      ciaddr: [10, 0, 0, 7],
+      giaddr: [10, 1, 0, 1],
+      file: ascii("x"),
+      options: hex("350103 3d0701525400123456 ff"),
+    }),
+  );
+  const offer = replyFrame(req, MSG.OFFER);
+  assert.deepEqual(
+    { ...offer, chaddr: offer.chaddr.toString("hex"), options: [...offer.options] },
+    {
+      op: 2,
+      htype: 1,
+      hlen: 6,
+      hops: 0,
+      xid: 0x3903f326,
+      secs: 0,
+      flags: 0x8000,
+      ciaddr: "0.0.0.0",
+      yiaddr: "0.0.0.0",
+      siaddr: "0.0.0.0",
+      giaddr: "10.1.0.1",
+      chaddr: req.chaddr.toString("hex"),
+      sname: "",
+      file: "",
+      options: [[53, hex("02")]],
+    },
+  );
+  assert.equal(replyFrame(req, MSG.ACK).ciaddr, "10.0.0.7", "an ACK (to an INFORM, say) keeps ciaddr");
 });

@@ -1,5 +1,15 @@
 import { EnforcerError } from "../../domain/errors.js";
-import { ipBytes, ipText, malformed, OPT, readOptions, writeOptions, type DhcpOptions } from "./options.js";
+import {
+  ipBytes,
+  ipText,
+  joinOptions,
+  malformed,
+  OPT,
+  readOptions,
+  writeOptions,
+  type DhcpOptions,
+  type OptionParts,
+} from "./options.js";
 
 /** BOOTP operation codes (RFC 951): a client's request, a server's reply. */
 export const BOOTREQUEST = 1;
@@ -75,20 +85,21 @@ export function decodeDhcp(buf: Buffer): DhcpMessage {
   if (hlen > 16) malformed(`hardware address length ${hlen} exceeds the 16-byte chaddr field`);
   const snameField = buf.subarray(44, 108);
   const fileField = buf.subarray(108, HEADER);
-  const options: DhcpOptions = new Map();
-  readOptions(buf.subarray(MIN_DHCP_DATAGRAM), options, "the options area");
+  const parts: OptionParts = new Map();
+  readOptions(buf.subarray(MIN_DHCP_DATAGRAM), parts, "the options area");
   let overload = 0;
-  const ov = options.get(OPT.OVERLOAD);
+  const ov = parts.get(OPT.OVERLOAD);
   if (ov) {
-    if (ov.length !== 1 || ov[0]! < 1 || ov[0]! > 3)
-      malformed(`option 52 (overload) has value ${ov.toString("hex")}`);
-    overload = ov[0]!;
-    options.delete(OPT.OVERLOAD);
+    const v = Buffer.concat(ov);
+    if (v.length !== 1 || v[0]! < 1 || v[0]! > 3)
+      malformed(`option 52 (overload) has value ${v.subarray(0, 8).toString("hex")}`);
+    overload = v[0]!;
   }
   // RFC 2131 §4.1: the file field is read before sname. Option 52 inside them means nothing and is dropped.
-  if (overload & 1) readOptions(fileField, options, "the file field");
-  if (overload & 2) readOptions(snameField, options, "the sname field");
-  options.delete(OPT.OVERLOAD);
+  if (overload & 1) readOptions(fileField, parts, "the file field");
+  if (overload & 2) readOptions(snameField, parts, "the sname field");
+  parts.delete(OPT.OVERLOAD);
+  const options = joinOptions(parts);
   const badType = messageTypeProblem(options);
   if (badType) malformed(badType);
   return {

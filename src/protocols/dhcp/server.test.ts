@@ -96,6 +96,38 @@ describe("DHCP server on loopback", () => {
   });
 });
 
+test("past maxPending requests waiting for a slow handler, more are dropped as busy, then served again", async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const server = await startDhcpServer({
+    address: "127.0.0.1",
+    ports: [0],
+    maxPending: 2,
+    handler: async ({ message }, meta) => {
+      await gate;
+      return { reply: offerFor(message), to: meta.from };
+    },
+  });
+  const client = createSocket("udp4");
+  let replies = 0;
+  client.on("message", () => replies++);
+  await new Promise<void>((res) => client.bind(0, "127.0.0.1", res));
+  try {
+    for (let i = 0; i < 5; i++) client.send(uefiDiscover(), server.ports[0]!, "127.0.0.1");
+    for (let i = 0; i < 100 && server.counters.received < 5; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(server.counters.dropped.get("busy"), 3);
+    release();
+    for (let i = 0; i < 100 && replies < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(replies, 2);
+    client.send(uefiDiscover(), server.ports[0]!, "127.0.0.1");
+    for (let i = 0; i < 100 && replies < 3; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(replies, 3, "a slot freed is a slot served");
+  } finally {
+    client.close();
+    await server.close();
+  }
+});
+
 describe("replyDestination (RFC 2131 §4.1)", () => {
   const base = decodeDhcp(uefiDiscover());
   const meta = { from: { address: "0.0.0.0", port: 68 }, localPort: 67 };
