@@ -7,6 +7,7 @@ import {
   BOOTREPLY,
   decodeDhcp,
   encodeDhcp,
+  MAX_DHCP_DATAGRAM,
   wantsBroadcast,
   type DhcpMessage,
   type MalformedKind,
@@ -125,10 +126,9 @@ export async function startDhcpServer(opts: DhcpServerOptions): Promise<DhcpServ
       counters.ignored++;
       return;
     }
-    const mms = fields.maxMessageSize;
-    const bytes = encodeDhcp(answer.reply, {
-      maxSize: mms !== undefined && mms > DEFAULT_MAX_REPLY ? mms : DEFAULT_MAX_REPLY,
-    });
+    // The client's option 57 may raise the limit from 576, never past one Ethernet frame (nor below 576).
+    const mms = Math.min(fields.maxMessageSize ?? DEFAULT_MAX_REPLY, MAX_DHCP_DATAGRAM);
+    const bytes = encodeDhcp(answer.reply, { maxSize: Math.max(mms, DEFAULT_MAX_REPLY) });
     if (sendSafe(sock, bytes, answer.to, onFault, { family: "udp4", broadcast: answer.broadcast === true }))
       counters.replied++;
   }
