@@ -52,6 +52,12 @@ export const ERROR_CODES = {
   ENF_ERR_HTTP_TIMEOUT: "the request did not arrive in time",
   ENF_ERR_HTTP_RANGE: "the requested byte range starts past the end of the file",
   ENF_ERR_TFTP_BIND: "the TFTP port cannot be opened (in use, or port 69 without root)",
+  ENF_ERR_DHCP_MALFORMED:
+    "a DHCP datagram is not a well-formed RFC 2131 message (too short or too long, wrong magic cookie, an option running past its field); it is dropped and counted",
+  ENF_ERR_DHCP_BIND:
+    "a DHCP port cannot be opened (in use by another DHCP server, or 67/4011 without root or CAP_NET_BIND_SERVICE)",
+  ENF_ERR_DHCP_ENCODE:
+    "a DHCP reply cannot be encoded (a field too long for its place, or the message larger than a client accepts)",
   ENF_ERR_FILE_ACCESS: "a boot file name is refused: outside the root, not printable, or too long",
   ENF_ERR_BOOT_NO_SCRIPT:
     "this Enforcer has no script for the machine; iPXE falls through to the next source",
