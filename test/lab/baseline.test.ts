@@ -23,19 +23,24 @@ describe("L2 lab baseline: a site DHCP server that knows nothing about booting",
     const vm = await runLabVm(lab, {
       mac: UEFI_MAC,
       firmware: "uefi",
-      timeoutMs: 80_000,
+      timeoutMs: 100_000,
       // After IPv4 PXE fails EDK2 tries IPv6 for a long while: that part proves nothing here.
       stopWhen: (out) => out.includes("Start PXE over IPv6"),
       marks: { pxe: /Start PXE over IPv4/, failed: /PXE-E16/ },
     });
-    console.log(`# baseline UEFI: PXE start ${vm.marks.pxe} ms, PXE-E16 ${vm.marks.failed} ms after power-on`);
+    console.log(
+      `# baseline UEFI: PXE start ${vm.marks.pxe} ms, PXE-E16 ${vm.marks.failed} ms after power-on`,
+    );
     assert.ok(!vm.timedOut, `the VM never got past IPv4 PXE:\n${vm.output.slice(-2000)}`);
     assert.match(vm.output, /Start PXE over IPv4/);
     assert.match(vm.output, /PXE-E16: No valid offer received/);
     assert.ok(!vm.output.includes("NBP"), "no boot program may be named or downloaded");
     const log = site.output();
     assert.match(log, new RegExp(`DHCPDISCOVER\\(eth0\\) ${UEFI_MAC}`));
-    assert.match(log, new RegExp(`DHCPOFFER\\(eth0\\) ${lab.net.replace(/\./g, "\\.")}\\.1\\d\\d ${UEFI_MAC}`));
+    assert.match(
+      log,
+      new RegExp(`DHCPOFFER\\(eth0\\) ${lab.net.replace(/\./g, "\\.")}\\.1\\d\\d ${UEFI_MAC}`),
+    );
     assert.match(log, /vendor class: PXEClient:Arch:00007:UNDI:003000/);
   });
 
@@ -46,9 +51,16 @@ describe("L2 lab baseline: a site DHCP server that knows nothing about booting",
       timeoutMs: 80_000,
       marks: { address: /net0: 10\.77\.\d+\.1\d\d\//, nothing: /No more network devices|Nothing to boot/ },
     });
-    console.log(`# baseline BIOS: address ${vm.marks.address} ms, gave up ${vm.marks.nothing} ms after power-on`);
+    console.log(
+      `# baseline BIOS: address ${vm.marks.address} ms, gave up ${vm.marks.nothing} ms after power-on`,
+    );
     assert.ok(!vm.timedOut, `the VM did not end:\n${vm.output.slice(-2000)}`);
-    assert.match(vm.output, new RegExp(`net0: ${lab.net.replace(/\./g, "\\.")}\\.1\\d\\d/255\\.255\\.255\\.0 gw ${lab.siteAddress}`));
+    assert.match(
+      vm.output,
+      new RegExp(
+        `net0: ${lab.net.replace(/\./g, "\\.")}\\.1\\d\\d/255\\.255\\.255\\.0 gw ${lab.siteAddress}`,
+      ),
+    );
     assert.match(vm.output, /No more network devices|Nothing to boot/);
     assert.ok(!vm.output.includes("Filename:"), vm.output.slice(-1500));
     assert.match(site.output(), new RegExp(`DHCPACK\\(eth0\\) 10\\.77\\.\\d+\\.1\\d\\d ${BIOS_MAC}`));

@@ -24,89 +24,96 @@ function loaderFetches(enf: LabEnforcer, file: string): number {
     .filter((l) => l.includes(`"file":"${file}"`) && l.includes(`"outcome":"complete"`)).length;
 }
 
-describe("L2 lab: dnsmasq's proxyDHCP beside the site server, a real Enforcer serving the boot", { timeout: 300_000 }, () => {
-  let lab: L2Lab;
-  let site: LabProcess;
-  let enf: LabEnforcer;
+describe(
+  "L2 lab: dnsmasq's proxyDHCP beside the site server, a real Enforcer serving the boot",
+  { timeout: 300_000 },
+  () => {
+    let lab: L2Lab;
+    let site: LabProcess;
+    let enf: LabEnforcer;
 
-  before(async () => {
-    lab = await startL2Lab();
-    const fx = linuxFixture();
-    const root = join(lab.dir, "tftp-root");
-    mkdirSync(root);
-    copyFileSync(fx.kernel, join(root, "vmlinuz"));
-    copyFileSync(fx.initrd, join(root, "initrd.gz"));
-    site = await startSiteDhcp(lab);
-    enf = await startLabEnforcer(lab, root);
-  });
-  after(async () => {
-    await enf?.stop();
-    await lab?.stop();
-  });
+    before(async () => {
+      lab = await startL2Lab();
+      const fx = linuxFixture();
+      const root = join(lab.dir, "tftp-root");
+      mkdirSync(root);
+      copyFileSync(fx.kernel, join(root, "vmlinuz"));
+      copyFileSync(fx.initrd, join(root, "initrd.gz"));
+      site = await startSiteDhcp(lab);
+      enf = await startLabEnforcer(lab, root);
+    });
+    after(async () => {
+      await enf?.stop();
+      await lab?.stop();
+    });
 
-  test("UEFI firmware takes the proxy offer, loads the loader over Enforcer's TFTP, iPXE boots the armed config", async () => {
-    const proxy = await startDnsmasqProxy(lab, { ipxeBootUrl: `${enf.labUrl}/boot.ipxe` });
-    try {
-      const id = await armTestLinux(enf, BOOT_MAC, "lab-linux", `${enf.labUrl}/tftp`);
-      const vm = await runLabVm(lab, {
-        mac: BOOT_MAC,
-        firmware: "uefi",
-        timeoutMs: 85_000,
-        marks: {
-          pxe: /Start PXE over IPv4/,
-          loader: /NBP file downloaded successfully/,
-          ipxe: /iPXE initialising devices/,
-          script: /Enforcer: \S+ efi x86_64/,
-          kernel: /Linux version/,
-          completed: /ENF-COMPLETED/,
-        },
-      });
-      const m = vm.marks;
-      console.log(
-        `# dnsmasq proxy, UEFI: PXE ${m.pxe} ms, loader loaded ${m.loader} ms, iPXE ${m.ipxe} ms, boot.ipxe ${m.script} ms, ` +
-          `power-on to kernel ${m.kernel} ms, completed ${m.completed} ms, VM off ${vm.elapsedMs} ms`,
-      );
-      assert.ok(vm.output.includes("ENF-COMPLETED"), `completion failed:\n${vm.output.slice(-3000)}`);
-      assert.match(vm.output, new RegExp(`Server IP address is ${lab.enforcerAddress.replace(/\./g, "\\.")}`));
-      assert.match(vm.output, /NBP filename is snponly\.efi/);
-      assert.match(vm.output, new RegExp(`Filename: ${enf.labUrl}/boot.ipxe`));
-      assert.equal((await enf.api<{ state: string }>("GET", `/configs/${id}`)).body.state, "completed");
-      // The address came from the site server; the proxy only named the boot file.
-      assert.match(site.output(), new RegExp(`DHCPACK\\(eth0\\) 10\\.77\\.\\d+\\.1\\d\\d ${BOOT_MAC}`));
-      assert.match(proxy.output(), new RegExp(`PXE\\(eth0\\) ${BOOT_MAC} proxy`));
-      assert.equal(loaderFetches(enf, "snponly.efi"), 1, "the loader is fetched once: no loop");
-    } finally {
-      await proxy.stop();
-    }
-  });
+    test("UEFI firmware takes the proxy offer, loads the loader over Enforcer's TFTP, iPXE boots the armed config", async () => {
+      const proxy = await startDnsmasqProxy(lab, { ipxeBootUrl: `${enf.labUrl}/boot.ipxe` });
+      try {
+        const id = await armTestLinux(enf, BOOT_MAC, "lab-linux", `${enf.labUrl}/tftp`);
+        const vm = await runLabVm(lab, {
+          mac: BOOT_MAC,
+          firmware: "uefi",
+          timeoutMs: 85_000,
+          marks: {
+            pxe: /Start PXE over IPv4/,
+            loader: /NBP file downloaded successfully/,
+            ipxe: /iPXE initialising devices/,
+            script: /Enforcer: \S+ efi x86_64/,
+            kernel: /Linux version/,
+            completed: /ENF-COMPLETED/,
+          },
+        });
+        const m = vm.marks;
+        console.log(
+          `# dnsmasq proxy, UEFI: PXE ${m.pxe} ms, loader loaded ${m.loader} ms, iPXE ${m.ipxe} ms, boot.ipxe ${m.script} ms, ` +
+            `power-on to kernel ${m.kernel} ms, completed ${m.completed} ms, VM off ${vm.elapsedMs} ms`,
+        );
+        assert.ok(vm.output.includes("ENF-COMPLETED"), `completion failed:\n${vm.output.slice(-3000)}`);
+        assert.match(
+          vm.output,
+          new RegExp(`Server IP address is ${lab.enforcerAddress.replace(/\./g, "\\.")}`),
+        );
+        assert.match(vm.output, /NBP filename is snponly\.efi/);
+        assert.match(vm.output, new RegExp(`Filename: ${enf.labUrl}/boot.ipxe`));
+        assert.equal((await enf.api<{ state: string }>("GET", `/configs/${id}`)).body.state, "completed");
+        // The address came from the site server; the proxy only named the boot file.
+        assert.match(site.output(), new RegExp(`DHCPACK\\(eth0\\) 10\\.77\\.\\d+\\.1\\d\\d ${BOOT_MAC}`));
+        assert.match(proxy.output(), new RegExp(`PXE\\(eth0\\) ${BOOT_MAC} proxy`));
+        assert.equal(loaderFetches(enf, "snponly.efi"), 1, "the loader is fetched once: no loop");
+      } finally {
+        await proxy.stop();
+      }
+    });
 
-  test("the trap: a proxy that does not tell iPXE apart hands it the loader again (a loop)", async () => {
-    const before = loaderFetches(enf, "snponly.efi");
-    const proxy = await startDnsmasqProxy(lab);
-    try {
-      const vm = await runLabVm(lab, {
-        mac: LOOP_MAC,
-        firmware: "uefi",
-        timeoutMs: 85_000,
-        // The firmware's fetch, then iPXE's own: the loop has begun.
-        stopWhen: (out) => out.includes("snponly.efi : "),
-        marks: { loader: /NBP file downloaded successfully/, again: /snponly\.efi : / },
-      });
-      console.log(`# loop: loader by EDK2 ${vm.marks.loader} ms, again by iPXE ${vm.marks.again} ms`);
-      assert.ok(vm.stopped, `iPXE never fetched the loader again:\n${vm.output.slice(-3000)}`);
-      assert.match(vm.output, /iPXE initialising devices[\s\S]*Filename: snponly\.efi/);
-      assert.ok(!vm.output.includes("Enforcer:"), "boot.ipxe must never be reached in the loop");
-      assert.ok(loaderFetches(enf, "snponly.efi") - before >= 2, enf.logs().slice(-2000));
-    } finally {
-      await proxy.stop();
-    }
-  });
+    test("the trap: a proxy that does not tell iPXE apart hands it the loader again (a loop)", async () => {
+      const before = loaderFetches(enf, "snponly.efi");
+      const proxy = await startDnsmasqProxy(lab);
+      try {
+        const vm = await runLabVm(lab, {
+          mac: LOOP_MAC,
+          firmware: "uefi",
+          timeoutMs: 85_000,
+          // The firmware's fetch, then iPXE's own: the loop has begun.
+          stopWhen: (out) => out.includes("snponly.efi : "),
+          marks: { loader: /NBP file downloaded successfully/, again: /snponly\.efi : / },
+        });
+        console.log(`# loop: loader by EDK2 ${vm.marks.loader} ms, again by iPXE ${vm.marks.again} ms`);
+        assert.ok(vm.stopped, `iPXE never fetched the loader again:\n${vm.output.slice(-3000)}`);
+        assert.match(vm.output, /iPXE initialising devices[\s\S]*Filename: snponly\.efi/);
+        assert.ok(!vm.output.includes("Enforcer:"), "boot.ipxe must never be reached in the loop");
+        assert.ok(loaderFetches(enf, "snponly.efi") - before >= 2, enf.logs().slice(-2000));
+      } finally {
+        await proxy.stop();
+      }
+    });
 
-  test("tear-down leaves no namespace, bridge, tap or process behind", async () => {
-    const pids = [site.child.pid!, enf.child.pid!];
-    await enf.stop();
-    await lab.stop();
-    assert.deepEqual(lab.leftovers(), []);
-    for (const pid of pids) assert.throws(() => process.kill(pid, 0), /ESRCH/);
-  });
-});
+    test("tear-down leaves no namespace, bridge, tap or process behind", async () => {
+      const pids = [site.child.pid!, enf.child.pid!];
+      await enf.stop();
+      await lab.stop();
+      assert.deepEqual(lab.leftovers(), []);
+      for (const pid of pids) assert.throws(() => process.kill(pid, 0), /ESRCH/);
+    });
+  },
+);

@@ -109,7 +109,9 @@ function which(cmd: string): boolean {
 /** Throws one line naming what the lab lacks (root, a tool, a firmware file), or returns. */
 export function requireL2Lab(): void {
   if (process.getuid?.() !== 0) {
-    throw new Error("the L2 lab needs root (network namespaces, a bridge, a tap): run this test as root (CI does)");
+    throw new Error(
+      "the L2 lab needs root (network namespaces, a bridge, a tap): run this test as root (CI does)",
+    );
   }
   const tools: Record<string, string> = {
     ip: "iproute2",
@@ -236,7 +238,9 @@ export async function startL2Lab(): Promise<L2Lab> {
     },
     leftovers: () => [
       ...namespaces().filter((n) => n.startsWith(id)),
-      ...state.children.filter((c) => c.exitCode === null && c.signalCode === null).map((c) => `pid ${c.pid}`),
+      ...state.children
+        .filter((c) => c.exitCode === null && c.signalCode === null)
+        .map((c) => `pid ${c.pid}`),
     ],
     stop,
   };

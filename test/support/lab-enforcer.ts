@@ -55,7 +55,11 @@ export interface LabEnforcer extends EnforcerProcess {
  * Starts `bin/enforcer.js serve` inside the enforcer namespace on the lab address: HTTP on 8080, TFTP on
  * port 69 (firmware knows no other) serving `tftpRoot` and Debian's iPXE loaders. Waits for its ready line.
  */
-export async function startLabEnforcer(lab: L2Lab, tftpRoot: string, extra: string[] = []): Promise<LabEnforcer> {
+export async function startLabEnforcer(
+  lab: L2Lab,
+  tftpRoot: string,
+  extra: string[] = [],
+): Promise<LabEnforcer> {
   const data = join(lab.dir, "enforcer-data");
   mkdirSync(data, { recursive: true });
   const labUrl = `http://${lab.enforcerAddress}:${HTTP_PORT}`;
@@ -68,7 +72,8 @@ export async function startLabEnforcer(lab: L2Lab, tftpRoot: string, extra: stri
   await until(
     "enforcer in the lab to be ready",
     async () => {
-      if (proc.child.exitCode !== null) throw new Error(`enforcer exited ${proc.child.exitCode}:\n${proc.output()}`);
+      if (proc.child.exitCode !== null)
+        throw new Error(`enforcer exited ${proc.child.exitCode}:\n${proc.output()}`);
       return proc.output().includes("enforcer: ready") ? true : undefined;
     },
     15_000,
@@ -82,7 +87,12 @@ export async function startLabEnforcer(lab: L2Lab, tftpRoot: string, extra: stri
     lab.enforcerAddress,
     String(HTTP_PORT),
   ]);
-  await until("the API forwarder", async () => (fwd.output().includes("forwarding") ? true : undefined), 10_000, 50);
+  await until(
+    "the API forwarder",
+    async () => (fwd.output().includes("forwarding") ? true : undefined),
+    10_000,
+    50,
+  );
   const host = await hostSide(sock);
   const port = (host.server.address() as { port: number }).port;
   const base = `http://127.0.0.1:${port}`;

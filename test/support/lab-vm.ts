@@ -72,5 +72,12 @@ export async function runLabVm(lab: L2Lab, o: LabVmOptions): Promise<LabVmResult
   }, o.timeoutMs);
   const exitCode = await vm.exited;
   clearTimeout(timer);
-  return { output: cleanSerial(vm.output()), exitCode, timedOut, stopped, marks, elapsedMs: Date.now() - started };
+  return {
+    output: cleanSerial(vm.output()),
+    exitCode,
+    timedOut,
+    stopped,
+    marks,
+    elapsedMs: Date.now() - started,
+  };
 }
