@@ -15,6 +15,7 @@ import { armTestLinux } from "../support/test-config.js";
 
 const BOOT_MAC = "52:54:00:1a:b1:01";
 const LOOP_MAC = "52:54:00:1a:b1:02";
+const BIOS_MAC = "52:54:00:1a:b1:03";
 
 /** Enforcer's TFTP log lines for `file` that completed, to the client at a lab address. */
 function loaderFetches(enf: LabEnforcer, file: string): number {
@@ -81,6 +82,35 @@ describe(
         assert.match(site.output(), new RegExp(`DHCPACK\\(eth0\\) 10\\.77\\.\\d+\\.1\\d\\d ${BOOT_MAC}`));
         assert.match(proxy.output(), new RegExp(`PXE\\(eth0\\) ${BOOT_MAC} proxy`));
         assert.equal(loaderFetches(enf, "snponly.efi"), 1, "the loader is fetched once: no loop");
+      } finally {
+        await proxy.stop();
+      }
+    });
+
+    test("BIOS: the NIC's iPXE ROM is told boot.ipxe by the proxy (option 175) and boots the armed config", async () => {
+      const proxy = await startDnsmasqProxy(lab, { ipxeBootUrl: `${enf.labUrl}/boot.ipxe` });
+      try {
+        const id = await armTestLinux(enf, BIOS_MAC, "lab-linux-bios", `${enf.labUrl}/tftp`);
+        const vm = await runLabVm(lab, {
+          mac: BIOS_MAC,
+          firmware: "bios",
+          timeoutMs: 85_000,
+          marks: {
+            script: /Enforcer: \S+ pcbios /,
+            kernel: /Linux version/,
+            completed: /ENF-COMPLETED/,
+          },
+        });
+        const m = vm.marks;
+        console.log(
+          `# dnsmasq proxy, BIOS iPXE ROM: boot.ipxe ${m.script} ms, power-on to kernel ${m.kernel} ms, ` +
+            `completed ${m.completed} ms`,
+        );
+        assert.ok(vm.output.includes("ENF-COMPLETED"), `completion failed:\n${vm.output.slice(-3000)}\n${proxy.output()}`);
+        assert.match(vm.output, new RegExp(`Filename: ${enf.labUrl}/boot.ipxe`));
+        assert.equal((await enf.api<{ state: string }>("GET", `/configs/${id}`)).body.state, "completed");
+        assert.match(site.output(), new RegExp(`DHCPACK\\(eth0\\) 10\\.77\\.\\d+\\.1\\d\\d ${BIOS_MAC}`));
+        assert.match(proxy.output(), /vendor class: PXEClient:Arch:00000/);
       } finally {
         await proxy.stop();
       }

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -135,7 +135,14 @@ export function requireL2Lab(): void {
   }
 }
 
-function track(ns: string, name: string, cmd: string, args: string[], children: ChildProcess[]): LabProcess {
+function track(
+  ns: string,
+  name: string,
+  cmd: string,
+  args: string[],
+  children: ChildProcess[],
+  logs: LabProcess[],
+): LabProcess {
   // `ip netns exec` execs the command in place: the child's PID is the command's PID.
   const child = spawn("ip", ["netns", "exec", ns, cmd, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   children.push(child);
@@ -156,7 +163,9 @@ function track(ns: string, name: string, cmd: string, args: string[], children: 
     await exited;
     clearTimeout(killer);
   };
-  return { name, child, output: () => out, exited, stop };
+  const p = { name, child, output: () => out, exited, stop };
+  logs.push(p);
+  return p;
 }
 
 /**
@@ -171,6 +180,7 @@ export async function startL2Lab(): Promise<L2Lab> {
   const net = `10.77.${1 + (randomBytes(1)[0]! % 250)}`;
   const ns = { bridge: `${id}-br`, site: `${id}-site`, enforcer: `${id}-enf` };
   const state = { namespaces: [] as string[], children: [] as ChildProcess[] };
+  const processes: LabProcess[] = [];
   live.add(state);
   installExitHook();
   const dir = mkdtempSync(join(tmpdir(), `${id}-`));
@@ -200,6 +210,9 @@ export async function startL2Lab(): Promise<L2Lab> {
         clearTimeout(killer);
       }),
     );
+    // The lab's directory goes with the lab: to read a passing run's logs, name a directory to keep them.
+    const keep = process.env.ENFORCER_LAB_LOG_DIR;
+    if (keep) processes.forEach((p, i) => writeFileSync(join(keep, `${id}-${i}-${p.name}.log`), p.output()));
     // Clients first, the bridge last: deleting a namespace deletes its ends of the veth pairs and the tap.
     for (const n of [...state.namespaces].reverse()) removeNamespace(n);
     rmSync(dir, { recursive: true, force: true });
@@ -229,7 +242,7 @@ export async function startL2Lab(): Promise<L2Lab> {
     ns,
     siteAddress: `${net}.1`,
     enforcerAddress: `${net}.2`,
-    spawnIn: (n, name, cmd, args) => track(n, name, cmd, args, state.children),
+    spawnIn: (n, name, cmd, args) => track(n, name, cmd, args, state.children, processes),
     addHost: (role) => {
       const name = `${id}-${role}`;
       addNamespace(name);

@@ -55,6 +55,10 @@ export function startDnsmasqProxy(lab: L2Lab, o: DnsmasqProxyOptions = {}): Prom
     `--pxe-service=${notIpxe}x86-64_EFI,Enforcer,snponly.efi,${tftp}`,
     `--pxe-service=${notIpxe}x86PC,Enforcer,undionly.kpxe,${tftp}`,
   ];
-  if (o.ipxeBootUrl) args.push("--dhcp-match=set:ipxe,175", `--dhcp-boot=tag:ipxe,${o.ipxeBootUrl}`);
+  // With a server address, the offer carries siaddr and the file, and iPXE takes it as it is (test-peers
+  // protocols.md §3.11). Without one, iPXE asks again on port 4011 and dnsmasq's answer never reaches it:
+  // the BIOS iPXE ROM then says "Nothing to boot" after ~18 s of DHCP.
+  if (o.ipxeBootUrl)
+    args.push("--dhcp-match=set:ipxe,175", `--dhcp-boot=tag:ipxe,${o.ipxeBootUrl},enforcer,${tftp}`);
   return startDnsmasq(lab, lab.ns.enforcer, "proxy-dnsmasq", args);
 }
