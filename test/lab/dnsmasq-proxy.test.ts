@@ -106,7 +106,10 @@ describe(
           `# dnsmasq proxy, BIOS iPXE ROM: boot.ipxe ${m.script} ms, power-on to kernel ${m.kernel} ms, ` +
             `completed ${m.completed} ms`,
         );
-        assert.ok(vm.output.includes("ENF-COMPLETED"), `completion failed:\n${vm.output.slice(-3000)}\n${proxy.output()}`);
+        assert.ok(
+          vm.output.includes("ENF-COMPLETED"),
+          `completion failed:\n${vm.output.slice(-3000)}\n${proxy.output()}`,
+        );
         assert.match(vm.output, new RegExp(`Filename: ${enf.labUrl}/boot.ipxe`));
         assert.equal((await enf.api<{ state: string }>("GET", `/configs/${id}`)).body.state, "completed");
         assert.match(site.output(), new RegExp(`DHCPACK\\(eth0\\) 10\\.77\\.\\d+\\.1\\d\\d ${BIOS_MAC}`));
