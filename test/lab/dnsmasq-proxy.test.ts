@@ -40,7 +40,8 @@ describe(
       mkdirSync(root);
       copyFileSync(fx.kernel, join(root, "vmlinuz"));
       copyFileSync(fx.initrd, join(root, "initrd.gz"));
-      site = await startSiteDhcp(lab);
+      // An IPv4-only site by default; iPXE then waits ~16 s for IPv6 router advertisements (see README).
+      site = await startSiteDhcp(lab, { ipv6Router: process.env.ENFORCER_LAB_IPV6_ROUTER === "1" });
       enf = await startLabEnforcer(lab, root);
     });
     after(async () => {

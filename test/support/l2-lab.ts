@@ -39,6 +39,8 @@ export interface L2Lab {
   spawnIn: (ns: string, name: string, cmd: string, args: string[]) => LabProcess;
   /** A new namespace with a veth into the bridge and no address (for a DHCP client); answers its name. */
   addHost: (role: string) => string;
+  /** Adds an IPv6 address (CIDR) to the site's interface. */
+  addSiteIpv6: (cidr: string) => void;
   /** Namespaces and processes of this lab that still exist (empty after `stop()`). */
   leftovers: () => string[];
   stop: () => Promise<void>;
@@ -249,6 +251,7 @@ export async function startL2Lab(): Promise<L2Lab> {
       join2bridge(name, `h${hosts++}`);
       return name;
     },
+    addSiteIpv6: (cidr) => ip("-n", ns.site, "-6", "addr", "add", cidr, "dev", "eth0", "nodad"),
     leftovers: () => [
       ...namespaces().filter((n) => n.startsWith(id)),
       ...state.children

@@ -6,6 +6,8 @@ import { until } from "./until.js";
 // dnsmasq's own proxyDHCP. Both run in the foreground, log every DHCP exchange to stderr (kept by the
 // LabProcess), read no /etc config and serve no DNS.
 const COMMON = ["--no-daemon", "--conf-file=/dev/null", "--port=0", "--interface=eth0", "--bind-interfaces"];
+/** The site's IPv6 address when it acts as an IPv6 router. */
+const SITE_IPV6 = "fd77::1/64";
 const LOGGING = ["--log-dhcp", "--log-facility=-", "--pid-file="];
 
 /** Starts dnsmasq with `args` in `ns` and waits until its DHCP sockets are bound. */
@@ -27,12 +29,18 @@ async function startDnsmasq(lab: L2Lab, ns: string, name: string, args: string[]
  * The site's DHCP server in the "site" namespace: a pool of .100-.199, a router, and nothing about
  * booting (no boot file, no next-server option, no PXE options), like a home router or a campus server.
  */
-export function startSiteDhcp(lab: L2Lab): Promise<LabProcess> {
-  return startDnsmasq(lab, lab.ns.site, "site-dnsmasq", [
+export function startSiteDhcp(lab: L2Lab, o: { ipv6Router?: boolean } = {}): Promise<LabProcess> {
+  const args = [
     `--dhcp-range=${lab.net}.100,${lab.net}.199,1h`,
     `--dhcp-option=option:router,${lab.siteAddress}`,
     `--dhcp-leasefile=${join(lab.dir, "site.leases")}`,
-  ]);
+  ];
+  if (o.ipv6Router) {
+    // Router advertisements for a ULA prefix (SLAAC only): iPXE's `ifconf` waits for IPv6 too.
+    lab.addSiteIpv6(SITE_IPV6);
+    args.push("--enable-ra", "--dhcp-range=::,constructor:eth0,ra-only");
+  }
+  return startDnsmasq(lab, lab.ns.site, "site-dnsmasq", args);
 }
 
 /** Options for dnsmasq's own proxy mode in the enforcer namespace. */
