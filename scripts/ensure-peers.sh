@@ -3,13 +3,14 @@
 # loaders, busybox-static and cpio for the test initrd, the TFTP clients curl, atftp and tftp-hpa, serf,
 # Chromium for the web app's tests (driven by playwright-core; no browser is downloaded), python3 (its raw
 # sockets send the UDP datagrams from source port 0 that Node cannot) and python3-yaml: PyYAML and shlex, the
-# readers cloud-init and Anaconda use, for the provisioning-file escaping tests; dnsmasq-base (the site DHCP
-# server of the DHCP tests, which also run busybox's udhcpc in network namespaces).
+# readers cloud-init and Anaconda use, for the provisioning-file escaping tests. The layer-2 lab (test/lab/) and the DHCP tests (test/dhcp/):
+# iproute2 (namespaces, bridge, veth, tap) and dnsmasq-base (the site's DHCP server and dnsmasq's proxyDHCP;
+# the binary only: the `dnsmasq` package would also start a system-wide DNS service); udhcpc is busybox's.
 # `bench`: also tftpd-hpa and wrk, the peers the benchmarks compare with. Installs what is missing with
 # apt-get when running as root; otherwise stops with one line that says what to install.
 set -euo pipefail
 
-packages=(qemu-system-x86 ipxe-qemu ipxe ovmf busybox-static cpio curl atftp tftp-hpa serf chromium python3 python3-yaml dnsmasq-base)
+packages=(qemu-system-x86 ipxe-qemu ipxe ovmf busybox-static cpio curl atftp tftp-hpa serf chromium python3 python3-yaml iproute2 dnsmasq-base)
 [ "${1:-test}" = bench ] && packages+=(tftpd-hpa wrk)
 missing=()
 for p in "${packages[@]}"; do

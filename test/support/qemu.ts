@@ -42,7 +42,7 @@ export function runVm(o: VmOptions): Promise<VmResult> {
     let timedOut = false;
     const onData = (d: Buffer) => {
       output += d.toString("latin1");
-      if (o.stopOn && clean(output).includes(o.stopOn)) vm.kill("SIGTERM");
+      if (o.stopOn && cleanSerial(output).includes(o.stopOn)) vm.kill("SIGTERM");
     };
     vm.stdout.on("data", onData);
     vm.stderr.on("data", onData);
@@ -53,13 +53,13 @@ export function runVm(o: VmOptions): Promise<VmResult> {
     vm.on("error", reject);
     vm.on("exit", (code) => {
       clearTimeout(timer);
-      resolve({ output: clean(output), exitCode: code, timedOut });
+      resolve({ output: cleanSerial(output), exitCode: code, timedOut });
     });
   });
 }
 
-/** Serial output without ANSI escapes and with the 80-column wraps of BIOS mode joined back. */
-function clean(s: string): string {
+/** Serial output without ANSI escapes and carriage returns. */
+export function cleanSerial(s: string): string {
   return s
     .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "")
     .replace(/\x1b[()][A-Z0-9]/g, "")

@@ -1,0 +1,128 @@
+import { mkdirSync, readFileSync } from "node:fs";
+import { connect, createServer, type Server, type Socket } from "node:net";
+import { join, resolve } from "node:path";
+import type { EnforcerProcess } from "./enforcer-process.js";
+import type { L2Lab, LabProcess } from "./l2-lab.js";
+import { until } from "./until.js";
+
+/** The lab's HTTP port for Enforcer (the namespace is the lab's own: no clash with anything). */
+const HTTP_PORT = 8080;
+
+// The test runs outside the lab's namespaces, so it cannot reach Enforcer's lab address. A Unix socket can
+// cross namespaces: a small forwarder inside the enforcer namespace listens on one and connects to the lab
+// address; the test listens on 127.0.0.1 and pipes to the socket. The existing API helpers then work as is.
+const FORWARDER = `
+const net = require("node:net");
+const [sock, host, port] = process.argv.slice(1);
+net.createServer((c) => {
+  const u = net.connect(Number(port), host);
+  c.pipe(u).pipe(c);
+  c.on("error", () => u.destroy());
+  u.on("error", () => c.destroy());
+}).listen(sock, () => console.log("forwarding"));
+`;
+
+/** The 127.0.0.1 side; `close` also ends open (keep-alive) connections, which would hold the server open. */
+function hostSide(sock: string): Promise<{ server: Server; close: () => Promise<void> }> {
+  const open = new Set<Socket>();
+  return new Promise((res, rej) => {
+    const s = createServer((c) => {
+      open.add(c);
+      c.on("close", () => open.delete(c));
+      const u = connect(sock);
+      c.pipe(u).pipe(c);
+      c.on("error", () => u.destroy());
+      u.on("error", () => c.destroy());
+    });
+    const close = () =>
+      new Promise<void>((r) => {
+        s.close(() => r());
+        for (const c of open) c.destroy();
+      });
+    s.listen(0, "127.0.0.1", () => res({ server: s, close }));
+    s.on("error", rej);
+  });
+}
+
+/** Enforcer running in the lab's enforcer namespace, with the API reachable from the test. */
+export interface LabEnforcer extends EnforcerProcess {
+  /** The URL machines on the lab use (`http://<enforcer address>:8080`). */
+  labUrl: string;
+  process: LabProcess;
+}
+
+/**
+ * Starts `bin/enforcer.js serve` inside the enforcer namespace on the lab address: HTTP on 8080, TFTP on
+ * port 69 (firmware knows no other) serving `tftpRoot` and Debian's iPXE loaders. Waits for its ready line.
+ */
+export async function startLabEnforcer(
+  lab: L2Lab,
+  tftpRoot: string,
+  extra: string[] = [],
+): Promise<LabEnforcer> {
+  const data = join(lab.dir, "enforcer-data");
+  mkdirSync(data, { recursive: true });
+  const labUrl = `http://${lab.enforcerAddress}:${HTTP_PORT}`;
+  // prettier-ignore
+  const args = [
+    resolve("bin/enforcer.js"), "serve", "--listen", lab.enforcerAddress, "--http-port", String(HTTP_PORT),
+    "--data", data, "--public-url", labUrl, "--tftp-root", tftpRoot, "--log-level", "info", ...extra,
+  ];
+  const proc = lab.spawnIn(lab.ns.enforcer, "enforcer", process.execPath, args);
+  await until(
+    "enforcer in the lab to be ready",
+    async () => {
+      if (proc.child.exitCode !== null)
+        throw new Error(`enforcer exited ${proc.child.exitCode}:\n${proc.output()}`);
+      return proc.output().includes("enforcer: ready") ? true : undefined;
+    },
+    15_000,
+    50,
+  );
+  const sock = join(lab.dir, "api.sock");
+  const fwd = lab.spawnIn(lab.ns.enforcer, "api-forwarder", process.execPath, [
+    "-e",
+    FORWARDER,
+    sock,
+    lab.enforcerAddress,
+    String(HTTP_PORT),
+  ]);
+  await until(
+    "the API forwarder",
+    async () => (fwd.output().includes("forwarding") ? true : undefined),
+    10_000,
+    50,
+  );
+  const host = await hostSide(sock);
+  const port = (host.server.address() as { port: number }).port;
+  const base = `http://127.0.0.1:${port}`;
+  const token = readFileSync(join(data, "admin.token"), "utf8").trim();
+  return {
+    port,
+    base,
+    token,
+    data,
+    child: proc.child,
+    logs: proc.output,
+    labUrl,
+    process: proc,
+    api: async (method, path, body) => {
+      const res = await fetch(`${base}/api/v1${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : undefined };
+    },
+    stop: async () => {
+      await host.close();
+      await fwd.stop();
+      await proc.stop();
+      return proc.child.exitCode;
+    },
+  };
+}

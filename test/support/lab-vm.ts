@@ -1,0 +1,87 @@
+import { copyFileSync } from "node:fs";
+import { join } from "node:path";
+import { LAB_TAP, type L2Lab } from "./l2-lab.js";
+import { cleanSerial } from "./qemu.js";
+
+/** A VM on the lab's tap: which firmware boots it, its NIC's MAC, and when to stop it. */
+export interface LabVmOptions {
+  mac: string;
+  /**
+   * `uefi`: OVMF with its own EDK2 PXE client (the NIC's option ROM removed: `romfile=`), as on a real
+   * UEFI server. `bios`: SeaBIOS with the NIC's iPXE ROM from ipxe-qemu (Debian's SeaBIOS has no PXE).
+   */
+  firmware: "uefi" | "bios";
+  timeoutMs: number;
+  /** Stop the VM as soon as this is true of its serial output so far. */
+  stopWhen?: (output: string) => boolean;
+  /** Named patterns whose first appearance in the serial output is timed (ms after QEMU started). */
+  marks?: Record<string, RegExp>;
+}
+
+/** What the VM printed (ANSI escapes removed), how it ended, and when each mark first appeared. */
+export interface LabVmResult {
+  output: string;
+  exitCode: number | null;
+  timedOut: boolean;
+  stopped: boolean;
+  marks: Record<string, number>;
+  elapsedMs: number;
+}
+
+// TCG, as in test/qemu: /dev/kvm exists on this machine but a KVM guest hangs before its first line.
+// ENFORCER_LAB_ACCEL=kvm uses KVM where it works.
+const ACCEL = process.env.ENFORCER_LAB_ACCEL ?? "tcg";
+
+/**
+ * Runs QEMU in the bridge namespace on the lab's tap, until the guest powers off, nothing boots,
+ * `stopWhen` holds or the timeout.
+ */
+export async function runLabVm(lab: L2Lab, o: LabVmOptions): Promise<LabVmResult> {
+  // prettier-ignore
+  const args = [
+    "-accel", ACCEL, "-m", "512", "-no-reboot", "-display", "none", "-monitor", "none", "-serial", "stdio",
+    "-machine", "graphics=off", "-boot", "order=n,strict=on,reboot-timeout=0",
+    "-netdev", `tap,id=n0,ifname=${LAB_TAP},script=no,downscript=no`,
+  ];
+  if (o.firmware === "uefi") {
+    // Each run gets fresh variables: boot order and options from an earlier run must not leak in.
+    const vars = join(lab.dir, `ovmf-vars-${o.mac.replace(/:/g, "")}.fd`);
+    copyFileSync("/usr/share/OVMF/OVMF_VARS_4M.fd", vars);
+    args.push("-drive", "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd");
+    args.push("-drive", `if=pflash,format=raw,file=${vars}`);
+    args.push("-device", `virtio-net-pci,netdev=n0,mac=${o.mac},romfile=`);
+  } else {
+    args.push("-device", `virtio-net-pci,netdev=n0,mac=${o.mac},bootindex=1`);
+  }
+  const started = Date.now();
+  const vm = lab.spawnIn(lab.ns.bridge, `qemu-${o.mac}`, "qemu-system-x86_64", args);
+  const marks: Record<string, number> = {};
+  let stopped = false;
+  let timedOut = false;
+  const onData = () => {
+    const out = cleanSerial(vm.output());
+    for (const [name, re] of Object.entries(o.marks ?? {})) {
+      if (marks[name] === undefined && re.test(out)) marks[name] = Date.now() - started;
+    }
+    if (!stopped && o.stopWhen?.(out)) {
+      stopped = true;
+      void vm.stop(1000);
+    }
+  };
+  vm.child.stdout!.on("data", onData);
+  vm.child.stderr!.on("data", onData);
+  const timer = setTimeout(() => {
+    timedOut = true;
+    void vm.stop(1000);
+  }, o.timeoutMs);
+  const exitCode = await vm.exited;
+  clearTimeout(timer);
+  return {
+    output: cleanSerial(vm.output()),
+    exitCode,
+    timedOut,
+    stopped,
+    marks,
+    elapsedMs: Date.now() - started,
+  };
+}
