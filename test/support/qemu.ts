@@ -1,9 +1,21 @@
 import { spawn } from "node:child_process";
 
+/**
+ * One NIC of a VM with several: its MAC and QEMU model; `boots` gives it bootindex=1 and a user-mode network
+ * that offers the boot file, otherwise it has no option ROM and its network offers no boot file.
+ */
+export interface VmNic {
+  mac: string;
+  model: string;
+  boots: boolean;
+}
+
 /** One VM run: the machine's identity, how it boots, and when to give up. */
 export interface VmOptions {
   bootUrl: string;
   mac: string;
+  /** NICs in PCI order, instead of the single virtio-net NIC with `mac`. */
+  nics?: VmNic[];
   uuid?: string;
   serial?: string;
   uefi?: boolean;
@@ -31,9 +43,12 @@ export function runVm(o: VmOptions): Promise<VmResult> {
     "-machine", "graphics=off",
     "-boot", "order=n,strict=on,reboot-timeout=0",
     "-smbios", `type=1,uuid=${o.uuid ?? "11111111-2222-3333-4444-555555555555"},serial=${o.serial ?? "SN-TEST-1"}`,
-    "-netdev", `user,id=n0,bootfile=${o.bootUrl}`,
-    "-device", `virtio-net-pci,netdev=n0,mac=${o.mac},bootindex=1`,
   ];
+  const nics = o.nics ?? [{ mac: o.mac, model: "virtio-net-pci", boots: true }];
+  nics.forEach((n, i) => {
+    args.push("-netdev", `user,id=n${i}${n.boots ? `,bootfile=${o.bootUrl}` : ""}`);
+    args.push("-device", `${n.model},netdev=n${i},mac=${n.mac},${n.boots ? "bootindex=1" : "romfile="}`);
+  });
   if (o.uefi) args.push("-bios", "/usr/share/ovmf/OVMF.fd");
   if (o.disk) args.push("-drive", `file=${o.disk},format=raw,if=ide`);
   return new Promise((resolve, reject) => {
