@@ -2,12 +2,14 @@ import { spawn } from "node:child_process";
 
 /**
  * One NIC of a VM with several: its MAC and QEMU model; `boots` gives it bootindex=1 and a user-mode network
- * that offers the boot file, otherwise it has no option ROM and its network offers no boot file.
+ * that offers the boot file, otherwise it has no option ROM and its network offers no boot file, or with
+ * `unplugged` no network at all (DHCP on it times out).
  */
 export interface VmNic {
   mac: string;
   model: string;
   boots: boolean;
+  unplugged?: boolean;
 }
 
 /** One VM run: the machine's identity, how it boots, and when to give up. */
@@ -16,6 +18,9 @@ export interface VmOptions {
   mac: string;
   /** NICs in PCI order, instead of the single virtio-net NIC with `mac`. */
   nics?: VmNic[];
+  /** A kernel QEMU loads instead of booting from the network (`ipxe.lkrn` runs `initrd` as its script). */
+  kernel?: string;
+  initrd?: string;
   uuid?: string;
   serial?: string;
   uefi?: boolean;
@@ -46,9 +51,12 @@ export function runVm(o: VmOptions): Promise<VmResult> {
   ];
   const nics = o.nics ?? [{ mac: o.mac, model: "virtio-net-pci", boots: true }];
   nics.forEach((n, i) => {
-    args.push("-netdev", `user,id=n${i}${n.boots ? `,bootfile=${o.bootUrl}` : ""}`);
-    args.push("-device", `${n.model},netdev=n${i},mac=${n.mac},${n.boots ? "bootindex=1" : "romfile="}`);
+    if (!n.unplugged) args.push("-netdev", `user,id=n${i}${n.boots ? `,bootfile=${o.bootUrl}` : ""}`);
+    const netdev = n.unplugged ? "" : `netdev=n${i},`;
+    args.push("-device", `${n.model},${netdev}mac=${n.mac},${n.boots ? "bootindex=1" : "romfile="}`);
   });
+  if (o.kernel) args.push("-kernel", o.kernel);
+  if (o.initrd) args.push("-initrd", o.initrd);
   if (o.uefi) args.push("-bios", "/usr/share/ovmf/OVMF.fd");
   if (o.disk) args.push("-drive", `file=${o.disk},format=raw,if=ide`);
   return new Promise((resolve, reject) => {
