@@ -42,8 +42,8 @@ describe("iPXE in QEMU with two NICs: the booting NIC's MAC names the machine", 
   const tail = (s: string) => s.slice(-3000);
 
   /** What Enforcer recorded: the booting MAC is a machine, the other is not. */
-  async function namedBy(booting: string, other: string, output: string) {
-    assert.match(output, new RegExp(`Enforcer: ${booting} pcbios`), tail(output));
+  async function namedBy(booting: string, other: string, output: string, platform = "pcbios") {
+    assert.match(output, new RegExp(`Enforcer: ${booting} ${platform}`), tail(output));
     assert.equal(await known(booting), true, "the booting NIC's MAC was not recorded");
     assert.equal(await known(other), false, "the other NIC's MAC was recorded as a machine");
   }
@@ -93,6 +93,21 @@ describe("iPXE in QEMU with two NICs: the booting NIC's MAC names the machine", 
     assert.match(vm.output, new RegExp(`net1: ${b} using virtio-net`), tail(vm.output));
     assert.match(vm.output, /boot\.ipxe : \d+ bytes \[script\]/, tail(vm.output));
     await namedBy(b, a, vm.output);
+  });
+
+  // Under OVMF the ROM's iPXE drives only its own NIC (OVMF's driver has the other), so `${net0/mac}` would
+  // pass here too: this one shows `${netX/mac}` holds on UEFI, the cases above show why net0 is wrong.
+  test("UEFI (OVMF), ROM, HTTP, second NIC boots: its MAC names the machine", async () => {
+    const [a, b] = ["52:54:00:5e:06:0a", "52:54:00:5e:06:0b"];
+    const vm = await boot(
+      [
+        { mac: a, model: NIC, boots: false },
+        { mac: b, model: NIC, boots: true },
+      ],
+      "Enforcer: no config here",
+      { uefi: true },
+    );
+    await namedBy(b, a, vm.output, "efi");
   });
 
   test("embedded script, `dhcp` fails on the first NIC and succeeds on the second: the second names it", async () => {
