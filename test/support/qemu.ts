@@ -1,9 +1,26 @@
 import { spawn } from "node:child_process";
 
+/**
+ * One NIC of a VM with several: its MAC and QEMU model; `boots` gives it bootindex=1 and a user-mode network
+ * that offers the boot file, otherwise it has no option ROM and its network offers no boot file, or with
+ * `unplugged` no network at all (DHCP on it times out).
+ */
+export interface VmNic {
+  mac: string;
+  model: string;
+  boots: boolean;
+  unplugged?: boolean;
+}
+
 /** One VM run: the machine's identity, how it boots, and when to give up. */
 export interface VmOptions {
   bootUrl: string;
   mac: string;
+  /** NICs in PCI order, instead of the single virtio-net NIC with `mac`. */
+  nics?: VmNic[];
+  /** A kernel QEMU loads instead of booting from the network (`ipxe.lkrn` runs `initrd` as its script). */
+  kernel?: string;
+  initrd?: string;
   uuid?: string;
   serial?: string;
   uefi?: boolean;
@@ -31,9 +48,15 @@ export function runVm(o: VmOptions): Promise<VmResult> {
     "-machine", "graphics=off",
     "-boot", "order=n,strict=on,reboot-timeout=0",
     "-smbios", `type=1,uuid=${o.uuid ?? "11111111-2222-3333-4444-555555555555"},serial=${o.serial ?? "SN-TEST-1"}`,
-    "-netdev", `user,id=n0,bootfile=${o.bootUrl}`,
-    "-device", `virtio-net-pci,netdev=n0,mac=${o.mac},bootindex=1`,
   ];
+  const nics = o.nics ?? [{ mac: o.mac, model: "virtio-net-pci", boots: true }];
+  nics.forEach((n, i) => {
+    if (!n.unplugged) args.push("-netdev", `user,id=n${i}${n.boots ? `,bootfile=${o.bootUrl}` : ""}`);
+    const netdev = n.unplugged ? "" : `netdev=n${i},`;
+    args.push("-device", `${n.model},${netdev}mac=${n.mac},${n.boots ? "bootindex=1" : "romfile="}`);
+  });
+  if (o.kernel) args.push("-kernel", o.kernel);
+  if (o.initrd) args.push("-initrd", o.initrd);
   if (o.uefi) args.push("-bios", "/usr/share/ovmf/OVMF.fd");
   if (o.disk) args.push("-drive", `file=${o.disk},format=raw,if=ide`);
   return new Promise((resolve, reject) => {

@@ -14,8 +14,8 @@ test("the general script asks this Enforcer, discovery, each remote, then the lo
     [
       "#!ipxe",
       "# Enforcer general boot script: own config, discovery, remote Enforcers, then the local disk.",
-      "set enforcer-query mac=${net0/mac:hexhyp}&uuid=${uuid}&serial=${serial:uristring}&arch=${buildarch:uristring}&platform=${platform:uristring}",
-      "echo Enforcer: ${net0/mac} ${platform} ${buildarch}",
+      "set enforcer-query mac=${netX/mac:hexhyp}&uuid=${uuid}&serial=${serial:uristring}&arch=${buildarch:uristring}&platform=${platform:uristring}",
+      "echo Enforcer: ${netX/mac} ${platform} ${buildarch}",
       `chain --autofree http://10.0.0.1:8080/boot/machine?${q} || echo Enforcer: no config here`,
       `chain --autofree http://10.0.0.1:8080/boot/discovery?${q} || echo Enforcer: no discovery`,
       `chain --autofree http://10.0.0.2:8080/boot/machine?${q} || echo Enforcer: remote 1: nothing`,

@@ -6,9 +6,17 @@ import { assertIpxeSafe } from "../../domain/ipxe-safe.js";
  * The query string every request carries. String settings are escaped by iPXE itself with `:uristring`;
  * the MAC and UUID are binary settings (`:uristring` would emit their raw bytes), so they use formats made
  * only of hex digits and hyphens.
+ *
+ * The MAC is `${netX/mac}`, the NIC iPXE booted from, not `${net0/mac}` (merely the first NIC probed) nor a
+ * bare `${mac}` (whichever settings block answers first). `netX` names the most recently opened network
+ * device (ipxe/ipxe src/net/netdev_settings.c netdev_redirect, src/net/netdevice.c last_opened_netdev; in
+ * every iPXE since 2013, commit 66ea458). autoboot's netboot() closes every other NIC and opens the one it
+ * boots from (src/usr/autoboot.c), and when firmware PXE chained iPXE it boots only the NIC it was loaded
+ * from; `dhcp` in an embedded script stops at the first NIC that gets an address, the last one it opened
+ * (src/hci/commands/ifmgmt_cmd.c). See docs/dhcp.md, "Which NIC names a machine".
  */
 export const IDENTITY_QUERY =
-  "mac=${net0/mac:hexhyp}&uuid=${uuid}&serial=${serial:uristring}" +
+  "mac=${netX/mac:hexhyp}&uuid=${uuid}&serial=${serial:uristring}" +
   "&arch=${buildarch:uristring}&platform=${platform:uristring}";
 
 /**
@@ -20,7 +28,7 @@ export function renderGeneralScript(opts: GeneralScriptInputs): string {
     "#!ipxe",
     "# Enforcer general boot script: own config, discovery, remote Enforcers, then the local disk.",
     `set enforcer-query ${IDENTITY_QUERY}`,
-    "echo Enforcer: ${net0/mac} ${platform} ${buildarch}",
+    "echo Enforcer: ${netX/mac} ${platform} ${buildarch}",
   ];
   for (const s of generalSources(opts)) {
     lines.push(
