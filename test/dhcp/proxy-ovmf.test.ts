@@ -17,6 +17,7 @@ const run = promisify(execFile);
 const OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd";
 const OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd";
 const MAC = "52:54:00:aa:0d:07";
+const BIOS_MAC = "52:54:00:aa:0d:00";
 const NET = "10.75.0";
 
 /** Waits until `ok()` holds, or fails with `why()` after `ms`. */
@@ -36,9 +37,16 @@ describe(
     const suffix = randomBytes(3).toString("hex");
     const lab = `enf-ol-${suffix}`;
     const site = `enf-os-${suffix}`;
-    const [br, tap, vl, vs] = [`obr${suffix}`, `otp${suffix}`, `ovl${suffix}`, `ovs${suffix}`];
+    const [br, tap, tap2, vl, vs] = [
+      `obr${suffix}`,
+      `otp${suffix}`,
+      `otb${suffix}`,
+      `ovl${suffix}`,
+      `ovs${suffix}`,
+    ];
     const children: ChildProcess[] = [];
     let enforcerOut = "";
+    let uefiStarted = 0;
 
     const ip = (...args: string[]) => run("ip", args);
     const start = (ns: string, cmd: string[], env?: NodeJS.ProcessEnv) => {
@@ -68,9 +76,11 @@ describe(
       await ip("-n", lab, "link", "add", br, "type", "bridge");
       await ip("-n", lab, "addr", "add", `${NET}.1/24`, "dev", br);
       await ip("-n", lab, "link", "set", br, "up");
-      await ip("-n", lab, "tuntap", "add", "dev", tap, "mode", "tap");
-      await ip("-n", lab, "link", "set", tap, "master", br);
-      await ip("-n", lab, "link", "set", tap, "up");
+      for (const t of [tap, tap2]) {
+        await ip("-n", lab, "tuntap", "add", "dev", t, "mode", "tap");
+        await ip("-n", lab, "link", "set", t, "master", br);
+        await ip("-n", lab, "link", "set", t, "up");
+      }
       await ip("-n", lab, "link", "add", vl, "type", "veth", "peer", "name", vs, "netns", site);
       await ip("-n", lab, "link", "set", vl, "master", br);
       await ip("-n", lab, "link", "set", vl, "up");
@@ -107,6 +117,7 @@ describe(
         () => `enforcer did not start: ${enforcerOut}`,
       );
       copyFileSync(OVMF_VARS, join(dir, "vars.fd"));
+      uefiStarted = performance.now();
       start(lab, [
         "qemu-system-x86_64",
         "-accel",
@@ -142,7 +153,7 @@ describe(
       rmSync(dir, { recursive: true, force: true });
     });
 
-    test("the firmware loads ipxe.efi from the proxy's answer, and iPXE runs boot.ipxe and asks for its machine", async () => {
+    test("the firmware loads ipxe.efi from the proxy's answer, and iPXE runs boot.ipxe and asks for its machine", async (t) => {
       const serial = () =>
         existsSync(join(dir, "serial.log")) ? readFileSync(join(dir, "serial.log"), "latin1") : "";
       await waitFor(
@@ -151,7 +162,12 @@ describe(
         () =>
           `iPXE never asked for its machine script.\nenforcer:\n${enforcerOut.slice(-3000)}\nserial:\n${serial().slice(-2000)}`,
       );
+      t.diagnostic(
+        `power-on to the machine script request: ${Math.round(performance.now() - uefiStarted)} ms (TCG)`,
+      );
       const lines = enforcerOut.split("\n");
+      for (const l of lines.filter((x) => x.includes("dhcp proxy")))
+        t.diagnostic(JSON.parse(l).msg as string);
       // EDK2 asked as a UEFI PXE client and was offered ipxe.efi; iPXE asked and was offered the script.
       assert.ok(
         lines.some((l) => l.includes(`dhcp proxy offer ipxe.efi to ${MAC} (uefi-pxe)`)),
@@ -168,6 +184,51 @@ describe(
       assert.ok(asked?.includes(MAC.replaceAll(":", "-")), asked);
       // The address came from the site's dnsmasq, never from Enforcer.
       assert.match(readFileSync(join(dir, "leases"), "utf8"), new RegExp(MAC));
+    });
+
+    test("BIOS: the NIC's iPXE ROM (SeaBIOS) is iPXE already: offered boot.ipxe, no loader, asks for its machine", async (t) => {
+      const started = performance.now();
+      start(lab, [
+        "qemu-system-x86_64",
+        "-accel",
+        "tcg",
+        "-m",
+        "256",
+        "-display",
+        "none",
+        "-monitor",
+        "none",
+        "-serial",
+        `file:${dir}/bios-serial.log`,
+        "-no-reboot",
+        "-boot",
+        "order=n",
+        "-netdev",
+        `tap,id=n1,ifname=${tap2},script=no,downscript=no`,
+        "-device",
+        `virtio-net-pci,netdev=n1,mac=${BIOS_MAC}`,
+      ]);
+      const hyphen = BIOS_MAC.replaceAll(":", "-");
+      await waitFor(
+        () => enforcerOut.split("\n").some((l) => l.includes("machine script request") && l.includes(hyphen)),
+        180_000,
+        () =>
+          `the BIOS VM's iPXE never asked for its machine script.\nenforcer:\n${enforcerOut.slice(-3000)}`,
+      );
+      t.diagnostic(
+        `power-on to the machine script request: ${Math.round(performance.now() - started)} ms (TCG)`,
+      );
+      const lines = enforcerOut.split("\n");
+      assert.ok(
+        lines.some((l) => l.includes(`boot.ipxe to ${BIOS_MAC} (ipxe)`)),
+        enforcerOut,
+      );
+      assert.ok(
+        !lines.some((l) => l.includes(`undionly.kpxe to ${BIOS_MAC}`)),
+        "iPXE was offered the loader",
+      );
+      // Still the one ipxe.efi transfer of the UEFI VM: iPXE in the ROM fetched no loader.
+      assert.equal(lines.filter((l) => /tftp complete /.test(l)).length, 1);
     });
   },
 );
