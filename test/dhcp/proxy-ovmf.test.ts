@@ -177,6 +177,11 @@ describe(
         lines.some((l) => l.includes(`boot.ipxe to ${MAC} (ipxe)`)),
         enforcerOut,
       );
+      // EDK2, given no option 43, asks the boot server on 4011 after its lease, and takes the ACK there.
+      assert.ok(
+        lines.some((l) => l.includes(`dhcp proxy ack ipxe.efi to ${MAC} (uefi-pxe)`)),
+        enforcerOut,
+      );
       // No loop: the loader went over TFTP exactly once.
       assert.equal(lines.filter((l) => /tftp complete ipxe\.efi/.test(l)).length, 1, enforcerOut);
       const asked = lines.find((l) => l.includes("machine script request"));
