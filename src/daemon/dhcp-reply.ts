@@ -46,7 +46,8 @@ export function proxyReply(request: DhcpMessage, fields: DhcpFields, a: ProxyAns
         ...optional("bootItem", a.bootItem),
       }),
     );
-  if (fields.clientGuidRaw) options.set(OPT.CLIENT_UUID, fields.clientGuidRaw);
+  // Echoed only in its RFC 4578 shape (17 bytes): a client's oversized 97 must not make the reply too large.
+  if (fields.clientGuidRaw?.length === 17) options.set(OPT.CLIENT_UUID, fields.clientGuidRaw);
   return {
     ...frame,
     siaddr: a.nextServer,
