@@ -100,7 +100,7 @@ describe(
       dnsmasq.stderr!.on("data", () => {});
       const enforcer = start(
         lab,
-        [process.execPath, resolve("bin/enforcer.js"), "serve", "--dhcp", "proxy"],
+        [process.execPath, resolve("bin/enforcer.js"), "serve", "--dhcp", "proxy", "--dhcp-interface", br],
         {
           ENFORCER_HTTP_PORT: "8080",
           ENFORCER_PUBLIC_URL: `http://${NET}.1:8080`,
@@ -168,6 +168,8 @@ describe(
       const lines = enforcerOut.split("\n");
       for (const l of lines.filter((x) => x.includes("dhcp proxy")))
         t.diagnostic(JSON.parse(l).msg as string);
+      // --dhcp-interface named the bridge: its network is the boot network, its address the server's.
+      assert.match(enforcerOut, new RegExp(`dhcp: proxy on ${NET}\\.0/24 as ${NET}\\.1`));
       // EDK2 asked as a UEFI PXE client and was offered ipxe.efi; iPXE asked and was offered the script.
       assert.ok(
         lines.some((l) => l.includes(`dhcp proxy offer ipxe.efi to ${MAC} (uefi-pxe)`)),
