@@ -136,3 +136,29 @@ test("first start: an admin token is shown once and written 0600; a restart keep
   assert.match(second.logs(), /took group and other permissions away/);
   await second.stop();
 });
+
+test("DHCP: --dhcp server is refused as not yet; --dhcp proxy with no boot network it can find stops with one line", () => {
+  const serve = (...args: string[]) =>
+    spawnSync(
+      process.execPath,
+      [
+        resolve("bin/enforcer.js"),
+        "serve",
+        "--listen",
+        "127.0.0.1",
+        "--http-port",
+        "0",
+        "--no-tftp",
+        ...args,
+      ],
+      { encoding: "utf8", env: { ...process.env, ENFORCER_DATA: mkdtempSync(join(tmpdir(), "enf-")) } },
+    );
+  const server = serve("--dhcp", "server");
+  assert.equal(server.status, 1, server.stderr);
+  assert.match(server.stderr, /^enforcer: --dhcp server .*not available yet.* \[ENF_ERR_DHCP_MODE\]\n$/);
+  // Loopback is no boot network: the proxy needs to be told which one.
+  const proxy = serve("--dhcp", "proxy", "--dhcp-pxe-port", "0", "--dhcp-port", "0");
+  assert.equal(proxy.status, 1, proxy.stderr);
+  assert.match(proxy.stderr, /--dhcp-interface or --dhcp-subnet.*\[ENF_ERR_DHCP_NETWORK\]\n$/);
+  assert.equal(proxy.stderr.trim().split("\n").length, 1, proxy.stderr);
+});

@@ -119,3 +119,39 @@ test("retention and growth limits: defaults match the core's, flags and environm
     (e) => isEnforcerError(e, "ENF_ERR_SETTINGS_INVALID") && /--history-days/.test(e.message),
   );
 });
+
+test("DHCP settings: off by default; proxy with known-only and a boot network; server refused as not yet", () => {
+  const d = loadSettings([], {});
+  assert.deepEqual(
+    [d.dhcp, d.dhcpKnownOnly, d.dhcpInterface, d.dhcpSubnet],
+    ["off", false, undefined, undefined],
+  );
+  const s = loadSettings(["--dhcp", "proxy", "--dhcp-known-only", "--dhcp-subnet", "10.9.0.0/24"], {
+    ENFORCER_DHCP_PXE_PORT: "14011",
+  });
+  assert.deepEqual(
+    [s.dhcp, s.dhcpKnownOnly, s.dhcpSubnet, s.dhcpPxePort],
+    ["proxy", true, "10.9.0.0/24", 14011],
+  );
+  assert.equal(
+    loadSettings([], { ENFORCER_DHCP: "proxy", ENFORCER_DHCP_INTERFACE: "eth1" }).dhcpInterface,
+    "eth1",
+  );
+  assert.throws(
+    () => loadSettings(["--dhcp", "server"], {}),
+    (e) => isEnforcerError(e, "ENF_ERR_DHCP_MODE") && /not available yet/.test(e.message),
+  );
+  assert.throws(
+    () => loadSettings(["--dhcp", "on"], {}),
+    (e) => isEnforcerError(e, "ENF_ERR_SETTINGS_INVALID") && /--dhcp /.test(e.message),
+  );
+  for (const bad of ["10.9.0.0/33", "10.9.0.300/24"])
+    assert.throws(
+      () => loadSettings(["--dhcp-subnet", bad], {}),
+      (e) => isEnforcerError(e, "ENF_ERR_SETTINGS_INVALID") && /--dhcp-subnet/.test(e.message),
+    );
+  assert.throws(
+    () => loadSettings(["--dhcp-interface", "eth0", "--dhcp-subnet", "10.0.0.0/8"], {}),
+    (e) => isEnforcerError(e, "ENF_ERR_SETTINGS_INVALID"),
+  );
+});

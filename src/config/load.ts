@@ -4,6 +4,7 @@ import { Value } from "@sinclair/typebox/value";
 import { parse as parseYaml } from "yaml";
 import { EnforcerError } from "../domain/errors.js";
 import { checkDiscoveryUrl, generalSources } from "../domain/boot-script-checks.js";
+import { parseIpv4Cidr } from "../domain/ipv4-net.js";
 import { NEGATABLE, SETTING_NAMES, SettingsSchema, type Settings } from "./settings.js";
 
 type Raw = Record<string, unknown>;
@@ -41,6 +42,7 @@ export function loadSettings(argv: string[], env: NodeJS.ProcessEnv): Readonly<S
     );
   }
   checkScriptValues(settings);
+  checkDhcp(settings);
   return deepFreeze(settings);
 }
 
@@ -67,12 +69,34 @@ function checkScriptValues(s: Settings): void {
   check("remote", () => generalSources({ self: "http://127.0.0.1", remotes: s.remote }));
 }
 
+/** DHCP settings the schema cannot check alone. */
+function checkDhcp(s: Settings): void {
+  if (s.dhcp === "server")
+    throw new EnforcerError(
+      "ENF_ERR_DHCP_MODE",
+      "--dhcp server (ENFORCER_DHCP): the authoritative DHCP server is not available yet; use --dhcp proxy beside the site's DHCP server",
+      { setting: "dhcp" },
+    );
+  if (s.dhcpSubnet !== undefined && !parseIpv4Cidr(s.dhcpSubnet))
+    throw new EnforcerError(
+      "ENF_ERR_SETTINGS_INVALID",
+      `--dhcp-subnet (ENFORCER_DHCP_SUBNET): ${s.dhcpSubnet} is not an IPv4 network like 10.0.0.0/24`,
+      { setting: "dhcpSubnet" },
+    );
+  if (s.dhcpInterface !== undefined && s.dhcpSubnet !== undefined)
+    throw new EnforcerError(
+      "ENF_ERR_SETTINGS_INVALID",
+      "--dhcp-interface and --dhcp-subnet both name the boot network: give one",
+      { setting: "dhcpSubnet" },
+    );
+}
+
 function parseFlags(argv: string[]): Raw {
   const options: Record<string, { type: "string" | "boolean"; multiple?: boolean }> = {
     config: { type: "string" },
   };
   for (const [key, n] of Object.entries(SETTING_NAMES)) {
-    const bool = key === "discovery" || key === "storeRecover" || key === "tftp";
+    const bool = key === "discovery" || key === "storeRecover" || key === "tftp" || key === "dhcpKnownOnly";
     options[n.flag] = { type: bool ? "boolean" : "string", multiple: key === "remote" || key === "serf" };
   }
   for (const key of NEGATABLE) options[`no-${SETTING_NAMES[key].flag}`] = { type: "boolean" };

@@ -126,6 +126,43 @@ export const SettingsSchema = Type.Object(
       default: 256,
       description: "concurrent transfers",
     }),
+    dhcp: Type.Union(
+      ["off", "proxy", "server"].map((m) => Type.Literal(m)),
+      {
+        default: "off",
+        description: "answer DHCP: off, proxy (boot info beside the site's server; server: not yet)",
+      },
+    ),
+    dhcpKnownOnly: Type.Boolean({
+      default: false,
+      description: "answer DHCP only for machines Enforcer knows",
+    }),
+    dhcpInterface: Type.Optional(
+      Type.String({
+        pattern: "^[A-Za-z0-9._@-]{1,15}$",
+        description: "boot network: this interface's IPv4 network",
+      }),
+    ),
+    dhcpSubnet: Type.Optional(
+      Type.String({
+        pattern: "^\\d{1,3}(\\.\\d{1,3}){3}/\\d{1,2}$",
+        description: "boot network as a CIDR (default: the network of the public URL's address)",
+      }),
+    ),
+    dhcpPort: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 65535,
+        description: "DHCP port (default 67; other values for tests)",
+      }),
+    ),
+    dhcpPxePort: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 65535,
+        description: "PXE boot-server port (default 4011; other values for tests)",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -175,4 +212,10 @@ export const SETTING_NAMES: Record<keyof Settings, { flag: string; env: string }
   tftpMaxBlksize: { flag: "tftp-max-blksize", env: "ENFORCER_TFTP_MAX_BLKSIZE" },
   tftpMaxWindowsize: { flag: "tftp-max-windowsize", env: "ENFORCER_TFTP_MAX_WINDOWSIZE" },
   tftpMaxTransfers: { flag: "tftp-max-transfers", env: "ENFORCER_TFTP_MAX_TRANSFERS" },
+  dhcp: { flag: "dhcp", env: "ENFORCER_DHCP" },
+  dhcpKnownOnly: { flag: "dhcp-known-only", env: "ENFORCER_DHCP_KNOWN_ONLY" },
+  dhcpInterface: { flag: "dhcp-interface", env: "ENFORCER_DHCP_INTERFACE" },
+  dhcpSubnet: { flag: "dhcp-subnet", env: "ENFORCER_DHCP_SUBNET" },
+  dhcpPort: { flag: "dhcp-port", env: "ENFORCER_DHCP_PORT" },
+  dhcpPxePort: { flag: "dhcp-pxe-port", env: "ENFORCER_DHCP_PXE_PORT" },
 };

@@ -18,6 +18,7 @@ import { detectPublicUrl } from "./public-url.js";
 import { startAgents } from "./agents.js";
 import { loadSessionSecret } from "./session-secret.js";
 import { generatedFiles, startTftp } from "./tftp.js";
+import { DhcpTotals, startDhcp } from "./dhcp.js";
 
 /** How often triggered configs past their retry window are expired and recorded. */
 const SWEEP_INTERVAL_MS = 5_000;
@@ -47,9 +48,11 @@ export async function serve(argv: string[]): Promise<void> {
   );
   const tftpCounters = new TftpCounters();
   // The gauges read the core at scrape time; the core below needs the metrics first (its store is timed).
+  const dhcpTotals = new DhcpTotals();
   const metrics = new Metrics(
     { counts: () => core.stats.counts(), agents: () => core.agents.list() },
     tftpCounters,
+    dhcpMetrics(dhcpTotals),
   );
   const core = createCore(
     timedStore(store, (s) => metrics.storeWrites.observe(s)),
@@ -59,10 +62,11 @@ export async function serve(argv: string[]): Promise<void> {
   );
   const adminToken = await core.tokens.ensureInitialAdmin();
   if (adminToken) writeFileSync(join(dataDir, "admin.token"), `${adminToken}\n`, { mode: 0o600 });
+  const loaders = new Map([...BootFiles.debianLoaders(), ...discoveryFiles(settings.discoveryImage)]);
   const files = new BootFiles({
     generated: generatedFiles(() => core.boot.generalInputs()),
     root: settings.tftpRoot,
-    loaders: new Map([...BootFiles.debianLoaders(), ...discoveryFiles(settings.discoveryImage)]),
+    loaders,
   });
   const ui = uiBuilt(DEFAULT_UI_DIR);
   const app = buildHttpServer(core, {
@@ -91,6 +95,21 @@ export async function serve(argv: string[]): Promise<void> {
       : {}),
   });
   const tftp = await startTftp(settings, files, log, tftpCounters);
+  const dhcp = await startDhcp(
+    settings,
+    {
+      bootUrl,
+      machine: (mac) => core.machines.find(mac),
+      loaders: presentLoaders(loaders, settings.tftpRoot),
+    },
+    log,
+    dhcpTotals,
+  ).catch(async (err: unknown) => {
+    await tftp?.close();
+    await app.close();
+    await store.close();
+    throw err;
+  });
 
   const agents = startAgents(settings, core, log);
   const sweep = setInterval(() => {
@@ -113,6 +132,7 @@ export async function serve(argv: string[]): Promise<void> {
       data: dataDir,
       http: `http://${settings.listen}:${port}`,
       tftp: tftp ? `${settings.listen}:${tftp.port}` : "off",
+      dhcp: dhcp ? dhcp.summary : "off",
       bootUrl,
       generalScript: `${bootUrl}/boot.ipxe`,
       ui: ui ? `${bootUrl}/ui/` : "not built",
@@ -129,7 +149,8 @@ export async function serve(argv: string[]): Promise<void> {
   }
   // One plain line for scripts and tests that wait for readiness.
   process.stdout.write(
-    `enforcer: ready http=${port} tftp=${tftp ? tftp.port : "off"} boot=${bootUrl}/boot.ipxe data=${dataDir}` +
+    `enforcer: ready http=${port} tftp=${tftp ? tftp.port : "off"} dhcp=${dhcp ? `${dhcp.mode}:${dhcp.ports.join(",")}` : "off"}` +
+      ` boot=${bootUrl}/boot.ipxe data=${dataDir}` +
       `${ui ? ` ui=${bootUrl}/ui/` : ""}\n`,
   );
 
@@ -141,6 +162,7 @@ export async function serve(argv: string[]): Promise<void> {
     clearInterval(sweep);
     clearInterval(retention);
     await agents.stop();
+    await dhcp?.close();
     await tftp?.close();
     await app.close();
     await core.retention.settled();
@@ -189,6 +211,29 @@ function discoveryFiles(dir: string | undefined): [string, string][] {
     }
   }
   return files;
+}
+
+/** Every loader name the proxy may offer, with `.efi` variants per UEFI platform (the operator's, in the root). */
+const PROXY_LOADERS = ["undionly.kpxe", "ipxe", "snponly"].flatMap((n) =>
+  n.endsWith(".kpxe") ? [n] : ["", "-arm64", "-ia32", "-arm32"].map((s) => `${n}${s}.efi`),
+);
+
+/** The proxy's loader names present at start: among the named loaders or under the TFTP root. */
+function presentLoaders(loaders: ReadonlyMap<string, string>, root: string | undefined): Set<string> {
+  return new Set(
+    PROXY_LOADERS.filter((n) => loaders.has(n) || (root !== undefined && existsSync(join(root, n)))),
+  );
+}
+
+/** The DHCP totals as /metrics reads them. */
+function dhcpMetrics(t: DhcpTotals) {
+  return {
+    answers: t.answers,
+    skipped: t.skipped,
+    dropped: t.server.dropped,
+    faults: t.server.faults,
+    received: () => t.server.received,
+  };
 }
 
 /**

@@ -18,6 +18,18 @@ export interface TftpTotals {
   readonly bytes: number;
 }
 
+/** The DHCP service's running totals, read at scrape time (the DHCP glue passes them). */
+export interface DhcpMetricTotals {
+  /** proxyDHCP answers by client class. */
+  readonly answers: ReadonlyMap<string, number>;
+  /** Requests the proxy did not answer, by reason (not PXE, off the boot network, unknown machine, …). */
+  readonly skipped: ReadonlyMap<string, number>;
+  /** Datagrams dropped before decoding or policy, by kind. */
+  readonly dropped: ReadonlyMap<string, number>;
+  readonly faults: ReadonlyMap<string, number>;
+  received(): number;
+}
+
 /** Everything /metrics reports; the boot routes and the timed store feed it. */
 export class Metrics {
   readonly registry = new Registry();
@@ -34,7 +46,7 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(sources: MetricSources, tftp?: TftpTotals) {
+  constructor(sources: MetricSources, tftp?: TftpTotals, dhcp?: DhcpMetricTotals) {
     const registers = [this.registry];
     new Gauge({
       name: "enforcer_configs",
@@ -74,15 +86,7 @@ export class Metrics {
           for (const [outcome, n] of tftp.transfers) this.set({ outcome }, n);
         },
       });
-      new Gauge({
-        name: "enforcer_udp_faults_total",
-        help: "UDP datagrams dropped unread (e.g. from port 0), replies refused or failed, handler failures.",
-        labelNames: ["server", "kind"],
-        registers,
-        collect() {
-          for (const [kind, n] of tftp.faults) this.set({ server: "tftp", kind }, n);
-        },
-      });
+
       new Gauge({
         name: "enforcer_tftp_bytes_total",
         help: "Bytes sent over TFTP.",
@@ -92,7 +96,53 @@ export class Metrics {
         },
       });
     }
+    if (tftp || dhcp)
+      new Gauge({
+        name: "enforcer_udp_faults_total",
+        help: "UDP datagrams dropped unread (e.g. from port 0), replies refused or failed, handler failures.",
+        labelNames: ["server", "kind"],
+        registers,
+        collect() {
+          for (const [kind, n] of tftp?.faults ?? []) this.set({ server: "tftp", kind }, n);
+          for (const [kind, n] of dhcp?.faults ?? []) this.set({ server: "dhcp", kind }, n);
+        },
+      });
+    if (dhcp) registerDhcpGauges(registers, dhcp);
   }
+}
+
+function registerDhcpGauges(registers: Registry[], dhcp: DhcpMetricTotals): void {
+  const byLabel = (name: string, help: string, label: string, values: ReadonlyMap<string, number>) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: [label],
+      registers,
+      collect() {
+        for (const [v, n] of values) this.set({ [label]: v }, n);
+      },
+    });
+  byLabel("enforcer_dhcp_answers_total", "proxyDHCP answers by client class.", "class", dhcp.answers);
+  byLabel(
+    "enforcer_dhcp_unanswered_total",
+    "DHCP requests left unanswered by reason (not-pxe, off-network, unknown-machine, no-loader, …).",
+    "reason",
+    dhcp.skipped,
+  );
+  byLabel(
+    "enforcer_dhcp_dropped_total",
+    "DHCP datagrams dropped as malformed or hostile, by kind.",
+    "kind",
+    dhcp.dropped,
+  );
+  new Gauge({
+    name: "enforcer_dhcp_received_total",
+    help: "DHCP datagrams received.",
+    registers,
+    collect() {
+      this.set(dhcp.received());
+    },
+  });
 }
 
 /** `GET /metrics` in Prometheus text format (viewer token). */

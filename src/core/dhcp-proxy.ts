@@ -1,0 +1,200 @@
+import { classifyDhcpClient, type DhcpClientHints, type FirmwarePlatform } from "../domain/dhcp-client.js";
+import { inIpv4Net, ipv4NetText, type Ipv4Net } from "../domain/ipv4-net.js";
+import type { Machine } from "../domain/machine.js";
+import { tryParseMac, type Mac } from "../domain/mac.js";
+
+/**
+ * proxyDHCP (PXE spec §2.2.3, protocols.md §4.3): beside the site's DHCP server, tell network-boot clients
+ * where to boot and never hand out an address. Pure decision over what a request says; the daemon owns the
+ * sockets and lays the answer out as a DHCP message.
+ */
+
+/** DHCP message types the proxy reads (RFC 2132 §9.6). */
+const DISCOVER = 1;
+const REQUEST = 3;
+const INFORM = 8;
+
+/** The label that picks a UEFI machine's loader: some NICs hang with `ipxe.efi` and work with `snponly.efi`. */
+export const LOADER_LABEL = "enforcer.dev/loader";
+const LOADER_CHOICES: ReadonlySet<string> = new Set(["ipxe.efi", "snponly.efi"]);
+/** The BIOS loader: iPXE over the PXE ROM's UNDI driver. */
+const BIOS_LOADER = "undionly.kpxe";
+/** Loader names per UEFI platform: `ipxe.efi` is x64 (Debian's); the others are the operator's, in --tftp-root. */
+const EFI_SUFFIX: Partial<Record<FirmwarePlatform, string>> = {
+  "uefi-x64": "",
+  "uefi-arm64": "-arm64",
+  "uefi-ia32": "-ia32",
+  "uefi-arm32": "-arm32",
+};
+/** Option 43 discovery control 8: boot the file in this reply, no boot server discovery (no port 4011). */
+const USE_BOOT_FILE = 8;
+
+/** One request as the proxy sees it. */
+export interface ProxyDhcpRequest {
+  messageType?: number;
+  /** `dhcp`: port 67 (broadcast DISCOVER); `boot-server`: port 4011 (the PXE boot-server REQUEST). */
+  port: "dhcp" | "boot-server";
+  hints: DhcpClientHints;
+  /** Option 54 of the request: the server the client chose. */
+  serverId?: string;
+  /** The datagram's source address, ciaddr and giaddr (dotted quads, `0.0.0.0` when empty). */
+  source: string;
+  ciaddr: string;
+  giaddr: string;
+  /** Option 43.71 the client sent (a menu item it chose), echoed back on port 4011. */
+  bootItem?: { type: number; layer: number };
+}
+
+/** What the proxy is set up with at start. */
+export interface ProxyDhcpSetup {
+  /** Enforcer's address on the boot network: server id (54) and next-server (siaddr, 66). */
+  bootAddress: string;
+  /** The HTTP base machines boot from (`http://host:port`). */
+  bootUrl: string;
+  /** Answers go only to clients on it. */
+  network: Ipv4Net;
+  /** Answer only machines Enforcer knows by MAC. */
+  knownOnly: boolean;
+  /** Loader names present in the boot file namespace at start. */
+  loaders: ReadonlySet<string>;
+}
+
+/** The classes the proxy answers (the metrics label). */
+export type ProxyClientClass = "bios-pxe" | "uefi-pxe" | "uefi-http" | "ipxe";
+
+/** A proxy answer: the boot fields only, yiaddr stays 0. */
+export interface ProxyAnswer {
+  reply: "offer" | "ack";
+  clientClass: ProxyClientClass;
+  /** Option 60 of the reply: a PXE client ignores a proxy offer without `PXEClient`, HTTP boot wants `HTTPClient`. */
+  vendorClass: "PXEClient" | "HTTPClient";
+  serverId: string;
+  nextServer: string;
+  /** `file` and option 67: a TFTP name, or a URL for HTTP boot and iPXE. */
+  bootFile: string;
+  /** Option 66, when the boot file comes over TFTP. */
+  tftpServer?: string;
+  /** Option 43 discovery control; absent means no option 43 (unless a boot item is echoed). */
+  discoveryControl?: number;
+  bootItem?: { type: number; layer: number };
+}
+
+/** Why a request gets no answer (the metrics label). */
+export type ProxySkipReason =
+  "not-pxe" | "not-for-proxy" | "off-network" | "unknown-machine" | "no-loader" | "raspberry-pi";
+
+/** The decision for one request. */
+export type ProxyDecision = { answer: ProxyAnswer } | { skip: ProxySkipReason; detail: string };
+
+/** Decides proxyDHCP answers; `machine` finds a machine by MAC (core's MachineService.find). */
+export class DhcpProxy {
+  constructor(
+    private readonly setup: ProxyDhcpSetup,
+    private readonly machine: (mac: Mac) => Machine | undefined,
+  ) {}
+
+  /** The platforms that get no answer because their loader is missing, for a start-up notice. */
+  missingLoaders(): { platform: string; loader: string }[] {
+    const out = [{ platform: "bios", loader: BIOS_LOADER }];
+    for (const [platform, suffix] of Object.entries(EFI_SUFFIX))
+      out.push({ platform, loader: `ipxe${suffix}.efi` });
+    return out.filter((l) => !this.setup.loaders.has(l.loader));
+  }
+
+  /** The answer to one request, or why there is none. */
+  decide(req: ProxyDhcpRequest): ProxyDecision {
+    const reply = this.replyKind(req);
+    if (!reply)
+      return skip("not-for-proxy", `message type ${req.messageType ?? "none"} on the ${req.port} port`);
+    const cls = classifyDhcpClient(req.hints);
+    if (cls.kind === "not-pxe") return skip("not-pxe", "no PXEClient or HTTPClient vendor class");
+    // The Pi bootloader wants its own option 43 and boot directory: a later piece of the boot plane.
+    if (cls.kind === "raspberry-pi") return skip("raspberry-pi", "Raspberry Pi boot is not served yet");
+    const where = this.offNetwork(req);
+    if (where) return skip("off-network", where);
+    const mac = req.hints.mac === undefined ? undefined : tryParseMac(req.hints.mac);
+    const machine = mac === undefined ? undefined : this.machine(mac);
+    if (this.setup.knownOnly && !machine)
+      return skip(
+        "unknown-machine",
+        `${req.hints.mac ?? "no MAC"} is not a known machine (--dhcp-known-only)`,
+      );
+    const { bootAddress, bootUrl } = this.setup;
+    const base = { reply, serverId: bootAddress, nextServer: bootAddress };
+    const echo = req.port === "boot-server" && req.bootItem ? { bootItem: req.bootItem } : {};
+    if (cls.kind === "ipxe")
+      // iPXE itself gets the script, never the loader again (a loader that loads itself forever).
+      return answer({
+        ...base,
+        ...echo,
+        clientClass: "ipxe",
+        vendorClass: "PXEClient",
+        bootFile: `${bootUrl}/boot.ipxe`,
+        discoveryControl: USE_BOOT_FILE,
+      });
+    const loader = cls.kind === "bios-pxe" ? BIOS_LOADER : this.efiLoader(cls.platform, machine);
+    if (loader === undefined || !this.setup.loaders.has(loader))
+      return skip("no-loader", `no ${loader ?? "loader"} in the boot files for ${cls.kind} ${cls.platform}`);
+    if (cls.kind === "uefi-http")
+      return answer({
+        ...base,
+        clientClass: "uefi-http",
+        vendorClass: "HTTPClient",
+        bootFile: `${bootUrl}/tftp/${loader}`,
+      });
+    return answer({
+      ...base,
+      ...echo,
+      clientClass: cls.kind,
+      vendorClass: "PXEClient",
+      bootFile: loader,
+      tftpServer: bootAddress,
+      // BIOS ROMs take the file from the offer when told to skip discovery. UEFI firmware gets no option 43
+      // (many fail on a BIOS-style one, protocols.md §4.3): it takes the file from the offer or asks on 4011.
+      ...(cls.kind === "bios-pxe" ? { discoveryControl: USE_BOOT_FILE } : {}),
+    });
+  }
+
+  /** Port 67: a DISCOVER gets an OFFER; a REQUEST only when it names us (else it is the site server's). */
+  private replyKind(req: ProxyDhcpRequest): ProxyAnswer["reply"] | undefined {
+    const t = req.messageType;
+    if (req.port === "boot-server") return t === REQUEST || t === INFORM ? "ack" : undefined;
+    if (t === DISCOVER) return "offer";
+    if (t === REQUEST && req.serverId === this.setup.bootAddress) return "ack";
+    return undefined;
+  }
+
+  /**
+   * Whether the client is off the boot network, by the first address the request carries: the relay's, the
+   * client's own, the datagram's source. A broadcast from a client with no address carries none, and Node
+   * cannot tell the interface it came in on: it is answered (docs/dhcp.md says how to keep it to one network).
+   */
+  private offNetwork(req: ProxyDhcpRequest): string | undefined {
+    const net = this.setup.network;
+    for (const [what, a] of [
+      ["relay", req.giaddr],
+      ["client", req.ciaddr],
+      ["source", req.source],
+    ] as const) {
+      if (a === "0.0.0.0") continue;
+      return inIpv4Net(net, a) ? undefined : `${what} ${a} is outside the boot network ${ipv4NetText(net)}`;
+    }
+    return undefined;
+  }
+
+  private efiLoader(platform: FirmwarePlatform, machine: Machine | undefined): string | undefined {
+    const chosen = machine?.labels[LOADER_LABEL];
+    const name = chosen !== undefined && LOADER_CHOICES.has(chosen) ? chosen : "ipxe.efi";
+    const suffix = EFI_SUFFIX[platform];
+    // An unknown platform gets no answer, rather than a loader it cannot run.
+    return suffix === undefined ? undefined : name.replace(/\.efi$/, `${suffix}.efi`);
+  }
+}
+
+function answer(a: ProxyAnswer): ProxyDecision {
+  return { answer: a };
+}
+
+function skip(reason: ProxySkipReason, detail: string): ProxyDecision {
+  return { skip: reason, detail };
+}

@@ -1,0 +1,126 @@
+import type { Logger } from "pino";
+import type { Settings } from "../config/settings.js";
+import { DhcpProxy, type ProxyClientClass, type ProxySkipReason } from "../core/dhcp-proxy.js";
+import type { Machine } from "../domain/machine.js";
+import type { Mac } from "../domain/mac.js";
+import { ipv4NetText } from "../domain/ipv4-net.js";
+import { LogBudget } from "../logging/log-budget.js";
+import { DhcpCounters } from "../protocols/dhcp/counters.js";
+import { replyDestination, startDhcpServer, type DhcpServer } from "../protocols/dhcp/server.js";
+import type { UdpFault } from "../protocols/udp/safe-socket.js";
+import { bootNetwork } from "./boot-network.js";
+import { proxyReply, proxyRequest } from "./dhcp-reply.js";
+
+/** Log lines per minute for answers and for faults; past it they are only counted. */
+const ANSWER_LOGS_PER_MINUTE = 600;
+const FAULT_LOGS_PER_MINUTE = 20;
+
+/** DHCP totals for /metrics: the server's counters and the proxy's answers and skips. */
+export class DhcpTotals {
+  readonly server = new DhcpCounters();
+  readonly answers = new Map<ProxyClientClass, number>();
+  readonly skipped = new Map<ProxySkipReason, number>();
+}
+
+/** What `startDhcp` needs from the rest of the daemon. */
+export interface DhcpWiring {
+  bootUrl: string;
+  machine: (mac: Mac) => Machine | undefined;
+  /** Loader names present in the boot file namespace. */
+  loaders: ReadonlySet<string>;
+}
+
+/** A running DHCP service, for the ready line and for stopping. */
+export interface DhcpService {
+  mode: "proxy";
+  ports: number[];
+  summary: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Glue between the policy-free DHCP server and the proxy service: binds 0.0.0.0 (a socket bound to one
+ * address hears no broadcast) on 67 and 4011, hands each request to the proxy, sends its answer where RFC
+ * 2131 says. Off unless `--dhcp proxy`; a port that cannot be bound stops the start (ENF_ERR_DHCP_BIND).
+ */
+export async function startDhcp(
+  settings: Readonly<Settings>,
+  wiring: DhcpWiring,
+  log: Logger,
+  totals: DhcpTotals,
+): Promise<DhcpService | undefined> {
+  if (settings.dhcp !== "proxy") return undefined;
+  const net = bootNetwork(settings, wiring.bootUrl);
+  const proxy = new DhcpProxy(
+    {
+      bootAddress: net.address,
+      bootUrl: wiring.bootUrl,
+      network: net.network,
+      knownOnly: settings.dhcpKnownOnly,
+      loaders: wiring.loaders,
+    },
+    wiring.machine,
+  );
+  for (const m of proxy.missingLoaders())
+    log.warn(
+      `dhcp: ${m.platform} clients get no proxy answer: no ${m.loader} in the boot files (put one in --tftp-root)`,
+    );
+  const dhcpPort = settings.dhcpPort ?? 67;
+  const pxePort = settings.dhcpPxePort ?? 4011;
+  const answerLogs = new LogBudget(ANSWER_LOGS_PER_MINUTE);
+  const faultLogs = new LogBudget(FAULT_LOGS_PER_MINUTE);
+  // With port 0 (tests) the kernel picks the port: which one is the PXE port is known once bound.
+  let boundPxePort = pxePort;
+  const server: DhcpServer = await startDhcpServer({
+    address: "0.0.0.0",
+    ports: [dhcpPort, pxePort],
+    counters: totals.server,
+    handler: (request, meta) => {
+      const decision = proxy.decide(proxyRequest(request, meta, boundPxePort));
+      const mac = request.fields.mac;
+      if ("skip" in decision) {
+        totals.skipped.set(decision.skip, (totals.skipped.get(decision.skip) ?? 0) + 1);
+        log.debug({ mac, reason: decision.skip }, `dhcp: no answer: ${decision.detail}`);
+        return undefined;
+      }
+      const a = decision.answer;
+      totals.answers.set(a.clientClass, (totals.answers.get(a.clientClass) ?? 0) + 1);
+      const budget = answerLogs.take();
+      if (budget.ok)
+        log.info(
+          {
+            dhcp: {
+              mac,
+              class: a.clientClass,
+              reply: a.reply,
+              bootFile: a.bootFile,
+              vendorClass: request.fields.vendorClass,
+            },
+            ...(budget.skipped > 0 ? { notLogged: budget.skipped } : {}),
+          },
+          `dhcp proxy ${a.reply} ${a.bootFile} to ${mac ?? "?"} (${a.clientClass})`,
+        );
+      return {
+        reply: proxyReply(request.message, request.fields, a),
+        ...replyDestination(request.message, meta),
+      };
+    },
+    onDrop: (kind, from, problem) => log.debug({ peer: from, kind }, `dhcp: dropped: ${problem}`),
+    onFault: (f: UdpFault) => {
+      if (f.kind === "refused-destination") return log.debug({ peer: f.peer }, `dhcp: ${f.message}`);
+      const budget = faultLogs.take();
+      if (budget.ok)
+        log[f.kind === "handler-threw" ? "error" : "warn"](
+          { peer: f.peer, fault: f.kind, ...(budget.skipped > 0 ? { notLogged: budget.skipped } : {}) },
+          `dhcp: ${f.message}`,
+        );
+    },
+  });
+  boundPxePort = server.ports[1]!;
+  const summary = `proxy on ${ipv4NetText(net.network)} as ${net.address}${settings.dhcpKnownOnly ? ", known machines only" : ""}`;
+  log.info(
+    { dhcp: { ports: server.ports, network: ipv4NetText(net.network), address: net.address } },
+    `dhcp: ${summary}`,
+  );
+  return { mode: "proxy", ports: server.ports, summary, close: () => server.close() };
+}
