@@ -51,7 +51,7 @@ test("the start line tells where machines boot from", async () => {
   assert.match(
     e.logs(),
     new RegExp(
-      `enforcer: ready http=${e.port} tftp=off boot=http://127\\.0\\.0\\.1:${e.port}/boot\\.ipxe data=\\S+ ui=http://127\\.0\\.0\\.1:${e.port}/ui/\n`,
+      `enforcer: ready http=${e.port} tftp=off dhcp=off boot=http://127\\.0\\.0\\.1:${e.port}/boot\\.ipxe data=\\S+ ui=http://127\\.0\\.0\\.1:${e.port}/ui/\n`,
     ),
   );
   await e.stop();
