@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { after } from "node:test";
 
 /** A running `enforcer serve` child process and a small JSON client for its API. */
 export interface EnforcerProcess {
@@ -42,6 +43,16 @@ export function freeUdpPort(): Promise<number> {
   });
 }
 
+/**
+ * Servers a test started and has not stopped. A test whose assertion fails before its `stop()` would leave its
+ * server running, and the server's pipes keep the test file alive: the file hung instead of failing. Every
+ * file that starts one stops what is left when its tests end.
+ */
+const live = new Set<ChildProcess>();
+after(() => {
+  for (const c of live) c.kill("SIGKILL");
+});
+
 /** Starts the real binary on loopback and waits for its ready line; TFTP only when asked, on a high port. */
 export async function startEnforcer(
   extraArgs: string[] = [],
@@ -56,6 +67,8 @@ export async function startEnforcer(
   args.push("--public-url", publicUrl, "--log-level", "warn", ...extraArgs);
   args.push(...(tftpPort ? ["--tftp-port", String(tftpPort)] : ["--no-tftp"]));
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  live.add(child);
+  child.once("exit", () => live.delete(child));
   let out = "";
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
