@@ -49,9 +49,12 @@ export function freeUdpPort(): Promise<number> {
  * file that starts one stops what is left when its tests end.
  */
 const live = new Set<ChildProcess>();
-after(() => {
-  for (const c of live) c.kill("SIGKILL");
-});
+// Only under the test runner (it sets NODE_TEST_CONTEXT in each file's process): the benchmarks import this
+// module too, and a hook there would start a test run of its own and print TAP into their tables.
+if (process.env.NODE_TEST_CONTEXT)
+  after(() => {
+    for (const c of live) c.kill("SIGKILL");
+  });
 
 /** Starts the real binary on loopback and waits for its ready line; TFTP only when asked, on a high port. */
 export async function startEnforcer(
