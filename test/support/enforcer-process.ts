@@ -100,18 +100,7 @@ export async function startEnforcer(
     data,
     child,
     logs: () => out,
-    api: async (method, path, body) => {
-      const res = await fetch(`${base}/api/v1${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined };
-    },
+    api: apiCaller(base, token),
     stop: () =>
       new Promise((res) => {
         if (child.exitCode !== null) return res(child.exitCode);
@@ -120,4 +109,20 @@ export async function startEnforcer(
       }),
   };
   return proc;
+}
+
+/** Calls the API of the Enforcer at `base` with `token`, answering the status and the parsed body. */
+export function apiCaller(base: string, token: string): EnforcerProcess["api"] {
+  return async (method, path, body) => {
+    const res = await fetch(`${base}/api/v1${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  };
 }

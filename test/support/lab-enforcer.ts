@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { join, resolve } from "node:path";
-import type { EnforcerProcess } from "./enforcer-process.js";
+import { apiCaller, type EnforcerProcess } from "./enforcer-process.js";
 import type { L2Lab, LabProcess } from "./l2-lab.js";
 import { until } from "./until.js";
 
@@ -106,18 +106,7 @@ export async function startLabEnforcer(
     logs: proc.output,
     labUrl,
     process: proc,
-    api: async (method, path, body) => {
-      const res = await fetch(`${base}/api/v1${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined };
-    },
+    api: apiCaller(base, token),
     stop: async () => {
       await host.close();
       await fwd.stop();
