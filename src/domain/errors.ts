@@ -52,7 +52,6 @@ export const ERROR_CODES = {
   ENF_ERR_HTTP_TIMEOUT: "the request did not arrive in time",
   ENF_ERR_HTTP_RANGE: "the requested byte range starts past the end of the file",
   ENF_ERR_TFTP_BIND: "the TFTP port cannot be opened (in use, or port 69 without root)",
-  ENF_ERR_DHCP_MODE: "that --dhcp mode is not available yet (only off and proxy are)",
   ENF_ERR_DHCP_RANGE:
     "--dhcp-range is missing (required with --dhcp server) or not a range of host addresses inside the boot network",
   ENF_ERR_DHCP_RESERVATION:
