@@ -177,7 +177,7 @@ export const SettingsSchema = Type.Object(
     dhcpProbeWait: Type.Number({
       minimum: 0,
       maximum: 30,
-      default: 2,
+      default: 4,
       description: "--dhcp server: seconds to listen for another DHCP server at start (0: no probe)",
     }),
     dhcpPort: Type.Optional(

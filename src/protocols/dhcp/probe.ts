@@ -5,6 +5,9 @@ import { readFields } from "./fields.js";
 import { MSG } from "./fields.js";
 import { BOOTREPLY, BOOTREQUEST, decodeDhcp, encodeDhcp, FLAG_BROADCAST } from "./packet.js";
 
+/** How often the probe's DISCOVER is repeated while it listens. */
+const RESEND_MS = 400;
+
 /** A DHCP server that answered the probe: its id (option 54, else the datagram's source) and what it offered. */
 export interface ProbeAnswer {
   server: string;
@@ -20,7 +23,7 @@ export interface ProbeOptions {
 }
 
 /**
- * Broadcasts one DHCPDISCOVER (a random locally administered MAC, broadcast flag set so that the answer is
+ * Broadcasts a DHCPDISCOVER (repeated every RESEND_MS; a random locally administered MAC, broadcast flag set so that the answer is
  * broadcast too) from the clients' port and collects the OFFERs with its xid for `waitMs`. It leaves by the
  * route for 255.255.255.255 (Node cannot bind a socket to an interface). The port is shared
  * (SO_REUSEADDR) with a DHCP client on this host; if it cannot be opened, ENF_ERR_DHCP_PROBE.
@@ -73,10 +76,15 @@ export async function probeDhcpServers(opts: ProbeOptions): Promise<ProbeAnswer[
     });
     sock.on("error", () => {});
     sock.setBroadcast(true);
-    await new Promise<void>((res, rej) =>
-      sock.send(discover, opts.serverPort, "255.255.255.255", (err) => (err ? rej(err) : res())),
-    );
+    const send = () =>
+      new Promise<void>((res, rej) =>
+        sock.send(discover, opts.serverPort, "255.255.255.255", (err) => (err ? rej(err) : res())),
+      );
+    await send();
+    // Sent again, as clients retransmit: dnsmasq pings a new address first and answers only a repeat.
+    const again = setInterval(() => void send().catch(() => {}), RESEND_MS);
     await new Promise((res) => setTimeout(res, opts.waitMs));
+    clearInterval(again);
   } catch (err) {
     throw new EnforcerError(
       "ENF_ERR_DHCP_PROBE",
