@@ -77,6 +77,8 @@ export async function startDhcpServerMode(
     },
     wiring.machine,
   );
+  for (const m of boot.missingLoaders())
+    log.warn(`dhcp: ${m.platform} clients get an address but no boot file: no ${m.loader} in the boot files`);
   const bootFor = (f: DhcpFields): ProxyAnswer | undefined => {
     const cls = classifyDhcpClient(f);
     if (cls.kind === "not-pxe" || cls.kind === "raspberry-pi") return undefined;
