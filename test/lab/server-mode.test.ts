@@ -70,6 +70,11 @@ describe(
       assert.match(vm.output, /boot\.ipxe/);
       const l = (await leases()).find((x) => x.mac === MAC);
       assert.deepEqual([l?.address, l?.state], [`${lab.net}.100`, "active"]);
+      // The CLI shows it too.
+      // prettier-ignore
+      const cli = spawnSync(process.execPath, [resolve("bin/enforcer.js"), "dhcp", "leases", "--url", enf!.base, "--token", enf!.token], { encoding: "utf8" });
+      assert.equal(cli.status, 0, cli.stderr);
+      assert.match(cli.stdout, new RegExp(`${lab.net}\\.100\\s+${MAC}\\s+active`));
     });
 
     test("the lease survives kill -9 and a restart: another client is not given it, the VM gets it back", async () => {
