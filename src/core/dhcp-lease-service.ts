@@ -219,11 +219,6 @@ export class DhcpLeaseService {
     return out.sort((x, y) => x[0].localeCompare(y[0]));
   }
 
-  /** Reservation problems found at the last re-read (to log). */
-  reservationProblems(): readonly string[] {
-    return this.problems;
-  }
-
   private del(address: string): StoreOp {
     return { op: "del", collection: COLLECTIONS.dhcpLeases, id: address };
   }
