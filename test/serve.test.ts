@@ -137,7 +137,7 @@ test("first start: an admin token is shown once and written 0600; a restart keep
   await second.stop();
 });
 
-test("DHCP: --dhcp server is refused as not yet; --dhcp proxy with no boot network it can find stops with one line", () => {
+test("DHCP: --dhcp server without a range, or a range off the boot network, stops with one line; --dhcp proxy with no boot network it can find stops with one line", () => {
   const serve = (...args: string[]) =>
     spawnSync(
       process.execPath,
@@ -155,7 +155,16 @@ test("DHCP: --dhcp server is refused as not yet; --dhcp proxy with no boot netwo
     );
   const server = serve("--dhcp", "server");
   assert.equal(server.status, 1, server.stderr);
-  assert.match(server.stderr, /^enforcer: --dhcp server .*not available yet.* \[ENF_ERR_DHCP_MODE\]\n$/);
+  assert.match(server.stderr, /^enforcer: --dhcp server needs --dhcp-range .*\[ENF_ERR_DHCP_RANGE\]\n$/);
+  const off = serve(
+    ...["--dhcp", "server", "--dhcp-subnet", "127.0.0.0/8", "--dhcp-range", "10.1.0.5-10.1.0.9"],
+    ...["--dhcp-port", "0", "--dhcp-probe-wait", "0"],
+  );
+  assert.equal(off.status, 1, off.stderr);
+  assert.match(
+    off.stderr,
+    /^enforcer: --dhcp-range 10.1.0.5-10.1.0.9: 10.1.0.5 is outside the boot network 127.0.0.0\/8 \[ENF_ERR_DHCP_RANGE\]\n$/,
+  );
   // Loopback is no boot network: the proxy needs to be told which one.
   const proxy = serve("--dhcp", "proxy", "--dhcp-pxe-port", "0", "--dhcp-port", "0");
   assert.equal(proxy.status, 1, proxy.stderr);

@@ -4,6 +4,7 @@ import { registerApply } from "./commands/apply.js";
 import { registerCommands } from "./commands/commands.js";
 import { registerConfigs } from "./commands/configs.js";
 import { registerConflicts } from "./commands/conflicts.js";
+import { registerDhcp } from "./commands/dhcp.js";
 import { registerEvents } from "./commands/events.js";
 import { registerMachines } from "./commands/machines.js";
 import { registerProfiles } from "./commands/profiles.js";
@@ -38,6 +39,7 @@ export function clientProgram(): { program: Command; discovery: Command } {
   registerConflicts(program);
   const discovery = registerSettings(program);
   registerTokens(program);
+  registerDhcp(program);
   registerEvents(program);
   registerApply(program);
   registerAgent(program);

@@ -183,6 +183,11 @@ export class EnforcerClient {
     revoke: (id: string) => this.request("DELETE", `/tokens/${encodeURIComponent(id)}`),
   };
 
+  /** DHCP (`--dhcp server`): the stored leases. */
+  readonly dhcp = {
+    leases: () => this.request<{ items: Json[] }>("GET", "/dhcp/leases"),
+  };
+
   /**
    * Machines matching every label in `labels` (and the other filters). The API filters on one label, so
    * with several the client asks for the first and keeps, over all its pages, the machines that have the

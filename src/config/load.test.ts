@@ -120,7 +120,7 @@ test("retention and growth limits: defaults match the core's, flags and environm
   );
 });
 
-test("DHCP settings: off by default; proxy with known-only and a boot network; server refused as not yet", () => {
+test("DHCP settings: off by default; proxy with known-only and a boot network; server needs a range", () => {
   const d = loadSettings([], {});
   assert.deepEqual(
     [d.dhcp, d.dhcpKnownOnly, d.dhcpInterface, d.dhcpSubnet],
@@ -139,8 +139,26 @@ test("DHCP settings: off by default; proxy with known-only and a boot network; s
   );
   assert.throws(
     () => loadSettings(["--dhcp", "server"], {}),
-    (e) => isEnforcerError(e, "ENF_ERR_DHCP_MODE") && /not available yet/.test(e.message),
+    (e) => isEnforcerError(e, "ENF_ERR_DHCP_RANGE") && /needs --dhcp-range/.test(e.message),
   );
+  const srv = loadSettings(
+    ["--dhcp", "server", "--dhcp-range", "10.9.0.10-10.9.0.50", "--dhcp-dns", "10.9.0.1,9.9.9.9"],
+    { ENFORCER_DHCP_LEASE_TIME: "600", ENFORCER_DHCP_ROUTER: "10.9.0.1", ENFORCER_DHCP_PROBE_WAIT: "0.5" },
+  );
+  assert.deepEqual(
+    [srv.dhcpRange, srv.dhcpLeaseTime, srv.dhcpRouter, srv.dhcpDns, srv.dhcpProbeWait],
+    ["10.9.0.10-10.9.0.50", 600, "10.9.0.1", "10.9.0.1,9.9.9.9", 0.5],
+  );
+  assert.equal(loadSettings([], {}).dhcpLeaseTime, 3600);
+  for (const [flag, bad] of [
+    ["--dhcp-router", "router"],
+    ["--dhcp-dns", "1.1.1.1;rm"],
+    ["--dhcp-lease-time", "5"],
+  ])
+    assert.throws(
+      () => loadSettings([flag!, bad!], {}),
+      (e) => isEnforcerError(e, "ENF_ERR_SETTINGS_INVALID") && e.message.includes(flag!),
+    );
   assert.throws(
     () => loadSettings(["--dhcp", "on"], {}),
     (e) => isEnforcerError(e, "ENF_ERR_SETTINGS_INVALID") && /--dhcp /.test(e.message),

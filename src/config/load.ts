@@ -71,11 +71,11 @@ function checkScriptValues(s: Settings): void {
 
 /** DHCP settings the schema cannot check alone. */
 function checkDhcp(s: Settings): void {
-  if (s.dhcp === "server")
+  if (s.dhcp === "server" && s.dhcpRange === undefined)
     throw new EnforcerError(
-      "ENF_ERR_DHCP_MODE",
-      "--dhcp server (ENFORCER_DHCP): the authoritative DHCP server is not available yet; use --dhcp proxy beside the site's DHCP server",
-      { setting: "dhcp" },
+      "ENF_ERR_DHCP_RANGE",
+      "--dhcp server needs --dhcp-range START-END (ENFORCER_DHCP_RANGE): the addresses it may hand out",
+      { setting: "dhcpRange" },
     );
   if (s.dhcpSubnet !== undefined && !parseIpv4Cidr(s.dhcpSubnet))
     throw new EnforcerError(

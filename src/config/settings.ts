@@ -1,5 +1,8 @@
 import { Type, type Static } from "@sinclair/typebox";
 
+/** A dotted quad, as the schema checks it (the DHCP service checks it is on the boot network). */
+const IPV4 = "^\\d{1,3}(\\.\\d{1,3}){3}$";
+
 /** The schema of every `serve` setting, with its default; flags, ENFORCER_* and the file all map onto it. */
 export const SettingsSchema = Type.Object(
   {
@@ -130,7 +133,8 @@ export const SettingsSchema = Type.Object(
       ["off", "proxy", "server"].map((m) => Type.Literal(m)),
       {
         default: "off",
-        description: "answer DHCP: off, proxy (boot info beside the site's server; server: not yet)",
+        description:
+          "answer DHCP: off, proxy (boot info beside the site's server), server (addresses too, isolated rack)",
       },
     ),
     dhcpKnownOnly: Type.Boolean({
@@ -149,6 +153,33 @@ export const SettingsSchema = Type.Object(
         description: "boot network as a CIDR (default: the network of the public URL's address)",
       }),
     ),
+    dhcpRange: Type.Optional(
+      Type.String({
+        maxLength: 40,
+        description: "--dhcp server: addresses to hand out, START-END inside the boot network",
+      }),
+    ),
+    dhcpLeaseTime: Type.Integer({
+      minimum: 10,
+      maximum: 30 * 86_400,
+      default: 3600,
+      description: "--dhcp server: lease time, seconds",
+    }),
+    dhcpRouter: Type.Optional(
+      Type.String({ pattern: IPV4, description: "--dhcp server: the router (option 3) clients get" }),
+    ),
+    dhcpDns: Type.Optional(
+      Type.String({
+        pattern: `^${IPV4.slice(1, -1)}(,${IPV4.slice(1, -1)}){0,7}$`,
+        description: "--dhcp server: DNS servers (option 6), comma list",
+      }),
+    ),
+    dhcpProbeWait: Type.Number({
+      minimum: 0,
+      maximum: 30,
+      default: 4,
+      description: "--dhcp server: seconds to listen for another DHCP server at start (0: no probe)",
+    }),
     dhcpPort: Type.Optional(
       Type.Integer({
         minimum: 0,
@@ -216,6 +247,11 @@ export const SETTING_NAMES: Record<keyof Settings, { flag: string; env: string }
   dhcpKnownOnly: { flag: "dhcp-known-only", env: "ENFORCER_DHCP_KNOWN_ONLY" },
   dhcpInterface: { flag: "dhcp-interface", env: "ENFORCER_DHCP_INTERFACE" },
   dhcpSubnet: { flag: "dhcp-subnet", env: "ENFORCER_DHCP_SUBNET" },
+  dhcpRange: { flag: "dhcp-range", env: "ENFORCER_DHCP_RANGE" },
+  dhcpLeaseTime: { flag: "dhcp-lease-time", env: "ENFORCER_DHCP_LEASE_TIME" },
+  dhcpRouter: { flag: "dhcp-router", env: "ENFORCER_DHCP_ROUTER" },
+  dhcpDns: { flag: "dhcp-dns", env: "ENFORCER_DHCP_DNS" },
+  dhcpProbeWait: { flag: "dhcp-probe-wait", env: "ENFORCER_DHCP_PROBE_WAIT" },
   dhcpPort: { flag: "dhcp-port", env: "ENFORCER_DHCP_PORT" },
   dhcpPxePort: { flag: "dhcp-pxe-port", env: "ENFORCER_DHCP_PXE_PORT" },
 };

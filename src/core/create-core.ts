@@ -7,6 +7,7 @@ import { AgentReach, type AgentSystems } from "./agent-reach.js";
 import { AgentReports } from "./agent-reports.js";
 import { BootService } from "./boot-service.js";
 import { CommandPolls } from "./command-polls.js";
+import { DhcpLeaseService } from "./dhcp-lease-service.js";
 import { CommandService } from "./commands.js";
 import { ConfigFiles } from "./config-files.js";
 import { ConfigRenderer } from "./config-render.js";
@@ -53,6 +54,8 @@ export interface Core {
   retention: RetentionService;
   /** Read-only counts for /metrics. */
   stats: CoreStats;
+  /** `--dhcp server` leases and reservations (the daemon configures it in that mode). */
+  dhcpLeases: DhcpLeaseService;
 }
 
 /** What the core needs besides settings: the secret discovery keys are derived from (random when absent). */
@@ -81,6 +84,8 @@ export function createCore(
     unknown.isUnknown(id) ? Math.min(UNKNOWN_HISTORY, limits.historyPerMachine) : limits.historyPerMachine,
   );
   const machines = new MachineService(store, events, clock);
+  const dhcpLeases = new DhcpLeaseService(store, clock);
+  machines.checkWith((m) => dhcpLeases.checkReservation(m));
   // The profile service asks the config service (called later, at delete time) whether a profile is in use.
   const profiles: ProfileService = new ProfileService(store, clock, (name): boolean =>
     configs.usesProfile(name),
@@ -163,5 +168,6 @@ export function createCore(
     unknown,
     retention,
     stats: new CoreStats(store),
+    dhcpLeases,
   };
 }

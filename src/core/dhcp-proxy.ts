@@ -1,4 +1,9 @@
-import { classifyDhcpClient, type DhcpClientHints, type FirmwarePlatform } from "../domain/dhcp-client.js";
+import {
+  classifyDhcpClient,
+  type DhcpClientClass,
+  type DhcpClientHints,
+  type FirmwarePlatform,
+} from "../domain/dhcp-client.js";
 import { inIpv4Net, ipv4NetText, type Ipv4Net } from "../domain/ipv4-net.js";
 import type { Machine } from "../domain/machine.js";
 import { tryParseMac, type Mac } from "../domain/mac.js";
@@ -83,6 +88,9 @@ export interface ProxyAnswer {
 export type ProxySkipReason =
   "not-pxe" | "not-for-proxy" | "off-network" | "unknown-machine" | "no-loader" | "raspberry-pi";
 
+/** A client class that gets a boot file (the others are skipped before). */
+export type BootClass = Exclude<DhcpClientClass, { kind: "not-pxe" | "raspberry-pi" }>;
+
 /** The decision for one request. */
 export type ProxyDecision = { answer: ProxyAnswer } | { skip: ProxySkipReason; detail: string };
 
@@ -119,9 +127,22 @@ export class DhcpProxy {
         "unknown-machine",
         `${req.hints.mac ?? "no MAC"} is not a known machine (--dhcp-known-only)`,
       );
+    const echo = req.port === "boot-server" && req.bootItem ? { bootItem: req.bootItem } : {};
+    return this.bootAnswer(cls, machine, reply, echo);
+  }
+
+  /**
+   * The boot file a network-boot client gets, by class and machine: the one choice both modes make
+   * (`--dhcp server` puts it in its lease answers).
+   */
+  bootAnswer(
+    cls: BootClass,
+    machine: Machine | undefined,
+    reply: ProxyAnswer["reply"],
+    echo: Pick<ProxyAnswer, "bootItem"> = {},
+  ): ProxyDecision {
     const { bootAddress, bootUrl } = this.setup;
     const base = { reply, serverId: bootAddress, nextServer: bootAddress };
-    const echo = req.port === "boot-server" && req.bootItem ? { bootItem: req.bootItem } : {};
     if (cls.kind === "ipxe")
       // iPXE itself gets the script, never the loader again (a loader that loads itself forever).
       return answer({

@@ -42,6 +42,9 @@ export class MachineService {
   /** Machine ids in order, rebuilt when machines come or go. */
   private sorted: string[] | undefined;
 
+  /** Extra checks of an edited machine (the DHCP reservation label), run before anything is stored. */
+  private check: (m: Machine) => void = () => {};
+
   constructor(
     private readonly store: Store,
     private readonly events: EventLog,
@@ -123,6 +126,11 @@ export class MachineService {
     return { machine, ops: [this.putOp(machine), r.op], events: [r.event] };
   }
 
+  /** Sets the extra check an edited or registered machine must pass (createCore: the reservation label). */
+  checkWith(check: (m: Machine) => void): void {
+    this.check = check;
+  }
+
   /**
    * Registers a machine by MAC before it ever boots, with a hostname and labels. All or nothing: a refused
    * hostname or label stores nothing, so the corrected retry is not a conflict.
@@ -132,6 +140,7 @@ export class MachineService {
       throw new EnforcerError("ENF_ERR_MACHINE_EXISTS", `machine ${mac} is already known`, { machine: mac });
     const now = this.clock.now().toISOString();
     const machine = patched(newMachine(mac, "operator", now), patch);
+    this.check(machine);
     const change = this.change().op(this.putOp(machine));
     change.event("machine.created", mac, now);
     await change.commit();
@@ -155,6 +164,7 @@ export class MachineService {
       ...patched(m, patch),
       ...(m.origin === "operator" ? {} : { kept: true as const }),
     };
+    this.check(next);
     const change = this.change().op(this.putOp(next));
     change.event("machine.updated", m.id, this.clock.now().toISOString());
     await change.commit();

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { Settings } from "../config/settings.js";
+import type { DhcpLeaseService } from "../core/dhcp-lease-service.js";
 import { DhcpProxy, type ProxyClientClass, type ProxySkipReason } from "../core/dhcp-proxy.js";
 import type { Machine } from "../domain/machine.js";
 import type { Mac } from "../domain/mac.js";
@@ -10,6 +11,7 @@ import { replyDestination, startDhcpServer, type DhcpServer } from "../protocols
 import type { UdpFault } from "../protocols/udp/safe-socket.js";
 import { bootNetwork } from "./boot-network.js";
 import { proxyReply, proxyRequest } from "./dhcp-reply.js";
+import { startDhcpServerMode } from "./dhcp-server-mode.js";
 
 /** Log lines per minute for answers and for faults; past it they are only counted. */
 const ANSWER_LOGS_PER_MINUTE = 600;
@@ -20,6 +22,8 @@ export class DhcpTotals {
   readonly server = new DhcpCounters();
   readonly answers = new Map<ProxyClientClass, number>();
   readonly skipped = new Map<ProxySkipReason, number>();
+  /** `--dhcp server`: offers, acks, renewals, naks, declines, releases by kind. */
+  readonly leaseEvents = new Map<string, number>();
 }
 
 /** What `startDhcp` needs from the rest of the daemon. */
@@ -28,11 +32,13 @@ export interface DhcpWiring {
   machine: (mac: Mac) => Machine | undefined;
   /** Loader names present in the boot file namespace. */
   loaders: ReadonlySet<string>;
+  /** `--dhcp server`'s leases (core's service). */
+  leases?: DhcpLeaseService;
 }
 
 /** A running DHCP service, for the ready line and for stopping. */
 export interface DhcpService {
-  mode: "proxy";
+  mode: "proxy" | "server";
   ports: number[];
   summary: string;
   close(): Promise<void>;
@@ -49,6 +55,8 @@ export async function startDhcp(
   log: Logger,
   totals: DhcpTotals,
 ): Promise<DhcpService | undefined> {
+  if (settings.dhcp === "server" && wiring.leases)
+    return startDhcpServerMode(settings, wiring, wiring.leases, log, totals);
   if (settings.dhcp !== "proxy") return undefined;
   const net = bootNetwork(settings, wiring.bootUrl);
   const proxy = new DhcpProxy(

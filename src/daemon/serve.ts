@@ -52,7 +52,7 @@ export async function serve(argv: string[]): Promise<void> {
   const metrics = new Metrics(
     { counts: () => core.stats.counts(), agents: () => core.agents.list() },
     tftpCounters,
-    dhcpMetrics(dhcpTotals),
+    dhcpMetrics(dhcpTotals, () => core.dhcpLeases.counts()),
   );
   const core = createCore(
     timedStore(store, (s) => metrics.storeWrites.observe(s)),
@@ -101,6 +101,7 @@ export async function serve(argv: string[]): Promise<void> {
       bootUrl,
       machine: (mac) => core.machines.find(mac),
       loaders: presentLoaders(loaders, settings.tftpRoot),
+      leases: core.dhcpLeases,
     },
     log,
     dhcpTotals,
@@ -226,13 +227,15 @@ function presentLoaders(loaders: ReadonlyMap<string, string>, root: string | und
 }
 
 /** The DHCP totals as /metrics reads them. */
-function dhcpMetrics(t: DhcpTotals) {
+function dhcpMetrics(t: DhcpTotals, leases: () => { inUse: number; free: number } | undefined) {
   return {
+    leases,
     answers: t.answers,
     skipped: t.skipped,
     dropped: t.server.dropped,
     faults: t.server.faults,
     received: () => t.server.received,
+    leaseEvents: t.leaseEvents,
   };
 }
 

@@ -52,7 +52,14 @@ export const ERROR_CODES = {
   ENF_ERR_HTTP_TIMEOUT: "the request did not arrive in time",
   ENF_ERR_HTTP_RANGE: "the requested byte range starts past the end of the file",
   ENF_ERR_TFTP_BIND: "the TFTP port cannot be opened (in use, or port 69 without root)",
-  ENF_ERR_DHCP_MODE: "that --dhcp mode is not available yet (only off and proxy are)",
+  ENF_ERR_DHCP_RANGE:
+    "--dhcp-range is missing (required with --dhcp server) or not a range of host addresses inside the boot network",
+  ENF_ERR_DHCP_RESERVATION:
+    "the enforcer.dev/ipv4 label is not an IPv4 address, is outside the boot network, or is reserved for another machine already",
+  ENF_ERR_DHCP_OTHER_SERVER:
+    "--dhcp server found another DHCP server answering on the boot network at start, and refuses to run beside it (use --dhcp proxy there)",
+  ENF_ERR_DHCP_PROBE:
+    "--dhcp server cannot probe for another DHCP server at start (port 68 cannot be opened); --dhcp-probe-wait 0 starts without the probe",
   ENF_ERR_DHCP_NETWORK:
     "the DHCP boot network or Enforcer's address on it cannot be found (name it with --dhcp-interface or --dhcp-subnet)",
   ENF_ERR_DHCP_MALFORMED:

@@ -15,7 +15,8 @@ export function ipv4Value(address: string): number | undefined {
   return ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
 }
 
-function text(v: number): string {
+/** The dotted quad of a 32-bit value. */
+export function ipv4Text(v: number): string {
   return [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join(".");
 }
 
@@ -30,7 +31,7 @@ export function parseIpv4Cidr(cidr: string): Ipv4Net | undefined {
   const v = ipv4Value(m[1]!);
   const prefix = Number(m[2]);
   if (v === undefined || prefix > 32) return undefined;
-  return { network: text((v & mask(prefix)) >>> 0), prefix };
+  return { network: ipv4Text((v & mask(prefix)) >>> 0), prefix };
 }
 
 /** Whether `address` (a dotted quad) is inside `net`; false for anything that is not an address. */

@@ -28,6 +28,10 @@ export interface DhcpMetricTotals {
   readonly dropped: ReadonlyMap<string, number>;
   readonly faults: ReadonlyMap<string, number>;
   received(): number;
+  /** `--dhcp server`: requests by what came of them (offer, ack, renew, nak, declined, …). */
+  readonly leaseEvents?: ReadonlyMap<string, number>;
+  /** `--dhcp server`: leases in use and addresses free to offer (undefined in other modes). */
+  leases?(): { inUse: number; free: number } | undefined;
 }
 
 /** Everything /metrics reports; the boot routes and the timed store feed it. */
@@ -141,6 +145,24 @@ function registerDhcpGauges(registers: Registry[], dhcp: DhcpMetricTotals): void
     registers,
     collect() {
       this.set(dhcp.received());
+    },
+  });
+  byLabel(
+    "enforcer_dhcp_lease_events_total",
+    "--dhcp server requests by outcome (offer, ack, renew, nak, declined, released, inform, exhausted, ignored).",
+    "event",
+    dhcp.leaseEvents ?? new Map(),
+  );
+  new Gauge({
+    name: "enforcer_dhcp_leases",
+    help: "--dhcp server: addresses of the range leased (in-use) and free to offer (free).",
+    labelNames: ["state"],
+    registers,
+    collect() {
+      const c = dhcp.leases?.();
+      if (!c) return;
+      this.set({ state: "in-use" }, c.inUse);
+      this.set({ state: "free" }, c.free);
     },
   });
 }

@@ -9,6 +9,7 @@ import { registerCommandRoutes } from "./api/commands.js";
 import { registerAgentRoutes } from "./api/agent.js";
 import { registerConfigRoutes } from "./api/configs.js";
 import { registerConflictRoutes } from "./api/conflicts.js";
+import { registerDhcpRoutes } from "./api/dhcp.js";
 import { registerEventRoutes } from "./api/events.js";
 import { registerMachineRoutes } from "./api/machines.js";
 import { registerProfileRoutes } from "./api/profiles.js";
@@ -115,6 +116,7 @@ export function buildHttpServer(core: Core, opts: HttpOptions): FastifyInstance 
       registerEventRoutes(api, core);
       registerAgentRoutes(api, core);
       registerConflictRoutes(api, core);
+      registerDhcpRoutes(api, core);
       api.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: "/api/v1" },

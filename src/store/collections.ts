@@ -12,4 +12,6 @@ export const COLLECTIONS = {
   agentBindings: "agent-bindings",
   /** Bookkeeping that must outlive pruning (the highest event sequence number ever issued). */
   retention: "retention",
+  /** `--dhcp server` leases, keyed by address (bounded by the range). */
+  dhcpLeases: "dhcp-leases",
 } as const;

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { join, resolve } from "node:path";
 import { apiCaller, type EnforcerProcess } from "./enforcer-process.js";
@@ -80,6 +80,8 @@ export async function startLabEnforcer(
     50,
   );
   const sock = join(lab.dir, "api.sock");
+  // A restarted Enforcer's forwarder: the stopped one's socket file stays behind (SIGTERM does not unlink it).
+  rmSync(sock, { force: true });
   const fwd = lab.spawnIn(lab.ns.enforcer, "api-forwarder", process.execPath, [
     "-e",
     FORWARDER,

@@ -1,0 +1,116 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import { parseDhcpRange } from "../domain/dhcp-range.js";
+import type { LeaseTableSetup } from "../domain/dhcp-lease-table.js";
+import { isEnforcerError } from "../domain/errors.js";
+import { parseIpv4Cidr } from "../domain/ipv4-net.js";
+import { parseMac } from "../domain/mac.js";
+import { COLLECTIONS } from "../store/collections.js";
+import type { StoreOp } from "../store/store.js";
+import { BrokenStore, MemoryStore } from "../store/testing/fake-stores.js";
+import { DhcpLeaseService } from "./dhcp-lease-service.js";
+import { ManualClock, testCore } from "./testing/fixtures.js";
+
+const NET = parseIpv4Cidr("10.9.0.0/24")!;
+const SETUP: LeaseTableSetup = {
+  network: NET,
+  range: parseDhcpRange("10.9.0.10-10.9.0.19", NET),
+  serverAddress: "10.9.0.1",
+  leaseMs: 3_600_000,
+  offerMs: 30_000,
+  declineMs: 600_000,
+};
+const MAC = "52:54:00:00:00:01";
+const SELECT = { messageType: 3, mac: MAC, ciaddr: "0.0.0.0", serverId: "10.9.0.1" };
+
+/** A store whose commits wait until the test lets them through. */
+class GatedStore extends MemoryStore {
+  gate: (() => void) | undefined;
+  override async commit(ops: StoreOp[]): Promise<void> {
+    await new Promise<void>((r) => (this.gate = r));
+    return super.commit(ops);
+  }
+}
+
+test("lease service: the ACK waits for its lease to be committed; a renewal within half a lease writes nothing", async () => {
+  const store = new GatedStore();
+  const clock = new ManualClock();
+  const s = new DhcpLeaseService(store, clock);
+  s.configure(SETUP);
+  const offer = await s.handle({ messageType: 1, mac: MAC, ciaddr: "0.0.0.0" });
+  assert.deepEqual(offer.answer, { reply: "offer", yiaddr: "10.9.0.10", leaseSeconds: 3600 });
+  let answered = false;
+  const ack = s.handle({ ...SELECT, requestedIp: "10.9.0.10" }).then((o) => ((answered = true), o));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(answered, false, "no ACK before the lease is durable");
+  store.gate!();
+  assert.equal((await ack).event, "ack");
+  assert.equal(store.get<{ mac: string }>(COLLECTIONS.dhcpLeases, "10.9.0.10")?.mac, MAC);
+  clock.advance(60_000);
+  const renew = await s.handle({ messageType: 3, mac: MAC, ciaddr: "10.9.0.10" });
+  assert.deepEqual(
+    [renew.event, renew.answer],
+    ["renew", { reply: "ack", yiaddr: "10.9.0.10", leaseSeconds: 3540 }],
+  );
+  assert.equal(store.commits.length, 1, "the early renewal wrote nothing");
+  // A store that cannot write means no ACK (the server counts the request as handler-threw and answers nothing).
+  const broken = new DhcpLeaseService(new BrokenStore(), clock);
+  broken.configure(SETUP);
+  await assert.rejects(broken.handle({ ...SELECT, requestedIp: "10.9.0.11" }), (e) =>
+    isEnforcerError(e, "ENF_ERR_STORE_IO"),
+  );
+});
+
+test("lease service: the reservation label is refused through the machine API when it cannot be honoured", async () => {
+  const { core } = testCore();
+  core.dhcpLeases.configure(SETUP);
+  const reserve = (mac: string, address: string) =>
+    core.machines.register(parseMac(mac), { labels: { "enforcer.dev/ipv4": address } });
+  await reserve("52:54:00:00:00:02", "10.9.0.50");
+  for (const [address, why] of [
+    ["10.9.0.50", /already reserved for 52:54:00:00:00:02/],
+    ["10.8.0.5", /outside the boot network/],
+    ["10.9.0.1", /Enforcer's own address/],
+    ["ten", /not an IPv4 address/],
+  ] as const)
+    await assert.rejects(
+      reserve(MAC, address),
+      (e) => isEnforcerError(e, "ENF_ERR_DHCP_RESERVATION") && why.test(e.message),
+      address,
+    );
+  assert.equal(core.machines.find(parseMac(MAC)), undefined, "nothing stored for a refused reservation");
+  // Honoured at DHCP time: the reserved machine is offered its address, outside the range.
+  const o = await core.dhcpLeases.handle({ messageType: 1, mac: "52:54:00:00:00:02", ciaddr: "0.0.0.0" });
+  assert.equal(o.answer?.reply === "offer" && o.answer.yiaddr, "10.9.0.50");
+});
+
+test("lease service (fast-check): any request, hostile fields included, is decided without throwing", async () => {
+  const s = new DhcpLeaseService(new MemoryStore(), new ManualClock());
+  s.configure(SETUP);
+  const addr = fc.oneof(
+    fc.constantFrom("10.9.0.10", "10.9.0.1", "0.0.0.0", "10.9.0.255"),
+    fc.ipV4(),
+    fc.string(),
+  );
+  await fc.assert(
+    fc.asyncProperty(
+      fc.record(
+        {
+          messageType: fc.integer({ min: 0, max: 255 }),
+          mac: fc.oneof(fc.constantFrom(MAC, "52:54:00:00:00:03"), fc.string()),
+          ciaddr: addr,
+          requestedIp: addr,
+          serverId: addr,
+          hostname: fc.string(),
+        },
+        { requiredKeys: ["mac", "ciaddr"] },
+      ),
+      async (req) => {
+        const out = await s.handle(req);
+        assert.ok(out.event);
+      },
+    ),
+    { numRuns: 500 },
+  );
+});
