@@ -6,6 +6,7 @@ import { AgentMemberSync } from "./agent-member-sync.js";
 import { AgentReach, type AgentSystems } from "./agent-reach.js";
 import { AgentReports } from "./agent-reports.js";
 import { BootService } from "./boot-service.js";
+import { BootTimeline } from "./boot-timeline.js";
 import { CommandPolls } from "./command-polls.js";
 import { CommandService } from "./commands.js";
 import { ConfigFiles } from "./config-files.js";
@@ -53,6 +54,8 @@ export interface Core {
   retention: RetentionService;
   /** Read-only counts for /metrics. */
   stats: CoreStats;
+  /** Boot steps from the edges (DHCP, TFTP, boot HTTP), per machine and attempt. */
+  timeline: BootTimeline;
 }
 
 /** What the core needs besides settings: the secret discovery keys are derived from (random when absent). */
@@ -163,5 +166,6 @@ export function createCore(
     unknown,
     retention,
     stats: new CoreStats(store),
+    timeline: new BootTimeline(store, events, clock, machines, (id) => unknown.isUnknown(id)),
   };
 }
