@@ -230,6 +230,7 @@ export function stepLabel(s: TimelineStep): string {
       return `dhcp ${s.client}${s.port === "boot-server" ? ":4011" : ""} ${what}${times}`;
     }
     case "tftp": {
+      if (s.outcome === "refused") return `tftp ${s.file} refused${times}`;
       const at = s.outcome === "complete" ? `${s.bytes} B` : `block ${s.lastBlock}`;
       return `tftp ${s.file} ${s.outcome} ${at}${s.resent > 0 ? ` resent ${s.resent}` : ""}${times}`;
     }
