@@ -122,8 +122,9 @@ export class BootTimeline {
     const mac = r.mac ? tryParseMac(r.mac) : undefined;
     if (!mac) return;
     if (r.ip && r.ip !== "0.0.0.0") this.mapIp(r.ip, mac);
-    // A plain client (an OS renewing its lease) is no boot: it only tells us its address.
-    if (r.client === "not-pxe") return;
+    // A plain client (an OS renewing its lease) is no boot, and a REQUEST to the site's server is the
+    // firmware's address exchange, not ours: both only tell us the client's address.
+    if (r.client === "not-pxe" || r.skip === "not-for-proxy") return;
     const { ip: _ip, mac: _mac, ...step } = r;
     this.add(mac, {
       ...step,
