@@ -1,4 +1,4 @@
-import type { AttemptDiagnosis } from "../domain/boot-hints.js";
+import { diagnoseAttempt, type AttemptDiagnosis } from "../domain/boot-hints.js";
 import { stepLabel, type BootAttempt } from "../domain/boot-timeline.js";
 import type { ChangeSet } from "./change-set.js";
 import type { EventLog } from "./event-log.js";
@@ -7,6 +7,11 @@ import type { EventLog } from "./event-log.js";
 const MAX_PATH = 480;
 /** A fall-through with the same steps as the last one recorded this recently is not written again. */
 const REPEAT_MS = 24 * 3600_000;
+/**
+ * At most one write per machine this often (the boot service's last-seen interval): anyone on the boot network
+ * can name a known machine's MAC and make attempts that differ, so a faster one waits (the newest replaces it).
+ */
+const MIN_WRITE_INTERVAL_MS = 60_000;
 
 /** What was last written for a machine: to write an attempt once, and a repeated fall-through not at all. */
 interface Written {
@@ -27,8 +32,13 @@ interface Written {
 export class AttemptRecorder {
   /** Per machine id; bounded by the machines Enforcer knows (only known machines are written). */
   private readonly written = new Map<string, Written>();
+  /** When each machine's last summary was written, and the attempt waiting for its interval to pass. */
+  private readonly wroteAt = new Map<string, number>();
+  private readonly waiting = new Map<string, { mac: string; a: BootAttempt }>();
   persisted = 0;
   repeats = 0;
+  /** Attempts replaced while waiting, never written. */
+  deferredLost = 0;
 
   constructor(
     private readonly events: EventLog,
@@ -38,7 +48,7 @@ export class AttemptRecorder {
   ) {}
 
   /** Records the attempt if its machine is known and it says something not already written. */
-  async record(mac: string, a: BootAttempt, d: AttemptDiagnosis): Promise<void> {
+  async record(mac: string, a: BootAttempt, d: AttemptDiagnosis, now: number): Promise<void> {
     if (d.outcome === "in-progress" || a.steps.length === 0) return;
     const id = this.known(mac);
     if (!id) return;
@@ -59,6 +69,15 @@ export class AttemptRecorder {
       this.written.set(id, { ...last, key });
       return;
     }
+    const wrote = this.wroteAt.get(id);
+    if (wrote !== undefined && now - wrote < MIN_WRITE_INTERVAL_MS) {
+      const before = this.waiting.get(id);
+      if (before && before.a !== a) this.deferredLost++;
+      this.waiting.set(id, { mac, a });
+      return;
+    }
+    this.waiting.delete(id);
+    this.wroteAt.set(id, now);
     this.written.set(id, { key, shape, outcome: d.outcome, at: a.lastAt });
     const detail: Record<string, string | number | boolean> = {
       mac,
@@ -76,6 +95,13 @@ export class AttemptRecorder {
     this.persisted++;
     // A failed write (disk full) loses one summary; the live timeline still has it.
     await c.commit().catch(() => undefined);
+  }
+
+  /** Writes the attempts that waited for their machine's interval, once it passed (from the settle timer). */
+  async flush(now: number): Promise<void> {
+    for (const [id, w] of [...this.waiting])
+      if (now - (this.wroteAt.get(id) ?? 0) >= MIN_WRITE_INTERVAL_MS)
+        await this.record(w.mac, w.a, diagnoseAttempt(w.a, now), now);
   }
 
   /** The machine's newest recorded attempt after a restart (a repeated fall-through must stay unwritten). */

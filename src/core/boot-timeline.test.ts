@@ -133,3 +133,29 @@ test("caps: invented MACs past the cap forget the least recently active", () => 
   assert.equal(core.timeline.stats().machines, 512);
   assert.equal(core.timeline.stats().droppedMachines, 88);
 });
+
+test("a known machine's summaries are written at most once a minute; the newest waiting one follows", async () => {
+  const { core, clock } = testCore();
+  await core.machines.register(parseMac(MAC), {});
+  // Anyone can name a known MAC: attempts that each stop at a different missing file.
+  for (let i = 0; i < 20; i++) {
+    core.timeline.http({ ...fellThrough, ip: IP, mac: MAC });
+    core.timeline.tftp({
+      ...loader,
+      ip: IP,
+      file: `missing-${i}.efi`,
+      outcome: "refused",
+      error: "File not found",
+    });
+    clock.advance(1000);
+  }
+  await settle();
+  await core.timeline.settle();
+  assert.equal(recorded(core, MAC).length, 1, "one write in the first minute");
+  clock.advance(60_000);
+  await core.timeline.settle();
+  const rec = recorded(core, MAC);
+  assert.equal(rec.length, 2, "the newest waiting attempt once the minute passed");
+  assert.match(String(rec[1]!.detail?.path), /missing-19\.efi/);
+  assert.ok(core.timeline.stats().waitingLost > 0);
+});

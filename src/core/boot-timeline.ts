@@ -52,6 +52,8 @@ export interface TimelineStats {
   droppedOrphans: number;
   persisted: number;
   repeatsNotPersisted: number;
+  /** Attempts of a known machine replaced while waiting for its write interval (never written). */
+  waitingLost: number;
 }
 
 /** An attempt as the API shows it: the steps with their diagnosis. */
@@ -95,6 +97,8 @@ export class BootTimeline {
   private readonly macByIp = new Map<string, string>();
   private readonly orphans = new Map<string, TimelineStep[]>();
   private readonly recorder: AttemptRecorder;
+  /** The lastAt at which settle last looked at an attempt. */
+  private readonly settled = new WeakMap<BootAttempt, number>();
   private droppedMachines = 0;
   private droppedOrphans = 0;
 
@@ -160,9 +164,10 @@ export class BootTimeline {
       count: 1,
     };
     // Only the machine script's query names the booting NIC; a secret URL names the machine, not the address.
-    if (mac && ip && (step.what === "machine-script" || step.what === "discovery-script"))
-      this.mapIp(ip, mac);
-    this.route(ip, mac, s);
+    const script = step.what === "machine-script" || step.what === "discovery-script";
+    if (mac && ip && script) this.mapIp(ip, mac);
+    // A secret URL names the machine (its primary MAC): its steps join the NIC it booted from.
+    this.route(ip, mac && !script ? this.nicOf(mac) : mac, s);
   }
 
   /** The latest attempts of these MACs (a machine's NICs), newest last, with their diagnosis. */
@@ -182,9 +187,13 @@ export class BootTimeline {
   /** Persists attempts that went quiet (run from a timer: an attempt's end is mostly silence). */
   async settle(): Promise<void> {
     const now = this.now();
+    await this.recorder.flush(now);
     for (const [mac, t] of this.timelines) {
       const a = t.attempts[t.attempts.length - 1];
-      if (a && now - a.lastAt >= QUIET_MS) await this.recorder.record(mac, a, diagnoseAttempt(a, now));
+      // Each quiet attempt is looked at once per change, not at every tick.
+      if (!a || now - a.lastAt < QUIET_MS || this.settled.get(a) === a.lastAt) continue;
+      this.settled.set(a, a.lastAt);
+      await this.recorder.record(mac, a, diagnoseAttempt(a, now), now);
     }
   }
 
@@ -198,6 +207,7 @@ export class BootTimeline {
       droppedOrphans: this.droppedOrphans,
       persisted: this.recorder.persisted,
       repeatsNotPersisted: this.recorder.repeats,
+      waitingLost: this.recorder.deferredLost,
     };
   }
 
@@ -234,30 +244,33 @@ export class BootTimeline {
     const now = this.now();
     // The attempt a new one ended is over whatever it shows; the current one is recorded once it reached an
     // end (fell through, provisioned, stopped at a failure), the rest when it goes quiet (settle).
-    if (ended) void this.recorder.record(mac, ended, diagnoseAttempt(ended, Number.MAX_SAFE_INTEGER));
+    if (ended) void this.recorder.record(mac, ended, diagnoseAttempt(ended, Number.MAX_SAFE_INTEGER), now);
     const d = diagnoseAttempt(attempt, now);
     if (d.outcome === "fell-through" || d.outcome === "provisioned" || d.outcome === "stopped")
-      void this.recorder.record(mac, attempt, d);
+      void this.recorder.record(mac, attempt, d, now);
   }
 
   /** Config lifecycle events join the attempt of the NIC that booted the machine most recently. */
   private configEvent(e: MachineEvent): void {
     if (!CONFIG_KINDS.has(e.kind)) return;
-    const m = this.machines.find(e.machine as Mac);
-    const macs = m?.macs ?? [e.machine];
-    let best: { mac: string; at: number } | undefined;
-    for (const mac of macs) {
-      const at = this.timelines.get(mac)?.attempts.at(-1)?.lastAt;
-      if (at !== undefined && (!best || at > best.at)) best = { mac, at };
-    }
-    // A config triggered before any step of this machine was seen (its NIC unknown): its primary MAC.
-    if (!best) best = { mac: macs[0]!, at: 0 };
     const step: ProvisionStep = {
       kind: "provision",
       event: e.kind,
       ...(e.config ? { config: e.config } : {}),
     };
-    this.add(best.mac, { ...step, at: this.now(), count: 1 });
+    this.add(this.nicOf(e.machine), { ...step, at: this.now(), count: 1 });
+  }
+
+  /** Of a machine's MACs, the one whose timeline moved last (the NIC it booted from); else the id itself. */
+  private nicOf(id: string): string {
+    const macs = this.machines.find(id as Mac)?.macs ?? [id];
+    let best: { mac: string; at: number } | undefined;
+    for (const mac of macs) {
+      const at = this.timelines.get(mac)?.attempts.at(-1)?.lastAt;
+      if (at !== undefined && (!best || at > best.at)) best = { mac, at };
+    }
+    // Nothing seen of it yet (a config triggered before any step): its primary MAC.
+    return best?.mac ?? id;
   }
 }
 
