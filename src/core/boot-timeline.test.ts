@@ -159,3 +159,27 @@ test("a known machine's summaries are written at most once a minute; the newest 
   assert.match(String(rec[1]!.detail?.path), /missing-19\.efi/);
   assert.ok(core.timeline.stats().waitingLost > 0);
 });
+
+test("the step budget holds whatever the MACs: long attempts evict the least recently active MACs", () => {
+  const { core } = testCore();
+  for (let m = 0; m < 300; m++) {
+    const mac = `02:00:00:01:${(m >> 8).toString(16).padStart(2, "0")}:${(m & 255).toString(16).padStart(2, "0")}`;
+    core.timeline.http({ ...fellThrough, ip: IP, mac });
+    for (let s = 0; s < 60; s++)
+      core.timeline.http({
+        kind: "http",
+        what: "provisioning-file",
+        path: `/p/…/${s}${"x".repeat(200)}`,
+        status: 404,
+        durationMs: 1,
+        ip: IP,
+        mac,
+      });
+  }
+  const s = core.timeline.stats();
+  assert.ok(s.steps <= 8000, `${s.steps} steps`);
+  assert.ok(s.machines < 300 && s.droppedMachines === 300 - s.machines);
+  // Names are cut: a path from the network keeps at most 96 characters.
+  const [a] = core.timeline.attempts(["02:00:00:01:01:2b"]);
+  assert.ok(a!.steps.every((st) => st.kind !== "http" || st.path.length <= 96));
+});

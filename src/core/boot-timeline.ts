@@ -27,6 +27,8 @@ type Input<T> = T & { ip?: string; mac?: string };
 export interface TimelineLimits extends TimelineCaps {
   /** MACs with a live timeline; past it the least recently active is forgotten. */
   maxMachines: number;
+  /** Steps held in all timelines; past it the least recently active MACs are forgotten too. */
+  maxSteps: number;
   /** Client addresses mapped to a MAC (from DHCP and the machine script's query). */
   maxAddresses: number;
   /** Addresses holding steps not yet attributed to a MAC, and steps held per address. */
@@ -34,18 +36,23 @@ export interface TimelineLimits extends TimelineCaps {
   orphanSteps: number;
 }
 
-/** Defaults: 512 MACs (about 5 MB at worst with full attempts), 4096 addresses, 1024 x 8 unattributed steps. */
+/**
+ * Defaults: 512 MACs, 8000 steps in all, 4096 addresses, 512 x 4 unattributed steps. Measured with every name
+ * at its longest and every budget full: 6.3 MiB of heap.
+ */
 export const DEFAULT_TIMELINE_LIMITS: TimelineLimits = {
   ...DEFAULT_TIMELINE_CAPS,
   maxMachines: 512,
+  maxSteps: 8000,
   maxAddresses: 4096,
-  maxOrphanAddresses: 1024,
-  orphanSteps: 8,
+  maxOrphanAddresses: 512,
+  orphanSteps: 4,
 };
 
 /** Counts for /metrics: what is kept and what the caps dropped. */
 export interface TimelineStats {
   machines: number;
+  steps: number;
   addresses: number;
   orphanAddresses: number;
   droppedMachines: number;
@@ -69,7 +76,7 @@ export interface PresentedAttempt extends AttemptDiagnosis {
 const CONFIG_KINDS = new Set(["config.triggered", "config.retried", "config.completed", "config.expired"]);
 
 /** Strips control characters and caps length: names come from the network. */
-function clean(s: string, max = 96): string {
+function clean(s: string, max: number): string {
   return s.replace(/[\u0000-\u001f\u007f]/g, "?").slice(0, max);
 }
 
@@ -94,6 +101,9 @@ function touch<K, V>(map: Map<K, V>, key: K, value: V, max: number): number {
  */
 export class BootTimeline {
   private readonly timelines = new Map<string, MachineTimeline>();
+  /** Steps held per MAC and in all: the memory budget (512 full timelines would be ~60 MB). */
+  private readonly stepCount = new Map<string, number>();
+  private totalSteps = 0;
   private readonly macByIp = new Map<string, string>();
   private readonly orphans = new Map<string, TimelineStep[]>();
   private readonly recorder: AttemptRecorder;
@@ -133,7 +143,7 @@ export class BootTimeline {
     this.add(mac, {
       ...step,
       ...(step.vendorClass ? { vendorClass: clean(step.vendorClass, 64) } : {}),
-      ...(step.offered ? { offered: clean(step.offered, 160) } : {}),
+      ...(step.offered ? { offered: clean(step.offered, 128) } : {}),
       at: this.now(),
       count: 1,
     });
@@ -144,8 +154,8 @@ export class BootTimeline {
     const { ip, mac: _mac, ...step } = r;
     const s: TimelineStep = {
       ...step,
-      file: clean(step.file),
-      ...(step.error ? { error: clean(step.error, 120) } : {}),
+      file: clean(step.file, 64),
+      ...(step.error ? { error: clean(step.error, 80) } : {}),
       at: this.now(),
       count: 1,
     };
@@ -158,7 +168,7 @@ export class BootTimeline {
     const mac = rawMac ? tryParseMac(rawMac) : undefined;
     const s: TimelineStep = {
       ...step,
-      path: clean(step.path, 128),
+      path: clean(step.path, 96),
       ...(step.reason ? { reason: clean(step.reason, 32) } : {}),
       at: this.now(),
       count: 1,
@@ -201,6 +211,7 @@ export class BootTimeline {
   stats(): TimelineStats {
     return {
       machines: this.timelines.size,
+      steps: this.totalSteps,
       addresses: this.macByIp.size,
       orphanAddresses: this.orphans.size,
       droppedMachines: this.droppedMachines,
@@ -239,8 +250,23 @@ export class BootTimeline {
 
   private add(mac: string, s: TimelineStep): void {
     const t = this.timelines.get(mac) ?? { mac, attempts: [], droppedAttempts: 0 };
-    this.droppedMachines += touch(this.timelines, mac, t, this.limits.maxMachines);
+    this.timelines.delete(mac);
+    this.timelines.set(mac, t);
     const { attempt, ended } = addStep(t, s, this.limits);
+    const n = t.attempts.reduce((k, a) => k + a.steps.length, 0);
+    this.totalSteps += n - (this.stepCount.get(mac) ?? 0);
+    this.stepCount.set(mac, n);
+    // The least recently active MACs go while over either budget (never the one that just moved).
+    while (
+      this.timelines.size > this.limits.maxMachines ||
+      (this.totalSteps > this.limits.maxSteps && this.timelines.size > 1)
+    ) {
+      const oldest = this.timelines.keys().next().value as string;
+      this.timelines.delete(oldest);
+      this.totalSteps -= this.stepCount.get(oldest) ?? 0;
+      this.stepCount.delete(oldest);
+      this.droppedMachines++;
+    }
     const now = this.now();
     // The attempt a new one ended is over whatever it shows; the current one is recorded once it reached an
     // end (fell through, provisioned, stopped at a failure), the rest when it goes quiet (settle).

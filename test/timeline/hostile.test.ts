@@ -13,7 +13,7 @@ import { until } from "../support/until.js";
 const INVENTED_MACS = 2000;
 const TFTP_ADDRESSES = 1500;
 const MAX_MACHINES = 512;
-const MAX_ORPHAN_ADDRESSES = 1024;
+const MAX_ORPHAN_ADDRESSES = 512;
 
 const mac = (i: number) =>
   `02:00:${[(i >> 16) & 255, (i >> 8) & 255, i & 255, 7].map((b) => b.toString(16).padStart(2, "0")).join(":")}`;
