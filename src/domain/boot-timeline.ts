@@ -236,7 +236,8 @@ export function stepLabel(s: TimelineStep): string {
     }
     case "http": {
       const why = s.decision ? ` ${s.decision}${s.reason ? `:${s.reason}` : ""}` : "";
-      return `http ${s.what} ${s.status}${why}${times}`;
+      const what = s.what === "boot-file" || s.what === "provisioning-file" ? s.path : s.what;
+      return `http ${what} ${s.status}${why}${times}`;
     }
     case "provision":
       return `${s.event}${times}`;
