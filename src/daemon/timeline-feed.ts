@@ -15,21 +15,35 @@ const TFTP_OUTCOME: Record<TransferStats["outcome"], TftpOutcome> = {
   aborted: "error",
 };
 
+/**
+ * Runs a report so that a bug in the timeline never costs a client its answer (the DHCP handler, the TFTP
+ * transfer's end): it becomes a process warning.
+ */
+function guarded(report: () => void): void {
+  try {
+    report();
+  } catch (err) {
+    process.emitWarning(`timeline: a report failed: ${(err as Error)?.message ?? String(err)}`);
+  }
+}
+
 /** Reports an ended TFTP transfer to the timeline (attributed there by the client's address). */
 export function tftpToTimeline(timeline: BootTimeline): (s: TransferStats) => void {
   return (s) =>
-    timeline.tftp({
-      kind: "tftp",
-      ip: s.client.address,
-      file: s.file,
-      bytes: s.bytes,
-      ...(s.size !== undefined ? { size: s.size } : {}),
-      durationMs: Math.round(s.durationMs),
-      resent: s.resent,
-      lastBlock: s.lastBlock,
-      outcome: TFTP_OUTCOME[s.outcome],
-      ...(s.error ? { error: s.error } : {}),
-    });
+    guarded(() =>
+      timeline.tftp({
+        kind: "tftp",
+        ip: s.client.address,
+        file: s.file,
+        bytes: s.bytes,
+        ...(s.size !== undefined ? { size: s.size } : {}),
+        durationMs: Math.round(s.durationMs),
+        resent: s.resent,
+        lastBlock: s.lastBlock,
+        outcome: TFTP_OUTCOME[s.outcome],
+        ...(s.error ? { error: s.error } : {}),
+      }),
+    );
 }
 
 /** What a DHCP mode decided for one request: an answer's boot file, or why none. */
@@ -51,17 +65,19 @@ export function dhcpToTimeline(
   meta: { source: string; ciaddr: string; port: "dhcp" | "boot-server" },
   outcome: DhcpOutcome,
 ): void {
-  const c = classifyDhcpClient(fields);
-  const ip = [fields.requestedIp, meta.ciaddr, meta.source].find((a) => a && a !== "0.0.0.0");
-  timeline.dhcp({
-    kind: "dhcp",
-    ...(fields.mac ? { mac: fields.mac } : {}),
-    ...(ip ? { ip } : {}),
-    client: c.kind,
-    ...(fields.vendorClass ? { vendorClass: fields.vendorClass } : {}),
-    ...("arch" in c && c.arch !== undefined ? { arch: c.arch } : {}),
-    port: meta.port,
-    ...outcome,
+  guarded(() => {
+    const c = classifyDhcpClient(fields);
+    const ip = [fields.requestedIp, meta.ciaddr, meta.source].find((a) => a && a !== "0.0.0.0");
+    timeline.dhcp({
+      kind: "dhcp",
+      ...(fields.mac ? { mac: fields.mac } : {}),
+      ...(ip ? { ip } : {}),
+      client: c.kind,
+      ...(fields.vendorClass ? { vendorClass: fields.vendorClass } : {}),
+      ...("arch" in c && c.arch !== undefined ? { arch: c.arch } : {}),
+      port: meta.port,
+      ...outcome,
+    });
   });
 }
 
