@@ -22,6 +22,31 @@ export interface StreamEvent {
   detail?: Record<string, unknown>;
 }
 
+/** One boot attempt of a machine's timeline (`GET /machines/:id/timeline`, docs/timeline.md). */
+export interface TimelineAttempt {
+  mac: string;
+  n: number;
+  startedAt: string;
+  lastAt: string;
+  outcome: string;
+  stopIndex?: number;
+  stop?: string;
+  hint?: { code: string; text: string };
+  droppedSteps: number;
+  steps: ({ kind: string; at: string; lastAt?: string; count: number; label: string } & Record<
+    string,
+    unknown
+  >)[];
+}
+
+/** A machine's boot timeline: live attempts and the recorded summaries. */
+export interface BootTimeline {
+  mac: string;
+  machine: string | null;
+  attempts: TimelineAttempt[];
+  recorded: { seq: number; at: string; detail: Record<string, string | number | boolean> }[];
+}
+
 /** An identity conflict as the API answers it (docs/api.md). */
 export interface Conflict {
   id: string;
@@ -116,6 +141,10 @@ export class EnforcerClient {
     forget: (id: string) => this.request("DELETE", `/machines/${encodeURIComponent(id)}`),
     events: (id: string) =>
       this.request<{ items: StreamEvent[] }>("GET", `/machines/${encodeURIComponent(id)}/events`),
+    timeline: (id: string, limit?: number) =>
+      this.request<BootTimeline>("GET", `/machines/${encodeURIComponent(id)}/timeline`, undefined, {
+        limit,
+      }),
   };
 
   /** Identity conflicts: a credential claimed another machine's MAC, UUID or serial. */

@@ -6,6 +6,7 @@ import { AgentMemberSync } from "./agent-member-sync.js";
 import { AgentReach, type AgentSystems } from "./agent-reach.js";
 import { AgentReports } from "./agent-reports.js";
 import { BootService } from "./boot-service.js";
+import { BootTimeline } from "./boot-timeline.js";
 import { CommandPolls } from "./command-polls.js";
 import { DhcpLeaseService } from "./dhcp-lease-service.js";
 import { CommandService } from "./commands.js";
@@ -56,6 +57,8 @@ export interface Core {
   stats: CoreStats;
   /** `--dhcp server` leases and reservations (the daemon configures it in that mode). */
   dhcpLeases: DhcpLeaseService;
+  /** Boot steps from the edges (DHCP, TFTP, boot HTTP), per machine and attempt. */
+  timeline: BootTimeline;
 }
 
 /** What the core needs besides settings: the secret discovery keys are derived from (random when absent). */
@@ -169,5 +172,6 @@ export function createCore(
     retention,
     stats: new CoreStats(store),
     dhcpLeases,
+    timeline: new BootTimeline(store, events, clock, machines, (id) => unknown.isUnknown(id)),
   };
 }

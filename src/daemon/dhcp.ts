@@ -12,6 +12,8 @@ import type { UdpFault } from "../protocols/udp/safe-socket.js";
 import { bootNetwork } from "./boot-network.js";
 import { proxyReply, proxyRequest } from "./dhcp-reply.js";
 import { startDhcpServerMode } from "./dhcp-server-mode.js";
+import { dhcpToTimeline, proxyOutcome } from "./timeline-feed.js";
+import type { BootTimeline } from "../core/boot-timeline.js";
 
 /** Log lines per minute for answers and for faults; past it they are only counted. */
 const ANSWER_LOGS_PER_MINUTE = 600;
@@ -34,6 +36,8 @@ export interface DhcpWiring {
   loaders: ReadonlySet<string>;
   /** `--dhcp server`'s leases (core's service). */
   leases?: DhcpLeaseService;
+  /** The boot timeline: every exchange is reported to it (timeline-feed.ts: dhcpToTimeline). */
+  timeline?: BootTimeline;
 }
 
 /** A running DHCP service, for the ready line and for stopping. */
@@ -84,7 +88,9 @@ export async function startDhcp(
     ports: [dhcpPort, pxePort],
     counters: totals.server,
     handler: (request, meta) => {
-      const decision = proxy.decide(proxyRequest(request, meta, boundPxePort));
+      const asked = proxyRequest(request, meta, boundPxePort);
+      const decision = proxy.decide(asked);
+      if (wiring.timeline) dhcpToTimeline(wiring.timeline, request.fields, asked, proxyOutcome(decision));
       const mac = request.fields.mac;
       if ("skip" in decision) {
         totals.skipped.set(decision.skip, (totals.skipped.get(decision.skip) ?? 0) + 1);

@@ -19,6 +19,7 @@ import { startAgents } from "./agents.js";
 import { loadSessionSecret } from "./session-secret.js";
 import { generatedFiles, startTftp } from "./tftp.js";
 import { DhcpTotals, startDhcp } from "./dhcp.js";
+import { tftpToTimeline } from "./timeline-feed.js";
 
 /** How often triggered configs past their retry window are expired and recorded. */
 const SWEEP_INTERVAL_MS = 5_000;
@@ -50,7 +51,11 @@ export async function serve(argv: string[]): Promise<void> {
   // The gauges read the core at scrape time; the core below needs the metrics first (its store is timed).
   const dhcpTotals = new DhcpTotals();
   const metrics = new Metrics(
-    { counts: () => core.stats.counts(), agents: () => core.agents.list() },
+    {
+      counts: () => core.stats.counts(),
+      agents: () => core.agents.list(),
+      timelines: () => core.timeline.stats(),
+    },
     tftpCounters,
     dhcpMetrics(dhcpTotals, () => core.dhcpLeases.counts()),
   );
@@ -94,7 +99,7 @@ export async function serve(argv: string[]): Promise<void> {
         }
       : {}),
   });
-  const tftp = await startTftp(settings, files, log, tftpCounters);
+  const tftp = await startTftp(settings, files, log, tftpCounters, tftpToTimeline(core.timeline));
   const dhcp = await startDhcp(
     settings,
     {
@@ -102,6 +107,7 @@ export async function serve(argv: string[]): Promise<void> {
       machine: (mac) => core.machines.find(mac),
       loaders: presentLoaders(loaders, settings.tftpRoot),
       leases: core.dhcpLeases,
+      timeline: core.timeline,
     },
     log,
     dhcpTotals,
@@ -115,6 +121,8 @@ export async function serve(argv: string[]): Promise<void> {
   const agents = startAgents(settings, core, log);
   const sweep = setInterval(() => {
     core.configs.expireDue().catch((err) => log.error({ err }, "expiry sweep failed"));
+    // Boot attempts that went quiet get their summary written (known machines only).
+    core.timeline.settle().catch((err) => log.error({ err }, "timeline settle failed"));
   }, SWEEP_INTERVAL_MS);
   sweep.unref();
   const retain = () =>

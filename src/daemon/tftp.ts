@@ -7,6 +7,7 @@ import { LogBudget } from "../logging/log-budget.js";
 import type { BootFiles } from "../files/boot-files.js";
 import { TftpCounters } from "../protocols/tftp/counters.js";
 import { startTftpServer, type TftpServer } from "../protocols/tftp/server.js";
+import type { TransferStats } from "../protocols/tftp/transfer-runner.js";
 import type { UdpFault } from "../protocols/udp/safe-socket.js";
 import { bootFileReader } from "./tftp-read.js";
 
@@ -34,6 +35,8 @@ export async function startTftp(
   files: BootFiles,
   log: Logger,
   counters: TftpCounters,
+  /** Each transfer as it ended, for the boot timeline. */
+  report: (s: TransferStats) => void = () => undefined,
 ): Promise<TftpServer | undefined> {
   if (!settings.tftp) return undefined;
   const port = settings.tftpPort ?? 69;
@@ -64,6 +67,7 @@ export async function startTftp(
       read: (name, _client, mode, signal) => read(name, mode, signal),
       onTransfer: (s) => {
         counters.record(s);
+        report(s);
         // One datagram makes a transfer (a refusal, a timeout): lines are budgeted, counters count all.
         const budget = transferLogs.take();
         if (!budget.ok) return;

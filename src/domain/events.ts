@@ -17,7 +17,9 @@ export type MachineEventKind =
   | "command.sent"
   | "command.acknowledged"
   | "command.failed"
-  | "command.timed-out";
+  | "command.timed-out"
+  /** A finished boot attempt's summary (known machines only; see core/boot-timeline.ts). */
+  | "boot.attempt";
 
 /** One entry in a machine's history; `seq` orders events across all machines. */
 export interface MachineEvent {

@@ -9,6 +9,8 @@ export interface MetricSources {
   counts(): CoreCounts;
   /** Agent systems configured and the machines each reaches. */
   agents?(): { id: string; machines: number }[];
+  /** The boot timeline's live sizes and what its caps dropped (core.timeline.stats). */
+  timelines?(): object;
 }
 
 /** The TFTP server's running totals, read at scrape time (the TFTP glue passes its counters). */
@@ -78,6 +80,16 @@ export class Metrics {
       registers,
       collect() {
         for (const a of sources.agents?.() ?? []) this.set({ agent: a.id }, a.machines);
+      },
+    });
+    new Gauge({
+      name: "enforcer_boot_timelines",
+      help: "Boot timeline: MACs and addresses followed in memory, steps and MACs the caps dropped, attempts persisted.",
+      labelNames: ["what"],
+      registers,
+      collect() {
+        for (const [what, n] of Object.entries(sources.timelines?.() ?? {}))
+          if (typeof n === "number") this.set({ what }, n);
       },
     });
     if (tftp) {

@@ -15,6 +15,7 @@ import { registerMachineRoutes } from "./api/machines.js";
 import { registerProfileRoutes } from "./api/profiles.js";
 import { registerSettingsRoutes } from "./api/settings.js";
 import { registerTokenRoutes } from "./api/tokens.js";
+import { registerTimelineRoutes } from "./api/timeline.js";
 import { registerAuth } from "./auth.js";
 import { registerBootRoutes } from "./boot/boot-routes.js";
 import { DEFAULT_CONNECTION_LIMITS, guardConnections, type ConnectionLimits } from "./connection-guard.js";
@@ -107,6 +108,7 @@ export function buildHttpServer(core: Core, opts: HttpOptions): FastifyInstance 
       // to a Pi feels that. gzip only, which costs a Pi little; the event stream is hijacked and not touched.
       await api.register(compress, { encodings: ["gzip"], threshold: 1024 });
       registerMachineRoutes(api, core);
+      registerTimelineRoutes(api, core);
       registerProfileRoutes(api, core);
       registerConfigRoutes(api, core);
       registerCommandRoutes(api, core);

@@ -142,6 +142,38 @@ describe(
       ]);
     });
 
+    type Attempt = { n: number; outcome: string; steps: { label: string }[] };
+    /** The latest attempt of a MAC, through `enforcer machines timeline --json` run inside the lab. */
+    const timelineOf = async (mac: string, done: (a: Attempt) => boolean): Promise<Attempt> => {
+      const env = {
+        ...process.env,
+        ENFORCER_URL: `http://${NET}.1:8080`,
+        ENFORCER_TOKEN: readFileSync(join(dir, "data", "admin.token"), "utf8").trim(),
+      };
+      let last: Attempt | undefined;
+      for (let i = 0; i < 20; i++) {
+        const { stdout } = await run(
+          "ip",
+          [
+            "netns",
+            "exec",
+            lab,
+            process.execPath,
+            resolve("bin/enforcer.js"),
+            "machines",
+            "timeline",
+            mac,
+            "--json",
+          ],
+          { env },
+        );
+        last = (JSON.parse(stdout) as { attempts: Attempt[] }).attempts.at(-1);
+        if (last && done(last)) return last;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      throw new Error(`the timeline of ${mac} never completed: ${JSON.stringify(last)}`);
+    };
+
     after(async () => {
       for (const c of children.reverse())
         if (c.exitCode === null && c.signalCode === null) {
@@ -191,6 +223,33 @@ describe(
       assert.ok(asked?.includes(MAC.replaceAll(":", "-")), asked);
       // The address came from the site's dnsmasq, never from Enforcer.
       assert.match(readFileSync(join(dir, "leases"), "utf8"), new RegExp(MAC));
+      // The boot timeline (docs/timeline.md), read with the CLI inside the lab: the whole boot is one attempt,
+      // DHCP offer -> TFTP ipxe.efi -> iPXE's DHCP -> boot.ipxe -> the machine script, attributed to the MAC.
+      const attempt = await timelineOf(MAC, (a) =>
+        a.steps.some((s) => s.label.startsWith("http machine-script")),
+      );
+      t.diagnostic(`timeline: ${attempt.steps.map((s) => s.label).join(" > ")}`);
+      const labels = attempt.steps.map((s) => s.label);
+      const first = (re: RegExp) => labels.findIndex((l) => re.test(l));
+      const order = [
+        /^dhcp uefi-pxe offer ipxe\.efi/,
+        /^tftp ipxe\.efi complete/,
+        /^dhcp ipxe offer http:\/\/.*\/boot\.ipxe/,
+        /^http boot-script 200/,
+        /^http machine-script 404 none:no-config/,
+      ].map(first);
+      assert.ok(
+        order.every((i) => i >= 0),
+        labels.join("\n"),
+      );
+      assert.deepEqual(
+        [...order].sort((a, b) => a - b),
+        order,
+        labels.join("\n"),
+      );
+      assert.equal(attempt.n, 1, "one attempt for the whole boot");
+      assert.equal(attempt.outcome, "fell-through");
+      assert.equal(labels.filter((l) => /^tftp ipxe\.efi complete/.test(l)).length, 1, "no loader loop");
     });
 
     test("BIOS: the NIC's iPXE ROM (SeaBIOS) is iPXE already: offered boot.ipxe, no loader, asks for its machine", async (t) => {

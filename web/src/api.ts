@@ -2,7 +2,7 @@ import { ApiError, EnforcerClient } from "../../src/client/api-client.js";
 
 /** The shared typed client and its error and event types: the only way the web app reaches the server. */
 export { ApiError, EnforcerClient };
-export type { Conflict, StreamEvent } from "../../src/client/api-client.js";
+export type { BootTimeline, Conflict, StreamEvent, TimelineAttempt } from "../../src/client/api-client.js";
 
 /** A JSON object as the API returns it. */
 export type Json = Record<string, unknown>;

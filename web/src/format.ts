@@ -36,6 +36,8 @@ export function eventWords(kind: string, detail: Record<string, unknown> = {}): 
     "command.failed": "Reboot failed",
     "command.timed-out": "Reboot timed out: no agent answered",
   };
+  if (kind === "boot.attempt")
+    return `Boot attempt ${String(detail.attempt ?? "")}: ${String(detail.outcome ?? "")}${detail.hint ? ` (${String(detail.hint)})` : ""}`;
   const other = typeof detail.other === "string" ? detail.other : "another machine";
   if (kind === "machine.conflict")
     return `Identity conflict with ${other}: ${String(detail.identities ?? "")} (nothing attached)`;

@@ -8,16 +8,17 @@ import {
   type CommonOptions,
 } from "../context.js";
 import { show } from "../output.js";
+import { registerMachineTimeline } from "./machine-timeline.js";
 
 type Row = Record<string, unknown>;
 const LABEL = "--label <key=value>";
 
-/** `enforcer machines list|show|register|edit|forget|events` */
+/** `enforcer machines list|show|register|edit|forget|events|timeline` */
 export function registerMachines(program: Command): void {
   const machines = resourceCommand(
     program,
     "machines",
-    "discovered and registered machines (list, show, register, edit, forget, events)",
+    "discovered and registered machines (list, show, register, edit, forget, events, timeline)",
   );
   clientCommand(machines, "list", "list machines (the default), filtered and paged", true)
     .option("--search <text>", "only machines whose id, hostname or labels contain this")
@@ -84,4 +85,5 @@ export function registerMachines(program: Command): void {
       show(ctx, r, r.items as unknown as Row[], ["seq", "at", "kind", "config"]);
     },
   );
+  registerMachineTimeline(machines);
 }

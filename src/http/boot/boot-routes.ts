@@ -9,6 +9,7 @@ import { bootIdentity, type BootQuery } from "./boot-identity.js";
 import { AddressLimiter } from "../address-limiter.js";
 import type { ErrorBody } from "../errors.js";
 import type { Metrics } from "../metrics.js";
+import { noteDecision, registerTimelineHook } from "./timeline-hook.js";
 
 const BootQuerySchema = Type.Object(
   {
@@ -50,6 +51,7 @@ export function registerBootRoutes(app: FastifyInstance, core: Core, opts: BootR
     limiter.hit(req.ip);
   });
   app.addHook("onClose", async () => limiter.stop());
+  registerTimelineHook(app, core);
   const general = generalScriptMemo();
   app.get("/boot.ipxe", { schema: { hide: true } }, async (_req, reply) =>
     sendScript(reply, general(core.boot.generalInputs())),
@@ -61,6 +63,7 @@ export function registerBootRoutes(app: FastifyInstance, core: Core, opts: BootR
     async (req, reply) => {
       const who = bootIdentity(req.query);
       const answer = await core.boot.machineScript(who);
+      noteDecision(req, answer);
       opts.metrics?.bootRequests.inc({ answer: answer.kind });
       req.log.info({ mac: req.query.mac, answer: answer.kind }, "machine script request");
       return sendAnswer(reply, answer, who.platform);
@@ -72,7 +75,9 @@ export function registerBootRoutes(app: FastifyInstance, core: Core, opts: BootR
     { schema: { hide: true, querystring: BootQuerySchema } },
     async (req, reply) => {
       const who = bootIdentity(req.query);
-      return sendAnswer(reply, await core.boot.discoveryScript(who), who.platform);
+      const answer = await core.boot.discoveryScript(who);
+      noteDecision(req, answer);
+      return sendAnswer(reply, answer, who.platform);
     },
   );
 

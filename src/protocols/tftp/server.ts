@@ -246,6 +246,7 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
         outcome: "refused",
         error: result.message,
         resent: 0,
+        lastBlock: 0,
       });
       return;
     }

@@ -21,6 +21,9 @@ export interface TransferStats {
   outcome: TransferOutcome | "refused" | "aborted";
   error?: string;
   resent: number;
+  /** The last block the client acknowledged (0: none), and the file's size when it was opened. */
+  lastBlock: number;
+  size?: number;
 }
 
 /** Everything a transfer needs: its own socket (its TID), the peer, the bytes and the negotiated options. */
@@ -89,6 +92,8 @@ export function runTransfer(o: RunOptions): Promise<TransferStats> {
         outcome,
         error,
         resent: state.resent,
+        lastBlock: Math.max(0, state.base - 1),
+        size: source.size,
       });
     };
     // The peer is checked once; every send after that only guards against a throw. Async send errors

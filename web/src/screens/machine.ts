@@ -6,6 +6,7 @@ import { errorBox, heading, type Screen, type ScreenContext } from "../screen.js
 import { can } from "../session.js";
 import { machineActions } from "./machine-actions.js";
 import { machineConflicts } from "./machine-conflicts.js";
+import { latestBoot } from "./machine-boot.js";
 import { stateBadge } from "./machines.js";
 
 type Machine = Json & {
@@ -20,6 +21,8 @@ type Machine = Json & {
   lastConfig: Config | null;
   conflicts?: Conflict[];
 };
+/** How often the machine screen asks for its latest boot again. */
+const BOOT_REFRESH_MS = 3000;
 type Config = Json & { id: string; state: string; profile: string; lifecycle: Record<string, string> };
 
 function pairs(rows: [string, unknown][]): HTMLElement {
@@ -95,7 +98,16 @@ export async function machineScreen(ctx: ScreenContext): Promise<Screen> {
   const actions = h("div", {});
   const errors = h("div", { class: "errors" });
   const timeline = h("ol", { class: "timeline", reversed: true });
+  const boot = h("div", { class: "latest-boot" });
   let actionsKey = "";
+  // The latest boot is live in the server's memory, not in the event stream: fetched again every few seconds.
+  const drawBoot = () =>
+    client.machines.timeline(id, 1).then(
+      (t) => replace(boot, latestBoot(t)),
+      () => replace(boot, h("p", {}, "No network boot seen since Enforcer started.")),
+    );
+  void drawBoot();
+  const bootTimer = window.setInterval(() => void drawBoot(), BOOT_REFRESH_MS);
 
   const draw = () => {
     replace(summary, configView(m), identity(m));
@@ -140,6 +152,12 @@ export async function machineScreen(ctx: ScreenContext): Promise<Screen> {
     conflicts,
     summary,
     actions,
+    h(
+      "section",
+      { class: "card wide-card", "aria-labelledby": "boot-h" },
+      h("h2", { id: "boot-h" }, "Latest boot"),
+      boot,
+    ),
     facts,
     h(
       "section",
@@ -149,5 +167,9 @@ export async function machineScreen(ctx: ScreenContext): Promise<Screen> {
       timeline,
     ),
   );
-  return { title, node, dispose: () => (unsubscribe(), clearTimeout(timer)) };
+  return {
+    title,
+    node,
+    dispose: () => (unsubscribe(), clearTimeout(timer), clearInterval(bootTimer)),
+  };
 }

@@ -1,0 +1,185 @@
+// The timeline service: attribution by address, what is persisted (known machines, once, no repeats), config
+// events joining the attempt, and the caps.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { parseMac } from "../domain/mac.js";
+import { testCore } from "./testing/fixtures.js";
+
+const MAC = "52:54:00:aa:00:01";
+const IP = "192.0.2.10";
+
+const pxeOffer = {
+  kind: "dhcp",
+  client: "uefi-pxe",
+  port: "dhcp",
+  offered: "ipxe.efi",
+  reply: "offer",
+} as const;
+const loader = {
+  kind: "tftp",
+  file: "ipxe.efi",
+  bytes: 1000,
+  size: 1000,
+  durationMs: 9,
+  resent: 0,
+  lastBlock: 1,
+  outcome: "complete",
+} as const;
+const bootScript = {
+  kind: "http",
+  what: "boot-script",
+  path: "/boot.ipxe",
+  status: 200,
+  durationMs: 1,
+} as const;
+const fellThrough = {
+  kind: "http",
+  what: "machine-script",
+  path: "/boot/machine",
+  status: 404,
+  durationMs: 1,
+  decision: "none",
+  reason: "no-config",
+} as const;
+const settle = () => new Promise((r) => setImmediate(r));
+const recorded = (core: ReturnType<typeof testCore>["core"], id: string) =>
+  core.events.forMachine(id).filter((e) => e.kind === "boot.attempt");
+
+test("DHCP names the MAC of an address: TFTP and boot.ipxe from it join that MAC's attempt", () => {
+  const { core } = testCore();
+  core.timeline.dhcp({ ...pxeOffer, mac: MAC, ip: "0.0.0.0" });
+  // The firmware's REQUEST to the site's server carries its address (option 50): no step, only the mapping.
+  core.timeline.dhcp({
+    kind: "dhcp",
+    client: "uefi-pxe",
+    port: "dhcp",
+    skip: "not-for-proxy",
+    mac: MAC,
+    ip: IP,
+  });
+  core.timeline.tftp({ ...loader, ip: IP });
+  core.timeline.http({ ...bootScript, ip: IP });
+  const [a] = core.timeline.attempts([MAC]);
+  assert.deepEqual(
+    a!.steps.map((s) => s.kind),
+    ["dhcp", "tftp", "http"],
+  );
+});
+
+test("steps from an address no one named wait, and join the MAC the machine script names", () => {
+  const { core } = testCore();
+  core.timeline.tftp({ ...loader, ip: IP });
+  core.timeline.http({ ...bootScript, ip: IP });
+  assert.equal(core.timeline.stats().orphanAddresses, 1);
+  core.timeline.http({ ...fellThrough, ip: IP, mac: MAC });
+  const [a] = core.timeline.attempts([MAC]);
+  assert.equal(a!.steps.length, 3);
+  assert.equal(a!.outcome, "fell-through");
+  assert.equal(core.timeline.stats().orphanAddresses, 0);
+});
+
+test("a known machine's finished attempt is persisted once; a repeated fall-through writes nothing", async () => {
+  const { core, clock } = testCore();
+  await core.machines.register(parseMac(MAC), {});
+  const boot = () => {
+    core.timeline.tftp({ ...loader, ip: IP });
+    core.timeline.http({ ...bootScript, ip: IP });
+    core.timeline.http({ ...fellThrough, ip: IP, mac: MAC });
+  };
+  boot();
+  await settle();
+  await core.timeline.settle();
+  assert.equal(recorded(core, MAC).length, 1);
+  const e = recorded(core, MAC)[0]!;
+  assert.equal(e.detail?.outcome, "fell-through");
+  assert.equal(e.detail?.hint, "fell-through");
+  assert.ok(JSON.stringify(e).length < 600, `${JSON.stringify(e).length} bytes`);
+  clock.advance(3600_000);
+  boot();
+  await settle();
+  await core.timeline.settle();
+  assert.equal(core.timeline.attempts([MAC]).length, 2);
+  assert.equal(recorded(core, MAC).length, 1, "the same fall-through is not written again");
+  assert.equal(core.timeline.stats().repeatsNotPersisted, 1);
+});
+
+test("an unknown MAC's attempts are never persisted", async () => {
+  const { core } = testCore();
+  core.timeline.http({ ...fellThrough, ip: IP, mac: "02:00:00:00:00:01" });
+  await settle();
+  assert.equal(core.timeline.stats().persisted, 0);
+  assert.equal(core.events.count(), 0);
+});
+
+test("a quiet attempt is persisted by settle, with its stop and hint (proxy offer ignored)", async () => {
+  const { core, clock } = testCore();
+  await core.machines.register(parseMac(MAC), {});
+  core.timeline.dhcp({ ...pxeOffer, mac: MAC });
+  await core.timeline.settle();
+  assert.equal(recorded(core, MAC).length, 0, "not while the firmware may still fetch");
+  clock.advance(60_000);
+  await core.timeline.settle();
+  const [e] = recorded(core, MAC);
+  assert.equal(e?.detail?.hint, "proxy-offer-ignored");
+  assert.equal(e?.detail?.outcome, "stopped");
+});
+
+test("caps: invented MACs past the cap forget the least recently active", () => {
+  const { core } = testCore();
+  for (let i = 0; i < 600; i++) {
+    const mac = `02:00:00:00:${(i >> 8).toString(16).padStart(2, "0")}:${(i & 255).toString(16).padStart(2, "0")}`;
+    core.timeline.http({ ...fellThrough, ip: `10.0.${i >> 8}.${i & 255}`, mac });
+  }
+  assert.equal(core.timeline.stats().machines, 512);
+  assert.equal(core.timeline.stats().droppedMachines, 88);
+});
+
+test("a known machine's summaries are written at most once a minute; the newest waiting one follows", async () => {
+  const { core, clock } = testCore();
+  await core.machines.register(parseMac(MAC), {});
+  // Anyone can name a known MAC: attempts that each stop at a different missing file.
+  for (let i = 0; i < 20; i++) {
+    core.timeline.http({ ...fellThrough, ip: IP, mac: MAC });
+    core.timeline.tftp({
+      ...loader,
+      ip: IP,
+      file: `missing-${i}.efi`,
+      outcome: "refused",
+      error: "File not found",
+    });
+    clock.advance(1000);
+  }
+  await settle();
+  await core.timeline.settle();
+  assert.equal(recorded(core, MAC).length, 1, "one write in the first minute");
+  clock.advance(60_000);
+  await core.timeline.settle();
+  const rec = recorded(core, MAC);
+  assert.equal(rec.length, 2, "the newest waiting attempt once the minute passed");
+  assert.match(String(rec[1]!.detail?.path), /missing-19\.efi/);
+  assert.ok(core.timeline.stats().waitingLost > 0);
+});
+
+test("the step budget holds whatever the MACs: long attempts evict the least recently active MACs", () => {
+  const { core } = testCore();
+  for (let m = 0; m < 300; m++) {
+    const mac = `02:00:00:01:${(m >> 8).toString(16).padStart(2, "0")}:${(m & 255).toString(16).padStart(2, "0")}`;
+    core.timeline.http({ ...fellThrough, ip: IP, mac });
+    for (let s = 0; s < 60; s++)
+      core.timeline.http({
+        kind: "http",
+        what: "provisioning-file",
+        path: `/p/…/${s}${"x".repeat(200)}`,
+        status: 404,
+        durationMs: 1,
+        ip: IP,
+        mac,
+      });
+  }
+  const s = core.timeline.stats();
+  assert.ok(s.steps <= 8000, `${s.steps} steps`);
+  assert.ok(s.machines < 300 && s.droppedMachines === 300 - s.machines);
+  // Names are cut: a path from the network keeps at most 96 characters.
+  const [a] = core.timeline.attempts(["02:00:00:01:01:2b"]);
+  assert.ok(a!.steps.every((st) => st.kind !== "http" || st.path.length <= 96));
+});

@@ -1,0 +1,314 @@
+import { diagnoseAttempt, QUIET_MS, type AttemptDiagnosis } from "../domain/boot-hints.js";
+import {
+  addStep,
+  DEFAULT_TIMELINE_CAPS,
+  type BootAttempt,
+  type DhcpStep,
+  type HttpStep,
+  type MachineTimeline,
+  type ProvisionStep,
+  type TftpStep,
+  type TimelineCaps,
+  type TimelineStep,
+} from "../domain/boot-timeline.js";
+import type { MachineEvent } from "../domain/events.js";
+import { tryParseMac, type Mac } from "../domain/mac.js";
+import type { Store } from "../store/store.js";
+import { ChangeSet } from "./change-set.js";
+import type { EventLog } from "./event-log.js";
+import type { MachineService } from "./machines.js";
+import type { Clock } from "./ports.js";
+import { AttemptRecorder } from "./boot-attempt-record.js";
+
+/** What an edge reports, without the time and count the service adds. */
+type Input<T> = T & { ip?: string; mac?: string };
+
+/** Bounds beyond one timeline's: how many MACs and addresses are followed at once. */
+export interface TimelineLimits extends TimelineCaps {
+  /** MACs with a live timeline; past it the least recently active is forgotten. */
+  maxMachines: number;
+  /** Steps held in all timelines; past it the least recently active MACs are forgotten too. */
+  maxSteps: number;
+  /** Client addresses mapped to a MAC (from DHCP and the machine script's query). */
+  maxAddresses: number;
+  /** Addresses holding steps not yet attributed to a MAC, and steps held per address. */
+  maxOrphanAddresses: number;
+  orphanSteps: number;
+}
+
+/**
+ * Defaults: 512 MACs, 8000 steps in all, 4096 addresses, 512 x 4 unattributed steps. Measured with every name
+ * at its longest and every budget full: 6.3 MiB of heap.
+ */
+export const DEFAULT_TIMELINE_LIMITS: TimelineLimits = {
+  ...DEFAULT_TIMELINE_CAPS,
+  maxMachines: 512,
+  maxSteps: 8000,
+  maxAddresses: 4096,
+  maxOrphanAddresses: 512,
+  orphanSteps: 4,
+};
+
+/** Counts for /metrics: what is kept and what the caps dropped. */
+export interface TimelineStats {
+  machines: number;
+  steps: number;
+  addresses: number;
+  orphanAddresses: number;
+  droppedMachines: number;
+  droppedOrphans: number;
+  persisted: number;
+  repeatsNotPersisted: number;
+  /** Attempts of a known machine replaced while waiting for its write interval (never written). */
+  waitingLost: number;
+}
+
+/** An attempt as the API shows it: the steps with their diagnosis. */
+export interface PresentedAttempt extends AttemptDiagnosis {
+  mac: string;
+  n: number;
+  startedAt: number;
+  lastAt: number;
+  droppedSteps: number;
+  steps: TimelineStep[];
+}
+
+const CONFIG_KINDS = new Set(["config.triggered", "config.retried", "config.completed", "config.expired"]);
+
+/** Strips control characters and caps length: names come from the network. */
+function clean(s: string, max: number): string {
+  return s.replace(/[\u0000-\u001f\u007f]/g, "?").slice(0, max);
+}
+
+/** Moves a key to the end of a Map (most recent) and evicts the oldest past `max`; returns evictions. */
+function touch<K, V>(map: Map<K, V>, key: K, value: V, max: number): number {
+  map.delete(key);
+  map.set(key, value);
+  let evicted = 0;
+  while (map.size > max) {
+    map.delete(map.keys().next().value as K);
+    evicted++;
+  }
+  return evicted;
+}
+
+/**
+ * The boot timeline per machine (issue 12): the edges report steps here, grouped into attempts by the pure
+ * rules of domain/boot-timeline.ts. Everything lives in memory under hard caps (an attacker on the boot
+ * network can invent MACs and addresses); what is persisted is one `boot.attempt` event per finished attempt
+ * of a known machine (AttemptRecorder), never per packet. TFTP and `boot.ipxe` know only the client's
+ * address: their steps wait under it (bounded) until DHCP or the machine script names its MAC.
+ */
+export class BootTimeline {
+  private readonly timelines = new Map<string, MachineTimeline>();
+  /** Steps held per MAC and in all: the memory budget (512 full timelines would be ~60 MB). */
+  private readonly stepCount = new Map<string, number>();
+  private totalSteps = 0;
+  private readonly macByIp = new Map<string, string>();
+  private readonly orphans = new Map<string, TimelineStep[]>();
+  private readonly recorder: AttemptRecorder;
+  /** The lastAt at which settle last looked at an attempt. */
+  private readonly settled = new WeakMap<BootAttempt, number>();
+  private droppedMachines = 0;
+  private droppedOrphans = 0;
+
+  constructor(
+    store: Store,
+    events: EventLog,
+    private readonly clock: Clock,
+    private readonly machines: MachineService,
+    isUnknown: (id: string) => boolean,
+    private readonly limits: TimelineLimits = DEFAULT_TIMELINE_LIMITS,
+  ) {
+    this.recorder = new AttemptRecorder(
+      events,
+      () => new ChangeSet(store, events),
+      (mac) => {
+        const m = machines.find(mac as Mac);
+        return m && !isUnknown(m.id) ? m.id : undefined;
+      },
+    );
+    events.subscribe((e) => this.configEvent(e));
+  }
+
+  /** A DHCP exchange (the proxy's, or the server mode's): what the client said and what it got. */
+  dhcp(r: Input<DhcpStep>): void {
+    const mac = r.mac ? tryParseMac(r.mac) : undefined;
+    if (!mac) return;
+    if (r.ip && r.ip !== "0.0.0.0") this.mapIp(r.ip, mac);
+    // A plain client (an OS renewing its lease) is no boot, and a REQUEST to the site's server is the
+    // firmware's address exchange, not ours: both only tell us the client's address.
+    if (r.client === "not-pxe" || r.skip === "not-for-proxy") return;
+    const { ip: _ip, mac: _mac, ...step } = r;
+    this.add(mac, {
+      ...step,
+      ...(step.vendorClass ? { vendorClass: clean(step.vendorClass, 64) } : {}),
+      ...(step.offered ? { offered: clean(step.offered, 128) } : {}),
+      at: this.now(),
+      count: 1,
+    });
+  }
+
+  /** A TFTP transfer as it ended; attributed by the client's address. */
+  tftp(r: Input<TftpStep>): void {
+    const { ip, mac: _mac, ...step } = r;
+    const s: TimelineStep = {
+      ...step,
+      file: clean(step.file, 64),
+      ...(step.error ? { error: clean(step.error, 80) } : {}),
+      at: this.now(),
+      count: 1,
+    };
+    this.route(ip, undefined, s);
+  }
+
+  /** A boot HTTP request: the MAC when the request named one (machine script, a config's secret URL). */
+  http(r: Input<HttpStep>): void {
+    const { ip, mac: rawMac, ...step } = r;
+    const mac = rawMac ? tryParseMac(rawMac) : undefined;
+    const s: TimelineStep = {
+      ...step,
+      path: clean(step.path, 96),
+      ...(step.reason ? { reason: clean(step.reason, 32) } : {}),
+      at: this.now(),
+      count: 1,
+    };
+    // Only the machine script's query names the booting NIC; a secret URL names the machine, not the address.
+    const script = step.what === "machine-script" || step.what === "discovery-script";
+    if (mac && ip && script) this.mapIp(ip, mac);
+    // A secret URL names the machine (its primary MAC): its steps join the NIC it booted from.
+    this.route(ip, mac && !script ? this.nicOf(mac) : mac, s);
+  }
+
+  /** The latest attempts of these MACs (a machine's NICs), newest last, with their diagnosis. */
+  attempts(macs: readonly string[], limit = DEFAULT_TIMELINE_CAPS.attemptsPerMachine): PresentedAttempt[] {
+    const now = this.now();
+    const out: PresentedAttempt[] = [];
+    for (const mac of macs)
+      for (const a of this.timelines.get(mac)?.attempts ?? []) out.push(present(mac, a, now));
+    return out.sort((a, b) => a.startedAt - b.startedAt).slice(-limit);
+  }
+
+  /** Whether any of these MACs has a live timeline. */
+  has(macs: readonly string[]): boolean {
+    return macs.some((m) => this.timelines.has(m));
+  }
+
+  /** Persists attempts that went quiet (run from a timer: an attempt's end is mostly silence). */
+  async settle(): Promise<void> {
+    const now = this.now();
+    await this.recorder.flush(now);
+    for (const [mac, t] of this.timelines) {
+      const a = t.attempts[t.attempts.length - 1];
+      // Each quiet attempt is looked at once per change, not at every tick.
+      if (!a || now - a.lastAt < QUIET_MS || this.settled.get(a) === a.lastAt) continue;
+      this.settled.set(a, a.lastAt);
+      await this.recorder.record(mac, a, diagnoseAttempt(a, now), now);
+    }
+  }
+
+  /** Counts for /metrics. */
+  stats(): TimelineStats {
+    return {
+      machines: this.timelines.size,
+      steps: this.totalSteps,
+      addresses: this.macByIp.size,
+      orphanAddresses: this.orphans.size,
+      droppedMachines: this.droppedMachines,
+      droppedOrphans: this.droppedOrphans,
+      persisted: this.recorder.persisted,
+      repeatsNotPersisted: this.recorder.repeats,
+      waitingLost: this.recorder.deferredLost,
+    };
+  }
+
+  private now(): number {
+    return this.clock.now().getTime();
+  }
+
+  private mapIp(ip: string, mac: string): void {
+    touch(this.macByIp, ip, mac, this.limits.maxAddresses);
+    // Steps that waited under this address belong to this MAC's boot: they came first.
+    const waiting = this.orphans.get(ip);
+    if (!waiting) return;
+    this.orphans.delete(ip);
+    for (const s of waiting) if (this.now() - s.at <= this.limits.idleMs) this.add(mac, s);
+  }
+
+  private route(ip: string | undefined, mac: string | undefined, s: TimelineStep): void {
+    const owner = mac ?? (ip ? this.macByIp.get(ip) : undefined);
+    if (owner) return this.add(owner, s);
+    if (!ip) return;
+    const list = this.orphans.get(ip) ?? [];
+    list.push(s);
+    if (list.length > this.limits.orphanSteps) {
+      list.shift();
+      this.droppedOrphans++;
+    }
+    this.droppedOrphans += touch(this.orphans, ip, list, this.limits.maxOrphanAddresses);
+  }
+
+  private add(mac: string, s: TimelineStep): void {
+    const t = this.timelines.get(mac) ?? { mac, attempts: [], droppedAttempts: 0 };
+    this.timelines.delete(mac);
+    this.timelines.set(mac, t);
+    const { attempt, ended } = addStep(t, s, this.limits);
+    const n = t.attempts.reduce((k, a) => k + a.steps.length, 0);
+    this.totalSteps += n - (this.stepCount.get(mac) ?? 0);
+    this.stepCount.set(mac, n);
+    // The least recently active MACs go while over either budget (never the one that just moved).
+    while (
+      this.timelines.size > this.limits.maxMachines ||
+      (this.totalSteps > this.limits.maxSteps && this.timelines.size > 1)
+    ) {
+      const oldest = this.timelines.keys().next().value as string;
+      this.timelines.delete(oldest);
+      this.totalSteps -= this.stepCount.get(oldest) ?? 0;
+      this.stepCount.delete(oldest);
+      this.droppedMachines++;
+    }
+    const now = this.now();
+    // The attempt a new one ended is over whatever it shows; the current one is recorded once it reached an
+    // end (fell through, provisioned, stopped at a failure), the rest when it goes quiet (settle).
+    if (ended) void this.recorder.record(mac, ended, diagnoseAttempt(ended, Number.MAX_SAFE_INTEGER), now);
+    const d = diagnoseAttempt(attempt, now);
+    if (d.outcome === "fell-through" || d.outcome === "provisioned" || d.outcome === "stopped")
+      void this.recorder.record(mac, attempt, d, now);
+  }
+
+  /** Config lifecycle events join the attempt of the NIC that booted the machine most recently. */
+  private configEvent(e: MachineEvent): void {
+    if (!CONFIG_KINDS.has(e.kind)) return;
+    const step: ProvisionStep = {
+      kind: "provision",
+      event: e.kind,
+      ...(e.config ? { config: e.config } : {}),
+    };
+    this.add(this.nicOf(e.machine), { ...step, at: this.now(), count: 1 });
+  }
+
+  /** Of a machine's MACs, the one whose timeline moved last (the NIC it booted from); else the id itself. */
+  private nicOf(id: string): string {
+    const macs = this.machines.find(id as Mac)?.macs ?? [id];
+    let best: { mac: string; at: number } | undefined;
+    for (const mac of macs) {
+      const at = this.timelines.get(mac)?.attempts.at(-1)?.lastAt;
+      if (at !== undefined && (!best || at > best.at)) best = { mac, at };
+    }
+    // Nothing seen of it yet (a config triggered before any step): its primary MAC.
+    return best?.mac ?? id;
+  }
+}
+
+/** An attempt with its diagnosis, its steps copied (the live ones keep changing). */
+function present(mac: string, a: BootAttempt, now: number): PresentedAttempt {
+  return {
+    mac,
+    n: a.n,
+    startedAt: a.startedAt,
+    lastAt: a.lastAt,
+    droppedSteps: a.droppedSteps,
+    steps: a.steps.map((s) => ({ ...s })),
+    ...diagnoseAttempt(a, now),
+  };
+}
