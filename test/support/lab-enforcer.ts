@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { join, resolve } from "node:path";
 import { apiCaller, type EnforcerProcess } from "./enforcer-process.js";
@@ -80,6 +80,8 @@ export async function startLabEnforcer(
     50,
   );
   const sock = join(lab.dir, "api.sock");
+  // A stopped Enforcer's forwarder leaves its socket file behind: a second Enforcer in the lab reuses the path.
+  rmSync(sock, { force: true });
   const fwd = lab.spawnIn(lab.ns.enforcer, "api-forwarder", process.execPath, [
     "-e",
     FORWARDER,
