@@ -117,8 +117,14 @@ describe(
       // EDK2 took Enforcer's offer (no option 43) and asked on 4011; iPXE was told the script, not the loader.
       const said = proxyLines(enf, UEFI_MAC);
       assert.ok(said.includes(`dhcp proxy offer ipxe.efi to ${UEFI_MAC} (uefi-pxe)`), said.join("\n"));
-      assert.ok(said.some((l) => l.includes(`boot.ipxe to ${UEFI_MAC} (ipxe)`)), said.join("\n"));
-      assert.match(vm.output, new RegExp(`Server IP address is ${lab.enforcerAddress.replace(/\./g, "\\.")}`));
+      assert.ok(
+        said.some((l) => l.includes(`boot.ipxe to ${UEFI_MAC} (ipxe)`)),
+        said.join("\n"),
+      );
+      assert.match(
+        vm.output,
+        new RegExp(`Server IP address is ${lab.enforcerAddress.replace(/\./g, "\\.")}`),
+      );
       assert.equal(fetches(enf, "ipxe.efi"), 1, "the loader is fetched once: no loop");
       // Known by the NIC it booted from: boot.ipxe echoes ${netX/mac}; the first NIC was never seen.
       assert.match(vm.output, new RegExp(`Enforcer: ${UEFI_MAC} efi x86_64`));
@@ -168,7 +174,10 @@ describe(
       assert.equal((await enf.api<{ state: string }>("GET", `/configs/${id}`)).body.state, "completed");
       const said = proxyLines(enf, BIOS_MAC);
       assert.ok(said.includes(`dhcp proxy offer undionly.kpxe to ${BIOS_MAC} (ipxe)`), said.join("\n"));
-      assert.ok(said.some((l) => l.includes(`boot.ipxe to ${BIOS_MAC} (ipxe)`)), said.join("\n"));
+      assert.ok(
+        said.some((l) => l.includes(`boot.ipxe to ${BIOS_MAC} (ipxe)`)),
+        said.join("\n"),
+      );
       assert.equal(fetches(enf, "undionly.kpxe"), 1, "the ROM chains the loader once: no loop");
     });
 
