@@ -3,7 +3,8 @@
 // 1. OVMF's own EDK2 PXE client, two NICs, booting from the second (the first is on no network): the proxy
 //    offer, ipxe.efi once over Enforcer's TFTP, iPXE told boot.ipxe, the config armed for the second NIC's
 //    MAC boots a real kernel and initrd, which calls completion. The first NIC's MAC is never recorded.
-// 2. The same VM again: nothing armed, so boot.ipxe exits to the firmware; the loader once more (once per boot).
+// 2. The same VM again: nothing armed, so boot.ipxe exits and iPXE returns to the firmware; the loader once
+//    more (once per boot).
 // 3. SeaBIOS with the NIC's iPXE ROM, labelled enforcer.dev/loader=undionly.kpxe: the ROM is offered
 //    undionly.kpxe, loads it over TFTP once, the chained iPXE is told boot.ipxe and boots the armed config.
 // 4. The same BIOS VM again: the config is completed, so it falls through to its local disk.
@@ -31,6 +32,8 @@ const UEFI_MARKS = {
   kernel: /Linux version/,
   completed: /ENF-COMPLETED/,
 };
+/** boot.ipxe's `exit 0` on efi, then iPXE itself giving up: it returns to the firmware's next boot option. */
+const IPXE_EXITS = /Enforcer: booting the local disk[\s\S]*No more network devices/;
 const BIOS_MARKS = {
   loader: /undionly\.kpxe\.{3}/,
   script: /Enforcer: \S+ pcbios /,
@@ -134,17 +137,21 @@ describe(
       assert.match(site.output(), new RegExp(`DHCPACK\\(eth0\\) 10\\.77\\.\\d+\\.1\\d\\d ${UEFI_MAC}`));
     });
 
-    test("UEFI, the next boot: nothing armed, boot.ipxe exits to the firmware; the loader went once per boot", async () => {
+    test("UEFI, the next boot: nothing armed, boot.ipxe exits and iPXE returns to the firmware; the loader went once per boot", async () => {
       const vm = await runLabVm(lab, {
         mac: UEFI_MAC,
         deadNic: DEAD_MAC,
         firmware: "uefi",
-        timeoutMs: 120_000,
-        stopWhen: (out) => out.includes("Enforcer: booting the local disk"),
-        marks: UEFI_MARKS,
+        timeoutMs: 90_000,
+        stopWhen: (out) => IPXE_EXITS.test(out),
+        marks: { ...UEFI_MARKS, exit: IPXE_EXITS },
       });
-      console.log(`# Enforcer proxy, UEFI fall-through: boot.ipxe ${ms(vm.marks.script)} ms`);
-      assert.ok(vm.stopped, `never fell through:\n${vm.output.slice(-3000)}`);
+      console.log(
+        `# Enforcer proxy, UEFI fall-through: boot.ipxe ${ms(vm.marks.script)} ms, iPXE exits ${ms(vm.marks.exit)} ms`,
+      );
+      // What OVMF then boots is its business (its console stays silent after iPXE's exit, so the lab cannot
+      // watch it reach a disk); the BIOS boots below run a real local disk to its marker.
+      assert.ok(vm.stopped, `iPXE never exited:\n${vm.output.slice(-3000)}`);
       assert.ok(!vm.output.includes("Linux version"), "a completed config booted again");
       assert.equal(fetches(enf, "ipxe.efi"), 2, "one loader transfer per boot");
     });

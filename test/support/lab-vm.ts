@@ -22,7 +22,7 @@ export interface LabVmOptions {
    * boot; the lab's NIC then comes second and is the boot device (bootindex 1).
    */
   deadNic?: string;
-  /** A raw disk image as the first hard disk (BIOS drive 0x80), for the fall-through to the local disk. */
+  /** BIOS only: a raw disk image as the first hard disk (drive 0x80), for the fall-through to the local disk. */
   disk?: string;
 }
 
@@ -71,7 +71,8 @@ export async function runLabVm(lab: L2Lab, o: LabVmOptions): Promise<LabVmResult
     copyFileSync("/usr/share/OVMF/OVMF_VARS_4M.fd", vars);
     args.push("-drive", "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd");
     args.push("-drive", `if=pflash,format=raw,file=${vars}`);
-    args.push("-device", `virtio-net-pci,netdev=n0,mac=${o.mac},romfile=${o.deadNic ? ",bootindex=1" : ""}`);
+    const first = o.deadNic ? ",bootindex=1" : "";
+    args.push("-device", `virtio-net-pci,netdev=n0,mac=${o.mac},romfile=${first}`);
   } else {
     args.push("-device", `virtio-net-pci,netdev=n0,mac=${o.mac},bootindex=1`);
   }
