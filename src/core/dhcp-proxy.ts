@@ -170,8 +170,9 @@ export class DhcpProxy {
     const loader = cls.kind === "bios-pxe" ? BIOS_LOADER : this.efiLoader(cls.platform, machine);
     if (loader === undefined || !this.setup.loaders.has(loader))
       return skip("no-loader", `no ${loader ?? "loader"} in the boot files for ${cls.kind} ${cls.platform}`);
-    // Remembered so that a labelled machine's chained iPXE is told the script, not the loader again.
-    if (mac !== undefined) this.offers.offered(mac, req.xid);
+    // Remembered so that a labelled machine's chained iPXE is told the script, not the loader again. Only
+    // labelled machines: an invented MAC (a flood) is never remembered, so it cannot evict a real one.
+    if (mac !== undefined && machine?.labels[LOADER_LABEL] !== undefined) this.offers.offered(mac, req.xid);
     if (cls.kind === "uefi-http")
       return answer({
         ...base,

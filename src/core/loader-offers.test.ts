@@ -94,13 +94,17 @@ describe("a per-machine loader for iPXE ROMs (enforcer.dev/loader), once per boo
     assert.equal(file(edk.p.decide(ask(IPXE_EFI, 2))), `${URL}/boot.ipxe`);
   });
 
-  test("a flood of invented MACs keeps the memory bounded and evicts the oldest first", () => {
-    const { p } = setup([]);
+  test("a flood of invented MACs is answered but never remembered; the memory itself is bounded, oldest evicted first", () => {
+    const { p } = setup([labelled("undionly.kpxe")]);
+    assert.equal(file(p.decide(ask(IPXE_BIOS, 1))), "undionly.kpxe");
     for (let i = 0; i < LOADER_MEMORY_MAX * 3; i++) {
       const mac = `02:00:${[i >> 16, (i >> 8) & 255, i & 255, 0].map((b) => b.toString(16).padStart(2, "0")).join(":")}`;
       assert.equal(file(p.decide(ask({ ...EDK2, mac }, i))), "ipxe.efi");
+      assert.equal(file(p.decide(ask({ ...IPXE_BIOS, mac }, i))), `${URL}/boot.ipxe`);
     }
-    assert.equal(p.rememberedLoaderOffers, LOADER_MEMORY_MAX);
+    // Only the labelled machine is remembered, and its chained iPXE still gets the script after the flood.
+    assert.equal(p.rememberedLoaderOffers, 1);
+    assert.equal(file(p.decide(ask(IPXE_BIOS, 2))), `${URL}/boot.ipxe`);
     let t = 0;
     const m = new LoaderOffers(() => t, 1000, 2);
     const [a, b, c] = ["02:00:00:00:00:01", "02:00:00:00:00:02", "02:00:00:00:00:03"].map(parseMac);
