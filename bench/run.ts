@@ -89,7 +89,7 @@ if (!only || only === "lab") {
         `(${lab.notes.accel}, IPv6 router advertisements ${lab.notes.ipv6RouterAdvertisements ? "on" : "off"})\n`,
     );
     console.log(table(lab.rows, "dnsmasq proxy"));
-    save("lab", lab);
+    save(lab.notes.ipv6RouterAdvertisements ? "lab-ipv6" : "lab", lab);
   }
 }
 if (!only || only === "soak") {
