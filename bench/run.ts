@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { bootBench, type Row } from "./boot-bench.js";
+import { labBench } from "./lab-bench.js";
 import { soakBench } from "./soak-bench.js";
 import { rssBench } from "./rss-bench.js";
 import { tftpBench } from "./tftp-bench.js";
@@ -28,7 +29,7 @@ const machine = {
   node: process.version,
 };
 // `npm run bench` runs everything; `npm run bench -- boot`, `-- tftp`, `-- ui` or `-- soak` runs one part
-// (`-- tftp-rss` only the memory rows of the TFTP part).
+// (`-- tftp-rss` only the memory rows of the TFTP part; `-- lab` the L2 lab's firmware boots, as root).
 const only = process.argv[2];
 const when = new Date().toISOString();
 console.log(
@@ -74,6 +75,22 @@ if (!only || only === "ui") {
       `${ui.notes.rowsInDom} table rows in the page for ${ui.notes.machines} machines\n`,
   );
   save("ui", ui);
+}
+if (!only || only === "lab") {
+  // The lab needs root and QEMU; without them this part fails with its one line and the others still run.
+  const lab = await labBench().catch((e: Error) => {
+    console.log(`\nL2 lab: not measured: ${e.message.split("\n")[0]}\n`);
+    process.exitCode = 1;
+    return undefined;
+  });
+  if (lab) {
+    console.log(
+      `\nL2 lab: OVMF's EDK2 PXE client -> snponly.efi -> boot.ipxe -> armed config, one run, proxy swapped ` +
+        `(${lab.notes.accel}, IPv6 router advertisements ${lab.notes.ipv6RouterAdvertisements ? "on" : "off"})\n`,
+    );
+    console.log(table(lab.rows, "dnsmasq proxy"));
+    save(lab.notes.ipv6RouterAdvertisements ? "lab-ipv6" : "lab", lab);
+  }
 }
 if (!only || only === "soak") {
   console.log("soak: passes of boot requests (known machines) plus anonymous calls for new MACs, loopback\n");

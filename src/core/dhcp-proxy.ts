@@ -7,6 +7,8 @@ import {
 import { inIpv4Net, ipv4NetText, type Ipv4Net } from "../domain/ipv4-net.js";
 import type { Machine } from "../domain/machine.js";
 import { tryParseMac, type Mac } from "../domain/mac.js";
+import { LoaderOffers } from "./loader-offers.js";
+import { systemClock, type Clock } from "./ports.js";
 
 /**
  * proxyDHCP (PXE spec §2.2.3, protocols.md §4.3): beside the site's DHCP server, tell network-boot clients
@@ -19,9 +21,12 @@ const DISCOVER = 1;
 const REQUEST = 3;
 const INFORM = 8;
 
-/** The label that picks a UEFI machine's loader: some NICs hang with `ipxe.efi` and work with `snponly.efi`. */
+/**
+ * The label that picks a machine's loader: some NICs hang with `ipxe.efi` and work with `snponly.efi`; on a
+ * BIOS machine whose NIC ROM is an old iPXE, `undionly.kpxe` makes the ROM chain Enforcer's own iPXE.
+ */
 export const LOADER_LABEL = "enforcer.dev/loader";
-const LOADER_CHOICES: ReadonlySet<string> = new Set(["ipxe.efi", "snponly.efi"]);
+const EFI_CHOICES: ReadonlySet<string> = new Set(["ipxe.efi", "snponly.efi"]);
 /** The BIOS loader: iPXE over the PXE ROM's UNDI driver. */
 const BIOS_LOADER = "undionly.kpxe";
 /** Loader names per UEFI platform: `ipxe.efi` is x64 (Debian's); the others are the operator's, in --tftp-root. */
@@ -48,6 +53,8 @@ export interface ProxyDhcpRequest {
   giaddr: string;
   /** Option 43.71 the client sent (a menu item it chose), echoed back on port 4011. */
   bootItem?: { type: number; layer: number };
+  /** The transaction id: one iPXE exchange keeps it, the iPXE a loader chains starts another. */
+  xid?: number;
 }
 
 /** What the proxy is set up with at start. */
@@ -96,10 +103,20 @@ export type ProxyDecision = { answer: ProxyAnswer } | { skip: ProxySkipReason; d
 
 /** Decides proxyDHCP answers; `machine` finds a machine by MAC (core's MachineService.find). */
 export class DhcpProxy {
+  private readonly offers: LoaderOffers;
+
   constructor(
     private readonly setup: ProxyDhcpSetup,
     private readonly machine: (mac: Mac) => Machine | undefined,
-  ) {}
+    clock: Clock = systemClock,
+  ) {
+    this.offers = new LoaderOffers(() => clock.now().getTime());
+  }
+
+  /** How many machines the loader memory holds (bounded: a flood of MACs cannot grow it). */
+  get rememberedLoaderOffers(): number {
+    return this.offers.size;
+  }
 
   /** The platforms that get no answer because their loader is missing, for a start-up notice. */
   missingLoaders(): { platform: string; loader: string }[] {
@@ -128,7 +145,7 @@ export class DhcpProxy {
         `${req.hints.mac ?? "no MAC"} is not a known machine (--dhcp-known-only)`,
       );
     const echo = req.port === "boot-server" && req.bootItem ? { bootItem: req.bootItem } : {};
-    return this.bootAnswer(cls, machine, reply, echo);
+    return this.bootAnswer(cls, { mac, xid: req.xid, machine }, reply, echo);
   }
 
   /**
@@ -137,13 +154,31 @@ export class DhcpProxy {
    */
   bootAnswer(
     cls: BootClass,
-    machine: Machine | undefined,
+    who: { mac: Mac | undefined; xid: number | undefined; machine: Machine | undefined },
     reply: ProxyAnswer["reply"],
     echo: Pick<ProxyAnswer, "bootItem"> = {},
   ): ProxyDecision {
     const { bootAddress, bootUrl } = this.setup;
+    const { mac, xid, machine } = who;
     const base = { reply, serverId: bootAddress, nextServer: bootAddress };
-    if (cls.kind === "ipxe")
+    if (cls.kind === "ipxe") {
+      // An iPXE ROM asked (by label) to chain Enforcer's own iPXE gets that loader once per boot attempt;
+      // the iPXE it chains gets the script.
+      const chosen = this.labelledLoader(cls.platform, machine);
+      if (mac !== undefined && chosen !== undefined && this.setup.loaders.has(chosen)) {
+        if (!this.offers.chained(mac, xid)) {
+          this.offers.offered(mac, xid);
+          return answer({
+            ...base,
+            ...echo,
+            clientClass: "ipxe",
+            vendorClass: "PXEClient",
+            bootFile: chosen,
+            tftpServer: bootAddress,
+            discoveryControl: USE_BOOT_FILE,
+          });
+        }
+      }
       // iPXE itself gets the script, never the loader again (a loader that loads itself forever).
       return answer({
         ...base,
@@ -153,9 +188,13 @@ export class DhcpProxy {
         bootFile: `${bootUrl}/boot.ipxe`,
         discoveryControl: USE_BOOT_FILE,
       });
+    }
     const loader = cls.kind === "bios-pxe" ? BIOS_LOADER : this.efiLoader(cls.platform, machine);
     if (loader === undefined || !this.setup.loaders.has(loader))
       return skip("no-loader", `no ${loader ?? "loader"} in the boot files for ${cls.kind} ${cls.platform}`);
+    // Remembered so that a labelled machine's chained iPXE is told the script, not the loader again. Only
+    // labelled machines: an invented MAC (a flood) is never remembered, so it cannot evict a real one.
+    if (mac !== undefined && machine?.labels[LOADER_LABEL] !== undefined) this.offers.offered(mac, xid);
     if (cls.kind === "uefi-http")
       return answer({
         ...base,
@@ -205,10 +244,18 @@ export class DhcpProxy {
 
   private efiLoader(platform: FirmwarePlatform, machine: Machine | undefined): string | undefined {
     const chosen = machine?.labels[LOADER_LABEL];
-    const name = chosen !== undefined && LOADER_CHOICES.has(chosen) ? chosen : "ipxe.efi";
+    const name = chosen !== undefined && EFI_CHOICES.has(chosen) ? chosen : "ipxe.efi";
     const suffix = EFI_SUFFIX[platform];
     // An unknown platform gets no answer, rather than a loader it cannot run.
     return suffix === undefined ? undefined : name.replace(/\.efi$/, `${suffix}.efi`);
+  }
+
+  /** The loader the machine's label names, if it is one its platform can run; else none. */
+  private labelledLoader(platform: FirmwarePlatform, machine: Machine | undefined): string | undefined {
+    const chosen = machine?.labels[LOADER_LABEL];
+    if (chosen === undefined) return undefined;
+    if (platform === "bios") return chosen === BIOS_LOADER ? chosen : undefined;
+    return EFI_CHOICES.has(chosen) ? this.efiLoader(platform, machine) : undefined;
   }
 }
 

@@ -24,6 +24,7 @@ export function proxyRequest(
     ciaddr: message.ciaddr,
     giaddr: message.giaddr,
     ...optional("bootItem", fields.pxe?.bootItem),
+    xid: message.xid,
   };
 }
 

@@ -79,13 +79,13 @@ export async function startDhcpServerMode(
   );
   for (const m of boot.missingLoaders())
     log.warn(`dhcp: ${m.platform} clients get an address but no boot file: no ${m.loader} in the boot files`);
-  const bootFor = (f: DhcpFields): ProxyAnswer | undefined => {
+  const bootFor = (f: DhcpFields, xid: number): ProxyAnswer | undefined => {
     const cls = classifyDhcpClient(f);
     if (cls.kind === "not-pxe" || cls.kind === "raspberry-pi") return undefined;
     const mac = f.mac === undefined ? undefined : tryParseMac(f.mac);
     const machine = mac === undefined ? undefined : wiring.machine(mac);
     if (settings.dhcpKnownOnly && !machine) return undefined;
-    const d = boot.bootAnswer(cls, machine, "offer");
+    const d = boot.bootAnswer(cls, { mac, xid, machine }, "offer");
     return "answer" in d ? d.answer : undefined;
   };
   const logs = new LogBudget(LOGS_PER_MINUTE);
@@ -115,7 +115,7 @@ export async function startDhcpServerMode(
         );
       const a = outcome.answer;
       if (!a) return undefined;
-      const b = a.reply === "nak" ? undefined : bootFor(fields);
+      const b = a.reply === "nak" ? undefined : bootFor(fields, message.xid);
       const reply = leaseReply(message, a, {
         serverId: net.address,
         network: net.network,

@@ -80,7 +80,7 @@ export async function startLabEnforcer(
     50,
   );
   const sock = join(lab.dir, "api.sock");
-  // A restarted Enforcer's forwarder: the stopped one's socket file stays behind (SIGTERM does not unlink it).
+  // A stopped Enforcer's forwarder leaves its socket file behind: a second Enforcer in the lab reuses the path.
   rmSync(sock, { force: true });
   const fwd = lab.spawnIn(lab.ns.enforcer, "api-forwarder", process.execPath, [
     "-e",

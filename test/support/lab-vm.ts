@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { copyFileSync } from "node:fs";
 import { join } from "node:path";
 import { LAB_TAP, type L2Lab } from "./l2-lab.js";
@@ -16,6 +17,13 @@ export interface LabVmOptions {
   stopWhen?: (output: string) => boolean;
   /** Named patterns whose first appearance in the serial output is timed (ms after QEMU started). */
   marks?: Record<string, RegExp>;
+  /**
+   * A first NIC (lowest PCI slot: iPXE's net0) with this MAC on a tap that is on no bridge, so it can never
+   * boot; the lab's NIC then comes second and is the boot device (bootindex 1).
+   */
+  deadNic?: string;
+  /** BIOS only: a raw disk image as the first hard disk (drive 0x80), for the fall-through to the local disk. */
+  disk?: string;
 }
 
 /** What the VM printed (ANSI escapes removed), how it ended, and when each mark first appeared. */
@@ -31,6 +39,8 @@ export interface LabVmResult {
 // TCG, as in test/qemu: /dev/kvm exists on this machine but a KVM guest hangs before its first line.
 // ENFORCER_LAB_ACCEL=kvm uses KVM where it works.
 const ACCEL = process.env.ENFORCER_LAB_ACCEL ?? "tcg";
+/** The tap of a VM's dead first NIC: in the bridge namespace, on no bridge. */
+const DEAD_TAP = "tapdead";
 
 /**
  * Runs QEMU in the bridge namespace on the lab's tap, until the guest powers off, nothing boots,
@@ -43,13 +53,26 @@ export async function runLabVm(lab: L2Lab, o: LabVmOptions): Promise<LabVmResult
     "-machine", "graphics=off", "-boot", "order=n,strict=on,reboot-timeout=0",
     "-netdev", `tap,id=n0,ifname=${LAB_TAP},script=no,downscript=no`,
   ];
+  const rom = o.firmware === "uefi" ? ",romfile=" : "";
+  if (o.deadNic) {
+    // Created once per lab; deleted with the bridge namespace. Up, so the firmware sees a link and tries it.
+    const has = spawnSync("ip", ["-n", lab.ns.bridge, "link", "show", DEAD_TAP]).status === 0;
+    if (!has) {
+      spawnSync("ip", ["-n", lab.ns.bridge, "tuntap", "add", "dev", DEAD_TAP, "mode", "tap"]);
+      spawnSync("ip", ["-n", lab.ns.bridge, "link", "set", DEAD_TAP, "up"]);
+    }
+    args.push("-netdev", `tap,id=n9,ifname=${DEAD_TAP},script=no,downscript=no`);
+    args.push("-device", `virtio-net-pci,netdev=n9,mac=${o.deadNic}${rom}`);
+  }
+  if (o.disk) args.push("-drive", `file=${o.disk},format=raw,if=ide`);
   if (o.firmware === "uefi") {
     // Each run gets fresh variables: boot order and options from an earlier run must not leak in.
     const vars = join(lab.dir, `ovmf-vars-${o.mac.replace(/:/g, "")}.fd`);
     copyFileSync("/usr/share/OVMF/OVMF_VARS_4M.fd", vars);
     args.push("-drive", "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd");
     args.push("-drive", `if=pflash,format=raw,file=${vars}`);
-    args.push("-device", `virtio-net-pci,netdev=n0,mac=${o.mac},romfile=`);
+    const first = o.deadNic ? ",bootindex=1" : "";
+    args.push("-device", `virtio-net-pci,netdev=n0,mac=${o.mac},romfile=${first}`);
   } else {
     args.push("-device", `virtio-net-pci,netdev=n0,mac=${o.mac},bootindex=1`);
   }

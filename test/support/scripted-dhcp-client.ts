@@ -1,7 +1,7 @@
 // A scripted DHCP client for the namespace lab (not real firmware: it sends what BIOS, UEFI, iPXE and plain
 // clients send, built with Enforcer's codec), run inside the client namespace by `ip netns exec`. It sends one
 // request from port 68, collects the replies with its xid for a while, and prints them as one JSON line.
-// Usage: node scripted-dhcp-client.js KIND TYPE TO_ADDRESS TO_PORT WAIT_MS [CIADDR]
+// Usage: [ENFORCER_DHCP_CLIENT_MAC=hex] node scripted-dhcp-client.js KIND TYPE TO_ADDRESS TO_PORT WAIT_MS [CIADDR]
 //   KIND: bios | uefi-x64 | ipxe | http-x64 | plain;  TYPE: discover | request
 import { createSocket } from "node:dgram";
 import { randomBytes } from "node:crypto";
@@ -43,7 +43,9 @@ const [kind, type, toAddress, toPort, waitMs, ciaddr] = process.argv.slice(2) as
   string | undefined,
 ];
 const xid = randomBytes(4).readUInt32BE();
-const mac = Buffer.from([0x52, 0x54, 0x00, ...randomBytes(3)]);
+// A random MAC unless the caller names one (ENFORCER_DHCP_CLIENT_MAC, 12 hex digits): a test that registers it.
+const named = process.env.ENFORCER_DHCP_CLIENT_MAC;
+const mac = named ? Buffer.from(named, "hex") : Buffer.from([0x52, 0x54, 0x00, ...randomBytes(3)]);
 const guid = Buffer.concat([Buffer.from([0]), randomBytes(16)]);
 const pxe = kind !== "plain" && kind !== "http-x64";
 const request = encodeDhcp({
