@@ -15,6 +15,7 @@ import type { DhcpMessage } from "../protocols/dhcp/packet.js";
 import type { UdpFault } from "../protocols/udp/safe-socket.js";
 import { bootNetwork } from "./boot-network.js";
 import { leaseReply } from "./dhcp-lease-reply.js";
+import { dhcpToTimeline, leaseOutcome } from "./timeline-feed.js";
 import type { DhcpService, DhcpTotals, DhcpWiring } from "./dhcp.js";
 
 /** How long an OFFER holds its address (memory only): a DISCOVER flood holds the range for at most this. */
@@ -114,8 +115,20 @@ export async function startDhcpServerMode(
           `dhcp server ${outcome.event} ${mac}: ${outcome.detail}`,
         );
       const a = outcome.answer;
+      const b = a === undefined || a.reply === "nak" ? undefined : bootFor(fields, message.xid);
+      if (wiring.timeline)
+        dhcpToTimeline(
+          wiring.timeline,
+          fields,
+          {
+            source: meta.from.address,
+            ciaddr: message.ciaddr,
+            port: "dhcp",
+            ...(a && "yiaddr" in a ? { leased: a.yiaddr } : {}),
+          },
+          leaseOutcome(outcome.event, outcome.detail, a, b?.bootFile),
+        );
       if (!a) return undefined;
-      const b = a.reply === "nak" ? undefined : bootFor(fields, message.xid);
       const reply = leaseReply(message, a, {
         serverId: net.address,
         network: net.network,

@@ -56,18 +56,19 @@ export interface DhcpOutcome {
 
 /**
  * Reports one DHCP exchange to the timeline: the one call every DHCP mode makes (proxy here; the server
- * mode likewise). The client's address, when the request carries one (option 50, ciaddr, the source of a
+ * mode likewise). The client's address (the one `--dhcp server` leased), when the request carries one (option 50, ciaddr, the source of a
  * port 4011 request), maps the address to the MAC so that TFTP and `boot.ipxe` can be attributed.
  */
 export function dhcpToTimeline(
   timeline: BootTimeline,
   fields: DhcpFields,
-  meta: { source: string; ciaddr: string; port: "dhcp" | "boot-server" },
+  meta: { source: string; ciaddr: string; port: "dhcp" | "boot-server"; leased?: string },
   outcome: DhcpOutcome,
 ): void {
   guarded(() => {
     const c = classifyDhcpClient(fields);
-    const ip = [fields.requestedIp, meta.ciaddr, meta.source].find((a) => a && a !== "0.0.0.0");
+    // The address `--dhcp server` gave is the surest; the proxy only has what the request carries.
+    const ip = [meta.leased, fields.requestedIp, meta.ciaddr, meta.source].find((a) => a && a !== "0.0.0.0");
     timeline.dhcp({
       kind: "dhcp",
       ...(fields.mac ? { mac: fields.mac } : {}),
@@ -85,4 +86,18 @@ export function dhcpToTimeline(
 export function proxyOutcome(d: ProxyDecision): DhcpOutcome {
   if ("skip" in d) return { skip: d.skip, skipDetail: d.detail };
   return { offered: d.answer.bootFile, reply: d.answer.reply };
+}
+
+/** `--dhcp server`'s outcome as a timeline outcome: the boot file of an OFFER or ACK, or why there was none. */
+export function leaseOutcome(
+  event: string,
+  detail: string,
+  answer: { reply: "offer" | "ack" | "inform-ack" | "nak" } | undefined,
+  bootFile: string | undefined,
+): DhcpOutcome {
+  if (!answer || answer.reply === "nak") return { skip: answer ? "nak" : event, skipDetail: detail };
+  const reply = answer.reply === "offer" ? "offer" : "ack";
+  return bootFile
+    ? { reply, offered: bootFile }
+    : { reply, skip: "no-boot-file", skipDetail: `${detail} (an address, no boot file)` };
 }

@@ -83,6 +83,11 @@ test("loader loop: iPXE offered the loader again", () => {
   assert.equal(d.stopIndex, 2);
 });
 
+test("an iPXE ROM offered a loader before any fetch (the loader label chaining Enforcer's iPXE) is no loop", () => {
+  const d = diagnose([offer(0, "ipxe", "undionly.kpxe"), tftp(10, { file: "undionly.kpxe" })]);
+  assert.notEqual(d.hint?.code, "loader-loop");
+});
+
 test("a size probe before the real fetch is no loop", () => {
   const d = diagnose([offer(0), tftp(5, { outcome: "size-probe", bytes: 0, lastBlock: 0 }), tftp(10)]);
   assert.notEqual(d.hint?.code, "loader-loop");

@@ -46,12 +46,15 @@ export const QUIET_MS = 30_000;
 
 type Hint = { code: HintCode; text: string };
 
-/** The loader loop: a loader fetched twice in one attempt, or iPXE offered a loader. */
+/**
+ * The loader loop: a loader fetched twice in one attempt, or iPXE offered a loader after one was fetched. An
+ * iPXE ROM offered a loader before any fetch is the `enforcer.dev/loader` label chaining Enforcer's own iPXE.
+ */
 function loaderLoop(steps: readonly TimelineStep[]): { index: number; hint: Hint } | undefined {
   let fetched = 0;
   for (let i = 0; i < steps.length; i++) {
     const s = steps[i]!;
-    if (s.kind === "dhcp" && s.client === "ipxe" && s.offered && isLoader(s.offered))
+    if (s.kind === "dhcp" && s.client === "ipxe" && s.offered && isLoader(s.offered) && fetched > 0)
       return {
         index: i,
         hint: {

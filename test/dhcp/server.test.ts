@@ -142,6 +142,12 @@ describe("DHCP server: enforcer serve --dhcp server in a network namespace", { t
     assert.equal(offer.file, `${BASE}/boot.ipxe`);
     assert.equal(offer.bootfileName, `${BASE}/boot.ipxe`);
     assert.equal(offer.siaddr, SERVER_IP);
+    // The lease answer is on the machine's boot timeline, by the address it was given (docs/timeline.md).
+    const tl = (await api(`/machines/${MAC_IPXE}/timeline`)) as {
+      attempts: { steps: { kind: string; label: string; client?: string; offered?: string }[] }[];
+    };
+    const dhcp = tl.attempts.at(-1)?.steps.find((s) => s.kind === "dhcp");
+    assert.deepEqual([dhcp?.client, dhcp?.offered], ["ipxe", `${BASE}/boot.ipxe`]);
   });
 
   test("hostile: a REQUEST for another MAC's lease or outside the range is NAKed; a DECLINE flood leaves addresses", async () => {
