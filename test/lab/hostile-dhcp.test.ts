@@ -130,7 +130,11 @@ describe(
       atk = addLabAttacker(lab);
       rssBefore = rss();
     });
-    after(() => lab?.stop());
+    // Enforcer first: its API forwarder's listener on 127.0.0.1 would keep this process alive.
+    after(async () => {
+      await enf?.stop();
+      await lab?.stop();
+    });
 
     test("crafted: each hostile kind is dropped and counted exactly, through the bridge", async (t) => {
       const enforcer = lab.enforcerAddress;
@@ -171,12 +175,34 @@ describe(
       const nested = times(10, () =>
         to(handBuilt({ file: hex("340103 ff"), sname: hex("340101 ff"), options: hex("350101 340103 ff") })),
       );
-      const all = [...Object.values(kinds).flat(), ...nested];
+      // A boot-server request (4011) whose client address is on the boot network but whose source is forged
+      // to a host elsewhere: its ACK would go to that source (a reflection off the boot network). Unanswered.
+      const request = handBuilt({
+        ciaddr: [...lab.net.split(".").map(Number), 77],
+        options: Buffer.concat([
+          hex("350103"),
+          opt(60, "PXEClient:Arch:00007:UNDI:003000"),
+          opt(93, hex("0007")),
+          hex("ff"),
+        ]),
+      });
+      const forged = times(10, () =>
+        to(request, { port: 4011, via: "raw", from: { address: "192.0.2.7", port: 4011 } }),
+      );
+      const all = [...Object.values(kinds).flat(), ...nested, ...forged];
       const { before, after, ms } = await attack(all);
       for (const [kind, sent] of Object.entries(kinds))
         assert.equal(dropped(after, kind) - dropped(before, kind), sent.length, `drops of kind ${kind}`);
       const notPxe = 'enforcer_dhcp_unanswered_total{reason="not-pxe"}';
       assert.equal(get(after, notPxe) - get(before, notPxe), nested.length);
+      const offNetwork = 'enforcer_dhcp_unanswered_total{reason="off-network"}';
+      const failed = 'enforcer_udp_faults_total{server="dhcp",kind="send-failed"}';
+      assert.equal(get(after, failed) - get(before, failed), 0, "no answer to a forged source was attempted");
+      assert.equal(
+        get(after, offNetwork) - get(before, offNetwork),
+        forged.length,
+        "forged sources answered",
+      );
       t.diagnostic(`${all.length} crafted datagrams taken in ${ms} ms`);
     });
 

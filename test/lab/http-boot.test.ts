@@ -39,7 +39,11 @@ describe("L2 lab: OVMF's UEFI HTTP boot through Enforcer's proxyDHCP", { timeout
     spawnSync("ip", ["-n", lab.ns.enforcer, "route", "add", "255.255.255.255/32", "dev", "eth0"]);
     enf = await startLabEnforcer(lab, root, ["--dhcp", "proxy"]);
   });
-  after(() => lab?.stop());
+  // Enforcer first: its API forwarder's listener on 127.0.0.1 would keep this process alive.
+  after(async () => {
+    await enf?.stop();
+    await lab?.stop();
+  });
 
   test("the firmware takes the loader's URL from the proxy offer, fetches ipxe.efi over HTTP, iPXE chains boot.ipxe", async (t) => {
     const hyphen = MAC.replaceAll(":", "-");

@@ -9,7 +9,7 @@ import type { L2Lab } from "./l2-lab.js";
 // a UDP socket bound to port 68, as a client's do, so the kernel fragments the giant ones (up to 65,507
 // bytes) on the wire and Enforcer's kernel reassembles them. Datagrams from source port 0 need a raw socket
 // with our own IPv4 and UDP headers (IPPROTO_RAW implies IP_HDRINCL; the kernel fills in the IP checksum,
-// and a UDP checksum of 0 means none).
+// and a UDP checksum of 0 means none); the same raw socket forges a source address and port.
 const SENDER = `
 import socket, struct, sys, time
 src, path = sys.argv[1], sys.argv[2]
@@ -21,14 +21,14 @@ raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
 raw.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
 n = 0
 for line in open(path):
-    mode, dst, port, pause, data = line.split(" ")
+    mode, sip, sport, dst, port, pause, data = line.split(" ")
     payload = bytes.fromhex(data.strip())
     if mode == "udp":
         udp.sendto(payload, (dst, int(port)))
     else:
-        u = struct.pack("!HHHH", 0, int(port), 8 + len(payload), 0) + payload
+        u = struct.pack("!HHHH", int(sport), int(port), 8 + len(payload), 0) + payload
         h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(u), 0, 0, 64, socket.IPPROTO_UDP, 0,
-                        socket.inet_aton(src), socket.inet_aton(dst))
+                        socket.inet_aton(sip if sip != "-" else src), socket.inet_aton(dst))
         raw.sendto(h + u, (dst, 0))
     n += 1
     if float(pause) > 0:
@@ -42,8 +42,10 @@ export interface AttackDatagram {
   /** Where to: Enforcer's address, or 255.255.255.255 (a broadcast over the whole segment). */
   to: string;
   port: number;
-  /** `raw`: from source port 0 (raw socket); `udp`: from port 68 through the kernel's UDP. */
+  /** `raw`: through a raw socket, from `from` (default: source port 0); `udp`: from port 68 by the kernel's UDP. */
   via?: "udp" | "raw";
+  /** With `raw`: a forged source address (default the attacker's) and port (default 0). */
+  from?: { address?: string; port?: number };
   /** Milliseconds to wait after this one (to pace the sender below the receiver's socket buffer). */
   pauseMs?: number;
 }
@@ -85,7 +87,10 @@ export function addLabAttacker(lab: L2Lab): LabAttacker {
       writeFileSync(
         file,
         datagrams
-          .map((d) => `${d.via ?? "udp"} ${d.to} ${d.port} ${d.pauseMs ?? 0} ${d.payload.toString("hex")}\n`)
+          .map(
+            (d) =>
+              `${d.via ?? "udp"} ${d.from?.address ?? "-"} ${d.from?.port ?? 0} ${d.to} ${d.port} ${d.pauseMs ?? 0} ${d.payload.toString("hex")}\n`,
+          )
           .join(""),
       );
       const p = lab.spawnIn(ns, "attacker", "python3", [script, address, file]);
