@@ -160,6 +160,19 @@ describe("proxyDHCP rules", () => {
     assert.equal(fileOf(p.decide(discover(BIOS, { source: "10.9.0.77" }))), "undionly.kpxe");
   });
 
+  test("a client address on the network does not vouch for a forged source elsewhere (found on the L2 lab)", () => {
+    const p = proxy();
+    // Port 4011 answers the source: this ACK would be reflected to 192.0.2.7, off the boot network.
+    const forged = { messageType: 3, port: "boot-server", ciaddr: "10.9.0.77", source: "192.0.2.7" } as const;
+    assert.equal(fileOf(p.decide(discover(UEFI, forged))), "skip:off-network");
+    assert.equal(fileOf(p.decide(discover(UEFI, { ...forged, source: "10.9.0.77" }))), "ipxe.efi");
+    // A relayed request is answered at the relay: its source and the client's address may be elsewhere.
+    assert.equal(
+      fileOf(p.decide(discover(BIOS, { giaddr: "10.9.0.254", ciaddr: "10.20.0.5", source: "10.20.0.1" }))),
+      "undionly.kpxe",
+    );
+  });
+
   test("port 4011: a REQUEST or INFORM gets an ACK with the boot item echoed; a DISCOVER there nothing", () => {
     const p = proxy();
     const item = { type: 0, layer: 0 };

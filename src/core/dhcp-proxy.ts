@@ -225,19 +225,25 @@ export class DhcpProxy {
   }
 
   /**
-   * Whether the client is off the boot network, by the first address the request carries: the relay's, the
-   * client's own, the datagram's source. A broadcast from a client with no address carries none, and Node
-   * cannot tell the interface it came in on: it is answered (docs/dhcp.md says how to keep it to one network).
+   * Whether the client is off the boot network: a relayed request by the relay's address (the answer goes
+   * to the relay), any other by both the client's own address and the datagram's source, each when set. Both,
+   * because the answer may go to either (port 4011 answers the source): a forged source elsewhere with an
+   * address on the network in ciaddr would otherwise turn Enforcer into a reflector off the boot network. A
+   * broadcast from a client with no address carries none, and Node cannot tell the interface it came in on:
+   * it is answered (docs/dhcp.md says how to keep it to one network).
    */
   private offNetwork(req: ProxyDhcpRequest): string | undefined {
     const net = this.setup.network;
-    for (const [what, a] of [
-      ["relay", req.giaddr],
-      ["client", req.ciaddr],
-      ["source", req.source],
-    ] as const) {
-      if (a === "0.0.0.0") continue;
-      return inIpv4Net(net, a) ? undefined : `${what} ${a} is outside the boot network ${ipv4NetText(net)}`;
+    const carried =
+      req.giaddr !== "0.0.0.0"
+        ? ([["relay", req.giaddr]] as const)
+        : ([
+            ["client", req.ciaddr],
+            ["source", req.source],
+          ] as const);
+    for (const [what, a] of carried) {
+      if (a !== "0.0.0.0" && !inIpv4Net(net, a))
+        return `${what} ${a} is outside the boot network ${ipv4NetText(net)}`;
     }
     return undefined;
   }

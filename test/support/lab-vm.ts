@@ -24,6 +24,8 @@ export interface LabVmOptions {
   deadNic?: string;
   /** BIOS only: a raw disk image as the first hard disk (drive 0x80), for the fall-through to the local disk. */
   disk?: string;
+  /** More QEMU arguments (e.g. `-fw_cfg` files that steer OVMF). */
+  qemuArgs?: string[];
 }
 
 /** What the VM printed (ANSI escapes removed), how it ended, and when each mark first appeared. */
@@ -76,6 +78,7 @@ export async function runLabVm(lab: L2Lab, o: LabVmOptions): Promise<LabVmResult
   } else {
     args.push("-device", `virtio-net-pci,netdev=n0,mac=${o.mac},bootindex=1`);
   }
+  args.push(...(o.qemuArgs ?? []));
   const started = Date.now();
   const vm = lab.spawnIn(lab.ns.bridge, `qemu-${o.mac}`, "qemu-system-x86_64", args);
   const marks: Record<string, number> = {};
