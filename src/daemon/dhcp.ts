@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { Settings } from "../config/settings.js";
 import { DhcpProxy, type ProxyClientClass, type ProxySkipReason } from "../core/dhcp-proxy.js";
 import type { Machine } from "../domain/machine.js";
-import type { Mac } from "../domain/mac.js";
+import { tryParseMac, type Mac } from "../domain/mac.js";
 import { ipv4NetText } from "../domain/ipv4-net.js";
 import { LogBudget } from "../logging/log-budget.js";
 import { DhcpCounters } from "../protocols/dhcp/counters.js";
@@ -28,6 +28,8 @@ export interface DhcpWiring {
   machine: (mac: Mac) => Machine | undefined;
   /** Loader names present in the boot file namespace. */
   loaders: ReadonlySet<string>;
+  /** A Raspberry Pi's request was answered: its option 97 names its boot directory (core's PiBootService). */
+  piSeen?: (mac: Mac, guid: Uint8Array | undefined) => void;
 }
 
 /** A running DHCP service, for the ready line and for stopping. */
@@ -84,6 +86,8 @@ export async function startDhcp(
         return undefined;
       }
       const a = decision.answer;
+      const piMac = a.clientClass === "raspberry-pi" ? tryParseMac(mac ?? "") : undefined;
+      if (piMac) wiring.piSeen?.(piMac, request.fields.clientGuidRaw);
       totals.answers.set(a.clientClass, (totals.answers.get(a.clientClass) ?? 0) + 1);
       const budget = answerLogs.take();
       if (budget.ok)

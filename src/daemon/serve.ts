@@ -19,6 +19,8 @@ import { startAgents } from "./agents.js";
 import { loadSessionSecret } from "./session-secret.js";
 import { generatedFiles, startTftp } from "./tftp.js";
 import { DhcpTotals, startDhcp } from "./dhcp.js";
+import { neighbourMacs } from "./neighbours.js";
+import { openPiFirmware, piFiles } from "./pi-tftp.js";
 
 /** How often triggered configs past their retry window are expired and recorded. */
 const SWEEP_INTERVAL_MS = 5_000;
@@ -94,13 +96,21 @@ export async function serve(argv: string[]): Promise<void> {
         }
       : {}),
   });
-  const tftp = await startTftp(settings, files, log, tftpCounters);
+  const pi = piFiles({
+    piBoot: core.piBoot,
+    firmware: openPiFirmware(settings.piFirmware, log),
+    files,
+    neighbour: neighbourMacs(),
+    log,
+  });
+  const tftp = await startTftp(settings, files, log, tftpCounters, pi);
   const dhcp = await startDhcp(
     settings,
     {
       bootUrl,
       machine: (mac) => core.machines.find(mac),
       loaders: presentLoaders(loaders, settings.tftpRoot),
+      piSeen: (mac, guid) => core.piBoot.learn(mac, guid),
     },
     log,
     dhcpTotals,

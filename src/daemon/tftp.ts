@@ -6,8 +6,11 @@ import { generalScriptMemo } from "../protocols/ipxe/general-script.js";
 import { LogBudget } from "../logging/log-budget.js";
 import type { BootFiles } from "../files/boot-files.js";
 import { TftpCounters } from "../protocols/tftp/counters.js";
+import { TFTP_ERROR } from "../protocols/tftp/packet.js";
 import { startTftpServer, type TftpServer } from "../protocols/tftp/server.js";
+import type { ReadResult } from "../protocols/tftp/source.js";
 import type { UdpFault } from "../protocols/udp/safe-socket.js";
+import type { PiOpen } from "./pi-tftp.js";
 import { bootFileReader } from "./tftp-read.js";
 
 /** Fault log lines per minute; past it they are only counted, so a flood cannot fill the disk with logs. */
@@ -34,10 +37,24 @@ export async function startTftp(
   files: BootFiles,
   log: Logger,
   counters: TftpCounters,
+  pi?: PiOpen,
 ): Promise<TftpServer | undefined> {
   if (!settings.tftp) return undefined;
   const port = settings.tftpPort ?? 69;
-  const read = bootFileReader(files);
+  const fileRead = bootFileReader(files);
+  // Raspberry Pi boot directories first (per machine, daemon/pi-tftp.ts), then the boot file namespace.
+  const read = async (name: Buffer, ip: string, mode: string, signal: AbortSignal): Promise<ReadResult> => {
+    const p = pi ? await pi(name, ip) : undefined;
+    if (!p) return fileRead(name, mode, signal);
+    if (!p.ok) return p;
+    if (mode !== "netascii") return { ok: true, source: { size: p.size, read: p.read, close: p.close } };
+    p.close();
+    return {
+      ok: false,
+      code: TFTP_ERROR.NOT_DEFINED,
+      message: "a Pi boot directory is served in octet mode",
+    };
+  };
   const faultLogs = new LogBudget(FAULT_LOGS_PER_MINUTE);
   const transferLogs = new LogBudget(TRANSFER_LOGS_PER_MINUTE);
   // A dropped or refused datagram is what an attacker (or a broken client) sends: debug. A handler that
@@ -61,7 +78,7 @@ export async function startTftp(
       maxTransfers: settings.tftpMaxTransfers,
       timeoutMs: 1000,
       maxRetries: 5,
-      read: (name, _client, mode, signal) => read(name, mode, signal),
+      read: (name, client, mode, signal) => read(name, client.address, mode, signal),
       onTransfer: (s) => {
         counters.record(s);
         // One datagram makes a transfer (a refusal, a timeout): lines are budgeted, counters count all.

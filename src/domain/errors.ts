@@ -52,6 +52,8 @@ export const ERROR_CODES = {
   ENF_ERR_HTTP_TIMEOUT: "the request did not arrive in time",
   ENF_ERR_HTTP_RANGE: "the requested byte range starts past the end of the file",
   ENF_ERR_TFTP_BIND: "the TFTP port cannot be opened (in use, or port 69 without root)",
+  ENF_ERR_PI_BOOT_FILE:
+    "a Raspberry Pi config names a kernel or initrd that cannot be served over TFTP (a URL, not a plain file name), or more than one initrd",
   ENF_ERR_DHCP_MODE: "that --dhcp mode is not available yet (only off and proxy are)",
   ENF_ERR_DHCP_NETWORK:
     "the DHCP boot network or Enforcer's address on it cannot be found (name it with --dhcp-interface or --dhcp-subnet)",
