@@ -45,7 +45,16 @@ function expected(cls: DhcpClientClass): ProxyDecision | { skip: string } {
     case "not-pxe":
       return { skip: "not-pxe" };
     case "raspberry-pi":
-      return { skip: "raspberry-pi" };
+      return {
+        answer: {
+          ...base,
+          clientClass: "raspberry-pi",
+          vendorClass: "PXEClient",
+          bootFile: "",
+          tftpServer: BOOT,
+          piMenu: true,
+        },
+      };
     case "ipxe":
       return {
         answer: {
