@@ -145,3 +145,12 @@ test("a Pi config with an http kernel is refused before it is used up (ENF_ERR_P
     );
   assert.equal(core.configs.get(id).lifecycle.state, "armed");
 });
+
+test("a machine labelled as a Pi cannot be armed with an http kernel: refused at arm time", async () => {
+  const t = testCore();
+  await t.core.profiles.create({ name: "pi-http", family: "custom", kernel: "http://mirror/vmlinuz" });
+  await t.core.machines.register(OTHER, { labels: { [PI_SERIAL_LABEL]: "0a0b0c0d" } });
+  const c = await t.core.configs.create({ machine: OTHER, profile: "pi-http" });
+  await assert.rejects(t.core.configs.arm(c.id), (e) => isEnforcerError(e, "ENF_ERR_PI_BOOT_FILE"));
+  assert.equal(t.core.configs.get(c.id).lifecycle.state, "draft");
+});
