@@ -102,7 +102,7 @@ export async function startDhcp(
             },
             ...(budget.skipped > 0 ? { notLogged: budget.skipped } : {}),
           },
-          `dhcp proxy ${a.reply} ${a.bootFile} to ${mac ?? "?"} (${a.clientClass})`,
+          `dhcp proxy ${a.reply} ${a.bootFile || "the Raspberry Pi menu"} to ${mac ?? "?"} (${a.clientClass})`,
         );
       return {
         reply: proxyReply(request.message, request.fields, a),
