@@ -106,9 +106,15 @@ async function baseConfig(firmware: Pick<BootFiles, "open"> | undefined): Promis
  * (not set, missing, or without start4.elf), like the missing-loader notice. A Pi 5 needs no start4.elf
  * (its firmware is in the EEPROM), so an empty directory is only a warning.
  */
-export function openPiFirmware(dir: string | undefined, log: Logger): BootFiles | undefined {
+export function openPiFirmware(
+  dir: string | undefined,
+  log: Logger,
+  answersPis = true,
+): BootFiles | undefined {
   if (!dir) {
-    log.info("pi: no --pi-firmware: Raspberry Pi 4 clients find no start4.elf and fall through");
+    // Only worth a line when this Enforcer answers Pis' DHCP: otherwise no Pi is sent here.
+    if (answersPis)
+      log.info("pi: no --pi-firmware: Raspberry Pi 4 clients find no start4.elf and fall through");
     return undefined;
   }
   let files: BootFiles;

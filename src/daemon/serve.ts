@@ -98,7 +98,7 @@ export async function serve(argv: string[]): Promise<void> {
   });
   const pi = piFiles({
     piBoot: core.piBoot,
-    firmware: openPiFirmware(settings.piFirmware, log),
+    firmware: openPiFirmware(settings.piFirmware, log, settings.dhcp !== "off"),
     files,
     neighbour: neighbourMacs(),
     log,
