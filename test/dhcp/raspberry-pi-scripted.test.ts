@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { after, before, describe, test } from "node:test";
 import { encodePxeOptions } from "../../src/protocols/dhcp/pxe-options.js";
+import { inNs, nsApi, nsTftp } from "../support/netns-curl.js";
 import { createNetnsPair, type NetnsPair } from "../support/netns-pair.js";
 
 const run = promisify(execFile);
@@ -68,58 +69,10 @@ describe(
     let completeUrl = "";
     const files: Record<string, Buffer> = {};
 
-    const inNs = (ns: string, cmd: string[], timeout = 30_000) =>
-      run("ip", ["netns", "exec", ns, ...cmd], { timeout });
-
-    /** The API, from inside the server namespace. */
-    async function api(
-      method: string,
-      path: string,
-      body?: unknown,
-    ): Promise<{ status: number; body: ApiBody }> {
-      const { stdout } = await inNs(pair!.serverNs, [
-        "curl",
-        "-sS",
-        "-X",
-        method,
-        "-w",
-        "\n%{http_code}",
-        "-H",
-        `Authorization: Bearer ${token}`,
-        ...(body === undefined
-          ? []
-          : ["-H", "content-type: application/json", "--data", JSON.stringify(body)]),
-        `http://127.0.0.1:8080/api/v1${path}`,
-      ]);
-      const cut = stdout.lastIndexOf("\n");
-      const text = stdout.slice(0, cut);
-      return { status: Number(stdout.slice(cut + 1)), body: text ? JSON.parse(text) : undefined };
-    }
-
-    /** One TFTP read with curl from the client namespace (optionally from the other MAC's interface). */
-    async function tftp(
-      name: string,
-      from?: string,
-    ): Promise<{ ok: true; data: Buffer } | { ok: false; code: number; stderr: string }> {
-      const file = join(got, randomBytes(4).toString("hex"));
-      try {
-        await inNs(pair!.clientNs, [
-          "curl",
-          "-sS",
-          "--path-as-is",
-          "--max-time",
-          "20",
-          ...(from ? ["--interface", from] : []),
-          "-o",
-          file,
-          `tftp://${SERVER_IP}/${name}`,
-        ]);
-        return { ok: true, data: readFileSync(file) };
-      } catch (err) {
-        const e = err as { code?: number; stderr?: string };
-        return { ok: false, code: e.code ?? -1, stderr: e.stderr ?? "" };
-      }
-    }
+    /** The API from inside the server namespace; TFTP reads from the client's. */
+    const api = (method: string, path: string, body?: unknown) =>
+      nsApi<ApiBody>(pair!.serverNs, "http://127.0.0.1:8080", token)(method, path, body);
+    const tftp = (name: string, iface?: string) => nsTftp(pair!.clientNs, SERVER_IP, got)(name, iface);
 
     async function read(name: string, from?: string): Promise<Buffer> {
       const r = await tftp(name, from);
