@@ -111,6 +111,12 @@ export const SettingsSchema = Type.Object(
     tftpRoot: Type.Optional(
       Type.String({ minLength: 1, description: "directory served over TFTP and /tftp/" }),
     ),
+    piFirmware: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: "Raspberry Pi firmware directory (start4.elf, fixup4.dat, .dtb, overlays/) for Pi boots",
+      }),
+    ),
     tftpMaxBlksize: Type.Integer({
       minimum: 512,
       maximum: 65464,
@@ -240,6 +246,7 @@ export const SETTING_NAMES: Record<keyof Settings, { flag: string; env: string }
   tftp: { flag: "tftp", env: "ENFORCER_TFTP" },
   tftpPort: { flag: "tftp-port", env: "ENFORCER_TFTP_PORT" },
   tftpRoot: { flag: "tftp-root", env: "ENFORCER_TFTP_ROOT" },
+  piFirmware: { flag: "pi-firmware", env: "ENFORCER_PI_FIRMWARE" },
   tftpMaxBlksize: { flag: "tftp-max-blksize", env: "ENFORCER_TFTP_MAX_BLKSIZE" },
   tftpMaxWindowsize: { flag: "tftp-max-windowsize", env: "ENFORCER_TFTP_MAX_WINDOWSIZE" },
   tftpMaxTransfers: { flag: "tftp-max-transfers", env: "ENFORCER_TFTP_MAX_TRANSFERS" },

@@ -4,6 +4,7 @@ import type { BootSpec, ProvisioningFiles } from "../domain/boot-spec.js";
 import { fileFormat } from "../domain/file-formats.js";
 import type { Machine } from "../domain/machine.js";
 import { familyBoot } from "../domain/os-families.js";
+import { PI_SERIAL_LABEL, piBootFiles } from "../domain/pi-boot.js";
 import { fillBootTemplate } from "./boot-template.js";
 import { bootVars } from "./boot-vars.js";
 import type { MachineService } from "./machines.js";
@@ -39,6 +40,8 @@ export class ConfigRenderer {
     for (const [name, template] of Object.entries(fb.files))
       files[name] = renderProvisioning(name, template, context, fileFormat(profile.family, name, template));
     checkBootSpec(fb.spec, c.id);
+    // A machine labelled as a Pi boots over TFTP only: a URL kernel is refused now, not at its boot.
+    if (machine.labels[PI_SERIAL_LABEL] !== undefined) piBootFiles(fb.spec, c.id);
     return { spec: fb.spec, files };
   }
 

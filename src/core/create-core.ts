@@ -13,6 +13,7 @@ import { CommandService } from "./commands.js";
 import { ConfigFiles } from "./config-files.js";
 import { ConfigRenderer } from "./config-render.js";
 import { ConfigService } from "./configs.js";
+import { PiBootService } from "./pi-boot.js";
 import { ConflictService } from "./conflicts.js";
 import { EventLog } from "./event-log.js";
 import { MachineIntake } from "./machine-intake.js";
@@ -38,6 +39,8 @@ export interface Core {
   /** The provisioning files under a triggered config's secret URL. */
   configFiles: ConfigFiles;
   boot: BootService;
+  /** Raspberry Pi boot directories over TFTP, per machine and exactly once. */
+  piBoot: PiBootService;
   tokens: TokenService;
   commands: CommandService;
   /** The agent systems Enforcer reaches out to (serf, consul); together the first command executor. */
@@ -159,6 +162,7 @@ export function createCore(
     renderer,
     configFiles,
     boot,
+    piBoot: new PiBootService(store, events, clock, settings, machines, configs),
     tokens,
     commands,
     agents,

@@ -45,7 +45,16 @@ function expected(cls: DhcpClientClass): ProxyDecision | { skip: string } {
     case "not-pxe":
       return { skip: "not-pxe" };
     case "raspberry-pi":
-      return { skip: "raspberry-pi" };
+      return {
+        answer: {
+          ...base,
+          clientClass: "raspberry-pi",
+          vendorClass: "PXEClient",
+          bootFile: "",
+          tftpServer: BOOT,
+          piMenu: true,
+        },
+      };
     case "ipxe":
       return {
         answer: {
@@ -149,6 +158,23 @@ describe("proxyDHCP rules", () => {
     assert.equal(fileOf(p.decide(discover(UEFI))), "ipxe.efi");
     assert.equal(fileOf(p.decide(discover(BIOS))), "skip:unknown-machine");
     assert.equal(fileOf(p.decide(discover({ ...BIOS, mac: undefined }))), "skip:unknown-machine");
+  });
+
+  test("a Raspberry Pi gets the Pi menu and option 66, no boot file; --dhcp-known-only holds for Pis too", () => {
+    const pi = {
+      vendorClass: "PXEClient:Arch:00000:UNDI:002001",
+      clientArch: [0],
+      mac: "dc:a6:32:11:22:33",
+    };
+    const answered = proxy().decide(discover(pi));
+    assert.ok("answer" in answered);
+    assert.equal(answered.answer.piMenu, true);
+    assert.equal(answered.answer.tftpServer, BOOT);
+    assert.equal(answered.answer.bootFile, "");
+    assert.equal(fileOf(proxy({ knownOnly: true }).decide(discover(pi))), "skip:unknown-machine");
+    const known = newMachine(parseMac(pi.mac), "operator", "t");
+    assert.ok("answer" in proxy({ knownOnly: true }, [known]).decide(discover(pi)));
+    assert.equal(fileOf(proxy().decide(discover(pi, { source: "10.9.1.5" }))), "skip:off-network");
   });
 
   test("answers only clients on the boot network: relay, client address, source", () => {

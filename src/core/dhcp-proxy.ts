@@ -72,7 +72,7 @@ export interface ProxyDhcpSetup {
 }
 
 /** The classes the proxy answers (the metrics label). */
-export type ProxyClientClass = "bios-pxe" | "uefi-pxe" | "uefi-http" | "ipxe";
+export type ProxyClientClass = "bios-pxe" | "uefi-pxe" | "uefi-http" | "ipxe" | "raspberry-pi";
 
 /** A proxy answer: the boot fields only, yiaddr stays 0. */
 export interface ProxyAnswer {
@@ -82,21 +82,22 @@ export interface ProxyAnswer {
   vendorClass: "PXEClient" | "HTTPClient";
   serverId: string;
   nextServer: string;
-  /** `file` and option 67: a TFTP name, or a URL for HTTP boot and iPXE. */
+  /** `file` and option 67: a TFTP name, or a URL for HTTP boot and iPXE; empty for a Pi (it asks for fixed names). */
   bootFile: string;
   /** Option 66, when the boot file comes over TFTP. */
   tftpServer?: string;
   /** Option 43 discovery control; absent means no option 43 (unless a boot item is echoed). */
   discoveryControl?: number;
   bootItem?: { type: number; layer: number };
+  /** Option 43 is the Raspberry Pi menu (`Raspberry Pi Boot`), which the Pi bootloader needs to use the answer. */
+  piMenu?: true;
 }
 
 /** Why a request gets no answer (the metrics label). */
-export type ProxySkipReason =
-  "not-pxe" | "not-for-proxy" | "off-network" | "unknown-machine" | "no-loader" | "raspberry-pi";
+export type ProxySkipReason = "not-pxe" | "not-for-proxy" | "off-network" | "unknown-machine" | "no-loader";
 
 /** A client class that gets a boot file (the others are skipped before). */
-export type BootClass = Exclude<DhcpClientClass, { kind: "not-pxe" | "raspberry-pi" }>;
+export type BootClass = Exclude<DhcpClientClass, { kind: "not-pxe" }>;
 
 /** The decision for one request. */
 export type ProxyDecision = { answer: ProxyAnswer } | { skip: ProxySkipReason; detail: string };
@@ -133,8 +134,6 @@ export class DhcpProxy {
       return skip("not-for-proxy", `message type ${req.messageType ?? "none"} on the ${req.port} port`);
     const cls = classifyDhcpClient(req.hints);
     if (cls.kind === "not-pxe") return skip("not-pxe", "no PXEClient or HTTPClient vendor class");
-    // The Pi bootloader wants its own option 43 and boot directory: a later piece of the boot plane.
-    if (cls.kind === "raspberry-pi") return skip("raspberry-pi", "Raspberry Pi boot is not served yet");
     const where = this.offNetwork(req);
     if (where) return skip("off-network", where);
     const mac = req.hints.mac === undefined ? undefined : tryParseMac(req.hints.mac);
@@ -161,6 +160,17 @@ export class DhcpProxy {
     const { bootAddress, bootUrl } = this.setup;
     const { mac, xid, machine } = who;
     const base = { reply, serverId: bootAddress, nextServer: bootAddress };
+    if (cls.kind === "raspberry-pi")
+      // The Pi bootloader takes an answer with PXEClient and the `Raspberry Pi Boot` menu in option 43, loads
+      // from option 66's TFTP server, and asks for fixed names (`<serial>/start4.elf`…): no boot file.
+      return answer({
+        ...base,
+        clientClass: "raspberry-pi",
+        vendorClass: "PXEClient",
+        bootFile: "",
+        tftpServer: bootAddress,
+        piMenu: true,
+      });
     if (cls.kind === "ipxe") {
       // An iPXE ROM asked (by label) to chain Enforcer's own iPXE gets that loader once per boot attempt;
       // the iPXE it chains gets the script.

@@ -4,7 +4,9 @@ import { ipv4Text, type Ipv4Net } from "../domain/ipv4-net.js";
 import { MSG } from "../protocols/dhcp/fields.js";
 import { ipBytes, OPT } from "../protocols/dhcp/options.js";
 import type { DhcpMessage } from "../protocols/dhcp/packet.js";
+import { encodePxeOptions } from "../protocols/dhcp/pxe-options.js";
 import { replyFrame } from "../protocols/dhcp/reply-frame.js";
+import { PI_MENU } from "./dhcp-reply.js";
 
 /** Renewal (T1) and rebinding (T2) times, RFC 2132 §9.11, 9.12. */
 const RENEWAL_TIME = 58;
@@ -26,7 +28,8 @@ export interface LeaseReplyParts {
  * Lays a lease answer out (RFC 2131 table 3): OFFER and ACK with yiaddr, lease time, T1 = half and T2 = 7/8
  * of it; an ACK to an INFORM with no yiaddr and no lease time; a NAK with only the server id and a message.
  * A boot file goes in siaddr, `file`, 66 and 67; option 60 only for UEFI HTTP boot, which needs `HTTPClient`
- * (a PXE client takes a plain DHCP offer's boot file, as from dnsmasq's `dhcp-boot`).
+ * (a PXE client takes a plain DHCP offer's boot file, as from dnsmasq's `dhcp-boot`). A Raspberry Pi gets
+ * what the proxy gives it: `PXEClient`, the `Raspberry Pi Boot` menu in 43 and 66, no boot file.
  */
 export function leaseReply(request: DhcpMessage, a: LeaseAnswer, p: LeaseReplyParts): DhcpMessage {
   const type = a.reply === "offer" ? MSG.OFFER : a.reply === "nak" ? MSG.NAK : MSG.ACK;
@@ -48,9 +51,11 @@ export function leaseReply(request: DhcpMessage, a: LeaseAnswer, p: LeaseReplyPa
   if (p.dns.length > 0) options.set(OPT.DNS, Buffer.concat(p.dns.map(ipBytes)));
   const b = p.boot;
   if (b) {
-    if (b.vendorClass === "HTTPClient") options.set(OPT.VENDOR_CLASS, Buffer.from(b.vendorClass, "latin1"));
+    if (b.vendorClass === "HTTPClient" || b.piMenu)
+      options.set(OPT.VENDOR_CLASS, Buffer.from(b.vendorClass, "latin1"));
+    if (b.piMenu) options.set(OPT.VENDOR_SPECIFIC, encodePxeOptions(PI_MENU));
     if (b.tftpServer !== undefined) options.set(OPT.TFTP_SERVER, Buffer.from(b.tftpServer, "latin1"));
-    options.set(OPT.BOOTFILE, Buffer.from(b.bootFile, "latin1"));
+    if (b.bootFile !== "") options.set(OPT.BOOTFILE, Buffer.from(b.bootFile, "latin1"));
   }
   return {
     ...frame,

@@ -47,3 +47,26 @@ test("the request as the proxy reads it: port 4011 is the boot-server port", () 
   assert.equal(r.messageType, 1);
   assert.equal(r.source, "10.9.0.5");
 });
+
+test("a Pi answer: option 43 is the 'Raspberry Pi Boot' menu byte for byte as dnsmasq sends it, no option 67", () => {
+  const request = decodeDhcp(uefiDiscover());
+  const reply = proxyReply(request, readFields(request), {
+    reply: "offer",
+    clientClass: "raspberry-pi",
+    vendorClass: "PXEClient",
+    serverId: "10.9.0.1",
+    nextServer: "10.9.0.1",
+    bootFile: "",
+    tftpServer: "10.9.0.1",
+    piMenu: true,
+  });
+  const back = decodeDhcp(encodeDhcp(reply, { maxSize: 576 }));
+  // boot-net.adoc's capture of a working answer: 6.1.3.10.4.0.80.88.69.9.20.0.0.17."Raspberry Pi Boot".255
+  assert.equal(
+    back.options.get(43)?.toString("hex"),
+    "0601030a04005058450914000011" + Buffer.from("Raspberry Pi Boot").toString("hex") + "ff",
+  );
+  assert.equal(back.options.has(67), false);
+  assert.equal(back.file, "");
+  assert.equal(readFields(back).tftpServer, "10.9.0.1");
+});

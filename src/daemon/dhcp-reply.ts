@@ -9,6 +9,13 @@ import type { DhcpRequest, DhcpRequestMeta } from "../protocols/dhcp/server.js";
 /** The longest name the `file` field holds (128 bytes with its NUL); longer ones go in option 67 only. */
 const FILE_FIELD = 127;
 
+/** The Pi bootloader's option 43: the menu dnsmasq sends for `pxe-service=0,"Raspberry Pi Boot"` (both modes). */
+export const PI_MENU = {
+  discoveryControl: 3,
+  menuPrompt: { timeout: 0, text: "PXE" },
+  bootMenu: [{ type: 0, description: "Raspberry Pi Boot" }],
+};
+
 /** What the proxy service reads from a decoded request. */
 export function proxyRequest(
   { message, fields }: DhcpRequest,
@@ -38,8 +45,9 @@ export function proxyReply(request: DhcpMessage, fields: DhcpFields, a: ProxyAns
   options.set(OPT.SERVER_ID, ipBytes(a.serverId));
   options.set(OPT.VENDOR_CLASS, Buffer.from(a.vendorClass, "latin1"));
   if (a.tftpServer !== undefined) options.set(OPT.TFTP_SERVER, Buffer.from(a.tftpServer, "latin1"));
-  options.set(OPT.BOOTFILE, Buffer.from(a.bootFile, "latin1"));
-  if (a.discoveryControl !== undefined || a.bootItem !== undefined)
+  if (a.bootFile !== "") options.set(OPT.BOOTFILE, Buffer.from(a.bootFile, "latin1"));
+  if (a.piMenu) options.set(OPT.VENDOR_SPECIFIC, encodePxeOptions(PI_MENU));
+  else if (a.discoveryControl !== undefined || a.bootItem !== undefined)
     options.set(
       OPT.VENDOR_SPECIFIC,
       encodePxeOptions({

@@ -82,7 +82,7 @@ export async function startDhcpServerMode(
     log.warn(`dhcp: ${m.platform} clients get an address but no boot file: no ${m.loader} in the boot files`);
   const bootFor = (f: DhcpFields, xid: number): ProxyAnswer | undefined => {
     const cls = classifyDhcpClient(f);
-    if (cls.kind === "not-pxe" || cls.kind === "raspberry-pi") return undefined;
+    if (cls.kind === "not-pxe") return undefined;
     const mac = f.mac === undefined ? undefined : tryParseMac(f.mac);
     const machine = mac === undefined ? undefined : wiring.machine(mac);
     if (settings.dhcpKnownOnly && !machine) return undefined;
@@ -129,6 +129,8 @@ export async function startDhcpServerMode(
           leaseOutcome(outcome.event, outcome.detail, a, b?.bootFile),
         );
       if (!a) return undefined;
+      const piMac = b?.clientClass === "raspberry-pi" ? tryParseMac(mac) : undefined;
+      if (piMac) wiring.piSeen?.(piMac, fields.clientGuidRaw);
       const reply = leaseReply(message, a, {
         serverId: net.address,
         network: net.network,

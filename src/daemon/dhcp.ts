@@ -3,7 +3,7 @@ import type { Settings } from "../config/settings.js";
 import type { DhcpLeaseService } from "../core/dhcp-lease-service.js";
 import { DhcpProxy, type ProxyClientClass, type ProxySkipReason } from "../core/dhcp-proxy.js";
 import type { Machine } from "../domain/machine.js";
-import type { Mac } from "../domain/mac.js";
+import { tryParseMac, type Mac } from "../domain/mac.js";
 import { ipv4NetText } from "../domain/ipv4-net.js";
 import { LogBudget } from "../logging/log-budget.js";
 import { DhcpCounters } from "../protocols/dhcp/counters.js";
@@ -38,6 +38,8 @@ export interface DhcpWiring {
   leases?: DhcpLeaseService;
   /** The boot timeline: every exchange is reported to it (timeline-feed.ts: dhcpToTimeline). */
   timeline?: BootTimeline;
+  /** A Raspberry Pi's request was answered: its option 97 names its boot directory (core's PiBootService). */
+  piSeen?: (mac: Mac, guid: Uint8Array | undefined) => void;
 }
 
 /** A running DHCP service, for the ready line and for stopping. */
@@ -98,6 +100,8 @@ export async function startDhcp(
         return undefined;
       }
       const a = decision.answer;
+      const piMac = a.clientClass === "raspberry-pi" ? tryParseMac(mac ?? "") : undefined;
+      if (piMac) wiring.piSeen?.(piMac, request.fields.clientGuidRaw);
       totals.answers.set(a.clientClass, (totals.answers.get(a.clientClass) ?? 0) + 1);
       const budget = answerLogs.take();
       if (budget.ok)
@@ -112,7 +116,7 @@ export async function startDhcp(
             },
             ...(budget.skipped > 0 ? { notLogged: budget.skipped } : {}),
           },
-          `dhcp proxy ${a.reply} ${a.bootFile} to ${mac ?? "?"} (${a.clientClass})`,
+          `dhcp proxy ${a.reply} ${a.bootFile || "the Raspberry Pi menu"} to ${mac ?? "?"} (${a.clientClass})`,
         );
       return {
         reply: proxyReply(request.message, request.fields, a),

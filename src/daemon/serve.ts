@@ -20,6 +20,8 @@ import { loadSessionSecret } from "./session-secret.js";
 import { generatedFiles, startTftp } from "./tftp.js";
 import { DhcpTotals, startDhcp } from "./dhcp.js";
 import { tftpToTimeline } from "./timeline-feed.js";
+import { neighbourMacs } from "./neighbours.js";
+import { openPiFirmware, piFiles } from "./pi-tftp.js";
 
 /** How often triggered configs past their retry window are expired and recorded. */
 const SWEEP_INTERVAL_MS = 5_000;
@@ -99,7 +101,14 @@ export async function serve(argv: string[]): Promise<void> {
         }
       : {}),
   });
-  const tftp = await startTftp(settings, files, log, tftpCounters, tftpToTimeline(core.timeline));
+  const pi = piFiles({
+    piBoot: core.piBoot,
+    firmware: openPiFirmware(settings.piFirmware, log, settings.dhcp !== "off"),
+    files,
+    neighbour: neighbourMacs(),
+    log,
+  });
+  const tftp = await startTftp(settings, files, log, tftpCounters, tftpToTimeline(core.timeline), pi);
   const dhcp = await startDhcp(
     settings,
     {
@@ -108,6 +117,7 @@ export async function serve(argv: string[]): Promise<void> {
       loaders: presentLoaders(loaders, settings.tftpRoot),
       leases: core.dhcpLeases,
       timeline: core.timeline,
+      piSeen: (mac, guid) => core.piBoot.learn(mac, guid),
     },
     log,
     dhcpTotals,

@@ -6,9 +6,12 @@ import { generalScriptMemo } from "../protocols/ipxe/general-script.js";
 import { LogBudget } from "../logging/log-budget.js";
 import type { BootFiles } from "../files/boot-files.js";
 import { TftpCounters } from "../protocols/tftp/counters.js";
+import { TFTP_ERROR } from "../protocols/tftp/packet.js";
 import { startTftpServer, type TftpServer } from "../protocols/tftp/server.js";
+import type { ReadResult } from "../protocols/tftp/source.js";
 import type { TransferStats } from "../protocols/tftp/transfer-runner.js";
 import type { UdpFault } from "../protocols/udp/safe-socket.js";
+import type { PiOpen } from "./pi-tftp.js";
 import { bootFileReader } from "./tftp-read.js";
 
 /** Fault log lines per minute; past it they are only counted, so a flood cannot fill the disk with logs. */
@@ -37,10 +40,24 @@ export async function startTftp(
   counters: TftpCounters,
   /** Each transfer as it ended, for the boot timeline. */
   report: (s: TransferStats) => void = () => undefined,
+  pi?: PiOpen,
 ): Promise<TftpServer | undefined> {
   if (!settings.tftp) return undefined;
   const port = settings.tftpPort ?? 69;
-  const read = bootFileReader(files);
+  const fileRead = bootFileReader(files);
+  // Raspberry Pi boot directories first (per machine, daemon/pi-tftp.ts), then the boot file namespace.
+  const read = async (name: Buffer, ip: string, mode: string, signal: AbortSignal): Promise<ReadResult> => {
+    const p = pi ? await pi(name, ip) : undefined;
+    if (!p) return fileRead(name, mode, signal);
+    if (!p.ok) return p;
+    if (mode !== "netascii") return { ok: true, source: { size: p.size, read: p.read, close: p.close } };
+    p.close();
+    return {
+      ok: false,
+      code: TFTP_ERROR.NOT_DEFINED,
+      message: "a Pi boot directory is served in octet mode",
+    };
+  };
   const faultLogs = new LogBudget(FAULT_LOGS_PER_MINUTE);
   const transferLogs = new LogBudget(TRANSFER_LOGS_PER_MINUTE);
   // A dropped or refused datagram is what an attacker (or a broken client) sends: debug. A handler that
@@ -64,7 +81,7 @@ export async function startTftp(
       maxTransfers: settings.tftpMaxTransfers,
       timeoutMs: 1000,
       maxRetries: 5,
-      read: (name, _client, mode, signal) => read(name, mode, signal),
+      read: (name, client, mode, signal) => read(name, client.address, mode, signal),
       onTransfer: (s) => {
         counters.record(s);
         report(s);

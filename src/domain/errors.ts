@@ -60,6 +60,8 @@ export const ERROR_CODES = {
     "--dhcp server found another DHCP server answering on the boot network at start, and refuses to run beside it (use --dhcp proxy there)",
   ENF_ERR_DHCP_PROBE:
     "--dhcp server cannot probe for another DHCP server at start (port 68 cannot be opened); --dhcp-probe-wait 0 starts without the probe",
+  ENF_ERR_PI_BOOT_FILE:
+    "a Raspberry Pi config names a kernel or initrd that cannot be served over TFTP (a URL, not a plain file name), or more than one initrd",
   ENF_ERR_DHCP_NETWORK:
     "the DHCP boot network or Enforcer's address on it cannot be found (name it with --dhcp-interface or --dhcp-subnet)",
   ENF_ERR_DHCP_MALFORMED:

@@ -176,7 +176,8 @@ export class BootFiles {
   }
 }
 
-function memoryFile(name: string, data: Buffer, version: string): BootFile {
+/** A file served from memory (generated, cached or rendered per request). */
+export function memoryFile(name: string, data: Buffer, version: string): BootFile {
   return {
     ok: true,
     name,
