@@ -7,7 +7,6 @@
 // proxy offer with an IP-expressed URI); the firmware fetches ipxe.efi over HTTP, iPXE asks again, is offered
 // boot.ipxe and asks for its machine script. Needs root and the lab's packages.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -35,8 +34,6 @@ describe("L2 lab: OVMF's UEFI HTTP boot through Enforcer's proxyDHCP", { timeout
     await startSiteDhcp(lab, { ipv6Router: true });
     const root = join(lab.dir, "tftp");
     mkdirSync(root);
-    // Enforcer's broadcast answers leave by the route for 255.255.255.255 (Node cannot name the interface).
-    spawnSync("ip", ["-n", lab.ns.enforcer, "route", "add", "255.255.255.255/32", "dev", "eth0"]);
     enf = await startLabEnforcer(lab, root, ["--dhcp", "proxy"]);
   });
   // Enforcer first: its API forwarder's listener on 127.0.0.1 would keep this process alive.
