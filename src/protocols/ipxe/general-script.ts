@@ -36,8 +36,8 @@ export function renderGeneralScript(opts: GeneralScriptInputs): string {
     );
   }
   // On efi, iPXE's exit status becomes the image's EFI status: EDK2's boot manager moves on to the next boot
-  // option (the disk) only when an option fails; success drops it into its Boot Manager menu, waiting for a
-  // key (seen with OVMF in the lab). So `exit 1` on efi too.
+  // option (the disk) only when an option fails; on success OVMF opens its setup menu and waits for a key.
+  // So `exit 1` on efi too (docs/dhcp.md, "The UEFI local disk").
   lines.push(
     "echo Enforcer: booting the local disk",
     "iseq ${platform} efi && exit 1 ||",
