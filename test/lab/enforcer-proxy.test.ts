@@ -32,7 +32,7 @@ const UEFI_MARKS = {
   kernel: /Linux version/,
   completed: /ENF-COMPLETED/,
 };
-/** boot.ipxe's `exit 0` on efi, then iPXE itself giving up: it returns to the firmware's next boot option. */
+/** boot.ipxe's `exit 1` on efi, then iPXE itself giving up: it returns a failure to the firmware. */
 const IPXE_EXITS = /Enforcer: booting the local disk[\s\S]*No more network devices/;
 const BIOS_MARKS = {
   loader: /undionly\.kpxe\.{3}/,
@@ -149,8 +149,8 @@ describe(
       console.log(
         `# Enforcer proxy, UEFI fall-through: boot.ipxe ${ms(vm.marks.script)} ms, iPXE exits ${ms(vm.marks.exit)} ms`,
       );
-      // What OVMF then boots is its business (its console stays silent after iPXE's exit, so the lab cannot
-      // watch it reach a disk); the BIOS boots below run a real local disk to its marker.
+      // After this iPXE (loaded by EDK2's PXE, on the firmware's SNP) exits, OVMF stays silent and boots no disk
+      // (docs/dhcp.md, "The UEFI local disk"); test/qemu/uefi-boot.test.ts and the BIOS boots below run a disk.
       assert.ok(vm.stopped, `iPXE never exited:\n${vm.output.slice(-3000)}`);
       assert.ok(!vm.output.includes("Linux version"), "a completed config booted again");
       assert.equal(fetches(enf, "ipxe.efi"), 2, "one loader transfer per boot");

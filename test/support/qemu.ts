@@ -25,6 +25,8 @@ export interface VmOptions {
   serial?: string;
   uefi?: boolean;
   disk?: string;
+  /** UEFI: a directory QEMU serves as a read-only FAT disk (vvfat), the boot option after the NIC. */
+  esp?: string;
   timeoutMs?: number;
   /** Stop the VM as soon as the output contains this (when the rest of the run does not matter). */
   stopOn?: string;
@@ -59,6 +61,12 @@ export function runVm(o: VmOptions): Promise<VmResult> {
   if (o.initrd) args.push("-initrd", o.initrd);
   if (o.uefi) args.push("-bios", "/usr/share/ovmf/OVMF.fd");
   if (o.disk) args.push("-drive", `file=${o.disk},format=raw,if=ide`);
+  if (o.esp) {
+    args.push("-drive", `file=fat:${o.esp},format=raw,if=none,id=esp,readonly=on`);
+    args.push("-device", "virtio-blk-pci,drive=esp,bootindex=2");
+    // OVMF lists PXEv4, PXEv6, HTTPv4 and HTTPv6 for the NIC before the disk; PXEv6 only waits out timeouts.
+    args.push("-fw_cfg", "name=opt/org.tianocore/IPv6PXESupport,string=n");
+  }
   return new Promise((resolve, reject) => {
     const vm = spawn("qemu-system-x86_64", args, { stdio: ["ignore", "pipe", "pipe"] });
     let output = "";

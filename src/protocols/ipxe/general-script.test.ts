@@ -21,7 +21,7 @@ test("the general script asks this Enforcer, discovery, each remote, then the lo
       `chain --autofree http://10.0.0.2:8080/boot/machine?${q} || echo Enforcer: remote 1: nothing`,
       `chain --autofree http://10.0.0.3/boot/machine?${q} || echo Enforcer: remote 2: nothing`,
       "echo Enforcer: booting the local disk",
-      "iseq ${platform} efi && exit 0 ||",
+      "iseq ${platform} efi && exit 1 ||",
       "sanboot --no-describe --drive 0x80 || echo Enforcer: local disk boot failed",
       "exit 1",
       "",

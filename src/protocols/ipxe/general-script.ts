@@ -35,9 +35,12 @@ export function renderGeneralScript(opts: GeneralScriptInputs): string {
       `chain --autofree ${s.url}\${enforcer-query} || echo Enforcer: ${s.what.replace(/\s+/g, " ")}`,
     );
   }
+  // On efi, iPXE's exit status becomes the image's EFI status: EDK2's boot manager moves on to the next boot
+  // option (the disk) only when an option fails; on success OVMF opens its setup menu and waits for a key.
+  // So `exit 1` on efi too (docs/dhcp.md, "The UEFI local disk").
   lines.push(
     "echo Enforcer: booting the local disk",
-    "iseq ${platform} efi && exit 0 ||",
+    "iseq ${platform} efi && exit 1 ||",
     "sanboot --no-describe --drive 0x80 || echo Enforcer: local disk boot failed",
     "exit 1",
     "",
