@@ -15,26 +15,17 @@ import { encodePxeOptions } from "../../src/protocols/dhcp/pxe-options.js";
 import { inNs } from "../support/netns-curl.js";
 import { createNetnsPair, type NetnsPair } from "../support/netns-pair.js";
 import { startInNs, type NsProcess } from "../support/netns-process.js";
+import type { PxeReply } from "../support/scripted-dhcp-io.js";
 
 const run = promisify(execFile);
 const CLIENT = join(dirname(fileURLToPath(import.meta.url)), "../support/scripted-dhcp-client.js");
 const SERVER_IP = "10.76.0.1";
 const BASE = `http://${SERVER_IP}:8080`;
 
-interface Reply {
-  from: string;
-  type: number;
-  yiaddr: string;
-  siaddr: string;
-  file: string;
+/** What scripted-dhcp-client.ts reports of a reply. */
+interface Reply extends PxeReply {
   sname: string;
   chaddrMatches: boolean;
-  serverId?: string;
-  vendorClass?: string;
-  tftpServer?: string;
-  bootfileName?: string;
-  opt43?: string;
-  opt97Echoed: boolean;
 }
 
 describe("proxyDHCP: enforcer serve --dhcp proxy in a network namespace", { timeout: 180_000 }, () => {

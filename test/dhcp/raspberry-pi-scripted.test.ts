@@ -17,6 +17,7 @@ import { encodePxeOptions } from "../../src/protocols/dhcp/pxe-options.js";
 import { inNs, nsApi, nsTftp } from "../support/netns-curl.js";
 import { createNetnsPair, type NetnsPair } from "../support/netns-pair.js";
 import { startInNs, type NsProcess } from "../support/netns-process.js";
+import type { PxeReply as Reply } from "../support/scripted-dhcp-io.js";
 
 const run = promisify(execFile);
 const CLIENT = join(dirname(fileURLToPath(import.meta.url)), "../support/scripted-pi-client.js");
@@ -38,19 +39,6 @@ const PI_MENU = encodePxeOptions({
 interface ApiBody {
   id: string;
   lifecycle: { state: string; fetches?: number };
-}
-
-interface Reply {
-  type: number;
-  yiaddr: string;
-  siaddr: string;
-  file: string;
-  serverId?: string;
-  vendorClass?: string;
-  tftpServer?: string;
-  bootfileName?: string;
-  opt43?: string;
-  opt97Echoed: boolean;
 }
 
 describe(

@@ -14,6 +14,7 @@ import { after, before, describe, test } from "node:test";
 import { inNs } from "../support/netns-curl.js";
 import { createNetnsPair, type NetnsPair } from "../support/netns-pair.js";
 import { startInNs, type NsProcess } from "../support/netns-process.js";
+import type { ScriptedReply } from "../support/scripted-dhcp-io.js";
 import { until } from "../support/until.js";
 
 const run = promisify(execFile);
@@ -24,12 +25,8 @@ const MAC_A = "52:54:00:77:00:0a";
 const MAC_IPXE = "52:54:00:77:00:0b";
 const MAC_C = "52:54:00:77:00:0c";
 
-interface Reply {
-  type: number;
-  yiaddr: string;
-  siaddr: string;
-  file: string;
-  serverId?: string;
+/** What scripted-lease-client.ts reports of a reply. */
+interface Reply extends ScriptedReply {
   leaseTime?: number;
   t1?: number;
   t2?: number;
@@ -37,7 +34,6 @@ interface Reply {
   router?: string;
   dns?: string;
   message?: string;
-  bootfileName?: string;
 }
 
 interface Lease {

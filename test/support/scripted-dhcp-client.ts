@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { encodePxeOptions } from "../../src/protocols/dhcp/pxe-options.js";
 import { requestFrame } from "../../src/protocols/dhcp/request-frame.js";
-import { exchange } from "./scripted-dhcp-io.js";
+import { exchange, pxeFields } from "./scripted-dhcp-io.js";
 
 /** What each kind of client says about itself (option 60, 93, 94, 77, 175), as real ones do. */
 const KINDS: Record<string, [number, Buffer][]> = {
@@ -72,9 +72,6 @@ exchange({
   describe: (m, f) => ({
     sname: m.sname,
     chaddrMatches: m.chaddr.subarray(0, 6).equals(mac),
-    vendorClass: f.vendorClass,
-    tftpServer: f.tftpServer,
-    opt43: m.options.get(43)?.toString("hex"),
-    opt97Echoed: m.options.get(97)?.equals(guid) ?? false,
+    ...pxeFields(m, f, guid),
   }),
 });

@@ -4,6 +4,36 @@ import { createSocket } from "node:dgram";
 import { readFields, type DhcpFields } from "../../src/protocols/dhcp/fields.js";
 import { decodeDhcp, encodeDhcp, type DhcpMessage } from "../../src/protocols/dhcp/packet.js";
 
+/** What every scripted client reports of each reply (the JSON its tests parse). */
+export interface ScriptedReply {
+  from: string;
+  /** Option 53; absent if the reply had none. */
+  type?: number;
+  yiaddr: string;
+  siaddr: string;
+  file: string;
+  serverId?: string;
+  bootfileName?: string;
+}
+
+/** What the PXE clients (firmware, iPXE, a Pi) report besides: the boot options and their 97 echoed. */
+export interface PxeReply extends ScriptedReply {
+  vendorClass?: string;
+  tftpServer?: string;
+  opt43?: string;
+  opt97Echoed: boolean;
+}
+
+/** The PxeReply fields of a reply to a client whose option 97 was `guid`. */
+export function pxeFields(m: DhcpMessage, f: DhcpFields, guid: Buffer): Omit<PxeReply, keyof ScriptedReply> {
+  return {
+    vendorClass: f.vendorClass,
+    tftpServer: f.tftpServer,
+    opt43: m.options.get(43)?.toString("hex"),
+    opt97Echoed: m.options.get(97)?.equals(guid) ?? false,
+  };
+}
+
 /** One scripted exchange: the request, where it goes, how long to listen and what to say about each reply. */
 export interface Exchange {
   request: DhcpMessage;
@@ -28,7 +58,7 @@ export function exchange(x: Exchange): void {
       const m = decodeDhcp(msg);
       if (m.xid !== x.request.xid) return;
       const f = readFields(m);
-      replies.push({
+      const reply: ScriptedReply = {
         from: rinfo.address,
         type: f.messageType,
         yiaddr: m.yiaddr,
@@ -36,8 +66,8 @@ export function exchange(x: Exchange): void {
         file: m.file,
         serverId: f.serverId,
         bootfileName: f.bootfileName,
-        ...x.describe(m, f),
-      });
+      };
+      replies.push({ ...reply, ...x.describe(m, f) });
     } catch (err) {
       replies.push({ undecodable: (err as Error).message });
     }

@@ -5,7 +5,7 @@
 // Usage: node scripted-pi-client.js MAC SERIAL WAIT_MS
 import { randomBytes } from "node:crypto";
 import { requestFrame } from "../../src/protocols/dhcp/request-frame.js";
-import { exchange } from "./scripted-dhcp-io.js";
+import { exchange, pxeFields } from "./scripted-dhcp-io.js";
 
 const [macText, serial, waitMs] = process.argv.slice(2) as [string, string, string];
 const mac = Buffer.from(macText.replace(/[:-]/g, ""), "hex");
@@ -36,10 +36,5 @@ exchange({
   port: 67,
   waitMs: Number(waitMs),
   head: { xid },
-  describe: (m, f) => ({
-    vendorClass: f.vendorClass,
-    tftpServer: f.tftpServer,
-    opt43: m.options.get(43)?.toString("hex"),
-    opt97Echoed: m.options.get(97)?.equals(guid) ?? false,
-  }),
+  describe: (m, f) => pxeFields(m, f, guid),
 });
