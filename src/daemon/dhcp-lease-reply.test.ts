@@ -1,37 +1,27 @@
 // `--dhcp server`'s lease answers laid out as DHCP messages, encoded and read back as a client would.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { ProxyAnswer } from "../core/dhcp-proxy.js";
+import { BIOS_ANSWER, PI_ANSWER } from "../core/testing/proxy-answers.js";
 import { readFields } from "../protocols/dhcp/fields.js";
 import { OPT } from "../protocols/dhcp/options.js";
-import { decodeDhcp, encodeDhcp } from "../protocols/dhcp/packet.js";
+import { decodeDhcp } from "../protocols/dhcp/packet.js";
+import { clientView } from "../protocols/dhcp/testing/client-view.js";
 import { uefiDiscover } from "../protocols/dhcp/testing/hand-built.js";
 import { leaseReply } from "./dhcp-lease-reply.js";
 import { proxyReply } from "./dhcp-reply.js";
 
 const parts = { serverId: "10.9.0.1", network: { network: "10.9.0.0", prefix: 24 }, dns: ["10.9.0.1"] };
-const pi: ProxyAnswer = {
-  reply: "offer",
-  clientClass: "raspberry-pi",
-  vendorClass: "PXEClient",
-  serverId: "10.9.0.1",
-  nextServer: "10.9.0.1",
-  bootFile: "",
-  tftpServer: "10.9.0.1",
-  piMenu: true,
-};
-
-function roundTrip(m: ReturnType<typeof leaseReply>) {
-  const back = decodeDhcp(encodeDhcp(m, { maxSize: 576 }));
-  return { back, f: readFields(back) };
-}
 
 test("a Raspberry Pi's lease OFFER carries the proxy's Pi answer: PXEClient, the same option 43, 66, no boot file", () => {
   const request = decodeDhcp(uefiDiscover());
-  const lease = roundTrip(
-    leaseReply(request, { reply: "offer", yiaddr: "10.9.0.50", leaseSeconds: 600 }, { ...parts, boot: pi }),
+  const lease = clientView(
+    leaseReply(
+      request,
+      { reply: "offer", yiaddr: "10.9.0.50", leaseSeconds: 600 },
+      { ...parts, boot: PI_ANSWER },
+    ),
   );
-  const proxy = roundTrip(proxyReply(request, readFields(request), pi));
+  const proxy = clientView(proxyReply(request, readFields(request), PI_ANSWER));
   assert.equal(lease.back.yiaddr, "10.9.0.50");
   assert.equal(lease.f.vendorClass, "PXEClient");
   assert.equal(lease.f.tftpServer, "10.9.0.1");
@@ -42,21 +32,13 @@ test("a Raspberry Pi's lease OFFER carries the proxy's Pi answer: PXEClient, the
 
 test("a BIOS PXE lease OFFER has its boot file and no option 60 (a plain offer's file, as dnsmasq's dhcp-boot)", () => {
   const request = decodeDhcp(uefiDiscover());
-  const { back, f } = roundTrip(
+  const { back, f } = clientView(
     leaseReply(
       request,
       { reply: "offer", yiaddr: "10.9.0.51", leaseSeconds: 600 },
       {
         ...parts,
-        boot: {
-          reply: "offer",
-          clientClass: "bios-pxe",
-          vendorClass: "PXEClient",
-          serverId: "10.9.0.1",
-          nextServer: "10.9.0.1",
-          bootFile: "undionly.kpxe",
-          tftpServer: "10.9.0.1",
-        },
+        boot: BIOS_ANSWER,
       },
     ),
   );

@@ -1,26 +1,17 @@
 // The proxy's answer laid out as a DHCP message, encoded and read back as a client would.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { BIOS_ANSWER, PI_ANSWER } from "../core/testing/proxy-answers.js";
 import { readFields } from "../protocols/dhcp/fields.js";
-import { decodeDhcp, encodeDhcp } from "../protocols/dhcp/packet.js";
+import { decodeDhcp } from "../protocols/dhcp/packet.js";
+import { clientView } from "../protocols/dhcp/testing/client-view.js";
 import { uefiDiscover } from "../protocols/dhcp/testing/hand-built.js";
 import { proxyReply, proxyRequest } from "./dhcp-reply.js";
 
 test("a proxy OFFER: yiaddr 0, siaddr and file, options 54/60/66/67/43, the client's 97 echoed", () => {
   const request = decodeDhcp(uefiDiscover());
   const fields = readFields(request);
-  const reply = proxyReply(request, fields, {
-    reply: "offer",
-    clientClass: "bios-pxe",
-    vendorClass: "PXEClient",
-    serverId: "10.9.0.1",
-    nextServer: "10.9.0.1",
-    bootFile: "undionly.kpxe",
-    tftpServer: "10.9.0.1",
-    discoveryControl: 8,
-  });
-  const back = decodeDhcp(encodeDhcp(reply, { maxSize: 576 }));
-  const f = readFields(back);
+  const { back, f } = clientView(proxyReply(request, fields, { ...BIOS_ANSWER, discoveryControl: 8 }));
   assert.equal(back.op, 2);
   assert.equal(back.xid, request.xid);
   assert.equal(back.yiaddr, "0.0.0.0");
@@ -50,17 +41,7 @@ test("the request as the proxy reads it: port 4011 is the boot-server port", () 
 
 test("a Pi answer: option 43 is the 'Raspberry Pi Boot' menu byte for byte as dnsmasq sends it, no option 67", () => {
   const request = decodeDhcp(uefiDiscover());
-  const reply = proxyReply(request, readFields(request), {
-    reply: "offer",
-    clientClass: "raspberry-pi",
-    vendorClass: "PXEClient",
-    serverId: "10.9.0.1",
-    nextServer: "10.9.0.1",
-    bootFile: "",
-    tftpServer: "10.9.0.1",
-    piMenu: true,
-  });
-  const back = decodeDhcp(encodeDhcp(reply, { maxSize: 576 }));
+  const { back } = clientView(proxyReply(request, readFields(request), PI_ANSWER));
   // boot-net.adoc's capture of a working answer: 6.1.3.10.4.0.80.88.69.9.20.0.0.17."Raspberry Pi Boot".255
   assert.equal(
     back.options.get(43)?.toString("hex"),

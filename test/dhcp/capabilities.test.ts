@@ -4,14 +4,16 @@
 // offer (SO_BROADCAST needs no privilege), answers on 4011 and serves the loader over TFTP: no CAP_NET_RAW
 // and no CAP_NET_ADMIN. Needs root (to make the namespaces and drop to nobody).
 import assert from "node:assert/strict";
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { execFile } from "node:child_process";
 import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { after, before, describe, test } from "node:test";
+import { inNs } from "../support/netns-curl.js";
 import { createNetnsPair, type NetnsPair } from "../support/netns-pair.js";
+import { startInNs, type NsProcess } from "../support/netns-process.js";
 
 const run = promisify(execFile);
 const CLIENT = join(dirname(fileURLToPath(import.meta.url)), "../support/scripted-dhcp-client.js");
@@ -23,10 +25,8 @@ const ONLY_NET_BIND_SERVICE = (1n << 10n).toString(16).padStart(16, "0");
 describe("proxyDHCP as an unprivileged user with CAP_NET_BIND_SERVICE only", { timeout: 60_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), "enforcer-caps-"));
   let pair: NetnsPair | undefined;
-  let enforcer: ChildProcess | undefined;
-  let out = "";
-  const inClient = (cmd: string[]) =>
-    run("ip", ["netns", "exec", pair!.clientNs, ...cmd], { timeout: 20_000 });
+  let enforcer: NsProcess | undefined;
+  const inClient = (cmd: string[]) => inNs(pair!.clientNs, cmd, 20_000);
 
   before(async () => {
     pair = await createNetnsPair("c", `${NET}.2/24`);
@@ -37,38 +37,25 @@ describe("proxyDHCP as an unprivileged user with CAP_NET_BIND_SERVICE only", { t
     await run("mkdir", [data]);
     chownSync(data, NOBODY, NOBODY);
     // prettier-ignore
-    enforcer = spawn("ip", [
-      "netns", "exec", pair.serverNs,
+    enforcer = startInNs(pair.serverNs, [
       "setpriv", `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups",
       "--inh-caps=-all,+net_bind_service", "--ambient-caps=-all,+net_bind_service",
       "--bounding-set=-all,+net_bind_service",
       process.execPath, resolve("bin/enforcer.js"), "serve", "--dhcp", "proxy", "--data", data,
       "--public-url", `http://${NET}.2:8080`,
-    ], { stdio: ["ignore", "pipe", "pipe"] });
-    await new Promise<void>((res, rej) => {
-      const take = (d: Buffer) => {
-        out += d.toString();
-        if (/enforcer: ready .*tftp=69 dhcp=proxy:67,4011/.test(out)) res();
-      };
-      enforcer!.stdout!.on("data", take);
-      enforcer!.stderr!.on("data", take);
-      enforcer!.once("exit", (code) => rej(new Error(`enforcer exited with ${code}: ${out}`)));
-    });
+    ], /enforcer: ready .*tftp=69 dhcp=proxy:67,4011/);
+    await enforcer.ready;
   });
 
   after(async () => {
-    if (enforcer?.exitCode === null) {
-      const gone = new Promise((r) => enforcer!.once("exit", r));
-      enforcer.kill("SIGTERM");
-      await gone;
-    }
+    await enforcer?.stop();
     await pair?.remove();
     rmSync(dir, { recursive: true, force: true });
   });
 
   test("runs as nobody with CAP_NET_BIND_SERVICE alone, and still answers on 67 and 4011 and serves TFTP", async () => {
     // `ip netns exec` and setpriv exec in place: the child's PID is Enforcer's.
-    const status = readFileSync(`/proc/${enforcer!.pid}/status`, "utf8");
+    const status = readFileSync(`/proc/${enforcer!.child.pid}/status`, "utf8");
     assert.match(status, new RegExp(`^Uid:\\s+${NOBODY}\\s+${NOBODY}`, "m"));
     assert.match(status, new RegExp(`^CapEff:\\s+${ONLY_NET_BIND_SERVICE}$`, "m"));
     assert.match(status, new RegExp(`^CapBnd:\\s+${ONLY_NET_BIND_SERVICE}$`, "m"));

@@ -4,7 +4,7 @@
 // client. The offered files are then fetched from the client side over TFTP and HTTP as firmware would.
 // Needs root.
 import assert from "node:assert/strict";
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -12,40 +12,31 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { after, before, describe, test } from "node:test";
 import { encodePxeOptions } from "../../src/protocols/dhcp/pxe-options.js";
+import { inNs } from "../support/netns-curl.js";
 import { createNetnsPair, type NetnsPair } from "../support/netns-pair.js";
+import { startInNs, type NsProcess } from "../support/netns-process.js";
+import type { PxeReply } from "../support/scripted-dhcp-io.js";
 
 const run = promisify(execFile);
 const CLIENT = join(dirname(fileURLToPath(import.meta.url)), "../support/scripted-dhcp-client.js");
 const SERVER_IP = "10.76.0.1";
 const BASE = `http://${SERVER_IP}:8080`;
 
-interface Reply {
-  from: string;
-  type: number;
-  yiaddr: string;
-  siaddr: string;
-  file: string;
+/** What scripted-dhcp-client.ts reports of a reply. */
+interface Reply extends PxeReply {
   sname: string;
   chaddrMatches: boolean;
-  serverId?: string;
-  vendorClass?: string;
-  tftpServer?: string;
-  bootfileName?: string;
-  opt43?: string;
-  opt97Echoed: boolean;
 }
 
 describe("proxyDHCP: enforcer serve --dhcp proxy in a network namespace", { timeout: 180_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), "enforcer-proxy-"));
   let pair: NetnsPair | undefined;
-  let enforcer: ChildProcess | undefined;
-  let out = "";
+  let enforcer: NsProcess | undefined;
   /** URLs offered earlier, fetched once the client has an address. */
   const offered: { ipxe?: string; http?: string } = {};
 
   /** Runs `cmd` in the client namespace. */
-  const inClient = (cmd: string[], timeout = 30_000) =>
-    run("ip", ["netns", "exec", pair!.clientNs, ...cmd], { timeout });
+  const inClient = (cmd: string[], timeout = 30_000) => inNs(pair!.clientNs, cmd, timeout);
 
   /** One request from the scripted client; its replies. */
   async function ask(kind: string, type = "discover", to = "255.255.255.255", port = 67, ciaddr?: string) {
@@ -66,49 +57,22 @@ describe("proxyDHCP: enforcer serve --dhcp proxy in a network namespace", { time
     pair = await createNetnsPair("x", `${SERVER_IP}/24`);
     // The client has no address yet: its broadcast leaves by this route (Node cannot name the interface).
     await run("ip", ["-n", pair.clientNs, "route", "add", "255.255.255.255/32", "dev", pair.clientIf]);
-    const bin = resolve("bin/enforcer.js");
-    enforcer = spawn(
-      "ip",
-      [
-        "netns",
-        "exec",
-        pair.serverNs,
-        process.execPath,
-        bin,
-        "serve",
-        "--dhcp",
-        "proxy",
-        "--listen",
-        "0.0.0.0",
-      ],
+    enforcer = startInNs(
+      pair.serverNs,
+      [process.execPath, resolve("bin/enforcer.js"), "serve", "--dhcp", "proxy", "--listen", "0.0.0.0"],
+      /enforcer: ready .*dhcp=proxy:67,4011/,
       {
-        stdio: ["ignore", "pipe", "pipe"],
-        env: {
-          ...process.env,
-          ENFORCER_HTTP_PORT: "8080",
-          ENFORCER_PUBLIC_URL: BASE,
-          ENFORCER_DATA: join(dir, "data"),
-          ENFORCER_LOG_LEVEL: "info",
-        },
+        ENFORCER_HTTP_PORT: "8080",
+        ENFORCER_PUBLIC_URL: BASE,
+        ENFORCER_DATA: join(dir, "data"),
+        ENFORCER_LOG_LEVEL: "info",
       },
     );
-    await new Promise<void>((res, rej) => {
-      const take = (d: Buffer) => {
-        out += d.toString();
-        if (/enforcer: ready .*dhcp=proxy:67,4011/.test(out)) res();
-      };
-      enforcer!.stdout!.on("data", take);
-      enforcer!.stderr!.on("data", take);
-      enforcer!.once("exit", (code) => rej(new Error(`enforcer exited with ${code}: ${out}`)));
-    });
+    await enforcer.ready;
   });
 
   after(async () => {
-    if (enforcer?.exitCode === null) {
-      const gone = new Promise((r) => enforcer!.once("exit", r));
-      enforcer.kill("SIGTERM");
-      await gone;
-    }
+    await enforcer?.stop();
     await pair?.remove();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -244,8 +208,8 @@ describe("proxyDHCP: enforcer serve --dhcp proxy in a network namespace", { time
     assert.equal(metric('enforcer_dhcp_answers_total{class="uefi-http"}'), 1);
     // The scripted plain client once, udhcpc at least twice (-t 2).
     assert.ok(metric('enforcer_dhcp_unanswered_total{reason="not-pxe"}') >= 3, stdout);
-    assert.match(out, /dhcp proxy offer undionly\.kpxe/);
+    assert.match(enforcer!.out(), /dhcp proxy offer undionly\.kpxe/);
     // Debian ships no arm64 iPXE: the start said so, once.
-    assert.match(out, /uefi-arm64 clients get no proxy answer: no ipxe-arm64\.efi/);
+    assert.match(enforcer!.out(), /uefi-arm64 clients get no proxy answer: no ipxe-arm64\.efi/);
   });
 });

@@ -5,7 +5,7 @@
 // the firmware, the initrd, cmdline.txt and the kernel, in the order a real Pi 4 was seen to read them
 // (raspberrypi/rpi-eeprom issue #87). Needs root.
 import assert from "node:assert/strict";
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,6 +16,8 @@ import { after, before, describe, test } from "node:test";
 import { encodePxeOptions } from "../../src/protocols/dhcp/pxe-options.js";
 import { inNs, nsApi, nsTftp } from "../support/netns-curl.js";
 import { createNetnsPair, type NetnsPair } from "../support/netns-pair.js";
+import { startInNs, type NsProcess } from "../support/netns-process.js";
+import type { PxeReply as Reply } from "../support/scripted-dhcp-io.js";
 
 const run = promisify(execFile);
 const CLIENT = join(dirname(fileURLToPath(import.meta.url)), "../support/scripted-pi-client.js");
@@ -39,19 +41,6 @@ interface ApiBody {
   lifecycle: { state: string; fetches?: number };
 }
 
-interface Reply {
-  type: number;
-  yiaddr: string;
-  siaddr: string;
-  file: string;
-  serverId?: string;
-  vendorClass?: string;
-  tftpServer?: string;
-  bootfileName?: string;
-  opt43?: string;
-  opt97Echoed: boolean;
-}
-
 describe(
   "scripted Raspberry Pi bootloader (no Pi can run here) against enforcer serve --dhcp proxy",
   { timeout: 180_000 },
@@ -61,8 +50,7 @@ describe(
     const root = join(dir, "tftp");
     const got = join(dir, "got");
     let pair: NetnsPair | undefined;
-    let enforcer: ChildProcess | undefined;
-    let out = "";
+    let enforcer: NsProcess | undefined;
     let token = "";
     let configId = "";
     /** The completion URL the rendered cmdline.txt carries: what the booted OS calls. */
@@ -128,46 +116,18 @@ describe(
       ]);
       await inNs(c, ["sysctl", "-qw", "net.ipv4.conf.all.arp_ignore=1", "net.ipv4.conf.all.arp_announce=2"]);
 
-      const bin = resolve("bin/enforcer.js");
-      enforcer = spawn(
-        "ip",
-        [
-          "netns",
-          "exec",
-          pair.serverNs,
-          process.execPath,
-          bin,
-          "serve",
-          "--dhcp",
-          "proxy",
-          "--listen",
-          "0.0.0.0",
-          "--pi-firmware",
-          firmware,
-          "--tftp-root",
-          root,
-        ],
-        {
-          stdio: ["ignore", "pipe", "pipe"],
-          env: {
-            ...process.env,
-            ENFORCER_HTTP_PORT: "8080",
-            ENFORCER_PUBLIC_URL: `http://${SERVER_IP}:8080`,
-            ENFORCER_DATA: join(dir, "data"),
-            ENFORCER_LOG_LEVEL: "info",
-            ENFORCER_RETRY_WINDOW: "600",
-          },
-        },
-      );
-      await new Promise<void>((res, rej) => {
-        const take = (d: Buffer) => {
-          out += d.toString();
-          if (/enforcer: ready .*tftp=69 dhcp=proxy:67,4011/.test(out)) res();
-        };
-        enforcer!.stdout!.on("data", take);
-        enforcer!.stderr!.on("data", take);
-        enforcer!.once("exit", (code) => rej(new Error(`enforcer exited with ${code}: ${out}`)));
+      // prettier-ignore
+      enforcer = startInNs(pair.serverNs, [
+        process.execPath, resolve("bin/enforcer.js"), "serve", "--dhcp", "proxy", "--listen", "0.0.0.0",
+        "--pi-firmware", firmware, "--tftp-root", root,
+      ], /enforcer: ready .*tftp=69 dhcp=proxy:67,4011/, {
+        ENFORCER_HTTP_PORT: "8080",
+        ENFORCER_PUBLIC_URL: `http://${SERVER_IP}:8080`,
+        ENFORCER_DATA: join(dir, "data"),
+        ENFORCER_LOG_LEVEL: "info",
+        ENFORCER_RETRY_WINDOW: "600",
       });
+      await enforcer.ready;
       token = readFileSync(join(dir, "data", "admin.token"), "utf8").trim();
       // The Pi's profile: a custom kernel from the firmware directory, an initrd from the TFTP root.
       const profile = await api("POST", "/profiles", {
@@ -191,11 +151,7 @@ describe(
     });
 
     after(async () => {
-      if (enforcer?.exitCode === null) {
-        const gone = new Promise((r) => enforcer!.once("exit", r));
-        enforcer.kill("SIGTERM");
-        await gone;
-      }
+      await enforcer?.stop();
       await pair?.remove();
       rmSync(dir, { recursive: true, force: true });
     });
@@ -273,7 +229,7 @@ describe(
       const own = await tftp(`${OTHER_SERIAL}/start4.elf`, "other0");
       assert.ok(!own.ok && own.code === 68, JSON.stringify(own));
       assert.match(
-        out,
+        enforcer!.out(),
         /tftp pi: 9ffefdef\/config\.txt for 10\.77\.0\.60: directory 9ffefdef is not the serial of dc:a6:32:0a:0b:0c/,
       );
       // It leaves the link: its interface would hear the proxy's broadcast answers to the Pi a second time.
@@ -293,7 +249,7 @@ describe(
         const r = await tftp(name);
         assert.equal(r.ok, false, name);
       }
-      assert.equal(enforcer!.exitCode, null, "Enforcer still runs");
+      assert.equal(enforcer!.child.exitCode, null, "Enforcer still runs");
       assert.equal((await discover()).length, 1, "and still answers");
     });
 

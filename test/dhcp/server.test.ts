@@ -11,7 +11,10 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { after, before, describe, test } from "node:test";
+import { inNs } from "../support/netns-curl.js";
 import { createNetnsPair, type NetnsPair } from "../support/netns-pair.js";
+import { startInNs, type NsProcess } from "../support/netns-process.js";
+import type { ScriptedReply } from "../support/scripted-dhcp-io.js";
 import { until } from "../support/until.js";
 
 const run = promisify(execFile);
@@ -22,12 +25,8 @@ const MAC_A = "52:54:00:77:00:0a";
 const MAC_IPXE = "52:54:00:77:00:0b";
 const MAC_C = "52:54:00:77:00:0c";
 
-interface Reply {
-  type: number;
-  yiaddr: string;
-  siaddr: string;
-  file: string;
-  serverId?: string;
+/** What scripted-lease-client.ts reports of a reply. */
+interface Reply extends ScriptedReply {
   leaseTime?: number;
   t1?: number;
   t2?: number;
@@ -35,7 +34,6 @@ interface Reply {
   router?: string;
   dns?: string;
   message?: string;
-  bootfileName?: string;
 }
 
 interface Lease {
@@ -49,12 +47,10 @@ describe("DHCP server: enforcer serve --dhcp server in a network namespace", { t
   const dir = mkdtempSync(join(tmpdir(), "enforcer-dhcp-server-"));
   const data = join(dir, "data");
   let pair: NetnsPair | undefined;
-  let enforcer: ChildProcess | undefined;
-  let out = "";
+  let enforcer: NsProcess | undefined;
   const children: ChildProcess[] = [];
 
-  const inClient = (cmd: string[], timeout = 30_000) =>
-    run("ip", ["netns", "exec", pair!.clientNs, ...cmd], { timeout });
+  const inClient = (cmd: string[], timeout = 30_000) => inNs(pair!.clientNs, cmd, timeout);
 
   async function send(spec: Record<string, unknown>): Promise<Reply[]> {
     const { stdout } = await inClient([process.execPath, CLIENT, JSON.stringify(spec)]);
@@ -71,41 +67,22 @@ describe("DHCP server: enforcer serve --dhcp server in a network namespace", { t
   const leases = async () => ((await api("/dhcp/leases")) as { items: Lease[] }).items;
 
   function startEnforcer(extra: string[] = []): Promise<void> {
-    out = "";
     // prettier-ignore
-    const args = [
-      "netns", "exec", pair!.serverNs, process.execPath, resolve("bin/enforcer.js"), "serve",
+    enforcer = startInNs(pair!.serverNs, [
+      process.execPath, resolve("bin/enforcer.js"), "serve",
       "--listen", "0.0.0.0", "--dhcp", "server", "--dhcp-range", "10.77.0.100-10.77.0.109",
       "--dhcp-lease-time", "20", "--dhcp-router", SERVER_IP, "--dhcp-dns", SERVER_IP,
       "--dhcp-probe-wait", "1", ...extra,
-    ];
-    enforcer = spawn("ip", args, {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: {
-        ...process.env,
-        ENFORCER_HTTP_PORT: "8080",
-        ENFORCER_PUBLIC_URL: BASE,
-        ENFORCER_DATA: data,
-        ENFORCER_LOG_LEVEL: "info",
-      },
+    ], /enforcer: ready .*dhcp=server:67 /, {
+      ENFORCER_HTTP_PORT: "8080",
+      ENFORCER_PUBLIC_URL: BASE,
+      ENFORCER_DATA: data,
+      ENFORCER_LOG_LEVEL: "info",
     });
-    return new Promise<void>((res, rej) => {
-      const take = (d: Buffer) => {
-        out += d.toString();
-        if (/enforcer: ready .*dhcp=server:67 /.test(out)) res();
-      };
-      enforcer!.stdout!.on("data", take);
-      enforcer!.stderr!.on("data", take);
-      enforcer!.once("exit", (code) => rej(new Error(`enforcer exited with ${code}: ${out}`)));
-    });
+    return enforcer.ready;
   }
 
-  async function stopEnforcer(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
-    if (enforcer?.exitCode !== null || enforcer.signalCode !== null) return;
-    const gone = new Promise((r) => enforcer!.once("exit", r));
-    enforcer.kill(signal);
-    await gone;
-  }
+  const stopEnforcer = async (signal?: NodeJS.Signals) => enforcer?.stop(signal);
 
   before(async () => {
     pair = await createNetnsPair("s", `${SERVER_IP}/24`);
@@ -240,7 +217,7 @@ describe("DHCP server: enforcer serve --dhcp server in a network namespace", { t
       5_000,
       100,
     );
-    assert.match(out, new RegExp(`dhcp server released ${mac}: ${ip.replaceAll(".", "\\.")}`));
+    assert.match(enforcer!.out(), new RegExp(`dhcp server released ${mac}: ${ip.replaceAll(".", "\\.")}`));
   });
 
   test("with another DHCP server on the segment, --dhcp server refuses to start with one line naming it", async () => {

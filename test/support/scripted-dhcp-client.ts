@@ -3,11 +3,10 @@
 // request from port 68, collects the replies with its xid for a while, and prints them as one JSON line.
 // Usage: [ENFORCER_DHCP_CLIENT_MAC=hex] node scripted-dhcp-client.js KIND TYPE TO_ADDRESS TO_PORT WAIT_MS [CIADDR]
 //   KIND: bios | uefi-x64 | ipxe | http-x64 | plain;  TYPE: discover | request
-import { createSocket } from "node:dgram";
 import { randomBytes } from "node:crypto";
-import { readFields } from "../../src/protocols/dhcp/fields.js";
-import { decodeDhcp, encodeDhcp, FLAG_BROADCAST } from "../../src/protocols/dhcp/packet.js";
 import { encodePxeOptions } from "../../src/protocols/dhcp/pxe-options.js";
+import { requestFrame } from "../../src/protocols/dhcp/request-frame.js";
+import { exchange, pxeFields } from "./scripted-dhcp-io.js";
 
 /** What each kind of client says about itself (option 60, 93, 94, 77, 175), as real ones do. */
 const KINDS: Record<string, [number, Buffer][]> = {
@@ -48,70 +47,31 @@ const named = process.env.ENFORCER_DHCP_CLIENT_MAC;
 const mac = named ? Buffer.from(named, "hex") : Buffer.from([0x52, 0x54, 0x00, ...randomBytes(3)]);
 const guid = Buffer.concat([Buffer.from([0]), randomBytes(16)]);
 const pxe = kind !== "plain" && kind !== "http-x64";
-const request = encodeDhcp({
-  op: 1,
-  htype: 1,
-  hlen: 6,
-  hops: 0,
-  xid,
-  secs: 4,
-  flags: ciaddr ? 0 : FLAG_BROADCAST,
-  ciaddr: ciaddr ?? "0.0.0.0",
-  yiaddr: "0.0.0.0",
-  siaddr: "0.0.0.0",
-  giaddr: "0.0.0.0",
-  chaddr: Buffer.concat([mac, Buffer.alloc(10)]),
-  sname: "",
-  file: "",
-  options: new Map<number, Buffer>([
-    [53, Buffer.from([type === "request" ? 3 : 1])],
-    [57, Buffer.from([0x05, 0xc0])],
-    [55, Buffer.from([1, 3, 6, 43, 60, 66, 67, 97, 175])],
-    ...(KINDS[kind] ?? []),
-    ...(kind === "plain" ? [] : ([[97, guid]] as [number, Buffer][])),
-    // A boot-server request names the menu item it chose (PXE spec), and expects it back.
-    ...(type === "request" && pxe
-      ? ([[43, encodePxeOptions({ bootItem: { type: 0, layer: 0 } })]] as [number, Buffer][])
-      : []),
-  ]),
-});
-
-const replies: unknown[] = [];
-const sock = createSocket({ type: "udp4", reuseAddr: true });
-sock.on("message", (msg, rinfo) => {
-  try {
-    const m = decodeDhcp(msg);
-    if (m.xid !== xid) return;
-    const f = readFields(m);
-    replies.push({
-      from: rinfo.address,
-      type: f.messageType,
-      yiaddr: m.yiaddr,
-      siaddr: m.siaddr,
-      file: m.file,
-      sname: m.sname,
-      chaddrMatches: m.chaddr.subarray(0, 6).equals(mac),
-      serverId: f.serverId,
-      vendorClass: f.vendorClass,
-      tftpServer: f.tftpServer,
-      bootfileName: f.bootfileName,
-      opt43: m.options.get(43)?.toString("hex"),
-      opt97Echoed: m.options.get(97)?.equals(guid) ?? false,
-    });
-  } catch (err) {
-    replies.push({ undecodable: (err as Error).message });
-  }
-});
-sock.bind(68, "0.0.0.0", () => {
-  sock.setBroadcast(true);
-  sock.send(request, Number(toPort), toAddress, (err) => {
-    if (err) {
-      process.stdout.write(`${JSON.stringify({ sendError: err.message })}\n`);
-      process.exit(1);
-    }
-    setTimeout(() => {
-      process.stdout.write(`${JSON.stringify({ kind, xid, mac: mac.toString("hex"), replies })}\n`);
-      sock.close();
-    }, Number(waitMs));
-  });
+exchange({
+  request: requestFrame({
+    xid,
+    mac,
+    secs: 4,
+    ...(ciaddr ? { ciaddr } : {}),
+    options: new Map<number, Buffer>([
+      [53, Buffer.from([type === "request" ? 3 : 1])],
+      [57, Buffer.from([0x05, 0xc0])],
+      [55, Buffer.from([1, 3, 6, 43, 60, 66, 67, 97, 175])],
+      ...(KINDS[kind] ?? []),
+      ...(kind === "plain" ? [] : ([[97, guid]] as [number, Buffer][])),
+      // A boot-server request names the menu item it chose (PXE spec), and expects it back.
+      ...(type === "request" && pxe
+        ? ([[43, encodePxeOptions({ bootItem: { type: 0, layer: 0 } })]] as [number, Buffer][])
+        : []),
+    ]),
+  }),
+  to: toAddress,
+  port: Number(toPort),
+  waitMs: Number(waitMs),
+  head: { kind, xid, mac: mac.toString("hex") },
+  describe: (m, f) => ({
+    sname: m.sname,
+    chaddrMatches: m.chaddr.subarray(0, 6).equals(mac),
+    ...pxeFields(m, f, guid),
+  }),
 });

@@ -8,9 +8,10 @@
 // client emptying the range); prints how many offers came and were declined.
 import { createSocket } from "node:dgram";
 import { randomBytes } from "node:crypto";
-import { readFields } from "../../src/protocols/dhcp/fields.js";
 import { ipBytes, ipText } from "../../src/protocols/dhcp/options.js";
-import { decodeDhcp, encodeDhcp, FLAG_BROADCAST } from "../../src/protocols/dhcp/packet.js";
+import { decodeDhcp, encodeDhcp } from "../../src/protocols/dhcp/packet.js";
+import { requestFrame } from "../../src/protocols/dhcp/request-frame.js";
+import { exchange } from "./scripted-dhcp-io.js";
 
 interface Spec {
   mac: string;
@@ -40,40 +41,15 @@ if (spec.ipxe) {
   options.set(77, Buffer.from("iPXE"));
   options.set(175, Buffer.from([0x13, 1, 1]));
 }
-const request = encodeDhcp({
-  op: 1,
-  htype: 1,
-  hlen: 6,
-  hops: 0,
-  xid,
-  secs: 0,
-  flags: spec.ciaddr ? 0 : FLAG_BROADCAST,
-  ciaddr: spec.ciaddr ?? "0.0.0.0",
-  yiaddr: "0.0.0.0",
-  siaddr: "0.0.0.0",
-  giaddr: "0.0.0.0",
-  chaddr: Buffer.concat([mac, Buffer.alloc(10)]),
-  sname: "",
-  file: "",
-  options,
-});
-
-const replies: unknown[] = [];
-const sock = createSocket({ type: "udp4", reuseAddr: true });
 const u32 = (b: Buffer | undefined) => (b?.length === 4 ? b.readUInt32BE(0) : undefined);
-sock.on("message", (msg, rinfo) => {
-  try {
-    const m = decodeDhcp(msg);
-    if (m.xid !== xid) return;
-    const f = readFields(m);
+exchange({
+  request: requestFrame({ xid, mac, options, ...(spec.ciaddr ? { ciaddr: spec.ciaddr } : {}) }),
+  to: spec.to ?? "255.255.255.255",
+  port: 67,
+  waitMs: spec.waitMs ?? 800,
+  describe: (m) => {
     const o = m.options;
-    replies.push({
-      from: rinfo.address,
-      type: f.messageType,
-      yiaddr: m.yiaddr,
-      siaddr: m.siaddr,
-      file: m.file,
-      serverId: f.serverId,
+    return {
       leaseTime: u32(o.get(51)),
       t1: u32(o.get(58)),
       t2: u32(o.get(59)),
@@ -81,24 +57,8 @@ sock.on("message", (msg, rinfo) => {
       router: o.get(3) ? ipText(o.get(3)!) : undefined,
       dns: o.get(6)?.length === 4 ? ipText(o.get(6)!) : undefined,
       message: o.get(56)?.toString("latin1"),
-      bootfileName: f.bootfileName,
-    });
-  } catch (err) {
-    replies.push({ undecodable: (err as Error).message });
-  }
-});
-sock.bind(68, "0.0.0.0", () => {
-  sock.setBroadcast(true);
-  sock.send(request, 67, spec.to ?? "255.255.255.255", (err) => {
-    if (err) {
-      process.stdout.write(`${JSON.stringify({ sendError: err.message })}\n`);
-      process.exit(1);
-    }
-    setTimeout(() => {
-      process.stdout.write(`${JSON.stringify({ replies })}\n`);
-      sock.close();
-    }, spec.waitMs ?? 800);
-  });
+    };
+  },
 });
 
 /** N random MACs: DISCOVER, wait for the OFFER, DECLINE it. Exits when done. */
@@ -115,15 +75,12 @@ async function flood(n: number, serverId: string): Promise<never> {
   });
   await new Promise<void>((r) => s.bind(68, "0.0.0.0", () => r()));
   s.setBroadcast(true);
-  const send = (type: number, xid: number, chaddr: Buffer, extra: [number, Buffer][]) =>
+  const send = (type: number, xid: number, mac: Buffer, extra: [number, Buffer][]) =>
     new Promise<void>((r) =>
       s.send(
-        encodeDhcp({
-          ...{ op: 1, htype: 1, hlen: 6, hops: 0, xid, secs: 0, flags: FLAG_BROADCAST },
-          ...{ ciaddr: "0.0.0.0", yiaddr: "0.0.0.0", siaddr: "0.0.0.0", giaddr: "0.0.0.0" },
-          ...{ chaddr, sname: "", file: "" },
-          options: new Map<number, Buffer>([[53, Buffer.from([type])], ...extra]),
-        }),
+        encodeDhcp(
+          requestFrame({ xid, mac, options: new Map<number, Buffer>([[53, Buffer.from([type])], ...extra]) }),
+        ),
         67,
         "255.255.255.255",
         () => r(),
@@ -132,17 +89,17 @@ async function flood(n: number, serverId: string): Promise<never> {
   let offers = 0;
   for (let i = 0; i < n; i++) {
     const x = randomBytes(4).readUInt32BE();
-    const chaddr = Buffer.concat([Buffer.from([0x02]), randomBytes(5), Buffer.alloc(10)]);
+    const mac = Buffer.concat([Buffer.from([0x02]), randomBytes(5)]);
     const offered = new Promise<string | undefined>((r) => {
       waiting.set(x, r);
       setTimeout(() => r(undefined), 300);
     });
-    await send(1, x, chaddr, []);
+    await send(1, x, mac, []);
     const a = await offered;
     waiting.delete(x);
     if (!a) continue;
     offers++;
-    await send(4, x, chaddr, [
+    await send(4, x, mac, [
       [50, ipBytes(a)],
       [54, ipBytes(serverId)],
     ]);

@@ -3,10 +3,9 @@
 // built with Enforcer's codec and run in the client namespace by `ip netns exec`. It sends one DISCOVER from
 // port 68 with the MAC and serial given, collects the replies with its xid, prints them as one JSON line.
 // Usage: node scripted-pi-client.js MAC SERIAL WAIT_MS
-import { createSocket } from "node:dgram";
 import { randomBytes } from "node:crypto";
-import { readFields } from "../../src/protocols/dhcp/fields.js";
-import { decodeDhcp, encodeDhcp, FLAG_BROADCAST } from "../../src/protocols/dhcp/packet.js";
+import { requestFrame } from "../../src/protocols/dhcp/request-frame.js";
+import { exchange, pxeFields } from "./scripted-dhcp-io.js";
 
 const [macText, serial, waitMs] = process.argv.slice(2) as [string, string, string];
 const mac = Buffer.from(macText.replace(/[:-]/g, ""), "hex");
@@ -19,66 +18,23 @@ const guid = Buffer.concat([
   Buffer.from(serial, "hex").reverse(),
 ]);
 const xid = randomBytes(4).readUInt32BE();
-const request = encodeDhcp({
-  op: 1,
-  htype: 1,
-  hlen: 6,
-  hops: 0,
-  xid,
-  secs: 0,
-  flags: FLAG_BROADCAST,
-  ciaddr: "0.0.0.0",
-  yiaddr: "0.0.0.0",
-  siaddr: "0.0.0.0",
-  giaddr: "0.0.0.0",
-  chaddr: Buffer.concat([mac, Buffer.alloc(10)]),
-  sname: "",
-  file: "",
-  options: new Map<number, Buffer>([
-    [53, Buffer.from([1])],
-    // The parameter list of boot-net.adoc's capture: 43, 60, 67, 128-135, 66.
-    [55, Buffer.from([43, 60, 67, 128, 129, 130, 131, 132, 133, 134, 135, 66])],
-    [93, Buffer.from([0, 0])],
-    [94, Buffer.from([1, 2, 1])],
-    [97, guid],
-    [60, Buffer.from("PXEClient:Arch:00000:UNDI:002001", "latin1")],
-  ]),
-});
-
-const replies: unknown[] = [];
-const sock = createSocket({ type: "udp4", reuseAddr: true });
-sock.on("message", (msg, rinfo) => {
-  try {
-    const m = decodeDhcp(msg);
-    if (m.xid !== xid) return;
-    const f = readFields(m);
-    replies.push({
-      from: rinfo.address,
-      type: f.messageType,
-      yiaddr: m.yiaddr,
-      siaddr: m.siaddr,
-      file: m.file,
-      serverId: f.serverId,
-      vendorClass: f.vendorClass,
-      tftpServer: f.tftpServer,
-      bootfileName: f.bootfileName,
-      opt43: m.options.get(43)?.toString("hex"),
-      opt97Echoed: m.options.get(97)?.equals(guid) ?? false,
-    });
-  } catch (err) {
-    replies.push({ undecodable: (err as Error).message });
-  }
-});
-sock.bind(68, "0.0.0.0", () => {
-  sock.setBroadcast(true);
-  sock.send(request, 67, "255.255.255.255", (err) => {
-    if (err) {
-      process.stdout.write(`${JSON.stringify({ sendError: err.message })}\n`);
-      process.exit(1);
-    }
-    setTimeout(() => {
-      process.stdout.write(`${JSON.stringify({ xid, replies })}\n`);
-      sock.close();
-    }, Number(waitMs));
-  });
+exchange({
+  request: requestFrame({
+    xid,
+    mac,
+    options: new Map<number, Buffer>([
+      [53, Buffer.from([1])],
+      // The parameter list of boot-net.adoc's capture: 43, 60, 67, 128-135, 66.
+      [55, Buffer.from([43, 60, 67, 128, 129, 130, 131, 132, 133, 134, 135, 66])],
+      [93, Buffer.from([0, 0])],
+      [94, Buffer.from([1, 2, 1])],
+      [97, guid],
+      [60, Buffer.from("PXEClient:Arch:00000:UNDI:002001", "latin1")],
+    ]),
+  }),
+  to: "255.255.255.255",
+  port: 67,
+  waitMs: Number(waitMs),
+  head: { xid },
+  describe: (m, f) => pxeFields(m, f, guid),
 });

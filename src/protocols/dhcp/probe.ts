@@ -3,7 +3,8 @@ import { createSocket } from "node:dgram";
 import { EnforcerError } from "../../domain/errors.js";
 import { readFields } from "./fields.js";
 import { MSG } from "./fields.js";
-import { BOOTREPLY, BOOTREQUEST, decodeDhcp, encodeDhcp, FLAG_BROADCAST } from "./packet.js";
+import { BOOTREPLY, decodeDhcp, encodeDhcp } from "./packet.js";
+import { requestFrame } from "./request-frame.js";
 
 /** How often the probe's DISCOVER is repeated while it listens. */
 const RESEND_MS = 400;
@@ -32,27 +33,17 @@ export async function probeDhcpServers(opts: ProbeOptions): Promise<ProbeAnswer[
   const xid = randomBytes(4).readUInt32BE();
   const mac = randomBytes(6);
   mac[0] = (mac[0]! & 0xfc) | 0x02;
-  const discover = encodeDhcp({
-    op: BOOTREQUEST,
-    htype: 1,
-    hlen: 6,
-    hops: 0,
-    xid,
-    secs: 0,
-    flags: FLAG_BROADCAST,
-    ciaddr: "0.0.0.0",
-    yiaddr: "0.0.0.0",
-    siaddr: "0.0.0.0",
-    giaddr: "0.0.0.0",
-    chaddr: Buffer.concat([mac, Buffer.alloc(10)]),
-    sname: "",
-    file: "",
-    options: new Map([
-      [53, Buffer.from([MSG.DISCOVER])],
-      [55, Buffer.from([1, 3, 6, 54])],
-      [60, Buffer.from("enforcer-probe", "latin1")],
-    ]),
-  });
+  const discover = encodeDhcp(
+    requestFrame({
+      xid,
+      mac,
+      options: new Map([
+        [53, Buffer.from([MSG.DISCOVER])],
+        [55, Buffer.from([1, 3, 6, 54])],
+        [60, Buffer.from("enforcer-probe", "latin1")],
+      ]),
+    }),
+  );
   const sock = createSocket({ type: "udp4", reuseAddr: true });
   const answers: ProbeAnswer[] = [];
   sock.on("message", (msg, rinfo) => {
