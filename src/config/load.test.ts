@@ -173,3 +173,12 @@ test("DHCP settings: off by default; proxy with known-only and a boot network; s
     (e) => isEnforcerError(e, "ENF_ERR_SETTINGS_INVALID"),
   );
 });
+
+test("a wrong --dhcp mode names the modes there are, not a schema term", () => {
+  assert.throws(
+    () => loadSettings(["--dhcp", "prox"], {}),
+    (e) =>
+      isEnforcerError(e, "ENF_ERR_SETTINGS_INVALID") &&
+      /--dhcp \(ENFORCER_DHCP\): expected one of off, proxy, server \(got "prox"\)/.test(e.message),
+  );
+});

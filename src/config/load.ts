@@ -29,7 +29,7 @@ export function loadSettings(argv: string[], env: NodeJS.ProcessEnv): Readonly<S
     const got = JSON.stringify(first.value);
     throw new EnforcerError(
       "ENF_ERR_SETTINGS_INVALID",
-      name ? `${setting}: ${first.message} (got ${got?.slice(0, 80)})` : `unknown setting ${setting}`,
+      name ? `${setting}: ${describeError(first)} (got ${got?.slice(0, 80)})` : `unknown setting ${setting}`,
       { setting: key },
     );
   }
@@ -44,6 +44,16 @@ export function loadSettings(argv: string[], env: NodeJS.ProcessEnv): Readonly<S
   checkScriptValues(settings);
   checkDhcp(settings);
   return deepFreeze(settings);
+}
+
+/** TypeBox says only "Expected union value" for a wrong choice: name the choices instead. */
+function describeError(error: { message: string; schema: unknown }): string {
+  const anyOf = (error.schema as { anyOf?: { const?: unknown }[] }).anyOf;
+  const choices = anyOf?.map((s) => s.const);
+  if (choices && choices.length > 0 && choices.every((c) => typeof c === "string")) {
+    return `expected one of ${choices.join(", ")}`;
+  }
+  return error.message;
 }
 
 /**
