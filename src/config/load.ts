@@ -4,7 +4,7 @@ import { Value } from "@sinclair/typebox/value";
 import { parse as parseYaml } from "yaml";
 import { EnforcerError } from "../domain/errors.js";
 import { checkDiscoveryUrl, generalSources } from "../domain/boot-script-checks.js";
-import { parseIpv4Cidr } from "../domain/ipv4-net.js";
+import { ipv4Value, parseIpv4Cidr } from "../domain/ipv4-net.js";
 import { NEGATABLE, SETTING_NAMES, SettingsSchema, type Settings } from "./settings.js";
 
 type Raw = Record<string, unknown>;
@@ -92,6 +92,21 @@ function checkDhcp(s: Settings): void {
       "ENF_ERR_SETTINGS_INVALID",
       `--dhcp-subnet (ENFORCER_DHCP_SUBNET): ${s.dhcpSubnet} is not an IPv4 network like 10.0.0.0/24`,
       { setting: "dhcpSubnet" },
+    );
+  // The schema's pattern takes any three digits: with 999.1.1.1 the server started, and then every reply
+  // failed to encode (ENF_ERR_DHCP_ENCODE), so no client ever got an address.
+  const notAddress = (s.dhcpDns?.split(",") ?? []).find((a) => ipv4Value(a) === undefined);
+  if (notAddress !== undefined)
+    throw new EnforcerError(
+      "ENF_ERR_SETTINGS_INVALID",
+      `--dhcp-dns (ENFORCER_DHCP_DNS): ${notAddress} is not an IPv4 address`,
+      { setting: "dhcpDns" },
+    );
+  if (s.dhcpRouter !== undefined && ipv4Value(s.dhcpRouter) === undefined)
+    throw new EnforcerError(
+      "ENF_ERR_SETTINGS_INVALID",
+      `--dhcp-router (ENFORCER_DHCP_ROUTER): ${s.dhcpRouter} is not an IPv4 address`,
+      { setting: "dhcpRouter" },
     );
   if (s.dhcpInterface !== undefined && s.dhcpSubnet !== undefined)
     throw new EnforcerError(
