@@ -173,3 +173,28 @@ test("DHCP settings: off by default; proxy with known-only and a boot network; s
     (e) => isEnforcerError(e, "ENF_ERR_SETTINGS_INVALID"),
   );
 });
+
+test("a wrong --dhcp mode names the modes there are, not a schema term", () => {
+  assert.throws(
+    () => loadSettings(["--dhcp", "prox"], {}),
+    (e) =>
+      isEnforcerError(e, "ENF_ERR_SETTINGS_INVALID") &&
+      /--dhcp \(ENFORCER_DHCP\): expected one of off, proxy, server \(got "prox"\)/.test(e.message),
+  );
+});
+
+test("--dhcp-dns and --dhcp-router refuse an octet over 255 instead of sending it truncated", () => {
+  assert.throws(
+    () => loadSettings(["--dhcp-dns", "10.0.0.1,999.1.1.1"], {}),
+    (e) =>
+      isEnforcerError(e, "ENF_ERR_SETTINGS_INVALID") &&
+      /--dhcp-dns .*999\.1\.1\.1 is not an IPv4 address/.test(e.message),
+  );
+  assert.throws(
+    () => loadSettings([], { ENFORCER_DHCP_ROUTER: "10.0.0.256" }),
+    (e) =>
+      isEnforcerError(e, "ENF_ERR_SETTINGS_INVALID") &&
+      /--dhcp-router .*10\.0\.0\.256 is not an IPv4 address/.test(e.message),
+  );
+  assert.equal(loadSettings(["--dhcp-dns", "10.0.0.1,9.9.9.9"], {}).dhcpDns, "10.0.0.1,9.9.9.9");
+});

@@ -4,7 +4,7 @@ import { Value } from "@sinclair/typebox/value";
 import { parse as parseYaml } from "yaml";
 import { EnforcerError } from "../domain/errors.js";
 import { checkDiscoveryUrl, generalSources } from "../domain/boot-script-checks.js";
-import { parseIpv4Cidr } from "../domain/ipv4-net.js";
+import { ipv4Value, parseIpv4Cidr } from "../domain/ipv4-net.js";
 import { NEGATABLE, SETTING_NAMES, SettingsSchema, type Settings } from "./settings.js";
 
 type Raw = Record<string, unknown>;
@@ -29,7 +29,7 @@ export function loadSettings(argv: string[], env: NodeJS.ProcessEnv): Readonly<S
     const got = JSON.stringify(first.value);
     throw new EnforcerError(
       "ENF_ERR_SETTINGS_INVALID",
-      name ? `${setting}: ${first.message} (got ${got?.slice(0, 80)})` : `unknown setting ${setting}`,
+      name ? `${setting}: ${describeError(first)} (got ${got?.slice(0, 80)})` : `unknown setting ${setting}`,
       { setting: key },
     );
   }
@@ -44,6 +44,16 @@ export function loadSettings(argv: string[], env: NodeJS.ProcessEnv): Readonly<S
   checkScriptValues(settings);
   checkDhcp(settings);
   return deepFreeze(settings);
+}
+
+/** TypeBox says only "Expected union value" for a wrong choice: name the choices instead. */
+function describeError(error: { message: string; schema: unknown }): string {
+  const anyOf = (error.schema as { anyOf?: { const?: unknown }[] }).anyOf;
+  const choices = anyOf?.map((s) => s.const);
+  if (choices && choices.length > 0 && choices.every((c) => typeof c === "string")) {
+    return `expected one of ${choices.join(", ")}`;
+  }
+  return error.message;
 }
 
 /**
@@ -82,6 +92,21 @@ function checkDhcp(s: Settings): void {
       "ENF_ERR_SETTINGS_INVALID",
       `--dhcp-subnet (ENFORCER_DHCP_SUBNET): ${s.dhcpSubnet} is not an IPv4 network like 10.0.0.0/24`,
       { setting: "dhcpSubnet" },
+    );
+  // The schema's pattern takes any three digits: with 999.1.1.1 the server started, and then every reply
+  // failed to encode (ENF_ERR_DHCP_ENCODE), so no client ever got an address.
+  const notAddress = (s.dhcpDns?.split(",") ?? []).find((a) => ipv4Value(a) === undefined);
+  if (notAddress !== undefined)
+    throw new EnforcerError(
+      "ENF_ERR_SETTINGS_INVALID",
+      `--dhcp-dns (ENFORCER_DHCP_DNS): ${notAddress} is not an IPv4 address`,
+      { setting: "dhcpDns" },
+    );
+  if (s.dhcpRouter !== undefined && ipv4Value(s.dhcpRouter) === undefined)
+    throw new EnforcerError(
+      "ENF_ERR_SETTINGS_INVALID",
+      `--dhcp-router (ENFORCER_DHCP_ROUTER): ${s.dhcpRouter} is not an IPv4 address`,
+      { setting: "dhcpRouter" },
     );
   if (s.dhcpInterface !== undefined && s.dhcpSubnet !== undefined)
     throw new EnforcerError(

@@ -14,3 +14,10 @@ test("serve --help names every setting's flag and environment variable, the limi
   assert.match(usage, /--discovery \| --no-discovery/);
   assert.match(usage, /--http-port <value>\s+HTTP port \(ENFORCER_HTTP_PORT; default 8080\)/);
 });
+
+test("serve --help says what --dhcp-known-only does in server mode: others still get an address", () => {
+  assert.match(
+    serveUsage(),
+    /--dhcp-known-only\s+boot files only for machines Enforcer knows \(proxy: others get no answer; server: others get an address only\)/,
+  );
+});

@@ -145,7 +145,8 @@ export const SettingsSchema = Type.Object(
     ),
     dhcpKnownOnly: Type.Boolean({
       default: false,
-      description: "answer DHCP only for machines Enforcer knows",
+      description:
+        "boot files only for machines Enforcer knows (proxy: others get no answer; server: others get an address only)",
     }),
     dhcpInterface: Type.Optional(
       Type.String({

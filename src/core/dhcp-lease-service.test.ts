@@ -114,3 +114,12 @@ test("lease service (fast-check): any request, hostile fields included, is decid
     { numRuns: 500 },
   );
 });
+
+test("lease service: an INFORM is acknowledged without an address and writes nothing", async () => {
+  const store = new MemoryStore();
+  const s = new DhcpLeaseService(store, new ManualClock());
+  s.configure(SETUP);
+  const out = await s.handle({ messageType: 8, mac: MAC, ciaddr: "10.9.0.77" });
+  assert.deepEqual([out.answer, out.event], [{ reply: "inform-ack" }, "inform"]);
+  assert.equal(store.commits.length, 0);
+});

@@ -39,7 +39,10 @@ export function bootNetwork(settings: Readonly<Settings>, bootUrl: string): Boot
   let network: Ipv4Net;
   if (settings.dhcpInterface !== undefined) {
     const on = local.find((l) => l.name === settings.dhcpInterface);
-    if (!on) return fail(`interface ${settings.dhcpInterface} has no IPv4 address`);
+    if (!on)
+      return fail(
+        `interface ${settings.dhcpInterface} has no IPv4 address that can answer DHCP (loopback never can)`,
+      );
     network = parseIpv4Cidr(on.cidr)!;
   } else if (settings.dhcpSubnet !== undefined) {
     network = parseIpv4Cidr(settings.dhcpSubnet)!;
@@ -47,7 +50,7 @@ export function bootNetwork(settings: Readonly<Settings>, bootUrl: string): Boot
     const on = local.find((l) => l.address === urlHost);
     if (!on)
       return fail(
-        `the public URL's host ${urlHost} is not an IPv4 address of this host; name the boot network with --dhcp-interface or --dhcp-subnet`,
+        `the public URL's host ${urlHost} is not an IPv4 address of this host's network interfaces (loopback does not count); name the boot network with --dhcp-interface or --dhcp-subnet`,
       );
     network = parseIpv4Cidr(on.cidr)!;
   }

@@ -6,7 +6,7 @@ import { readFields } from "../protocols/dhcp/fields.js";
 import { OPT } from "../protocols/dhcp/options.js";
 import { decodeDhcp } from "../protocols/dhcp/packet.js";
 import { clientView } from "../protocols/dhcp/testing/client-view.js";
-import { uefiDiscover } from "../protocols/dhcp/testing/hand-built.js";
+import { handBuilt, hex, opt, uefiDiscover } from "../protocols/dhcp/testing/hand-built.js";
 import { leaseReply } from "./dhcp-lease-reply.js";
 import { proxyReply } from "./dhcp-reply.js";
 
@@ -46,4 +46,31 @@ test("a BIOS PXE lease OFFER has its boot file and no option 60 (a plain offer's
   assert.equal(f.bootfileName, "undionly.kpxe");
   assert.equal(back.options.has(OPT.VENDOR_CLASS), false);
   assert.equal(back.options.has(OPT.VENDOR_SPECIFIC), false);
+});
+
+test("an INFORM (a client with its own address) gets an ACK with mask, router, DNS and boot file, no address or lease time", () => {
+  const inform = decodeDhcp(
+    handBuilt({
+      ciaddr: [10, 9, 0, 77],
+      options: Buffer.concat([opt(53, hex("08")), opt(60, "PXEClient:Arch:00007:UNDI:003000"), hex("ff")]),
+    }),
+  );
+  const boot = {
+    ...BIOS_ANSWER,
+    reply: "ack" as const,
+    clientClass: "uefi-pxe" as const,
+    bootFile: "ipxe.efi",
+  };
+  const { back, f } = clientView(
+    leaseReply(inform, { reply: "inform-ack" }, { ...parts, router: "10.9.0.254", boot }),
+  );
+  assert.equal(back.options.get(OPT.MESSAGE_TYPE)?.[0], 5, "DHCPACK");
+  assert.equal(back.yiaddr, "0.0.0.0", "no address is handed out to an INFORM");
+  assert.equal(back.ciaddr, "10.9.0.77");
+  assert.equal(back.options.has(OPT.LEASE_TIME), false, "no lease time (RFC 2131 §3.4)");
+  assert.deepEqual([...(back.options.get(OPT.SUBNET_MASK) ?? [])], [255, 255, 255, 0]);
+  assert.deepEqual([...(back.options.get(OPT.ROUTER) ?? [])], [10, 9, 0, 254]);
+  assert.deepEqual([...(back.options.get(OPT.DNS) ?? [])], [10, 9, 0, 1]);
+  assert.equal(f.bootfileName, "ipxe.efi");
+  assert.equal(back.file, "ipxe.efi");
 });

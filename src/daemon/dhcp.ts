@@ -1,3 +1,4 @@
+import { tftpOffNotice } from "./dhcp-tftp-notice.js";
 import type { Logger } from "pino";
 import type { Settings } from "../config/settings.js";
 import type { DhcpLeaseService } from "../core/dhcp-lease-service.js";
@@ -61,6 +62,8 @@ export async function startDhcp(
   log: Logger,
   totals: DhcpTotals,
 ): Promise<DhcpService | undefined> {
+  const noTftp = tftpOffNotice(settings);
+  if (noTftp) log.warn(noTftp);
   if (settings.dhcp === "server" && wiring.leases)
     return startDhcpServerMode(settings, wiring, wiring.leases, log, totals);
   if (settings.dhcp !== "proxy") return undefined;
