@@ -75,9 +75,12 @@ export interface PresentedAttempt extends AttemptDiagnosis {
 
 const CONFIG_KINDS = new Set(["config.triggered", "config.retried", "config.completed", "config.expired"]);
 
-/** Strips control characters and caps length: names come from the network. */
+/**
+ * Replaces control characters and caps length: names come from the network. C1 too (latin1 bytes 0x80-0x9f:
+ * U+009B is CSI, an escape sequence in terminals that read UTF-8 C1, such as xterm) and the bidi overrides.
+ */
 function clean(s: string, max: number): string {
-  return s.replace(/[\u0000-\u001f\u007f]/g, "?").slice(0, max);
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, "?").slice(0, max);
 }
 
 /** Moves a key to the end of a Map (most recent) and evicts the oldest past `max`; returns evictions. */
