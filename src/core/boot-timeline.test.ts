@@ -199,3 +199,16 @@ test("names from the network lose C1 control characters too (U+009B is a termina
   for (const s of steps) assert.doesNotMatch(JSON.stringify(s), /[\u0080-\u009f]/, JSON.stringify(s));
   assert.equal((steps[1] as { file: string }).file, "ipxe?31m.efi");
 });
+
+test("with --listen :: (dual-stack) TFTP and HTTP name an IPv4 client ::ffff:a.b.c.d: DHCP's a.b.c.d is the same client", () => {
+  const { core } = testCore();
+  core.timeline.dhcp({ ...pxeOffer, mac: MAC, ip: IP });
+  core.timeline.tftp({ ...loader, ip: `::ffff:${IP}` });
+  core.timeline.http({ ...bootScript, ip: `::ffff:${IP}` });
+  const [a] = core.timeline.attempts([MAC]);
+  assert.deepEqual(
+    a!.steps.map((s) => s.kind),
+    ["dhcp", "tftp", "http"],
+  );
+  assert.equal(core.timeline.stats().orphanAddresses, 0);
+});

@@ -83,6 +83,11 @@ function clean(s: string, max: number): string {
   return s.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, "?").slice(0, max);
 }
 
+/** An address as one key: a dual-stack socket (`--listen ::`) names the IPv4 client DHCP saw `::ffff:a.b.c.d`. */
+function addressKey(ip: string): string {
+  return ip.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, "");
+}
+
 /** Moves a key to the end of a Map (most recent) and evicts the oldest past `max`; returns evictions. */
 function touch<K, V>(map: Map<K, V>, key: K, value: V, max: number): number {
   map.delete(key);
@@ -229,7 +234,8 @@ export class BootTimeline {
     return this.clock.now().getTime();
   }
 
-  private mapIp(ip: string, mac: string): void {
+  private mapIp(raw: string, mac: string): void {
+    const ip = addressKey(raw);
     touch(this.macByIp, ip, mac, this.limits.maxAddresses);
     // Steps that waited under this address belong to this MAC's boot: they came first.
     const waiting = this.orphans.get(ip);
@@ -238,7 +244,8 @@ export class BootTimeline {
     for (const s of waiting) if (this.now() - s.at <= this.limits.idleMs) this.add(mac, s);
   }
 
-  private route(ip: string | undefined, mac: string | undefined, s: TimelineStep): void {
+  private route(raw: string | undefined, mac: string | undefined, s: TimelineStep): void {
+    const ip = raw === undefined ? undefined : addressKey(raw);
     const owner = mac ?? (ip ? this.macByIp.get(ip) : undefined);
     if (owner) return this.add(owner, s);
     if (!ip) return;
