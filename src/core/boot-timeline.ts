@@ -197,6 +197,15 @@ export class BootTimeline {
     return out.sort((a, b) => a.startedAt - b.startedAt).slice(-limit);
   }
 
+  /**
+   * An address's MAC as the host's ARP table gives it for a Raspberry Pi's TFTP read: a Pi never asks for the
+   * machine script, so without DHCP seen here (`--dhcp off`) nothing else would name it.
+   */
+  neighbour(ip: string, mac: string): void {
+    const m = tryParseMac(mac);
+    if (m) this.mapIp(ip, m);
+  }
+
   /** Whether any of these MACs has a live timeline. */
   has(macs: readonly string[]): boolean {
     return macs.some((m) => this.timelines.has(m));
