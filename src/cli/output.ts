@@ -64,11 +64,20 @@ function cell(v: unknown): string {
   if (v === undefined || v === null) return "-";
   if (typeof v === "object") {
     return (
-      Object.entries(v as Record<string, unknown>)
-        .map(([k, x]) => `${k}=${String(x)}`)
-        .join(",") || "-"
+      printable(
+        Object.entries(v as Record<string, unknown>)
+          .map(([k, x]) => `${k}=${String(x)}`)
+          .join(","),
+      ) || "-"
     );
   }
-  // Terminal control characters from the server are shown, never interpreted.
-  return String(v).replace(/[\x00-\x1f\x7f]/g, "?");
+  return printable(String(v));
+}
+
+/**
+ * Text from the server as a terminal shows it, never interprets it: control characters (C0, DEL, and C1,
+ * whose U+009B is CSI in terminals that read UTF-8 C1) become "?".
+ */
+export function printable(s: string): string {
+  return s.replace(/[\x00-\x1f\x7f-\x9f]/g, "?");
 }

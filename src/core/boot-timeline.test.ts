@@ -183,3 +183,32 @@ test("the step budget holds whatever the MACs: long attempts evict the least rec
   const [a] = core.timeline.attempts(["02:00:00:01:01:2b"]);
   assert.ok(a!.steps.every((st) => st.kind !== "http" || st.path.length <= 96));
 });
+
+test("names from the network lose C1 control characters too (U+009B is a terminal's CSI, like ESC [)", () => {
+  const { core } = testCore();
+  // A TFTP name and option 60 are read as latin1: the bytes 0x80-0x9f arrive as U+0080-U+009F.
+  core.timeline.dhcp({ ...pxeOffer, vendorClass: "PXEClient\u009b2J\u0085", mac: MAC, ip: IP });
+  core.timeline.tftp({
+    ...loader,
+    file: "ipxe\u009b31m.efi",
+    outcome: "refused",
+    error: "no \u009b0m",
+    ip: IP,
+  });
+  const steps = core.timeline.attempts([MAC])[0]!.steps;
+  for (const s of steps) assert.doesNotMatch(JSON.stringify(s), /[\u0080-\u009f]/, JSON.stringify(s));
+  assert.equal((steps[1] as { file: string }).file, "ipxe?31m.efi");
+});
+
+test("with --listen :: (dual-stack) TFTP and HTTP name an IPv4 client ::ffff:a.b.c.d: DHCP's a.b.c.d is the same client", () => {
+  const { core } = testCore();
+  core.timeline.dhcp({ ...pxeOffer, mac: MAC, ip: IP });
+  core.timeline.tftp({ ...loader, ip: `::ffff:${IP}` });
+  core.timeline.http({ ...bootScript, ip: `::ffff:${IP}` });
+  const [a] = core.timeline.attempts([MAC]);
+  assert.deepEqual(
+    a!.steps.map((s) => s.kind),
+    ["dhcp", "tftp", "http"],
+  );
+  assert.equal(core.timeline.stats().orphanAddresses, 0);
+});

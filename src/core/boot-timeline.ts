@@ -75,9 +75,17 @@ export interface PresentedAttempt extends AttemptDiagnosis {
 
 const CONFIG_KINDS = new Set(["config.triggered", "config.retried", "config.completed", "config.expired"]);
 
-/** Strips control characters and caps length: names come from the network. */
+/**
+ * Replaces control characters and caps length: names come from the network. C1 too (latin1 bytes 0x80-0x9f:
+ * U+009B is CSI, an escape sequence in terminals that read UTF-8 C1, such as xterm) and the bidi overrides.
+ */
 function clean(s: string, max: number): string {
-  return s.replace(/[\u0000-\u001f\u007f]/g, "?").slice(0, max);
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, "?").slice(0, max);
+}
+
+/** An address as one key: a dual-stack socket (`--listen ::`) names the IPv4 client DHCP saw `::ffff:a.b.c.d`. */
+function addressKey(ip: string): string {
+  return ip.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, "");
 }
 
 /** Moves a key to the end of a Map (most recent) and evicts the oldest past `max`; returns evictions. */
@@ -189,6 +197,15 @@ export class BootTimeline {
     return out.sort((a, b) => a.startedAt - b.startedAt).slice(-limit);
   }
 
+  /**
+   * An address's MAC as the host's ARP table gives it for a Raspberry Pi's TFTP read: a Pi never asks for the
+   * machine script, so without DHCP seen here (`--dhcp off`) nothing else would name it.
+   */
+  neighbour(ip: string, mac: string): void {
+    const m = tryParseMac(mac);
+    if (m) this.mapIp(ip, m);
+  }
+
   /** Whether any of these MACs has a live timeline. */
   has(macs: readonly string[]): boolean {
     return macs.some((m) => this.timelines.has(m));
@@ -226,7 +243,8 @@ export class BootTimeline {
     return this.clock.now().getTime();
   }
 
-  private mapIp(ip: string, mac: string): void {
+  private mapIp(raw: string, mac: string): void {
+    const ip = addressKey(raw);
     touch(this.macByIp, ip, mac, this.limits.maxAddresses);
     // Steps that waited under this address belong to this MAC's boot: they came first.
     const waiting = this.orphans.get(ip);
@@ -235,7 +253,8 @@ export class BootTimeline {
     for (const s of waiting) if (this.now() - s.at <= this.limits.idleMs) this.add(mac, s);
   }
 
-  private route(ip: string | undefined, mac: string | undefined, s: TimelineStep): void {
+  private route(raw: string | undefined, mac: string | undefined, s: TimelineStep): void {
+    const ip = raw === undefined ? undefined : addressKey(raw);
     const owner = mac ?? (ip ? this.macByIp.get(ip) : undefined);
     if (owner) return this.add(owner, s);
     if (!ip) return;

@@ -154,3 +154,31 @@ test("a machine labelled as a Pi cannot be armed with an http kernel: refused at
   await assert.rejects(t.core.configs.arm(c.id), (e) => isEnforcerError(e, "ENF_ERR_PI_BOOT_FILE"));
   assert.equal(t.core.configs.get(c.id).lifecycle.state, "draft");
 });
+
+/** Option 97 as a Pi 4 sends it, for any serial. */
+function guidOf(serial: string): Buffer {
+  return Buffer.concat([Buffer.from([0]), Buffer.from("RPi4"), Buffer.alloc(8), Buffer.from(serial, "hex")]);
+}
+
+test("a forged DHCP request naming the Pi's MAC with another serial does not take the Pi's directory away", async () => {
+  const t = await piCore();
+  // Anyone on the link can send a DISCOVER with the Pi's MAC in chaddr and a serial of its choosing.
+  t.core.piBoot.learn(PI, guidOf("deadbeef"));
+  assert.match(text(await t.read("config.txt")), /^kernel=kernel8\.img$/m, "the Pi's own serial still opens");
+  assert.equal(t.triggers(), 1);
+});
+
+test("a flood of invented MACs with serials does not evict a known Pi's learned serial", async () => {
+  const t = await piCore();
+  for (let i = 0; i < 5000; i++) {
+    const mac = parseMac(
+      `02:00:00:${((i >> 16) & 0xff).toString(16).padStart(2, "0")}:${((i >> 8) & 0xff).toString(16).padStart(2, "0")}:${(i & 0xff).toString(16).padStart(2, "0")}`,
+    );
+    t.core.piBoot.learn(mac, guidOf(i.toString(16).padStart(8, "0")));
+  }
+  assert.match(
+    text(await t.read("config.txt")),
+    /^kernel=kernel8\.img$/m,
+    "the Pi's serial survives the flood",
+  );
+});

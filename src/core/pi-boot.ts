@@ -19,6 +19,8 @@ import type { Clock, CoreSettings } from "./ports.js";
 
 /** Serials learned from DHCP (by MAC) and boots under way (by machine) kept at most: the oldest go first. */
 const MAX_LEARNED = 4096;
+/** Serials kept per MAC (a Pi sends one, read two ways): later ones join, they do not replace. */
+const SERIALS_PER_MAC = 8;
 
 /** What to answer one TFTP read in a Pi's boot directory. */
 export type PiRead =
@@ -65,7 +67,11 @@ export class PiBootService {
   learn(mac: Mac, guid: Uint8Array | undefined): void {
     const serials = piSerialsFromGuid(guid);
     if (serials.length === 0) return;
-    remember(this.serials, mac, serials);
+    // Only known machines (read() serves no one else): a flood of invented MACs must not evict a Pi's serial.
+    if (!this.machines.find(mac)) return;
+    // Merged, not replaced: one forged DISCOVER naming this MAC must not take the Pi's own serial away.
+    const kept = (this.serials.get(mac) ?? []).filter((s) => !serials.includes(s));
+    remember(this.serials, mac, [...kept, ...serials].slice(-SERIALS_PER_MAC));
   }
 
   /** The answer to one read in a Pi's directory; commits the trigger when config.txt takes the config. */

@@ -21,7 +21,11 @@ export function neighbourMacs(table = ARP_TABLE): (ip: string) => Promise<Mac | 
       read = { at: performance.now(), text: readFile(table, "latin1").catch(() => "") };
     return read.text;
   };
-  return async (ip) => (await lookup(await text(true), ip)) ?? lookup(await text(false), ip);
+  return async (raw) => {
+    // A dual-stack socket (`--listen ::`) names an IPv4 client `::ffff:a.b.c.d`; the table names it `a.b.c.d`.
+    const ip = raw.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, "");
+    return (await lookup(await text(true), ip)) ?? lookup(await text(false), ip);
+  };
 }
 
 function lookup(table: string, ip: string): Mac | undefined {

@@ -12,6 +12,7 @@ import type { PiRead, PiReadRequest } from "../core/pi-boot.js";
 import { EnforcerError } from "../domain/errors.js";
 import { parseMac } from "../domain/mac.js";
 import { BootFiles, type BootFile } from "../files/boot-files.js";
+import { testCore } from "../core/testing/fixtures.js";
 import { neighbourMacs } from "./neighbours.js";
 import { openPiFirmware, piFiles } from "./pi-tftp.js";
 
@@ -127,4 +128,35 @@ test("the ARP table: complete entries only, and entries that disagree give no MA
   assert.equal(await mac("10.0.0.7"), undefined);
   assert.equal(await mac("10.0.0.8"), undefined);
   assert.equal(await neighbourMacs(join(dir, "no-such-table"))("10.0.0.5"), undefined);
+});
+
+test("a Pi's TFTP reads join its boot timeline by the ARP table's MAC, with no DHCP seen (--dhcp off)", async () => {
+  const { core } = testCore();
+  const open = piFiles({
+    piBoot: { read: async () => ({ refuse: "not-found", message: "nothing armed" }) },
+    firmware: undefined,
+    files: new BootFiles({ generated: () => undefined, root: rootDir }),
+    neighbour: async () => PI,
+    seen: (ip, mac) => core.timeline.neighbour(ip, mac),
+    log,
+  });
+  await open(Buffer.from("9ffefdef/start4.elf", "latin1"), "10.0.0.5");
+  // The TFTP server reports the transfer once it ended, by the client's address only.
+  core.timeline.tftp({
+    kind: "tftp",
+    ip: "10.0.0.5",
+    file: "9ffefdef/start4.elf",
+    bytes: 0,
+    durationMs: 1,
+    resent: 0,
+    lastBlock: 0,
+    outcome: "refused",
+    error: "file not found",
+  });
+  const steps = core.timeline.attempts([PI]).flatMap((a) => a.steps);
+  assert.deepEqual(
+    steps.map((s) => s.kind === "tftp" && s.file),
+    ["9ffefdef/start4.elf"],
+  );
+  assert.equal(core.timeline.stats().orphanAddresses, 0);
 });

@@ -29,6 +29,8 @@ export interface PiFilesWiring {
   /** The ordinary boot files (--tftp-root): a kernel or initrd not in the firmware directory. */
   files: Pick<BootFiles, "open">;
   neighbour: (ip: string) => Promise<Mac | undefined>;
+  /** Told the MAC the ARP table gave for a Pi read's address (the boot timeline attributes by address). */
+  seen?: (ip: string, mac: Mac) => void;
   log: Logger;
 }
 
@@ -53,8 +55,10 @@ export function piFiles(w: PiFilesWiring): PiOpen {
     if (!req) return undefined;
     if ("refused" in req) return { ok: false, code: 2, message: req.refused };
     let answer: PiRead;
+    const mac = await w.neighbour(ip);
+    if (mac) w.seen?.(ip, mac);
     try {
-      answer = await w.piBoot.read({ ...req, ip, mac: await w.neighbour(ip) });
+      answer = await w.piBoot.read({ ...req, ip, mac });
     } catch (err) {
       if (!(err instanceof EnforcerError)) throw err;
       note("error", ip, check.name, `${err.code}: ${err.message}`);

@@ -106,6 +106,7 @@ export async function serve(argv: string[]): Promise<void> {
     firmware: openPiFirmware(settings.piFirmware, log, settings.dhcp !== "off"),
     files,
     neighbour: neighbourMacs(),
+    seen: (ip, mac) => core.timeline.neighbour(ip, mac),
     log,
   });
   const tftp = await startTftp(settings, files, log, tftpCounters, tftpToTimeline(core.timeline), pi);

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { BootTimeline, TimelineAttempt } from "../../client/api-client.js";
 import { clientCommand, cliContext, type CommonOptions } from "../context.js";
+import { printable } from "../output.js";
 
 const FOLLOW_MS = 2000;
 
@@ -17,17 +18,19 @@ export function attemptText(a: TimelineAttempt): string {
     lines.push(`${mark} ${String(i + 1).padStart(2)}  ${time(s.at)}  ${s.label}`);
   });
   if (a.hint) lines.push(`  stopped at step ${(a.stopIndex ?? 0) + 1}: ${a.hint.text} [${a.hint.code}]`);
-  return lines.join("\n") + "\n";
+  // Labels and hints carry names from the network (file names, vendor classes): shown, never run.
+  return lines.map(printable).join("\n") + "\n";
 }
 
 /** The whole answer in words: each live attempt, or the recorded summaries when none is live (a restart). */
 function timelineText(t: BootTimeline): string {
   if (t.attempts.length > 0) return t.attempts.map(attemptText).join("\n");
-  if (t.recorded.length === 0) return `no boot seen for ${t.mac}\n`;
+  if (t.recorded.length === 0) return `no boot seen for ${printable(t.mac)}\n`;
   return t.recorded
-    .map(
-      (r) =>
+    .map((r) =>
+      printable(
         `${r.at}  ${String(r.detail.outcome)}  ${String(r.detail.path)}${r.detail.hint ? `  [${String(r.detail.hint)}]` : ""}`,
+      ),
     )
     .join("\n")
     .concat("\n");
