@@ -214,7 +214,9 @@ export class DhcpLeaseService {
     if ("ignore" in out) return { event: "ignored", detail: out.ignore };
     if ("nak" in out) return { answer: { reply: "nak", message: out.nak }, event: "nak", detail: out.nak };
     const { ack } = out;
-    if (ack.write && !this.mayWrite(now)) return THROTTLED;
+    // Only a move to another address spends the budget: a grant takes a free address (bounded by the range)
+    // and a renewal of the held one writes once per half lease, so honest clients keep theirs in a flood.
+    if (ack.replaces !== undefined && !this.mayWrite(now)) return THROTTLED;
     if (ack.write) {
       const ops: StoreOp[] = [];
       if (ack.replaces !== undefined) ops.push(this.del(ack.replaces));
