@@ -75,9 +75,13 @@ export interface PresentedAttempt extends AttemptDiagnosis {
 
 const CONFIG_KINDS = new Set(["config.triggered", "config.retried", "config.completed", "config.expired"]);
 
-/** Strips control characters and caps length: names come from the network. */
+/**
+ * Strips control characters and caps length: names come from the network and reach the CLI's terminal. C1
+ * too (the codecs decode bytes as latin1, and 0x9b is the 8-bit CSI many terminals obey), and the bidi
+ * overrides that make a name read as another.
+ */
 function clean(s: string, max: number): string {
-  return s.replace(/[\u0000-\u001f\u007f]/g, "?").slice(0, max);
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, "?").slice(0, max);
 }
 
 /** Moves a key to the end of a Map (most recent) and evicts the oldest past `max`; returns evictions. */
