@@ -212,3 +212,17 @@ test("with --listen :: (dual-stack) TFTP and HTTP name an IPv4 client ::ffff:a.b
   );
   assert.equal(core.timeline.stats().orphanAddresses, 0);
 });
+
+test("what a client names (TFTP file, vendor class) reaches the timeline without terminal or bidi controls", () => {
+  const { core } = testCore();
+  // Bytes as the codecs decode them (latin1): 0x9b is the 8-bit CSI that xterm obeys; U+202E flips the text.
+  core.timeline.dhcp({ ...pxeOffer, mac: MAC, ip: IP, vendorClass: "PXEClient\u009b2J\u202e" });
+  core.timeline.tftp({ ...loader, ip: IP, file: "\u009b31mEVIL\u009b0m\u2066.efi", outcome: "refused" });
+  const [a] = core.timeline.attempts([MAC]);
+  const text = JSON.stringify(a);
+  assert.ok(
+    !/[\u0080-\u009f\u202a-\u202e\u2066-\u2069]/.test(text),
+    `controls reached the timeline: ${text}`,
+  );
+  assert.ok(text.includes("?31mEVIL?0m?.efi"), "the name stays recognisable, controls shown as ?");
+});

@@ -123,3 +123,51 @@ test("lease service: an INFORM is acknowledged without an address and writes not
   assert.deepEqual([out.answer, out.event], [{ reply: "inform-ack" }, "inform"]);
   assert.equal(store.commits.length, 0);
 });
+
+test("lease service: a client hopping between addresses (or leasing and releasing) cannot make every packet a durable write", async () => {
+  const store = new MemoryStore();
+  const clock = new ManualClock();
+  const s = new DhcpLeaseService(store, clock);
+  s.configure(SETUP);
+  // A whole rack powering up at once: every address of the range leased, every ACK written.
+  for (let i = 0; i < 10; i++) {
+    const mac = `52:54:00:00:01:${i.toString(16).padStart(2, "0")}`;
+    const o = await s.handle({ ...SELECT, mac, requestedIp: `10.9.0.1${i}` });
+    assert.equal(o.event, "ack", `${mac} got its lease`);
+  }
+  for (let i = 0; i < 10; i++)
+    await s.handle({
+      messageType: 7,
+      mac: `52:54:00:00:01:0${i}`,
+      ciaddr: `10.9.0.1${i}`,
+      serverId: "10.9.0.1",
+    });
+  // One hostile MAC: SELECTING REQUESTs alternating between two free addresses, then REQUEST and RELEASE.
+  const before = store.commits.length;
+  let ignored = 0;
+  for (let i = 0; i < 500; i++) {
+    const o = await s.handle({
+      ...SELECT,
+      mac: "02:00:00:00:00:66",
+      requestedIp: i % 2 ? "10.9.0.10" : "10.9.0.11",
+    });
+    await s.handle({
+      messageType: 7,
+      mac: "02:00:00:00:00:66",
+      ciaddr: o.answer && "yiaddr" in o.answer ? o.answer.yiaddr : "",
+      serverId: "10.9.0.1",
+    });
+    if (o.event === "throttled" && o.answer === undefined) ignored++;
+  }
+  const written = store.commits.length - before;
+  assert.ok(written <= 100, `1000 hostile packets made ${written} durable writes`);
+  assert.ok(ignored >= 200, "requests past the write budget get no answer (the client retries)");
+  // Meanwhile a client renewing the lease it holds (at T1, a write) still gets its ACK.
+  const holder = "52:54:00:00:02:01";
+  assert.equal((await s.handle({ ...SELECT, mac: holder, requestedIp: "10.9.0.15" })).event, "ack");
+  clock.advance(1_800_000);
+  assert.equal((await s.handle({ messageType: 3, mac: holder, ciaddr: "10.9.0.15" })).event, "ack");
+  // The budget refills with time: a lease time later a client gets its lease again.
+  clock.advance(3_600_000);
+  assert.equal((await s.handle({ ...SELECT, mac: MAC, requestedIp: "10.9.0.12" })).event, "ack");
+});

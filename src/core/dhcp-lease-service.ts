@@ -1,10 +1,11 @@
-import { RESERVATION_LABEL, notAHost } from "../domain/dhcp-range.js";
+import { RESERVATION_LABEL, notAHost, rangeSize } from "../domain/dhcp-range.js";
 import {
   LeaseTable,
   type DhcpLease,
   type LeaseTableSetup,
   type RequestState,
 } from "../domain/dhcp-lease-table.js";
+import { LeaseWriteBudget } from "../domain/dhcp-write-budget.js";
 import { EnforcerError } from "../domain/errors.js";
 import { ipv4Value, type Ipv4Net } from "../domain/ipv4-net.js";
 import type { Machine } from "../domain/machine.js";
@@ -39,9 +40,25 @@ export type LeaseAnswer =
 /** What happened, for the log and /metrics (one word) and a sentence. */
 export interface LeaseOutcome {
   answer?: LeaseAnswer;
-  event: "offer" | "ack" | "renew" | "nak" | "ignored" | "declined" | "released" | "inform" | "exhausted";
+  event:
+    | "offer"
+    | "ack"
+    | "renew"
+    | "nak"
+    | "ignored"
+    | "declined"
+    | "released"
+    | "inform"
+    | "exhausted"
+    | "throttled";
   detail: string;
 }
+
+/** A request that would write past the lease write budget: no answer, the client retransmits. */
+const THROTTLED: LeaseOutcome = {
+  event: "throttled",
+  detail: "too many lease writes lately (hopping or releasing clients): no answer, nothing written",
+};
 
 /** A lease as the API shows it. */
 export interface LeaseView extends DhcpLease {
@@ -58,6 +75,7 @@ export interface LeaseView extends DhcpLease {
  */
 export class DhcpLeaseService {
   private table: LeaseTable | undefined;
+  private writes: LeaseWriteBudget | undefined;
   private reservationsStale = true;
   private problems: string[] = [];
 
@@ -78,6 +96,11 @@ export class DhcpLeaseService {
   /** Starts server mode: the table over the stored leases; returns reservation problems to log. */
   configure(setup: LeaseTableSetup): string[] {
     this.table = new LeaseTable(setup);
+    this.writes = LeaseWriteBudget.forRange(
+      rangeSize(setup.range),
+      setup.leaseMs,
+      this.clock.now().getTime(),
+    );
     for (const l of this.store.all<DhcpLease>(COLLECTIONS.dhcpLeases)) this.table.put(l);
     this.reservationsStale = true;
     this.refreshReservations();
@@ -149,7 +172,8 @@ export class DhcpLeaseService {
         const address = req.requestedIp ?? "";
         const d = table.decline(req.mac, address, now);
         if (!d.accepted) return { event: "ignored", detail: `${address} was not offered or leased to it` };
-        if (d.drop !== undefined) await this.commit([this.del(d.drop)]);
+        // Over the write budget the stored lease stays until it expires; the address is held all the same.
+        if (d.drop !== undefined && this.mayWrite(now)) await this.commit([this.del(d.drop)]);
         return {
           event: "declined",
           detail: d.held
@@ -160,6 +184,7 @@ export class DhcpLeaseService {
       case RELEASE: {
         const a = ours ? table.release(req.mac, req.ciaddr) : undefined;
         if (a === undefined) return { event: "ignored", detail: `no lease of ${req.ciaddr} to release` };
+        if (!this.mayWrite(now)) return THROTTLED;
         await this.commit([this.del(a)]);
         return { event: "released", detail: a };
       }
@@ -189,6 +214,9 @@ export class DhcpLeaseService {
     if ("ignore" in out) return { event: "ignored", detail: out.ignore };
     if ("nak" in out) return { answer: { reply: "nak", message: out.nak }, event: "nak", detail: out.nak };
     const { ack } = out;
+    // Only a move to another address spends the budget: a grant takes a free address (bounded by the range)
+    // and a renewal of the held one writes once per half lease, so honest clients keep theirs in a flood.
+    if (ack.replaces !== undefined && !this.mayWrite(now)) return THROTTLED;
     if (ack.write) {
       const ops: StoreOp[] = [];
       if (ack.replaces !== undefined) ops.push(this.del(ack.replaces));
@@ -201,6 +229,11 @@ export class DhcpLeaseService {
       event: ack.write ? "ack" : "renew",
       detail: `${ack.address} for ${ack.leaseSeconds} s${ack.write ? "" : " (nothing written)"}`,
     };
+  }
+
+  /** Whether a lease write fits the budget now (see LeaseWriteBudget); takes it when it does. */
+  private mayWrite(now: number): boolean {
+    return this.writes?.take(now) ?? true;
   }
 
   private refreshReservations(): void {

@@ -107,7 +107,11 @@ export async function startDhcpServerMode(
       count(outcome.event);
       const budget = logs.take();
       if (budget.ok && outcome.event !== "ignored")
-        log[outcome.event === "nak" || outcome.event === "exhausted" ? "warn" : "info"](
+        log[
+          outcome.event === "nak" || outcome.event === "exhausted" || outcome.event === "throttled"
+            ? "warn"
+            : "info"
+        ](
           {
             dhcp: { mac, event: outcome.event },
             ...(budget.skipped > 0 ? { notLogged: budget.skipped } : {}),

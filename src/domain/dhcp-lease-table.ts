@@ -11,6 +11,9 @@ export interface DhcpLease {
   hostname?: string;
 }
 
+/** How long a walk that found the range full is trusted when nothing changed (only expiries free addresses then). */
+const FULL_RECHECK_MS = 1000;
+
 /** What the lease table is set up with. */
 export interface LeaseTableSetup {
   network: Ipv4Net;
@@ -43,6 +46,12 @@ export type RequestOutcome =
 export class LeaseTable {
   private readonly byAddress = new Map<number, DhcpLease>();
   private readonly byMac = new Map<string, number>();
+  /** Each stored lease's expiry as a number: the walk over the range reads it for every address. */
+  private readonly expiry = new Map<number, number>();
+  /** Bumped by every change of leases, offers, declines or reservations: a found-full walk stays true until then. */
+  private version = 0;
+  /** The last walk that found the range full, and until when to trust it (leases expire by the clock alone). */
+  private full: { version: number; at: number; until: number } | undefined;
   private readonly offers = new Map<string, { address: number; until: number }>();
   private readonly offerAt = new Map<number, string>();
   private readonly declined = new Map<number, number>();
@@ -61,10 +70,15 @@ export class LeaseTable {
   put(l: DhcpLease): void {
     const v = ipv4Value(l.address);
     if (v === undefined) return;
+    this.version++;
     this.remove(l.address);
     const old = this.byMac.get(l.mac);
-    if (old !== undefined && old !== v) this.byAddress.delete(old);
+    if (old !== undefined && old !== v) {
+      this.byAddress.delete(old);
+      this.expiry.delete(old);
+    }
     this.byAddress.set(v, l);
+    this.expiry.set(v, Date.parse(l.expiresAt));
     this.byMac.set(l.mac, v);
   }
 
@@ -73,7 +87,9 @@ export class LeaseTable {
     const v = ipv4Value(address);
     const l = v === undefined ? undefined : this.byAddress.get(v);
     if (!l || v === undefined) return;
+    this.version++;
     this.byAddress.delete(v);
+    this.expiry.delete(v);
     if (this.byMac.get(l.mac) === v) this.byMac.delete(l.mac);
   }
 
@@ -83,6 +99,7 @@ export class LeaseTable {
    */
   setReservations(entries: readonly (readonly [string, string])[]): string[] {
     const problems: string[] = [];
+    this.version++;
     this.reservedFor = new Map();
     this.reservedOf = new Map();
     for (const [mac, address] of entries) {
@@ -119,6 +136,7 @@ export class LeaseTable {
     // Whoever held a lapsed offer of this address loses it: the offers stay bounded by the range.
     const prev = this.offerAt.get(v);
     if (prev !== undefined) this.offers.delete(prev);
+    this.version++;
     this.offers.set(mac, { address: v, until: now + this.setup.offerMs });
     this.offerAt.set(v, mac);
     return ipv4Text(v);
@@ -135,17 +153,32 @@ export class LeaseTable {
     if (offered && ok(offered.address)) return offered.address;
     const asked = requested === undefined ? undefined : ipv4Value(requested);
     if (ok(asked) && inRange(this.setup.range, asked!)) return asked;
+    // A flood of DISCOVERs on a full range walks it once a second at most, not once a packet.
+    if (this.full && this.full.version === this.version && now >= this.full.at && now < this.full.until)
+      return undefined;
     // Never-leased addresses first, then the one whose lease ended longest ago: a client coming back
     // finds its old address for as long as possible.
     let oldest: { v: number; at: number } | undefined;
     for (let v = this.setup.range.start; v <= this.setup.range.end; v++) {
-      if (!ok(v)) continue;
-      const l = this.byAddress.get(v);
-      if (!l) return v;
-      const at = Date.parse(l.expiresAt);
+      if (this.heldByOther(v, mac, now) || !ok(v)) continue;
+      const at = this.expiry.get(v);
+      if (at === undefined) return v;
       if (!oldest || at < oldest.at) oldest = { v, at };
     }
+    if (!oldest) this.full = { version: this.version, at: now, until: now + FULL_RECHECK_MS };
     return oldest?.v;
+  }
+
+  /**
+   * The common case of a full range, decided from numbers alone: `v` is leased, unexpired, to another MAC and
+   * reserved for no one (so `refusal` would refuse it). Without it a DISCOVER on a full range of 65536 took
+   * 260 ms of the event loop (a string and a date parse per address): a few a second stalled the daemon.
+   */
+  private heldByOther(v: number, mac: string, now: number): boolean {
+    const until = this.expiry.get(v);
+    return (
+      until !== undefined && until > now && this.byAddress.get(v)!.mac !== mac && !this.reservedFor.has(v)
+    );
   }
 
   /** Why `mac` may not have address `v` now, or undefined when it may. */
@@ -236,6 +269,7 @@ export class LeaseTable {
     for (const [d, until] of this.declined) if (until <= now) this.declined.delete(d);
     const held = this.declined.size < this.maxDeclined || this.declined.has(v);
     if (held) this.declined.set(v, now + this.setup.declineMs);
+    this.version++;
     return { accepted: true, held, ...(leased ? { drop: address } : {}) };
   }
 
@@ -248,17 +282,23 @@ export class LeaseTable {
   /** Addresses of the range in use (leased, unexpired), reserved, declined, and free to offer now. */
   counts(now: number): { inUse: number; free: number } {
     let inUse = 0;
-    for (const l of this.byAddress.values()) if (Date.parse(l.expiresAt) > now) inUse++;
+    for (const until of this.expiry.values()) if (until > now) inUse++;
     let free = 0;
     const fresh = "\u0000";
     for (let v = this.setup.range.start; v <= this.setup.range.end; v++)
-      if (!this.reservedFor.has(v) && this.refusal(v, fresh, now) === undefined) free++;
+      if (
+        !this.heldByOther(v, fresh, now) &&
+        !this.reservedFor.has(v) &&
+        this.refusal(v, fresh, now) === undefined
+      )
+        free++;
     return { inUse, free };
   }
 
   private dropOffer(mac: string): void {
     const o = this.offers.get(mac);
     if (!o) return;
+    this.version++;
     this.offers.delete(mac);
     if (this.offerAt.get(o.address) === mac) this.offerAt.delete(o.address);
   }

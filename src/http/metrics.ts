@@ -161,7 +161,7 @@ function registerDhcpGauges(registers: Registry[], dhcp: DhcpMetricTotals): void
   });
   byLabel(
     "enforcer_dhcp_lease_events_total",
-    "--dhcp server requests by outcome (offer, ack, renew, nak, declined, released, inform, exhausted, ignored).",
+    "--dhcp server requests by outcome (offer, ack, renew, nak, declined, released, inform, exhausted, throttled, ignored).",
     "event",
     dhcp.leaseEvents ?? new Map(),
   );
