@@ -82,6 +82,66 @@ const CASES: Case[] = [
     files: ["ks.cfg"],
     answers: ["ks.cfg", (f) => ["network --bootproto=dhcp --hostname=db1", `curl -fsS ${f}complete`]],
   },
+  {
+    file: "flatcar-stable.yaml",
+    mac: "52:54:00:e0:00:04",
+    hostname: "k8s1",
+    kernel: "https://stable.release.flatcar-linux.net/amd64-usr/current/flatcar_production_pxe.vmlinuz",
+    initrd: "https://stable.release.flatcar-linux.net/amd64-usr/current/flatcar_production_pxe_image.cpio.gz",
+    args: (f) => ["flatcar.first_boot=1", `ignition.config.url=${f}config.ign`],
+    files: ["config.ign"],
+    answers: [
+      "config.ign",
+      (f) => [
+        '"source": "data:,k8s1"',
+        `-C stable -i /tmp/config.ign`,
+        `ExecStart=/usr/bin/curl -fsSo /tmp/config.ign ${f}config.ign`,
+        `ExecStart=/usr/bin/curl -fsS ${f}complete`,
+      ],
+    ],
+  },
+  {
+    file: "alpine.yaml",
+    mac: "52:54:00:e0:00:05",
+    hostname: "edge1",
+    kernel: "https://dl-cdn.alpinelinux.org/alpine/v3.20/releases/x86_64/netboot/vmlinuz-lts",
+    initrd: "https://dl-cdn.alpinelinux.org/alpine/v3.20/releases/x86_64/netboot/initramfs-lts",
+    args: (f) => [
+      "modloop=https://dl-cdn.alpinelinux.org/alpine/v3.20/releases/x86_64/netboot/modloop-lts",
+      "alpine_repo=https://dl-cdn.alpinelinux.org/alpine/v3.20/main",
+      "ip=dhcp",
+      `apkovl=${f}enforcer.apkovl.tar.gz`,
+    ],
+    files: ["provision.sh"],
+    answers: [
+      "provision.sh",
+      (f) => ["HOSTNAMEOPTS=edge1", 'DISKOPTS="-m sys /dev/sda"', `wget -q -O- ${f}complete`],
+    ],
+  },
+  {
+    // A Pi: the label makes the render apply the Pi rules (kernel and initrd are TFTP file names, one initrd).
+    file: "raspberry-pi-os.yaml",
+    mac: "dc:a6:32:e0:00:06",
+    hostname: "pi1",
+    labels: { "enforcer.dev/pi-serial": "9ffefdef" },
+    kernel: "kernel8.img",
+    initrd: "initramfs8",
+    args: (f) => [
+      "root=/dev/nfs",
+      "nfsroot=192.168.1.10:/srv/nfs/raspios,vers=3,ro",
+      `enforcer.provision=${f}provision`,
+      "console=serial0,115200",
+    ],
+    files: ["provision"],
+    answers: [
+      "provision",
+      (f) => [
+        "curl -fsSL https://downloads.raspberrypi.com/raspios_lite_arm64_latest | xz -dc",
+        "echo pi1 > /mnt/etc/hostname",
+        `curl -fsS ${f}complete`,
+      ],
+    ],
+  },
 ];
 
 describe(
