@@ -217,5 +217,25 @@ describe(
           assert.ok(text.includes(w), `${file} has ${JSON.stringify(w)}:\n${text}`);
         assert.doesNotMatch(text, /\{\{|\{%/, `${file} has no template left`);
       });
+
+    test("the README's flow from the example: configs create for the MAC it names, then arm", () => {
+      // The Debian example's case above created `bookworm` with the README's own command.
+      const cfg = cli("configs", "create", "52:54:00:12:34:56", "bookworm", "--json");
+      assert.equal(cfg.status, 0, cfg.stderr);
+      const armed = cli("configs", "arm", JSON.parse(cfg.stdout).id, "--json");
+      assert.equal(armed.status, 0, armed.stderr);
+      assert.equal(JSON.parse(armed.stdout).state, "armed");
+    });
+
+    test("the Pi rules hold for a Pi-labelled machine: the same profile with a kernel URL is refused", async () => {
+      const pi = parseYaml(readFileSync("examples/raspberry-pi-os.yaml", "utf8")) as Record<string, unknown>;
+      const bad = { ...pi, name: "raspios-url", kernel: "https://example.org/kernel8.img" };
+      assert.equal((await e.api("POST", "/profiles", bad)).status, 201);
+      const mac = "dc:a6:32:e0:00:07";
+      await e.api("POST", "/machines", { mac, labels: { "enforcer.dev/pi-serial": "9ffefde0" } });
+      const p = await e.api("POST", "/profiles/raspios-url/preview", { machine: mac });
+      assert.equal(p.status, 422, JSON.stringify(p.body));
+      assert.match(JSON.stringify(p.body), /ENF_ERR_PI_BOOT_FILE/);
+    });
   },
 );
