@@ -1,6 +1,6 @@
 import type { ProxyAnswer } from "../core/dhcp-proxy.js";
 import type { LeaseAnswer } from "../core/dhcp-lease-service.js";
-import { ipv4Text, type Ipv4Net } from "../domain/ipv4-net.js";
+import { ipv4Mask, ipv4Text, type Ipv4Net } from "../domain/ipv4-net.js";
 import { MSG } from "../protocols/dhcp/fields.js";
 import { ipBytes, OPT } from "../protocols/dhcp/options.js";
 import type { DhcpMessage } from "../protocols/dhcp/packet.js";
@@ -46,7 +46,7 @@ export function leaseReply(request: DhcpMessage, a: LeaseAnswer, p: LeaseReplyPa
     options.set(RENEWAL_TIME, u32(Math.floor(t / 2)));
     options.set(REBINDING_TIME, u32(Math.floor((t * 7) / 8)));
   }
-  options.set(OPT.SUBNET_MASK, ipBytes(maskText(p.network.prefix)));
+  options.set(OPT.SUBNET_MASK, ipBytes(ipv4Text(ipv4Mask(p.network.prefix))));
   if (p.router !== undefined) options.set(OPT.ROUTER, ipBytes(p.router));
   if (p.dns.length > 0) options.set(OPT.DNS, Buffer.concat(p.dns.map(ipBytes)));
   const b = p.boot;
@@ -70,8 +70,4 @@ function u32(n: number): Buffer {
   const b = Buffer.alloc(4);
   b.writeUInt32BE(Math.max(0, Math.min(n, 0xffffffff)));
   return b;
-}
-
-function maskText(prefix: number): string {
-  return ipv4Text(prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0);
 }

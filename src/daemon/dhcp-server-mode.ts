@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { Settings } from "../config/settings.js";
 import type { DhcpLeaseService, LeaseRequest } from "../core/dhcp-lease-service.js";
-import { DhcpProxy, type ProxyAnswer } from "../core/dhcp-proxy.js";
+import type { ProxyAnswer } from "../core/dhcp-proxy.js";
 import { classifyDhcpClient } from "../domain/dhcp-client.js";
 import { notAHost, parseDhcpRange, rangeText } from "../domain/dhcp-range.js";
 import { EnforcerError } from "../domain/errors.js";
@@ -14,6 +14,7 @@ import { replyDestination, startDhcpServer } from "../protocols/dhcp/server.js";
 import type { DhcpMessage } from "../protocols/dhcp/packet.js";
 import type { UdpFault } from "../protocols/udp/safe-socket.js";
 import { bootNetwork } from "./boot-network.js";
+import { bootChoice } from "./boot-choice.js";
 import { leaseReply } from "./dhcp-lease-reply.js";
 import { dhcpToTimeline, leaseOutcome } from "./timeline-feed.js";
 import type { DhcpService, DhcpTotals, DhcpWiring } from "./dhcp.js";
@@ -68,16 +69,7 @@ export async function startDhcpServerMode(
   }))
     log.warn(`dhcp: reservation ignored: ${p}`);
   // The boot file is the proxy's choice, so both modes give each client class the same one.
-  const boot = new DhcpProxy(
-    {
-      bootAddress: net.address,
-      bootUrl: wiring.bootUrl,
-      network: net.network,
-      knownOnly: settings.dhcpKnownOnly,
-      loaders: wiring.loaders,
-    },
-    wiring.machine,
-  );
+  const boot = bootChoice(settings, wiring, net);
   for (const m of boot.missingLoaders())
     log.warn(`dhcp: ${m.platform} clients get an address but no boot file: no ${m.loader} in the boot files`);
   const bootFor = (f: DhcpFields, xid: number): ProxyAnswer | undefined => {

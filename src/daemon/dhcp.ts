@@ -2,7 +2,7 @@ import { tftpOffNotice } from "./dhcp-tftp-notice.js";
 import type { Logger } from "pino";
 import type { Settings } from "../config/settings.js";
 import type { DhcpLeaseService } from "../core/dhcp-lease-service.js";
-import { DhcpProxy, type ProxyClientClass, type ProxySkipReason } from "../core/dhcp-proxy.js";
+import type { ProxyClientClass, ProxySkipReason } from "../core/dhcp-proxy.js";
 import type { Machine } from "../domain/machine.js";
 import { tryParseMac, type Mac } from "../domain/mac.js";
 import { ipv4NetText } from "../domain/ipv4-net.js";
@@ -11,6 +11,7 @@ import { DhcpCounters } from "../protocols/dhcp/counters.js";
 import { replyDestination, startDhcpServer, type DhcpServer } from "../protocols/dhcp/server.js";
 import type { UdpFault } from "../protocols/udp/safe-socket.js";
 import { bootNetwork } from "./boot-network.js";
+import { bootChoice } from "./boot-choice.js";
 import { proxyReply, proxyRequest } from "./dhcp-reply.js";
 import { startDhcpServerMode } from "./dhcp-server-mode.js";
 import { dhcpToTimeline, proxyOutcome } from "./timeline-feed.js";
@@ -68,16 +69,7 @@ export async function startDhcp(
     return startDhcpServerMode(settings, wiring, wiring.leases, log, totals);
   if (settings.dhcp !== "proxy") return undefined;
   const net = bootNetwork(settings, wiring.bootUrl);
-  const proxy = new DhcpProxy(
-    {
-      bootAddress: net.address,
-      bootUrl: wiring.bootUrl,
-      network: net.network,
-      knownOnly: settings.dhcpKnownOnly,
-      loaders: wiring.loaders,
-    },
-    wiring.machine,
-  );
+  const proxy = bootChoice(settings, wiring, net);
   for (const m of proxy.missingLoaders())
     log.warn(
       `dhcp: ${m.platform} clients get no proxy answer: no ${m.loader} in the boot files (put one in --tftp-root)`,

@@ -20,7 +20,8 @@ export function ipv4Text(v: number): string {
   return [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join(".");
 }
 
-function mask(prefix: number): number {
+/** The netmask of a prefix length as a 32-bit value (24 → 255.255.255.0). */
+export function ipv4Mask(prefix: number): number {
   return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
 }
 
@@ -31,7 +32,7 @@ export function parseIpv4Cidr(cidr: string): Ipv4Net | undefined {
   const v = ipv4Value(m[1]!);
   const prefix = Number(m[2]);
   if (v === undefined || prefix > 32) return undefined;
-  return { network: ipv4Text((v & mask(prefix)) >>> 0), prefix };
+  return { network: ipv4Text((v & ipv4Mask(prefix)) >>> 0), prefix };
 }
 
 /** Whether `address` (a dotted quad) is inside `net`; false for anything that is not an address. */
@@ -39,7 +40,7 @@ export function inIpv4Net(net: Ipv4Net, address: string): boolean {
   const v = ipv4Value(address);
   const n = ipv4Value(net.network);
   if (v === undefined || n === undefined) return false;
-  return (v & mask(net.prefix)) >>> 0 === n;
+  return (v & ipv4Mask(net.prefix)) >>> 0 === n;
 }
 
 /** `network/prefix`, for messages. */
