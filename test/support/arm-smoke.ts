@@ -2,7 +2,7 @@
 // user relies on, then a kill -9 and a restart on the same data. Each arch's test file calls armSmoke once.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readlinkSync } from "node:fs";
+import { readlinkSync, rmSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { armNodeCommand, armNodeReport, type ArmNode } from "./arm-node.js";
@@ -56,6 +56,7 @@ export function armSmoke(n: ArmNode): void {
     });
     after(async () => {
       await e?.stop();
+      for (const dir of [root.dir, e?.data]) if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
     test(`the ARM build serves: its Node says ${n.arch}, and so does the server's ready record`, async (t) => {
