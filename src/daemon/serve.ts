@@ -158,6 +158,7 @@ export async function serve(argv: string[]): Promise<void> {
       ui: ui ? `${bootUrl}/ui/` : "not built",
       machines: store.count("machines"),
       readyMs: Math.round(performance.now() - started),
+      node: `${process.version} ${process.platform}-${process.arch}`, // which build runs, for reports and the arm smoke
     },
     `enforcer ready: machines boot from ${bootUrl}/boot.ipxe`,
   );
