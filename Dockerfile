@@ -3,6 +3,8 @@
 # BASE is what users pull: the official Node 20 image. CI passes a base image it makes locally, because no
 # image registry is reachable there (test/container/).
 ARG BASE=node:20-bookworm-slim
+# The serf agent's image (compose.yaml) needs no Node: Debian's own slim image and its serf package.
+ARG SERF_BASE=debian:bookworm-slim
 
 # --- build: every dependency, compile, then keep the production dependencies only -----------------------------
 FROM ${BASE} AS build
@@ -22,11 +24,12 @@ COPY on-machine on-machine
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund \
     && find dist \( -name '*.test.js' -o -name '*.map' \) -exec rm -f {} +
 
-# --- serf: a Serf agent to run beside Enforcer (compose.yaml); Debian's serf package ---------------------------
-FROM ${BASE} AS serf
+# --- serf: the Serf agent that runs beside Enforcer (compose.yaml; build with --target serf) ------------------
+FROM ${SERF_BASE} AS serf
 RUN command -v serf >/dev/null || { apt-get update && apt-get install -y --no-install-recommends serf \
       && rm -rf /var/lib/apt/lists/*; }
-USER node
+# nobody: the agent writes nothing (no snapshot) and binds no port below 1024.
+USER 65534:65534
 ENTRYPOINT ["serf"]
 CMD ["agent"]
 

@@ -2,11 +2,14 @@
 // registry is reachable), run as users run it: host network, data on a named volume, settings from ENFORCER_*.
 // A real iPXE in QEMU boots through it, a real serf agent beside it is reached, and its data survives a restart.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
-import { localNodeBase } from "../support/container-base.js";
+import { parse } from "yaml";
+import { localNodeBase, localSerfBase } from "../support/container-base.js";
 import {
   buildImage,
+  buildSerfImage,
   containerLogs,
   containerRun,
   freePrivilegedUdpPort,
@@ -17,7 +20,7 @@ import {
 } from "../support/enforcer-container.js";
 import { freePort, type EnforcerProcess } from "../support/enforcer-process.js";
 import { linuxFixture } from "../support/linux-fixture.js";
-import { podman, podmanMissing, podmanOk } from "../support/podman.js";
+import { podman, podmanMissing, podmanOk, ULIMITS } from "../support/podman.js";
 import { runVm } from "../support/qemu.js";
 import { startSerfCluster, type SerfNode } from "../support/serf-cluster.js";
 import { serveFiles } from "../support/static-files.js";
@@ -27,6 +30,20 @@ import { until } from "../support/until.js";
 const MAC = "52:54:00:12:34:c1";
 const SERF_MAC = "52:54:00:00:00:c2";
 
+/** compose.yaml's serf agent command, on the test's ports instead of 7946 and 7373. */
+function serfCommand(bind: number, rpc: number): string[] {
+  const compose = parse(readFileSync("compose.yaml", "utf8")) as {
+    services: { serf: { command: string[] } };
+  };
+  return compose.services.serf.command.map((a) =>
+    a.startsWith("-bind=")
+      ? `-bind=127.0.0.1:${bind}`
+      : a.startsWith("-rpc-addr=")
+        ? `-rpc-addr=127.0.0.1:${rpc}`
+        : a,
+  );
+}
+
 describe("the container image, built and run with podman", { timeout: 900_000 }, () => {
   const run = containerRun();
   let enf: Pick<EnforcerProcess, "api" | "base" | "token" | "port">;
@@ -34,6 +51,7 @@ describe("the container image, built and run with podman", { timeout: 900_000 },
   let serf: SerfNode[] = [];
   let tftpPort = 0;
   let configId = "";
+  let serfAddr = "";
 
   before(async () => {
     const missing = podmanMissing();
@@ -46,7 +64,28 @@ describe("the container image, built and run with podman", { timeout: 900_000 },
     process.stderr.write(
       `container test: base image ${((t1 - t0) / 1000).toFixed(1)} s, build ${((Date.now() - t1) / 1000).toFixed(1)} s, image ${(Number(size) / 2 ** 20).toFixed(0)} MiB\n`,
     );
-    serf = await startSerfCluster([{ name: "beside-enforcer" }, { name: "member", tags: { mac: SERF_MAC } }]);
+    // compose.yaml's serf service: the Dockerfile's serf stage, run with the compose file's command.
+    await buildSerfImage(run, await localSerfBase(base));
+    const [serfBind, serfRpc] = [await freePort(), await freePort()];
+    serfAddr = `127.0.0.1:${serfRpc}`;
+    const serfArgs = [
+      "run",
+      "-d",
+      "--name",
+      run.serfContainer,
+      "--network",
+      "host",
+      ...ULIMITS,
+      run.serfImage,
+    ];
+    await podmanOk([...serfArgs, ...serfCommand(serfBind, serfRpc)]);
+    await until("the serf container's agent", async () => {
+      const r = await podman(["logs", run.serfContainer]);
+      return (r.stdout + r.stderr).includes("Serf agent running") ? true : undefined;
+    });
+    // A machine's own agent on the LAN (here: on the host) joins the agent beside Enforcer.
+    serf = await startSerfCluster([{ name: "member", tags: { mac: SERF_MAC } }]);
+    execFileSync("serf", ["join", `-rpc-addr=127.0.0.1:${serf[0]!.rpc}`, `127.0.0.1:${serfBind}`]);
     const fx = linuxFixture();
     mirror = await serveFiles([fx.kernel, fx.initrd]);
     const httpPort = await freePort();
@@ -56,7 +95,7 @@ describe("the container image, built and run with podman", { timeout: 900_000 },
       ENFORCER_HTTP_PORT: String(httpPort),
       ENFORCER_TFTP_PORT: String(tftpPort),
       ENFORCER_PUBLIC_URL: `http://10.0.2.2:${httpPort}`,
-      ENFORCER_SERF: `127.0.0.1:${serf[0]!.rpc}`,
+      ENFORCER_SERF: serfAddr,
       ENFORCER_AGENT_INTERVAL: "1",
     });
   });
@@ -89,17 +128,21 @@ describe("the container image, built and run with podman", { timeout: 900_000 },
 
   test("iPXE in QEMU boots through it: boot.ipxe over TFTP on the privileged port, then a kernel that completes", async () => {
     configId = await armTestLinux(enf, MAC, "container-linux", `http://10.0.2.2:${mirror!.port}`);
-    const vm = await runVm({ bootUrl: `tftp://10.0.2.2:${tftpPort}/boot.ipxe`, mac: MAC, timeoutMs: 240_000 });
+    const vm = await runVm({
+      bootUrl: `tftp://10.0.2.2:${tftpPort}/boot.ipxe`,
+      mac: MAC,
+      timeoutMs: 240_000,
+    });
     assert.ok(vm.output.includes("ENF-COMPLETED"), `completion failed:\n${vm.output.slice(-3000)}`);
     assert.equal((await enf.api<{ state: string }>("GET", `/configs/${configId}`)).body.state, "completed");
   });
 
-  test("the serf agent beside it is reached over the host network: its member becomes a machine", async () => {
+  test("the serf agent in its own container beside it is reached over the host network: a member becomes a machine", async () => {
     const agents = await until("the serf member as a machine", async () => {
       const r = await enf.api<{ agents?: string[] }>("GET", `/machines/${SERF_MAC}`);
       return r.status === 200 && r.body.agents?.length ? r.body.agents : undefined;
     });
-    assert.deepEqual(agents, [`serf:127.0.0.1:${serf[0]!.rpc}`]);
+    assert.deepEqual(agents, [`serf:${serfAddr}`]);
   });
 
   test("podman restart keeps the data: token, profile, completed config, machines; the config is not served again", async () => {

@@ -12,7 +12,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { podman, podmanOk } from "./podman.js";
 
 // No image registry is reachable from CI, so the Dockerfile's BASE (node:20-bookworm-slim for users) is made
@@ -67,7 +67,14 @@ export async function localNodeBase(): Promise<string> {
   const work = mkdtempSync(join(tmpdir(), "enforcer-base-"));
   try {
     const root = join(work, "rootfs");
-    for (const d of ["usr/bin", "usr/sbin", "usr/lib", "usr/lib64", "usr/local/bin", "usr/local/lib/node_modules"])
+    for (const d of [
+      "usr/bin",
+      "usr/sbin",
+      "usr/lib",
+      "usr/lib64",
+      "usr/local/bin",
+      "usr/local/lib/node_modules",
+    ])
       mkdirSync(join(root, d), { recursive: true });
     // Debian's merged /usr: /bin, /sbin, /lib and /lib64 point into /usr, so ldd's paths resolve either way.
     for (const l of ["bin", "sbin", "lib", "lib64"]) symlinkSync(`usr/${l}`, join(root, l));
@@ -76,11 +83,13 @@ export async function localNodeBase(): Promise<string> {
       cpSync(from, join(root, to));
     }
     const applets = execFileSync(join(root, "usr/bin/busybox"), ["--list"], { encoding: "utf8" }).split("\n");
-    for (const a of applets.filter((a) => a && a !== "busybox")) symlinkSync("busybox", join(root, "usr/bin", a));
+    for (const a of applets.filter((a) => a && a !== "busybox"))
+      symlinkSync("busybox", join(root, "usr/bin", a));
     cpSync(npm, join(root, "usr/local/lib/node_modules/npm"), { recursive: true, verbatimSymlinks: true });
     symlinkSync("../lib/node_modules/npm/bin/npm-cli.js", join(root, "usr/local/bin/npm"));
     symlinkSync("../lib/node_modules/npm/bin/npx-cli.js", join(root, "usr/local/bin/npx"));
-    for (const d of ["etc", "root", "tmp", "var/tmp", "home/node"]) mkdirSync(join(root, d), { recursive: true });
+    for (const d of ["etc", "root", "tmp", "var/tmp", "home/node"])
+      mkdirSync(join(root, d), { recursive: true });
     chmodSync(join(root, "tmp"), 0o1777);
     chmodSync(join(root, "var/tmp"), 0o1777);
     writeFileSync(
@@ -100,6 +109,26 @@ export async function localNodeBase(): Promise<string> {
       tar,
       tag,
     ]);
+    return tag;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The local stand-in for debian:bookworm-slim with Debian's serf package (the Dockerfile's serf stage then
+ * skips its apt-get): the Node base plus this machine's serf binary, which needs only libc. Cached by hash.
+ */
+export async function localSerfBase(nodeBase: string): Promise<string> {
+  const serf = which("serf");
+  const hash = createHash("sha256").update(RECIPE).update(nodeBase).update(readFileSync(serf));
+  const tag = `localhost/enforcer-test-serf-base:${hash.digest("hex").slice(0, 16)}`;
+  if ((await podman(["image", "exists", tag])).code === 0) return tag;
+  const work = mkdtempSync(join(tmpdir(), "enforcer-serf-base-"));
+  try {
+    cpSync(serf, join(work, basename(serf)));
+    writeFileSync(join(work, "Containerfile"), `FROM ${nodeBase}\nCOPY ${basename(serf)} /usr/bin/serf\n`);
+    await podmanOk(["build", "--format", "docker", "--tag", tag, work]);
     return tag;
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -10,6 +10,8 @@ export interface ContainerRun {
   image: string;
   container: string;
   volume: string;
+  serfImage: string;
+  serfContainer: string;
 }
 
 /** Names for this run's image, container and volume (the process id keeps parallel runs apart). */
@@ -19,14 +21,16 @@ export function containerRun(): ContainerRun {
     image: `localhost/enforcer-test:${id}`,
     container: `enforcer-test-${id}`,
     volume: `enforcer-test-data-${id}`,
+    serfImage: `localhost/enforcer-test-serf:${id}`,
+    serfContainer: `enforcer-test-serf-${id}`,
   };
 }
 
-/** Removes the run's container, volume and image; each may not exist (a failed build made none). */
+/** Removes the run's containers, volume and images; each may not exist (a failed build made none). */
 export async function removeRun(run: ContainerRun): Promise<void> {
-  await podman(["rm", "-f", "-t", "0", run.container]);
+  await podman(["rm", "-f", "-t", "0", run.container, run.serfContainer]);
   await podman(["volume", "rm", "-f", run.volume]);
-  await podman(["rmi", "-f", run.image]);
+  await podman(["rmi", "-f", run.image, run.serfImage]);
 }
 
 /**
@@ -40,6 +44,12 @@ export async function buildImage(run: ContainerRun, base: string): Promise<void>
   if (existsSync(cache)) args.push("--volume", `${cache}:/root/.npm`);
   args.push("--build-arg", `BASE=${base}`, "--tag", run.image, ".");
   await podmanOk(args, 600_000);
+}
+
+/** Builds the Dockerfile's `serf` stage (compose.yaml's serf service) on `serfBase` as `run.serfImage`. */
+export async function buildSerfImage(run: ContainerRun, serfBase: string): Promise<void> {
+  const args = ["build", "--format", "docker", "--layers=false", ...ULIMITS, "--target", "serf"];
+  await podmanOk([...args, "--build-arg", `SERF_BASE=${serfBase}`, "--tag", run.serfImage, "."], 300_000);
 }
 
 /** A UDP port below 1024 that was free a moment ago on 127.0.0.1 (the test runs as root, as CI does). */
