@@ -40,7 +40,16 @@ export async function removeRun(run: ContainerRun): Promise<void> {
  */
 export async function buildImage(run: ContainerRun, base: string): Promise<void> {
   const cache = execFileSync("npm", ["config", "get", "cache"], { encoding: "utf8" }).trim();
-  const args = ["build", "--format", "docker", "--layers=false", "--network", "host", ...ULIMITS];
+  const args = [
+    "build",
+    "--format",
+    "docker",
+    "--layers=false",
+    "--force-rm",
+    "--network",
+    "host",
+    ...ULIMITS,
+  ];
   if (existsSync(cache)) args.push("--volume", `${cache}:/root/.npm`);
   args.push("--build-arg", `BASE=${base}`, "--tag", run.image, ".");
   await podmanOk(args, 600_000);
@@ -48,7 +57,16 @@ export async function buildImage(run: ContainerRun, base: string): Promise<void>
 
 /** Builds the Dockerfile's `serf` stage (compose.yaml's serf service) on `serfBase` as `run.serfImage`. */
 export async function buildSerfImage(run: ContainerRun, serfBase: string): Promise<void> {
-  const args = ["build", "--format", "docker", "--layers=false", ...ULIMITS, "--target", "serf"];
+  const args = [
+    "build",
+    "--format",
+    "docker",
+    "--layers=false",
+    "--force-rm",
+    ...ULIMITS,
+    "--target",
+    "serf",
+  ];
   await podmanOk([...args, "--build-arg", `SERF_BASE=${serfBase}`, "--tag", run.serfImage, "."], 300_000);
 }
 
