@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { parse } from "yaml";
-import { localNodeBase, localSerfBase } from "../support/container-base.js";
+import { localBase } from "../support/container-base.js";
 import {
   buildImage,
   buildSerfImage,
@@ -57,15 +57,15 @@ describe("the container image, built and run with podman", { timeout: 900_000 },
     const missing = podmanMissing();
     if (missing) throw new Error(missing);
     const t0 = Date.now();
-    const base = await localNodeBase();
+    const [base, debian] = [await localBase("node"), await localBase("debian")];
     const t1 = Date.now();
-    await buildImage(run, base);
+    await buildImage(run, base, debian);
     const size = (await podmanOk(["image", "inspect", "--format", "{{.Size}}", run.image])).trim();
     process.stderr.write(
       `container test: base image ${((t1 - t0) / 1000).toFixed(1)} s, build ${((Date.now() - t1) / 1000).toFixed(1)} s, image ${(Number(size) / 2 ** 20).toFixed(0)} MiB\n`,
     );
     // compose.yaml's serf service: the Dockerfile's serf stage, run with the compose file's command.
-    await buildSerfImage(run, await localSerfBase(base));
+    await buildSerfImage(run, debian);
     const [serfBind, serfRpc] = [await freePort(), await freePort()];
     serfAddr = `127.0.0.1:${serfRpc}`;
     const serfArgs = [
@@ -114,6 +114,11 @@ describe("the container image, built and run with podman", { timeout: 900_000 },
     assert.match(status, /^Gid:\s+1000\s+1000\s+1000\s+1000$/m);
     // 0x400 is bit 10, CAP_NET_BIND_SERVICE: the file capability on node, and nothing else.
     assert.match(status, /^CapEff:\s+0000000000000400$/m);
+    // The runtime stage has node and no npm: nothing could start the server through npm.
+    assert.equal(
+      (await podmanOk(["exec", run.container, "sh", "-c", "command -v npm || echo none"])).trim(),
+      "none",
+    );
     // ...which let this non-root process take a port below 1024.
     assert.ok(tftpPort < 1024);
     assert.match(await containerLogs(run), new RegExp(`enforcer: ready http=${enf.port} tftp=${tftpPort} `));

@@ -34,11 +34,11 @@ export async function removeRun(run: ContainerRun): Promise<void> {
 }
 
 /**
- * Builds the repository's Dockerfile on `base` as `run.image`. `npm ci` in the build stage reads this
+ * Builds the repository's Dockerfile on `base` (build stage) and `runtimeBase` as `run.image`. `npm ci` in the build stage reads this
  * machine's npm cache (mounted, --prefer-offline): the registry is asked only for what the cache lacks.
  * No layer cache (--layers=false): every run builds from the sources, and leaves no intermediate images.
  */
-export async function buildImage(run: ContainerRun, base: string): Promise<void> {
+export async function buildImage(run: ContainerRun, base: string, runtimeBase: string): Promise<void> {
   const cache = execFileSync("npm", ["config", "get", "cache"], { encoding: "utf8" }).trim();
   const args = [
     "build",
@@ -51,7 +51,15 @@ export async function buildImage(run: ContainerRun, base: string): Promise<void>
     ...ULIMITS,
   ];
   if (existsSync(cache)) args.push("--volume", `${cache}:/root/.npm`);
-  args.push("--build-arg", `BASE=${base}`, "--tag", run.image, ".");
+  args.push(
+    "--build-arg",
+    `BASE=${base}`,
+    "--build-arg",
+    `RUNTIME_BASE=${runtimeBase}`,
+    "--tag",
+    run.image,
+    ".",
+  );
   await podmanOk(args, 600_000);
 }
 
