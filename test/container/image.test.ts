@@ -52,6 +52,7 @@ describe("the container image, built and run with podman", { timeout: 900_000 },
   let tftpPort = 0;
   let configId = "";
   let serfAddr = "";
+  let env: Record<string, string> = {};
 
   before(async () => {
     const missing = podmanMissing();
@@ -90,14 +91,15 @@ describe("the container image, built and run with podman", { timeout: 900_000 },
     mirror = await serveFiles([fx.kernel, fx.initrd]);
     const httpPort = await freePort();
     tftpPort = await freePrivilegedUdpPort();
-    enf = await startContainer(run, {
+    env = {
       ENFORCER_LISTEN: "127.0.0.1",
       ENFORCER_HTTP_PORT: String(httpPort),
       ENFORCER_TFTP_PORT: String(tftpPort),
       ENFORCER_PUBLIC_URL: `http://10.0.2.2:${httpPort}`,
       ENFORCER_SERF: serfAddr,
       ENFORCER_AGENT_INTERVAL: "1",
-    });
+    };
+    enf = await startContainer(run, env);
   });
   after(async () => {
     await removeRun(run);
@@ -167,5 +169,17 @@ describe("the container image, built and run with podman", { timeout: 900_000 },
     assert.equal((await enf.api("GET", `/machines/${SERF_MAC}`)).status, 200);
     const again = await fetch(`${enf.base}/boot/machine?mac=${MAC.replaceAll(":", "-")}`);
     assert.equal(again.status, 404);
+  });
+
+  test("a new container on the same volume (an upgrade) has the same data: the volume holds it", async () => {
+    // A restart keeps the container's own files too; removing the container leaves the volume alone.
+    const token = enf.token;
+    await podmanOk(["rm", "-f", "-t", "10", run.container]);
+    enf = await startContainer(run, env);
+    assert.equal(enf.token, token);
+    assert.doesNotMatch(await containerLogs(run), /first start, admin token/);
+    assert.equal((await enf.api("GET", "/profiles/container-linux")).status, 200);
+    assert.equal((await enf.api<{ state: string }>("GET", `/configs/${configId}`)).body.state, "completed");
+    assert.equal((await enf.api("GET", `/machines/${MAC}`)).status, 200);
   });
 });
