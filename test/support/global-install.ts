@@ -1,4 +1,4 @@
-// `npm pack` from a copy of the sources with no dist/ (the prepack script builds it, as in a clean clone),
+// `npm pack` from a copy of the sources with no dist/ (the prepare script builds it, as in a clean clone),
 // then `npm install -g --prefix` of the tarball: Enforcer as a user installs it, with only its production
 // dependencies. The registry must be reachable for them (npm's cache answers what `npm ci` fetched).
 import { execFile, execFileSync } from "node:child_process";

@@ -1,4 +1,4 @@
-// `npm install -g` as docs/systemd.md has a user do it: packed from sources without dist/ (prepack builds),
+// `npm install -g` as docs/systemd.md has a user do it: packed from sources without dist/ (prepare builds),
 // installed with production dependencies only, then `enforcer serve --data DIR` from the install's bin/:
 // the ready line, boot.ipxe, the API, the UI, and the CLI creating a profile from a shipped example. Takes
 // about a minute, most of it the build inside `npm pack`.
