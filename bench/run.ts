@@ -7,6 +7,7 @@ import { soakBench } from "./soak-bench.js";
 import { rssBench } from "./rss-bench.js";
 import { tftpBench } from "./tftp-bench.js";
 import { uiBench } from "./ui-bench.js";
+import { writesBench } from "./writes-bench.js";
 
 function table(rows: Row[], peer: string): string {
   const lines = [
@@ -102,4 +103,13 @@ if (!only || only === "soak") {
       `${soak.notes.storedSessions} discovery sessions\n`,
   );
   save("soak", soak);
+}
+if (!only || only === "writes") {
+  const writes = await writesBench();
+  console.log(
+    "\nwrites to the data directory per boot (strace: write calls on its files), snapshot share included\n",
+  );
+  console.log(table(writes.rows, "goal"));
+  console.log(`\n${JSON.stringify(writes.notes)}\n`);
+  save("writes", writes);
 }
