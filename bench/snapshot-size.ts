@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { scanJournal } from "../src/store/journal-codec.js";
+import { fromJournal } from "../src/store/journal-ops.js";
 import { Collections } from "../src/store/store.js";
 
 /**
@@ -20,7 +21,10 @@ export function snapshotBytes(dir: string): number {
     gen = s.gen;
   }
   const journal = readdirSync(dir).find((n) => n === `journal-${gen}.log`);
-  if (journal) for (const ops of scanJournal(readFileSync(join(dir, journal))).commits) mem.apply(ops);
+  const current = (c: string, id: string) => mem.map(c).get(id);
+  if (journal)
+    for (const entries of scanJournal(readFileSync(join(dir, journal))).commits)
+      mem.apply(fromJournal(entries, current));
   // `CRC32 SP JSON LF`, as encodeSnapshot writes it.
   return 9 + Buffer.byteLength(JSON.stringify({ version: 1, gen: gen + 1, data: mem.toJSON() })) + 1;
 }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { EnforcerError } from "../domain/errors.js";
 import { encodeRecord, scanJournal } from "./journal-codec.js";
+import { fromJournal, toJournal } from "./journal-ops.js";
 import { PRIVATE_FILE, tightenModes, tightenedNotice } from "./file-modes.js";
 import { acquireLock } from "./lock-file.js";
 import { ChangeFeed, Collections, type AppliedListener, type Store, type StoreOp } from "./store.js";
@@ -81,7 +82,8 @@ export class FileStore implements Store {
     if (this.closed) return Promise.reject(new EnforcerError("ENF_ERR_STORE_CLOSED", "the store is closed"));
     if (this.failed) return Promise.reject(this.failed);
     if (ops.length === 0) return Promise.resolve();
-    const bytes = encodeRecord(ops);
+    // Encoded before it is applied: a put that changes a few fields of a value is written as those fields.
+    const bytes = encodeRecord(toJournal(ops, this.current));
     this.mem.apply(ops);
     this.feed.emit(ops);
     return new Promise<void>((resolve, reject) => {
@@ -89,6 +91,8 @@ export class FileStore implements Store {
       this.flushing ??= this.flushLoop();
     });
   }
+
+  private readonly current = (collection: string, id: string): unknown => this.mem.map(collection).get(id);
 
   onApplied(listener: AppliedListener): () => void {
     return this.feed.subscribe(listener);
@@ -148,7 +152,7 @@ export class FileStore implements Store {
         { path, ...scan.damagedAt },
       );
     }
-    for (const ops of scan.commits) this.mem.apply(ops);
+    for (const entries of scan.commits) this.mem.apply(fromJournal(entries, this.current));
     if (scan.validBytes < buf.length) {
       if (scan.damagedAt) {
         const aside = `${path}.damaged-${Date.now()}`;
