@@ -64,6 +64,28 @@ test("a repeated fall-through boot of a known machine does not write to the SD c
   }
 });
 
+test("past --seen-interval, a fall-through of a known machine writes its seen stamp: a line of a few dozen bytes", async () => {
+  const e = await startEnforcer(["--seen-interval", "1"]);
+  try {
+    const mac = "52:54:00:5d:00:03";
+    assert.equal((await e.api("POST", "/machines", { mac })).status, 201);
+    await fallThrough(e, mac);
+    await settle();
+    await new Promise((r) => setTimeout(r, 1000));
+    const before = files(e.data);
+    await fallThrough(e, mac);
+    await settle();
+    const after = files(e.data);
+    const bytes = grown(before, after);
+    assert.ok(
+      bytes > 0 && bytes <= 100,
+      `the seen stamp took ${bytes} bytes: ${changes(before, after).join("; ")}`,
+    );
+  } finally {
+    await e.stop();
+  }
+});
+
 /** A Debian profile with a preseed file, as the examples have it (its installer fetches the file). */
 const PROFILE = {
   name: "debian",
