@@ -30,7 +30,8 @@ const machine = {
   node: process.version,
 };
 // `npm run bench` runs everything; `npm run bench -- boot`, `-- tftp`, `-- ui` or `-- soak` runs one part
-// (`-- tftp-rss` only the memory rows of the TFTP part; `-- lab` the L2 lab's firmware boots, as root).
+// (`-- tftp-rss` only the memory rows of the TFTP part; `-- lab` the L2 lab's firmware boots, as root;
+// `-- writes` the bytes a boot writes to the data directory, under strace).
 const only = process.argv[2];
 const when = new Date().toISOString();
 console.log(

@@ -6,12 +6,12 @@
 # readers cloud-init and Anaconda use, for the provisioning-file escaping tests. The layer-2 lab (test/lab/) and the DHCP tests (test/dhcp/):
 # iproute2 (namespaces, bridge, veth, tap) and dnsmasq-base (the site's DHCP server and dnsmasq's proxyDHCP;
 # the binary only: the `dnsmasq` package would also start a system-wide DNS service); udhcpc is busybox's.
-# `bench`: also tftpd-hpa and wrk, the peers the benchmarks compare with. Installs what is missing with
+# `bench`: also tftpd-hpa and wrk, the peers the benchmarks compare with, and strace (the writes row). Installs what is missing with
 # apt-get when running as root; otherwise stops with one line that says what to install.
 set -euo pipefail
 
 packages=(qemu-system-x86 ipxe-qemu ipxe ovmf busybox-static cpio curl atftp tftp-hpa serf chromium python3 python3-yaml iproute2 dnsmasq-base)
-[ "${1:-test}" = bench ] && packages+=(tftpd-hpa wrk)
+[ "${1:-test}" = bench ] && packages+=(tftpd-hpa wrk strace)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
