@@ -7,6 +7,7 @@ import { soakBench } from "./soak-bench.js";
 import { rssBench } from "./rss-bench.js";
 import { tftpBench } from "./tftp-bench.js";
 import { uiBench } from "./ui-bench.js";
+import { writesBench } from "./writes-bench.js";
 
 function table(rows: Row[], peer: string): string {
   const lines = [
@@ -29,7 +30,8 @@ const machine = {
   node: process.version,
 };
 // `npm run bench` runs everything; `npm run bench -- boot`, `-- tftp`, `-- ui` or `-- soak` runs one part
-// (`-- tftp-rss` only the memory rows of the TFTP part; `-- lab` the L2 lab's firmware boots, as root).
+// (`-- tftp-rss` only the memory rows of the TFTP part; `-- lab` the L2 lab's firmware boots, as root;
+// `-- writes` the bytes a boot writes to the data directory, under strace).
 const only = process.argv[2];
 const when = new Date().toISOString();
 console.log(
@@ -102,4 +104,13 @@ if (!only || only === "soak") {
       `${soak.notes.storedSessions} discovery sessions\n`,
   );
   save("soak", soak);
+}
+if (!only || only === "writes") {
+  const writes = await writesBench();
+  console.log(
+    "\nwrites to the data directory per boot (strace: write calls on its files), snapshot share included\n",
+  );
+  console.log(table(writes.rows, "goal"));
+  console.log(`\n${JSON.stringify(writes.notes)}\n`);
+  save("writes", writes);
 }

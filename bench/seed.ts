@@ -23,9 +23,9 @@ function facts(i: number) {
 
 /**
  * Fills a data directory the way a rack would: `machines` known machines with facts, and the first `armed`
- * of them with an armed config. Written through the real store and core, so the files are what serve reads.
+ * of them with an armed config (`seenAt`: when they were last seen, default now). Written through the real store and core, so the files are what serve reads.
  */
-export async function seed(dir: string, machines: number, armed: number): Promise<void> {
+export async function seed(dir: string, machines: number, armed: number, seenAt?: string): Promise<void> {
   const store = await FileStore.open({ dir });
   const now = new Date().toISOString();
   for (let start = 0; start < machines; start += 500) {
@@ -38,7 +38,7 @@ export async function seed(dir: string, machines: number, armed: number): Promis
         labels: { rack: `r${i % 40}` },
         facts: facts(i),
         firstSeen: now,
-        lastSeen: now,
+        lastSeen: seenAt ?? now,
         origin: "agent",
         hostname: `node-${i}.rack.example`,
         arch: "x86_64",

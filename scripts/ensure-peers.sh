@@ -11,7 +11,7 @@
 # builds load (libatomic too for armv7l); the Node binaries come from npm (docs/platforms.md).
 # The container image test (test/container/): podman, buildah and runc (crun fails on this kind of VM), and
 # libcap2-bin's setcap for the locally made base image.
-# `bench`: also tftpd-hpa and wrk, the peers the benchmarks compare with. Installs what is missing with
+# `bench`: also tftpd-hpa and wrk, the peers the benchmarks compare with, and strace (the writes row). Installs what is missing with
 # apt-get when running as root; otherwise stops with one line that says what to install.
 set -euo pipefail
 
@@ -19,7 +19,7 @@ packages=(qemu-system-x86 ipxe-qemu ipxe ovmf busybox-static cpio curl atftp tft
   systemd libseccomp2
   qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross libc6-armhf-cross libstdc++6-armhf-cross libatomic1-armhf-cross
   podman buildah runc libcap2-bin)
-[ "${1:-test}" = bench ] && packages+=(tftpd-hpa wrk)
+[ "${1:-test}" = bench ] && packages+=(tftpd-hpa wrk strace)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

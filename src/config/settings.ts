@@ -25,6 +25,12 @@ export const SettingsSchema = Type.Object(
       default: 300,
       description: "retry window, seconds",
     }),
+    seenInterval: Type.Integer({
+      minimum: 1,
+      maximum: 86_400,
+      default: 600,
+      description: "seconds between two writes of a known machine's last-seen time (SD cards)",
+    }),
     discovery: Type.Boolean({ default: false, description: "boot unknown machines into discovery" }),
     discoveryUrl: Type.Optional(
       Type.String({ pattern: "^(https?|tftp)://\\S+$", description: "discovery script URL" }),
@@ -227,6 +233,7 @@ export const SETTING_NAMES: Record<keyof Settings, { flag: string; env: string }
   publicUrl: { flag: "public-url", env: "ENFORCER_PUBLIC_URL" },
   remote: { flag: "remote", env: "ENFORCER_REMOTE" },
   retryWindow: { flag: "retry-window", env: "ENFORCER_RETRY_WINDOW" },
+  seenInterval: { flag: "seen-interval", env: "ENFORCER_SEEN_INTERVAL" },
   discovery: { flag: "discovery", env: "ENFORCER_DISCOVERY" },
   discoveryUrl: { flag: "discovery-url", env: "ENFORCER_DISCOVERY_URL" },
   discoveryImage: { flag: "discovery-image", env: "ENFORCER_DISCOVERY_IMAGE" },

@@ -79,15 +79,17 @@ export class AttemptRecorder {
     this.waiting.delete(id);
     this.wroteAt.set(id, now);
     this.written.set(id, { key, shape, outcome: d.outcome, at: a.lastAt });
+    // What the event already says is left out (SD cards): the MAC when it is the machine's id, the stop
+    // step when it is the path's last.
     const detail: Record<string, string | number | boolean> = {
-      mac,
+      ...(mac === id ? {} : { mac }),
       attempt: a.n,
       started: new Date(a.startedAt).toISOString(),
       outcome: d.outcome,
       steps: a.steps.length,
       path: path.length > MAX_PATH ? `${path.slice(0, MAX_PATH - 1)}…` : path,
     };
-    if (d.stop) detail.stop = d.stop;
+    if (d.stop && d.stop !== stepLabel(a.steps.at(-1)!)) detail.stop = d.stop;
     if (d.hint) detail.hint = d.hint.code;
     if (a.droppedSteps > 0) detail.droppedSteps = a.droppedSteps;
     const c = this.change();

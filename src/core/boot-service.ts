@@ -15,8 +15,11 @@ import type { MachineService } from "./machines.js";
 import type { Clock, CoreSettings } from "./ports.js";
 import type { UnknownMachines } from "./unknown-machines.js";
 
-/** A known machine's last-seen time is rewritten at most this often, so boot storms do not become writes. */
-const SEEN_WRITE_INTERVAL_MS = 60_000;
+/**
+ * A known machine's last-seen time is rewritten at most this often (`--seen-interval`), so repeated boots do
+ * not become writes on an SD card; the live boot timeline shows the boots in between.
+ */
+export const DEFAULT_SEEN_INTERVAL_MS = 600_000;
 
 /**
  * The boot decision: armed config first, then discovery for unknown machines, else fall through. It answers
@@ -48,7 +51,9 @@ export class BootService {
     const before = this.machines.find(who.mac);
     const seen = this.machines.seenOps(who);
     const change = new ChangeSet(this.store, this.events).include({
-      ops: needsSeenWrite(before, seen.machine) ? [...seen.ops, ...this.unknown.touchOps(seen.machine)] : [],
+      ops: needsSeenWrite(before, seen.machine, this.settings.seenIntervalMs ?? DEFAULT_SEEN_INTERVAL_MS)
+        ? [...seen.ops, ...this.unknown.touchOps(seen.machine)]
+        : [],
       events: seen.events,
     });
     let answer: BootDecision = { kind: "none", reason: "no-config" };
@@ -137,9 +142,9 @@ function configDecision(c: BootConfig): BootDecision {
   return { kind: "config", config: c.id, spec: c.spec };
 }
 
-function needsSeenWrite(before: Machine | undefined, after: Machine): boolean {
+function needsSeenWrite(before: Machine | undefined, after: Machine, intervalMs: number): boolean {
   if (!before) return true;
   if (before.arch !== after.arch || before.platform !== after.platform) return true;
   if (before.uuid !== after.uuid || before.serial !== after.serial) return true;
-  return Date.parse(after.lastSeen) - Date.parse(before.lastSeen) >= SEEN_WRITE_INTERVAL_MS;
+  return Date.parse(after.lastSeen) - Date.parse(before.lastSeen) >= intervalMs;
 }

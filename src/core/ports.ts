@@ -17,6 +17,8 @@ export interface CoreSettings {
   readonly remotes: readonly string[];
   /** How long after the first fetch the same machine may fetch its config's script again. */
   readonly retryWindowMs: number;
+  /** A known machine's last-seen time is written at most this often (default DEFAULT_SEEN_INTERVAL_MS). */
+  readonly seenIntervalMs?: number;
   /** Discovery: when on, unknown machines get the discovery script (run time). */
   readonly discovery: boolean;
   /** The iPXE script URL that boots the discovery image (run time). */

@@ -43,6 +43,7 @@ export class SettingsService implements CoreSettings {
   /** The limits in force: the configured ones over DEFAULT_LIMITS. */
   readonly limits: Readonly<GrowthLimits>;
   readonly retryWindowMs: number;
+  readonly seenIntervalMs: number | undefined;
   private readonly startup: RuntimeValues;
   private address: Readonly<BootAddress>;
   private current: RuntimeValues;
@@ -54,6 +55,7 @@ export class SettingsService implements CoreSettings {
   ) {
     this.limits = Object.freeze({ ...DEFAULT_LIMITS, ...startup.limits });
     this.retryWindowMs = startup.retryWindowMs;
+    this.seenIntervalMs = startup.seenIntervalMs;
     this.startup = Object.freeze({
       discovery: startup.discovery,
       remotes: Object.freeze([...startup.remotes]),

@@ -46,6 +46,24 @@ test("a known machine falling through again within the seen interval costs no wr
   assert.equal(store.commits.length, commits);
 });
 
+test("a known machine's last-seen is written once per seen interval (--seen-interval), however often it boots", async () => {
+  const { core, store, clock } = fresh({ seenIntervalMs: 3_600_000 });
+  await core.boot.machineScript({ mac: mac(1) });
+  const commits = store.commits.length;
+  const lastSeen = () => store.get<{ lastSeen: string }>(COLLECTIONS.machines, mac(1))!.lastSeen;
+  const first = lastSeen();
+  for (let i = 0; i < 59; i++) {
+    clock.advance(60_000); // a boot a minute for 59 minutes: within the interval, nothing written
+    await core.boot.machineScript({ mac: mac(1) });
+  }
+  assert.equal(store.commits.length, commits);
+  assert.equal(lastSeen(), first);
+  clock.advance(60_000);
+  await core.boot.machineScript({ mac: mac(1) });
+  assert.equal(store.commits.length, commits + 1);
+  assert.equal(lastSeen(), clock.now().toISOString());
+});
+
 test("unknown machines not seen for the retention age are dropped with their history", async () => {
   const { core, clock, store } = fresh({ limits: { historyDays: 10 } });
   await core.boot.machineScript({ mac: mac(1) });

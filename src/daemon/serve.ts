@@ -207,6 +207,7 @@ function coreSettings(settings: Readonly<Settings>, publicUrl: string): CoreSett
   return {
     publicUrl,
     retryWindowMs: settings.retryWindow * 1000,
+    seenIntervalMs: settings.seenInterval * 1000,
     discovery: settings.discovery,
     discoveryUrl: settings.discoveryUrl,
     remotes: settings.remote,

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { test } from "node:test";
 import { isEnforcerError } from "../domain/errors.js";
 import { FileStore } from "./file-store.js";
@@ -83,8 +84,29 @@ test("a damaged snapshot is a clear error, never an empty store", async () => {
   for (let i = 0; i < 5; i++) await s.commit([put(`k${i}`, i)]);
   await s.close();
   const snap = join(d, "snapshot.json");
-  writeFileSync(snap, readFileSync(snap, "utf8").replace('"k1"', '"kY"'));
+  const good = readFileSync(snap);
+  // Damage inside the compressed text (the CRC catches it) and in the gzip stream itself.
+  writeFileSync(snap, gzipSync(gunzipSync(good).toString().replace('"k1"', '"kY"')));
   await assert.rejects(FileStore.open({ dir: d }), (e) => isEnforcerError(e, "ENF_ERR_STORE_CORRUPT"));
+  const flipped = Buffer.from(good);
+  flipped[20]! ^= 0xff;
+  writeFileSync(snap, flipped);
+  await assert.rejects(FileStore.open({ dir: d }), (e) => isEnforcerError(e, "ENF_ERR_STORE_CORRUPT"));
+});
+
+test("the snapshot is gzipped (a compaction writes a twentieth of the store); an older plain one still opens", async () => {
+  const d = dir();
+  const s = await FileStore.open({ dir: d, compactBytes: 8000 });
+  for (let i = 0; i < 200; i++)
+    await s.commit([put(`k${i}`, { i, facts: { cpu: "Intel(R) Xeon(R)", n: 8 } })]);
+  await s.close();
+  const snap = join(d, "snapshot.json");
+  const text = gunzipSync(readFileSync(snap));
+  assert.ok(statSync(snap).size * 5 < text.length, `snapshot ${statSync(snap).size} B of ${text.length} B`);
+  writeFileSync(snap, text); // as a version before compression wrote it
+  const again = await FileStore.open({ dir: d });
+  assert.equal(again.count("things"), 200);
+  await again.close();
 });
 
 test("a second process cannot open the same data directory; commits after close fail", async () => {

@@ -1,18 +1,19 @@
 import { crc32 } from "./crc32.js";
-import type { StoreOp } from "./store.js";
+import type { JournalEntry } from "./journal-ops.js";
 
 /**
  * Journal lines are `CRC32(hex8) SP JSON LF`, one commit per line. The CRC makes a torn or damaged line
  * detectable; the LF makes a half-written last line detectable even when its bytes happen to parse.
  */
-export function encodeRecord(ops: readonly StoreOp[]): string {
-  const json = JSON.stringify(ops);
+export function encodeRecord(entries: readonly JournalEntry[]): string {
+  const json = JSON.stringify(entries);
   return `${crc32(json).toString(16).padStart(8, "0")} ${json}\n`;
 }
 
 /** The result of reading a journal: whole commits, and where the intact prefix ends. */
 export interface JournalScan {
-  commits: StoreOp[][];
+  /** Each commit's entries, to replay with fromJournal (a merge needs what its key held). */
+  commits: JournalEntry[][];
   /** Byte length of the intact prefix; anything after it is a torn tail or damage. */
   validBytes: number;
   /** Set when a bad line is followed by more data: damage in the middle, not a torn tail. */
@@ -21,7 +22,7 @@ export interface JournalScan {
 
 /** Reads a journal buffer, stopping at the first line that is incomplete or fails its CRC. */
 export function scanJournal(buf: Buffer): JournalScan {
-  const commits: StoreOp[][] = [];
+  const commits: JournalEntry[][] = [];
   let pos = 0;
   let line = 0;
   while (pos < buf.length) {
@@ -42,13 +43,13 @@ export function scanJournal(buf: Buffer): JournalScan {
   return { commits, validBytes: pos };
 }
 
-function decodeLine(text: string): StoreOp[] | undefined {
+function decodeLine(text: string): JournalEntry[] | undefined {
   if (text.length < 10 || text[8] !== " ") return undefined;
   const json = text.slice(9);
   if (crc32(json).toString(16).padStart(8, "0") !== text.slice(0, 8)) return undefined;
   try {
     const ops = JSON.parse(json) as unknown;
-    return Array.isArray(ops) ? (ops as StoreOp[]) : undefined;
+    return Array.isArray(ops) ? (ops as JournalEntry[]) : undefined;
   } catch {
     return undefined;
   }
