@@ -8,7 +8,8 @@ import {
   repeatable,
   type CommonOptions,
 } from "../context.js";
-import { show } from "../output.js";
+import { show, showFields } from "../output.js";
+import { profileFields } from "../record-views.js";
 
 type Row = Record<string, unknown>;
 type WithFile = CommonOptions & { file?: string };
@@ -34,13 +35,16 @@ export function registerProfiles(program: Command): void {
     .option(...FILE)
     .action(async (o: WithFile) => {
       const ctx = cliContext(o);
-      show(ctx, await ctx.client.profiles.create(readDocument(o.file) as Row));
+      const p = (await ctx.client.profiles.create(readDocument(o.file) as Row)) as Row;
+      showFields(ctx, p, profileFields(p));
+      if (!ctx.json) ctx.err(`next: enforcer configs create <MAC> ${String(p.name)}\n`);
     });
   clientCommand(profiles, "replace <NAME>", "replace a profile with a file's")
     .option(...FILE)
     .action(async (name: string, o: WithFile) => {
       const ctx = cliContext(o);
-      show(ctx, await ctx.client.profiles.replace(name, readDocument(o.file) as Row));
+      const p = (await ctx.client.profiles.replace(name, readDocument(o.file) as Row)) as Row;
+      showFields(ctx, p, profileFields(p));
     });
   clientCommand(profiles, "delete <NAME>", "delete a profile").action(
     async (name: string, o: CommonOptions) => {

@@ -1,6 +1,13 @@
 import type { Command } from "commander";
-import { clientCommand, cliContext, resourceCommand, type CommonOptions } from "../context.js";
-import { show } from "../output.js";
+import {
+  clientCommand,
+  cliContext,
+  resourceCommand,
+  type CliContext,
+  type CommonOptions,
+} from "../context.js";
+import { show, showFields } from "../output.js";
+import { discoveryFields } from "../record-views.js";
 
 /** `enforcer discovery status|on|off` and `enforcer remotes list|set`; returns the discovery command. */
 export function registerSettings(program: Command): Command {
@@ -12,18 +19,21 @@ export function registerSettings(program: Command): Command {
   clientCommand(discovery, "status", "is discovery on, and from where (the default)", true).action(
     async (o: CommonOptions) => {
       const ctx = cliContext(o);
-      show(ctx, await ctx.client.settings.discovery());
+      const d = await ctx.client.settings.discovery();
+      showFields(ctx, d, discoveryFields(d));
+      if (!ctx.json && !d.enabled)
+        ctx.err("unknown machines fall through to the next boot source; enforcer discovery on turns it on\n");
     },
   );
   clientCommand(discovery, "on", "turn discovery on")
     .option("--discovery-url <url>", "where the discovery image is served")
     .action(async (o: CommonOptions & { discoveryUrl?: string }) => {
       const ctx = cliContext(o);
-      show(ctx, await ctx.client.settings.setDiscovery(true, o.discoveryUrl));
+      showDiscovery(ctx, await ctx.client.settings.setDiscovery(true, o.discoveryUrl));
     });
   clientCommand(discovery, "off", "turn discovery off").action(async (o: CommonOptions) => {
     const ctx = cliContext(o);
-    show(ctx, await ctx.client.settings.setDiscovery(false));
+    showDiscovery(ctx, await ctx.client.settings.setDiscovery(false));
   });
   const remotes = resourceCommand(
     program,
@@ -41,4 +51,8 @@ export function registerSettings(program: Command): Command {
     },
   );
   return discovery;
+}
+
+function showDiscovery(ctx: CliContext, d: unknown): void {
+  showFields(ctx, d, discoveryFields(d as { enabled: boolean; url: string | null }));
 }
