@@ -13,6 +13,7 @@ export function profileFields(p: Row): Field[] {
     ["family", p.family],
     ["location", p.location],
     ["kernel", p.kernel],
+    ["cmdline", p.cmdline],
     ["provisioning", provisioning === undefined ? "-" : `${lineCount(provisioning)} line(s)`],
     ["updated", p.updatedAt],
   ];
