@@ -10,6 +10,14 @@ import { startEnforcer, type EnforcerProcess } from "./support/enforcer-process.
 import { until } from "./support/until.js";
 
 const BIN = resolve("bin/enforcer.js");
+
+/**
+ * The server closes a keep-alive socket idle for 10 s; the test's pooled socket, reused in that very moment,
+ * fails once ("fetch failed"). A second try gets a new socket.
+ */
+async function again<T>(fn: () => Promise<T>): Promise<T> {
+  return fn().catch(() => fn());
+}
 const PROFILE = "name: views\nfamily: custom\nkernel: http://m/vmlinuz\ncmdline: done={{complete_url}}\n";
 
 describe("CLI views", { timeout: 120_000 }, () => {
@@ -53,13 +61,55 @@ describe("CLI views", { timeout: 120_000 }, () => {
     assert.match(shown.stdout, /^args\s+done=http:\/\/127\.0\.0\.1:\d+\/p\/\S+\/complete /m);
     assert.doesNotMatch(shown.stdout, /[{}"]/);
     // --json is the API's answer, byte for byte what scripts read before.
-    const api = await e.api("GET", `/configs/${id}`);
+    const api = await again(() => e.api("GET", `/configs/${id}`));
     assert.equal(ok("configs", "show", id, "--json").stdout, `${JSON.stringify(api.body)}\n`);
 
     const status = ok("discovery", "status");
     assert.match(status.stdout, /^discovery {2}off\nurl {8}- /);
     assert.match(status.stderr, /enforcer discovery on turns it on/);
     assert.deepEqual(JSON.parse(ok("discovery", "status", "--json").stdout), { enabled: false, url: null });
+  });
+
+  test("machines register/show, remotes, profiles show: readable, and profiles show round-trips with replace", async () => {
+    const mac = "52:54:00:ab:00:07";
+    const reg = ok("machines", "register", mac, "--hostname", "db7", "--label", "rack=r7");
+    assert.match(
+      reg.stdout,
+      new RegExp(`^id\\s+${mac}\\nmacs\\s+${mac}\\nhostname\\s+db7\\nlabels\\s+rack=r7\\n`),
+    );
+    // Facts one per line, nested ones dotted, as an agent reports them.
+    const token = ok("tokens", "create", "views-facts", "agent", "--machine", mac).stdout.trim();
+    const report = await again(() =>
+      fetch(`${e.base}/api/v1/agent/report`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ macs: [mac], inventory: { cpu: { count: 4 }, disks: [{ name: "sda" }] } }),
+      }),
+    );
+    assert.equal(report.status, 200);
+    const shown = ok("machines", "show", mac);
+    assert.match(shown.stdout, /^origin\s+operator$/m);
+    assert.match(shown.stdout, /^agents\s+json:views-facts$/m);
+    assert.match(shown.stdout, /^facts\.cpu\.count\s+4$/m);
+    assert.match(shown.stdout, /^facts\.disks\.0\.name\s+sda$/m);
+
+    assert.equal(ok("remotes", "list").stdout, "(none)\n");
+    const set = ok("remotes", "set", "http://10.9.9.1:8080", "http://10.9.9.2:8080");
+    assert.match(set.stdout, /^ORDER\s+URL\n1\s+http:\/\/10\.9\.9\.1:8080\n2\s+http:\/\/10\.9\.9\.2:8080\n$/);
+    assert.deepEqual(JSON.parse(ok("remotes", "list", "--json").stdout), {
+      remotes: ["http://10.9.9.1:8080", "http://10.9.9.2:8080"],
+    });
+    ok("remotes", "set");
+
+    // The profile from the first test, as YAML: edit it, hand it back to replace.
+    const yaml = ok("profiles", "show", "views").stdout;
+    assert.match(
+      yaml,
+      /^# created \S+, updated \S+\nname: views\nfamily: custom\nkernel: http:\/\/m\/vmlinuz\n/,
+    );
+    writeFileSync(join(dir, "edited.yaml"), yaml.replace("http://m/vmlinuz", "http://m/vmlinuz-2"));
+    ok("profiles", "replace", "views", "-f", join(dir, "edited.yaml"));
+    assert.equal(JSON.parse(ok("profiles", "show", "views", "--json").stdout).kernel, "http://m/vmlinuz-2");
   });
 
   test("configs arm --wait through a pipe: one plain line per state, no \\r, no escape codes", async () => {
@@ -69,13 +119,18 @@ describe("CLI views", { timeout: 120_000 }, () => {
     let progress = "";
     waiter.stderr.on("data", (d: Buffer) => (progress += d.toString()));
     await until("the config armed", async () =>
-      (await e.api<{ state: string }>("GET", `/configs/${id}`)).body.state === "armed" ? true : undefined,
+      (await again(() => e.api<{ state: string }>("GET", `/configs/${id}`))).body.state === "armed"
+        ? true
+        : undefined,
     );
     // Longer than the terminal's one-second redraw: a log would have collected ticks by now.
     await new Promise((r) => setTimeout(r, 1500));
-    const script = await fetch(`${e.base}/boot/machine?mac=${mac.replaceAll(":", "-")}&platform=pcbios`);
+    const script = await again(() =>
+      fetch(`${e.base}/boot/machine?mac=${mac.replaceAll(":", "-")}&platform=pcbios`),
+    );
     assert.equal(script.status, 200);
-    assert.equal((await fetch(/done=(\S+)/.exec(await script.text())![1]!)).status, 200);
+    const done = /done=(\S+)/.exec(await script.text())![1]!;
+    assert.equal((await again(() => fetch(done))).status, 200);
     assert.equal(await new Promise((r) => waiter.on("exit", r)), 0, progress);
     assert.equal(
       progress,
@@ -120,7 +175,9 @@ describe("CLI views", { timeout: 120_000 }, () => {
     try {
       const host = await until("the host's report", async () => {
         if (agent.exitCode !== null) throw new Error(`agent exited: ${readFileSync(log, "utf8")}`);
-        const r = await e.api<{ items: { id: string; agents?: string[] }[] }>("GET", "/machines");
+        const r = await again(() =>
+          e.api<{ items: { id: string; agents?: string[] }[] }>("GET", "/machines"),
+        );
         return r.body.items.find((m) => m.agents?.includes("json:views-host"));
       });
       // Wait until its long poll is open: a report comes before the first poll.
@@ -144,8 +201,8 @@ describe("CLI views", { timeout: 120_000 }, () => {
     ok("machines", "register", "52:54:00:ab:00:04", "--json");
     // Two machines that only booted: state, not setup.
     for (const m of ["52-54-00-ab-00-05", "52-54-00-ab-00-06"])
-      assert.equal((await fetch(`${e.base}/boot/machine?mac=${m}`)).status, 404);
-    const all = (await e.api<{ total: number }>("GET", "/machines?limit=1")).body.total;
+      assert.equal((await again(() => fetch(`${e.base}/boot/machine?mac=${m}`))).status, 404);
+    const all = (await again(() => e.api<{ total: number }>("GET", "/machines?limit=1"))).body.total;
     const r = ok("export");
     assert.match(r.stdout, /- mac: 52:54:00:ab:00:04\n/);
     assert.doesNotMatch(r.stdout, /52:54:00:ab:00:0[56]/);

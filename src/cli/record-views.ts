@@ -77,3 +77,64 @@ function lineCount(text: string): number {
 function byteLength(text: string): number {
   return new TextEncoder().encode(text).length;
 }
+
+/** A machine: who it is, its state and config, and its facts one per line (`facts.cpu.count  2`). */
+export function machineFields(m: Row): Field[] {
+  const config = m.config as Row | undefined;
+  return [
+    ["id", m.id],
+    ["macs", m.macs],
+    ["uuid", m.uuid],
+    ["serial", m.serial],
+    ["hostname", m.hostname],
+    ["labels", m.labels],
+    ["state", m.state],
+    [
+      "config",
+      config ? `${String(config.id)} (${String(config.profile)}, ${String(config.state)})` : undefined,
+    ],
+    ["platform", m.platform],
+    ["arch", m.arch],
+    ["origin", m.origin],
+    ["agents", m.agents],
+    ["first seen", m.firstSeen],
+    ["last seen", m.lastSeen],
+    ...flatten("facts", (m.facts ?? {}) as Row, 0),
+  ];
+}
+
+/** An identity conflict: the two machines, what clashed, who reported it, and its state. */
+export function conflictFields(c: Row): Field[] {
+  const reported = (c.reported ?? {}) as Row;
+  return [
+    ["id", c.id],
+    ["machine", c.machine],
+    ["other", c.other],
+    ["identities", (c.identities as Row[] | undefined)?.map((i) => `${String(i.kind)} ${String(i.value)}`)],
+    ["reported macs", reported.macs],
+    ["reported uuid", reported.uuid],
+    ["reported serial", reported.serial],
+    ["agent", c.agent],
+    ["credential", c.credential],
+    ["state", c.state],
+    ["resolved by", c.resolvedBy],
+    ["created", c.createdAt],
+    ["updated", c.updatedAt],
+  ];
+}
+
+/** Facts nest (cpu.count, disks[0].size); each leaf gets its own dotted line, a few levels deep. */
+function flatten(prefix: string, value: Row, depth: number): Field[] {
+  return Object.entries(value).flatMap(([k, v]): Field[] => {
+    const label = `${prefix}.${k}`;
+    if (v !== null && typeof v === "object" && !Array.isArray(v) && depth < 3)
+      return flatten(label, v as Row, depth + 1);
+    if (Array.isArray(v) && v.some((x) => x !== null && typeof x === "object"))
+      return v.flatMap((x, i) =>
+        x !== null && typeof x === "object"
+          ? flatten(`${label}.${i}`, x as Row, depth + 1)
+          : [[`${label}.${i}`, x]],
+      );
+    return [[label, v]];
+  });
+}

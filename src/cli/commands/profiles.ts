@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { stringify as toYaml } from "yaml";
 import {
   clientCommand,
   resourceCommand,
@@ -27,10 +28,17 @@ export function registerProfiles(program: Command): void {
     const r = await ctx.client.profiles.list();
     show(ctx, r, r.items, ["name", "family", "location", "updatedAt"]);
   });
-  clientCommand(profiles, "show <NAME>", "one profile").action(async (name: string, o: CommonOptions) => {
-    const ctx = cliContext(o);
-    show(ctx, await ctx.client.profiles.get(name));
-  });
+  clientCommand(profiles, "show <NAME>", "one profile, as YAML that profiles replace -f takes").action(
+    async (name: string, o: CommonOptions) => {
+      const ctx = cliContext(o);
+      const p = (await ctx.client.profiles.get(name)) as Row;
+      if (ctx.json) return show(ctx, p);
+      const { createdAt, updatedAt, ...doc } = p;
+      // yaml escapes C0 controls itself but writes C1 (U+0080-U+009F, CSI among them) as they are.
+      const text = `# created ${String(createdAt)}, updated ${String(updatedAt)}\n${toYaml(doc)}`;
+      ctx.out(text.replace(/[\x7f-\x9f]/g, "?"));
+    },
+  );
   clientCommand(profiles, "create", "create a profile from a file")
     .option(...FILE)
     .action(async (o: WithFile) => {

@@ -42,12 +42,12 @@ export function registerSettings(program: Command): Command {
   );
   clientCommand(remotes, "list", "list them (the default)", true).action(async (o: CommonOptions) => {
     const ctx = cliContext(o);
-    show(ctx, await ctx.client.settings.remotes());
+    showRemotes(ctx, await ctx.client.settings.remotes());
   });
   clientCommand(remotes, "set [URL...]", "replace the list (none clears it)").action(
     async (urls: string[] | undefined, o: CommonOptions) => {
       const ctx = cliContext(o);
-      show(ctx, await ctx.client.settings.setRemotes(urls ?? []));
+      showRemotes(ctx, await ctx.client.settings.setRemotes(urls ?? []));
     },
   );
   return discovery;
@@ -55,4 +55,14 @@ export function registerSettings(program: Command): Command {
 
 function showDiscovery(ctx: CliContext, d: unknown): void {
   showFields(ctx, d, discoveryFields(d as { enabled: boolean; url: string | null }));
+}
+
+/** The remotes one URL a line, in the order a machine falls through to them. */
+function showRemotes(ctx: CliContext, r: { remotes: string[] }): void {
+  show(
+    ctx,
+    r,
+    r.remotes.map((url, i) => ({ order: i + 1, url })),
+    ["order", "url"],
+  );
 }
