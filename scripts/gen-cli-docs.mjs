@@ -13,7 +13,7 @@ const notes = {
     "Enforcer's JSON agent in its open long poll. A reboot still queued after `--wait` seconds has no agent: " +
     "the command says so on stderr and exits 7. The command stays queued, and the first agent to reach the " +
     "machine later delivers it (the machine reboots then); to reboot it now, do it by hand or with its " +
-    "power control.",
+    "power control. A delivery the agent reports as failed (or timed out) within the wait exits 1.",
   export:
     "The file holds the profiles, remotes, discovery and the machines an operator registered, named or " +
     "labelled: the setup, which `apply` makes again. Machines that only booted or that an agent reported are " +

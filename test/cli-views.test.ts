@@ -197,6 +197,36 @@ describe("CLI views", { timeout: 120_000 }, () => {
     }
   });
 
+  test("commands reboot whose agent reports failure: exit 1 and the agent's reason", async () => {
+    const mac = "52:54:00:ab:00:08";
+    ok("machines", "register", mac, "--json");
+    const token = ok("tokens", "create", "views-failing", "agent", "--machine", mac).stdout.trim();
+    const agent = (path: string, body?: unknown) =>
+      fetch(`${e.base}/api/v1/agent/${path}`, {
+        method: body ? "POST" : "GET",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+    // A JSON agent's long poll, open before the reboot is queued: it takes it at once, then says it failed.
+    const poll = agent(`commands?wait=30&mac=${mac}`);
+    await new Promise((r) => setTimeout(r, 500));
+    const run = spawn(process.execPath, [BIN, "commands", "reboot", mac, "--wait", "20"], { env });
+    let out = "";
+    let err = "";
+    run.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    run.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    const taken = (await (await poll).json()) as { items: { id: string }[] };
+    assert.equal(taken.items.length, 1);
+    const ack = await agent(`commands/${taken.items[0]!.id}?mac=${mac}`, {
+      ok: false,
+      detail: "no \x1b[31mpower",
+    });
+    assert.equal(ack.status, 200);
+    assert.equal(await new Promise((r) => run.on("exit", r)), 1, err);
+    assert.match(out, /^state\s+failed$/m);
+    assert.equal(err, `enforcer: the reboot of ${mac} failed: no ?[31mpower\n`);
+  });
+
   test("export says how many machines it left out; --all includes them; a registered bare MAC is kept", async () => {
     ok("machines", "register", "52:54:00:ab:00:04", "--json");
     // Two machines that only booted: state, not setup.
