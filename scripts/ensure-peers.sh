@@ -6,11 +6,19 @@
 # readers cloud-init and Anaconda use, for the provisioning-file escaping tests. The layer-2 lab (test/lab/) and the DHCP tests (test/dhcp/):
 # iproute2 (namespaces, bridge, veth, tap) and dnsmasq-base (the site's DHCP server and dnsmasq's proxyDHCP;
 # the binary only: the `dnsmasq` package would also start a system-wide DNS service); udhcpc is busybox's.
+# systemd (systemd-analyze) and libseccomp2 for the unit's tests (test/systemd/).
+# The ARM smoke (test/arm64/): qemu-user-static and the arm64 and armhf cross libraries the official Node
+# builds load (libatomic too for armv7l); the Node binaries come from npm (docs/platforms.md).
+# The container image test (test/container/): podman, buildah and runc (crun fails on this kind of VM), and
+# libcap2-bin's setcap for the locally made base image.
 # `bench`: also tftpd-hpa and wrk, the peers the benchmarks compare with. Installs what is missing with
 # apt-get when running as root; otherwise stops with one line that says what to install.
 set -euo pipefail
 
-packages=(qemu-system-x86 ipxe-qemu ipxe ovmf busybox-static cpio curl atftp tftp-hpa serf chromium python3 python3-yaml iproute2 dnsmasq-base)
+packages=(qemu-system-x86 ipxe-qemu ipxe ovmf busybox-static cpio curl atftp tftp-hpa serf chromium python3 python3-yaml iproute2 dnsmasq-base
+  systemd libseccomp2
+  qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross libc6-armhf-cross libstdc++6-armhf-cross libatomic1-armhf-cross
+  podman buildah runc libcap2-bin)
 [ "${1:-test}" = bench ] && packages+=(tftpd-hpa wrk)
 missing=()
 for p in "${packages[@]}"; do

@@ -18,9 +18,9 @@ const notes = {
     "The file holds the profiles, remotes, discovery and the machines an operator registered, named or " +
     "labelled: the setup, which `apply` makes again. Machines that only booted or that an agent reported are " +
     "state, not setup: they are left out, stderr says how many, and `--all` includes them (as bare MACs, " +
-    "which `apply` registers).",
+    "which `apply` registers). The file's format: [export-format.md](export-format.md).",
   serve:
     "Its options are the settings: each a flag, an `ENFORCER_*` variable or a key of `--config FILE`. " +
-    "See [Settings](../README.md#settings) in the README, or `enforcer serve --help`.",
+    "All of them: [settings.md](settings.md), or `enforcer serve --help`.",
 };
 process.stdout.write(cliReference(enforcerProgram(), notes));

@@ -111,6 +111,11 @@ export const SettingsSchema = Type.Object(
     tftpRoot: Type.Optional(
       Type.String({ minLength: 1, description: "directory served over TFTP and /tftp/" }),
     ),
+    ipxeDir: Type.String({
+      minLength: 1,
+      default: "/usr/lib/ipxe",
+      description: "directory of the iPXE loaders (Debian's ipxe package installs them here)",
+    }),
     piFirmware: Type.Optional(
       Type.String({
         minLength: 1,
@@ -247,6 +252,7 @@ export const SETTING_NAMES: Record<keyof Settings, { flag: string; env: string }
   tftp: { flag: "tftp", env: "ENFORCER_TFTP" },
   tftpPort: { flag: "tftp-port", env: "ENFORCER_TFTP_PORT" },
   tftpRoot: { flag: "tftp-root", env: "ENFORCER_TFTP_ROOT" },
+  ipxeDir: { flag: "ipxe-dir", env: "ENFORCER_IPXE_DIR" },
   piFirmware: { flag: "pi-firmware", env: "ENFORCER_PI_FIRMWARE" },
   tftpMaxBlksize: { flag: "tftp-max-blksize", env: "ENFORCER_TFTP_MAX_BLKSIZE" },
   tftpMaxWindowsize: { flag: "tftp-max-windowsize", env: "ENFORCER_TFTP_MAX_WINDOWSIZE" },

@@ -22,6 +22,7 @@ import { DhcpTotals, startDhcp } from "./dhcp.js";
 import { tftpToTimeline } from "./timeline-feed.js";
 import { neighbourMacs } from "./neighbours.js";
 import { openPiFirmware, piFiles } from "./pi-tftp.js";
+import { noLoadersNotice } from "./loader-notice.js";
 
 /** How often triggered configs past their retry window are expired and recorded. */
 const SWEEP_INTERVAL_MS = 5_000;
@@ -69,7 +70,11 @@ export async function serve(argv: string[]): Promise<void> {
   );
   const adminToken = await core.tokens.ensureInitialAdmin();
   if (adminToken) writeFileSync(join(dataDir, "admin.token"), `${adminToken}\n`, { mode: 0o600 });
-  const loaders = new Map([...BootFiles.debianLoaders(), ...discoveryFiles(settings.discoveryImage)]);
+  const loaders = new Map([
+    ...BootFiles.debianLoaders(settings.ipxeDir),
+    ...discoveryFiles(settings.discoveryImage),
+  ]);
+  if (presentLoaders(loaders, settings.tftpRoot).size === 0) log.warn(noLoadersNotice(settings));
   const files = new BootFiles({
     generated: generatedFiles(() => core.boot.generalInputs()),
     root: settings.tftpRoot,
@@ -158,6 +163,7 @@ export async function serve(argv: string[]): Promise<void> {
       ui: ui ? `${bootUrl}/ui/` : "not built",
       machines: store.count("machines"),
       readyMs: Math.round(performance.now() - started),
+      node: `${process.version} ${process.platform}-${process.arch}`, // which build runs, for reports and the arm smoke
     },
     `enforcer ready: machines boot from ${bootUrl}/boot.ipxe`,
   );

@@ -59,7 +59,14 @@ if (process.env.NODE_TEST_CONTEXT)
 /** Starts the real binary on loopback and waits for its ready line; TFTP only when asked, on a high port. */
 export async function startEnforcer(
   extraArgs: string[] = [],
-  opts: { data?: string; publicHost?: string; tftp?: boolean } = {},
+  opts: {
+    data?: string;
+    publicHost?: string;
+    tftp?: boolean;
+    /** The Node to run it with, as a command (e.g. qemu-user and an arm64 node); this test's own by default. */
+    node?: readonly string[];
+    readyTimeoutMs?: number;
+  } = {},
 ): Promise<EnforcerProcess & { tftpPort?: number }> {
   const port = await freePort();
   const tftpPort = opts.tftp ? await freeUdpPort() : undefined;
@@ -69,14 +76,18 @@ export async function startEnforcer(
   const args = [bin, "serve", "--listen", "127.0.0.1", "--http-port", String(port), "--data", data];
   args.push("--public-url", publicUrl, "--log-level", "warn", ...extraArgs);
   args.push(...(tftpPort ? ["--tftp-port", String(tftpPort)] : ["--no-tftp"]));
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const [cmd, ...prefix] = opts.node ?? [process.execPath];
+  const child = spawn(cmd!, [...prefix, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   live.add(child);
   child.once("exit", () => live.delete(child));
   let out = "";
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
   await new Promise<void>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`enforcer did not start:\n${out}`)), 15_000);
+    const timer = setTimeout(
+      () => rej(new Error(`enforcer did not start:\n${out}`)),
+      opts.readyTimeoutMs ?? 15_000,
+    );
     const check = () => {
       if (out.includes("enforcer: ready")) {
         clearTimeout(timer);

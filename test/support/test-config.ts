@@ -7,7 +7,7 @@ import type { EnforcerProcess } from "./enforcer-process.js";
  * config's completion URL, which the test initrd calls. Answers the config id.
  */
 export async function armTestLinux(
-  enf: EnforcerProcess,
+  enf: Pick<EnforcerProcess, "api">,
   mac: string,
   name: string,
   fileBase: string,
