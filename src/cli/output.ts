@@ -10,7 +10,21 @@ export const EXIT = {
   notFound: 4,
   conflict: 5,
   unreachable: 6,
+  /** Accepted but not delivered: a command stays queued because no agent reaches its machine now. */
+  queued: 7,
 } as const;
+
+/** What each exit code means, for the help text and docs/cli.md. */
+export const EXIT_MEANINGS: Record<keyof typeof EXIT, [code: number, meaning: string]> = {
+  ok: [EXIT.ok, "ok"],
+  failure: [EXIT.failure, "failure"],
+  usage: [EXIT.usage, "usage or invalid input"],
+  auth: [EXIT.auth, "not authorised"],
+  notFound: [EXIT.notFound, "not found"],
+  conflict: [EXIT.conflict, "conflict"],
+  unreachable: [EXIT.unreachable, "server unreachable"],
+  queued: [EXIT.queued, "queued but no agent reaches the machine (commands reboot)"],
+};
 
 /** A usage mistake: wrong subcommand, missing argument. */
 export class UsageError extends Error {}
@@ -45,6 +59,26 @@ export function show(
 ): void {
   if (ctx.json || !rows || !columns) ctx.out(`${JSON.stringify(data, null, ctx.json ? 0 : 2)}\n`);
   else ctx.out(table(rows, columns));
+}
+
+/** One field of a record view: its label and value (undefined leaves the line out). */
+export type Field = [label: string, value: unknown];
+
+/**
+ * One record as aligned `label  value` lines, or with --json exactly what the API answered (scripts read
+ * that, so the view never changes it).
+ */
+export function showFields(ctx: CliContext, data: unknown, fields: Field[]): void {
+  if (ctx.json) return ctx.out(`${JSON.stringify(data)}\n`);
+  const shown = fields.filter(([, v]) => v !== undefined);
+  const width = Math.max(...shown.map(([label]) => label.length));
+  ctx.out(shown.map(([label, v]) => `${label.padEnd(width)}  ${fieldText(v)}`.trimEnd()).join("\n") + "\n");
+}
+
+function fieldText(v: unknown): string {
+  if (Array.isArray(v)) return v.length === 0 ? "-" : v.map((x) => cell(x)).join(" ");
+  if (v !== null && typeof v === "object" && Object.keys(v).length === 0) return "-";
+  return cell(v);
 }
 
 /** A plain text table: one header row, columns padded to their widest cell. */

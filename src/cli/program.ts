@@ -11,15 +11,30 @@ import { registerProfiles } from "./commands/profiles.js";
 import { registerSettings } from "./commands/settings.js";
 import { registerTokens } from "./commands/tokens.js";
 import { withCommonOptions } from "./context.js";
-import { describeError, EXIT } from "./output.js";
+import { describeError, EXIT, EXIT_MEANINGS } from "./output.js";
 
 const FOOTER = `
 Client commands talk to the API: --url or ENFORCER_URL, --token or ENFORCER_TOKEN, --json for scripts.
-"enforcer <command> --help" and "enforcer <command> <action> --help" show each one's options.
+"enforcer <command> --help" and "enforcer <command> <action> --help" show each one's options; all of them
+are in docs/cli.md.
 
-Exit codes: 0 ok, 1 failure, 2 usage or invalid input, 3 not authorised, 4 not found, 5 conflict,
-6 server unreachable.
+${wrap(
+  `Exit codes: ${Object.values(EXIT_MEANINGS)
+    .map(([code, meaning]) => `${code} ${meaning}`)
+    .join(", ")}.`,
+)}
 `;
+
+/** Text broken into lines of at most `width` at spaces, as the rest of the help is. */
+function wrap(text: string, width = 105): string {
+  const lines = [""];
+  for (const word of text.split(" ")) {
+    const last = lines.length - 1;
+    if (lines[last] && lines[last]!.length + 1 + word.length > width) lines.push(word);
+    else lines[last] = lines[last] ? `${lines[last]} ${word}` : word;
+  }
+  return lines.join("\n");
+}
 
 /** The `enforcer` program with every client subcommand; the entry point adds the server's own. */
 export function clientProgram(): { program: Command; discovery: Command } {

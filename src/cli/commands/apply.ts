@@ -120,24 +120,29 @@ function sorted(o: Row | undefined): Row {
   return Object.fromEntries(Object.entries(o ?? {}).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-/** `enforcer export`: the server's profiles, remotes, discovery and named or labelled machines as YAML. */
-async function exportSetup(ctx: CliContext): Promise<void> {
+/**
+ * `enforcer export`: the server's profiles, remotes, discovery and the machines an operator registered,
+ * named or labelled, as YAML. Machines that only booted or were reported by an agent are state, not setup:
+ * left out unless `all`, and counted on stderr so the file is never silently short.
+ */
+async function exportSetup(ctx: CliContext, all: boolean): Promise<void> {
   const c = ctx.client;
   const profiles = (await c.profiles.list()).items.map((p) =>
     Object.fromEntries(Object.entries(p).filter(([k]) => !PROFILE_TIMES.has(k))),
   );
   const machines: Desired["machines"] = [];
+  let left = 0;
   for (let offset = 0; ; offset += 1000) {
     const page = await c.machines.list({ limit: 1000, offset });
     for (const m of page.items) {
       const labels = m.labels as Record<string, string>;
-      if (m.hostname || Object.keys(labels).length > 0) {
+      if (all || m.origin === "operator" || m.hostname || Object.keys(labels).length > 0) {
         machines.push({
           mac: String(m.id),
           ...(m.hostname ? { hostname: String(m.hostname) } : {}),
           ...(Object.keys(labels).length ? { labels } : {}),
         });
-      }
+      } else left++;
     }
     if (offset + page.items.length >= page.total) break;
   }
@@ -149,6 +154,11 @@ async function exportSetup(ctx: CliContext): Promise<void> {
     machines,
   };
   ctx.out(ctx.json ? `${JSON.stringify(doc, null, 2)}\n` : toYaml(doc));
+  if (left > 0)
+    ctx.err(
+      `export: left out ${left} machine(s) nobody registered, named or labelled (they booted or an agent ` +
+        `reported them); --all includes them\n`,
+    );
 }
 
 /** `enforcer apply -f FILE [--dry-run]` and `enforcer export`. */
@@ -163,7 +173,7 @@ export function registerApply(program: Command): void {
     .action((o: CommonOptions & { file?: string; dryRun?: boolean }) =>
       apply(cliContext(o), o.file, o.dryRun === true),
     );
-  clientCommand(program, "export", "the server's setup as YAML, for apply").action((o: CommonOptions) =>
-    exportSetup(cliContext(o)),
-  );
+  clientCommand(program, "export", "the server's setup as YAML, for apply")
+    .option("--all", "also the machines nobody registered, named or labelled (as bare MACs)")
+    .action((o: CommonOptions & { all?: boolean }) => exportSetup(cliContext(o), o.all === true));
 }

@@ -5,12 +5,19 @@ import {
   resourceCommand,
   pairs,
   repeatable,
+  type CliContext,
   type CommonOptions,
 } from "../context.js";
-import { show } from "../output.js";
+import { show, showFields } from "../output.js";
+import { configFields } from "../record-views.js";
 import { waitForConfig } from "./wait.js";
 
 type Filter = CommonOptions & { machine?: string; state?: string };
+type Row = Record<string, unknown>;
+
+function showConfig(ctx: CliContext, c: unknown): void {
+  showFields(ctx, c, configFields(c as Row));
+}
 
 /** `enforcer configs list|show|create|arm|cancel` */
 export function registerConfigs(program: Command): void {
@@ -29,14 +36,16 @@ export function registerConfigs(program: Command): void {
     });
   clientCommand(configs, "show <ID>", "one config").action(async (id: string, o: CommonOptions) => {
     const ctx = cliContext(o);
-    show(ctx, await ctx.client.configs.get(id));
+    showConfig(ctx, await ctx.client.configs.get(id));
   });
   clientCommand(configs, "create <MAC> <PROFILE>", "a config of a profile for a machine")
     .option("--var <key=value>", "a variable for the templates; repeat it for more", repeatable)
     .action(async (machine: string, profile: string, o: CommonOptions & { var?: string[] }) => {
       const ctx = cliContext(o);
       const variables = pairs(o.var, "--var");
-      show(ctx, await ctx.client.configs.create({ machine, profile, variables }));
+      const c = (await ctx.client.configs.create({ machine, profile, variables })) as Row;
+      showConfig(ctx, c);
+      if (!ctx.json) ctx.err(`next: enforcer configs arm ${String(c.id)} --wait\n`);
     });
   clientCommand(configs, "arm <ID>", "arm a config: the machine's next boot gets it")
     .option(
@@ -47,11 +56,11 @@ export function registerConfigs(program: Command): void {
     .action(async (id: string, o: CommonOptions & { wait?: boolean; timeout: string }) => {
       const ctx = cliContext(o);
       const armed = (await ctx.client.configs.arm(id)) as Record<string, unknown>;
-      if (!o.wait) return show(ctx, armed);
+      if (!o.wait) return showConfig(ctx, armed);
       return waitForConfig(ctx, armed, Number(o.timeout));
     });
   clientCommand(configs, "cancel <ID>", "cancel a config").action(async (id: string, o: CommonOptions) => {
     const ctx = cliContext(o);
-    show(ctx, await ctx.client.configs.cancel(id));
+    showConfig(ctx, await ctx.client.configs.cancel(id));
   });
 }

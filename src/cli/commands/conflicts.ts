@@ -1,7 +1,8 @@
 import type { Conflict } from "../../client/api-client.js";
 import type { Command } from "commander";
 import { clientCommand, cliContext, resourceCommand, type CommonOptions } from "../context.js";
-import { show, UsageError } from "../output.js";
+import { show, showFields, UsageError } from "../output.js";
+import { conflictFields } from "../record-views.js";
 
 /** A conflict as one table row: the clashing identities in words. */
 function row(c: Conflict): Record<string, unknown> {
@@ -45,7 +46,8 @@ export function registerConflicts(program: Command): void {
     });
   clientCommand(conflicts, "show <ID>", "one conflict").action(async (id: string, o: CommonOptions) => {
     const ctx = cliContext(o);
-    show(ctx, await ctx.client.conflicts.get(id));
+    const c = await ctx.client.conflicts.get(id);
+    showFields(ctx, c, conflictFields(c as unknown as Record<string, unknown>));
   });
   clientCommand(conflicts, "resolve <ID>", "merge the two machines, or dismiss: they stay separate")
     .option("--merge", "the machine is the other one: merge them")

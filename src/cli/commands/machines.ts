@@ -7,7 +7,8 @@ import {
   repeatable,
   type CommonOptions,
 } from "../context.js";
-import { show } from "../output.js";
+import { show, showFields } from "../output.js";
+import { machineFields } from "../record-views.js";
 import { registerMachineTimeline } from "./machine-timeline.js";
 
 type Row = Record<string, unknown>;
@@ -52,7 +53,8 @@ export function registerMachines(program: Command): void {
   clientCommand(machines, "show <MAC>", "one machine with its facts").action(
     async (mac: string, o: CommonOptions) => {
       const ctx = cliContext(o);
-      show(ctx, await ctx.client.machines.get(mac));
+      const m = (await ctx.client.machines.get(mac)) as Row;
+      showFields(ctx, m, machineFields(m));
     },
   );
   clientCommand(machines, "register <MAC>", "register a machine before it boots")
@@ -61,7 +63,8 @@ export function registerMachines(program: Command): void {
     .action(async (mac: string, o: CommonOptions & { hostname?: string; label?: string[] }) => {
       const ctx = cliContext(o);
       const labels = pairs(o.label, "--label");
-      show(ctx, await ctx.client.machines.register({ mac, hostname: o.hostname, labels }));
+      const m = (await ctx.client.machines.register({ mac, hostname: o.hostname, labels })) as Row;
+      showFields(ctx, m, machineFields(m));
     });
   clientCommand(machines, "edit <MAC>", "change a machine's host name or labels")
     .option("--hostname <name>", "the new host name")
@@ -69,7 +72,8 @@ export function registerMachines(program: Command): void {
     .action(async (mac: string, o: CommonOptions & { hostname?: string; label?: string[] }) => {
       const ctx = cliContext(o);
       const labels = pairs(o.label, "--label");
-      show(ctx, await ctx.client.machines.update(mac, { hostname: o.hostname, labels }));
+      const m = (await ctx.client.machines.update(mac, { hostname: o.hostname, labels })) as Row;
+      showFields(ctx, m, machineFields(m));
     });
   clientCommand(machines, "forget <MAC>", "forget a machine and its history").action(
     async (mac: string, o: CommonOptions) => {

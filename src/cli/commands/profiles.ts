@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { stringify as toYaml } from "yaml";
 import {
   clientCommand,
   resourceCommand,
@@ -8,7 +9,8 @@ import {
   repeatable,
   type CommonOptions,
 } from "../context.js";
-import { show } from "../output.js";
+import { show, showFields } from "../output.js";
+import { profileFields } from "../record-views.js";
 
 type Row = Record<string, unknown>;
 type WithFile = CommonOptions & { file?: string };
@@ -26,21 +28,31 @@ export function registerProfiles(program: Command): void {
     const r = await ctx.client.profiles.list();
     show(ctx, r, r.items, ["name", "family", "location", "updatedAt"]);
   });
-  clientCommand(profiles, "show <NAME>", "one profile").action(async (name: string, o: CommonOptions) => {
-    const ctx = cliContext(o);
-    show(ctx, await ctx.client.profiles.get(name));
-  });
+  clientCommand(profiles, "show <NAME>", "one profile, as YAML that profiles replace -f takes").action(
+    async (name: string, o: CommonOptions) => {
+      const ctx = cliContext(o);
+      const p = (await ctx.client.profiles.get(name)) as Row;
+      if (ctx.json) return show(ctx, p);
+      const { createdAt, updatedAt, ...doc } = p;
+      // yaml escapes C0 controls itself but writes C1 (U+0080-U+009F, CSI among them) as they are.
+      const text = `# created ${String(createdAt)}, updated ${String(updatedAt)}\n${toYaml(doc)}`;
+      ctx.out(text.replace(/[\x7f-\x9f]/g, "?"));
+    },
+  );
   clientCommand(profiles, "create", "create a profile from a file")
     .option(...FILE)
     .action(async (o: WithFile) => {
       const ctx = cliContext(o);
-      show(ctx, await ctx.client.profiles.create(readDocument(o.file) as Row));
+      const p = (await ctx.client.profiles.create(readDocument(o.file) as Row)) as Row;
+      showFields(ctx, p, profileFields(p));
+      if (!ctx.json) ctx.err(`next: enforcer configs create <MAC> ${String(p.name)}\n`);
     });
   clientCommand(profiles, "replace <NAME>", "replace a profile with a file's")
     .option(...FILE)
     .action(async (name: string, o: WithFile) => {
       const ctx = cliContext(o);
-      show(ctx, await ctx.client.profiles.replace(name, readDocument(o.file) as Row));
+      const p = (await ctx.client.profiles.replace(name, readDocument(o.file) as Row)) as Row;
+      showFields(ctx, p, profileFields(p));
     });
   clientCommand(profiles, "delete <NAME>", "delete a profile").action(
     async (name: string, o: CommonOptions) => {

@@ -1,0 +1,34 @@
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import { clientProgram } from "../cli/program.js";
+import { serveUsage } from "../config/serve-usage.js";
+
+/**
+ * The whole `enforcer` program: the client's commands plus the server's own (`serve`, `discovery build`).
+ * The entry point runs it; scripts/gen-cli-docs.mjs writes docs/cli.md from it.
+ */
+export function enforcerProgram(): Command {
+  const { program, discovery } = clientProgram();
+  program
+    .command("serve")
+    .description("run the boot server (HTTP, TFTP, API)")
+    // The daemon's settings parser (config/) owns serve's options, their ENFORCER_* names and --config.
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .configureHelp({ formatHelp: serveUsage })
+    // Loaded when run: a client command (and docs:cli) then never loads the server's modules.
+    .action(async (_opts: unknown, cmd: { args: string[] }) => (await import("./serve.js")).serve(cmd.args));
+  discovery
+    .command("build")
+    .description("build the discovery kernel + initramfs (on a Debian host)")
+    .option("--out <dir>", "where to put them", "data/discovery")
+    .action(async (o: { out: string }) => {
+      const out = resolve(o.out);
+      const { buildDiscoveryImage } = await import("../discovery/build.js");
+      const image = buildDiscoveryImage(out, (step) => process.stderr.write(`${step}\n`));
+      process.stdout.write(
+        `discovery image: ${image.kernel} ${image.initrd}\nserve it with: enforcer serve --discovery --discovery-image ${out}\n`,
+      );
+    });
+  return program;
+}
