@@ -37,9 +37,13 @@ async function startEnforcer(
 ): Promise<{ child: ChildProcess; readyMs: number; port: number }> {
   const port = await freePort();
   const bin = resolve("bin/enforcer.js");
-  const args = ["serve", "--data", data, "--http-port", String(port), "--listen", "127.0.0.1"].concat(
-    ["--boot-rate-limit", "0", "--no-tftp", "--log-level", "warn"],
-  );
+  const args = ["serve", "--data", data, "--http-port", String(port), "--listen", "127.0.0.1"].concat([
+    "--boot-rate-limit",
+    "0",
+    "--no-tftp",
+    "--log-level",
+    "warn",
+  ]);
   const started = performance.now();
   // The `#!` line finds `node` on PATH: this one first.
   const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ""}` };
@@ -164,7 +168,11 @@ export async function footprintBench(): Promise<{ rows: Row[]; notes: Record<str
     }
     const { idleMiB, tenThousandMiB, readyMs: goalMs } = FOOTPRINT_GOALS;
     const rows: Row[] = [
-      { workload: `idle RSS after start (goal ≤ ${idleMiB} MiB)`, enforcer: idle.production, baseline: bareIdle },
+      {
+        workload: `idle RSS after start (goal ≤ ${idleMiB} MiB)`,
+        enforcer: idle.production,
+        baseline: bareIdle,
+      },
       {
         workload: `RSS at ready, ${MACHINES} machines (goal ≤ ${tenThousandMiB} MiB)`,
         enforcer: load.production.ready,

@@ -55,7 +55,9 @@ if (!only || only === "boot") {
 }
 if (!only || only === "footprint") {
   const fp = await footprintBench();
-  console.log("footprint: Enforcer as production starts it; bare node:http started and loaded the same way\n");
+  console.log(
+    "footprint: Enforcer as production starts it; bare node:http started and loaded the same way\n",
+  );
   console.log(table(fp.rows, "bare node:http"));
   console.log(
     `\nwithout bin/enforcer.js's V8 flags (node bin/enforcer.js): idle ${fp.notes.plainIdleMiB} MiB, ` +
