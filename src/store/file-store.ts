@@ -5,6 +5,7 @@ import { crc32 } from "node:zlib";
 import { EnforcerError } from "../domain/errors.js";
 import { encodeRecord, scanJournal } from "./journal-codec.js";
 import { PRIVATE_FILE, tightenModes, tightenedNotice } from "./file-modes.js";
+import { StringPool } from "./intern.js";
 import { acquireLock } from "./lock-file.js";
 import { ChangeFeed, Collections, type AppliedListener, type Store, type StoreOp } from "./store.js";
 
@@ -130,8 +131,10 @@ export class FileStore implements Store {
   private async load(): Promise<void> {
     const dir = this.opts.dir;
     const snap = await readSnapshot(join(dir, "snapshot.json"));
+    // Records read back share their repeated strings (intern.ts); the pool is dropped once loaded.
+    const strings = new StringPool();
     if (snap) {
-      this.mem.load(snap.data);
+      this.mem.load(strings.intern(snap.data));
       this.gen = snap.gen;
     }
     const path = this.journalPath(this.gen);
@@ -148,7 +151,7 @@ export class FileStore implements Store {
         { path, ...scan.damagedAt },
       );
     }
-    for (const ops of scan.commits) this.mem.apply(ops);
+    for (const ops of scan.commits) this.mem.apply(strings.intern(ops));
     if (scan.validBytes < buf.length) {
       if (scan.damagedAt) {
         const aside = `${path}.damaged-${Date.now()}`;
