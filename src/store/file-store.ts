@@ -200,9 +200,13 @@ export class FileStore implements Store {
   }
 }
 
-function encodeSnapshot(gen: number, data: Record<string, Record<string, unknown>>): string {
-  const json = JSON.stringify({ version: 1, gen, data });
-  return `${crc32(json).toString(16).padStart(8, "0")} ${json}\n`;
+/**
+ * The snapshot's bytes: `CRC32(hex8) SP JSON LF`. The JSON is turned into bytes once, and the checksum and the
+ * write both use them: a checksum over the text and a write of the text each made a copy of the whole store.
+ */
+function encodeSnapshot(gen: number, data: Record<string, Record<string, unknown>>): Buffer[] {
+  const json = Buffer.from(JSON.stringify({ version: 1, gen, data }));
+  return [Buffer.from(`${crc32(json).toString(16).padStart(8, "0")} `), json, Buffer.from("\n")];
 }
 
 async function readSnapshot(
@@ -227,12 +231,13 @@ async function readSnapshot(
 }
 
 /** Write to a temporary file, fsync it, rename over the target and fsync the directory. */
-async function writeDurably(path: string, data: string): Promise<void> {
+async function writeDurably(path: string, data: Buffer[]): Promise<void> {
   const tmp = `${path}.tmp`;
   const fh = await open(tmp, "w", PRIVATE_FILE);
   try {
     await fh.chmod(PRIVATE_FILE); // a temporary file left by a crash keeps its old mode otherwise
-    await fh.writeFile(data);
+    // Each writeFile on a handle goes on from where the last one ended.
+    for (const part of data) await fh.writeFile(part);
     await fh.sync();
   } finally {
     await fh.close();
