@@ -64,5 +64,5 @@ USER 1000:1000
 # writes nothing (no timeline step, no log line). Set the port with ENFORCER_HTTP_PORT so this finds it.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["node", "-e", "const h=process.env.ENFORCER_LISTEN;const a=!h||h==='0.0.0.0'||h==='::'?'127.0.0.1':h;fetch(`http://${a.includes(':')?`[${a}]`:a}:${process.env.ENFORCER_HTTP_PORT||8080}/ui/`).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # node itself is PID 1's program (no npm, no shell): signals reach it and it stops cleanly.
-ENTRYPOINT ["node", "/app/bin/enforcer.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=1", "/app/bin/enforcer.js"]
 CMD ["serve"]

@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { bootBench, type Row } from "./boot-bench.js";
+import { footprintBench } from "./footprint-bench.js";
 import { labBench } from "./lab-bench.js";
 import { soakBench } from "./soak-bench.js";
 import { rssBench } from "./rss-bench.js";
@@ -29,8 +30,8 @@ const machine = {
   memoryGiB: Math.round(totalmem() / 2 ** 30),
   node: process.version,
 };
-// `npm run bench` runs everything; `npm run bench -- boot`, `-- tftp`, `-- ui` or `-- soak` runs one part
-// (`-- tftp-rss` only the memory rows of the TFTP part; `-- lab` the L2 lab's firmware boots, as root;
+// `npm run bench` runs everything; `npm run bench -- boot`, `-- footprint`, `-- tftp`, `-- ui` or `-- soak` runs
+// one part (`-- tftp-rss` only the memory rows of the TFTP part; `-- lab` the L2 lab's firmware boots, as root;
 // `-- writes` the bytes a boot writes to the data directory, under strace).
 const only = process.argv[2];
 const when = new Date().toISOString();
@@ -53,6 +54,19 @@ if (!only || only === "boot") {
       `RSS ${boot.notes.rssReadyMiB} MiB at ready, ${boot.notes.rssAfterLoadMiB} MiB after the load\n`,
   );
   save("boot", boot);
+}
+if (!only || only === "footprint") {
+  const fp = await footprintBench();
+  console.log(
+    "footprint: Enforcer as production starts it; bare node:http started and loaded the same way\n",
+  );
+  console.log(table(fp.rows, "bare node:http"));
+  console.log(
+    `\nwithout bin/enforcer.js's V8 flags (node bin/enforcer.js): idle ${fp.notes.plainIdleMiB} MiB, ` +
+      `10k ready ${fp.notes.plainReadyMiB} MiB, after load ${fp.notes.plainAfterLoadMiB} MiB; fall-through ` +
+      `boots ${fp.notes.productionFallThroughRps} req/s with them, ${fp.notes.plainFallThroughRps} without\n`,
+  );
+  save("footprint", fp);
 }
 if (!only || only === "tftp") {
   const rows = await tftpBench();

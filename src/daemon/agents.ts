@@ -1,18 +1,20 @@
 import type { Logger } from "pino";
-import { ConsulAgent } from "../agents/consul/consul-agent.js";
-import { SerfAgent } from "../agents/serf/serf-agent.js";
 import type { Settings } from "../config/settings.js";
 import type { Core } from "../core/create-core.js";
 
 /**
  * Adds the configured agent systems and runs their loop: sync members and inventory every
  * `--agent-interval` seconds, and deliver queued commands at once when one is queued. Passes never overlap.
+ * The adapters are loaded only when one is configured: most servers run without Serf or Consul.
  */
-export function startAgents(
+export async function startAgents(
   settings: Readonly<Settings>,
   core: Core,
   log: Logger,
-): { stop: () => Promise<void> } {
+): Promise<{ stop: () => Promise<void> }> {
+  if (settings.serf.length === 0 && !settings.consul) return { stop: async () => {} };
+  const { SerfAgent } = await import("../agents/serf/serf-agent.js");
+  const { ConsulAgent } = await import("../agents/consul/consul-agent.js");
   const serf = settings.serf.map((addr) => {
     const i = addr.lastIndexOf(":");
     return new SerfAgent({
@@ -25,7 +27,6 @@ export function startAgents(
     ? [new ConsulAgent({ url: settings.consul, token: settings.consulToken })]
     : [];
   for (const a of [...serf, ...consul]) core.agents.add(a);
-  if (serf.length + consul.length === 0) return { stop: async () => {} };
 
   let running: Promise<void> | null = null;
   let again = false;

@@ -134,7 +134,7 @@ export async function serve(argv: string[]): Promise<void> {
     throw err;
   });
 
-  const agents = startAgents(settings, core, log);
+  const agents = await startAgents(settings, core, log);
   const sweep = setInterval(() => {
     core.configs.expireDue().catch((err) => log.error({ err }, "expiry sweep failed"));
     // Boot attempts that went quiet get their summary written (known machines only).

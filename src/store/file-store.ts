@@ -8,6 +8,7 @@ import { EnforcerError } from "../domain/errors.js";
 import { encodeRecord, scanJournal } from "./journal-codec.js";
 import { fromJournal, toJournal } from "./journal-ops.js";
 import { PRIVATE_FILE, tightenModes, tightenedNotice } from "./file-modes.js";
+import { StringPool } from "./intern.js";
 import { acquireLock } from "./lock-file.js";
 import { ChangeFeed, Collections, type AppliedListener, type Store, type StoreOp } from "./store.js";
 
@@ -136,8 +137,10 @@ export class FileStore implements Store {
   private async load(): Promise<void> {
     const dir = this.opts.dir;
     const snap = await readSnapshot(join(dir, "snapshot.json"));
+    // Records read back share their repeated strings (intern.ts); the pool is dropped once loaded.
+    const strings = new StringPool();
     if (snap) {
-      this.mem.load(snap.data);
+      this.mem.load(strings.intern(snap.data));
       this.gen = snap.gen;
     }
     const path = this.journalPath(this.gen);
@@ -154,7 +157,7 @@ export class FileStore implements Store {
         { path, ...scan.damagedAt },
       );
     }
-    for (const entries of scan.commits) this.mem.apply(fromJournal(entries, this.current));
+    for (const entries of scan.commits) this.mem.apply(strings.intern(fromJournal(entries, this.current)));
     if (scan.validBytes < buf.length) {
       if (scan.damagedAt) {
         const aside = `${path}.damaged-${Date.now()}`;

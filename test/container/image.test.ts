@@ -110,7 +110,7 @@ describe("the container image, built and run with podman", { timeout: 900_000 },
   test("node itself is the main process, as uid 1000 (not root), with CAP_NET_BIND_SERVICE alone", async () => {
     const pid = await mainPid(run);
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
-    assert.deepEqual(cmdline, ["node", "/app/bin/enforcer.js", "serve"]);
+    assert.deepEqual(cmdline, ["node", "--max-semi-space-size=1", "/app/bin/enforcer.js", "serve"]);
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
     assert.match(status, /^Uid:\s+1000\s+1000\s+1000\s+1000$/m);
     assert.match(status, /^Gid:\s+1000\s+1000\s+1000\s+1000$/m);

@@ -1,0 +1,208 @@
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { freePort } from "../test/support/enforcer-process.js";
+import type { Row } from "./boot-bench.js";
+import { benchMac, seed } from "./seed.js";
+import { untilLine } from "./ready-line.js";
+
+const MACHINES = 10_000;
+const ARMED = 2_000;
+/** Starts measured for start-to-ready; the median is the row (one start is noisy on a shared machine). */
+const STARTS = 3;
+/** Memory is read this long after the ready line: the state a person finds, not the middle of a start. */
+const SETTLE_MS = 1_000;
+
+/** The goals of issue 13, in the unit of each row. */
+export const FOOTPRINT_GOALS = { idleMiB: 80, tenThousandMiB: 100, readyMs: 1000 };
+
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return Math.round((Number(m?.[1]) / 1024) * 10) / 10;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * How Enforcer is started: `production` runs bin/enforcer.js as a program (its `#!` line, as the installed
+ * `enforcer` command, the service and the container start it, with the V8 flags it sets); `plain` is
+ * `node bin/enforcer.js`, without them, to show what the flags buy.
+ */
+type Launch = "production" | "plain";
+
+async function startEnforcer(
+  data: string,
+  launch: Launch,
+): Promise<{ child: ChildProcess; readyMs: number; port: number }> {
+  const port = await freePort();
+  const bin = resolve("bin/enforcer.js");
+  const args = ["serve", "--data", data, "--http-port", String(port), "--listen", "127.0.0.1"].concat([
+    "--boot-rate-limit",
+    "0",
+    "--no-tftp",
+    "--log-level",
+    "warn",
+  ]);
+  const started = performance.now();
+  // The `#!` line finds `node` on PATH: this one first.
+  const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ""}` };
+  const child =
+    launch === "production"
+      ? spawn(bin, args, { stdio: ["ignore", "pipe", "inherit"], env })
+      : spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  await untilLine(child);
+  return { child, readyMs: Math.round(performance.now() - started), port };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  await exited;
+}
+
+function wrk(url: string, script: string): number {
+  const out = execFileSync("wrk", ["-t2", "-c50", "-d5s", "-s", script, url], { encoding: "utf8" });
+  const m = /Requests\/sec:\s+([\d.]+)/.exec(out);
+  if (!m) throw new Error(`wrk printed no rate:\n${out}`);
+  return Number(m[1]);
+}
+
+/** wrk's Lua: each request names the next fall-through machine (known, nothing armed). */
+function fallThroughScript(dir: string): string {
+  const path = join(dir, "fall-through.lua");
+  writeFileSync(
+    path,
+    `local i = 0
+request = function()
+  i = i + 1
+  local n = ${ARMED} + (i % ${MACHINES - ARMED})
+  local mac = string.format("52-54-00-%02x-%02x-%02x", math.floor(n / 65536) % 256, math.floor(n / 256) % 256, n % 256)
+  return wrk.format("GET", "/boot/machine?mac=" .. mac .. "&platform=pcbios")
+end
+`,
+  );
+  return path;
+}
+
+/** The boot load: 5 s of fall-through boots, then the first fetch of every armed config (50 at a time). */
+async function bootLoad(base: string, lua: string): Promise<number> {
+  const rate = wrk(`${base}/`, lua);
+  await sleep(200); // wrk outlived the server's keep-alive: let fetch's pool notice the closed sockets
+  let next = 0;
+  const worker = async () => {
+    while (next < ARMED) {
+      const r = await fetch(`${base}/boot/machine?mac=${benchMac(next++)}&platform=pcbios`);
+      if (r.status !== 200) throw new Error(`armed config not served: ${r.status}`);
+      await r.text();
+    }
+  };
+  await Promise.all(Array.from({ length: 50 }, worker));
+  return rate;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/**
+ * The footprint rows of issue 13: idle RSS, RSS with 10,000 machines at ready and after the boot load, and
+ * start to ready with 10,000 machines, each beside bare `node:http` measured in this run (same load).
+ */
+export async function footprintBench(): Promise<{ rows: Row[]; notes: Record<string, number> }> {
+  const dir = mkdtempSync(join(tmpdir(), "enforcer-footprint-"));
+  const running: ChildProcess[] = [];
+  try {
+    // The floor: bare node:http answering a constant script, started, measured and loaded the same way.
+    const script = join(dir, "script.ipxe");
+    writeFileSync(script, "#!ipxe\nchain --autofree http://127.0.0.1/boot/machine?mac=${net0/mac} || exit\n");
+    const barePort = await freePort();
+    const t0 = performance.now();
+    const bare = spawn(process.execPath, [resolve("dist/bench/bare-server.js"), String(barePort), script], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    running.push(bare);
+    await untilLine(bare, "ready");
+    const bareReadyMs = Math.round(performance.now() - t0);
+    await sleep(SETTLE_MS);
+    const bareIdle = rssMiB(bare.pid!);
+    const lua = fallThroughScript(dir);
+    const bareRate = wrk(`http://127.0.0.1:${barePort}/`, lua);
+    const bareAfter = rssMiB(bare.pid!);
+
+    const idle: Record<Launch, number> = { production: 0, plain: 0 };
+    for (const launch of ["production", "plain"] as const) {
+      const e = await startEnforcer(join(dir, `empty-${launch}`), launch);
+      running.push(e.child);
+      await sleep(SETTLE_MS);
+      idle[launch] = rssMiB(e.child.pid!);
+      await stop(e.child);
+    }
+
+    const seeded = join(dir, "seeded");
+    await seed(join(seeded, "store"), MACHINES, ARMED);
+    // Each measurement starts from the same seeded data: the boot load changes it.
+    const fresh = (name: string) => {
+      const d = join(dir, name);
+      cpSync(seeded, d, { recursive: true });
+      return d;
+    };
+    const readyMs: number[] = [];
+    for (let i = 0; i < STARTS; i++) {
+      const e = await startEnforcer(fresh(`start-${i}`), "production");
+      running.push(e.child);
+      readyMs.push(e.readyMs);
+      await stop(e.child);
+    }
+    const load: Record<Launch, { ready: number; after: number; rate: number }> = {
+      production: { ready: 0, after: 0, rate: 0 },
+      plain: { ready: 0, after: 0, rate: 0 },
+    };
+    for (const launch of ["production", "plain"] as const) {
+      const e = await startEnforcer(fresh(`load-${launch}`), launch);
+      running.push(e.child);
+      await sleep(SETTLE_MS);
+      const ready = rssMiB(e.child.pid!);
+      const rate = await bootLoad(`http://127.0.0.1:${e.port}`, lua);
+      load[launch] = { ready, after: rssMiB(e.child.pid!), rate: Math.round(rate) };
+      await stop(e.child);
+    }
+    const { idleMiB, tenThousandMiB, readyMs: goalMs } = FOOTPRINT_GOALS;
+    const rows: Row[] = [
+      {
+        workload: `idle RSS after start (goal ≤ ${idleMiB} MiB)`,
+        enforcer: idle.production,
+        baseline: bareIdle,
+      },
+      {
+        workload: `RSS at ready, ${MACHINES} machines (goal ≤ ${tenThousandMiB} MiB)`,
+        enforcer: load.production.ready,
+        baseline: bareIdle,
+      },
+      {
+        workload: `RSS after the boot load, ${MACHINES} machines (goal ≤ ${tenThousandMiB} MiB)`,
+        enforcer: load.production.after,
+        baseline: bareAfter,
+      },
+      {
+        workload: `start to ready, ${MACHINES} machines, median of ${STARTS} (goal ≤ ${goalMs} ms)`,
+        enforcer: median(readyMs),
+        baseline: bareReadyMs,
+      },
+    ].map((r) => ({ ...r, unit: r.workload.includes("ms)") ? "ms" : "MiB" }));
+    return {
+      rows,
+      notes: {
+        plainIdleMiB: idle.plain,
+        plainReadyMiB: load.plain.ready,
+        plainAfterLoadMiB: load.plain.after,
+        productionFallThroughRps: load.production.rate,
+        plainFallThroughRps: load.plain.rate,
+        bareFallThroughRps: Math.round(bareRate),
+        ...Object.fromEntries(readyMs.map((ms, i) => [`readyMs${i + 1}`, ms])),
+      },
+    };
+  } finally {
+    for (const c of running) if (c.exitCode === null) c.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
