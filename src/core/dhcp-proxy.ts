@@ -69,6 +69,11 @@ export interface ProxyDhcpSetup {
   knownOnly: boolean;
   /** Loader names present in the boot file namespace at start. */
   loaders: ReadonlySet<string>;
+  /**
+   * True when `boot.ipxe` would only send this machine to its local disk (core's BootService.fallsThrough):
+   * UEFI firmware then gets no boot file and boots its next option itself (docs/dhcp.md, "The UEFI local disk").
+   */
+  fallsThrough?: (machine: Machine) => boolean;
 }
 
 /** The classes the proxy answers (the metrics label). */
@@ -94,7 +99,13 @@ export interface ProxyAnswer {
 }
 
 /** Why a request gets no answer (the metrics label). */
-export type ProxySkipReason = "not-pxe" | "not-for-proxy" | "off-network" | "unknown-machine" | "no-loader";
+export type ProxySkipReason =
+  | "not-pxe"
+  | "not-for-proxy"
+  | "off-network"
+  | "unknown-machine"
+  | "no-loader"
+  | "local-disk";
 
 /** A client class that gets a boot file (the others are skipped before). */
 export type BootClass = Exclude<DhcpClientClass, { kind: "not-pxe" }>;
@@ -199,6 +210,14 @@ export class DhcpProxy {
         discoveryControl: USE_BOOT_FILE,
       });
     }
+    // UEFI firmware (not iPXE) of a known machine with nothing to boot here gets no loader: after an iPXE that
+    // the firmware's own PXE loaded exits, OVMF boots nothing (Debian's iPXE 1.0.0+git-20190125), so the
+    // firmware must reach its disk without iPXE. BIOS ROMs return from iPXE's `sanboot` fine.
+    if (cls.kind !== "bios-pxe" && machine && this.setup.fallsThrough?.(machine))
+      return skip(
+        "local-disk",
+        `${machine.id} has nothing armed, no discovery and no remote Enforcer: its UEFI firmware boots its next option`,
+      );
     const loader = cls.kind === "bios-pxe" ? BIOS_LOADER : this.efiLoader(cls.platform, machine);
     if (loader === undefined || !this.setup.loaders.has(loader))
       return skip("no-loader", `no ${loader ?? "loader"} in the boot files for ${cls.kind} ${cls.platform}`);
