@@ -165,8 +165,9 @@ describe("proxyDHCP rules", () => {
     const bios = newMachine(parseMac(BIOS.mac), "operator", "t");
     const http = { ...UEFI, vendorClass: "HTTPClient:Arch:00016:UNDI:003000", clientArch: [16] };
     const p = proxy({ fallsThrough: () => true }, [idle, bios]);
-    assert.equal(fileOf(p.decide(discover(UEFI))), "skip:local-disk");
-    assert.equal(fileOf(p.decide(discover(http))), "skip:local-disk");
+    // A name that does not exist: the firmware's read fails at once and it boots its next option.
+    assert.equal(fileOf(p.decide(discover(UEFI))), "enforcer-local-disk");
+    assert.equal(fileOf(p.decide(discover(http))), `${URL}/tftp/enforcer-local-disk`);
     // An iPXE ROM runs boot.ipxe's sanboot/exit itself, and BIOS PXE returns from iPXE: both are answered.
     assert.equal(fileOf(p.decide(discover(IPXE))), `${URL}/boot.ipxe`);
     assert.equal(fileOf(p.decide(discover(BIOS))), "undionly.kpxe");

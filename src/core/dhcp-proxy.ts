@@ -1,4 +1,5 @@
 import {
+  LOCAL_DISK_BOOT_FILE,
   classifyDhcpClient,
   type DhcpClientClass,
   type DhcpClientHints,
@@ -99,13 +100,7 @@ export interface ProxyAnswer {
 }
 
 /** Why a request gets no answer (the metrics label). */
-export type ProxySkipReason =
-  | "not-pxe"
-  | "not-for-proxy"
-  | "off-network"
-  | "unknown-machine"
-  | "no-loader"
-  | "local-disk";
+export type ProxySkipReason = "not-pxe" | "not-for-proxy" | "off-network" | "unknown-machine" | "no-loader";
 
 /** A client class that gets a boot file (the others are skipped before). */
 export type BootClass = Exclude<DhcpClientClass, { kind: "not-pxe" }>;
@@ -212,18 +207,21 @@ export class DhcpProxy {
     }
     // UEFI firmware (not iPXE) of a known machine with nothing to boot here gets no loader: after an iPXE that
     // the firmware's own PXE loaded exits, OVMF boots nothing (Debian's iPXE 1.0.0+git-20190125), so the
-    // firmware must reach its disk without iPXE. BIOS ROMs return from iPXE's `sanboot` fine.
-    if (cls.kind !== "bios-pxe" && machine && this.setup.fallsThrough?.(machine))
-      return skip(
-        "local-disk",
-        `${machine.id} has nothing armed, no discovery and no remote Enforcer: its UEFI firmware boots its next option`,
-      );
-    const loader = cls.kind === "bios-pxe" ? BIOS_LOADER : this.efiLoader(cls.platform, machine);
-    if (loader === undefined || !this.setup.loaders.has(loader))
+    // firmware must reach its disk without iPXE. A name that does not exist fails at once; silence would cost
+    // EDK2's whole DHCP wait (about 60 s). BIOS ROMs return from iPXE's `sanboot` fine.
+    const local =
+      cls.kind !== "bios-pxe" && machine !== undefined && this.setup.fallsThrough?.(machine) === true;
+    const loader: string | undefined = local
+      ? LOCAL_DISK_BOOT_FILE
+      : cls.kind === "bios-pxe"
+        ? BIOS_LOADER
+        : this.efiLoader(cls.platform, machine);
+    if (loader === undefined || (!local && !this.setup.loaders.has(loader)))
       return skip("no-loader", `no ${loader ?? "loader"} in the boot files for ${cls.kind} ${cls.platform}`);
     // Remembered so that a labelled machine's chained iPXE is told the script, not the loader again. Only
     // labelled machines: an invented MAC (a flood) is never remembered, so it cannot evict a real one.
-    if (mac !== undefined && machine?.labels[LOADER_LABEL] !== undefined) this.offers.offered(mac, xid);
+    if (!local && mac !== undefined && machine?.labels[LOADER_LABEL] !== undefined)
+      this.offers.offered(mac, xid);
     if (cls.kind === "uefi-http")
       return answer({
         ...base,
