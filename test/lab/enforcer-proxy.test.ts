@@ -257,7 +257,8 @@ describe(
       assert.equal((await enf.api("POST", "/machines", { mac })).status, 201);
       const known = await ask();
       const offer = known.find((r) => r.serverId === lab.enforcerAddress);
-      assert.equal(offer?.bootfileName, "ipxe.efi", JSON.stringify(known));
+      // Known, with nothing armed: UEFI firmware is sent to its disk (a name that fails at once), not to iPXE.
+      assert.equal(offer?.bootfileName, "enforcer-local-disk", JSON.stringify(known));
     });
 
     test("tear-down leaves no namespace, bridge, tap or process behind", async () => {
