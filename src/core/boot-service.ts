@@ -43,6 +43,14 @@ export class BootService {
   }
 
   /**
+   * Whether `boot.ipxe` would send this known machine straight to its local disk: nothing armed or triggered,
+   * no discovery and no remote Enforcer to ask. The DHCP answer uses it to give UEFI firmware no loader.
+   */
+  fallsThrough(m: Machine): boolean {
+    return this.settings.remotes.length === 0 && !this.configs.holdingFor(m.id) && !this.wantsDiscovery(m);
+  }
+
+  /**
    * Answers a machine's request for its own script; records it as seen. Everything the request writes (the
    * seen record, a trigger, a discovery key, unknown machines it pushes out) goes in one commit.
    */

@@ -160,6 +160,23 @@ describe("proxyDHCP rules", () => {
     assert.equal(fileOf(p.decide(discover({ ...BIOS, mac: undefined }))), "skip:unknown-machine");
   });
 
+  test("a known machine that would only boot its disk: UEFI firmware gets no loader, iPXE and BIOS still get theirs", () => {
+    const idle = newMachine(parseMac(UEFI.mac), "operator", "t");
+    const bios = newMachine(parseMac(BIOS.mac), "operator", "t");
+    const http = { ...UEFI, vendorClass: "HTTPClient:Arch:00016:UNDI:003000", clientArch: [16] };
+    const p = proxy({ fallsThrough: () => true }, [idle, bios]);
+    // A name that does not exist: the firmware's read fails at once and it boots its next option.
+    assert.equal(fileOf(p.decide(discover(UEFI))), "enforcer-local-disk");
+    assert.equal(fileOf(p.decide(discover(http))), `${URL}/tftp/enforcer-local-disk`);
+    // An iPXE ROM runs boot.ipxe's sanboot/exit itself, and BIOS PXE returns from iPXE: both are answered.
+    assert.equal(fileOf(p.decide(discover(IPXE))), `${URL}/boot.ipxe`);
+    assert.equal(fileOf(p.decide(discover(BIOS))), "undionly.kpxe");
+    // Unknown machines may be bound for discovery: they still get the loader.
+    assert.equal(fileOf(p.decide(discover({ ...UEFI, mac: "52:54:00:99:99:99" }))), "ipxe.efi");
+    // Something armed (fallsThrough false): the loader again.
+    assert.equal(fileOf(proxy({ fallsThrough: () => false }, [idle]).decide(discover(UEFI))), "ipxe.efi");
+  });
+
   test("a Raspberry Pi gets the Pi menu and option 66, no boot file; --dhcp-known-only holds for Pis too", () => {
     const pi = {
       vendorClass: "PXEClient:Arch:00000:UNDI:002001",

@@ -1,4 +1,5 @@
 import {
+  LOCAL_DISK_BOOT_FILE,
   classifyDhcpClient,
   type DhcpClientClass,
   type DhcpClientHints,
@@ -69,6 +70,11 @@ export interface ProxyDhcpSetup {
   knownOnly: boolean;
   /** Loader names present in the boot file namespace at start. */
   loaders: ReadonlySet<string>;
+  /**
+   * True when `boot.ipxe` would only send this machine to its local disk (core's BootService.fallsThrough):
+   * UEFI firmware then gets no boot file and boots its next option itself (docs/dhcp.md, "The UEFI local disk").
+   */
+  fallsThrough?: (machine: Machine) => boolean;
 }
 
 /** The classes the proxy answers (the metrics label). */
@@ -199,12 +205,23 @@ export class DhcpProxy {
         discoveryControl: USE_BOOT_FILE,
       });
     }
-    const loader = cls.kind === "bios-pxe" ? BIOS_LOADER : this.efiLoader(cls.platform, machine);
-    if (loader === undefined || !this.setup.loaders.has(loader))
+    // UEFI firmware (not iPXE) of a known machine with nothing to boot here gets no loader: after an iPXE that
+    // the firmware's own PXE loaded exits, OVMF boots nothing (Debian's iPXE 1.0.0+git-20190125), so the
+    // firmware must reach its disk without iPXE. A name that does not exist fails at once; silence would cost
+    // EDK2's whole DHCP wait (about 60 s). BIOS ROMs return from iPXE's `sanboot` fine.
+    const local =
+      cls.kind !== "bios-pxe" && machine !== undefined && this.setup.fallsThrough?.(machine) === true;
+    const loader: string | undefined = local
+      ? LOCAL_DISK_BOOT_FILE
+      : cls.kind === "bios-pxe"
+        ? BIOS_LOADER
+        : this.efiLoader(cls.platform, machine);
+    if (loader === undefined || (!local && !this.setup.loaders.has(loader)))
       return skip("no-loader", `no ${loader ?? "loader"} in the boot files for ${cls.kind} ${cls.platform}`);
     // Remembered so that a labelled machine's chained iPXE is told the script, not the loader again. Only
     // labelled machines: an invented MAC (a flood) is never remembered, so it cannot evict a real one.
-    if (mac !== undefined && machine?.labels[LOADER_LABEL] !== undefined) this.offers.offered(mac, xid);
+    if (!local && mac !== undefined && machine?.labels[LOADER_LABEL] !== undefined)
+      this.offers.offered(mac, xid);
     if (cls.kind === "uefi-http")
       return answer({
         ...base,

@@ -15,6 +15,7 @@ export function bootChoice(settings: Readonly<Settings>, wiring: DhcpWiring, net
       network: net.network,
       knownOnly: settings.dhcpKnownOnly,
       loaders: wiring.loaders,
+      fallsThrough: wiring.fallsThrough,
     },
     wiring.machine,
   );

@@ -34,6 +34,8 @@ export class DhcpTotals {
 export interface DhcpWiring {
   bootUrl: string;
   machine: (mac: Mac) => Machine | undefined;
+  /** True when the machine would only boot its local disk (core's BootService.fallsThrough). */
+  fallsThrough?: (machine: Machine) => boolean;
   /** Loader names present in the boot file namespace. */
   loaders: ReadonlySet<string>;
   /** `--dhcp server`'s leases (core's service). */

@@ -120,6 +120,7 @@ export async function serve(argv: string[]): Promise<void> {
     {
       bootUrl,
       machine: (mac) => core.machines.find(mac),
+      fallsThrough: (m) => core.boot.fallsThrough(m),
       loaders: presentLoaders(loaders, settings.tftpRoot),
       leases: core.dhcpLeases,
       timeline: core.timeline,

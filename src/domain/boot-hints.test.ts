@@ -119,6 +119,16 @@ test("file not found: the name is in the hint (TFTP and HTTP)", () => {
   assert.match(h.hint!.text, /nope\.efi/);
 });
 
+test("UEFI firmware sent to its disk: the refused enforcer-local-disk is the plan, not a missing file", () => {
+  const d = diagnose([
+    offer(0),
+    tftp(10, { file: "enforcer-local-disk", outcome: "refused", error: "File not found" }),
+  ]);
+  assert.notEqual(d.hint?.code, "file-not-found", JSON.stringify(d));
+  const h = diagnose([http(10, { what: "boot-file", path: "/tftp/enforcer-local-disk", status: 404 })]);
+  assert.notEqual(h.hint?.code, "file-not-found", JSON.stringify(h));
+});
+
 test("every source fell through: script served, nothing armed here", () => {
   const d = diagnose([offer(0), tftp(10), http(20), machineScript(30, 404, "none", "no-config")], 31);
   assert.equal(d.outcome, "fell-through");

@@ -1,4 +1,5 @@
 import { isLoader, stepLabel, type BootAttempt, type TimelineStep } from "./boot-timeline.js";
+import { LOCAL_DISK_BOOT_FILE } from "./dhcp-client.js";
 
 /** How an attempt ended, as far as this server saw it. */
 export type AttemptOutcome =
@@ -78,6 +79,9 @@ function loaderLoop(steps: readonly TimelineStep[]): { index: number; hint: Hint
 
 /** What a failed step says by itself, whatever follows. */
 function failedStep(s: TimelineStep): Hint | undefined {
+  // UEFI firmware sent to its disk was offered a name that does not exist, on purpose (dhcp-client.ts).
+  if ((s.kind === "tftp" ? s.file : s.kind === "http" ? s.path : "").endsWith(LOCAL_DISK_BOOT_FILE))
+    return undefined;
   if (s.kind === "tftp") {
     const of = s.size !== undefined ? ` of ${s.size} bytes` : "";
     if (s.outcome === "stalled")

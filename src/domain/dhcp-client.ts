@@ -21,6 +21,14 @@ export interface DhcpClientHints {
 }
 
 /** The firmware platform, which decides the loader a client can run. */
+/**
+ * The boot file UEFI firmware is offered when it should boot its next option (its disk): no such file exists,
+ * so the firmware's TFTP or HTTP read fails at once and its boot manager moves on (docs/dhcp.md, "The UEFI
+ * local disk"). Its refusal is the plan, not a fault: the timeline gives it no hint.
+ */
+export const LOCAL_DISK_BOOT_FILE = "enforcer-local-disk";
+
+/** The firmware platform a client's architecture (option 93) names. */
 export type FirmwarePlatform = "bios" | "uefi-ia32" | "uefi-x64" | "uefi-arm32" | "uefi-arm64" | "unknown";
 
 /** The class of a client. */

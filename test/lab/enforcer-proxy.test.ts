@@ -3,8 +3,8 @@
 // 1. OVMF's own EDK2 PXE client, two NICs, booting from the second (the first is on no network): the proxy
 //    offer, ipxe.efi once over Enforcer's TFTP, iPXE told boot.ipxe, the config armed for the second NIC's
 //    MAC boots a real kernel and initrd, which calls completion. The first NIC's MAC is never recorded.
-// 2. The same VM again: nothing armed, so boot.ipxe exits and iPXE returns to the firmware; the loader once
-//    more (once per boot).
+// 2. The same VM again, with an EFI disk after the NIC: nothing armed, so the proxy gives EDK2 no loader and
+//    OVMF boots the disk (an iPXE that EDK2's PXE loaded never returns to OVMF after `exit`).
 // 3. SeaBIOS with the NIC's iPXE ROM, labelled enforcer.dev/loader=undionly.kpxe: the ROM is offered
 //    undionly.kpxe, loads it over TFTP once, the chained iPXE is told boot.ipxe and boots the armed config.
 // 4. The same BIOS VM again: the config is completed, so it falls through to its local disk.
@@ -14,6 +14,7 @@ import { copyFileSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { LOCAL_DISK_MARKER, writeBootDisk } from "../support/boot-disk.js";
+import { EFI_LOCAL_DISK_MARKER, writeEfiBootDir } from "../support/efi-boot-disk.js";
 import { startL2Lab, type L2Lab, type LabProcess } from "../support/l2-lab.js";
 import { startSiteDhcp } from "../support/lab-dnsmasq.js";
 import { startLabEnforcer, type LabEnforcer } from "../support/lab-enforcer.js";
@@ -32,8 +33,13 @@ const UEFI_MARKS = {
   kernel: /Linux version/,
   completed: /ENF-COMPLETED/,
 };
-/** boot.ipxe's `exit 1` on efi, then iPXE itself giving up: it returns a failure to the firmware. */
-const IPXE_EXITS = /Enforcer: booting the local disk[\s\S]*No more network devices/;
+/** OVMF's network options after PXEv4 (PXEv6, HTTPv6) only wait out timeouts on this IPv4 lab. */
+const OVMF_NO_IPV6 = [
+  "-fw_cfg",
+  "name=opt/org.tianocore/IPv6PXESupport,string=n",
+  "-fw_cfg",
+  "name=opt/org.tianocore/IPv6Support,string=n",
+];
 const BIOS_MARKS = {
   loader: /undionly\.kpxe\.{3}/,
   script: /Enforcer: \S+ pcbios /,
@@ -79,6 +85,7 @@ describe(
     let site: LabProcess;
     let enf: LabEnforcer;
     let disk: string;
+    let esp: string;
 
     before(async () => {
       lab = await startL2Lab();
@@ -89,6 +96,9 @@ describe(
       copyFileSync(fx.initrd, join(root, "initrd.gz"));
       disk = join(lab.dir, "disk.img");
       writeBootDisk(disk);
+      esp = join(lab.dir, "esp");
+      mkdirSync(esp);
+      writeEfiBootDir(esp);
       site = await startSiteDhcp(lab, { ipv6Router: process.env.ENFORCER_LAB_IPV6_ROUTER === "1" });
       enf = await startLabEnforcer(lab, root, ["--dhcp", "proxy", "--dhcp-known-only"]);
       assert.match(enf.logs(), /dhcp: proxy on 10\.77\.\d+\.0\/24 as 10\.77\.\d+\.2, known machines only/);
@@ -137,23 +147,33 @@ describe(
       assert.match(site.output(), new RegExp(`DHCPACK\\(eth0\\) 10\\.77\\.\\d+\\.1\\d\\d ${UEFI_MAC}`));
     });
 
-    test("UEFI, the next boot: nothing armed, boot.ipxe exits and iPXE returns to the firmware; the loader went once per boot", async () => {
+    test("UEFI, the next boot: nothing armed, so EDK2 is offered a name that fails at once and boots the local disk itself", async () => {
       const vm = await runLabVm(lab, {
         mac: UEFI_MAC,
         deadNic: DEAD_MAC,
         firmware: "uefi",
-        timeoutMs: 90_000,
-        stopWhen: (out) => IPXE_EXITS.test(out),
-        marks: { ...UEFI_MARKS, exit: IPXE_EXITS },
+        esp,
+        timeoutMs: 180_000,
+        stopWhen: (out) => out.includes(EFI_LOCAL_DISK_MARKER),
+        marks: { ...UEFI_MARKS, refused: /PXE-E23/, disk: new RegExp(EFI_LOCAL_DISK_MARKER) },
+        qemuArgs: OVMF_NO_IPV6,
       });
       console.log(
-        `# Enforcer proxy, UEFI fall-through: boot.ipxe ${ms(vm.marks.script)} ms, iPXE exits ${ms(vm.marks.exit)} ms`,
+        `# Enforcer proxy, UEFI fall-through: TFTP refused ${ms(vm.marks.refused)} ms, local disk ${ms(vm.marks.disk)} ms`,
       );
-      // After this iPXE (loaded by EDK2's PXE, on the firmware's SNP) exits, OVMF stays silent and boots no disk
-      // (docs/dhcp.md, "The UEFI local disk"); test/qemu/uefi-boot.test.ts and the BIOS boots below run a disk.
-      assert.ok(vm.stopped, `iPXE never exited:\n${vm.output.slice(-3000)}`);
-      assert.ok(!vm.output.includes("Linux version"), "a completed config booted again");
-      assert.equal(fetches(enf, "ipxe.efi"), 2, "one loader transfer per boot");
+      // An iPXE that EDK2's PXE loaded never returns to OVMF after `exit` (docs/dhcp.md, "The UEFI local disk"),
+      // so the proxy does not start one: the firmware's own boot manager moves on to the disk.
+      assert.ok(
+        vm.output.includes(EFI_LOCAL_DISK_MARKER),
+        `local disk never booted:\n${vm.output.slice(-3000)}`,
+      );
+      assert.match(vm.output, /NBP filename is enforcer-local-disk/);
+      assert.ok(!vm.output.includes("iPXE initialising"), "the firmware was given iPXE again");
+      assert.ok(
+        proxyLines(enf, UEFI_MAC).includes(`dhcp proxy offer enforcer-local-disk to ${UEFI_MAC} (uefi-pxe)`),
+        proxyLines(enf, UEFI_MAC).join("\n"),
+      );
+      assert.equal(fetches(enf, "ipxe.efi"), 1, "no loader on the next boot");
     });
 
     test("BIOS, labelled enforcer.dev/loader=undionly.kpxe: the iPXE ROM chains undionly.kpxe once, which boots the armed config", async () => {
@@ -238,7 +258,8 @@ describe(
       assert.equal((await enf.api("POST", "/machines", { mac })).status, 201);
       const known = await ask();
       const offer = known.find((r) => r.serverId === lab.enforcerAddress);
-      assert.equal(offer?.bootfileName, "ipxe.efi", JSON.stringify(known));
+      // Known, with nothing armed: UEFI firmware is sent to its disk (a name that fails at once), not to iPXE.
+      assert.equal(offer?.bootfileName, "enforcer-local-disk", JSON.stringify(known));
     });
 
     test("tear-down leaves no namespace, bridge, tap or process behind", async () => {

@@ -24,6 +24,11 @@ export interface LabVmOptions {
   deadNic?: string;
   /** BIOS only: a raw disk image as the first hard disk (drive 0x80), for the fall-through to the local disk. */
   disk?: string;
+  /**
+   * UEFI only: a directory QEMU serves as a read-only FAT disk (vvfat) with bootindex 2, after the lab's NIC,
+   * for the fall-through to the local disk (test/support/efi-boot-disk.ts writes one).
+   */
+  esp?: string;
   /** More QEMU arguments (e.g. `-fw_cfg` files that steer OVMF). */
   qemuArgs?: string[];
 }
@@ -73,8 +78,12 @@ export async function runLabVm(lab: L2Lab, o: LabVmOptions): Promise<LabVmResult
     copyFileSync("/usr/share/OVMF/OVMF_VARS_4M.fd", vars);
     args.push("-drive", "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd");
     args.push("-drive", `if=pflash,format=raw,file=${vars}`);
-    const first = o.deadNic ? ",bootindex=1" : "";
+    const first = o.deadNic || o.esp ? ",bootindex=1" : "";
     args.push("-device", `virtio-net-pci,netdev=n0,mac=${o.mac},romfile=${first}`);
+    if (o.esp) {
+      args.push("-drive", `file=fat:${o.esp},format=raw,if=none,id=esp,readonly=on`);
+      args.push("-device", "virtio-blk-pci,drive=esp,bootindex=2");
+    }
   } else {
     args.push("-device", `virtio-net-pci,netdev=n0,mac=${o.mac},bootindex=1`);
   }
