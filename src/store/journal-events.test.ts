@@ -53,7 +53,9 @@ test("an event that would not read back the same is written whole", () => {
 
 test("any event-like value reads back as the JSON it was (fast-check)", () => {
   const time = fc.oneof(
-    fc.date({ min: new Date(-8.64e15), max: new Date(8.64e15), noInvalidDate: true }).map((d) => d.toISOString()),
+    fc
+      .date({ min: new Date(-8.64e15), max: new Date(8.64e15), noInvalidDate: true })
+      .map((d) => d.toISOString()),
     fc.string({ maxLength: 30 }),
   );
   const value = fc.record(

@@ -48,7 +48,10 @@ export function decodeEvent(e: EventEntry): StoreOp & { op: "put" } {
   const [, seq, ms, machine, kind, config, detail] = e;
   const at = new Date(ms);
   if (!Number.isSafeInteger(seq) || Number.isNaN(at.getTime()))
-    throw new EnforcerError("ENF_ERR_STORE_CORRUPT", `journal event entry with seq ${seq} at ${ms} is not one`);
+    throw new EnforcerError(
+      "ENF_ERR_STORE_CORRUPT",
+      `journal event entry with seq ${seq} at ${ms} is not one`,
+    );
   const value: Record<string, unknown> = { seq, at: at.toISOString(), machine, kind };
   if (typeof config === "string") value.config = config;
   if (detail !== undefined) value.detail = detail;
