@@ -141,7 +141,7 @@ test("an ordinary boot (armed config: scripts, trigger, preseed, completion, age
     process.stdout.write(
       `# bytes written by one ordinary boot: ${bytes} (${changes(before, after).join("; ")})\n`,
     );
-    // The goal of issue 13 (890 bytes here when written); `npm run bench -- writes` measures this boot with
+    // The goal of issue 13 (879 bytes here when written); `npm run bench -- writes` measures this boot with
     // 10,000 machines.
     assert.ok(bytes <= 1024, `an ordinary boot wrote ${bytes} bytes:\n${changes(before, after).join("\n")}`);
     assert.deepEqual(
