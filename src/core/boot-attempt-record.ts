@@ -1,6 +1,6 @@
 import { diagnoseAttempt, type AttemptDiagnosis } from "../domain/boot-hints.js";
 import { stepLabel, type BootAttempt } from "../domain/boot-timeline.js";
-import type { ChangeSet } from "./change-set.js";
+import type { ChangePart, ChangeSet } from "./change-set.js";
 import type { EventLog } from "./event-log.js";
 
 /** The longest persisted step path: a full attempt is summarised, not stored step by step. */
@@ -49,14 +49,40 @@ export class AttemptRecorder {
 
   /** Records the attempt if its machine is known and it says something not already written. */
   async record(mac: string, a: BootAttempt, d: AttemptDiagnosis, now: number): Promise<void> {
-    if (d.outcome === "in-progress" || a.steps.length === 0) return;
+    const s = this.summary(mac, a, d, now);
+    if (!s) return;
+    const c = this.change();
+    c.event("boot.attempt", s.id, s.at, { detail: s.detail });
+    // A failed write (disk full) loses one summary; the live timeline still has it.
+    await c.commit().catch(() => undefined);
+  }
+
+  /**
+   * The summary of an attempt that a change about to be committed will end (a config's completion), to go
+   * in that change's commit; the same attempt is then not written again when the change is published.
+   */
+  partOf(mac: string, a: BootAttempt, d: AttemptDiagnosis, now: number): ChangePart | undefined {
+    const s = this.summary(mac, a, d, now);
+    if (!s) return undefined;
+    const r = this.events.record("boot.attempt", s.id, s.at, { detail: s.detail });
+    return { ops: [r.op], events: [r.event] };
+  }
+
+  /** What to write for the attempt, noted as written; nothing when it is not to be written now. */
+  private summary(
+    mac: string,
+    a: BootAttempt,
+    d: AttemptDiagnosis,
+    now: number,
+  ): { id: string; at: string; detail: Record<string, string | number | boolean> } | undefined {
+    if (d.outcome === "in-progress" || a.steps.length === 0) return undefined;
     const id = this.known(mac);
-    if (!id) return;
+    if (!id) return undefined;
     const key = `${mac}#${a.n}@${a.startedAt}`;
     const path = a.steps.map(stepLabel).join(" > ");
     const shape = shapeOf(path);
     const last = this.written.get(id) ?? this.fromHistory(id);
-    if (last && last.key === key && last.shape === shape) return;
+    if (last && last.key === key && last.shape === shape) return undefined;
     if (
       last &&
       d.outcome === "fell-through" &&
@@ -67,14 +93,14 @@ export class AttemptRecorder {
       // Same steps, same end: the history already says it. Remember the key so the next pass skips quietly.
       if (last.key !== key) this.repeats++;
       this.written.set(id, { ...last, key });
-      return;
+      return undefined;
     }
     const wrote = this.wroteAt.get(id);
     if (wrote !== undefined && now - wrote < MIN_WRITE_INTERVAL_MS) {
       const before = this.waiting.get(id);
       if (before && before.a !== a) this.deferredLost++;
       this.waiting.set(id, { mac, a });
-      return;
+      return undefined;
     }
     this.waiting.delete(id);
     this.wroteAt.set(id, now);
@@ -92,11 +118,8 @@ export class AttemptRecorder {
     if (d.stop && d.stop !== stepLabel(a.steps.at(-1)!)) detail.stop = d.stop;
     if (d.hint) detail.hint = d.hint.code;
     if (a.droppedSteps > 0) detail.droppedSteps = a.droppedSteps;
-    const c = this.change();
-    c.event("boot.attempt", id, new Date(a.lastAt).toISOString(), { detail });
     this.persisted++;
-    // A failed write (disk full) loses one summary; the live timeline still has it.
-    await c.commit().catch(() => undefined);
+    return { id, at: new Date(a.lastAt).toISOString(), detail };
   }
 
   /** Writes the attempts that waited for their machine's interval, once it passed (from the settle timer). */

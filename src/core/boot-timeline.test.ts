@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseMac } from "../domain/mac.js";
-import { testCore } from "./testing/fixtures.js";
+import { CUSTOM_PROFILE, testCore } from "./testing/fixtures.js";
 
 const MAC = "52:54:00:aa:00:01";
 const IP = "192.0.2.10";
@@ -225,4 +225,37 @@ test("what a client names (TFTP file, vendor class) reaches the timeline without
     `controls reached the timeline: ${text}`,
   );
   assert.ok(text.includes("?31mEVIL?0m?.efi"), "the name stays recognisable, controls shown as ?");
+});
+
+test("a completion commits its attempt's summary with it (one commit, one fdatasync) and it is written once", async () => {
+  const { core, store } = testCore();
+  await core.profiles.create({ ...CUSTOM_PROFILE, provisioning: "#!/bin/sh\necho {{ mac }}\n" });
+  await core.machines.register(parseMac(MAC), {});
+  const c = await core.configs.create({ machine: parseMac(MAC), profile: "linux" });
+  await core.configs.arm(c.id);
+  core.timeline.http({ ...bootScript, ip: IP });
+  assert.equal((await core.boot.machineScript({ mac: parseMac(MAC) })).kind, "config");
+  core.timeline.http({
+    ...fellThrough,
+    status: 200,
+    decision: "config",
+    reason: undefined,
+    ip: IP,
+    mac: MAC,
+  });
+  await settle();
+  const commits: string[][] = [];
+  store.onApplied((ops) =>
+    commits.push(
+      ops.map((o) => (o.op === "put" ? String((o.value as { kind?: string }).kind ?? o.collection) : "del")),
+    ),
+  );
+  await core.configs.complete(core.configs.get(c.id).secret);
+  await settle();
+  await core.timeline.settle();
+  assert.deepEqual(commits, [["configs", "config.completed", "boot.attempt"]]);
+  const [e] = recorded(core, MAC);
+  assert.equal(recorded(core, MAC).length, 1);
+  assert.equal(e?.detail?.outcome, "provisioned");
+  assert.match(String(e?.detail?.path), /> config\.completed$/);
 });

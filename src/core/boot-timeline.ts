@@ -14,7 +14,7 @@ import {
 import type { MachineEvent } from "../domain/events.js";
 import { tryParseMac, type Mac } from "../domain/mac.js";
 import type { Store } from "../store/store.js";
-import { ChangeSet } from "./change-set.js";
+import { ChangeSet, type ChangePart } from "./change-set.js";
 import type { EventLog } from "./event-log.js";
 import type { MachineService } from "./machines.js";
 import type { Clock } from "./ports.js";
@@ -137,6 +137,7 @@ export class BootTimeline {
       },
     );
     events.subscribe((e) => this.configEvent(e));
+    events.accompany((list) => this.completing(list));
   }
 
   /** A DHCP exchange (the proxy's, or the server mode's): what the client said and what it got. */
@@ -298,12 +299,36 @@ export class BootTimeline {
   /** Config lifecycle events join the attempt of the NIC that booted the machine most recently. */
   private configEvent(e: MachineEvent): void {
     if (!CONFIG_KINDS.has(e.kind)) return;
-    const step: ProvisionStep = {
-      kind: "provision",
-      event: e.kind,
-      ...(e.config ? { config: e.config } : {}),
-    };
-    this.add(this.nicOf(e.machine), { ...step, at: this.now(), count: 1 });
+    this.add(this.nicOf(e.machine), provisionStep(e, this.now()));
+  }
+
+  /**
+   * A completion about to be committed ends its attempt as provisioned: the attempt's summary goes in the
+   * same commit (one fdatasync, not two), worked out on a copy with the completion's step added. When the
+   * completion is published and its step joins the live attempt, the same summary is not written again.
+   */
+  private completing(list: readonly MachineEvent[]): ChangePart | undefined {
+    const part: ChangePart = { ops: [], events: [] };
+    const now = this.now();
+    for (const e of list) {
+      if (e.kind !== "config.completed") continue;
+      const mac = this.nicOf(e.machine);
+      const t = this.timelines.get(mac);
+      if (!t) continue;
+      const copy: MachineTimeline = {
+        ...t,
+        attempts: t.attempts.map((a) => ({ ...a, steps: a.steps.map((s) => ({ ...s })) })),
+      };
+      const { attempt, ended } = addStep(copy, provisionStep(e, now), this.limits);
+      const d = diagnoseAttempt(attempt, now);
+      // A completion that starts an attempt of its own (its boot long quiet) is left to the usual path.
+      if (ended || d.outcome !== "provisioned") continue;
+      const p = this.recorder.partOf(mac, attempt, d, now);
+      if (!p) continue;
+      part.ops.push(...p.ops);
+      part.events.push(...p.events);
+    }
+    return part.ops.length > 0 ? part : undefined;
   }
 
   /** Of a machine's MACs, the one whose timeline moved last (the NIC it booted from); else the id itself. */
@@ -317,6 +342,12 @@ export class BootTimeline {
     // Nothing seen of it yet (a config triggered before any step): its primary MAC.
     return best?.mac ?? id;
   }
+}
+
+/** A config lifecycle event as a timeline step. */
+function provisionStep(e: MachineEvent, at: number): TimelineStep {
+  const step: ProvisionStep = { kind: "provision", event: e.kind, ...(e.config ? { config: e.config } : {}) };
+  return { ...step, at, count: 1 };
 }
 
 /** An attempt with its diagnosis, its steps copied (the live ones keep changing). */

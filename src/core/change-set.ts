@@ -48,8 +48,9 @@ export class ChangeSet implements ChangePart {
     return this;
   }
 
-  /** Commits every op at once (nothing to write: no commit), then publishes the events. */
+  /** Commits every op at once, with what the log's companions add (nothing to write: no commit), then publishes the events. */
   async commit(): Promise<void> {
+    for (const part of this.log.companionsOf(this.events)) this.include(part);
     if (this.ops.length > 0) await this.store.commit(this.ops);
     this.log.publish(this.events);
   }

@@ -1,9 +1,17 @@
 import type { MachineEvent, MachineEventKind } from "../domain/events.js";
 import type { Store, StoreOp } from "../store/store.js";
 import { COLLECTIONS } from "../store/collections.js";
+import type { ChangePart } from "./change-set.js";
 
 /** Listener for events once they are durable (the live stream and metrics hang here later). */
 export type EventListener = (e: MachineEvent) => void;
+
+/**
+ * Asked with the events of a change about to be committed: ops and events to commit with it (recorded
+ * through `record`), or nothing. The boot timeline writes a provisioned attempt's summary in the
+ * completion's commit this way: one fdatasync instead of two (SD cards: docs/store.md, "Writes per boot").
+ */
+export type EventCompanion = (events: readonly MachineEvent[]) => ChangePart | undefined;
 
 /** The record that keeps sequence numbers rising after the newest events were pruned and the server restarted. */
 interface SeqMark {
@@ -29,6 +37,7 @@ export class EventLog {
   /** Every stored seq, ascending, for replay; deleted ones linger (not in `live`) until a rebuild is worth it. */
   private order: number[] = [];
   private readonly listeners = new Set<EventListener>();
+  private readonly companions: EventCompanion[] = [];
   /** The highest seq published (its commit resolved): replay stops there, so no client sees a number a crash could reuse. */
   private durable = 0;
 
@@ -90,6 +99,22 @@ export class EventLog {
   subscribe(l: EventListener): () => void {
     this.listeners.add(l);
     return () => this.listeners.delete(l);
+  }
+
+  /** Adds a companion: what it answers for a change's events is committed with that change. */
+  accompany(c: EventCompanion): void {
+    this.companions.push(c);
+  }
+
+  /** What the companions add to a change with these events (its own events are not asked about again). */
+  companionsOf(events: readonly MachineEvent[]): ChangePart[] {
+    if (events.length === 0) return [];
+    const parts: ChangePart[] = [];
+    for (const c of this.companions) {
+      const part = c(events);
+      if (part) parts.push(part);
+    }
+    return parts;
   }
 
   /** The highest sequence number recorded so far. */

@@ -1,4 +1,6 @@
 import { EnforcerError } from "../domain/errors.js";
+import { COLLECTIONS } from "./collections.js";
+import { decodeEvent, encodeEvent, type EventEntry } from "./journal-events.js";
 import type { StoreOp } from "./store.js";
 
 /**
@@ -7,10 +9,14 @@ import type { StoreOp } from "./store.js";
  * written as the fields it set, the ones it removed, and nested merges for object fields it changed in part). A boot that moves a config from armed to triggered writes its lifecycle,
  * not its rendered files again; a seen stamp writes `lastSeen`, not the machine's facts (SD cards: see
  * docs/store.md, "Writes per boot"). Journals of older versions hold `{op, collection, id, value}` objects,
- * which are still read.
+ * which are still read. A new event is written in its own compact form (`["e", …]`, journal-events.ts).
  */
 export type JournalEntry =
-  ["p", string, string, unknown] | ["d", string, string] | ["m", string, string, ...Patch] | StoreOp;
+  | ["p", string, string, unknown]
+  | ["d", string, string]
+  | ["m", string, string, ...Patch]
+  | EventEntry
+  | StoreOp;
 
 /** Fields set, fields removed, and object fields merged in turn; trailing empty parts are left out. */
 type Patch = [Record<string, unknown>, string[]?, Record<string, Patch>?];
@@ -82,8 +88,11 @@ export function toJournal(ops: readonly StoreOp[], current: CurrentValue): Journ
       seen.set(o.collection, o.id, undefined);
       return ["d", o.collection, o.id];
     }
-    const m = merge(seen.get(o.collection, o.id), o.value);
+    const prev = seen.get(o.collection, o.id);
     seen.set(o.collection, o.id, o.value);
+    const e = o.collection === COLLECTIONS.events ? encodeEvent(o.id, o.value) : undefined;
+    if (e) return e;
+    const m = merge(prev, o.value);
     return m ? ["m", o.collection, o.id, ...m] : ["p", o.collection, o.id, o.value];
   });
 }
@@ -104,6 +113,7 @@ export function fromJournal(entries: readonly JournalEntry[], current: CurrentVa
 
 function decode(e: JournalEntry, current: CurrentValue): StoreOp {
   if (!Array.isArray(e)) return e; // an older version's entry
+  if (e[0] === "e") return decodeEvent(e);
   const [tag, collection, id] = e;
   if (tag === "p") return { op: "put", collection, id, value: e[3] };
   if (tag === "d") return { op: "del", collection, id };
