@@ -199,8 +199,10 @@ export class BootTimeline {
   }
 
   /**
-   * An address's MAC as the host's ARP table gives it for a Raspberry Pi's TFTP read: a Pi never asks for the
-   * machine script, so without DHCP seen here (`--dhcp off`) nothing else would name it.
+   * The MAC behind an address, learnt before the step that names it is answered: from the host's ARP table
+   * for a Raspberry Pi's TFTP read (a Pi never asks for the machine script, so without DHCP seen here nothing
+   * else would name it), or from a machine script's query as it arrives, so that the steps waiting under the
+   * address (the loader, boot.ipxe) join the MAC's attempt before the script's own decision (a trigger) does.
    */
   neighbour(ip: string, mac: string): void {
     const m = tryParseMac(mac);

@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { startEnforcer, type EnforcerProcess } from "../support/enforcer-process.js";
+import { armTestLinux } from "../support/test-config.js";
 import { until } from "../support/until.js";
 
 const run = promisify(execFile);
@@ -142,6 +143,31 @@ describe("boot timeline through enforcer serve", { timeout: 120_000 }, () => {
       env,
     }).catch((err: { code: number; stderr: string }) => err);
     assert.equal((missing as { code: number }).code, 4, "an unknown MAC with no boot seen: not found");
+  });
+
+  test("an armed boot is one attempt: boot.ipxe, the machine script that triggered it, the completion", async () => {
+    const mac = "52:54:00:7e:11:02";
+    assert.equal((await e.api("POST", "/machines", { mac })).status, 201);
+    await armTestLinux(e, mac, "timeline-armed", "http://127.0.0.1:1/none");
+    // From an address of its own (the earlier tests' boots came from 127.0.0.1): boot.ipxe waits under the
+    // address until the machine script's MAC claims it, which must happen before the trigger is recorded.
+    const from = ["-sS", "--interface", "127.0.0.7"];
+    await run("curl", [...from, "-o", "/dev/null", `${e.base}/boot.ipxe`]);
+    const text = (
+      await run("curl", [...from, "-f", `${e.base}/boot/machine?mac=${mac}&arch=x86_64&platform=efi`])
+    ).stdout;
+    const secret = /\/p\/([^/\s]+)\/complete/.exec(text)?.[1];
+    assert.ok(secret, `the armed config is served: ${text}`);
+    await run("curl", [...from, "-f", "-X", "POST", `${e.base}/p/${secret}/complete`]);
+    const t = await until("the provisioned attempt", async () => {
+      const r = await e.api<Timeline>("GET", `/machines/${mac}/timeline`);
+      return r.body.attempts.some((a) => a.outcome === "provisioned") ? r.body : undefined;
+    });
+    assert.equal(t.attempts.length, 1, JSON.stringify(t.attempts));
+    assert.deepEqual(
+      t.attempts[0]!.steps.map((s) => s.label.split(" ").slice(0, 2).join(" ")),
+      ["http boot-script", "config.triggered", "http machine-script", "config.completed", "http completion"],
+    );
   });
 
   test("SSE: the events stream carries the boot.attempt summary", async () => {

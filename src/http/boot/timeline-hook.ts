@@ -31,6 +31,14 @@ function classify(url: string): { what: HttpWhat; path: string; secret?: string 
  * boot files by the client's address, the machine script by its MAC, a config's URLs by the config's machine.
  */
 export function registerTimelineHook(app: FastifyInstance, core: Core): void {
+  // The machine script's MAC claims its address's earlier steps as the request arrives: a config it triggers
+  // publishes `config.triggered` before the answer, and that step must land in the same attempt.
+  app.addHook("onRequest", async (req) => {
+    const c = classify(req.url);
+    if (c?.what !== "machine-script" && c?.what !== "discovery-script") return;
+    const mac = (req.query as { mac?: unknown } | undefined)?.mac;
+    if (typeof mac === "string") core.timeline.neighbour(req.ip, mac);
+  });
   app.addHook("onResponse", async (req, reply) => {
     const c = classify(req.url);
     if (!c) return;
