@@ -244,6 +244,17 @@ describe("CLI views", { timeout: 120_000 }, () => {
     assert.equal(doc.machines.length, all);
     assert.ok(doc.machines.some((m) => m.mac === "52:54:00:ab:00:05"));
     assert.equal(everything.stderr, "");
+    // A provisioning line over 80 characters: the file keeps each line as it is (`|`), not folded into
+    // `>` with a blank line between every two lines.
+    ok("profiles", "create", "-f", "examples/debian-bookworm.yaml");
+    const hash = readFileSync("examples/debian-bookworm.yaml", "utf8").match(
+      /^ *(d-i passwd\/root-password-crypted .*)$/m,
+    )![1]!;
+    assert.ok(hash.length > 80, hash);
+    const yaml = ok("export").stdout;
+    assert.match(yaml, /^    provisioning: \|\n/m);
+    assert.ok(yaml.includes(`\n      ${hash}\n      d-i `), yaml);
+    assert.match(ok("profiles", "show", "bookworm").stdout, /^provisioning: \|/m);
     writeFileSync(join(dir, "all.yaml"), ok("export", "--all").stdout);
     assert.match(ok("apply", "-f", join(dir, "all.yaml")).stdout, /no changes/);
   });
