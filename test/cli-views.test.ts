@@ -227,6 +227,19 @@ describe("CLI views", { timeout: 120_000 }, () => {
     assert.equal(err, `enforcer: the reboot of ${mac} failed: no ?[31mpower\n`);
   });
 
+  test("a reader that leaves early (`| head`) ends the command quietly with 0, not an EPIPE stack trace", async () => {
+    const run = spawn(process.execPath, [BIN, "profiles", "list"], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    run.stdout.destroy();
+    let err = "";
+    run.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    const code = await new Promise((r) => run.on("exit", r));
+    assert.equal(err, "");
+    assert.equal(code, 0);
+  });
+
   test("export says how many machines it left out; --all includes them; a registered bare MAC is kept", async () => {
     ok("machines", "register", "52:54:00:ab:00:04", "--json");
     // Two machines that only booted: state, not setup.
