@@ -223,3 +223,16 @@ test("an integer setting written as a fraction or an exponent stops the start in
   assert.equal(loadSettings(["--seen-interval", "60"], {}).seenInterval, 60);
   assert.equal(loadSettings([], { ENFORCER_RETRY_WINDOW: " 30 " }).retryWindow, 30);
 });
+
+test("a negative number after a flag says how to write it, and then the range says why not", () => {
+  assert.throws(
+    () => loadSettings(["--seen-interval", "-1"], {}),
+    (e: unknown) => isEnforcerError(e) && e.message.includes("use '--seen-interval=-XYZ'"),
+  );
+  assert.throws(
+    () => loadSettings(["--seen-interval=-1"], {}),
+    (e: unknown) =>
+      isEnforcerError(e) &&
+      e.message.startsWith("--seen-interval (ENFORCER_SEEN_INTERVAL): Expected integer to be greater"),
+  );
+});

@@ -150,7 +150,9 @@ function parseFlags(argv: string[]): Raw {
   try {
     values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Raw;
   } catch (err) {
-    throw new EnforcerError("ENF_ERR_SETTINGS_INVALID", (err as Error).message.split("\n")[0]!);
+    // All of Node's lines: for `--seen-interval -1` the first says only "argument is ambiguous", the last
+    // says to write `--seen-interval=-1`.
+    throw new EnforcerError("ENF_ERR_SETTINGS_INVALID", (err as Error).message.replace(/\n/g, " "));
   }
   const out: Raw = {};
   for (const [key, n] of Object.entries(SETTING_NAMES))
