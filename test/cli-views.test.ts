@@ -2,7 +2,7 @@
 // that no agent reaches, and an export that says what it left out. The real binary against a real server.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -36,7 +36,10 @@ describe("CLI views", { timeout: 120_000 }, () => {
     env = { ...process.env, ENFORCER_URL: e.base, ENFORCER_TOKEN: e.token };
     writeFileSync(join(dir, "views.yaml"), PROFILE);
   });
-  after(() => e.stop());
+  after(async () => {
+    await e.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   test("profiles create, configs create and show, discovery status: fields, not JSON; --json unchanged", async () => {
     const created = ok("profiles", "create", "-f", join(dir, "views.yaml"));
