@@ -32,3 +32,11 @@ test("docs/cli.md names every command and action the binary's help lists", () =>
       assert.match(doc, new RegExp(`^### ${cmd} ${action}$`, "m"), `docs/cli.md lacks ${cmd} ${action}`);
   }
 });
+
+test("enforcer --version prints the package's version and exits 0", () => {
+  const { version } = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
+  for (const flag of ["--version", "-V"]) {
+    const r = spawnSync(process.execPath, ["bin/enforcer.js", flag], { encoding: "utf8" });
+    assert.deepEqual([r.status, r.stdout, r.stderr], [0, `${version}\n`, ""], flag);
+  }
+});

@@ -2,7 +2,7 @@
 // that no agent reaches, and an export that says what it left out. The real binary against a real server.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -36,7 +36,10 @@ describe("CLI views", { timeout: 120_000 }, () => {
     env = { ...process.env, ENFORCER_URL: e.base, ENFORCER_TOKEN: e.token };
     writeFileSync(join(dir, "views.yaml"), PROFILE);
   });
-  after(() => e.stop());
+  after(async () => {
+    await e.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   test("profiles create, configs create and show, discovery status: fields, not JSON; --json unchanged", async () => {
     const created = ok("profiles", "create", "-f", join(dir, "views.yaml"));
@@ -227,6 +230,19 @@ describe("CLI views", { timeout: 120_000 }, () => {
     assert.equal(err, `enforcer: the reboot of ${mac} failed: no ?[31mpower\n`);
   });
 
+  test("a reader that leaves early (`| head`) ends the command quietly with 0, not an EPIPE stack trace", async () => {
+    const run = spawn(process.execPath, [BIN, "profiles", "list"], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    run.stdout.destroy();
+    let err = "";
+    run.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    const code = await new Promise((r) => run.on("exit", r));
+    assert.equal(err, "");
+    assert.equal(code, 0);
+  });
+
   test("export says how many machines it left out; --all includes them; a registered bare MAC is kept", async () => {
     ok("machines", "register", "52:54:00:ab:00:04", "--json");
     // Two machines that only booted: state, not setup.
@@ -244,6 +260,17 @@ describe("CLI views", { timeout: 120_000 }, () => {
     assert.equal(doc.machines.length, all);
     assert.ok(doc.machines.some((m) => m.mac === "52:54:00:ab:00:05"));
     assert.equal(everything.stderr, "");
+    // A provisioning line over 80 characters: the file keeps each line as it is (`|`), not folded into
+    // `>` with a blank line between every two lines.
+    ok("profiles", "create", "-f", "examples/debian-bookworm.yaml");
+    const hash = readFileSync("examples/debian-bookworm.yaml", "utf8").match(
+      /^ *(d-i passwd\/root-password-crypted .*)$/m,
+    )![1]!;
+    assert.ok(hash.length > 80, hash);
+    const yaml = ok("export").stdout;
+    assert.match(yaml, /^    provisioning: \|\n/m);
+    assert.ok(yaml.includes(`\n      ${hash}\n      d-i `), yaml);
+    assert.match(ok("profiles", "show", "bookworm").stdout, /^provisioning: \|/m);
     writeFileSync(join(dir, "all.yaml"), ok("export", "--all").stdout);
     assert.match(ok("apply", "-f", join(dir, "all.yaml")).stdout, /no changes/);
   });

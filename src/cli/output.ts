@@ -45,7 +45,8 @@ export function describeError(err: unknown): { code: number; line: string } {
               : err.status >= 400 && err.status < 500
                 ? EXIT.usage
                 : EXIT.failure;
-    return { code, line: `enforcer: ${err.message} [${err.code}]` };
+    // The server's message can quote what a machine or an agent sent.
+    return { code, line: `enforcer: ${printable(err.message)} [${printable(err.code)}]` };
   }
   return { code: EXIT.failure, line: `enforcer: ${(err as Error).message ?? String(err)}` };
 }
@@ -110,8 +111,9 @@ function cell(v: unknown): string {
 
 /**
  * Text from the server as a terminal shows it, never interprets it: control characters (C0, DEL, and C1,
- * whose U+009B is CSI in terminals that read UTF-8 C1) become "?".
+ * whose U+009B is CSI in terminals that read UTF-8 C1) become "?", and so do the bidirectional controls and
+ * line separators: a fact holding U+202E showed the rest of its table row reversed.
  */
 export function printable(s: string): string {
-  return s.replace(/[\x00-\x1f\x7f-\x9f]/g, "?");
+  return s.replace(/[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, "?");
 }

@@ -198,3 +198,41 @@ test("--dhcp-dns and --dhcp-router refuse an octet over 255 instead of sending i
   );
   assert.equal(loadSettings(["--dhcp-dns", "10.0.0.1,9.9.9.9"], {}).dhcpDns, "10.0.0.1,9.9.9.9");
 });
+
+test("an integer setting written as a fraction or an exponent stops the start instead of being truncated", () => {
+  // TypeBox's Convert alone read "1e3" as 1 and 1.5 as 1: the server started with a retry window of 1 s.
+  const dir = mkdtempSync(join(tmpdir(), "enforcer-cfg-"));
+  const file = join(dir, "enforcer.yaml");
+  writeFileSync(file, "httpPort: 80.9\n");
+  const cases: [string[], NodeJS.ProcessEnv, string][] = [
+    [["--retry-window", "1e3"], {}, "--retry-window (ENFORCER_RETRY_WINDOW)"],
+    [["--seen-interval", "1.5"], {}, "--seen-interval (ENFORCER_SEEN_INTERVAL)"],
+    [["--http-port", "0x50"], {}, "--http-port (ENFORCER_HTTP_PORT)"],
+    [[], { ENFORCER_SEEN_INTERVAL: "1e999" }, "--seen-interval (ENFORCER_SEEN_INTERVAL)"],
+    [[], { ENFORCER_CONFIG: file }, "--http-port (ENFORCER_HTTP_PORT)"],
+  ];
+  for (const [argv, env, names] of cases)
+    assert.throws(
+      () => loadSettings(argv, env),
+      (e: unknown) =>
+        isEnforcerError(e) &&
+        e.code === "ENF_ERR_SETTINGS_INVALID" &&
+        e.message.startsWith(`${names}: expected a whole number`),
+      JSON.stringify([argv, env]),
+    );
+  assert.equal(loadSettings(["--seen-interval", "60"], {}).seenInterval, 60);
+  assert.equal(loadSettings([], { ENFORCER_RETRY_WINDOW: " 30 " }).retryWindow, 30);
+});
+
+test("a negative number after a flag says how to write it, and then the range says why not", () => {
+  assert.throws(
+    () => loadSettings(["--seen-interval", "-1"], {}),
+    (e: unknown) => isEnforcerError(e) && e.message.includes("use '--seen-interval=-XYZ'"),
+  );
+  assert.throws(
+    () => loadSettings(["--seen-interval=-1"], {}),
+    (e: unknown) =>
+      isEnforcerError(e) &&
+      e.message.startsWith("--seen-interval (ENFORCER_SEEN_INTERVAL): Expected integer to be greater"),
+  );
+});

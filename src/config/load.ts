@@ -19,6 +19,7 @@ export function loadSettings(argv: string[], env: NodeJS.ProcessEnv): Readonly<S
   const file = (flags.config as string | undefined) ?? env.ENFORCER_CONFIG;
   delete flags.config;
   const merged: Raw = { ...(file ? readConfigFile(file) : {}), ...fromEnv(env), ...flags };
+  checkWholeNumbers(merged);
   const withDefaults = Value.Default(SettingsSchema, Value.Clone(merged)) as Raw;
   const converted = Value.Convert(SettingsSchema, withDefaults) as Raw;
   const first = Value.Errors(SettingsSchema, converted).First();
@@ -44,6 +45,26 @@ export function loadSettings(argv: string[], env: NodeJS.ProcessEnv): Readonly<S
   checkScriptValues(settings);
   checkDhcp(settings);
   return deepFreeze(settings);
+}
+
+/**
+ * TypeBox's Convert reads an integer setting with parseInt, so `--retry-window 1e3` ran with 1 s,
+ * `--seen-interval 1.5` with 1 and `httpPort: 80.9` in a file with 80, without a word: a whole number
+ * must be written as one.
+ */
+function checkWholeNumbers(merged: Raw): void {
+  const properties = SettingsSchema.properties as Record<string, { type?: unknown }>;
+  for (const [key, v] of Object.entries(merged)) {
+    if (properties[key]?.type !== "integer") continue;
+    if (typeof v === "number" ? Number.isInteger(v) : typeof v === "string" && /^\s*[+-]?\d+\s*$/.test(v))
+      continue;
+    const n = SETTING_NAMES[key as keyof Settings];
+    throw new EnforcerError(
+      "ENF_ERR_SETTINGS_INVALID",
+      `--${n.flag} (${n.env}): expected a whole number (got ${JSON.stringify(v)?.slice(0, 80)})`,
+      { setting: key },
+    );
+  }
 }
 
 /** TypeBox says only "Expected union value" for a wrong choice: name the choices instead. */
@@ -129,7 +150,9 @@ function parseFlags(argv: string[]): Raw {
   try {
     values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Raw;
   } catch (err) {
-    throw new EnforcerError("ENF_ERR_SETTINGS_INVALID", (err as Error).message.split("\n")[0]!);
+    // All of Node's lines: for `--seen-interval -1` the first says only "argument is ambiguous", the last
+    // says to write `--seen-interval=-1`.
+    throw new EnforcerError("ENF_ERR_SETTINGS_INVALID", (err as Error).message.replace(/\n/g, " "));
   }
   const out: Raw = {};
   for (const [key, n] of Object.entries(SETTING_NAMES))

@@ -12,6 +12,13 @@ try {
     const { serve } = await import("./serve.js");
     await serve(argv.slice(1));
   } else {
+    // `enforcer profiles preview … | head`: the reader left, and the next write threw EPIPE as a stack trace.
+    // Stop quietly, as other command line tools do.
+    for (const stream of [process.stdout, process.stderr])
+      stream.on("error", (e: NodeJS.ErrnoException) => {
+        if (e.code !== "EPIPE") throw e;
+        process.exit(0);
+      });
     const { enforcerProgram } = await import("./program.js");
     const program = enforcerProgram();
     // No command at all: the overview on stdout, as `enforcer --help` gives it.

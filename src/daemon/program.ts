@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { clientProgram } from "../cli/program.js";
@@ -9,6 +10,8 @@ import { serveUsage } from "../config/serve-usage.js";
  */
 export function enforcerProgram(): Command {
   const { program, discovery } = clientProgram();
+  // A bug report starts with the version; there was no way to ask for it (`--version` was an unknown option).
+  program.version(packageVersion(), "-V, --version", "print the version of Enforcer");
   program
     .command("serve")
     .description("run the boot server (HTTP, TFTP, API)")
@@ -31,4 +34,16 @@ export function enforcerProgram(): Command {
       );
     });
   return program;
+}
+
+/** The version in the package.json beside dist/ (a clone, a global install and the container all have it). */
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
+      version?: unknown;
+    };
+    return String(pkg.version ?? "unknown");
+  } catch {
+    return "unknown";
+  }
 }

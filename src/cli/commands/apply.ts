@@ -153,7 +153,11 @@ async function exportSetup(ctx: CliContext, all: boolean): Promise<void> {
     discovery: d.url ? { enabled: d.enabled, url: d.url } : { enabled: d.enabled },
     machines,
   };
-  ctx.out(ctx.json ? `${JSON.stringify(doc, null, 2)}\n` : toYaml(doc));
+  // yaml folds a text with a line over 80 characters (a password hash, a URL) into `>` with a blank line
+  // between every two lines: kept in git, each diff is unreadable. `|` keeps the lines as the profile has them.
+  ctx.out(
+    ctx.json ? `${JSON.stringify(doc, null, 2)}\n` : toYaml(doc, { blockQuote: "literal", lineWidth: 0 }),
+  );
   if (left > 0)
     ctx.err(
       `export: left out ${left} machine(s) nobody registered, named or labelled (they booted or an agent ` +

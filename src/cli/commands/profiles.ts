@@ -35,7 +35,7 @@ export function registerProfiles(program: Command): void {
       if (ctx.json) return show(ctx, p);
       const { createdAt, updatedAt, ...doc } = p;
       // yaml escapes C0 controls itself but writes C1 (U+0080-U+009F, CSI among them) as they are.
-      const text = `# created ${String(createdAt)}, updated ${String(updatedAt)}\n${toYaml(doc)}`;
+      const text = `# created ${String(createdAt)}, updated ${String(updatedAt)}\n${toYaml(doc, { blockQuote: "literal", lineWidth: 0 })}`;
       ctx.out(text.replace(/[\x7f-\x9f]/g, "?"));
     },
   );
