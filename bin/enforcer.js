@@ -11,7 +11,8 @@ import { existsSync, statSync } from "node:fs";
 
 const bundle = new URL("../dist/bundle/enforcer.js", import.meta.url);
 const modules = new URL("../dist/src/daemon/main.js", import.meta.url);
-const fresh = (url) => existsSync(url) && (!existsSync(modules) || statSync(url).mtimeMs >= statSync(modules).mtimeMs);
+const fresh = (url) =>
+  existsSync(url) && (!existsSync(modules) || statSync(url).mtimeMs >= statSync(modules).mtimeMs);
 const entry = fresh(bundle) ? bundle : modules;
 if (!existsSync(entry)) {
   process.stderr.write("enforcer: not built yet (no dist/): run `npm run build` in the source directory\n");

@@ -87,7 +87,10 @@ test("the binary runs the bundle, and a start with --dhcp off loads no DHCP code
     const ours = readFileSync(trace, "utf8")
       .split("\n")
       .filter((u) => u.includes("/dist/"));
-    assert.ok(ours.some((u) => u.endsWith("/dist/bundle/enforcer.js")), ours.join("\n"));
+    assert.ok(
+      ours.some((u) => u.endsWith("/dist/bundle/enforcer.js")),
+      ours.join("\n"),
+    );
     const fromSrc = ours.filter((u) => u.includes("/dist/src/"));
     assert.deepEqual(fromSrc, [], "modules loaded from dist/src instead of the bundle");
     assert.ok(ours.length < 15, `${ours.length} files of ours loaded:\n${ours.join("\n")}`);

@@ -2,7 +2,6 @@ import { tftpOffNotice } from "./dhcp-tftp-notice.js";
 import type { Logger } from "pino";
 import type { Settings } from "../config/settings.js";
 import type { DhcpLeaseService } from "../core/dhcp-lease-service.js";
-import type { ProxyClientClass, ProxySkipReason } from "../core/dhcp-proxy.js";
 import type { Machine } from "../domain/machine.js";
 import { tryParseMac, type Mac } from "../domain/mac.js";
 import { ipv4NetText } from "../domain/ipv4-net.js";
