@@ -22,6 +22,12 @@ function rssMiB(pid: number): number {
   return Math.round((Number(m?.[1]) / 1024) * 10) / 10;
 }
 
+/** CPU time (user + system, all threads) the process has used: unlike wall time, barely moved by others' load. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime in clock ticks of 10 ms
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -35,7 +41,7 @@ type Launch = "production" | "plain" | "modules";
 async function startEnforcer(
   data: string,
   launch: Launch,
-): Promise<{ child: ChildProcess; readyMs: number; port: number }> {
+): Promise<{ child: ChildProcess; readyMs: number; cpuMs: number; port: number }> {
   const port = await freePort();
   const bin = resolve("bin/enforcer.js");
   const args = ["serve", "--data", data, "--http-port", String(port), "--listen", "127.0.0.1"].concat([
@@ -56,7 +62,7 @@ async function startEnforcer(
           stdio: ["ignore", "pipe", "inherit"],
         });
   await untilLine(child);
-  return { child, readyMs: Math.round(performance.now() - started), port };
+  return { child, readyMs: Math.round(performance.now() - started), cpuMs: cpuMs(child.pid!), port };
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -153,11 +159,13 @@ export async function footprintBench(): Promise<{ rows: Row[]; notes: Record<str
     // Bundle and modules take turns, so both see the same load on a shared machine.
     const readyMs: number[] = [];
     const modulesReadyMs: number[] = [];
+    const readyCpuMs: Record<"production" | "modules", number[]> = { production: [], modules: [] };
     for (let i = 0; i < STARTS; i++) {
       for (const launch of ["production", "modules"] as const) {
         const e = await startEnforcer(fresh(`start-${launch}-${i}`), launch);
         running.push(e.child);
         (launch === "production" ? readyMs : modulesReadyMs).push(e.readyMs);
+        readyCpuMs[launch].push(e.cpuMs);
         await stop(e.child);
       }
     }
@@ -203,6 +211,8 @@ export async function footprintBench(): Promise<{ rows: Row[]; notes: Record<str
         plainIdleMiB: idle.plain,
         modulesIdleMiB: idle.modules,
         modulesReadyMs: median(modulesReadyMs),
+        readyCpuMs: median(readyCpuMs.production),
+        modulesReadyCpuMs: median(readyCpuMs.modules),
         plainReadyMiB: load.plain.ready,
         plainAfterLoadMiB: load.plain.after,
         productionFallThroughRps: load.production.rate,

@@ -66,7 +66,9 @@ if (!only || only === "footprint") {
       `10k ready ${fp.notes.plainReadyMiB} MiB, after load ${fp.notes.plainAfterLoadMiB} MiB; fall-through ` +
       `boots ${fp.notes.productionFallThroughRps} req/s with them, ${fp.notes.plainFallThroughRps} without\n` +
       `without the bundle (dist/src's modules, same flags): idle ${fp.notes.modulesIdleMiB} MiB, start to ready ` +
-      `${fp.notes.modulesReadyMs} ms (median, taking turns with the bundle's starts)\n`,
+      `${fp.notes.modulesReadyMs} ms against the bundle's ` +
+      `${fp.rows[3]!.enforcer} ms (medians, taking turns); CPU time to ready ${fp.notes.modulesReadyCpuMs} ms ` +
+      `against the bundle's ${fp.notes.readyCpuMs} ms\n`,
   );
   save("footprint", fp);
 }
