@@ -24,6 +24,7 @@ COPY bin bin
 COPY src src
 COPY web web
 COPY on-machine on-machine
+COPY scripts/bundle.mjs scripts/bundle.mjs
 # The .dockerignore leaves test/ and bench/ out, so tsc compiles the server alone.
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund \
     && find dist \( -name '*.test.js' -o -name '*.map' \) -exec rm -f {} +

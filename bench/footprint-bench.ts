@@ -22,19 +22,26 @@ function rssMiB(pid: number): number {
   return Math.round((Number(m?.[1]) / 1024) * 10) / 10;
 }
 
+/** CPU time (user + system, all threads) the process has used: unlike wall time, barely moved by others' load. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime in clock ticks of 10 ms
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * How Enforcer is started: `production` runs bin/enforcer.js as a program (its `#!` line, as the installed
  * `enforcer` command, the service and the container start it, with the V8 flags it sets); `plain` is
- * `node bin/enforcer.js`, without them, to show what the flags buy.
+ * `node bin/enforcer.js`, without them, to show what the flags buy; `modules` is production's flags over
+ * dist/src's ~180 modules instead of the bundle (scripts/bundle.mjs), to show what the bundle buys.
  */
-type Launch = "production" | "plain";
+type Launch = "production" | "plain" | "modules";
 
 async function startEnforcer(
   data: string,
   launch: Launch,
-): Promise<{ child: ChildProcess; readyMs: number; port: number }> {
+): Promise<{ child: ChildProcess; readyMs: number; cpuMs: number; port: number }> {
   const port = await freePort();
   const bin = resolve("bin/enforcer.js");
   const args = ["serve", "--data", data, "--http-port", String(port), "--listen", "127.0.0.1"].concat([
@@ -47,12 +54,15 @@ async function startEnforcer(
   const started = performance.now();
   // The `#!` line finds `node` on PATH: this one first.
   const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ""}` };
+  const modules = ["--max-semi-space-size=1", resolve("dist/src/daemon/main.js")];
   const child =
     launch === "production"
       ? spawn(bin, args, { stdio: ["ignore", "pipe", "inherit"], env })
-      : spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+      : spawn(process.execPath, [...(launch === "plain" ? [bin] : modules), ...args], {
+          stdio: ["ignore", "pipe", "inherit"],
+        });
   await untilLine(child);
-  return { child, readyMs: Math.round(performance.now() - started), port };
+  return { child, readyMs: Math.round(performance.now() - started), cpuMs: cpuMs(child.pid!), port };
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -129,8 +139,8 @@ export async function footprintBench(): Promise<{ rows: Row[]; notes: Record<str
     const bareRate = wrk(`http://127.0.0.1:${barePort}/`, lua);
     const bareAfter = rssMiB(bare.pid!);
 
-    const idle: Record<Launch, number> = { production: 0, plain: 0 };
-    for (const launch of ["production", "plain"] as const) {
+    const idle: Record<Launch, number> = { production: 0, plain: 0, modules: 0 };
+    for (const launch of ["production", "plain", "modules"] as const) {
       const e = await startEnforcer(join(dir, `empty-${launch}`), launch);
       running.push(e.child);
       await sleep(SETTLE_MS);
@@ -146,14 +156,20 @@ export async function footprintBench(): Promise<{ rows: Row[]; notes: Record<str
       cpSync(seeded, d, { recursive: true });
       return d;
     };
+    // Bundle and modules take turns, so both see the same load on a shared machine.
     const readyMs: number[] = [];
+    const modulesReadyMs: number[] = [];
+    const readyCpuMs: Record<"production" | "modules", number[]> = { production: [], modules: [] };
     for (let i = 0; i < STARTS; i++) {
-      const e = await startEnforcer(fresh(`start-${i}`), "production");
-      running.push(e.child);
-      readyMs.push(e.readyMs);
-      await stop(e.child);
+      for (const launch of ["production", "modules"] as const) {
+        const e = await startEnforcer(fresh(`start-${launch}-${i}`), launch);
+        running.push(e.child);
+        (launch === "production" ? readyMs : modulesReadyMs).push(e.readyMs);
+        readyCpuMs[launch].push(e.cpuMs);
+        await stop(e.child);
+      }
     }
-    const load: Record<Launch, { ready: number; after: number; rate: number }> = {
+    const load: Record<"production" | "plain", { ready: number; after: number; rate: number }> = {
       production: { ready: 0, after: 0, rate: 0 },
       plain: { ready: 0, after: 0, rate: 0 },
     };
@@ -193,6 +209,10 @@ export async function footprintBench(): Promise<{ rows: Row[]; notes: Record<str
       rows,
       notes: {
         plainIdleMiB: idle.plain,
+        modulesIdleMiB: idle.modules,
+        modulesReadyMs: median(modulesReadyMs),
+        readyCpuMs: median(readyCpuMs.production),
+        modulesReadyCpuMs: median(readyCpuMs.modules),
         plainReadyMiB: load.plain.ready,
         plainAfterLoadMiB: load.plain.after,
         productionFallThroughRps: load.production.rate,

@@ -64,7 +64,11 @@ if (!only || only === "footprint") {
   console.log(
     `\nwithout bin/enforcer.js's V8 flags (node bin/enforcer.js): idle ${fp.notes.plainIdleMiB} MiB, ` +
       `10k ready ${fp.notes.plainReadyMiB} MiB, after load ${fp.notes.plainAfterLoadMiB} MiB; fall-through ` +
-      `boots ${fp.notes.productionFallThroughRps} req/s with them, ${fp.notes.plainFallThroughRps} without\n`,
+      `boots ${fp.notes.productionFallThroughRps} req/s with them, ${fp.notes.plainFallThroughRps} without\n` +
+      `without the bundle (dist/src's modules, same flags): idle ${fp.notes.modulesIdleMiB} MiB, start to ready ` +
+      `${fp.notes.modulesReadyMs} ms against the bundle's ` +
+      `${fp.rows[3]!.enforcer} ms (medians, taking turns); CPU time to ready ${fp.notes.modulesReadyCpuMs} ms ` +
+      `against the bundle's ${fp.notes.readyCpuMs} ms\n`,
   );
   save("footprint", fp);
 }

@@ -74,3 +74,29 @@ test("bin/enforcer.js run as a program starts the server with its V8 flags", asy
     child.kill("SIGTERM");
   }
 });
+
+test("the binary runs the bundle, and a start with --dhcp off loads no DHCP code", async () => {
+  assert.ok(existsSync("dist/bundle/enforcer.js"), "the server bundle is not built: run npm run build first");
+  const dir = mkdtempSync(join(tmpdir(), "enforcer-modules-"));
+  const trace = join(dir, "modules.txt");
+  process.env.ENFORCER_MODULE_TRACE = trace;
+  const hooks = resolve("dist/test/support/module-trace.js");
+  const e = await startEnforcer(["--dhcp", "off"], { node: [process.execPath, "--import", hooks] });
+  try {
+    assert.equal((await fetch(`${e.base}/boot.ipxe`)).status, 200);
+    const ours = readFileSync(trace, "utf8")
+      .split("\n")
+      .filter((u) => u.includes("/dist/"));
+    assert.ok(
+      ours.some((u) => u.endsWith("/dist/bundle/enforcer.js")),
+      ours.join("\n"),
+    );
+    const fromSrc = ours.filter((u) => u.includes("/dist/src/"));
+    assert.deepEqual(fromSrc, [], "modules loaded from dist/src instead of the bundle");
+    assert.ok(ours.length < 15, `${ours.length} files of ours loaded:\n${ours.join("\n")}`);
+    assert.ok(!ours.some((u) => /\/dhcp-[^/]*\.js$/.test(u)), ours.join("\n"));
+  } finally {
+    delete process.env.ENFORCER_MODULE_TRACE;
+    await e.stop();
+  }
+});

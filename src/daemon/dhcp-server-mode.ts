@@ -17,7 +17,8 @@ import { bootNetwork } from "./boot-network.js";
 import { bootChoice } from "./boot-choice.js";
 import { leaseReply } from "./dhcp-lease-reply.js";
 import { dhcpToTimeline, leaseOutcome } from "./timeline-feed.js";
-import type { DhcpService, DhcpTotals, DhcpWiring } from "./dhcp.js";
+import type { DhcpService, DhcpWiring } from "./dhcp.js";
+import type { DhcpTotals } from "./dhcp-totals.js";
 
 /** How long an OFFER holds its address (memory only): a DISCOVER flood holds the range for at most this. */
 const OFFER_HOLD_MS = 30_000;

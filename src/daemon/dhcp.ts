@@ -2,12 +2,11 @@ import { tftpOffNotice } from "./dhcp-tftp-notice.js";
 import type { Logger } from "pino";
 import type { Settings } from "../config/settings.js";
 import type { DhcpLeaseService } from "../core/dhcp-lease-service.js";
-import type { ProxyClientClass, ProxySkipReason } from "../core/dhcp-proxy.js";
 import type { Machine } from "../domain/machine.js";
 import { tryParseMac, type Mac } from "../domain/mac.js";
 import { ipv4NetText } from "../domain/ipv4-net.js";
 import { LogBudget } from "../logging/log-budget.js";
-import { DhcpCounters } from "../protocols/dhcp/counters.js";
+import type { DhcpTotals } from "./dhcp-totals.js";
 import { replyDestination, startDhcpServer, type DhcpServer } from "../protocols/dhcp/server.js";
 import type { UdpFault } from "../protocols/udp/safe-socket.js";
 import { bootNetwork } from "./boot-network.js";
@@ -20,15 +19,6 @@ import type { BootTimeline } from "../core/boot-timeline.js";
 /** Log lines per minute for answers and for faults; past it they are only counted. */
 const ANSWER_LOGS_PER_MINUTE = 600;
 const FAULT_LOGS_PER_MINUTE = 20;
-
-/** DHCP totals for /metrics: the server's counters and the proxy's answers and skips. */
-export class DhcpTotals {
-  readonly server = new DhcpCounters();
-  readonly answers = new Map<ProxyClientClass, number>();
-  readonly skipped = new Map<ProxySkipReason, number>();
-  /** `--dhcp server`: offers, acks, renewals, naks, declines, releases by kind. */
-  readonly leaseEvents = new Map<string, number>();
-}
 
 /** What `startDhcp` needs from the rest of the daemon. */
 export interface DhcpWiring {

@@ -18,7 +18,7 @@ import { detectPublicUrl } from "./public-url.js";
 import { startAgents } from "./agents.js";
 import { loadSessionSecret } from "./session-secret.js";
 import { generatedFiles, startTftp } from "./tftp.js";
-import { DhcpTotals, startDhcp } from "./dhcp.js";
+import { DhcpTotals } from "./dhcp-totals.js";
 import { tftpToTimeline } from "./timeline-feed.js";
 import { neighbourMacs } from "./neighbours.js";
 import { openPiFirmware, piFiles } from "./pi-tftp.js";
@@ -115,25 +115,33 @@ export async function serve(argv: string[]): Promise<void> {
     log,
   });
   const tftp = await startTftp(settings, files, log, tftpCounters, tftpToTimeline(core.timeline), pi);
-  const dhcp = await startDhcp(
-    settings,
-    {
-      bootUrl,
-      machine: (mac) => core.machines.find(mac),
-      fallsThrough: (m) => core.boot.fallsThrough(m),
-      loaders: presentLoaders(loaders, settings.tftpRoot),
-      leases: core.dhcpLeases,
-      timeline: core.timeline,
-      piSeen: (mac, guid) => core.piBoot.learn(mac, guid),
-    },
-    log,
-    dhcpTotals,
-  ).catch(async (err: unknown) => {
-    await tftp?.close();
-    await app.close();
-    await store.close();
-    throw err;
-  });
+  // The DHCP code (~90 KB of modules) loads only when DHCP is on: most networks have a DHCP server already.
+  const dhcp =
+    settings.dhcp === "off"
+      ? undefined
+      : await import("./dhcp.js")
+          .then(({ startDhcp }) =>
+            startDhcp(
+              settings,
+              {
+                bootUrl,
+                machine: (mac) => core.machines.find(mac),
+                fallsThrough: (m) => core.boot.fallsThrough(m),
+                loaders: presentLoaders(loaders, settings.tftpRoot),
+                leases: core.dhcpLeases,
+                timeline: core.timeline,
+                piSeen: (mac, guid) => core.piBoot.learn(mac, guid),
+              },
+              log,
+              dhcpTotals,
+            ),
+          )
+          .catch(async (err: unknown) => {
+            await tftp?.close();
+            await app.close();
+            await store.close();
+            throw err;
+          });
 
   const agents = await startAgents(settings, core, log);
   const sweep = setInterval(() => {

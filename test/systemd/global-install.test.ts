@@ -38,6 +38,7 @@ describe("npm pack, npm install -g, enforcer serve from the global install", { t
     for (const f of [
       "package/bin/enforcer.js",
       "package/dist/src/daemon/main.js",
+      "package/dist/bundle/enforcer.js",
       "package/dist/ui/index.html",
       "package/dist/ui/app.js.gz",
       "package/examples/debian-bookworm.yaml",
