@@ -1,0 +1,191 @@
+import { closeSync, fsyncSync, openSync } from "node:fs";
+import { open, rename, type FileHandle } from "node:fs/promises";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGunzip, createGzip } from "node:zlib";
+import { crc32 } from "./crc32.js";
+import { EnforcerError } from "../domain/errors.js";
+import { PRIVATE_FILE } from "./file-modes.js";
+
+/** Gets each record of a snapshot as it is read: the reader keeps no other copy of the data. */
+export type RecordSink = (collection: string, id: string, value: unknown) => void;
+
+/** The collections to write, each a map frozen at the moment of the snapshot (values are immutable). */
+export type SnapshotData = ReadonlyMap<string, ReadonlyMap<string, unknown>>;
+
+/**
+ * Version 2, gzipped (level 1), one line per record so that neither a write nor a read ever holds the whole
+ * text: `CRC32(hex8) SP JSON LF` for a head `{"version":2,"gen":N}`, then `["collection","id",value]` per
+ * record, then `{"end":count}`. A line's CRC covers its JSON; the end line tells a cut stream from a whole.
+ */
+export function* snapshotLines(gen: number, data: SnapshotData): Generator<string> {
+  yield line(JSON.stringify({ version: 2, gen }));
+  let count = 0;
+  // Lines are handed on in batches of ~64 KiB: one gzip write per record would cost more than the record.
+  let batch = "";
+  for (const [collection, m] of data)
+    for (const [id, value] of m) {
+      batch += line(JSON.stringify([collection, id, value]));
+      count++;
+      if (batch.length >= 65536) {
+        yield batch;
+        batch = "";
+      }
+    }
+  yield batch + line(JSON.stringify({ end: count }));
+}
+
+function line(json: string): string {
+  return `${crc32(json).toString(16).padStart(8, "0")} ${json}\n`;
+}
+
+/**
+ * Writes a snapshot to a temporary file as it is compressed, fsyncs it, renames it over `path` and fsyncs the
+ * directory: a crash at any step leaves the old snapshot or the new one, never a mix.
+ */
+export async function writeSnapshot(path: string, gen: number, data: SnapshotData): Promise<void> {
+  const tmp = `${path}.tmp`;
+  const fh = await open(tmp, "w", PRIVATE_FILE);
+  try {
+    await fh.chmod(PRIVATE_FILE); // a temporary file left by a crash keeps its old mode otherwise
+    await pipeline(Readable.from(snapshotLines(gen, data)), createGzip({ level: 1 }), toFile(fh));
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
+  const dirFd = openSync(join(path, ".."), "r");
+  try {
+    fsyncSync(dirFd); // makes the rename itself durable
+  } finally {
+    closeSync(dirFd);
+  }
+}
+
+function toFile(fh: FileHandle) {
+  return async (source: AsyncIterable<Buffer>): Promise<void> => {
+    for await (const chunk of source) await fh.write(chunk);
+  };
+}
+
+/**
+ * Reads the snapshot at `path` record by record into `sink` and returns its generation, or undefined when
+ * there is none. Opens all three formats: version 2 (above), version 1 (one `CRC SP JSON` line of the whole
+ * store, gzipped or, older, plain). Any damage (a CRC, a cut or broken gzip stream, a missing end) is
+ * ENF_ERR_STORE_CORRUPT.
+ */
+export async function readSnapshot(path: string, sink: RecordSink): Promise<number | undefined> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, "r");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new EnforcerError("ENF_ERR_STORE_IO", `cannot read ${path}: ${(err as Error).message}`);
+  }
+  const reader = new SnapshotReader(path, sink);
+  try {
+    const magic = Buffer.alloc(2);
+    await fh.read(magic, 0, 2, 0);
+    const bytes = fh.createReadStream({ start: 0, autoClose: false });
+    const gzipped = magic[0] === 0x1f && magic[1] === 0x8b;
+    if (gzipped) await pipeline(bytes, createGunzip(), reader.consume);
+    else await pipeline(bytes, reader.consume);
+    return reader.finish();
+  } catch (err) {
+    // The pipeline may report its own abort in place of the error that stopped it: the reader's comes first.
+    if (reader.failure) throw reader.failure;
+    if (err instanceof EnforcerError) throw err;
+    // zlib's errors (Z_DATA_ERROR, Z_BUF_ERROR for a cut stream) are damage like a failed CRC.
+    if (/^Z_/.test(String((err as NodeJS.ErrnoException).code))) throw reader.corrupt();
+    throw new EnforcerError("ENF_ERR_STORE_IO", `cannot read ${path}: ${(err as Error).message}`);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Splits the inflated bytes into lines and checks each as it comes; holds one line at a time. */
+class SnapshotReader {
+  private parts: Buffer[] = [];
+  private gen: number | undefined;
+  private count = 0;
+  private ended = false;
+  private v1 = false;
+  /** The damage found, kept here because a pipeline may reject with an AbortError instead. */
+  failure: EnforcerError | undefined;
+
+  constructor(
+    private readonly path: string,
+    private readonly sink: RecordSink,
+  ) {}
+
+  readonly consume = async (source: AsyncIterable<Buffer>): Promise<void> => {
+    for await (const chunk of source) {
+      let from = 0;
+      for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, from)) {
+        this.parts.push(chunk.subarray(from, nl));
+        const text = Buffer.concat(this.parts).toString("utf8");
+        this.parts = [];
+        this.line(text);
+        from = nl + 1;
+      }
+      // Kept as pieces until the line ends: a version 1 snapshot is one line of megabytes.
+      if (from < chunk.length) this.parts.push(chunk.subarray(from));
+    }
+  };
+
+  finish(): number {
+    // A plain version 1 snapshot may lack its last LF.
+    if (this.gen === undefined && this.parts.length > 0)
+      this.line(Buffer.concat(this.parts).toString("utf8"));
+    else if (this.parts.length > 0) throw this.corrupt();
+    if (this.gen === undefined || (!this.v1 && !this.ended)) throw this.corrupt();
+    return this.gen;
+  }
+
+  corrupt(): EnforcerError {
+    return (this.failure ??= new EnforcerError(
+      "ENF_ERR_STORE_CORRUPT",
+      `${this.path} fails its checksum; restore it from a backup (docs/store.md) — it is only ever replaced by an atomic rename`,
+      { path: this.path },
+    ));
+  }
+
+  private line(text: string): void {
+    const json = text.slice(9);
+    if (this.ended || text[8] !== " " || crc32(json).toString(16).padStart(8, "0") !== text.slice(0, 8))
+      throw this.corrupt();
+    let value: unknown;
+    try {
+      value = JSON.parse(json);
+    } catch {
+      throw this.corrupt();
+    }
+    if (value === null || typeof value !== "object") throw this.corrupt();
+    if (this.gen === undefined) return this.head(value as { version: number; gen: number; data?: unknown });
+    if (this.v1) throw this.corrupt(); // version 1 is one line
+    if (
+      Array.isArray(value) &&
+      value.length === 3 &&
+      typeof value[0] === "string" &&
+      typeof value[1] === "string"
+    ) {
+      this.sink(value[0], value[1], value[2]);
+      this.count++;
+      return;
+    }
+    if ((value as { end?: unknown }).end !== this.count) throw this.corrupt();
+    this.ended = true;
+  }
+
+  private head(head: { version: number; gen: number; data?: unknown }): void {
+    if (typeof head.gen !== "number") throw this.corrupt();
+    if (head.version !== 1 && head.version !== 2) throw this.corrupt();
+    this.gen = head.gen;
+    if (head.version === 2) return;
+    this.v1 = true;
+    const data = head.data as Record<string, Record<string, unknown>>;
+    for (const [collection, entries] of Object.entries(data))
+      for (const [id, value] of Object.entries(entries)) this.sink(collection, id, value);
+  }
+}
