@@ -145,16 +145,18 @@ export class FileStore implements Store {
       if (err.code === "ENOENT") return Buffer.alloc(0);
       throw new EnforcerError("ENF_ERR_STORE_IO", `cannot read ${path}: ${err.message}`);
     });
-    const scan = scanJournal(buf);
+    // Commits are applied as they are read; if damage stops the start below, this memory is never used.
+    const scan = scanJournal(buf, (entries) =>
+      this.mem.apply(strings.intern(fromJournal(entries, this.current))),
+    );
     if (scan.damagedAt && !this.opts.recover) {
       throw new EnforcerError(
         "ENF_ERR_STORE_CORRUPT",
         `${path} is damaged at line ${scan.damagedAt.line} (byte ${scan.damagedAt.byte}) with intact commits after it; ` +
-          `start once with --store-recover to keep the ${scan.commits.length} commits before it and move the rest aside`,
+          `start once with --store-recover to keep the ${scan.count} commits before it and move the rest aside`,
         { path, ...scan.damagedAt },
       );
     }
-    for (const entries of scan.commits) this.mem.apply(strings.intern(fromJournal(entries, this.current)));
     if (scan.validBytes < buf.length) {
       if (scan.damagedAt) {
         const aside = `${path}.damaged-${Date.now()}`;
