@@ -120,7 +120,7 @@ test("the snapshot is gzipped lines, one per record; both older formats (one JSO
   const s = await FileStore.open({ dir: d, compactBytes: 8000 });
   for (let i = 0; i < 200; i++)
     await s.commit([put(`k${i}`, { i, facts: { cpu: "Intel(R) Xeon(R)", n: 8 } })]);
-  await s.commit([{ op: "put", collection: "other", id: "x y\n", value: [1, "two"] }]);
+  await s.commit([{ op: "put", collection: "other", id: "x y\n", value: [1, "two", "é€😀".repeat(20000)] }]); // cut across chunks
   await s.close();
   const snap = join(d, "snapshot.json");
   const text = gunzipSync(readFileSync(snap)).toString();
