@@ -129,7 +129,7 @@ export async function writesBench(): Promise<{ rows: Row[]; notes: Record<string
     const r = repeated();
     // A snapshot is rewritten whole each time the journal passes COMPACT_BYTES: each journal byte carries
     // snapshot/COMPACT_BYTES bytes of it.
-    const snapshot = snapshotBytes(join(data, "store"));
+    const snapshot = await snapshotBytes(join(data, "store"));
     const share = snapshot / COMPACT_BYTES;
     const amortised = (b: number) => Math.round(b * (1 + share));
     const rows: Row[] = [

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { test } from "node:test";
 import { isEnforcerError } from "../domain/errors.js";
+import { crc32 } from "./crc32.js";
 import { FileStore } from "./file-store.js";
 import { encodeRecord } from "./journal-codec.js";
 
@@ -78,34 +79,97 @@ test("compaction writes a snapshot, starts a fresh journal and loses nothing", a
   await again.close();
 });
 
-test("a damaged snapshot is a clear error, never an empty store", async () => {
+test("a damaged snapshot is a clear error, never an empty store: a flipped byte, a cut stream, a missing record", async () => {
   const d = dir();
-  const s = await FileStore.open({ dir: d, compactBytes: 100 });
-  for (let i = 0; i < 5; i++) await s.commit([put(`k${i}`, i)]);
+  const s = await FileStore.open({ dir: d, compactBytes: 2000 });
+  for (let i = 0; i < 100; i++) await s.commit([put(`k${i}`, { i, pad: `${i}`.repeat(20) })]);
   await s.close();
   const snap = join(d, "snapshot.json");
   const good = readFileSync(snap);
-  // Damage inside the compressed text (the CRC catches it) and in the gzip stream itself.
-  writeFileSync(snap, gzipSync(gunzipSync(good).toString().replace('"k1"', '"kY"')));
-  await assert.rejects(FileStore.open({ dir: d }), (e) => isEnforcerError(e, "ENF_ERR_STORE_CORRUPT"));
-  const flipped = Buffer.from(good);
-  flipped[20]! ^= 0xff;
-  writeFileSync(snap, flipped);
-  await assert.rejects(FileStore.open({ dir: d }), (e) => isEnforcerError(e, "ENF_ERR_STORE_CORRUPT"));
+  const corrupt = (bytes: Buffer | string) => {
+    writeFileSync(snap, bytes);
+    return assert.rejects(FileStore.open({ dir: d }), (e) => isEnforcerError(e, "ENF_ERR_STORE_CORRUPT"));
+  };
+  const text = gunzipSync(good).toString();
+  // A record left out, the end line left out (each re-gzipped, so gzip's own CRC holds).
+  await corrupt(
+    gzipSync(
+      text
+        .split("\n")
+        .filter((l, n) => n !== 2)
+        .join("\n"),
+    ),
+  );
+  await corrupt(gzipSync(text.slice(0, text.lastIndexOf("\n", text.length - 2) + 1))); // no end line
+  // Damage in the gzip stream itself: a flipped byte near the start, in the middle, and a cut stream.
+  for (const at of [20, Math.floor(good.length / 2)]) {
+    const flipped = Buffer.from(good);
+    flipped[at]! ^= 0xff;
+    await corrupt(flipped);
+  }
+  await corrupt(good.subarray(0, good.length - 12));
+  await corrupt(good.subarray(0, Math.floor(good.length / 2)));
+  writeFileSync(snap, good);
+  const again = await FileStore.open({ dir: d });
+  assert.equal(again.count("things"), 100);
+  await again.close();
 });
 
-test("the snapshot is gzipped (a compaction writes a twentieth of the store); an older plain one still opens", async () => {
+test("the snapshot is gzipped lines, one per record; both older formats (one JSON, gzipped or plain) still open", async () => {
   const d = dir();
   const s = await FileStore.open({ dir: d, compactBytes: 8000 });
   for (let i = 0; i < 200; i++)
     await s.commit([put(`k${i}`, { i, facts: { cpu: "Intel(R) Xeon(R)", n: 8 } })]);
+  await s.commit([{ op: "put", collection: "other", id: "x y\n", value: [1, "two", "é€😀".repeat(20000)] }]); // cut across chunks
   await s.close();
   const snap = join(d, "snapshot.json");
-  const text = gunzipSync(readFileSync(snap));
+  const text = gunzipSync(readFileSync(snap)).toString();
   assert.ok(statSync(snap).size * 5 < text.length, `snapshot ${statSync(snap).size} B of ${text.length} B`);
-  writeFileSync(snap, text); // as a version before compression wrote it
+  const lines = text.trimEnd().split("\n");
+  const head = JSON.parse(lines[0]!) as { version: number; gen: number };
+  assert.equal(head.version, 2);
+  assert.deepEqual(JSON.parse(lines.at(-1)!), { end: lines.length - 2 });
+  const expected = await FileStore.open({ dir: d });
+  const state = (st: FileStore) => ({
+    things: Object.fromEntries([...st.all<{ i: number }>("things")].map((v) => [v.i, v])),
+    other: st.get("other", "x y\n"),
+  });
+  const want = state(expected);
+  await expected.close();
+  assert.equal(Object.keys(want.things).length, 200);
+  // What version 1 wrote: the whole store as one `CRC SP JSON LF` line, gzipped, and before that plain.
+  const data: Record<string, Record<string, unknown>> = {};
+  for (const l of lines.slice(1, -1)) {
+    const [c, id, v] = JSON.parse(l) as [string, string, unknown];
+    (data[c] ??= {})[id] = v;
+  }
+  const json = JSON.stringify({ version: 1, gen: head.gen, data });
+  const v1 = `${crc32(json).toString(16).padStart(8, "0")} ${json}\n`;
+  for (const old of [gzipSync(v1), Buffer.from(v1)]) {
+    writeFileSync(snap, old);
+    const again = await FileStore.open({ dir: d });
+    assert.deepEqual(state(again), want);
+    await again.close();
+  }
+  // Version 1's own CRC still counts, and version 2 is taken only inside gzip (whose CRC it relies on).
+  const changed = v1.replace('"Intel', '"intel');
+  for (const bytes of [changed, gzipSync(changed), text]) {
+    writeFileSync(snap, bytes);
+    await assert.rejects(FileStore.open({ dir: d }), (e) => isEnforcerError(e, "ENF_ERR_STORE_CORRUPT"));
+  }
+});
+
+test("a compaction snapshots the store as it was when it began, while commits go on", async () => {
+  const d = dir();
+  const s = await FileStore.open({ dir: d, compactBytes: 3000 });
+  const commits: Promise<void>[] = [];
+  for (let i = 0; i < 400; i++) commits.push(s.commit([put(`k${i % 50}`, { i, pad: "p".repeat(40) })]));
+  for (let i = 0; i < 30; i++) commits.push(s.commit([{ op: "del", collection: "things", id: `k${i}` }]));
+  await Promise.all(commits);
+  await s.close();
   const again = await FileStore.open({ dir: d });
-  assert.equal(again.count("things"), 200);
+  assert.equal(again.count("things"), 20);
+  assert.deepEqual(again.get("things", "k49"), { i: 399, pad: "p".repeat(40) });
   await again.close();
 });
 

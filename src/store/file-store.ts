@@ -1,15 +1,12 @@
-import { closeSync, fsyncSync, openSync } from "node:fs";
-import { open, readFile, readdir, rename, rm, truncate, writeFile, type FileHandle } from "node:fs/promises";
+import { open, readFile, readdir, rm, truncate, writeFile, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
-import { promisify } from "node:util";
-import { gunzip, gzip } from "node:zlib";
-import { crc32 } from "./crc32.js";
 import { EnforcerError } from "../domain/errors.js";
 import { encodeRecord, scanJournal } from "./journal-codec.js";
 import { fromJournal, toJournal } from "./journal-ops.js";
 import { PRIVATE_FILE, tightenModes, tightenedNotice } from "./file-modes.js";
 import { StringPool } from "./intern.js";
 import { acquireLock } from "./lock-file.js";
+import { readSnapshot, writeSnapshot } from "./snapshot-file.js";
 import { ChangeFeed, Collections, type AppliedListener, type Store, type StoreOp } from "./store.js";
 
 /** Options for the file store. */
@@ -136,28 +133,30 @@ export class FileStore implements Store {
 
   private async load(): Promise<void> {
     const dir = this.opts.dir;
-    const snap = await readSnapshot(join(dir, "snapshot.json"));
-    // Records read back share their repeated strings (intern.ts); the pool is dropped once loaded.
+    // Records read back share their repeated strings (intern.ts); the pool is dropped once loaded. The
+    // snapshot comes in record by record, so its text and its parsed tree are never in memory whole.
     const strings = new StringPool();
-    if (snap) {
-      this.mem.load(strings.intern(snap.data));
-      this.gen = snap.gen;
-    }
+    const gen = await readSnapshot(join(dir, "snapshot.json"), (collection, id, value) =>
+      this.mem.map(collection).set(id, strings.intern(value)),
+    );
+    this.gen = gen ?? 0;
     const path = this.journalPath(this.gen);
     const buf = await readFile(path).catch((err: NodeJS.ErrnoException) => {
       if (err.code === "ENOENT") return Buffer.alloc(0);
       throw new EnforcerError("ENF_ERR_STORE_IO", `cannot read ${path}: ${err.message}`);
     });
-    const scan = scanJournal(buf);
+    // Commits are applied as they are read; if damage stops the start below, this memory is never used.
+    const scan = scanJournal(buf, (entries) =>
+      this.mem.apply(strings.intern(fromJournal(entries, this.current))),
+    );
     if (scan.damagedAt && !this.opts.recover) {
       throw new EnforcerError(
         "ENF_ERR_STORE_CORRUPT",
         `${path} is damaged at line ${scan.damagedAt.line} (byte ${scan.damagedAt.byte}) with intact commits after it; ` +
-          `start once with --store-recover to keep the ${scan.commits.length} commits before it and move the rest aside`,
+          `start once with --store-recover to keep the ${scan.count} commits before it and move the rest aside`,
         { path, ...scan.damagedAt },
       );
     }
-    for (const entries of scan.commits) this.mem.apply(strings.intern(fromJournal(entries, this.current)));
     if (scan.validBytes < buf.length) {
       if (scan.damagedAt) {
         const aside = `${path}.damaged-${Date.now()}`;
@@ -181,7 +180,9 @@ export class FileStore implements Store {
     const next = this.gen + 1;
     const nextJournal = await open(this.journalPath(next), "w", PRIVATE_FILE);
     await nextJournal.chmod(PRIVATE_FILE); // a leftover from a crashed compaction keeps its old mode otherwise
-    await writeDurably(join(dir, "snapshot.json"), await encodeSnapshot(next, this.mem.toJSON()));
+    // The maps are copied (pointers only: stored values are immutable), so commits that arrive while the
+    // snapshot is written do not change what it holds, and the records are encoded one at a time.
+    await writeSnapshot(join(dir, "snapshot.json"), next, this.mem.frozen());
     const old = this.journal;
     this.journal = nextJournal;
     this.journalBytes = 0;
@@ -203,67 +204,6 @@ export class FileStore implements Store {
 
   private warn(message: string): void {
     this.opts.warn?.(message);
-  }
-}
-
-const gzipAsync = promisify(gzip);
-const gunzipAsync = promisify(gunzip);
-
-/**
- * `CRC32 SP JSON LF`, gzipped (level 1): each compaction rewrites the whole store, and machine records
- * compress about 20x, so an SD card takes a twentieth of the bytes (and a start reads a twentieth).
- */
-async function encodeSnapshot(gen: number, data: Record<string, Record<string, unknown>>): Promise<Buffer> {
-  const json = JSON.stringify({ version: 1, gen, data });
-  return gzipAsync(`${crc32(json).toString(16).padStart(8, "0")} ${json}\n`, { level: 1 });
-}
-
-/** A snapshot's text: gzipped since snapshots were compressed, plain when an older version wrote it. */
-async function snapshotText(raw: Buffer): Promise<string> {
-  if (raw[0] !== 0x1f || raw[1] !== 0x8b) return raw.toString("utf8");
-  return (await gunzipAsync(raw)).toString("utf8");
-}
-
-async function readSnapshot(
-  path: string,
-): Promise<{ gen: number; data: Record<string, Record<string, unknown>> } | undefined> {
-  let raw: Buffer;
-  try {
-    raw = await readFile(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new EnforcerError("ENF_ERR_STORE_IO", `cannot read ${path}: ${(err as Error).message}`);
-  }
-  // A gzip stream that does not inflate is damage like a failed CRC: the text below then fails its check.
-  const text = await snapshotText(raw).catch(() => "");
-  const json = text.slice(9).replace(/\n$/, "");
-  if (text[8] !== " " || crc32(json).toString(16).padStart(8, "0") !== text.slice(0, 8)) {
-    throw new EnforcerError(
-      "ENF_ERR_STORE_CORRUPT",
-      `${path} fails its checksum; restore it from a backup (docs/store.md) — it is only ever replaced by an atomic rename`,
-      { path },
-    );
-  }
-  return JSON.parse(json) as { gen: number; data: Record<string, Record<string, unknown>> };
-}
-
-/** Write to a temporary file, fsync it, rename over the target and fsync the directory. */
-async function writeDurably(path: string, data: Buffer): Promise<void> {
-  const tmp = `${path}.tmp`;
-  const fh = await open(tmp, "w", PRIVATE_FILE);
-  try {
-    await fh.chmod(PRIVATE_FILE); // a temporary file left by a crash keeps its old mode otherwise
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
-  const dirFd = openSync(join(path, ".."), "r");
-  try {
-    fsyncSync(dirFd); // makes the rename itself durable
-  } finally {
-    closeSync(dirFd);
   }
 }
 

@@ -12,35 +12,44 @@ export function encodeRecord(entries: readonly JournalEntry[]): string {
 
 /** The result of reading a journal: whole commits, and where the intact prefix ends. */
 export interface JournalScan {
-  /** Each commit's entries, to replay with fromJournal (a merge needs what its key held). */
+  /** Each commit's entries, to replay with fromJournal (a merge needs what its key held); empty when they went to `onCommit`. */
   commits: JournalEntry[][];
+  /** How many intact commits came before the end or the damage. */
+  count: number;
   /** Byte length of the intact prefix; anything after it is a torn tail or damage. */
   validBytes: number;
   /** Set when a bad line is followed by more data: damage in the middle, not a torn tail. */
   damagedAt?: { line: number; byte: number };
 }
 
-/** Reads a journal buffer, stopping at the first line that is incomplete or fails its CRC. */
-export function scanJournal(buf: Buffer): JournalScan {
+/**
+ * Reads a journal buffer, stopping at the first line that is incomplete or fails its CRC. With `onCommit`,
+ * each commit goes there as it is read instead of into `commits`: a replay then holds one parsed commit at
+ * a time, not the whole journal (up to the compaction size, 8 MiB) parsed.
+ */
+export function scanJournal(buf: Buffer, onCommit?: (entries: JournalEntry[]) => void): JournalScan {
   const commits: JournalEntry[][] = [];
+  let count = 0;
   let pos = 0;
   let line = 0;
   while (pos < buf.length) {
     const nl = buf.indexOf(0x0a, pos);
-    if (nl < 0) return { commits, validBytes: pos }; // torn last line: never acknowledged
+    if (nl < 0) return { commits, count, validBytes: pos }; // torn last line: never acknowledged
     line++;
     const ops = decodeLine(buf.subarray(pos, nl).toString("utf8"));
     if (!ops) {
       // A bad line with an intact commit somewhere after it is damage; otherwise it is the torn tail of a
       // write that was never acknowledged (fsync had not returned), and dropping it loses nothing.
       return laterCommitIntact(buf, nl + 1)
-        ? { commits, validBytes: pos, damagedAt: { line, byte: pos } }
-        : { commits, validBytes: pos };
+        ? { commits, count, validBytes: pos, damagedAt: { line, byte: pos } }
+        : { commits, count, validBytes: pos };
     }
-    commits.push(ops);
+    if (onCommit) onCommit(ops);
+    else commits.push(ops);
+    count++;
     pos = nl + 1;
   }
-  return { commits, validBytes: pos };
+  return { commits, count, validBytes: pos };
 }
 
 function decodeLine(text: string): JournalEntry[] | undefined {

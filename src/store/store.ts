@@ -96,6 +96,11 @@ export class Collections {
     return out;
   }
 
+  /** Each collection's map copied as it is now (the values are shared: they are immutable). */
+  frozen(): Map<string, Map<string, unknown>> {
+    return new Map([...this.maps].map(([name, m]) => [name, new Map(m)]));
+  }
+
   /** Loads a snapshot made by toJSON. */
   load(data: Record<string, Record<string, unknown>>): void {
     for (const [name, entries] of Object.entries(data)) {
