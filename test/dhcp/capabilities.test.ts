@@ -5,18 +5,16 @@
 // and no CAP_NET_ADMIN. Needs root (to make the namespaces and drop to nobody).
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { after, before, describe, test } from "node:test";
-import { inNs } from "../support/netns-curl.js";
 import { createNetnsPair, type NetnsPair } from "../support/netns-pair.js";
 import { startInNs, type NsProcess } from "../support/netns-process.js";
+import { provePxeExchange } from "../support/pxe-exchange.js";
 
 const run = promisify(execFile);
-const CLIENT = join(dirname(fileURLToPath(import.meta.url)), "../support/scripted-dhcp-client.js");
 const NET = "10.79.3";
 const NOBODY = 65534;
 /** CAP_NET_BIND_SERVICE is capability 10: bit 10 of the sets in /proc/PID/status. */
@@ -26,7 +24,6 @@ describe("proxyDHCP as an unprivileged user with CAP_NET_BIND_SERVICE only", { t
   const dir = mkdtempSync(join(tmpdir(), "enforcer-caps-"));
   let pair: NetnsPair | undefined;
   let enforcer: NsProcess | undefined;
-  const inClient = (cmd: string[]) => inNs(pair!.clientNs, cmd, 20_000);
 
   before(async () => {
     pair = await createNetnsPair("c", `${NET}.2/24`);
@@ -60,38 +57,6 @@ describe("proxyDHCP as an unprivileged user with CAP_NET_BIND_SERVICE only", { t
     assert.match(status, new RegExp(`^CapEff:\\s+${ONLY_NET_BIND_SERVICE}$`, "m"));
     assert.match(status, new RegExp(`^CapBnd:\\s+${ONLY_NET_BIND_SERVICE}$`, "m"));
 
-    // A client without an address broadcasts; the offer comes back as a broadcast.
-    const offer = JSON.parse(
-      (await inClient([process.execPath, CLIENT, "uefi-x64", "discover", "255.255.255.255", "67", "1500"]))
-        .stdout,
-    ) as { replies: { from: string; type: number; file: string }[] };
-    assert.deepEqual(
-      offer.replies.map((r) => [r.from, r.type, r.file]),
-      [[`${NET}.2`, 2, "ipxe.efi"]],
-    );
-
-    // With an address: the boot-server request on 4011, then the loader over TFTP from port 69.
-    await run("ip", ["-n", pair!.clientNs, "addr", "add", `${NET}.9/24`, "dev", pair!.clientIf]);
-    const ack = JSON.parse(
-      (
-        await inClient([
-          process.execPath,
-          CLIENT,
-          "uefi-x64",
-          "request",
-          `${NET}.2`,
-          "4011",
-          "1500",
-          `${NET}.9`,
-        ])
-      ).stdout,
-    ) as { replies: { type: number; file: string }[] };
-    assert.deepEqual(
-      ack.replies.map((r) => [r.type, r.file]),
-      [[5, "ipxe.efi"]],
-    );
-    const got = join(dir, "ipxe.efi");
-    await inClient(["busybox", "tftp", "-g", "-r", "ipxe.efi", "-l", got, `${NET}.2`]);
-    assert.equal(statSync(got).size, statSync("/usr/lib/ipxe/ipxe.efi").size);
+    await provePxeExchange(pair!, NET, dir);
   });
 });

@@ -19,13 +19,13 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { after, before, describe, test } from "node:test";
 import { inNs } from "../support/netns-curl.js";
 import { createNetnsPair, type NetnsPair } from "../support/netns-pair.js";
 import { startInNs, type NsProcess } from "../support/netns-process.js";
+import { provePxeExchange } from "../support/pxe-exchange.js";
 import {
   allowedFamilies,
   allowedSyscalls,
@@ -34,8 +34,6 @@ import {
 } from "../support/systemd-unit.js";
 
 const run = promisify(execFile);
-const here = dirname(fileURLToPath(import.meta.url));
-const CLIENT = join(here, "../support/scripted-dhcp-client.js");
 const SECCOMP = resolve("test/support/seccomp-exec.py");
 const NET = "10.79.13";
 const NOBODY = 65534;
@@ -120,36 +118,7 @@ describe(
     });
 
     test("proxyDHCP on 67 and 4011, the loader over TFTP on 69", async () => {
-      const offer = JSON.parse(
-        (await inClient([process.execPath, CLIENT, "uefi-x64", "discover", "255.255.255.255", "67", "1500"]))
-          .stdout,
-      ) as { replies: { from: string; type: number; file: string }[] };
-      assert.deepEqual(
-        offer.replies.map((r) => [r.from, r.type, r.file]),
-        [[`${NET}.2`, 2, "ipxe.efi"]],
-      );
-      await run("ip", ["-n", pair!.clientNs, "addr", "add", `${NET}.9/24`, "dev", pair!.clientIf]);
-      const ack = JSON.parse(
-        (
-          await inClient([
-            process.execPath,
-            CLIENT,
-            "uefi-x64",
-            "request",
-            `${NET}.2`,
-            "4011",
-            "1500",
-            `${NET}.9`,
-          ])
-        ).stdout,
-      ) as { replies: { type: number; file: string }[] };
-      assert.deepEqual(
-        ack.replies.map((r) => [r.type, r.file]),
-        [[5, "ipxe.efi"]],
-      );
-      const got = join(dir, "ipxe.efi");
-      await inClient(["busybox", "tftp", "-g", "-r", "ipxe.efi", "-l", got, `${NET}.2`]);
-      assert.equal(statSync(got).size, statSync("/usr/lib/ipxe/ipxe.efi").size);
+      await provePxeExchange(pair!, NET, dir);
     });
 
     test("HTTP on 80 (the client has its address now): boot.ipxe, the API with the token it wrote, the UI", async () => {
