@@ -1,13 +1,11 @@
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort } from "../test/support/enforcer-process.js";
-import { benchMac, seed } from "./seed.js";
+import { ARMED, MACHINES, fallThroughScript, rssMiB, triggerStorm, wrk } from "./boot-load.js";
+import { seed } from "./seed.js";
 import { untilLine } from "./ready-line.js";
-
-const MACHINES = 10_000;
-const ARMED = 2_000;
 
 /** One row of the benchmark table. */
 export interface Row {
@@ -15,43 +13,6 @@ export interface Row {
   enforcer: number;
   baseline?: number;
   unit: string;
-}
-
-/** wrk's Lua: every request names the next of the fall-through machines (those with no armed config). */
-function wrkScript(dir: string): string {
-  const path = join(dir, "machines.lua");
-  writeFileSync(
-    path,
-    `local i = 0
-request = function()
-  i = i + 1
-  local n = ${ARMED} + (i % ${MACHINES - ARMED})
-  local mac = string.format("52-54-00-%02x-%02x-%02x", math.floor(n / 65536) % 256, math.floor(n / 256) % 256, n % 256)
-  return wrk.format("GET", "/boot/machine?mac=" .. mac .. "&platform=pcbios")
-end
-`,
-  );
-  return path;
-}
-
-function wrk(url: string, script?: string, header?: string): number {
-  const args = [
-    "-t2",
-    "-c50",
-    "-d5s",
-    ...(script ? ["-s", script] : []),
-    ...(header ? ["-H", header] : []),
-    url,
-  ];
-  const out = execFileSync("wrk", args, { encoding: "utf8" });
-  const m = /Requests\/sec:\s+([\d.]+)/.exec(out);
-  if (!m) throw new Error(`wrk printed no rate:\n${out}`);
-  return Number(m[1]);
-}
-
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return Math.round((Number(m?.[1]) / 1024) * 10) / 10;
 }
 
 async function startServe(data: string, port: number): Promise<{ child: ChildProcess; readyMs: number }> {
@@ -76,22 +37,6 @@ async function startServe(data: string, port: number): Promise<{ child: ChildPro
   );
   await untilLine(child);
   return { child, readyMs: Math.round(performance.now() - started) };
-}
-
-/** First fetch of every armed config, 50 at a time: each is a durable write (trigger + event). */
-async function triggerStorm(base: string): Promise<number> {
-  let next = 0;
-  const started = performance.now();
-  const worker = async () => {
-    while (next < ARMED) {
-      const mac = benchMac(next++);
-      const r = await fetch(`${base}/boot/machine?mac=${mac}&platform=pcbios`);
-      if (r.status !== 200) throw new Error(`armed config not served for ${mac}: ${r.status}`);
-      await r.text();
-    }
-  };
-  await Promise.all(Array.from({ length: 50 }, worker));
-  return Math.round(ARMED / ((performance.now() - started) / 1000));
 }
 
 /** The boot-core benchmark: Enforcer with 10,000 machines against a bare node:http constant-script server. */
@@ -119,7 +64,7 @@ export async function bootBench(): Promise<{ rows: Row[]; notes: Record<string, 
     bare = baseline;
     await new Promise<void>((r) => baseline.stdout!.once("data", () => r()));
 
-    const lua = wrkScript(data);
+    const lua = fallThroughScript(data);
     const rows: Row[] = [];
     rows.push({
       workload: "GET /boot.ipxe (general script)",

@@ -1,14 +1,13 @@
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { freePort } from "../test/support/enforcer-process.js";
 import type { Row } from "./boot-bench.js";
-import { benchMac, seed } from "./seed.js";
+import { ARMED, MACHINES, fallThroughScript, rssMiB, triggerStorm, wrk } from "./boot-load.js";
+import { seed } from "./seed.js";
 import { untilLine } from "./ready-line.js";
 
-const MACHINES = 10_000;
-const ARMED = 2_000;
 /** Starts measured for start-to-ready; the median is the row (one start is noisy on a shared machine). */
 const STARTS = 3;
 /** Memory is read this long after the ready line: the state a person finds, not the middle of a start. */
@@ -16,11 +15,6 @@ const SETTLE_MS = 1_000;
 
 /** The goals of issue 13, in the unit of each row. */
 export const FOOTPRINT_GOALS = { idleMiB: 80, tenThousandMiB: 100, readyMs: 1000 };
-
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return Math.round((Number(m?.[1]) / 1024) * 10) / 10;
-}
 
 /** CPU time (user + system, all threads) the process has used: unlike wall time, barely moved by others' load. */
 function cpuMs(pid: number): number {
@@ -72,43 +66,11 @@ async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-function wrk(url: string, script: string): number {
-  const out = execFileSync("wrk", ["-t2", "-c50", "-d5s", "-s", script, url], { encoding: "utf8" });
-  const m = /Requests\/sec:\s+([\d.]+)/.exec(out);
-  if (!m) throw new Error(`wrk printed no rate:\n${out}`);
-  return Number(m[1]);
-}
-
-/** wrk's Lua: each request names the next fall-through machine (known, nothing armed). */
-function fallThroughScript(dir: string): string {
-  const path = join(dir, "fall-through.lua");
-  writeFileSync(
-    path,
-    `local i = 0
-request = function()
-  i = i + 1
-  local n = ${ARMED} + (i % ${MACHINES - ARMED})
-  local mac = string.format("52-54-00-%02x-%02x-%02x", math.floor(n / 65536) % 256, math.floor(n / 256) % 256, n % 256)
-  return wrk.format("GET", "/boot/machine?mac=" .. mac .. "&platform=pcbios")
-end
-`,
-  );
-  return path;
-}
-
 /** The boot load: 5 s of fall-through boots, then the first fetch of every armed config (50 at a time). */
 async function bootLoad(base: string, lua: string): Promise<number> {
   const rate = wrk(`${base}/`, lua);
   await sleep(200); // wrk outlived the server's keep-alive: let fetch's pool notice the closed sockets
-  let next = 0;
-  const worker = async () => {
-    while (next < ARMED) {
-      const r = await fetch(`${base}/boot/machine?mac=${benchMac(next++)}&platform=pcbios`);
-      if (r.status !== 200) throw new Error(`armed config not served: ${r.status}`);
-      await r.text();
-    }
-  };
-  await Promise.all(Array.from({ length: 50 }, worker));
+  await triggerStorm(base);
   return rate;
 }
 

@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { FileStore } from "../src/store/file-store.js";
 import { freePort } from "../test/support/enforcer-process.js";
 import { benchMac, seed } from "./seed.js";
+import { rssMiB } from "./boot-load.js";
 import { untilLine } from "./ready-line.js";
 
 const MACHINES = 10_000;
@@ -44,11 +45,6 @@ export interface SoakPass {
   p99Ms: number;
   rssMiB: number;
   dataMiB: number;
-}
-
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return Math.round((Number(m?.[1]) / 1024) * 10) / 10;
 }
 
 function dirMiB(dir: string): number {

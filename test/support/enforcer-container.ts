@@ -33,6 +33,9 @@ export async function removeRun(run: ContainerRun): Promise<void> {
   await podman(["rmi", "-f", run.image, run.serfImage]);
 }
 
+/** `podman build` as both builds run it: Docker format (keeps HEALTHCHECK), no layer cache, no leftovers. */
+const BUILD = ["build", "--format", "docker", "--layers=false", "--force-rm", ...ULIMITS];
+
 /**
  * Builds the repository's Dockerfile on `base` (build stage) and `runtimeBase` as `run.image`. `npm ci` in the build stage reads this
  * machine's npm cache (mounted, --prefer-offline): the registry is asked only for what the cache lacks.
@@ -40,16 +43,7 @@ export async function removeRun(run: ContainerRun): Promise<void> {
  */
 export async function buildImage(run: ContainerRun, base: string, runtimeBase: string): Promise<void> {
   const cache = execFileSync("npm", ["config", "get", "cache"], { encoding: "utf8" }).trim();
-  const args = [
-    "build",
-    "--format",
-    "docker",
-    "--layers=false",
-    "--force-rm",
-    "--network",
-    "host",
-    ...ULIMITS,
-  ];
+  const args = [...BUILD, "--network", "host"];
   if (existsSync(cache)) args.push("--volume", `${cache}:/root/.npm`);
   args.push(
     "--build-arg",
@@ -65,17 +59,10 @@ export async function buildImage(run: ContainerRun, base: string, runtimeBase: s
 
 /** Builds the Dockerfile's `serf` stage (compose.yaml's serf service) on `serfBase` as `run.serfImage`. */
 export async function buildSerfImage(run: ContainerRun, serfBase: string): Promise<void> {
-  const args = [
-    "build",
-    "--format",
-    "docker",
-    "--layers=false",
-    "--force-rm",
-    ...ULIMITS,
-    "--target",
-    "serf",
-  ];
-  await podmanOk([...args, "--build-arg", `SERF_BASE=${serfBase}`, "--tag", run.serfImage, "."], 300_000);
+  await podmanOk(
+    [...BUILD, "--target", "serf", "--build-arg", `SERF_BASE=${serfBase}`, "--tag", run.serfImage, "."],
+    300_000,
+  );
 }
 
 /** A UDP port below 1024 that was free a moment ago on 127.0.0.1 (the test runs as root, as CI does). */
