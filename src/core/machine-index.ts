@@ -162,5 +162,7 @@ function searchText(m: Machine): string {
  * share a key, which only adds texts that the real check then drops.
  */
 function gramKey(t: string, at: number): number {
-  return ((t.charCodeAt(at) & 1023) << 20) | ((t.charCodeAt(at + 1) & 1023) << 10) | (t.charCodeAt(at + 2) & 1023);
+  return (
+    ((t.charCodeAt(at) & 1023) << 20) | ((t.charCodeAt(at + 1) & 1023) << 10) | (t.charCodeAt(at + 2) & 1023)
+  );
 }
