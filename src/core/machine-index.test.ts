@@ -7,6 +7,7 @@ import type { StoreOp } from "../store/store.js";
 import { MemoryStore } from "../store/testing/fake-stores.js";
 import type { MachineQuery } from "./machines.js";
 import { testCore } from "./testing/fixtures.js";
+import { TextIndex } from "./text-index.js";
 
 // The list's meaning, as the scan before the index had it: every label pair equal, the lower-cased search a
 // substring of id, hostname, serial, UUID and label values joined by newlines, the extra condition, id order.
@@ -150,5 +151,27 @@ test("a search over many machines finds each one by a piece of its hostname, MAC
       .list({ label: { rack: "r7" }, search: "node-1", limit: 2, offset: 1 })
       .items.map((m) => m.hostname),
     ["node-167.rack.example", "node-1007.rack.example"], // in id order: 127, 167, 1007, …,
+  );
+});
+
+test("a text index renamed over and over still finds what each id holds now, in bounded space", () => {
+  const index = new TextIndex();
+  for (let round = 0; round < 500; round++)
+    for (let id = 0; id < 20; id++) index.set(`m${id}`, `host-${id}-round-${round}`);
+  index.delete("m3");
+  assert.deepEqual(
+    index.find("-round-499").sort(),
+    [...Array(20).keys()]
+      .filter((i) => i !== 3)
+      .map((i) => `m${i}`)
+      .sort(),
+  );
+  assert.deepEqual(index.find("round-498"), [], "no old text is found");
+  assert.deepEqual(index.find("host-7-"), ["m7"]);
+  assert.deepEqual(index.find("-7"), ["m7"], "short searches check every text");
+  const slots = (index as unknown as { slots: unknown[] }).slots.length;
+  assert.ok(
+    slots <= 2 * 20 + 1024,
+    `slots are packed as texts change (${slots} for 20 ids after 10,000 sets)`,
   );
 });

@@ -1,4 +1,5 @@
 import type { Machine } from "../domain/machine.js";
+import { TextIndex } from "./text-index.js";
 
 /** Filters the index answers: exact labels and a lower-case substring of the search text. */
 export interface IndexQuery {
@@ -13,36 +14,27 @@ interface LabelEntry {
   sorted?: string[];
 }
 
-/** Three characters, the shortest search the trigram lists answer; shorter ones check every text. */
-const GRAM = 3;
-
-/** The packed form a search reads: texts in id order and, per trigram, the positions of the texts holding it. */
-interface Packed {
-  texts: string[];
-  grams: Map<number, Int32Array>;
-}
-
 /**
  * The machine list's query index: ids in order, each machine's lower-cased search text, and the machines of
  * each label pair. A scan over 10,000 machines took ~2.5 ms a query (Map and WeakMap lookups per machine);
- * here a label filter is a lookup and a search is `indexOf` over one joined string. Built on the first query,
- * not at start (a start with 10,000 machines is measured against a memory goal), then kept from the changes
- * MachineService hears on the store's change feed.
+ * here a label filter is a lookup and a search reads a trigram list (src/core/text-index.ts). Built on the
+ * first filtered query, not at start (a start with 10,000 machines is measured against a memory goal), then
+ * kept from the changes MachineService hears on the store's change feed.
  */
 export class MachineIndex {
   private built = false;
   private sorted: string[] | undefined;
-  private readonly text = new Map<string, string>();
+  /** Each id's place in `sorted`, for searches with many hits; dropped with it. */
+  private rank: Map<string, number> | undefined;
+  private readonly text = new TextIndex();
   private readonly labels = new Map<string, Map<string, LabelEntry>>();
-  /** Rebuilt on the first search after a machine came, went or changed its text (a boot's put does not). */
-  private packed: Packed | undefined;
 
   /** `machines` gives every stored machine, for the first build. */
   constructor(private readonly machines: () => Iterable<Machine>) {}
 
   /** Takes one stored change in: `old` is what the store held, `next` what it holds now (absent: deleted). */
   changed(old: Machine | undefined, next: Machine | undefined): void {
-    if (!old || !next) this.sorted = undefined;
+    if (!old || !next) this.sorted = this.rank = undefined;
     if (!this.built) return;
     if (old) this.remove(old, next);
     if (next) this.add(next);
@@ -67,44 +59,20 @@ export class MachineIndex {
     first!.sorted ??= [...first!.ids].sort();
     if (rest.length === 0 && !search) return first!.sorted;
     return first!.sorted.filter(
-      (id) => rest.every((e) => e.ids.has(id)) && (!search || this.text.get(id)!.includes(search)),
+      (id) => rest.every((e) => e.ids.has(id)) && (!search || this.text.textOf(id)!.includes(search)),
     );
   }
 
+  /** The ids whose text holds the search, in id order. */
   private searchAll(search: string): string[] {
+    const found = this.text.find(search);
+    if (found.length <= 64) return found.sort(); // few hits sort themselves
+    // Many are marked by their place in the id order and read back in that order: no string comparisons.
     const ids = this.ids();
-    const { texts, grams } = this.packedFor(ids);
-    if (search.length < GRAM) return ids.filter((_, i) => texts[i]!.includes(search));
-    // Every text that holds the search holds each of its trigrams: the rarest one's list holds all matches.
-    let fewest: Int32Array | undefined;
-    for (let i = 0; i + GRAM <= search.length; i++) {
-      const list = grams.get(gramKey(search, i));
-      if (!list) return [];
-      if (!fewest || list.length < fewest.length) fewest = list;
-    }
-    const found: string[] = [];
-    for (const i of fewest!) if (texts[i]!.includes(search)) found.push(ids[i]!);
-    return found;
-  }
-
-  private packedFor(ids: string[]): Packed {
-    if (!this.packed) {
-      const lists = new Map<number, number[]>();
-      const texts = ids.map((id, i) => {
-        const t = this.text.get(id)!;
-        for (let at = 0; at + GRAM <= t.length; at++) {
-          const key = gramKey(t, at);
-          let list = lists.get(key);
-          if (!list) lists.set(key, (list = []));
-          if (list[list.length - 1] !== i) list.push(i); // once per text, in id order
-        }
-        return t;
-      });
-      const grams = new Map<number, Int32Array>();
-      for (const [key, list] of lists) grams.set(key, Int32Array.from(list));
-      this.packed = { texts, grams };
-    }
-    return this.packed;
+    this.rank ??= new Map(ids.map((id, i) => [id, i]));
+    const hit = new Uint8Array(ids.length);
+    for (const id of found) hit[this.rank.get(id)!] = 1;
+    return ids.filter((_, i) => hit[i] === 1);
   }
 
   private build(): void {
@@ -114,11 +82,7 @@ export class MachineIndex {
   }
 
   private add(m: Machine): void {
-    const t = searchText(m);
-    if (this.text.get(m.id) !== t) {
-      this.text.set(m.id, t);
-      this.packed = undefined;
-    }
+    this.text.set(m.id, searchText(m));
     for (const [k, v] of Object.entries(m.labels)) {
       let values = this.labels.get(k);
       if (!values) this.labels.set(k, (values = new Map()));
@@ -133,10 +97,7 @@ export class MachineIndex {
 
   /** Unindexes `old`, leaving what `next` (the same id's new value) keeps: a boot's put changes no label. */
   private remove(old: Machine, next: Machine | undefined): void {
-    if (!next) {
-      this.text.delete(old.id);
-      this.packed = undefined;
-    }
+    if (!next) this.text.delete(old.id);
     for (const [k, v] of Object.entries(old.labels)) {
       if (next && Object.hasOwn(next.labels, k) && next.labels[k] === v) continue;
       const values = this.labels.get(k);
