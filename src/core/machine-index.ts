@@ -117,13 +117,3 @@ function searchText(m: Machine): string {
     .join("\n")
     .toLowerCase();
 }
-
-/**
- * The trigram at `at` as a number: exact for characters below 1024 (all a validated field holds); others may
- * share a key, which only adds texts that the real check then drops.
- */
-function gramKey(t: string, at: number): number {
-  return (
-    ((t.charCodeAt(at) & 1023) << 20) | ((t.charCodeAt(at + 1) & 1023) << 10) | (t.charCodeAt(at + 2) & 1023)
-  );
-}
