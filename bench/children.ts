@@ -15,7 +15,7 @@ const PACKAGES: Record<string, string> = {
   chromium: "chromium",
 };
 
-/** The tools each part of `npm run bench` runs (the lab checks its own and fails alone). */
+/** The tools each part of `npm run bench` runs; a new part adds its own (the lab checks its own and fails alone). */
 export const BENCH_TOOLS: Record<string, readonly string[]> = {
   boot: ["wrk"],
   queries: ["wrk"],
