@@ -91,6 +91,9 @@ function hook(): void {
   ] as const) {
     process.once(signal, () => {
       console.error(`\nbenchmark stopped by ${signal}: stopping what it started`);
+      // The step in flight fails as its servers go: expected now, not a second error to print.
+      const quiet = () => {};
+      process.on("uncaughtException", quiet).on("unhandledRejection", quiet);
       void stop(running, 1000).finally(() => process.exit(code));
     });
   }
