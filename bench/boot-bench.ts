@@ -1,10 +1,11 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort } from "../test/support/enforcer-process.js";
 import { ARMED, MACHINES, fallThroughScript, rssMiB, triggerStorm, wrk } from "./boot-load.js";
 import { seed } from "./seed.js";
+import { spawnChild } from "./children.js";
 import { untilLine } from "./ready-line.js";
 
 /** One row of the benchmark table. */
@@ -17,7 +18,7 @@ export interface Row {
 
 async function startServe(data: string, port: number): Promise<{ child: ChildProcess; readyMs: number }> {
   const started = performance.now();
-  const child = spawn(
+  const child = spawnChild(
     process.execPath,
     [
       resolve("bin/enforcer.js"),
@@ -56,7 +57,7 @@ export async function bootBench(): Promise<{ rows: Row[]; notes: Record<string, 
     // The baseline runs in its own process: wrk blocks this one while it measures.
     writeFileSync(join(data, "script.ipxe"), await (await fetch(`${base}/boot.ipxe`)).text());
     const barePort = await freePort();
-    const baseline = spawn(
+    const baseline = spawnChild(
       process.execPath,
       [resolve("dist/bench/bare-server.js"), String(barePort), join(data, "script.ipxe")],
       { stdio: ["ignore", "pipe", "inherit"] },
@@ -86,18 +87,6 @@ export async function bootBench(): Promise<{ rows: Row[]; notes: Record<string, 
       enforcer: await triggerStorm(base),
       unit: "boots/s",
     });
-    const token = readFileSync(join(data, "admin.token"), "utf8").trim();
-    for (const [what, query] of [
-      ["first page", "limit=100"],
-      ["search", "search=node-9999&limit=100"],
-      ["label filter, deep page", "label=rack%3Dr7&limit=100&offset=200"],
-    ] as const) {
-      rows.push({
-        workload: `GET /api/v1/machines (${what}) over ${MACHINES} machines`,
-        enforcer: wrk(`${base}/api/v1/machines?${query}`, undefined, `Authorization: Bearer ${token}`),
-        unit: "req/s",
-      });
-    }
     const rssAfter = rssMiB(child.pid!);
     return {
       rows,

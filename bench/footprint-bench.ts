@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -7,6 +7,7 @@ import type { Row } from "./boot-bench.js";
 import { ARMED, MACHINES, fallThroughScript, rssMiB, triggerStorm, wrk } from "./boot-load.js";
 import { seed } from "./seed.js";
 import { untilLine } from "./ready-line.js";
+import { spawnChild } from "./children.js";
 
 /** Starts measured for start-to-ready; the median is the row (one start is noisy on a shared machine). */
 const STARTS = 3;
@@ -51,8 +52,8 @@ async function startEnforcer(
   const modules = ["--max-semi-space-size=1", resolve("dist/src/daemon/main.js")];
   const child =
     launch === "production"
-      ? spawn(bin, args, { stdio: ["ignore", "pipe", "inherit"], env })
-      : spawn(process.execPath, [...(launch === "plain" ? [bin] : modules), ...args], {
+      ? spawnChild(bin, args, { stdio: ["ignore", "pipe", "inherit"], env })
+      : spawnChild(process.execPath, [...(launch === "plain" ? [bin] : modules), ...args], {
           stdio: ["ignore", "pipe", "inherit"],
         });
   await untilLine(child);
@@ -89,9 +90,13 @@ export async function footprintBench(): Promise<{ rows: Row[]; notes: Record<str
     writeFileSync(script, "#!ipxe\nchain --autofree http://127.0.0.1/boot/machine?mac=${net0/mac} || exit\n");
     const barePort = await freePort();
     const t0 = performance.now();
-    const bare = spawn(process.execPath, [resolve("dist/bench/bare-server.js"), String(barePort), script], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    const bare = spawnChild(
+      process.execPath,
+      [resolve("dist/bench/bare-server.js"), String(barePort), script],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
     running.push(bare);
     await untilLine(bare, "ready");
     const bareReadyMs = Math.round(performance.now() - t0);

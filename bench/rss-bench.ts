@@ -1,13 +1,11 @@
-import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { promisify } from "node:util";
 import { freePort, freeUdpPort } from "../test/support/enforcer-process.js";
 import type { Row } from "./boot-bench.js";
 import { untilLine } from "./ready-line.js";
+import { run, spawnChild } from "./children.js";
 
-const run = promisify(execFile);
 const MiB = 1024 * 1024;
 const CLIENTS = 50;
 const TFTP_FILE_MiB = 32;
@@ -55,7 +53,7 @@ export async function rssBench(): Promise<{ rows: Row[]; idleMiB: number }> {
     client: (i: number, ports: { http: number; tftp: number }) => Promise<unknown>,
   ) => {
     const ports = { http: await freePort(), tftp: await freeUdpPort() };
-    const enf = spawn(
+    const enf = spawnChild(
       process.execPath,
       [resolve("bin/enforcer.js"), "serve", "--data", join(dir, "data"), "--listen", "127.0.0.1"]
         .concat(["--http-port", String(ports.http), "--tftp-port", String(ports.tftp), "--tftp-root", dir])

@@ -2,8 +2,10 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { bootBench, type Row } from "./boot-bench.js";
+import { BENCH_TOOLS, requireTools } from "./children.js";
 import { footprintBench } from "./footprint-bench.js";
 import { labBench } from "./lab-bench.js";
+import { queryBench } from "./query-bench.js";
 import { soakBench } from "./soak-bench.js";
 import { rssBench } from "./rss-bench.js";
 import { tftpBench } from "./tftp-bench.js";
@@ -30,10 +32,17 @@ const machine = {
   memoryGiB: Math.round(totalmem() / 2 ** 30),
   node: process.version,
 };
-// `npm run bench` runs everything; `npm run bench -- boot`, `-- footprint`, `-- tftp`, `-- ui` or `-- soak` runs
-// one part (`-- tftp-rss` only the memory rows of the TFTP part; `-- lab` the L2 lab's firmware boots, as root;
+// `npm run bench` runs everything; `npm run bench -- boot`, `-- queries` (the machine list), `-- footprint`,
+// `-- tftp`, `-- ui` or `-- soak` runs one part (`-- tftp-rss` only the memory rows of the TFTP part; `-- lab` the L2 lab's firmware boots, as root;
 // `-- writes` the bytes a boot writes to the data directory, under strace).
 const only = process.argv[2];
+// Every tool the chosen parts run is checked before anything starts (bench/children.ts).
+try {
+  requireTools(only ? (BENCH_TOOLS[only] ?? []) : Object.values(BENCH_TOOLS).flat());
+} catch (e) {
+  console.error(`npm run bench: ${(e as Error).message}`);
+  process.exit(1);
+}
 const when = new Date().toISOString();
 console.log(
   `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}\n`,
@@ -54,6 +63,14 @@ if (!only || only === "boot") {
       `RSS ${boot.notes.rssReadyMiB} MiB at ready, ${boot.notes.rssAfterLoadMiB} MiB after the load\n`,
   );
   save("boot", boot);
+}
+if (!only || only === "queries") {
+  const q = await queryBench();
+  console.log(
+    "machine list: wrk -t2 -c50 -d5s on loopback, admin token; baseline = QUERY_BENCH_BASELINE's build\n",
+  );
+  console.log(table(q.rows, "baseline build"));
+  save("queries", q);
 }
 if (!only || only === "footprint") {
   const fp = await footprintBench();

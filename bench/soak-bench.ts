@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
@@ -8,6 +8,7 @@ import { freePort } from "../test/support/enforcer-process.js";
 import { benchMac, seed } from "./seed.js";
 import { rssMiB } from "./boot-load.js";
 import { untilLine } from "./ready-line.js";
+import { spawnChild } from "./children.js";
 
 const MACHINES = 10_000;
 const PASSES = Number(process.env.SOAK_PASSES ?? 6);
@@ -74,7 +75,7 @@ async function startServe(data: string, image: string, port: number): Promise<Ch
     ...["--boot-rate-limit", "0", "--log-level", "warn", "--discovery", "--discovery-image", image],
     ...["--max-discovery-sessions", String(CAP), "--max-unknown-machines", String(CAP)],
   ];
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawnChild(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
   await untilLine(child);
   return child;
 }

@@ -1,14 +1,12 @@
-import { execFile, spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { promisify } from "node:util";
 import { randomBytes } from "node:crypto";
 import { freePort, freeUdpPort } from "../test/support/enforcer-process.js";
 import type { Row } from "./boot-bench.js";
 import { untilLine } from "./ready-line.js";
+import { run, spawnChild } from "./children.js";
 
-const run = promisify(execFile);
 const MiB = 1024 * 1024;
 
 /** One measured case: file, client options and how many clients at once. */
@@ -57,9 +55,9 @@ export async function tftpBench(): Promise<Row[]> {
   writeFileSync(join(dir, "64M.bin"), randomBytes(64 * MiB), { mode: 0o644 });
 
   const hpaPort = await freeUdpPort();
-  const hpa = spawn("in.tftpd", ["-L", "-a", `127.0.0.1:${hpaPort}`, "-s", dir], { stdio: "ignore" });
+  const hpa = spawnChild("in.tftpd", ["-L", "-a", `127.0.0.1:${hpaPort}`, "-s", dir], { stdio: "ignore" });
   const enfPort = await freeUdpPort();
-  const enf = spawn(
+  const enf = spawnChild(
     process.execPath,
     [resolve("bin/enforcer.js"), "serve", "--data", join(dir, "data"), "--listen", "127.0.0.1"]
       .concat(["--http-port", String(await freePort()), "--tftp-port", String(enfPort), "--tftp-root", dir])

@@ -9,6 +9,7 @@ import { launchChromium, newContext, signIn } from "../test/support/browser.js";
 import { startEnforcer } from "../test/support/enforcer-process.js";
 import type { Row } from "./boot-bench.js";
 import { benchMac, seed } from "./seed.js";
+import { adopt } from "./children.js";
 
 const MACHINES = 10_000;
 /** A slow link to a Raspberry Pi in a far rack: 1.5 Mbit/s down, 150 ms round trip. */
@@ -55,6 +56,7 @@ export async function uiBench(): Promise<{ rows: Row[]; notes: Record<string, nu
   const data = mkdtempSync(join(tmpdir(), "ui-bench-"));
   await seed(join(data, "store"), MACHINES, 100);
   const enf = await startEnforcer([], { data });
+  adopt(enf.child);
   const browser = await launchChromium();
   try {
     const page = await (await newContext(browser)).newPage();

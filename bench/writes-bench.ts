@@ -1,10 +1,10 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort } from "../test/support/enforcer-process.js";
 import type { Row } from "./boot-bench.js";
 import { untilLine } from "./ready-line.js";
+import { spawnChild } from "./children.js";
 import { benchMac, seed } from "./seed.js";
 import { between, fileWrites, requireStrace, straceArgv } from "./strace-writes.js";
 import { snapshotBytes } from "./snapshot-size.js";
@@ -103,7 +103,7 @@ export async function writesBench(): Promise<{ rows: Row[]; notes: Record<string
   const base = `http://127.0.0.1:${port}`;
   const serve = [process.execPath, resolve("bin/enforcer.js"), "serve", "--data", data];
   serve.push("--http-port", String(port), "--listen", "127.0.0.1", "--boot-rate-limit", "0", "--no-tftp");
-  const child = spawn("strace", straceArgv(join(traces, "t"), serve), {
+  const child = spawnChild("strace", straceArgv(join(traces, "t"), serve), {
     stdio: ["ignore", "pipe", "ignore"],
   });
   try {

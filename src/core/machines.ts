@@ -8,6 +8,7 @@ import type { Store, StoreOp } from "../store/store.js";
 import { ChangeSet } from "./change-set.js";
 import type { EventLog } from "./event-log.js";
 import { COLLECTIONS } from "../store/collections.js";
+import { MachineIndex } from "./machine-index.js";
 import { type Clock } from "./ports.js";
 
 /** Filters for listing machines. */
@@ -39,8 +40,8 @@ export class MachineService {
   /** UUIDs and serials to the machines holding them (agents ask on every report, so no scans). */
   private readonly byUuid = new Map<string, Set<string>>();
   private readonly bySerial = new Map<string, Set<string>>();
-  /** Machine ids in order, rebuilt when machines come or go. */
-  private sorted: string[] | undefined;
+  /** Ids in order, search text and labels for the list (src/core/machine-index.ts). */
+  private readonly query = new MachineIndex(() => this.indexed.values());
 
   /** Extra checks of an edited machine (the DHCP reservation label), run before anything is stored. */
   private check: (m: Machine) => void = () => {};
@@ -197,38 +198,24 @@ export class MachineService {
 
   /** Machines matching the query, sorted by id, with the total before paging. */
   list(q: MachineQuery = {}): { items: Machine[]; total: number } {
-    const search = q.search?.toLowerCase();
-    const labels = q.label ? Object.entries(q.label) : [];
+    const ids = this.query.match({
+      labels: q.label ? Object.entries(q.label) : [],
+      search: q.search?.toLowerCase(),
+    });
     const offset = q.offset ?? 0;
     const limit = q.limit ?? 100;
-    if (!search && labels.length === 0 && !q.where) {
-      // No filter: the page is a slice of the sorted ids.
-      const ids = this.sortedIds();
-      const page = ids
-        .slice(offset, offset + limit)
-        .map((id) => this.store.get<Machine>(COLLECTIONS.machines, id)!);
-      return { items: page, total: ids.length };
-    }
+    const get = (id: string) => this.store.get<Machine>(COLLECTIONS.machines, id)!;
+    if (!q.where) return { items: ids.slice(offset, offset + limit).map(get), total: ids.length };
+    // The extra condition (a config state) is not the machines' to index: checked per match, in order.
     const items: Machine[] = [];
     let total = 0;
-    // Walk the ids in order (sorted once per change, not per request) and keep only the page asked for.
-    for (const id of this.sortedIds()) {
-      const m = this.store.get<Machine>(COLLECTIONS.machines, id);
-      if (!m) continue;
-      if (labels.length > 0 && !labels.every(([k, v]) => m.labels[k] === v)) continue;
-      if (search && !haystack(m).includes(search)) continue;
-      if (q.where && !q.where(m)) continue;
+    for (const id of ids) {
+      const m = get(id);
+      if (!q.where(m)) continue;
       if (total >= offset && items.length < limit) items.push(m);
       total++;
     }
     return { items, total };
-  }
-
-  private sortedIds(): string[] {
-    if (!this.sorted || this.sorted.length !== this.store.count(COLLECTIONS.machines)) {
-      this.sorted = [...this.store.all<Machine>(COLLECTIONS.machines)].map((m) => m.id).sort();
-    }
-    return this.sorted;
   }
 
   /** The op that stores a machine (the indexes follow once it is committed). */
@@ -252,9 +239,9 @@ export class MachineService {
   private applied(o: StoreOp): void {
     const old = this.indexed.get(o.id);
     if (old) this.unindex(old);
-    else this.sorted = undefined; // a new id
-    if (o.op === "put") this.index(o.value as Machine);
-    else if (old) this.sorted = undefined;
+    const next = o.op === "put" ? (o.value as Machine) : undefined;
+    if (next) this.index(next);
+    if (old || next) this.query.changed(old, next);
   }
 
   private index(m: Machine): void {
@@ -291,18 +278,4 @@ function patched(m: Machine, patch: MachinePatch): Machine {
   else if (patch.hostname !== undefined) next.hostname = parseHostname(patch.hostname);
   if (patch.labels) next.labels = parseLabels(patch.labels);
   return next;
-}
-
-/** The lower-cased text a search looks in, built once per stored machine object (they are immutable). */
-const haystacks = new WeakMap<Machine, string>();
-function haystack(m: Machine): string {
-  let h = haystacks.get(m);
-  if (h === undefined) {
-    h = [m.id, m.hostname, m.serial, m.uuid, ...Object.values(m.labels)]
-      .filter(Boolean)
-      .join("\n")
-      .toLowerCase();
-    haystacks.set(m, h);
-  }
-  return h;
 }
