@@ -5,6 +5,7 @@ import { bootBench, type Row } from "./boot-bench.js";
 import { footprintBench } from "./footprint-bench.js";
 import { labBench } from "./lab-bench.js";
 import { soakBench } from "./soak-bench.js";
+import { stormBench, stormOptions } from "./storm-bench.js";
 import { rssBench } from "./rss-bench.js";
 import { tftpBench } from "./tftp-bench.js";
 import { uiBench } from "./ui-bench.js";
@@ -131,4 +132,17 @@ if (!only || only === "writes") {
   console.log(table(writes.rows, "goal"));
   console.log(`\n${JSON.stringify(writes.notes)}\n`);
   save("writes", writes);
+}
+if (!only || only === "storm") {
+  // A boot storm against dnsmasq + nginx (docs/benchmarks.md); needs root, like the lab: without, one line.
+  console.log("\nstorm: simulated UEFI machines, proxyDHCP + TFTP loader + iPXE + HTTP, Enforcer then dnsmasq + nginx\n");
+  const storm = await stormBench(stormOptions(process.argv.slice(3))).catch((e: Error) => {
+    console.log(`storm: not measured: ${e.message.split("\n")[0]}\n`);
+    process.exitCode = 1;
+    return undefined;
+  });
+  if (storm) {
+    console.log(`\n${storm.table}\n\n${JSON.stringify(storm.sides.map((s) => ({ side: s.side, failures: s.failureExamples, p50Ms: s.p50Ms })))}\n`);
+    save("storm", storm);
+  }
 }
