@@ -135,14 +135,18 @@ if (!only || only === "writes") {
 }
 if (!only || only === "storm") {
   // A boot storm against dnsmasq + nginx (docs/benchmarks.md); needs root, like the lab: without, one line.
-  console.log("\nstorm: simulated UEFI machines, proxyDHCP + TFTP loader + iPXE + HTTP, Enforcer then dnsmasq + nginx\n");
+  console.log(
+    "\nstorm: simulated UEFI machines, proxyDHCP + TFTP loader + iPXE + HTTP, Enforcer then dnsmasq + nginx\n",
+  );
   const storm = await stormBench(stormOptions(process.argv.slice(3))).catch((e: Error) => {
     console.log(`storm: not measured: ${e.message.split("\n")[0]}\n`);
     process.exitCode = 1;
     return undefined;
   });
   if (storm) {
-    console.log(`\n${storm.table}\n\n${JSON.stringify(storm.sides.map((s) => ({ side: s.side, failures: s.failureExamples, p50Ms: s.p50Ms })))}\n`);
+    console.log(
+      `\n${storm.table}\n\n${JSON.stringify(storm.sides.map((s) => ({ side: s.side, failures: s.failureExamples, p50Ms: s.p50Ms })))}\n`,
+    );
     save("storm", storm);
   }
 }

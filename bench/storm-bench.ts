@@ -41,10 +41,17 @@ export function stormOptions(argv: string[]): StormOptions {
   });
   const machines = Number(values.machines);
   const armed = values.armed === "" ? Math.round(machines / 5) : Number(values.armed);
-  const o = { machines, armed, windowMs: Number(values.window) * 1000, seed: Number(values.seed), rounds: Number(values.rounds) };
+  const o = {
+    machines,
+    armed,
+    windowMs: Number(values.window) * 1000,
+    seed: Number(values.seed),
+    rounds: Number(values.rounds),
+  };
   if (!Number.isInteger(machines) || machines < 1 || machines > MAX_MACHINES)
     throw new Error(`--machines must be 1-${MAX_MACHINES}`);
-  if (!Number.isInteger(armed) || armed < 0 || armed > machines) throw new Error("--armed must be 0 to --machines");
+  if (!Number.isInteger(armed) || armed < 0 || armed > machines)
+    throw new Error("--armed must be 0 to --machines");
   if (!(o.windowMs >= 0) || !Number.isInteger(o.seed) || !Number.isInteger(o.rounds) || o.rounds < 1)
     throw new Error("--window needs seconds >= 0, --seed and --rounds integers (rounds >= 1)");
   return o;
@@ -71,7 +78,8 @@ async function runSide(stack: Stack, clientNs: string, planFile: string): Promis
       "ip",
       ["netns", "exec", clientNs, process.execPath, CLIENT, planFile],
       { maxBuffer: 64 << 20, timeout: 15 * 60_000 },
-      (err, stdout, stderr) => (err ? rej(new Error(`the storm client failed: ${err.message}\n${stderr}`)) : res(stdout)),
+      (err, stdout, stderr) =>
+        err ? rej(new Error(`the storm client failed: ${err.message}\n${stderr}`)) : res(stdout),
     ),
   );
   const server = sampler.stop();
@@ -85,7 +93,13 @@ export async function stormBench(o: StormOptions): Promise<ReturnType<typeof sum
   const root = join(dir, "root");
   mkdirSync(root);
   const sizes = writeStormFiles(root);
-  const plan: StormPlan = makePlan({ count: o.machines, armed: o.armed, seed: o.seed, windowMs: o.windowMs, sizes });
+  const plan: StormPlan = makePlan({
+    count: o.machines,
+    armed: o.armed,
+    seed: o.seed,
+    windowMs: o.windowMs,
+    sizes,
+  });
   writeClassicScripts(root, plan, `http://${NET.server}`);
   const planFile = join(dir, "plan.json");
   writeFileSync(planFile, JSON.stringify(plan));
@@ -109,7 +123,9 @@ export async function stormBench(o: StormOptions): Promise<ReturnType<typeof sum
         stack = undefined;
         results.push(side);
         const failed = side.client.machines.filter((m) => m.failedAt).length;
-        console.log(`  round ${r + 1}: ${side.side}: ${(side.client.totalMs / 1000).toFixed(1)} s, ${failed} failed`);
+        console.log(
+          `  round ${r + 1}: ${side.side}: ${(side.client.totalMs / 1000).toFixed(1)} s, ${failed} failed`,
+        );
       }
     }
   } finally {

@@ -59,7 +59,8 @@ async function boot(i: number): Promise<MachineReport> {
       tftpGet(pxe.nextServer !== "0.0.0.0" ? pxe.nextServer : pxe.serverId, pxe.file, m.address),
     );
     tftpRetries += loader.retries;
-    if (loader.bytes !== plan.loaderBytes) throw new Error(`loader ${loader.bytes} bytes, not ${plan.loaderBytes}`);
+    if (loader.bytes !== plan.loaderBytes)
+      throw new Error(`loader ${loader.bytes} bytes, not ${plan.loaderBytes}`);
     const ipxe = await timed("ipxe-dhcp", () => dhcp.ipxe(id, m.xid + 1, plan.server));
     const general = await timed("boot.ipxe", () => http.get(ipxe.file, true));
     if (general.status !== 200) throw new Error(`${ipxe.file}: ${general.status}`);
@@ -84,7 +85,8 @@ async function boot(i: number): Promise<MachineReport> {
         initrdBytes += got.bytes;
       }
     });
-    if (initrdBytes !== plan.initrdBytes) throw new Error(`initrd ${initrdBytes} bytes, not ${plan.initrdBytes}`);
+    if (initrdBytes !== plan.initrdBytes)
+      throw new Error(`initrd ${initrdBytes} bytes, not ${plan.initrdBytes}`);
     // The installed system reports back next to its provisioning file (Enforcer: /p/<secret>/complete).
     if (!b.provisioning) throw new Error("the per-machine script names no provisioning url=");
     const done = await timed("complete", () => http.get(new URL("complete", b.provisioning).href, true));

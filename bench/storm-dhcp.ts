@@ -78,14 +78,7 @@ export class StormDhcp {
    * server gave this machine (the bench assigns it up front).
    */
   async firmware(id: DhcpIdentity, xid: number, ciaddr: string, server: string): Promise<BootReply> {
-    const offer = await this.ask(
-      this.frame(id, xid, 1, UEFI_X64),
-      server,
-      "255.255.255.255",
-      67,
-      xid,
-      2,
-    );
+    const offer = await this.ask(this.frame(id, xid, 1, UEFI_X64), server, "255.255.255.255", 67, xid, 2);
     // EDK2 names a boot item only when the offer had a menu; an offer without option 43 (dnsmasq's for UEFI,
     // its "UEFI workaround") gets a plain REQUEST, which dnsmasq answers with the file on 4011.
     const menu: [number, Buffer][] =

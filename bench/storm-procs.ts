@@ -41,7 +41,8 @@ export async function waitReady(p: StormProc, ready: RegExp | string, ms = 20_00
   for (;;) {
     const out = p.output();
     if (typeof ready === "string" ? out.includes(ready) : ready.test(out)) return;
-    if (p.child.exitCode !== null) throw new Error(`${p.name} exited ${p.child.exitCode}:\n${out.slice(-2000)}`);
+    if (p.child.exitCode !== null)
+      throw new Error(`${p.name} exited ${p.child.exitCode}:\n${out.slice(-2000)}`);
     if (Date.now() > until) throw new Error(`${p.name} not ready after ${ms} ms:\n${out.slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -50,7 +51,11 @@ export async function waitReady(p: StormProc, ready: RegExp | string, ms = 20_00
 /** A PID's children (nginx's workers), from /proc. */
 export function childPids(pid: number): number[] {
   try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return [];
   }

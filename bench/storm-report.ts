@@ -37,7 +37,11 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 }
 
-const median = (xs: number[]) => quantile([...xs].sort((a, b) => a - b), 0.5);
+const median = (xs: number[]) =>
+  quantile(
+    [...xs].sort((a, b) => a - b),
+    0.5,
+  );
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
 function summarizeSide(side: string, runs: SideResult[]): SideSummary {
@@ -46,7 +50,9 @@ function summarizeSide(side: string, runs: SideResult[]): SideSummary {
   const p50Ms: Record<string, number> = {};
   const p99Ms: Record<string, number> = {};
   for (const s of STEPS) {
-    const times = machines.flatMap((m) => (m.steps[s] !== undefined ? [m.steps[s]] : [])).sort((a, b) => a - b);
+    const times = machines
+      .flatMap((m) => (m.steps[s] !== undefined ? [m.steps[s]] : []))
+      .sort((a, b) => a - b);
     p50Ms[s] = quantile(times, 0.5);
     p99Ms[s] = quantile(times, 0.99);
   }
@@ -72,12 +78,23 @@ export function summarize(
   plan: StormPlan,
   results: SideResult[],
 ) {
-  const enforcer = summarizeSide("Enforcer", results.filter((r) => r.side === "Enforcer"));
-  const classic = summarizeSide("dnsmasq + nginx", results.filter((r) => r.side !== "Enforcer"));
+  const enforcer = summarizeSide(
+    "Enforcer",
+    results.filter((r) => r.side === "Enforcer"),
+  );
+  const classic = summarizeSide(
+    "dnsmasq + nginx",
+    results.filter((r) => r.side !== "Enforcer"),
+  );
   const rows: [string, number, number, string][] = [
     [`time until all ${o.machines} are done`, enforcer.totalS, classic.totalS, "s"],
     ["failed machines", enforcer.failures, classic.failures, ""],
-    ...STEPS.map((s): [string, number, number, string] => [`p99 ${s}`, enforcer.p99Ms[s]!, classic.p99Ms[s]!, "ms"]),
+    ...STEPS.map((s): [string, number, number, string] => [
+      `p99 ${s}`,
+      enforcer.p99Ms[s]!,
+      classic.p99Ms[s]!,
+      "ms",
+    ]),
     ["peak RSS (server processes)", enforcer.peakRssMiB, classic.peakRssMiB, "MiB"],
     ["server CPU", enforcer.serverCpuS, classic.serverCpuS, "s"],
     ["client CPU (the simulated machines)", enforcer.clientCpuS, classic.clientCpuS, "s"],

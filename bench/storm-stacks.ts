@@ -59,6 +59,8 @@ export async function startEnforcer(ns: string, dir: string, root: string, plan:
     process.execPath, "--max-semi-space-size=1", resolve("bin/enforcer.js"), "serve",
     "--listen", NET.server, "--http-port", String(ENFORCER_PORT), "--public-url", url,
     "--data", data, "--tftp-root", root, "--dhcp", "proxy",
+    // Room for the whole rack, as dnsmasq's --tftp-max below (both defaults, 256 and 50, refuse a storm).
+    "--tftp-max-transfers", String(Math.max(256, plan.machines.length)),
   ], join(dir, "enforcer.log"));
   const stack: Stack = { name: "Enforcer", procs: [p], pids: () => [p.child.pid!], stop: () => p.stop() };
   try {
@@ -102,7 +104,8 @@ http {
 /** Waits for nginx's workers: the master forks them after it has bound its sockets. */
 async function nginxWorkers(nginx: StormProc): Promise<void> {
   for (let i = 0; i < 200; i++) {
-    if (nginx.child.exitCode !== null) throw new Error(`nginx exited ${nginx.child.exitCode}:\n${nginx.output()}`);
+    if (nginx.child.exitCode !== null)
+      throw new Error(`nginx exited ${nginx.child.exitCode}:\n${nginx.output()}`);
     if (childPids(nginx.child.pid!).length > 0) return;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -114,7 +117,13 @@ async function nginxWorkers(nginx: StormProc): Promise<void> {
  * apart by option 175, gets boot.ipxe over HTTP; --tftp-max raised from its 50 so 1,000 machines are not
  * refused, as a site booting a rack would set it) and nginx serving the same files and static scripts.
  */
-export async function startClassic(ns: string, dir: string, root: string, iface: string, plan: StormPlan): Promise<Stack> {
+export async function startClassic(
+  ns: string,
+  dir: string,
+  root: string,
+  iface: string,
+  plan: StormPlan,
+): Promise<Stack> {
   const base = `http://${NET.server}`;
   writeClassicScripts(root, plan, base);
   mkdirSync(join(dir, "nginx-tmp"), { recursive: true });
@@ -127,7 +136,12 @@ export async function startClassic(ns: string, dir: string, root: string, iface:
     `--dhcp-boot=tag:ipxe,${base}/boot.ipxe`, "--enable-tftp", `--tftp-root=${root}`,
     `--tftp-max=${Math.max(50, plan.machines.length)}`,
   ], join(dir, "dnsmasq.log"));
-  const nginx = startStormProc("nginx", ns, ["nginx", "-c", join(dir, "nginx.conf"), "-e", "stderr"], join(dir, "nginx.log"));
+  const nginx = startStormProc(
+    "nginx",
+    ns,
+    ["nginx", "-c", join(dir, "nginx.conf"), "-e", "stderr"],
+    join(dir, "nginx.log"),
+  );
   const stack: Stack = {
     name: "dnsmasq + nginx",
     procs: [dnsmasq, nginx],
