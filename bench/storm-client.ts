@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { StormDhcp } from "./storm-dhcp.js";
 import { MachineHttp } from "./storm-http.js";
-import { firstChainUrl, scriptBoot } from "./storm-ipxe.js";
+import { chainUrls, scriptBoot } from "./storm-ipxe.js";
 import { mulberry32, type StormPlan } from "./storm-plan.js";
 import { tftpGet } from "./storm-tftp.js";
 
@@ -64,15 +64,22 @@ async function boot(i: number): Promise<MachineReport> {
     const ipxe = await timed("ipxe-dhcp", () => dhcp.ipxe(id, m.xid + 1, plan.server));
     const general = await timed("boot.ipxe", () => http.get(ipxe.file, true));
     if (general.status !== 200) throw new Error(`${ipxe.file}: ${general.status}`);
-    const own = firstChainUrl(general.text, { mac: m.mac, uuid: m.uuid });
-    if (!own) throw new Error(`boot.ipxe chains nothing:\n${general.text}`);
-    const script = await timed("script", () => http.get(own, true));
-    // A fall-through machine's own script fails (404): boot.ipxe goes on to the local disk, and it is done.
-    if (script.status !== 200) {
-      if (m.armed) throw new Error(`armed, but ${own} answered ${script.status}`);
+    const chains = chainUrls(general.text, { mac: m.mac, uuid: m.uuid });
+    if (chains.length === 0) throw new Error(`boot.ipxe chains nothing:\n${general.text}`);
+    // Each chain in turn until one answers a script; a fall-through machine's all fail (404), and boot.ipxe
+    // goes on to the local disk: it is done.
+    const script = await timed("script", async () => {
+      for (const url of chains) {
+        const got = await http.get(url, true);
+        if (got.status === 200) return got;
+      }
+      return undefined;
+    });
+    if (!script) {
+      if (m.armed) throw new Error(`armed, but no script from ${chains.join(", ")}`);
       return r;
     }
-    if (!m.armed) throw new Error(`not armed, but ${own} answered a script`);
+    if (!m.armed) throw new Error("not armed, but a chain answered a script");
     const b = scriptBoot(script.text);
     const kernel = await timed("kernel", () => http.get(b.kernel, false));
     if (kernel.status !== 200 || kernel.bytes !== plan.kernelBytes)

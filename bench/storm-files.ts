@@ -33,7 +33,7 @@ export function writeStormFiles(root: string): { loader: number; kernel: number;
 /**
  * The classic stack's scripts, as a dnsmasq + nginx site writes them by hand: one static `boot.ipxe` that
  * chains `machines/<mac>.ipxe` and falls through to the local disk on a 404, a static script per armed
- * machine (the same kernel line Enforcer renders for the Debian profile), and a static `complete` beside its
+ * machine (the kernel line Enforcer renders for the Debian profile on efi), and a static `complete` beside its
  * provisioning path, which the installed system fetches as Enforcer's completion.
  */
 export function writeClassicScripts(root: string, plan: StormPlan, base: string): void {
@@ -59,7 +59,7 @@ export function writeClassicScripts(root: string, plan: StormPlan, base: string)
       [
         "#!ipxe",
         `echo booting ${m.mac}`,
-        `kernel ${base}/${KERNEL_DIR}/linux auto=true priority=critical url=${p}preseed.cfg interface=auto ` +
+        `kernel ${base}/${KERNEL_DIR}/linux initrd=initrd.gz auto=true priority=critical url=${p}preseed.cfg interface=auto ` +
           `hostname=node-${i} domain=rack.example`,
         `initrd --name initrd.gz ${base}/${KERNEL_DIR}/initrd.gz`,
         "boot",

@@ -1,4 +1,4 @@
-// The little of iPXE's script language a storm machine needs: the URL `boot.ipxe` chains first (its settings
+// The little of iPXE's script language a storm machine needs: the URLs `boot.ipxe` chains (their settings
 // expanded for this machine), and the kernel, initrds and provisioning URL of a per-machine script.
 
 /** The settings iPXE would expand in a chain URL, for one machine. */
@@ -30,18 +30,22 @@ function expand(text: string, vars: IpxeVars, sets: Map<string, string>): string
   });
 }
 
-/** The first `chain` URL of a general script, expanded; undefined if it chains nothing. */
-export function firstChainUrl(script: string, vars: IpxeVars): string | undefined {
+/**
+ * The `chain` URLs of a general script in order, expanded: iPXE tries each (`chain … || …`) until one answers a
+ * script, and boots the local disk when none does (Enforcer's asks /boot/machine, then /boot/discovery).
+ */
+export function chainUrls(script: string, vars: IpxeVars): string[] {
   const sets = new Map<string, string>();
+  const urls: string[] = [];
   for (const line of script.split("\n")) {
     const words = line.trim().split(/\s+/);
     if (words[0] === "set" && words[1]) sets.set(words[1], words.slice(2).join(" "));
     if (words[0] === "chain") {
       const url = words.slice(1).find((w) => !w.startsWith("-"));
-      return url ? expand(url, vars, sets) : undefined;
+      if (url) urls.push(expand(url, vars, sets));
     }
   }
-  return undefined;
+  return urls;
 }
 
 /** The kernel and initrds of a per-machine script; throws if it boots no kernel. */
