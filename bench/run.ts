@@ -33,7 +33,8 @@ const machine = {
 };
 // `npm run bench` runs everything; `npm run bench -- boot`, `-- footprint`, `-- tftp`, `-- ui` or `-- soak` runs
 // one part (`-- tftp-rss` only the memory rows of the TFTP part; `-- lab` the L2 lab's firmware boots, as root;
-// `-- writes` the bytes a boot writes to the data directory, under strace).
+// `-- writes` the bytes a boot writes to the data directory, under strace; `-- storm [--machines N …]` the
+// boot storm against dnsmasq + nginx, as root: docs/benchmarks.md).
 const only = process.argv[2];
 const when = new Date().toISOString();
 console.log(
