@@ -106,6 +106,17 @@ export async function stormBench(o: StormOptions): Promise<ReturnType<typeof sum
   const results: SideResult[] = [];
   let net: Awaited<ReturnType<typeof stormNet>> | undefined;
   let stack: Stack | undefined;
+  const cleanup = async () => {
+    await stack?.stop();
+    await net?.remove();
+    // ENFORCER_STORM_KEEP=1 keeps the logs (enforcer.log, dnsmasq.log, nginx's) to look at a failure.
+    if (process.env.ENFORCER_STORM_KEEP === "1") console.log(`  kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  };
+  // Ctrl-C or a kill skips `finally`: the servers, namespaces and files still go, then the bench exits.
+  const onSignal = (signal: NodeJS.Signals) =>
+    void cleanup().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+  process.once("SIGINT", onSignal).once("SIGTERM", onSignal);
   try {
     net = await stormNet(plan);
     const n = net;
@@ -129,11 +140,8 @@ export async function stormBench(o: StormOptions): Promise<ReturnType<typeof sum
       }
     }
   } finally {
-    await stack?.stop();
-    await net?.remove();
-    // ENFORCER_STORM_KEEP=1 keeps the logs (enforcer.log, dnsmasq.log, nginx's) to look at a failure.
-    if (process.env.ENFORCER_STORM_KEEP === "1") console.log(`  kept ${dir}`);
-    else rmSync(dir, { recursive: true, force: true });
+    process.off("SIGINT", onSignal).off("SIGTERM", onSignal);
+    await cleanup();
   }
   return summarize(o, plan, results);
 }
