@@ -2,7 +2,7 @@
 // (dnsmasq + nginx), one after the other on the same namespace pair, the same seeded plan for both.
 // Options: --machines N (1000), --armed N (200), --window S (10: all start within S seconds), --seed N (14),
 // --rounds N (1; more take turns: Enforcer first, then the classic stack first, and so on).
-import { execFile, execFileSync } from "node:child_process";
+import { execFile, execFileSync, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -70,20 +70,31 @@ function checkPeers(): void {
   }
 }
 
-/** Runs the machines against the stack that is up, sampling its processes. */
-async function runSide(stack: Stack, clientNs: string, planFile: string): Promise<SideResult> {
+/** Runs the machines against the stack that is up, sampling its processes; `track` gets the client process. */
+async function runSide(
+  stack: Stack,
+  clientNs: string,
+  planFile: string,
+  track: (c: ChildProcess | undefined) => void,
+): Promise<SideResult> {
   const sampler = new SideSampler(() => stack.pids());
-  const out = await new Promise<string>((res, rej) =>
-    execFile(
-      "ip",
-      ["netns", "exec", clientNs, process.execPath, CLIENT, planFile],
-      { maxBuffer: 64 << 20, timeout: 15 * 60_000 },
-      (err, stdout, stderr) =>
-        err ? rej(new Error(`the storm client failed: ${err.message}\n${stderr}`)) : res(stdout),
-    ),
-  );
-  const server = sampler.stop();
-  return { side: stack.name, client: JSON.parse(out) as StormClientReport, ...server };
+  try {
+    const out = await new Promise<string>((res, rej) =>
+      track(
+        execFile(
+          "ip",
+          ["netns", "exec", clientNs, process.execPath, CLIENT, planFile],
+          { maxBuffer: 64 << 20, timeout: 15 * 60_000 },
+          (err, stdout, stderr) =>
+            err ? rej(new Error(`the storm client failed: ${err.message}\n${stderr}`)) : res(stdout),
+        ),
+      ),
+    );
+    return { side: stack.name, client: JSON.parse(out) as StormClientReport, ...sampler.stop() };
+  } finally {
+    sampler.stop();
+    track(undefined);
+  }
 }
 
 /** The whole storm: every round, both sides; answers the summary of each side. */
@@ -106,7 +117,10 @@ export async function stormBench(o: StormOptions): Promise<ReturnType<typeof sum
   const results: SideResult[] = [];
   let net: Awaited<ReturnType<typeof stormNet>> | undefined;
   let stack: Stack | undefined;
+  let client: ChildProcess | undefined;
   const cleanup = async () => {
+    // The client lives in a namespace of its own, which outlives `ip netns del` while it runs: it goes first.
+    client?.kill("SIGKILL");
     await stack?.stop();
     await net?.remove();
     // ENFORCER_STORM_KEEP=1 keeps the logs (enforcer.log, dnsmasq.log, nginx's) to look at a failure.
@@ -129,7 +143,7 @@ export async function stormBench(o: StormOptions): Promise<ReturnType<typeof sum
         mkdirSync(join(dir, `enforcer-${r}`), { recursive: true });
         mkdirSync(join(dir, `classic-${r}`), { recursive: true });
         stack = await start(r);
-        const side = await runSide(stack, n.clientNs, planFile);
+        const side = await runSide(stack, n.clientNs, planFile, (c) => (client = c));
         await stack.stop();
         stack = undefined;
         results.push(side);
