@@ -25,6 +25,7 @@ export const BENCH_TOOLS: Record<string, readonly string[]> = {
   ui: ["chromium"],
   soak: [],
   writes: ["strace"],
+  storm: ["dnsmasq", "nginx", "ip"],
 };
 
 /** True when `tool` is an executable file in one of PATH's directories (or is a path to one). */

@@ -7,6 +7,7 @@ import { footprintBench } from "./footprint-bench.js";
 import { labBench } from "./lab-bench.js";
 import { queryBench } from "./query-bench.js";
 import { soakBench } from "./soak-bench.js";
+import { stormBench, stormOptions } from "./storm-bench.js";
 import { rssBench } from "./rss-bench.js";
 import { tftpBench } from "./tftp-bench.js";
 import { uiBench } from "./ui-bench.js";
@@ -34,7 +35,8 @@ const machine = {
 };
 // `npm run bench` runs everything; `npm run bench -- boot`, `-- queries` (the machine list), `-- footprint`,
 // `-- tftp`, `-- ui` or `-- soak` runs one part (`-- tftp-rss` only the memory rows of the TFTP part; `-- lab` the L2 lab's firmware boots, as root;
-// `-- writes` the bytes a boot writes to the data directory, under strace).
+// `-- writes` the bytes a boot writes to the data directory, under strace; `-- storm [--machines N …]` the
+// boot storm against dnsmasq + nginx, as root: docs/benchmarks.md).
 const only = process.argv[2];
 // Every tool the chosen parts run is checked before anything starts (bench/children.ts).
 try {
@@ -148,4 +150,21 @@ if (!only || only === "writes") {
   console.log(table(writes.rows, "goal"));
   console.log(`\n${JSON.stringify(writes.notes)}\n`);
   save("writes", writes);
+}
+if (!only || only === "storm") {
+  // A boot storm against dnsmasq + nginx (docs/benchmarks.md); needs root, like the lab: without, one line.
+  console.log(
+    "\nstorm: simulated UEFI machines, proxyDHCP + TFTP loader + iPXE + HTTP, Enforcer then dnsmasq + nginx\n",
+  );
+  const storm = await stormBench(stormOptions(process.argv.slice(3))).catch((e: Error) => {
+    console.log(`storm: not measured: ${e.message.split("\n")[0]}\n`);
+    process.exitCode = 1;
+    return undefined;
+  });
+  if (storm) {
+    console.log(
+      `\n${storm.table}\n\n${JSON.stringify(storm.sides.map((s) => ({ side: s.side, failures: s.failureExamples, p50Ms: s.p50Ms })))}\n`,
+    );
+    save("storm", storm);
+  }
 }

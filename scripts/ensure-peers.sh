@@ -11,7 +11,8 @@
 # builds load (libatomic too for armv7l); the Node binaries come from npm (docs/platforms.md).
 # The container image test (test/container/): podman, buildah and runc (crun fails on this kind of VM), and
 # libcap2-bin's setcap for the locally made base image.
-# `bench`: also tftpd-hpa and wrk, the peers the benchmarks compare with, and strace (the writes row). Installs what is missing with
+# `bench`: also tftpd-hpa and wrk, the peers the benchmarks compare with, strace (the writes row) and nginx (the boot
+# storm's classic stack; installed without starting the system service on port 80). Installs what is missing with
 # apt-get when running as root; otherwise stops with one line that says what to install.
 set -euo pipefail
 
@@ -19,7 +20,7 @@ packages=(qemu-system-x86 ipxe-qemu ipxe ovmf busybox-static cpio curl atftp tft
   systemd libseccomp2
   qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross libc6-armhf-cross libstdc++6-armhf-cross libatomic1-armhf-cross
   podman buildah runc libcap2-bin)
-[ "${1:-test}" = bench ] && packages+=(tftpd-hpa wrk strace)
+[ "${1:-test}" = bench ] && packages+=(tftpd-hpa wrk strace nginx)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -37,5 +38,14 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing test peers: ${missing[*]}" >&2
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # A policy-rc.d that says 101 keeps maintainer scripts from starting services (nginx would take port 80);
+  # one already there (a container's) stays as it is.
+  own_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && own_policy=1
+  fi
+  status=0
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || status=$?
+  if [ $own_policy = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
+  exit $status
 fi
