@@ -140,6 +140,18 @@ test("a wrong expected sha256 or size, a body shorter than its Content-Length, o
   );
 });
 
+test("a mirror that does not answer in time is a fetch error naming the timeout, and leaves nothing", async () => {
+  await withMirror({ "/slow": { body: bytes(10), delayMs: 3000 } }, async (m) => {
+    const dir = cacheDir();
+    const { c } = cache(dir, 1000, { timeoutMs: 200 });
+    await assert.rejects(
+      c.ensure(m.url("/slow")),
+      (err) => isEnforcerError(err, "ENF_ERR_ASSET_FETCH") && /timed out/.test(err.message),
+    );
+    assert.deepEqual(filesUnder(dir), []);
+  });
+});
+
 test("over the cap: a Content-Length is refused before downloading, a chunked body is cut at the cap", async () => {
   const big = bytes(5000);
   await withMirror({ "/big": { body: big }, "/big-chunked": { body: big, chunked: true } }, async (m) => {

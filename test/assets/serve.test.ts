@@ -71,7 +71,7 @@ describe("cached assets served by enforcer", { timeout: 60_000 }, () => {
     url = `${enf.base}${entry.path}`;
   });
   after(async () => {
-    await enf?.stop();
+    if (enf?.child.exitCode === null) await enf.stop();
     rmSync(data, { recursive: true, force: true });
   });
 
@@ -134,5 +134,13 @@ describe("cached assets served by enforcer", { timeout: 60_000 }, () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test("the last use is kept in memory while serving and written at shutdown", async () => {
+    const meta = () =>
+      JSON.parse(readFileSync(join(data, "assets", `${entry.id}.json`), "utf8")) as AssetEntry;
+    assert.equal(meta().lastUsedAt, entry.lastUsedAt);
+    assert.equal(await enf.stop(), 0);
+    assert.ok(meta().lastUsedAt > entry.lastUsedAt, meta().lastUsedAt);
   });
 });

@@ -27,6 +27,7 @@ export interface Mirror {
 export async function startMirror(files: Record<string, MirrorFile> = {}): Promise<Mirror> {
   const map = new Map(Object.entries(files));
   const hits = new Map<string, number>();
+  const timers = new Set<NodeJS.Timeout>();
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://x").pathname;
     hits.set(path, (hits.get(path) ?? 0) + 1);
@@ -47,8 +48,12 @@ export async function startMirror(files: Record<string, MirrorFile> = {}): Promi
       }
       res.end(f.body);
     };
-    if (f?.delayMs) setTimeout(answer, f.delayMs);
-    else answer();
+    if (!f?.delayMs) return answer();
+    const t = setTimeout(() => {
+      timers.delete(t);
+      answer();
+    }, f.delayMs);
+    timers.add(t);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as { port: number }).port;
@@ -58,6 +63,7 @@ export async function startMirror(files: Record<string, MirrorFile> = {}): Promi
     hits: (path) => hits.get(path) ?? 0,
     close: () =>
       new Promise((resolve) => {
+        timers.forEach(clearTimeout);
         server.closeAllConnections();
         server.close(() => resolve());
       }),
