@@ -129,6 +129,10 @@ test("a wrong expected sha256 or size, a body shorter than its Content-Length, o
       await rejects(c.ensure(m.url("/cut")), "ENF_ERR_ASSET_FETCH");
       await rejects(c.ensure(m.url("/cut-chunked")), "ENF_ERR_ASSET_FETCH");
       await assert.rejects(c.ensure(m.url("/gone")), /the mirror answered 404/);
+      // A failure is not remembered: once the mirror has the file, the next ensure fetches it.
+      m.files.set("/gone", { body });
+      assert.equal((await c.ensure(m.url("/gone"))).size, body.length);
+      await c.remove(c.get(m.url("/gone"))!.id);
       await rejects(c.ensure("ftp://mirror/x"), "ENF_ERR_ASSET_URL");
       await rejects(c.ensure("not a url"), "ENF_ERR_ASSET_URL");
       assert.deepEqual(c.list(), []);
