@@ -39,6 +39,9 @@ export const ProfileBody = Type.Object(
     extraArgs: Type.Optional(Type.String({ maxLength: 2048 })),
     console: Type.Optional(Type.String({ maxLength: 64, pattern: "^[A-Za-z0-9,._-]*$" })),
     variables: Type.Optional(Vars),
+    checksums: Type.Optional(
+      Dict("^https?://\\S+$", 2048, Type.String({ pattern: "^[0-9a-fA-F]{64}$" }), 16),
+    ),
   },
   { additionalProperties: false },
 );
