@@ -13,18 +13,22 @@ interface AssetUsers {
 /**
  * Turns the asset cache on for arming and discovery boots, starts fetching the discovery image's remote
  * files, and answers the ids the cache must never evict: the files armed and triggered configs boot from,
- * and the discovery files.
+ * and the discovery files; `users` names them (config ids, or `discovery`) for the API's list.
  */
 export function armThroughAssets(
   core: AssetUsers,
   cache: AssetFetcher,
   log?: { warn(obj: object, msg: string): void },
-): { arming: AssetArming; inUse: () => Set<string> } {
+): { arming: AssetArming; inUse: () => Set<string>; users: () => Map<string, string[]> } {
   const arming = new AssetArming(cache, () => core.settings.publicUrl, log);
   core.configs.useAssets(arming);
   core.boot.useAssets(arming);
   arming.warm(core.settings.discoveryKernel);
   arming.warm(core.settings.discoveryInitrd);
-  const inUse = () => new Set([...core.configs.assetUsers().keys(), ...core.boot.discoveryAssetIds()]);
-  return { arming, inUse };
+  const users = () => {
+    const map = core.configs.assetUsers();
+    for (const id of core.boot.discoveryAssetIds()) map.set(id, [...(map.get(id) ?? []), "discovery"]);
+    return map;
+  };
+  return { arming, inUse: () => new Set(users().keys()), users };
 }
