@@ -146,6 +146,11 @@ export const SettingsSchema = Type.Object(
       default: 256,
       description: "concurrent transfers",
     }),
+    assetCacheSize: Type.String({
+      pattern: "^\\d{1,15}([KMGT]i?B?)?$",
+      default: "4GiB",
+      description: "boot asset cache size in bytes, with K, M, G, T (1024) suffixes; 0 turns the cache off",
+    }),
     dhcp: Type.Union(
       ["off", "proxy", "server"].map((m) => Type.Literal(m)),
       {
@@ -264,6 +269,7 @@ export const SETTING_NAMES: Record<keyof Settings, { flag: string; env: string }
   tftpMaxBlksize: { flag: "tftp-max-blksize", env: "ENFORCER_TFTP_MAX_BLKSIZE" },
   tftpMaxWindowsize: { flag: "tftp-max-windowsize", env: "ENFORCER_TFTP_MAX_WINDOWSIZE" },
   tftpMaxTransfers: { flag: "tftp-max-transfers", env: "ENFORCER_TFTP_MAX_TRANSFERS" },
+  assetCacheSize: { flag: "asset-cache-size", env: "ENFORCER_ASSET_CACHE_SIZE" },
   dhcp: { flag: "dhcp", env: "ENFORCER_DHCP" },
   dhcpKnownOnly: { flag: "dhcp-known-only", env: "ENFORCER_DHCP_KNOWN_ONLY" },
   dhcpInterface: { flag: "dhcp-interface", env: "ENFORCER_DHCP_INTERFACE" },

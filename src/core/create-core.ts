@@ -5,6 +5,7 @@ import { AgentSessionService } from "./agent-sessions.js";
 import { AgentMemberSync } from "./agent-member-sync.js";
 import { AgentReach, type AgentSystems } from "./agent-reach.js";
 import { AgentReports } from "./agent-reports.js";
+import { AssetCache, type AssetCacheOptions } from "./asset-cache.js";
 import { BootService } from "./boot-service.js";
 import { BootTimeline } from "./boot-timeline.js";
 import { CommandPolls } from "./command-polls.js";
@@ -62,6 +63,8 @@ export interface Core {
   dhcpLeases: DhcpLeaseService;
   /** Boot steps from the edges (DHCP, TFTP, boot HTTP), per machine and attempt. */
   timeline: BootTimeline;
+  /** Kernels and initrds fetched once from their mirror and served from the data directory. */
+  assets: AssetCache;
 }
 
 /** What the core needs besides settings: the secret discovery keys are derived from (random when absent). */
@@ -78,6 +81,8 @@ export function createCore(
   startup: CoreSettings,
   clock: Clock = systemClock,
   secrets: CoreSecrets = {},
+  /** The boot asset cache's directory and cap (absent: the cache is off). */
+  assets: Omit<AssetCacheOptions, "clock"> = { dir: "", maxBytes: 0, log: { info() {}, warn() {} } },
 ): Core {
   // Settings first: every service below reads them (and the limits) from here, none keeps a copy it writes.
   const settings = new SettingsService(store, startup);
@@ -177,5 +182,7 @@ export function createCore(
     stats: new CoreStats(store),
     dhcpLeases,
     timeline: new BootTimeline(store, events, clock, machines, (id) => unknown.isUnknown(id)),
+    // Which assets armed configs need is filled in by the config side (nothing is pinned by default).
+    assets: new AssetCache({ inUse: () => new Set(), ...assets, clock }),
   };
 }

@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import { createCore } from "../core/create-core.js";
 import { EnforcerError } from "../domain/errors.js";
 import { loadSettings } from "../config/load.js";
+import { byteSize } from "../config/byte-size.js";
 import type { Settings } from "../config/settings.js";
 import type { CoreSettings } from "../core/ports.js";
 import { BootFiles } from "../files/boot-files.js";
@@ -18,6 +19,7 @@ import { detectPublicUrl } from "./public-url.js";
 import { startAgents } from "./agents.js";
 import { loadSessionSecret } from "./session-secret.js";
 import { generatedFiles, startTftp } from "./tftp.js";
+import { withAssets } from "./asset-files.js";
 import { DhcpTotals } from "./dhcp-totals.js";
 import { tftpToTimeline } from "./timeline-feed.js";
 import { neighbourMacs } from "./neighbours.js";
@@ -67,6 +69,7 @@ export async function serve(argv: string[]): Promise<void> {
     coreSettings(settings, publicUrl),
     undefined,
     { sessionSecret: loadSessionSecret(dataDir) },
+    { dir: join(dataDir, "assets"), maxBytes: byteSize(settings.assetCacheSize), log },
   );
   const adminToken = await core.tokens.ensureInitialAdmin();
   if (adminToken) writeFileSync(join(dataDir, "admin.token"), `${adminToken}\n`, { mode: 0o600 });
@@ -114,7 +117,14 @@ export async function serve(argv: string[]): Promise<void> {
     seen: (ip, mac) => core.timeline.neighbour(ip, mac),
     log,
   });
-  const tftp = await startTftp(settings, files, log, tftpCounters, tftpToTimeline(core.timeline), pi);
+  const tftp = await startTftp(
+    settings,
+    withAssets(files, core.assets),
+    log,
+    tftpCounters,
+    tftpToTimeline(core.timeline),
+    pi,
+  );
   // The DHCP code (~90 KB of modules) loads only when DHCP is on: most networks have a DHCP server already.
   const dhcp =
     settings.dhcp === "off"
@@ -201,6 +211,7 @@ export async function serve(argv: string[]): Promise<void> {
     await tftp?.close();
     await app.close();
     await core.retention.settled();
+    await core.assets.flush().catch((err) => log.error({ err }, "asset cache: last-use times not written"));
     await store.close();
     process.exit(0);
   };

@@ -35,7 +35,7 @@ export function generatedFiles(inputs: () => GeneralScriptInputs): (name: string
  */
 export async function startTftp(
   settings: Readonly<Settings>,
-  files: BootFiles,
+  files: Pick<BootFiles, "open">,
   log: Logger,
   counters: TftpCounters,
   /** Each transfer as it ended, for the boot timeline. */

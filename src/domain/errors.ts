@@ -80,6 +80,16 @@ export const ERROR_CODES = {
   ENF_ERR_SERF_CONNECTION: "the serf agent's RPC cannot be reached or closed the connection",
   ENF_ERR_SERF_RPC: "the serf agent answered a request with an error",
   ENF_ERR_CONSUL_HTTP: "the Consul HTTP API cannot be reached or answered an error",
+  ENF_ERR_ASSET_URL: "a boot asset's source is not an http:// or https:// URL",
+  ENF_ERR_ASSET_FETCH:
+    "a boot asset cannot be downloaded: the mirror answered an error status, could not be reached, timed out or ended the download early",
+  ENF_ERR_ASSET_CHECKSUM:
+    "a downloaded boot asset's sha256 or size is not what the profile or the mirror's SHA256SUMS says; nothing was kept",
+  ENF_ERR_ASSET_TOO_LARGE:
+    "a boot asset is larger than the cache may hold (--asset-cache-size), or the files armed configs need leave no room for it",
+  ENF_ERR_ASSET_NOT_FOUND: "no cached boot asset has that id",
+  ENF_ERR_ASSET_IN_USE: "an armed or triggered config needs the cached boot asset; it cannot be removed",
+  ENF_ERR_ASSET_DISABLED: "the boot asset cache is off (--asset-cache-size 0)",
   ENF_ERR_CLIENT_UNREACHABLE: "(client) the Enforcer URL cannot be reached",
   ENF_ERR_CLIENT_BAD_ANSWER: "(client) the server's answer is not in Enforcer's error format",
   ENF_ERR_SERVER_INTERNAL: "an unexpected failure; the log has the details",

@@ -191,7 +191,13 @@ export function memoryFile(name: string, data: Buffer, version: string): BootFil
 }
 
 /** A file read from disk as it is used: a chunked reader for TFTP, or a file stream for HTTP. */
-function diskFile(name: string, path: string, fh: FileHandle, size: number, version: string): BootFile {
+export function diskFile(
+  name: string,
+  path: string,
+  fh: FileHandle,
+  size: number,
+  version: string,
+): BootFile {
   const reader = new ChunkedReader(fh, size);
   let streaming = false;
   return {

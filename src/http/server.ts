@@ -21,6 +21,7 @@ import { registerBootRoutes } from "./boot/boot-routes.js";
 import { DEFAULT_CONNECTION_LIMITS, guardConnections, type ConnectionLimits } from "./connection-guard.js";
 import { handleClientError, handleError, handleFrameworkError, handleNotFound } from "./errors.js";
 import { registerFileRoutes } from "./boot/file-routes.js";
+import { registerAssetRoutes } from "./boot/asset-routes.js";
 import { registerMetricsRoute, type Metrics } from "./metrics.js";
 import { registerUiRoutes } from "./ui-routes.js";
 import { validatorCompiler } from "./validators.js";
@@ -99,6 +100,7 @@ export function buildHttpServer(core: Core, opts: HttpOptions): FastifyInstance 
   void app.register(async (open) => {
     registerBootRoutes(open, core, { rateLimit: opts.bootRateLimit ?? 1200, metrics: opts.metrics });
     if (opts.files) registerFileRoutes(open, opts.files);
+    registerAssetRoutes(open, core.assets);
   });
   if (opts.metrics) registerMetricsRoute(app, opts.metrics);
   if (opts.uiDir) registerUiRoutes(app, opts.uiDir);

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { EnforcerError } from "../../domain/errors.js";
 import type { BootFiles } from "../../files/boot-files.js";
-import { byteRange } from "./byte-range.js";
+import { sendBootFile } from "./send-file.js";
 
 /**
  * `GET /tftp/<name>`: the TFTP namespace over HTTP (loaders for UEFI HTTP boot, or for chaining over HTTP),
@@ -30,28 +30,6 @@ export function registerFileRoutes(app: FastifyInstance, files: BootFiles): void
         file: req.params["*"].slice(0, 255),
       });
     }
-    const range = byteRange(req.headers.range, f.size);
-    if (range.kind === "unsatisfiable") {
-      f.close();
-      void reply.header("content-range", `bytes */${f.size}`);
-      throw new EnforcerError(
-        "ENF_ERR_HTTP_RANGE",
-        `range ${req.headers.range?.slice(0, 100)} starts past the end of the ${f.size} bytes`,
-        {
-          size: f.size,
-        },
-      );
-    }
-    const [start, end] = range.kind === "partial" ? [range.start, range.end] : [0, f.size];
-    void reply.type("application/octet-stream").header("accept-ranges", "bytes");
-    if (range.kind === "partial")
-      void reply.code(206).header("content-range", `bytes ${start}-${end - 1}/${f.size}`);
-    void reply.header("content-length", end - start);
-    if (f.data || headersOnly) {
-      f.close();
-      return reply.send(headersOnly ? undefined : f.data?.subarray(start, end));
-    }
-    // The stream owns the file from here: it closes it at its end, or when the client goes away.
-    return reply.send(f.stream(start, end));
+    return sendBootFile(req, reply, f, headersOnly);
   };
 }

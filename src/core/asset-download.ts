@@ -1,0 +1,67 @@
+import { rm } from "node:fs/promises";
+import { EnforcerError, isEnforcerError } from "../domain/errors.js";
+import { writeHashed, type Written } from "./asset-write.js";
+
+/** How a download runs: the fetch to use, when to give up, and how many bytes it may take. */
+export interface DownloadOptions {
+  fetch: typeof fetch;
+  signal: AbortSignal;
+  /** The most bytes the file may have; a larger Content-Length is refused before anything is read. */
+  room: number;
+  tooLarge: (bytes: number) => string;
+}
+
+/**
+ * Downloads `url` to the new file `tmp` and answers its size and sha256. A status other than 2xx, a
+ * network failure, the timeout, or a body shorter or longer than its Content-Length is
+ * ENF_ERR_ASSET_FETCH; more than `room` bytes is ENF_ERR_ASSET_TOO_LARGE. Nothing is left at `tmp` on failure.
+ */
+export async function download(url: URL, source: string, tmp: string, o: DownloadOptions): Promise<Written> {
+  let res: Response;
+  try {
+    // identity: fetch would otherwise undo a Content-Encoding, and the bytes kept would not be the mirror's.
+    res = await o.fetch(url, { signal: o.signal, headers: { "accept-encoding": "identity" } });
+  } catch (err) {
+    throw fetchError(source, err, o.signal);
+  }
+  if (!res.ok || !res.body) {
+    await res.body?.cancel().catch(() => {});
+    throw new EnforcerError("ENF_ERR_ASSET_FETCH", `${source}: the mirror answered ${res.status}`, {
+      url: source,
+      status: res.status,
+    });
+  }
+  const header = res.headers.get("content-length");
+  const length = header !== null && /^\d{1,15}$/.test(header) ? Number(header) : undefined;
+  if (length !== undefined && length > o.room) {
+    await res.body.cancel().catch(() => {});
+    throw new EnforcerError("ENF_ERR_ASSET_TOO_LARGE", o.tooLarge(length), { url: source, size: length });
+  }
+  let written: Written;
+  try {
+    written = await writeHashed(res.body, tmp, o.room, o.tooLarge);
+  } catch (err) {
+    throw isEnforcerError(err) ? err : fetchError(source, err, o.signal);
+  }
+  if (length !== undefined && written.size !== length) {
+    await rm(tmp, { force: true });
+    throw new EnforcerError(
+      "ENF_ERR_ASSET_FETCH",
+      `${source}: the download ended after ${written.size} of ${length} bytes`,
+      { url: source, size: written.size, expected: length },
+    );
+  }
+  return written;
+}
+
+function fetchError(source: string, err: unknown, signal: AbortSignal): EnforcerError {
+  // undici puts the network's reason (ECONNREFUSED, a reset) in `cause`; "fetch failed" says nothing.
+  const cause = (err as { cause?: { message?: string; code?: string } }).cause;
+  const why = signal.aborted
+    ? "timed out"
+    : (cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err)));
+  return new EnforcerError("ENF_ERR_ASSET_FETCH", `${source}: the download failed (${why})`, {
+    url: source,
+    reason: why,
+  });
+}
