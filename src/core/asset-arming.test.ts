@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { test } from "node:test";
-import { EnforcerError, isEnforcerError, type ErrorCode } from "../domain/errors.js";
+import { EnforcerError, isEnforcerError } from "../domain/errors.js";
 import { parseMac } from "../domain/mac.js";
 import { PI_SERIAL_LABEL } from "../domain/pi-boot.js";
 import type { AssetFetcher } from "./asset-arming.js";
@@ -26,7 +26,7 @@ class StandInCache implements AssetFetcher {
     this.calls.push({ url, ...(expect?.sha256 ? { sha256: expect.sha256 } : {}) });
     await this.gate;
     if (this.failing.has(url))
-      throw new EnforcerError("ENF_ERR_ASSET_FETCH" as ErrorCode, `${url}: upstream answered 404`, { url });
+      throw new EnforcerError("ENF_ERR_ASSET_FETCH", `${url}: upstream answered 404`, { url });
     const id = createHash("sha256").update(url).digest("hex").slice(0, 16);
     const entry = { id, path: `/assets/${id}/${url.split("/").pop()}` };
     this.entries.set(url, entry);
@@ -73,10 +73,7 @@ test("an upstream failure fails the arm with the cache's code and the URL, and n
   cache.failing.add("http://mirror/initrd.gz");
   await assert.rejects(
     core.configs.arm(id),
-    (e) =>
-      isEnforcerError(e) &&
-      e.code === ("ENF_ERR_ASSET_FETCH" as ErrorCode) &&
-      /mirror\/initrd/.test(e.message),
+    (e) => isEnforcerError(e) && e.code === "ENF_ERR_ASSET_FETCH" && /mirror\/initrd/.test(e.message),
   );
   assert.equal(core.configs.get(id).lifecycle.state, "draft");
   assert.equal(inUse().size, 0);

@@ -11,7 +11,7 @@ export interface AssetFetcher {
 export type AssetServing = "http" | "tftp";
 
 /** Logs what happens in the background (the discovery files' first fetch). */
-type WarnLog = { warn(obj: object, msg: string): void };
+type WarnLog = { warn(msg: string): void };
 
 /** A path Enforcer serves a cached asset under (`/assets/<id>/<name>`, or without the slash for TFTP). */
 const ASSET_REF = /(?:^|\/)assets\/([0-9a-f]{16})\/[^/?#]+$/;
@@ -91,8 +91,7 @@ export class AssetArming {
       (err: unknown) => {
         this.warming.delete(url);
         this.log?.warn(
-          { err, url },
-          `assets: the discovery file ${url} cannot be cached; boots fetch it upstream`,
+          `asset cache: the discovery file ${url} cannot be cached (${(err as Error).message}); boots fetch it upstream`,
         );
       },
     );

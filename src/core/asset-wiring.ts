@@ -18,7 +18,7 @@ interface AssetUsers {
 export function armThroughAssets(
   core: AssetUsers,
   cache: AssetFetcher,
-  log?: { warn(obj: object, msg: string): void },
+  log?: { warn(msg: string): void },
 ): { arming: AssetArming; inUse: () => Set<string>; users: () => Map<string, string[]> } {
   const arming = new AssetArming(cache, () => core.settings.publicUrl, log);
   core.configs.useAssets(arming);

@@ -75,8 +75,6 @@ export const ERROR_CODES = {
     "this Enforcer has no script for the machine; iPXE falls through to the next source",
   ENF_ERR_BOOT_SECRET_UNKNOWN: "a provisioning or completion URL names a secret that is not active",
   ENF_ERR_CONFIG_FILE_NOT_FOUND: "the config serves no provisioning file of that name",
-  ENF_ERR_ASSET_CACHE_OFF:
-    "the boot asset cache is off (--asset-cache-size 0), so nothing can be added to it; profiles' URLs are served as they are",
   ENF_ERR_SERF_CONNECTION: "the serf agent's RPC cannot be reached or closed the connection",
   ENF_ERR_SERF_RPC: "the serf agent answered a request with an error",
   ENF_ERR_CONSUL_HTTP: "the Consul HTTP API cannot be reached or answered an error",

@@ -9,7 +9,7 @@ import { AssetBody, AssetUploadParams, AssetUploadQuery, IdParams } from "./sche
  * armed config needs (operator). An upload is streamed into the cache, which bounds it by its cap: the
  * API's JSON body limit does not apply to it, and it is never held whole in memory.
  */
-export function registerAssetRoutes(app: FastifyInstance, assets: AssetService): void {
+export function registerAssetApiRoutes(app: FastifyInstance, assets: AssetService): void {
   const a = ["assets"];
   app.get(
     "/assets",
