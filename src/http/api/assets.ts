@@ -42,8 +42,16 @@ export function registerAssetApiRoutes(app: FastifyInstance, assets: AssetServic
         },
         config: { role: "operator" },
       },
-      async (req, reply) =>
-        reply.status(201).send(await assets.upload(req.params.name, req.body, req.query.sha256)),
+      async (req, reply) => {
+        try {
+          return reply.status(201).send(await assets.upload(req.params.name, req.body, req.query.sha256));
+        } catch (err) {
+          // A refused upload (too large, wrong sum) leaves its body unread: the connection cannot carry
+          // another request after it, so the client is told to open a new one.
+          void reply.header("connection", "close");
+          throw err;
+        }
+      },
     );
   });
   app.delete<{ Params: Static<typeof IdParams> }>(
