@@ -69,8 +69,8 @@ export class AssetCache {
   private readonly dirty = new Set<string>();
   private lastFlush: number;
   private bytes = 0;
-  /** Commits run one at a time: room is made and the file placed before the next one counts. */
-  private commits: Promise<unknown> = Promise.resolve();
+  /** Commits, removals and flushes run one at a time: room is made and a file placed before the next counts. */
+  private queue: Promise<unknown> = Promise.resolve();
   private readonly fetch: typeof fetch;
 
   constructor(private readonly opts: AssetCacheOptions) {
@@ -148,7 +148,7 @@ export class AssetCache {
           id,
         },
       );
-    await this.drop(e);
+    await this.serial(() => this.drop(e));
   }
 
   /** For serving: the absolute file path and size of a ready entry, and marks it used (lastUsedAt kept in memory, written lazily — SD cards). */
@@ -165,14 +165,16 @@ export class AssetCache {
   }
 
   /** Writes the lastUsedAt times changed since the last flush (at shutdown, and lazily while serving). */
-  async flush(): Promise<void> {
+  flush(): Promise<void> {
     this.lastFlush = this.opts.clock.now().getTime();
-    const ids = [...this.dirty];
-    this.dirty.clear();
-    for (const id of ids) {
-      const e = this.entries.get(id);
-      if (e) await this.disk.writeEntry(e);
-    }
+    return this.serial(async () => {
+      const ids = [...this.dirty];
+      this.dirty.clear();
+      for (const id of ids) {
+        const e = this.entries.get(id);
+        if (e) await this.disk.writeEntry(e);
+      }
+    });
   }
 
   private touch(e: AssetEntry): AssetEntry {
@@ -256,8 +258,13 @@ export class AssetCache {
         await this.disk.discard(tmp);
       }
     };
-    const p = this.commits.then(run, run);
-    this.commits = p.catch(() => {});
+    return this.serial(run);
+  }
+
+  /** Runs `fn` after every disk change queued before it (it runs even when an earlier one failed). */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.queue.then(fn, fn);
+    this.queue = p.catch(() => {});
     return p;
   }
 

@@ -8,11 +8,6 @@ export function assetId(source: string): string {
   return createHash("sha256").update(source).digest("hex").slice(0, 16);
 }
 
-/** True for a string shaped like an asset id (checked before any lookup or path is built from it). */
-export function isAssetId(s: string): boolean {
-  return /^[0-9a-f]{16}$/.test(s);
-}
-
 /**
  * The name an asset is served under: the source's last path segment when it is made only of
  * [A-Za-z0-9._-], at most 64 characters and not `.` or `..`; otherwise "file". iPXE and TFTP clients see

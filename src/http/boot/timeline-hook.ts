@@ -17,7 +17,7 @@ function classify(url: string): { what: HttpWhat; path: string; secret?: string 
   if (path === "/boot.ipxe") return { what: "boot-script", path };
   if (path === "/boot/machine") return { what: "machine-script", path };
   if (path === "/boot/discovery") return { what: "discovery-script", path };
-  if (path.startsWith("/tftp/")) return { what: "boot-file", path };
+  if (path.startsWith("/tftp/") || path.startsWith("/assets/")) return { what: "boot-file", path };
   const p = /^\/p\/([^/]+)\/([^/]+)$/.exec(path);
   if (!p) return undefined;
   const file = p[2]!;
