@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
-import { startBootMirror, type BootMirror } from "../support/boot-mirror.js";
+import { startMirror, type Mirror } from "../../src/core/testing/asset-mirror.js";
 import { startEnforcer, type EnforcerProcess } from "../support/enforcer-process.js";
 import { linuxFixture } from "../support/linux-fixture.js";
 import { runVm } from "../support/qemu.js";
@@ -18,27 +18,27 @@ describe(
   { timeout: 600_000 },
   () => {
     let enf: EnforcerProcess;
-    let mirror: BootMirror;
+    let mirror: Mirror;
 
     before(async () => {
       const fx = linuxFixture();
-      mirror = await startBootMirror({
-        "/os/vmlinuz": readFileSync(fx.kernel),
-        "/os/initrd.gz": readFileSync(fx.initrd),
+      mirror = await startMirror({
+        "/os/vmlinuz": { body: readFileSync(fx.kernel) },
+        "/os/initrd.gz": { body: readFileSync(fx.initrd) },
       });
       enf = await startEnforcer(["--asset-cache-size", "256MiB"], { publicHost: "10.0.2.2" });
       const profile = {
         name: "mirrored",
         family: "custom",
-        kernel: `${mirror.base}/os/vmlinuz`,
-        initrds: [`${mirror.base}/os/initrd.gz`],
+        kernel: `${mirror.url("")}/os/vmlinuz`,
+        initrds: [`${mirror.url("")}/os/initrd.gz`],
         cmdline: "console=ttyS0 panic=-1 enforcer.done={{complete_url}}",
       };
       assert.equal((await enf.api("POST", "/profiles", profile)).status, 201);
     });
     after(async () => {
       await enf?.stop();
-      await mirror?.stop();
+      await mirror?.close();
     });
 
     const armAndBoot = async (mac: string) => {
@@ -68,12 +68,12 @@ describe(
 
     test("arming fetches each file from the mirror once; the machine boots Enforcer's copies and completes", async () => {
       await armAndBoot(FIRST);
-      assert.equal(mirror.hits.get("/os/vmlinuz"), 1);
-      assert.equal(mirror.hits.get("/os/initrd.gz"), 1);
+      assert.equal(mirror.hits("/os/vmlinuz"), 1);
+      assert.equal(mirror.hits("/os/initrd.gz"), 1);
     });
 
     test("with the mirror stopped, another machine is armed from the same profile and boots", async () => {
-      await mirror.stop();
+      await mirror.close();
       await armAndBoot(SECOND);
       const { items } = (
         await enf.api<{ items: { name: string; lastUsedAt: string; fetchedAt: string }[] }>("GET", "/assets")

@@ -3,7 +3,7 @@
 // removes a file no config needs; a viewer only reads. Accessible (axe) like every screen.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { startBootMirror } from "../support/boot-mirror.js";
+import { startMirror } from "../../src/core/testing/asset-mirror.js";
 import {
   assertAccessible,
   newContext,
@@ -17,16 +17,16 @@ test(
   "Assets screen: lists the cache with its use, pre-seeds a URL, removes an unused file",
   { timeout: 90_000 },
   async () => {
-    const mirror = await startBootMirror({
-      "/os/vmlinuz": Buffer.alloc(2 * 1024 * 1024, 1),
-      "/os/extra.img": "extra",
+    const mirror = await startMirror({
+      "/os/vmlinuz": { body: Buffer.alloc(2 * 1024 * 1024, 1) },
+      "/os/extra.img": { body: Buffer.from("extra") },
     });
     const { enf, browser, close } = await startUi(["--asset-cache-size", "64MiB"]);
     try {
       await enf.api("POST", "/profiles", {
         name: "cached",
         family: "custom",
-        kernel: `${mirror.base}/os/vmlinuz`,
+        kernel: `${mirror.url("")}/os/vmlinuz`,
         cmdline: "done={{complete_url}}",
       });
       const c = await enf.api<{ id: string }>("POST", "/configs", {
@@ -44,13 +44,13 @@ test(
       const kernel = page.getByRole("row").filter({ hasText: "vmlinuz" });
       assert.match(
         await kernel.innerText(),
-        new RegExp(`vmlinuz\\s+2\\.0 MiB\\s+${mirror.base}/os/vmlinuz\\s+.+\\s+1 config\\(s\\)`),
+        new RegExp(`vmlinuz\\s+2\\.0 MiB\\s+${mirror.url("")}/os/vmlinuz\\s+.+\\s+1 config\\(s\\)`),
       );
       assert.equal(await kernel.getByRole("button").count(), 0, "no Remove for a file an armed config boots");
       await assertAccessible(page, "assets");
       await screenshot(page, "assets");
 
-      await page.getByLabel("File URL").fill(`${mirror.base}/os/extra.img`);
+      await page.getByLabel("File URL").fill(`${mirror.url("")}/os/extra.img`);
       await page.getByRole("button", { name: "Fetch into cache" }).click();
       const extra = page.getByRole("row").filter({ hasText: "extra.img" });
       await extra.waitFor();
@@ -77,7 +77,7 @@ test(
       assert.deepEqual(errors, []);
     } finally {
       await close();
-      await mirror.stop();
+      await mirror.close();
     }
   },
 );

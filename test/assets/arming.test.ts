@@ -9,8 +9,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { startBootMirror, type BootMirror } from "./support/boot-mirror.js";
-import { startEnforcer, type EnforcerProcess } from "./support/enforcer-process.js";
+import { startMirror, type Mirror } from "../../src/core/testing/asset-mirror.js";
+import { startEnforcer, type EnforcerProcess } from "../support/enforcer-process.js";
 
 const BIN = resolve("bin/enforcer.js");
 const KERNEL = Buffer.alloc(300_000, "k");
@@ -29,7 +29,8 @@ type Asset = {
 type Config = { id: string; state: string; spec: { kernel: string; initrds: { url: string }[] } };
 
 describe("boot asset cache: arming, API and CLI", { timeout: 120_000 }, () => {
-  let mirror: BootMirror;
+  let mirror: Mirror;
+  let base: string;
   let e: EnforcerProcess;
   const dir = mkdtempSync(join(tmpdir(), "enforcer-assets-"));
   const cli = (...args: string[]) =>
@@ -41,8 +42,8 @@ describe("boot asset cache: arming, API and CLI", { timeout: 120_000 }, () => {
     e.api("POST", "/profiles", {
       name,
       family: "custom",
-      kernel: `${mirror.base}/os/vmlinuz`,
-      initrds: [`${mirror.base}/os/initrd.gz`],
+      kernel: `${base}/os/vmlinuz`,
+      initrds: [`${base}/os/initrd.gz`],
       cmdline: "console=ttyS0 done={{complete_url}}",
       ...over,
     });
@@ -54,16 +55,17 @@ describe("boot asset cache: arming, API and CLI", { timeout: 120_000 }, () => {
     (await e.api<{ items: Asset[]; usage: { bytes: number; maxBytes: number } }>("GET", "/assets")).body;
 
   before(async () => {
-    mirror = await startBootMirror({
-      "/os/vmlinuz": KERNEL,
-      "/os/initrd.gz": INITRD,
-      "/seed/extra.img": "extra",
+    mirror = await startMirror({
+      "/os/vmlinuz": { body: KERNEL },
+      "/os/initrd.gz": { body: INITRD },
+      "/seed/extra.img": { body: Buffer.from("extra") },
     });
+    base = mirror.url("");
     e = await startEnforcer(["--asset-cache-size", "8MiB"]);
   });
   after(async () => {
     await e?.stop();
-    await mirror?.stop();
+    await mirror?.close();
   });
 
   test("arming fetches each file once; the script and the config name Enforcer's copies", async () => {
@@ -75,15 +77,15 @@ describe("boot asset cache: arming, API and CLI", { timeout: 120_000 }, () => {
     assert.match(initrds[0]!.url, new RegExp(`^${e.base}/assets/[0-9a-f]{16}/initrd\\.gz$`));
     const second = await arm("52:54:00:aa:00:02", "cached");
     assert.equal(second.body.spec.kernel, kernel, "the same file, the same copy");
-    assert.equal(mirror.hits.get("/os/vmlinuz"), 1);
-    assert.equal(mirror.hits.get("/os/initrd.gz"), 1);
+    assert.equal(mirror.hits("/os/vmlinuz"), 1);
+    assert.equal(mirror.hits("/os/initrd.gz"), 1);
     const script = await (await fetch(`${e.base}/boot/machine?mac=52-54-00-aa-00-01&platform=pcbios`)).text();
     assert.ok(script.includes(`kernel ${kernel}`), script);
     const got = Buffer.from(await (await fetch(kernel)).arrayBuffer());
     assert.ok(got.equals(KERNEL), "Enforcer serves the mirror's bytes");
 
     const { items, usage } = await list();
-    const k = items.find((a) => a.source === `${mirror.base}/os/vmlinuz`)!;
+    const k = items.find((a) => a.source === `${base}/os/vmlinuz`)!;
     assert.equal(k.size, KERNEL.length);
     assert.equal(k.sha256, sha(KERNEL));
     assert.deepEqual(k.usedBy.sort(), [first.body.id, second.body.id].sort());
@@ -92,16 +94,16 @@ describe("boot asset cache: arming, API and CLI", { timeout: 120_000 }, () => {
   });
 
   test("an upstream 404 or a wrong checksum fails the arm with its code and URL, and nothing is armed", async () => {
-    await profile("missing", { kernel: `${mirror.base}/os/gone`, initrds: [] });
+    await profile("missing", { kernel: `${base}/os/gone`, initrds: [] });
     const gone = await arm("52:54:00:aa:00:03", "missing");
     assert.equal(gone.status, 502);
     assert.equal(gone.body.code, "ENF_ERR_ASSET_FETCH");
-    assert.ok(gone.body.message!.includes(`${mirror.base}/os/gone`), gone.body.message);
+    assert.ok(gone.body.message!.includes(`${base}/os/gone`), gone.body.message);
     await profile("wrong-sum", {
       name: "wrong-sum",
-      kernel: `${mirror.base}/seed/extra.img`,
+      kernel: `${base}/seed/extra.img`,
       initrds: [],
-      checksums: { [`${mirror.base}/seed/extra.img`]: "0".repeat(64) },
+      checksums: { [`${base}/seed/extra.img`]: "0".repeat(64) },
     });
     const wrong = await arm("52:54:00:aa:00:04", "wrong-sum");
     assert.equal(wrong.body.code, "ENF_ERR_ASSET_CHECKSUM", JSON.stringify(wrong.body));
@@ -136,10 +138,10 @@ describe("boot asset cache: arming, API and CLI", { timeout: 120_000 }, () => {
         body: body ? JSON.stringify(body) : undefined,
       });
     assert.equal((await asViewer("GET", "/assets")).status, 200);
-    assert.equal((await asViewer("POST", "/assets", { url: `${mirror.base}/seed/extra.img` })).status, 403);
+    assert.equal((await asViewer("POST", "/assets", { url: `${base}/seed/extra.img` })).status, 403);
 
     const seeded = await e.api<Asset>("POST", "/assets", {
-      url: `${mirror.base}/seed/extra.img`,
+      url: `${base}/seed/extra.img`,
       sha256: sha("extra"),
     });
     assert.equal(seeded.status, 201, JSON.stringify(seeded.body));
@@ -178,7 +180,7 @@ describe("boot asset cache: arming, API and CLI", { timeout: 120_000 }, () => {
     assert.match(added.stdout, /^source +upload:pi_kernel8\.img$/m);
     assert.match(added.stdout, /^verified +sha256$/m);
     const id = /^id +([0-9a-f]{16})$/m.exec(added.stdout)![1]!;
-    const fromUrl = cli("assets", "add", `${mirror.base}/seed/extra.img`, "--json");
+    const fromUrl = cli("assets", "add", `${base}/seed/extra.img`, "--json");
     assert.equal(JSON.parse(fromUrl.stdout).name, "extra.img");
     const ls = cli("assets", "ls");
     assert.equal(ls.status, 0, ls.stderr);
@@ -200,7 +202,7 @@ describe("boot asset cache: arming, API and CLI", { timeout: 120_000 }, () => {
   });
 
   test("a rack without internet: with the mirror stopped, arming the same profile again works", async () => {
-    await mirror.stop();
+    await mirror.close();
     const again = await arm("52:54:00:aa:00:05", "cached");
     assert.equal(again.status, 200, JSON.stringify(again.body));
     assert.match(again.body.spec.kernel, /\/assets\/[0-9a-f]{16}\/vmlinuz$/);
