@@ -160,6 +160,12 @@ describe("boot asset cache: arming, API and CLI", { timeout: 120_000 }, () => {
     assert.equal(await (await fetch(u.url)).text(), "uploaded kernel");
     const wrong = await upload("other", Buffer.from("x"), `?sha256=${"0".repeat(64)}`);
     assert.equal(((await wrong.json()) as { code: string }).code, "ENF_ERR_ASSET_CHECKSUM");
+    const json = await fetch(`${e.base}/api/v1/assets/as-json`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${e.token}`, "content-type": "application/json" },
+      body: "{}",
+    });
+    assert.equal(json.status, 400, "a JSON body is no file");
     const huge = await upload("huge", Buffer.alloc(9 * 1024 * 1024));
     assert.equal(((await huge.json()) as { code: string }).code, "ENF_ERR_ASSET_TOO_LARGE");
     assert.ok(!(await list()).items.some((a) => a.name === "other" || a.name === "huge"));

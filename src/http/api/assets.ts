@@ -1,7 +1,8 @@
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import type { Static } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import type { AssetService } from "../../core/asset-service.js";
+import { EnforcerError } from "../../domain/errors.js";
 import { AssetBody, AssetUploadParams, AssetUploadQuery, IdParams } from "./schemas.js";
 
 /**
@@ -43,6 +44,12 @@ export function registerAssetApiRoutes(app: FastifyInstance, assets: AssetServic
         config: { role: "operator" },
       },
       async (req, reply) => {
+        // A JSON or text body was parsed (and bounded) by Fastify's own parsers: not a file to keep.
+        if (!(req.body instanceof Readable))
+          throw new EnforcerError(
+            "ENF_ERR_HTTP_VALIDATION",
+            "send the file as the body, with Content-Type: application/octet-stream",
+          );
         try {
           return reply.status(201).send(await assets.upload(req.params.name, req.body, req.query.sha256));
         } catch (err) {
