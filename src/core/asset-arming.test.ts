@@ -137,6 +137,43 @@ test("a Pi's URL kernel becomes a cached asset it loads over TFTP; without the c
   });
 });
 
+test("a Pi not labelled as one when armed gets HTTP asset URLs, and its boot directory their TFTP names", async () => {
+  const pi = parseMac("dc:a6:32:01:36:c2");
+  const t = testCore();
+  const cache = new StandInCache();
+  armThroughAssets(t.core, cache);
+  await t.core.profiles.create({
+    name: "pi",
+    family: "custom",
+    kernel: "http://mirror/pi/kernel8.img",
+    initrds: ["http://mirror/pi/initramfs8"],
+    cmdline: "done={{complete_url}}",
+  });
+  const c = await t.core.configs.create({ machine: pi, profile: "pi" });
+  const armed = await t.core.configs.arm(c.id);
+  const kernel = cache.get("http://mirror/pi/kernel8.img")!;
+  assert.ok(armed.spec?.kind === "linux");
+  assert.equal(armed.spec.kernel, `http://enf.test:8080${kernel.path}`, "armed as any machine");
+  // Its DHCP request names its serial (option 97: RPi4, board revision, MAC low bytes, serial).
+  const guid = Buffer.concat([
+    Buffer.from([0]),
+    Buffer.from("RPi4"),
+    Buffer.alloc(8),
+    Buffer.from("9ffefdef", "hex"),
+  ]);
+  t.core.piBoot.learn(pi, guid);
+  const read = (file: string) =>
+    t.core.piBoot.read({ dir: { kind: "serial", serial: "9ffefdef" }, file, ip: "10.9.0.50", mac: pi });
+  const config = await read("config.txt");
+  assert.ok("text" in config && /^kernel=kernel8\.img$/m.test(config.text), JSON.stringify(config));
+  assert.match((config as { text: string }).text, /^initramfs initramfs8 followkernel$/m);
+  assert.deepEqual(await read("kernel8.img"), {
+    serve: "asset",
+    path: `assets/${kernel.id}/kernel8.img`,
+    config: c.id,
+  });
+});
+
 test("discovery boots upstream while its files are first fetched, then from the cache", async () => {
   const t = testCore({
     discovery: true,
