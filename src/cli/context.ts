@@ -56,7 +56,8 @@ export function resourceCommand(program: Command, name: string, description: str
     "preSubcommand",
     (self, sub) => {
       const first = self.args[0];
-      if (first !== undefined && !first.startsWith("-") && first !== sub.name()) {
+      const named = first === sub.name() || sub.aliases().includes(first ?? "");
+      if (first !== undefined && !first.startsWith("-") && !named) {
         const actions = self.commands.map((c) => c.name()).filter((n) => n !== "help");
         throw new UsageError(`${name}: unknown action "${first}" (${actions.join(", ")})`);
       }

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { registerAgent } from "./commands/agent.js";
 import { registerApply } from "./commands/apply.js";
+import { registerAssets } from "./commands/assets.js";
 import { registerCommands } from "./commands/commands.js";
 import { registerConfigs } from "./commands/configs.js";
 import { registerConflicts } from "./commands/conflicts.js";
@@ -55,6 +56,7 @@ export function clientProgram(): { program: Command; discovery: Command } {
   const discovery = registerSettings(program);
   registerTokens(program);
   registerDhcp(program);
+  registerAssets(program);
   registerEvents(program);
   registerApply(program);
   registerAgent(program);

@@ -1,3 +1,4 @@
+import type { AssetView } from "../client/api-client.js";
 import type { Field } from "./output.js";
 
 // What a person reads after a command that answers one record: the fields that say what happened, in a
@@ -68,6 +69,44 @@ export function discoveryFields(d: { enabled: boolean; url: string | null }): Fi
     ["discovery", d.enabled ? "on" : "off"],
     ["url", d.url ?? "- (the image Enforcer serves, if --discovery-image is set)"],
   ];
+}
+
+/** A cached boot file: what it is, where it came from, how it was checked, and who boots it. */
+export function assetFields(a: AssetView): Field[] {
+  return [
+    ["id", a.id],
+    ["name", a.name],
+    ["size", bytes(a.size)],
+    ["source", a.source],
+    ["sha256", a.sha256],
+    ["verified", a.verified],
+    ["url", a.url],
+    ["fetched", a.fetchedAt],
+    ["used by", a.usedBy.length ? a.usedBy : "-"],
+  ];
+}
+
+/** A cached file as one row of `assets ls`. */
+export function assetRow(a: AssetView): Row {
+  return { ...a, size: bytes(a.size), lastUsed: a.lastUsedAt, usedBy: a.usedBy.join(",") || "-" };
+}
+
+/** The cache's fill against its cap, for a person. */
+export function usageLine(u: { bytes: number; maxBytes: number; count: number }): string {
+  if (u.maxBytes === 0) return "asset cache off (--asset-cache-size 0)";
+  return `${u.count} file(s), ${bytes(u.bytes)} of ${bytes(u.maxBytes)} (${Math.round((100 * u.bytes) / u.maxBytes)}%)`;
+}
+
+/** Bytes in the unit a person reads best (1024-based, as --asset-cache-size takes them). */
+function bytes(n: number): string {
+  if (!Number.isFinite(n)) return "-";
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let u = 0;
+  while (n >= 1024 && u < units.length - 1) {
+    n /= 1024;
+    u++;
+  }
+  return u === 0 ? `${n} B` : `${n.toFixed(1)} ${units[u]}`;
 }
 
 function lineCount(text: string): number {

@@ -62,6 +62,26 @@ export interface Conflict {
   resolvedBy?: string;
 }
 
+/** One cached boot file as the API lists it (docs/assets.md). */
+export interface AssetView {
+  id: string;
+  name: string;
+  source: string;
+  size: number;
+  sha256: string;
+  verified?: string;
+  fetchedAt: string;
+  lastUsedAt: string;
+  url: string;
+  usedBy: string[];
+}
+
+/** The asset cache: its files, and the bytes they take against the cap. */
+export interface AssetList {
+  items: AssetView[];
+  usage: { bytes: number; maxBytes: number; count: number };
+}
+
 type Json = Record<string, unknown>;
 
 /** Filters for the machine list: `label` is one `key=value`; `labels` may hold several, all must match. */
@@ -89,18 +109,30 @@ export class EnforcerClient {
 
   /** One request; JSON in, JSON out. */
   async request<T = Json>(method: string, path: string, body?: unknown, query?: Query): Promise<T> {
+    return this.send<T>(method, path, query, {
+      headers: body === undefined ? {} : { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  }
+
+  /** One request with a raw body (a file, streamed); JSON out. */
+  private async send<T>(
+    method: string,
+    path: string,
+    query: Query | undefined,
+    init: { headers: Record<string, string>; body?: BodyInit },
+  ): Promise<T> {
     const url = new URL(`/api/v1${path}`, this.baseUrl);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     let res: Response;
     try {
       res = await this.fetchImpl(url, {
         method,
-        headers: {
-          ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
+        headers: { ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...init.headers },
+        body: init.body,
+        // A stream body is sent as it is read (Node's fetch wants this said; browsers ignore it).
+        ...(isStream(init.body) ? { duplex: "half" } : {}),
+      } as RequestInit);
     } catch (err) {
       throw new ApiError(
         0,
@@ -212,6 +244,19 @@ export class EnforcerClient {
     revoke: (id: string) => this.request("DELETE", `/tokens/${encodeURIComponent(id)}`),
   };
 
+  /** The boot asset cache: list, fetch from a URL, upload a file, remove (docs/assets.md). */
+  readonly assets = {
+    list: () => this.request<AssetList>("GET", "/assets"),
+    add: (url: string, sha256?: string) =>
+      this.request<AssetView>("POST", "/assets", { url, ...(sha256 ? { sha256 } : {}) }),
+    upload: (name: string, body: BodyInit, sha256?: string) =>
+      this.send<AssetView>("PUT", `/assets/${encodeURIComponent(name)}`, sha256 ? { sha256 } : undefined, {
+        headers: { "content-type": "application/octet-stream" },
+        body,
+      }),
+    remove: (id: string) => this.request("DELETE", `/assets/${encodeURIComponent(id)}`),
+  };
+
   /** DHCP (`--dhcp server`): the stored leases. */
   readonly dhcp = {
     leases: () => this.request<{ items: Json[] }>("GET", "/dhcp/leases"),
@@ -289,4 +334,8 @@ export class EnforcerClient {
       if ((err as Error).name !== "AbortError") throw err;
     }
   }
+}
+
+function isStream(body: unknown): boolean {
+  return typeof ReadableStream !== "undefined" && body instanceof ReadableStream;
 }

@@ -7,6 +7,7 @@ import type { BootSpec } from "../domain/boot-spec.js";
 import type { Mac } from "../domain/mac.js";
 import { imageName } from "../domain/os-families.js";
 import type { AgentSessionService } from "./agent-sessions.js";
+import type { AssetArming } from "./asset-arming.js";
 import { ChangeSet } from "./change-set.js";
 import type { Store, StoreOp } from "../store/store.js";
 import type { ConfigService } from "./configs.js";
@@ -26,6 +27,8 @@ export const DEFAULT_SEEN_INTERVAL_MS = 600_000;
  * decisions and specs; the edges (HTTP, TFTP) render them as iPXE scripts.
  */
 export class BootService {
+  private assets: AssetArming | undefined;
+
   constructor(
     private readonly store: Store,
     private readonly events: EventLog,
@@ -36,6 +39,17 @@ export class BootService {
     private readonly sessions: AgentSessionService,
     private readonly unknown: UnknownMachines,
   ) {}
+
+  /** Boots the discovery image's remote files from the asset cache once fetched (unset: as they are). */
+  useAssets(assets: AssetArming | undefined): void {
+    this.assets = assets;
+  }
+
+  /** The cached discovery files (never evicted while discovery may boot them). */
+  discoveryAssetIds(): string[] {
+    const { discoveryKernel, discoveryInitrd } = this.settings;
+    return this.assets?.discoveryIds([discoveryKernel, discoveryInitrd]) ?? [];
+  }
 
   /** What the general script chains: this Enforcer's public URL, then the remotes, as they are now. */
   generalInputs(): GeneralScriptInputs {
@@ -127,9 +141,10 @@ export class BootService {
     }
     // A key issued before the machine last booted a config has ended: a new discovery boot gets a new one.
     const { session, ops } = this.sessions.issueOps(mac, machine, this.configs.lastBootedAt(machine));
+    const local = (url: string) => this.assets?.discoveryUrl(url) ?? url;
     const spec: BootSpec = {
       kind: "linux",
-      kernel,
+      kernel: local(kernel),
       args: [
         "console=tty0",
         "console=ttyS0,115200n8",
@@ -137,7 +152,7 @@ export class BootService {
         `enforcer.url=${this.settings.publicUrl}`,
         `enforcer.key=${session.key}`,
       ],
-      initrds: initrd ? [{ url: initrd, name: imageName(initrd) }] : [],
+      initrds: initrd ? [{ url: local(initrd), name: imageName(initrd) }] : [],
     };
     checkedBoot(spec, { platform, label: "discovery" });
     return { answer: { kind: "discovery", boot: { kind: "image", spec } }, ops };

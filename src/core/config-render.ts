@@ -20,6 +20,9 @@ export interface RenderedConfig {
 
 /** Renders a config from its profile and the machine's facts: at arm time, and for a preview. */
 export class ConfigRenderer {
+  /** True when arming fetches http(s) files into the asset cache (set by ConfigService.useAssets). */
+  urlsCached = false;
+
   constructor(
     private readonly clock: Clock,
     private readonly settings: CoreSettings,
@@ -40,8 +43,9 @@ export class ConfigRenderer {
     for (const [name, template] of Object.entries(fb.files))
       files[name] = renderProvisioning(name, template, context, fileFormat(profile.family, name, template));
     checkBootSpec(fb.spec, c.id);
-    // A machine labelled as a Pi boots over TFTP only: a URL kernel is refused now, not at its boot.
-    if (machine.labels[PI_SERIAL_LABEL] !== undefined) piBootFiles(fb.spec, c.id);
+    // A machine labelled as a Pi boots over TFTP only: a URL kernel is refused now, not at its boot, unless
+    // the asset cache fetches it at arm time (then the Pi loads the cached copy over TFTP).
+    if (machine.labels[PI_SERIAL_LABEL] !== undefined) piBootFiles(fb.spec, c.id, this.urlsCached);
     return { spec: fb.spec, files };
   }
 

@@ -10,7 +10,9 @@ import {
 import { EnforcerError } from "../domain/errors.js";
 import type { MachineEventKind } from "../domain/events.js";
 import { parseMac } from "../domain/mac.js";
+import { PI_SERIAL_LABEL } from "../domain/pi-boot.js";
 import type { Store, StoreOp } from "../store/store.js";
+import { specAssetIds, type AssetArming } from "./asset-arming.js";
 import { ChangeSet, type ChangePart } from "./change-set.js";
 import { ConfigIndex } from "./config-index.js";
 import type { ConfigRenderer } from "./config-render.js";
@@ -34,6 +36,7 @@ export interface ConfigInputs {
  */
 export class ConfigService {
   private readonly index: ConfigIndex;
+  private assets: AssetArming | undefined;
 
   constructor(
     private readonly store: Store,
@@ -119,9 +122,48 @@ export class ConfigService {
     return c;
   }
 
-  /** Renders the config from its profile and the machine's facts and arms it for exactly one boot. */
+  /**
+   * Arms through the boot asset cache from now on: arming fetches the spec's http(s) kernel and initrds
+   * first and the spec names Enforcer's copies. Unset (`--asset-cache-size 0`), URLs stay as they are.
+   */
+  useAssets(assets: AssetArming | undefined): void {
+    this.assets = assets;
+    this.renderer.urlsCached = assets !== undefined;
+  }
+
+  /** The cached assets armed and triggered configs boot from: asset id → config ids (never evicted). */
+  assetUsers(): Map<string, string[]> {
+    const users = new Map<string, string[]>();
+    for (const id of this.index.holdingIds()) {
+      const c = this.store.get<BootConfig>(COLLECTIONS.configs, id);
+      for (const asset of specAssetIds(c?.spec)) users.set(asset, [...(users.get(asset) ?? []), id]);
+    }
+    return users;
+  }
+
+  /**
+   * Renders the config from its profile and the machine's facts and arms it for exactly one boot. With the
+   * asset cache, the spec's remote files are fetched and checked first; an upstream failure fails the arm.
+   */
   async arm(id: string): Promise<BootConfig> {
-    const c = this.get(id);
+    const first = this.armable(this.get(id));
+    let rendered = this.renderer.render(first.c, first.machine);
+    if (this.assets && rendered.spec) {
+      const pi = first.machine.labels[PI_SERIAL_LABEL] !== undefined;
+      const checksums = this.profiles.get(first.c.profile).checksums;
+      const spec = await this.assets.localize(rendered.spec, pi ? "tftp" : "http", checksums);
+      rendered = { ...rendered, spec };
+    }
+    // The fetch took a while: the config (cancelled, armed by another request) or the machine may have
+    // changed meanwhile, so the checks run again, synchronously up to the commit, on what is current.
+    const { c, step, now } = this.armable(this.get(id));
+    const next: BootConfig = { ...c, ...rendered, lifecycle: step.next };
+    await this.commitWith(next, "config.armed", now);
+    return next;
+  }
+
+  /** Whether the config may be armed now: its state, no other config holding its machine, the machine. */
+  private armable(c: BootConfig) {
     const now = this.clock.now().toISOString();
     const step = stepConfig(c.lifecycle, { type: "arm", at: now });
     const other = this.holdingFor(c.machine);
@@ -145,10 +187,7 @@ export class ConfigService {
         { machine: c.machine, holder: machine.id },
       );
     }
-    const rendered = this.renderer.render(c, machine);
-    const next: BootConfig = { ...c, ...rendered, lifecycle: step.next };
-    await this.commitWith(next, "config.armed", now);
-    return next;
+    return { c, step, now, machine };
   }
 
   /** Cancels a draft, armed or triggered config. */

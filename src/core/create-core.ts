@@ -6,6 +6,8 @@ import { AgentMemberSync } from "./agent-member-sync.js";
 import { AgentReach, type AgentSystems } from "./agent-reach.js";
 import { AgentReports } from "./agent-reports.js";
 import { AssetCache, type AssetCacheOptions } from "./asset-cache.js";
+import { AssetService } from "./asset-service.js";
+import { armThroughAssets } from "./asset-wiring.js";
 import { BootService } from "./boot-service.js";
 import { BootTimeline } from "./boot-timeline.js";
 import { CommandPolls } from "./command-polls.js";
@@ -65,6 +67,8 @@ export interface Core {
   timeline: BootTimeline;
   /** Kernels and initrds fetched once from their mirror and served from the data directory. */
   assets: AssetCache;
+  /** The cache for operators: what each file is used by, pre-seeding, removal. */
+  assetCatalog: AssetService;
 }
 
 /** What the core needs besides settings: the secret discovery keys are derived from (random when absent). */
@@ -158,6 +162,12 @@ export function createCore(
   // The agent systems are the first command executor; power control (IPMI, Redfish, WoL) adds more.
   commands.addExecutor(agents);
   const retention = new RetentionService(store, clock, limits, events, configs, unknown, sessions);
+  const assetCache = new AssetCache({ inUse: () => new Set(), ...assets, clock });
+  // With the cache on, arming fetches a config's files first; what armed configs boot is never evicted.
+  const assetUse = assetCache.enabled
+    ? armThroughAssets({ configs, boot, settings }, assetCache, assets.log)
+    : undefined;
+  if (assetUse) assetCache.inUse = assetUse.inUse;
   return {
     settings,
     events,
@@ -182,7 +192,11 @@ export function createCore(
     stats: new CoreStats(store),
     dhcpLeases,
     timeline: new BootTimeline(store, events, clock, machines, (id) => unknown.isUnknown(id)),
-    // Which assets armed configs need is filled in by the config side (nothing is pinned by default).
-    assets: new AssetCache({ inUse: () => new Set(), ...assets, clock }),
+    assets: assetCache,
+    assetCatalog: new AssetService(
+      assetCache,
+      assetUse?.users ?? (() => new Map()),
+      () => settings.publicUrl,
+    ),
   };
 }

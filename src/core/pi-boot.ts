@@ -87,11 +87,13 @@ export class PiBootService {
     const now = this.clock.now().toISOString();
     const live = this.liveBoot(machine.id, held, req.ip, now);
     if (req.file === PI_CONFIG_TXT)
-      return live ? rendered(held, "config.txt") : this.trigger(held, req.ip, now);
+      return live ? this.rendered(held, "config.txt") : this.trigger(held, req.ip, now);
     const fresh = held.lifecycle.state === "armed" || !windowPassed(held.lifecycle, now, this.windowMs);
     if (req.file === PI_CMDLINE_TXT)
-      return live ? rendered(held, "cmdline.txt") : notFound("cmdline.txt before config.txt in this boot");
-    const path = fresh ? piBootFiles(held.spec, held.id).assets.get(req.file) : undefined;
+      return live
+        ? this.rendered(held, "cmdline.txt")
+        : notFound("cmdline.txt before config.txt in this boot");
+    const path = fresh ? this.files(held).assets.get(req.file) : undefined;
     if (path !== undefined)
       return live ? { serve: "asset", path, config: held.id } : notFound(`${req.file} before config.txt`);
     // Firmware before config.txt: the bootloader probes start4.elf first, and finds the directory only while
@@ -138,25 +140,43 @@ export class PiBootService {
    * The files are checked first, so a config that cannot boot a Pi is not used up by a boot that fails.
    */
   private async trigger(held: BootConfig, ip: string, at: string): Promise<PiRead> {
-    piBootFiles(held.spec, held.id);
+    this.files(held);
     // Synchronous from here up to the commit: of concurrent reads exactly one sees `armed`.
     const f = this.configs.fetchOps(held, at);
     await new ChangeSet(this.store, this.events).include(f.change).commit();
     if (!f.serve) return notFound(`config ${held.id}'s retry window has passed`);
     remember(this.boots, held.machine, { config: held.id, ip });
-    return rendered(f.next, "config.txt");
+    return this.rendered(f.next, "config.txt");
   }
-}
 
-function rendered(c: BootConfig, file: "config.txt" | "cmdline.txt"): PiRead {
-  if (!c.spec) throw new EnforcerError("ENF_ERR_SERVER_INTERNAL", `config ${c.id} has no rendered spec`);
-  const files = piBootFiles(c.spec, c.id);
-  return {
-    serve: "rendered",
-    file,
-    text: file === "config.txt" ? files.configTail : files.cmdline,
-    config: c.id,
-  };
+  /**
+   * The files a config boots this Pi with. A Pi not labelled as one when its config was armed got the asset
+   * cache's HTTP URLs (`<public URL>/assets/<id>/<name>`); the same files have TFTP names, which it gets here.
+   */
+  private files(c: BootConfig) {
+    const own = `${this.settings.publicUrl}/`;
+    const tftp = (url: string) => (url.startsWith(`${own}assets/`) ? url.slice(own.length) : url);
+    const spec =
+      c.spec?.kind === "linux"
+        ? {
+            ...c.spec,
+            kernel: tftp(c.spec.kernel),
+            initrds: c.spec.initrds.map((i) => ({ ...i, url: tftp(i.url) })),
+          }
+        : c.spec;
+    return piBootFiles(spec, c.id);
+  }
+
+  private rendered(c: BootConfig, file: "config.txt" | "cmdline.txt"): PiRead {
+    if (!c.spec) throw new EnforcerError("ENF_ERR_SERVER_INTERNAL", `config ${c.id} has no rendered spec`);
+    const files = this.files(c);
+    return {
+      serve: "rendered",
+      file,
+      text: file === "config.txt" ? files.configTail : files.cmdline,
+      config: c.id,
+    };
+  }
 }
 
 function notFound(message: string): PiRead {

@@ -112,7 +112,8 @@ export async function serve(argv: string[]): Promise<void> {
   const pi = piFiles({
     piBoot: core.piBoot,
     firmware: openPiFirmware(settings.piFirmware, log, settings.dhcp !== "off"),
-    files,
+    // A Pi config's kernel from a URL is a cached asset: its TFTP name is assets/<id>/<name>.
+    files: withAssets(files, core.assets),
     neighbour: neighbourMacs(),
     seen: (ip, mac) => core.timeline.neighbour(ip, mac),
     log,

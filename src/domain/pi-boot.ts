@@ -78,10 +78,11 @@ export interface PiBootFiles {
 /**
  * The files a config boots a Pi with: `kernel=`, `initramfs … followkernel` and `cmdline=` in config.txt,
  * the command line in cmdline.txt, the kernel and initrd by their own names. A kernel or initrd must be a
- * local path (under --pi-firmware or --tftp-root): the bootloader speaks only TFTP, and an http URL has
- * nothing to serve it from until the asset cache (issue 14). Throws ENF_ERR_PI_BOOT_FILE.
+ * local path (under --pi-firmware or --tftp-root, or a cached asset `assets/<id>/<name>`): the bootloader
+ * speaks only TFTP. `urlsCached` (at arm time, with the asset cache on) lets an http(s) URL through: arming
+ * fetches it and names the cached copy instead. Throws ENF_ERR_PI_BOOT_FILE.
  */
-export function piBootFiles(spec: BootSpec | undefined, config: string): PiBootFiles {
+export function piBootFiles(spec: BootSpec | undefined, config: string, urlsCached = false): PiBootFiles {
   const bad = (msg: string): never => {
     throw new EnforcerError("ENF_ERR_PI_BOOT_FILE", `config ${config}: ${msg}`, { config });
   };
@@ -89,10 +90,13 @@ export function piBootFiles(spec: BootSpec | undefined, config: string): PiBootF
   if (spec.initrds.length > 1) return bad("a Raspberry Pi boots one initramfs; the profile names several");
   const assets = new Map<string, string>();
   const asset = (what: string, path: string): string => {
-    const segments = path.replace(/^\/+/, "").split("/");
-    if (/^[a-z][a-z0-9+.-]*:/i.test(path))
+    const cached = urlsCached && /^https?:\/\/[^/]+\//i.test(path);
+    const segments = (cached ? `url/${path.split(/[?#]/)[0]!.split("/").pop()}` : path)
+      .replace(/^\/+/, "")
+      .split("/");
+    if (!cached && /^[a-z][a-z0-9+.-]*:/i.test(path))
       bad(
-        `the ${what} ${JSON.stringify(path.slice(0, 80))} is a URL: a Pi loads it over TFTP, so name a file under --pi-firmware or --tftp-root (remote files wait for the asset cache)`,
+        `the ${what} ${JSON.stringify(path.slice(0, 80))} is a URL: a Pi loads it over TFTP, so name a file under --pi-firmware or --tftp-root, or turn the asset cache on (--asset-cache-size) to fetch it at arm time`,
       );
     if (segments.length > MAX_DEPTH || !segments.every((s) => SEGMENT.test(s)))
       bad(`the ${what} ${JSON.stringify(path.slice(0, 80))} is not a plain relative file name`);

@@ -35,6 +35,8 @@ export interface Profile {
   console?: string;
   /** Default values for template variables; a config's own variables win. */
   variables?: Record<string, string>;
+  /** The sha256 a kernel or initrd must have, by its URL as rendered: the asset cache checks it when arming. */
+  checksums?: Record<string, string>;
   createdAt: string;
   updatedAt: string;
 }
@@ -70,5 +72,14 @@ export function validateProfile(p: Profile): Profile {
     if (!/^(https?|tftp):\/\/[^\s]+$/.test(url))
       bad(`"${url.slice(0, 80)}" is not an http, https or tftp URL`);
   }
+  for (const [url, sha] of Object.entries(p.checksums ?? {})) {
+    if (!/^https?:\/\/\S+$/.test(url)) bad(`checksums: "${url.slice(0, 80)}" is not an http or https URL`);
+    if (!/^[0-9a-f]{64}$/i.test(sha))
+      bad(`checksums: the sha256 of ${url.slice(0, 80)} is not 64 hex digits`);
+  }
+  if (Object.keys(p.checksums ?? {}).length > MAX_CHECKSUMS) bad(`checksums: at most ${MAX_CHECKSUMS} files`);
   return p;
 }
+
+/** A profile boots a kernel and a few initrds: more checksums than this are a mistake (or an attack). */
+const MAX_CHECKSUMS = 16;

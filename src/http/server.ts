@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import type { Core } from "../core/create-core.js";
 import type { BootFiles } from "../files/boot-files.js";
 import { registerAgentSystemRoutes } from "./api/agent-systems.js";
+import { registerAssetApiRoutes } from "./api/assets.js";
 import { registerCommandRoutes } from "./api/commands.js";
 import { registerAgentRoutes } from "./api/agent.js";
 import { registerConfigRoutes } from "./api/configs.js";
@@ -121,6 +122,7 @@ export function buildHttpServer(core: Core, opts: HttpOptions): FastifyInstance 
       registerAgentRoutes(api, core);
       registerConflictRoutes(api, core);
       registerDhcpRoutes(api, core);
+      registerAssetApiRoutes(api, core.assetCatalog);
       api.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: "/api/v1" },

@@ -75,6 +75,9 @@ export async function startEnforcer(
   const bin = resolve("bin/enforcer.js");
   const args = [bin, "serve", "--listen", "127.0.0.1", "--http-port", String(port), "--data", data];
   args.push("--public-url", publicUrl, "--log-level", "warn", ...extraArgs);
+  // Tests' profiles name mirrors that do not exist (http://m/…) or the internet's: arming must not fetch
+  // them. The asset cache's own tests turn it on with --asset-cache-size.
+  if (!extraArgs.includes("--asset-cache-size")) args.push("--asset-cache-size", "0");
   args.push(...(tftpPort ? ["--tftp-port", String(tftpPort)] : ["--no-tftp"]));
   const [cmd, ...prefix] = opts.node ?? [process.execPath];
   const child = spawn(cmd!, [...prefix, ...args], { stdio: ["ignore", "pipe", "pipe"] });

@@ -25,6 +25,12 @@ const IN_WORDS: Record<string, string> = {
   ENF_ERR_MACHINE_NOT_FOUND: "Enforcer does not know that machine (it may have been forgotten).",
   ENF_ERR_MACHINE_BUSY: "The machine is busy with a config; cancel the config first.",
   ENF_ERR_PROFILE_NOT_FOUND: "There is no profile with that name.",
+  ENF_ERR_ASSET_FETCH: "The file could not be downloaded from its mirror; nothing was armed or kept.",
+  ENF_ERR_ASSET_CHECKSUM:
+    "The downloaded file is not the one expected (its sha256 differs); it was not kept.",
+  ENF_ERR_ASSET_TOO_LARGE: "The file does not fit in the asset cache (--asset-cache-size).",
+  ENF_ERR_ASSET_IN_USE: "An armed config boots this file; it can be removed once that config is done.",
+  ENF_ERR_ASSET_DISABLED: "The asset cache is off (--asset-cache-size 0).",
   ENF_ERR_PROFILE_EXISTS: "A profile with that name already exists: pick another name or edit that one.",
   ENF_ERR_PROFILE_INVALID:
     "The profile is missing something its OS family needs, or has a field it cannot use.",

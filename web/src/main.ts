@@ -3,6 +3,7 @@ import { announce, h, replace } from "./dom.js";
 import { LiveEvents } from "./live.js";
 import { currentRoute, match, navigate, type Route } from "./router.js";
 import { errorBox, type Screen } from "./screen.js";
+import { assetsScreen } from "./screens/assets.js";
 import { machineScreen } from "./screens/machine.js";
 import { machinesScreen } from "./screens/machines.js";
 import { profileScreen, profilesScreen } from "./screens/profiles.js";
@@ -17,6 +18,7 @@ const routes: Route[] = [
   { path: /^\/machines\/([^/]+)$/, screen: machineScreen },
   { path: /^\/profiles$/, screen: profilesScreen },
   { path: /^\/profiles\/([^/]+)$/, screen: profileScreen },
+  { path: /^\/assets$/, screen: assetsScreen },
   { path: /^\/settings$/, screen: settingsScreen },
   { path: /^\/tokens$/, screen: tokensScreen },
 ];
@@ -53,6 +55,7 @@ function renderNav(): void {
   const links: [string, string][] = [
     ["/machines", "Machines"],
     ["/profiles", "Profiles"],
+    ["/assets", "Assets"],
     ["/settings", "Settings"],
   ];
   if (session && can(session, "admin")) links.push(["/tokens", "Tokens"]);

@@ -39,6 +39,9 @@ export const ProfileBody = Type.Object(
     extraArgs: Type.Optional(Type.String({ maxLength: 2048 })),
     console: Type.Optional(Type.String({ maxLength: 64, pattern: "^[A-Za-z0-9,._-]*$" })),
     variables: Type.Optional(Vars),
+    checksums: Type.Optional(
+      Dict("^https?://\\S+$", 2048, Type.String({ pattern: "^[0-9a-fA-F]{64}$" }), 16),
+    ),
   },
   { additionalProperties: false },
 );
@@ -160,5 +163,21 @@ export const EventStreamQuery = Type.Object(
     machine: Type.Optional(Type.String({ maxLength: 64 })),
     after: Type.Optional(Type.Integer({ minimum: 0 })),
   },
+  { additionalProperties: false },
+);
+
+const Sha256 = Type.String({ pattern: "^[0-9a-fA-F]{64}$" });
+/** A file to fetch into the boot asset cache ahead of any arm, and the sha256 it must have. */
+export const AssetBody = Type.Object(
+  { url: Type.String({ maxLength: 2048, pattern: "^https?://\\S+$" }), sha256: Type.Optional(Sha256) },
+  { additionalProperties: false },
+);
+/** An uploaded asset's name (what the cache serves it as) and the sha256 it must have. */
+export const AssetUploadParams = Type.Object({
+  name: Type.String({ pattern: "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$" }),
+});
+/** The sha256 an uploaded asset must have. */
+export const AssetUploadQuery = Type.Object(
+  { sha256: Type.Optional(Sha256) },
   { additionalProperties: false },
 );

@@ -163,6 +163,8 @@ export async function profileScreen(ctx: ScreenContext): Promise<Screen> {
     e.preventDefault();
     void act(save, errors, async () => {
       const body = bodyFrom(form);
+      // The form has no field for the files' checksums (docs/assets.md): a save keeps the profile's own.
+      if (p.checksums) body.checksums = p.checksums;
       if (isNew) await client.profiles.create(body);
       else await client.profiles.replace(String(p.name), body);
       announce(`Profile ${String(body.name)} saved`);
