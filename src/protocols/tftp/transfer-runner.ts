@@ -140,7 +140,9 @@ export function runTransfer(o: RunOptions): Promise<TransferStats> {
       for (let b = from; b <= to; b++) {
         // Header and payload as two parts of one datagram: the payload is never copied (profiled: copying
         // every block cost more than the two-part send).
-        const data = chunk.subarray((b - from) * bs, (b - from + 1) * bs);
+        // A window of one block (lock-step) is the read itself: no second view per block.
+        const data =
+          from === to && chunk.length <= bs ? chunk : chunk.subarray((b - from) * bs, (b - from + 1) * bs);
         if (!send([encodeDataHeader(b), data]) || ended) return;
       }
       arm();
