@@ -39,6 +39,22 @@ async function startServe(data: string, port: number): Promise<{ child: ChildPro
   return { child, readyMs: Math.round(performance.now() - started) };
 }
 
+/** A process's CPU time so far (user and system), in ms. */
+function cpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(f[11]) + Number(f[12])) * (1000 / 100);
+}
+
+/**
+ * wrk's rate, and the server's CPU time per request: steadier than the rate on a shared machine, where the
+ * rate swings with what else runs but the work a request costs does not (wrk runs 5 s).
+ */
+function measured(server: ChildProcess, url: string, script?: string): { rate: number; cpuUs: number } {
+  const before = cpuMs(server.pid!);
+  const rate = wrk(url, script);
+  return { rate, cpuUs: Math.round(((cpuMs(server.pid!) - before) * 1000) / (rate * 5)) };
+}
+
 /** A peer server from dist/bench/, resolved once it prints its ready line. */
 async function startPeer(file: string, ...args: string[]): Promise<ChildProcess> {
   const child = spawn(process.execPath, [resolve("dist/bench", file), ...args], {
@@ -55,7 +71,12 @@ async function startPeer(file: string, ...args: string[]): Promise<ChildProcess>
  * The boot-core benchmark: Enforcer with 10,000 machines against a bare node:http constant-script server, and
  * the framework floor (a Fastify route with a 10,000-entry Map) against the same bare server.
  */
-export async function bootBench(): Promise<{ rows: Row[]; floor: Row[]; notes: Record<string, number> }> {
+export async function bootBench(): Promise<{
+  rows: Row[];
+  floor: Row[];
+  cpuPerRequest: string;
+  notes: Record<string, number>;
+}> {
   const data = mkdtempSync(join(tmpdir(), "enforcer-bench-"));
   const t0 = performance.now();
   await seed(join(data, "store"), MACHINES, ARMED);
@@ -74,11 +95,17 @@ export async function bootBench(): Promise<{ rows: Row[]; floor: Row[]; notes: R
     const barePort = await freePort();
     bare = await startPeer("bare-server.js", String(barePort), join(data, "script.ipxe"));
     const floorPort = await freePort();
-    floor = await startPeer("fastify-floor.js", String(floorPort), join(data, "script.ipxe"), String(MACHINES));
+    floor = await startPeer(
+      "fastify-floor.js",
+      String(floorPort),
+      join(data, "script.ipxe"),
+      String(MACHINES),
+    );
 
     const lua = fallThroughScript(data);
     const rows: Row[] = [];
     const floorRows: Row[] = [];
+    const cpu: string[] = [];
     for (const [workload, path, script] of [
       ["GET /boot.ipxe (general script)", "/boot.ipxe", undefined],
       // The first request of each machine in a day ends an attempt the timeline summarises (one boot.attempt
@@ -88,12 +115,15 @@ export async function bootBench(): Promise<{ rows: Row[]; floor: Row[]; notes: R
     ] as const) {
       // The bare server swings by a third from one run to the next on a shared machine: it is measured
       // before and after the two servers it is compared with, and they are compared with the mean.
-      const before = wrk(`http://127.0.0.1:${barePort}${path}`, script);
-      const enforcer = wrk(`${base}${path}`, script);
-      const framework = wrk(`http://127.0.0.1:${floorPort}${path}`, script);
-      const baseline = (before + wrk(`http://127.0.0.1:${barePort}${path}`, script)) / 2;
-      rows.push({ workload, enforcer, baseline, unit: "req/s" });
-      floorRows.push({ workload, enforcer: framework, baseline, unit: "req/s" });
+      const b1 = measured(bare, `http://127.0.0.1:${barePort}${path}`, script);
+      const e = measured(child, `${base}${path}`, script);
+      const f = measured(floor, `http://127.0.0.1:${floorPort}${path}`, script);
+      const b2 = measured(bare, `http://127.0.0.1:${barePort}${path}`, script);
+      const baseline = (b1.rate + b2.rate) / 2;
+      rows.push({ workload, enforcer: e.rate, baseline, unit: "req/s" });
+      floorRows.push({ workload, enforcer: f.rate, baseline, unit: "req/s" });
+      const bareCpu = Math.round((b1.cpuUs + b2.cpuUs) / 2);
+      cpu.push(`${workload.split(" (")[0]}: ${e.cpuUs} / ${f.cpuUs} / ${bareCpu}`);
     }
     // wrk blocked this process for longer than the server's 10 s keep-alive: let fetch's pool see the
     // connection the server closed meanwhile, or the first request of the storm would be sent on it.
@@ -121,6 +151,7 @@ export async function bootBench(): Promise<{ rows: Row[]; floor: Row[]; notes: R
     return {
       rows,
       floor: floorRows,
+      cpuPerRequest: `CPU µs per request (Enforcer / Fastify + Map / bare node:http): ${cpu.join("; ")}`,
       notes: {
         machines: MACHINES,
         armed: ARMED,

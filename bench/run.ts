@@ -49,8 +49,11 @@ if (!only || only === "boot") {
   const boot = await bootBench();
   console.log("boot endpoints: wrk -t2 -c50 -d5s on loopback, same script for both servers\n");
   console.log(table(boot.rows, "bare node:http"));
-  console.log("\nthe framework floor, same run: a Fastify route with a 10,000-entry Map lookup, same script\n");
+  console.log(
+    "\nthe framework floor, same run: a Fastify route with a 10,000-entry Map lookup, same script\n",
+  );
   console.log(table(boot.floor, "bare node:http", "Fastify + Map"));
+  console.log(`\n${boot.cpuPerRequest}`);
   console.log(
     `\n${boot.notes.machines} machines (${boot.notes.armed} armed): ready ${boot.notes.readyMs} ms after spawn, ` +
       `RSS ${boot.notes.rssReadyMiB} MiB at ready, ${boot.notes.rssAfterBootLoadMiB} MiB after the boot load, ` +

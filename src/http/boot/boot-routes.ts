@@ -65,7 +65,11 @@ export function registerBootRoutes(app: FastifyInstance, core: Core, opts: BootR
   );
 
   const counted = bootCounters(opts.metrics);
-  const answered = (req: FastifyRequest<{ Querystring: BootQuery }>, reply: FastifyReply, who: BootIdentity) => {
+  const answered = (
+    req: FastifyRequest<{ Querystring: BootQuery }>,
+    reply: FastifyReply,
+    who: BootIdentity,
+  ) => {
     return (a: MachineScriptAnswer) => {
       noteDecision(req, a.decision);
       counted(a.decision.kind);
