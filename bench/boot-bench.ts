@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort } from "../test/support/enforcer-process.js";
@@ -163,8 +163,12 @@ export async function bootBench(): Promise<{
       },
     };
   } finally {
+    const gone = new Promise((r) => child.once("exit", r));
     child.kill("SIGTERM");
     bare?.kill();
     floor?.kill();
+    // The seeded rack is ~10 MB a run: removed once the server has let go of it.
+    await Promise.race([gone, new Promise((r) => setTimeout(r, 10_000))]);
+    rmSync(data, { recursive: true, force: true });
   }
 }
