@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
+import { gzipSync } from "node:zlib";
 import { after, test } from "node:test";
 import { isEnforcerError } from "../domain/errors.js";
 import { AssetCache, type AssetCacheOptions } from "./asset-cache.js";
@@ -140,6 +141,33 @@ test("a wrong expected sha256 or size, a body shorter than its Content-Length, o
       // The right expectation: kept, and checked by sha256.
       const e = await c.ensure(m.url("/ok"), { sha256: sha(body).toUpperCase(), size: body.length });
       assert.equal(e.verified, "sha256");
+    },
+  );
+});
+
+test("a body the mirror sends gzip-encoded although asked for identity is refused, not kept decoded", async () => {
+  // Apache's `AddEncoding gzip .gz` labels a .gz file so; fetch would undo it and keep other bytes than the
+  // mirror's file (its SHA256SUMS, what iPXE fetching the URL itself gets).
+  const file = gzipSync(bytes(200_000));
+  const gz = { "content-encoding": "gzip" };
+  await withMirror(
+    {
+      "/a/initrd.gz": { body: file, headers: gz },
+      "/b/initrd.gz": { body: file, headers: gz, chunked: true },
+    },
+    async (m) => {
+      const dir = cacheDir();
+      const { c } = cache(dir, 10_000_000);
+      for (const path of ["/a/initrd.gz", "/b/initrd.gz"])
+        await assert.rejects(
+          c.ensure(m.url(path)),
+          (err) =>
+            isEnforcerError(err) &&
+            err.code === "ENF_ERR_ASSET_FETCH" &&
+            err.message.includes("Content-Encoding: gzip"),
+          path,
+        );
+      assert.deepEqual(filesUnder(dir), []);
     },
   );
 });

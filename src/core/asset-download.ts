@@ -13,7 +13,7 @@ export interface DownloadOptions {
 
 /**
  * Downloads `url` to the new file `tmp` and answers its size and sha256. A status other than 2xx, a
- * network failure, the timeout, or a body shorter or longer than its Content-Length is
+ * network failure, the timeout, a Content-Encoding other than identity, or a body shorter or longer than its Content-Length is
  * ENF_ERR_ASSET_FETCH; more than `room` bytes is ENF_ERR_ASSET_TOO_LARGE. Nothing is left at `tmp` on failure.
  */
 export async function download(url: URL, source: string, tmp: string, o: DownloadOptions): Promise<Written> {
@@ -30,6 +30,17 @@ export async function download(url: URL, source: string, tmp: string, o: Downloa
       url: source,
       status: res.status,
     });
+  }
+  const encoding = res.headers.get("content-encoding")?.trim().toLowerCase();
+  if (encoding && encoding !== "identity") {
+    // fetch undoes gzip, deflate and br whatever was asked: the bytes kept would not be the mirror's file
+    // (its SHA256SUMS, what iPXE fetching the URL itself gets), and its Content-Length would not match them.
+    await res.body.cancel().catch(() => {});
+    throw new EnforcerError(
+      "ENF_ERR_ASSET_FETCH",
+      `${source}: the mirror sent it with Content-Encoding: ${encoding.slice(0, 40)} although asked for identity; the cache keeps only a file's own bytes (serve it without that encoding, or add the file itself with enforcer assets add FILE)`,
+      { url: source, encoding: encoding.slice(0, 40) },
+    );
   }
   const header = res.headers.get("content-length");
   const length = header !== null && /^\d{1,15}$/.test(header) ? Number(header) : undefined;
