@@ -172,6 +172,21 @@ test("a body the mirror sends gzip-encoded although asked for identity is refuse
   );
 });
 
+test("an upload whose announced length is over the cap is refused before a byte of it is read", async () => {
+  const { c } = cache(cacheDir(), 4000);
+  let read = 0;
+  // A body that would go on for ever: only the announced length can refuse it early.
+  const body = new Readable({
+    read() {
+      read++;
+      this.push(Buffer.alloc(1000));
+    },
+  });
+  await rejects(c.add("big.img", body, {}, 5000), "ENF_ERR_ASSET_TOO_LARGE");
+  body.destroy();
+  assert.equal(read, 0);
+});
+
 test("a mirror that does not answer in time is a fetch error naming the timeout, and leaves nothing", async () => {
   await withMirror({ "/slow": { body: bytes(10), delayMs: 3000 } }, async (m) => {
     const dir = cacheDir();

@@ -115,12 +115,14 @@ export class AssetCache {
     return entry;
   }
 
-  /** Adds a file given as a stream (an operator's upload); same checks and eviction. */
-  async add(name: string, body: Readable, expect: AssetExpect = {}): Promise<AssetEntry> {
+  /** Adds a file given as a stream (an operator's upload); same checks and eviction. `length`, when the upload announced one, over the room is refused before a byte is read. */
+  async add(name: string, body: Readable, expect: AssetExpect = {}, length?: number): Promise<AssetEntry> {
     this.checkEnabled();
     const want = checkExpect(expect);
     const source = `upload:${assetName(name)}`;
     const id = assetId(source);
+    if (length !== undefined && length > this.room(id))
+      throw new EnforcerError("ENF_ERR_ASSET_TOO_LARGE", this.tooLarge(source, length), { size: length });
     const tmp = this.disk.tmp(id);
     const written = await writeHashed(body, tmp, this.room(id), (n) => this.tooLarge(source, n));
     return this.commit(id, source, tmp, written, want, want.sha256 ? "sha256" : "size");
@@ -307,7 +309,7 @@ export class AssetCache {
   }
 
   private tooLarge(source: string, bytes: number): string {
-    return `${source}: ${bytes} bytes do not fit the asset cache (--asset-cache-size ${this.opts.maxBytes}, ${this.opts.maxBytes - this.room("")} of it held by files armed configs need)`;
+    return `${source}: ${bytes} bytes do not fit the asset cache (--asset-cache-size ${this.opts.maxBytes}, ${this.opts.maxBytes - this.room("")} of it held by files armed configs and arms under way need)`;
   }
 
   private checkEnabled(): void {
