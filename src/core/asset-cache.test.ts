@@ -187,6 +187,20 @@ test("an upload whose announced length is over the cap is refused before a byte 
   assert.equal(read, 0);
 });
 
+test("a URL with a broken percent-escape is fetched like any other, not an internal error", async () => {
+  const body = bytes(1000);
+  // A checksum list the mirror publishes: its names are compared with the file's path, decoded.
+  const sums = { body: Buffer.from(`${"0".repeat(64)}  other\n`) };
+  const files = { "/x%E0%A4%A/vmlinuz": { body }, "/y/%E0%A4%A": { body }, "/SHA256SUMS": sums };
+  await withMirror(files, async (m) => {
+    const { c } = cache(cacheDir(), 10_000);
+    for (const path of ["/x%E0%A4%A/vmlinuz", "/y/%E0%A4%A"]) {
+      const e = await c.ensure(m.url(path));
+      assert.deepEqual([e.size, e.sha256, e.verified], [body.length, sha(body), "size"], path);
+    }
+  });
+});
+
 test("a mirror that does not answer in time is a fetch error naming the timeout, and leaves nothing", async () => {
   await withMirror({ "/slow": { body: bytes(10), delayMs: 3000 } }, async (m) => {
     const dir = cacheDir();

@@ -23,11 +23,20 @@ export async function mirrorSha256(
   const lists = await Promise.all(dirs.map((d) => fetchSums(new URL("SHA256SUMS", d), fetchFn, signal)));
   for (const [i, text] of lists.entries()) {
     if (text === undefined) continue;
-    const rel = decodeURIComponent(url.pathname.slice(dirs[i]!.pathname.length));
+    const rel = decoded(url.pathname.slice(dirs[i]!.pathname.length));
     const sum = findSum(text, rel);
     if (sum) return sum;
   }
   return undefined;
+}
+
+/** A path as a checksum list names it: percent-escapes decoded, or as it is when one is broken (no list can name it then, and the file is still fetched). */
+function decoded(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
 }
 
 /** The hash `text` (sha256sum's output format) gives for `rel`, with or without a leading `./`. */
