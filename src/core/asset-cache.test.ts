@@ -201,6 +201,21 @@ test("a URL with a broken percent-escape is fetched like any other, not an inter
   });
 });
 
+test("a URL with a user and password is fetched with them as Basic auth, as iPXE would", async () => {
+  const body = bytes(1000);
+  const sums = { body: Buffer.from(`${sha(body)}  k\n`), auth: "me:p@ss w" };
+  await withMirror({ "/os/k": { body, auth: "me:p@ss w" }, "/os/SHA256SUMS": sums }, async (m) => {
+    const logged: string[] = [];
+    const { c } = cache(cacheDir(), 10_000, {
+      log: { info: (l) => logged.push(l), warn: (l) => logged.push(l) },
+    });
+    const url = m.url("/os/k").replace("http://", "http://me:p%40ss%20w@");
+    const e = await c.ensure(url);
+    assert.deepEqual([e.size, e.verified], [body.length, "sha256"]);
+    assert.ok(logged.length > 0 && !logged.some((l) => l.includes("p%40ss")), logged.join("\n"));
+  });
+});
+
 test("a mirror that does not answer in time is a fetch error naming the timeout, and leaves nothing", async () => {
   await withMirror({ "/slow": { body: bytes(10), delayMs: 3000 } }, async (m) => {
     const dir = cacheDir();

@@ -3,7 +3,7 @@ import { EnforcerError } from "../domain/errors.js";
 import { mirrorSha256 } from "./asset-checksums.js";
 import { AssetDisk } from "./asset-disk.js";
 import { download } from "./asset-download.js";
-import { MAX_SOURCE_LENGTH, assetId, assetName, assetPath } from "./asset-names.js";
+import { MAX_SOURCE_LENGTH, assetId, assetName, assetPath, loggedSource } from "./asset-names.js";
 import { writeHashed, type Written } from "./asset-write.js";
 import type { Clock } from "./ports.js";
 
@@ -208,7 +208,7 @@ export class AssetCache {
       tooLarge: (n) => this.tooLarge(source, n),
     });
     this.opts.log.info(
-      `asset cache: fetched ${source} (${written.size} bytes, ${sha256 ? "sha256 checked" : "size checked"})`,
+      `asset cache: fetched ${loggedSource(source)} (${written.size} bytes, ${sha256 ? "sha256 checked" : "size checked"})`,
     );
     return this.commit(id, source, tmp, written, { ...want, sha256 }, sha256 ? "sha256" : "size");
   }
@@ -287,7 +287,9 @@ export class AssetCache {
     if (after > this.opts.maxBytes)
       throw new EnforcerError("ENF_ERR_ASSET_TOO_LARGE", this.tooLarge(source, size));
     for (const v of out) {
-      this.opts.log.info(`asset cache: evicted ${v.source} (${v.size} bytes, last used ${v.lastUsedAt})`);
+      this.opts.log.info(
+        `asset cache: evicted ${loggedSource(v.source)} (${v.size} bytes, last used ${v.lastUsedAt})`,
+      );
       await this.drop(v);
     }
   }

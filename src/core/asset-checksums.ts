@@ -1,3 +1,5 @@
+import { mirrorRequest } from "./asset-download.js";
+
 /** How many directories above the file's own are searched for SHA256SUMS (Debian's netboot tree needs 3). */
 const LEVELS_UP = 3;
 /** A checksum file larger than this is not read: a mirror's lists are a few KiB. */
@@ -50,7 +52,7 @@ export function findSum(text: string, rel: string): string | undefined {
 
 async function fetchSums(url: URL, fetchFn: typeof fetch, signal: AbortSignal): Promise<string | undefined> {
   try {
-    const res = await fetchFn(url, { signal, headers: { "accept-encoding": "identity" } });
+    const res = await fetchFn(...mirrorRequest(url, signal));
     if (!res.ok || !res.body) {
       await res.body?.cancel();
       return undefined;

@@ -12,6 +12,22 @@ export interface DownloadOptions {
 }
 
 /**
+ * The request for a mirror's URL: fetch refuses a URL with a user and password in it, so they go as HTTP
+ * Basic auth instead (iPXE sends a URL's credentials the same way; profiles name such mirrors).
+ */
+export function mirrorRequest(url: URL, signal: AbortSignal): [URL, RequestInit] {
+  // identity: fetch would otherwise undo a Content-Encoding, and the bytes kept would not be the mirror's.
+  const headers: Record<string, string> = { "accept-encoding": "identity" };
+  if (!url.username && !url.password) return [url, { signal, headers }];
+  const bare = new URL(url);
+  bare.username = "";
+  bare.password = "";
+  const user = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  headers.authorization = `Basic ${Buffer.from(user).toString("base64")}`;
+  return [bare, { signal, headers }];
+}
+
+/**
  * Downloads `url` to the new file `tmp` and answers its size and sha256. A status other than 2xx, a
  * network failure, the timeout, a Content-Encoding other than identity, or a body shorter or longer than its Content-Length is
  * ENF_ERR_ASSET_FETCH; more than `room` bytes is ENF_ERR_ASSET_TOO_LARGE. Nothing is left at `tmp` on failure.
@@ -19,8 +35,7 @@ export interface DownloadOptions {
 export async function download(url: URL, source: string, tmp: string, o: DownloadOptions): Promise<Written> {
   let res: Response;
   try {
-    // identity: fetch would otherwise undo a Content-Encoding, and the bytes kept would not be the mirror's.
-    res = await o.fetch(url, { signal: o.signal, headers: { "accept-encoding": "identity" } });
+    res = await o.fetch(...mirrorRequest(url, o.signal));
   } catch (err) {
     throw fetchError(source, err, o.signal);
   }
