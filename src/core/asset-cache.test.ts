@@ -216,6 +216,23 @@ test("a URL with a user and password is fetched with them as Basic auth, as iPXE
   });
 });
 
+test("an HTML page answered with 200 (a captive portal, a soft 404) is refused unless a sha256 vouches for it", async () => {
+  const page = Buffer.from("<html><body>Please log in</body></html>");
+  const html = { "content-type": "text/html; charset=utf-8" };
+  await withMirror({ "/os/vmlinuz": { body: page, headers: html } }, async (m) => {
+    const dir = cacheDir();
+    const { c } = cache(dir, 10_000);
+    await assert.rejects(
+      c.ensure(m.url("/os/vmlinuz")),
+      (err) => isEnforcerError(err, "ENF_ERR_ASSET_FETCH") && err.message.includes("text/html"),
+    );
+    assert.deepEqual(filesUnder(dir), []);
+    // The profile's checksum says these are the bytes wanted, whatever the label.
+    const e = await c.ensure(m.url("/os/vmlinuz"), { sha256: sha(page) });
+    assert.equal(e.size, page.length);
+  });
+});
+
 test("a mirror that does not answer in time is a fetch error naming the timeout, and leaves nothing", async () => {
   await withMirror({ "/slow": { body: bytes(10), delayMs: 3000 } }, async (m) => {
     const dir = cacheDir();

@@ -206,6 +206,7 @@ export class AssetCache {
       signal,
       room: this.room(id),
       tooLarge: (n) => this.tooLarge(source, n),
+      checked: sha256 !== undefined,
     });
     this.opts.log.info(
       `asset cache: fetched ${loggedSource(source)} (${written.size} bytes, ${sha256 ? "sha256 checked" : "size checked"})`,

@@ -9,6 +9,8 @@ export interface DownloadOptions {
   /** The most bytes the file may have; a larger Content-Length is refused before anything is read. */
   room: number;
   tooLarge: (bytes: number) => string;
+  /** True when a sha256 will check the bytes; without one, an HTML page is refused. */
+  checked: boolean;
 }
 
 /**
@@ -29,7 +31,7 @@ export function mirrorRequest(url: URL, signal: AbortSignal): [URL, RequestInit]
 
 /**
  * Downloads `url` to the new file `tmp` and answers its size and sha256. A status other than 2xx, a
- * network failure, the timeout, a Content-Encoding other than identity, or a body shorter or longer than its Content-Length is
+ * network failure, the timeout, an HTML page no sha256 vouches for, a Content-Encoding other than identity, or a body shorter or longer than its Content-Length is
  * ENF_ERR_ASSET_FETCH; more than `room` bytes is ENF_ERR_ASSET_TOO_LARGE. Nothing is left at `tmp` on failure.
  */
 export async function download(url: URL, source: string, tmp: string, o: DownloadOptions): Promise<Written> {
@@ -45,6 +47,17 @@ export async function download(url: URL, source: string, tmp: string, o: Downloa
       url: source,
       status: res.status,
     });
+  }
+  const type = res.headers.get("content-type")?.split(";")[0]!.trim().toLowerCase();
+  if (type === "text/html" && !o.checked) {
+    // No kernel or initrd is served as HTML, but captive portals, proxies and soft 404s answer 200 with a
+    // page: checked by size only, it would be armed and fail at boot on every machine.
+    await res.body.cancel().catch(() => {});
+    throw new EnforcerError(
+      "ENF_ERR_ASSET_FETCH",
+      `${source}: the mirror answered an HTML page (Content-Type text/html), not a boot file (a login page or an error page?); if it is the file meant, give its sha256`,
+      { url: source, contentType: type },
+    );
   }
   const encoding = res.headers.get("content-encoding")?.trim().toLowerCase();
   if (encoding && encoding !== "identity") {
