@@ -86,6 +86,20 @@ test("concurrent first requests for one URL fetch it upstream once, and every ca
   });
 });
 
+test("a caller's wrong checksum fails only that caller, not one asking for the same URL at the same time", async () => {
+  // Two profiles name one URL, one with a mistyped checksum: arming the other must not fail with it.
+  const kernel = bytes(50_000);
+  await withMirror({ "/d/vmlinuz": { body: kernel, delayMs: 100 } }, async (m) => {
+    const { c } = cache(cacheDir(), 10_000_000);
+    const [wrong, plain] = await Promise.allSettled([
+      c.ensure(m.url("/d/vmlinuz"), { sha256: "0".repeat(64) }),
+      c.ensure(m.url("/d/vmlinuz")),
+    ]);
+    assert.ok(wrong.status === "rejected" && isEnforcerError(wrong.reason, "ENF_ERR_ASSET_CHECKSUM"));
+    assert.equal(plain.status === "fulfilled" && plain.value.sha256, sha(kernel));
+  });
+});
+
 test("the mirror's SHA256SUMS up to three directories above the file is used; a mismatch keeps nothing", async () => {
   const linux = bytes(50_000, 3);
   const initrd = bytes(60_000, 5);

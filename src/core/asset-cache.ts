@@ -100,10 +100,12 @@ export class AssetCache {
     const id = assetId(url);
     const have = this.entries.get(id);
     if (have && matches(have, want)) return this.upgrade(this.touch(have), want);
-    let p = this.pending.get(id);
+    // Callers expecting other bytes do not share a download: one's mistyped checksum must not fail the rest.
+    const key = `${id} ${want.sha256 ?? ""} ${want.size ?? ""}`;
+    let p = this.pending.get(key);
     if (!p) {
-      p = this.fetchOnce(id, url, u, want).finally(() => this.pending.delete(id));
-      this.pending.set(id, p);
+      p = this.fetchOnce(id, url, u, want).finally(() => this.pending.delete(key));
+      this.pending.set(key, p);
     }
     const entry = await p;
     if (!matches(entry, want))
