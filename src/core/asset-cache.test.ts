@@ -201,6 +201,26 @@ test("an upload whose announced length is over the cap is refused before a byte 
   assert.equal(read, 0);
 });
 
+test("an upload under the name of a file an armed config needs is refused and the armed bytes stay; the same bytes again are fine", async () => {
+  const pinned = new Set<string>();
+  const dir = cacheDir();
+  const { c } = cache(dir, 1_000_000, { inUse: () => pinned });
+  const armed = bytes(3000, 3);
+  const first = await c.add("initrd.gz", Readable.from([armed]));
+  pinned.add(first.id);
+  await rejects(c.add("initrd.gz", Readable.from([bytes(3000, 5)])), "ENF_ERR_ASSET_IN_USE");
+  assert.deepEqual(readFileSync(c.open(first.id, first.name)!.file), armed);
+  assert.equal(c.get(first.id)!.sha256, sha(armed));
+  assert.equal((await c.add("initrd.gz", Readable.from([armed]))).sha256, sha(armed));
+  pinned.clear();
+  const replaced = await c.add("initrd.gz", Readable.from([bytes(2000, 5)]));
+  assert.equal(replaced.size, 2000);
+  assert.deepEqual(
+    filesUnder(dir).filter((f) => f.includes(".tmp")),
+    [],
+  );
+});
+
 test("a URL with a broken percent-escape is fetched like any other, not an internal error", async () => {
   const body = bytes(1000);
   // A checksum list the mirror publishes: its names are compared with the file's path, decoded.

@@ -239,6 +239,14 @@ export class AssetCache {
             `${source}: sha256 ${written.sha256}, expected ${want.sha256}`,
             { source, sha256: written.sha256, expected: want.sha256 },
           );
+        // New bytes under the name of a file an armed config boots from would change that boot under it.
+        const held = this.entries.get(id);
+        if (held && held.sha256 !== written.sha256 && this.inUse().has(id))
+          throw new EnforcerError(
+            "ENF_ERR_ASSET_IN_USE",
+            `${loggedSource(source)} is needed by an armed config as it is: add the new file under another name`,
+            { id },
+          );
         await this.makeRoom(id, written.size, source);
         const name = assetName(source);
         await this.disk.place(tmp, id, name);
