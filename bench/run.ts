@@ -93,7 +93,9 @@ if (!only || only === "footprint") {
 }
 if (!only || only === "tftp") {
   const rows = await tftpBench();
-  console.log("TFTP: atftp client on loopback, median of 3, MiB/s summed over clients\n");
+  console.log(
+    "TFTP on loopback, MiB/s summed over clients: curl and windowsize rows median of 5 taking turns, atftp matrix median of 3\n",
+  );
   console.log(table(rows, "tftpd-hpa"));
   save("tftp", { rows });
 }

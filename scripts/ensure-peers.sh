@@ -25,6 +25,18 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# atftpd (the TFTP bench's windowsize peer) conflicts with tftpd-hpa as a package: its binary is unpacked
+# from the .deb instead (bench/tftp-peers.ts looks there), and it runs unprivileged on a high port.
+atftpd_dir=/var/cache/enforcer-peers/atftpd
+if [ "${1:-test}" = bench ] && [ ! -x "$atftpd_dir/usr/sbin/atftpd" ] && [ ! -x /usr/sbin/atftpd ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "enforcer benches need atftpd: sudo bash scripts/ensure-peers.sh bench (unpacks it to $atftpd_dir)" >&2
+    exit 1
+  fi
+  deb_dir=$(mktemp -d) && trap 'rm -rf "$deb_dir"' EXIT
+  (cd "$deb_dir" && apt-get download -qq atftpd 2>/dev/null) || { apt-get update -qq && (cd "$deb_dir" && apt-get download -qq atftpd); }
+  mkdir -p "$atftpd_dir" && dpkg-deb -x "$deb_dir"/atftpd_*.deb "$atftpd_dir"
+fi
 # The QEMU tests build their kernel from the current linux-image package: apt needs its package lists.
 need_lists=0
 apt-cache policy linux-image-amd64 2>/dev/null | grep -q "Candidate: [0-9]" || need_lists=1

@@ -9,6 +9,9 @@ const CHUNK = 256 * 1024;
  */
 export class ChunkedReader {
   private readonly chunks = new Map<number, Buffer | Promise<Buffer>>();
+  /** The chunks the last read covered. */
+  private first = -1;
+  private last = -1;
 
   constructor(
     private readonly fh: FileHandle,
@@ -21,18 +24,41 @@ export class ChunkedReader {
     if (end <= offset) return Buffer.alloc(0);
     const first = Math.floor(offset / CHUNK);
     const last = Math.floor((end - 1) / CHUNK);
-    for (const i of this.chunks.keys()) if (i < first || i > last + 1) this.chunks.delete(i);
-    // A failed read ahead is not an error yet: the read that needs the chunk loads it again and reports it.
-    if ((last + 1) * CHUNK < this.size)
-      Promise.resolve(this.load(last + 1)).catch(() => this.chunks.delete(last + 1));
-    const parts = [];
+    // Called once per window (per block in lock-step): the bookkeeping runs only when the range moves to
+    // other chunks, and the read ahead is started once per chunk, not once per call (profiled: a promise
+    // and a catch handler per block).
+    if (first !== this.first || last !== this.last) {
+      this.first = first;
+      this.last = last;
+      for (const i of this.chunks.keys()) if (i < first || i > last + 1) this.chunks.delete(i);
+      // A failed read ahead is not an error yet: the read that needs the chunk loads it again and reports it.
+      if ((last + 1) * CHUNK < this.size && !this.chunks.has(last + 1)) {
+        const ahead = this.load(last + 1);
+        if (!Buffer.isBuffer(ahead)) ahead.catch(() => this.chunks.delete(last + 1));
+      }
+    }
+    if (first === last) {
+      const chunk = this.load(first);
+      const from = offset - first * CHUNK;
+      const to = end - first * CHUNK;
+      return Buffer.isBuffer(chunk) ? chunk.subarray(from, to) : chunk.then((c) => c.subarray(from, to));
+    }
+    // Across chunks: only the bytes asked for are copied (joining the whole chunks copied 512 KiB for
+    // every window that crossed a chunk's end).
+    const parts: (Buffer | Promise<Buffer>)[] = [];
     for (let i = first; i <= last; i++) parts.push(this.load(i));
-    const slice = (bufs: Buffer[]) => {
-      const joined = bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs);
-      return joined.subarray(offset - first * CHUNK, end - first * CHUNK);
-    };
-    if (parts.every((p): p is Buffer => Buffer.isBuffer(p))) return slice(parts);
-    return Promise.all(parts).then(slice);
+    const join = (bufs: Buffer[]) =>
+      Buffer.concat(
+        bufs.map((b, k) =>
+          b.subarray(
+            k === 0 ? offset - first * CHUNK : 0,
+            k === bufs.length - 1 ? end - last * CHUNK : b.length,
+          ),
+        ),
+        end - offset,
+      );
+    if (parts.every((p): p is Buffer => Buffer.isBuffer(p))) return join(parts);
+    return Promise.all(parts).then(join);
   }
 
   /** Closes the file (once; a failing close has nothing left to release). */

