@@ -13,9 +13,9 @@ import { tftpBench } from "./tftp-bench.js";
 import { uiBench } from "./ui-bench.js";
 import { writesBench } from "./writes-bench.js";
 
-function table(rows: Row[], peer: string): string {
+function table(rows: Row[], peer: string, first = "Enforcer"): string {
   const lines = [
-    `| workload | Enforcer | ${peer} | ratio |`,
+    `| workload | ${first} | ${peer} | ratio |`,
     "|---|---:|---:|---:|",
     ...rows.map(
       (r) =>
@@ -61,8 +61,13 @@ if (!only || only === "boot") {
   console.log("boot endpoints: wrk -t2 -c50 -d5s on loopback, same script for both servers\n");
   console.log(table(boot.rows, "bare node:http"));
   console.log(
+    "\nthe framework floor, same run: a Fastify route with a 10,000-entry Map lookup, same script\n",
+  );
+  console.log(table(boot.floor, "bare node:http", "Fastify + Map"));
+  console.log(`\n${boot.cpuPerRequest}`);
+  console.log(
     `\n${boot.notes.machines} machines (${boot.notes.armed} armed): ready ${boot.notes.readyMs} ms after spawn, ` +
-      `RSS ${boot.notes.rssReadyMiB} MiB at ready, ${boot.notes.rssAfterLoadMiB} MiB after the load\n`,
+      `RSS ${boot.notes.rssReadyMiB} MiB at ready, ${boot.notes.rssAfterLoadMiB} MiB after the boot load\n`,
   );
   save("boot", boot);
 }

@@ -8,7 +8,7 @@ import type { Mac } from "../domain/mac.js";
 import { imageName } from "../domain/os-families.js";
 import type { AgentSessionService } from "./agent-sessions.js";
 import type { AssetArming } from "./asset-arming.js";
-import { ChangeSet } from "./change-set.js";
+import { ChangeSet, type ChangePart } from "./change-set.js";
 import type { Store, StoreOp } from "../store/store.js";
 import type { ConfigService } from "./configs.js";
 import type { EventLog } from "./event-log.js";
@@ -64,33 +64,61 @@ export class BootService {
     return this.settings.remotes.length === 0 && !this.configs.holdingFor(m.id) && !this.wantsDiscovery(m);
   }
 
-  /**
-   * Answers a machine's request for its own script; records it as seen. Everything the request writes (the
-   * seen record, a trigger, a discovery key, unknown machines it pushes out) goes in one commit.
-   */
+  /** Answers a machine's request for its own script; records it as seen (see `machineRequest`). */
   async machineScript(who: BootIdentity): Promise<BootDecision> {
-    const at = this.clock.now().toISOString();
-    const before = this.machines.find(who.mac);
-    const seen = this.machines.seenOps(who);
-    const change = new ChangeSet(this.store, this.events).include({
-      ops: needsSeenWrite(before, seen.machine, this.settings.seenIntervalMs ?? DEFAULT_SEEN_INTERVAL_MS)
-        ? [...seen.ops, ...this.unknown.touchOps(seen.machine)]
-        : [],
-      events: seen.events,
-    });
-    let answer: BootDecision = { kind: "none", reason: "no-config" };
-    let failure: { err: unknown } | undefined;
+    return (await this.machineRequest(who)).decision;
+  }
 
-    const held = this.configs.holdingFor(seen.machine.id);
+  /**
+   * Answers a machine's request for its own script and records it as seen; says whether anything was written.
+   * Everything the request writes (the seen record, a trigger, a discovery key, unknown machines it pushes
+   * out) goes in one commit. The common case of a boot storm, a known machine seen within `--seen-interval`
+   * with nothing armed, is answered synchronously: no record is built to find that none is needed, no commit.
+   */
+  machineRequest(who: BootIdentity): MachineScriptAnswer | Promise<MachineScriptAnswer> {
+    const known = this.machines.find(who.mac);
+    const interval = this.settings.seenIntervalMs ?? DEFAULT_SEEN_INTERVAL_MS;
+    let machine: Machine;
+    let seenPart: ChangePart | undefined;
+    if (known && seenIsFresh(known, who, this.clock.now().getTime(), interval)) machine = known;
+    else {
+      const seen = this.machines.seenOps(who);
+      machine = seen.machine;
+      seenPart = {
+        ops: needsSeenWrite(known, seen.machine, interval)
+          ? [...seen.ops, ...this.unknown.touchOps(seen.machine)]
+          : [],
+        events: seen.events,
+      };
+    }
+    const held = this.configs.holdingFor(machine.id);
+    if (!held && !this.wantsDiscovery(machine) && !seenPart?.ops.length && !seenPart?.events.length)
+      return FELL_THROUGH;
+    return this.decideAndCommit(who, machine, held, seenPart);
+  }
+
+  /**
+   * The decision that writes: synchronous from its call up to the commit (an async function runs up to its
+   * first await at once), so of concurrent fetches of one armed config exactly one sees `armed`.
+   */
+  private async decideAndCommit(
+    who: BootIdentity,
+    machine: Machine,
+    held: BootConfig | undefined,
+    seenPart: ChangePart | undefined,
+  ): Promise<MachineScriptAnswer> {
+    const change = new ChangeSet(this.store, this.events);
+    if (seenPart) change.include(seenPart);
+    let answer: BootDecision = NO_CONFIG;
+    let failure: { err: unknown } | undefined;
     if (held) {
-      // Synchronous from here up to the commit: of concurrent fetches exactly one sees `armed`.
-      const f = this.configs.fetchOps(held, at);
+      const f = this.configs.fetchOps(held, this.clock.now().toISOString());
       change.include(f.change);
       answer = f.serve ? configDecision(held) : { kind: "none", reason: "window-passed" };
-    } else if (this.wantsDiscovery(seen.machine)) {
+    } else if (this.wantsDiscovery(machine)) {
       // The machine is recorded even when discovery fails (a URL stored before it was checked, say).
       try {
-        const d = this.discovery(seen.machine.id, who.platform, seen.machine.id);
+        const d = this.discovery(machine.id, who.platform, machine.id);
         change.op(...d.ops);
         answer = d.answer;
       } catch (err) {
@@ -99,7 +127,7 @@ export class BootService {
     }
     await change.commit();
     if (failure) throw failure.err;
-    return answer;
+    return { decision: answer, wrote: change.ops.length > 0 };
   }
 
   /**
@@ -159,10 +187,35 @@ export class BootService {
   }
 }
 
+/** A machine script's decision and whether the request wrote anything (a state change: worth a log line). */
+export interface MachineScriptAnswer {
+  decision: BootDecision;
+  wrote: boolean;
+}
+
+const NO_CONFIG: BootDecision = Object.freeze({ kind: "none", reason: "no-config" });
+/** The fall-through answer, one object for every request that needs no write. */
+const FELL_THROUGH: MachineScriptAnswer = Object.freeze({ decision: NO_CONFIG, wrote: false });
+
 /** Serving an armed config: its spec was checked (for both platforms) when it was armed. */
 function configDecision(c: BootConfig): BootDecision {
   if (!c.spec) throw new EnforcerError("ENF_ERR_SERVER_INTERNAL", `config ${c.id} has no rendered spec`);
   return { kind: "config", config: c.id, spec: c.spec };
+}
+
+/**
+ * Whether a known machine's request would change nothing: what it reports is what is stored (a UUID or serial
+ * it adds takes the full path, which checks whether another machine holds it) and it was seen within the
+ * interval. Exactly the cases in which `needsSeenWrite` of the full path says no, without building the record.
+ */
+function seenIsFresh(m: Machine, who: BootIdentity, nowMs: number, intervalMs: number): boolean {
+  return (
+    (who.arch === undefined || who.arch === m.arch) &&
+    (who.platform === undefined || who.platform === m.platform) &&
+    (who.uuid === undefined || m.uuid !== undefined) &&
+    (who.serial === undefined || m.serial !== undefined) &&
+    nowMs - Date.parse(m.lastSeen) < intervalMs
+  );
 }
 
 function needsSeenWrite(before: Machine | undefined, after: Machine, intervalMs: number): boolean {

@@ -80,8 +80,12 @@ const CONFIG_KINDS = new Set(["config.triggered", "config.retried", "config.comp
  * U+009B is CSI, an escape sequence in terminals that read UTF-8 C1, such as xterm) and the bidi overrides.
  */
 function clean(s: string, max: number): string {
-  return s.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, "?").slice(0, max);
+  // Most names are clean and short (every boot's own paths): tested first, not copied.
+  if (s.length <= max && !CONTROLS.test(s)) return s;
+  return s.replace(CONTROLS_ALL, "?").slice(0, max);
 }
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+const CONTROLS_ALL = new RegExp(CONTROLS.source, "g");
 
 /** An address as one key: a dual-stack socket (`--listen ::`) names the IPv4 client DHCP saw `::ffff:a.b.c.d`. */
 function addressKey(ip: string): string {
@@ -173,20 +177,25 @@ export class BootTimeline {
 
   /** A boot HTTP request: the MAC when the request named one (machine script, a config's secret URL). */
   http(r: Input<HttpStep>): void {
-    const { ip, mac: rawMac, ...step } = r;
-    const mac = rawMac ? tryParseMac(rawMac) : undefined;
-    const s: TimelineStep = {
-      ...step,
-      path: clean(step.path, 96),
-      ...(step.reason ? { reason: clean(step.reason, 32) } : {}),
+    const mac = r.mac ? tryParseMac(r.mac) : undefined;
+    // Built field by field, not by rest and spread: this runs for every boot request (docs/performance.md).
+    const s: Extract<TimelineStep, { kind: "http" }> = {
+      kind: "http",
+      what: r.what,
+      path: clean(r.path, 96),
+      status: r.status,
+      durationMs: r.durationMs,
       at: this.now(),
       count: 1,
     };
+    if (r.bytes !== undefined) s.bytes = r.bytes;
+    if (r.decision !== undefined) s.decision = r.decision;
+    if (r.reason !== undefined) s.reason = clean(r.reason, 32);
     // Only the machine script's query names the booting NIC; a secret URL names the machine, not the address.
-    const script = step.what === "machine-script" || step.what === "discovery-script";
-    if (mac && ip && script) this.mapIp(ip, mac);
+    const script = r.what === "machine-script" || r.what === "discovery-script";
+    if (mac && r.ip && script) this.mapIp(r.ip, mac);
     // A secret URL names the machine (its primary MAC): its steps join the NIC it booted from.
-    this.route(ip, mac && !script ? this.nicOf(mac) : mac, s);
+    this.route(r.ip, mac && !script ? this.nicOf(mac) : mac, s);
   }
 
   /** The latest attempts of these MACs (a machine's NICs), newest last, with their diagnosis. */
@@ -275,7 +284,8 @@ export class BootTimeline {
     this.timelines.delete(mac);
     this.timelines.set(mac, t);
     const { attempt, ended } = addStep(t, s, this.limits);
-    const n = t.attempts.reduce((k, a) => k + a.steps.length, 0);
+    let n = 0;
+    for (const a of t.attempts) n += a.steps.length;
     this.totalSteps += n - (this.stepCount.get(mac) ?? 0);
     this.stepCount.set(mac, n);
     // The least recently active MACs go while over either budget (never the one that just moved).

@@ -7,9 +7,14 @@ const SEPARATED =
   /^([0-9a-f]{2})([:-])([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})$/;
 const DOTTED = /^([0-9a-f]{4})\.([0-9a-f]{4})\.([0-9a-f]{4})$/;
 const BARE = /^[0-9a-f]{12}$/;
+const CANONICAL = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/;
+const HYPHENATED = /^[0-9a-f]{2}(?:-[0-9a-f]{2}){5}$/;
 
 /** Parses `aa:bb:..`, `AA-BB-..`, `aabb.ccdd.eeff` or `aabbccddeeff` (any case) into canonical form. */
 export function parseMac(input: string): Mac {
+  // Every boot request parses its MAC, mostly in one of iPXE's two forms: those are answered without copies.
+  if (CANONICAL.test(input)) return input as Mac;
+  if (HYPHENATED.test(input)) return input.replaceAll("-", ":") as Mac;
   const s = input.trim().toLowerCase();
   let hex: string | undefined;
   const sep = SEPARATED.exec(s);

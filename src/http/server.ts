@@ -23,6 +23,7 @@ import { DEFAULT_CONNECTION_LIMITS, guardConnections, type ConnectionLimits } fr
 import { handleClientError, handleError, handleFrameworkError, handleNotFound } from "./errors.js";
 import { registerFileRoutes } from "./boot/file-routes.js";
 import { registerAssetRoutes } from "./boot/asset-routes.js";
+import { lazyChildLogger } from "./lazy-logger.js";
 import { registerMetricsRoute, type Metrics } from "./metrics.js";
 import { registerUiRoutes } from "./ui-routes.js";
 import { validatorCompiler } from "./validators.js";
@@ -85,6 +86,8 @@ export function buildHttpServer(core: Core, opts: HttpOptions): FastifyInstance 
     connectionTimeout: IDLE_TIMEOUT_MS,
     // Boot storms would flood the log; the routes log what matters themselves.
     logController: new LogController({ disableRequestLogging: true }),
+    // Each request's child logger is made when it first writes a line: most boot requests write none.
+    childLoggerFactory: lazyChildLogger,
     routerOptions: { maxParamLength: 200 },
     // The router's and the HTTP parser's own refusals (bad URL, 414, 431, broken requests) get the same
     // coded body as every other error, not Fastify's shape.

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Core } from "../../core/create-core.js";
 import type { BootDecision } from "../../domain/boot-decision.js";
 import type { HttpWhat } from "../../domain/boot-timeline.js";
@@ -11,12 +11,19 @@ export function noteDecision(req: FastifyRequest, d: BootDecision): void {
   decisions.set(req, d);
 }
 
+/** The boot paths the timeline names as they are, without a lookup: the hot ones, tried first. */
+const EXACT = new Map<string, HttpWhat>([
+  ["/boot.ipxe", "boot-script"],
+  ["/boot/machine", "machine-script"],
+  ["/boot/discovery", "discovery-script"],
+]);
+
 /** A boot path as the timeline names it; the secret of a `/p/` URL is never kept. */
 function classify(url: string): { what: HttpWhat; path: string; secret?: string } | undefined {
-  const path = url.split("?", 1)[0]!;
-  if (path === "/boot.ipxe") return { what: "boot-script", path };
-  if (path === "/boot/machine") return { what: "machine-script", path };
-  if (path === "/boot/discovery") return { what: "discovery-script", path };
+  const q = url.indexOf("?");
+  const path = q < 0 ? url : url.slice(0, q);
+  const what = EXACT.get(path);
+  if (what) return { what, path };
   if (path.startsWith("/tftp/") || path.startsWith("/assets/")) return { what: "boot-file", path };
   const p = /^\/p\/([^/]+)\/([^/]+)$/.exec(path);
   if (!p) return undefined;
@@ -29,35 +36,35 @@ function classify(url: string): { what: HttpWhat; path: string; secret?: string 
 /**
  * Reports every boot request to the timeline once answered (status, size, time): the general script and
  * boot files by the client's address, the machine script by its MAC, a config's URLs by the config's machine.
+ * The machine and discovery scripts name their MAC to the timeline themselves as they start (`neighbour`),
+ * before a config they trigger publishes `config.triggered`, so that step lands in the same attempt.
  */
 export function registerTimelineHook(app: FastifyInstance, core: Core): void {
-  // The machine script's MAC claims its address's earlier steps as the request arrives: a config it triggers
-  // publishes `config.triggered` before the answer, and that step must land in the same attempt.
-  app.addHook("onRequest", async (req) => {
-    const c = classify(req.url);
-    if (c?.what !== "machine-script" && c?.what !== "discovery-script") return;
-    const mac = (req.query as { mac?: unknown } | undefined)?.mac;
-    if (typeof mac === "string") core.timeline.neighbour(req.ip, mac);
+  // A callback hook, not an async one: no promise and no extra turn of the microtask queue per request.
+  app.addHook("onResponse", (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    report(core, req, reply);
+    done();
   });
-  app.addHook("onResponse", async (req, reply) => {
-    const c = classify(req.url);
-    if (!c) return;
-    const d = decisions.get(req);
-    const query = req.query as { mac?: unknown } | undefined;
-    const secretMac = c.secret ? core.configs.bySecretToken(c.secret)?.machine : undefined;
-    const mac = secretMac ?? (typeof query?.mac === "string" ? query.mac : undefined);
-    const length = Number(reply.getHeader("content-length"));
-    core.timeline.http({
-      kind: "http",
-      ip: req.ip,
-      ...(mac ? { mac } : {}),
-      what: c.what,
-      path: c.path,
-      status: reply.statusCode,
-      ...(Number.isFinite(length) ? { bytes: length } : {}),
-      durationMs: Math.round(reply.elapsedTime),
-      ...(d ? { decision: d.kind } : {}),
-      ...(d?.kind === "none" ? { reason: d.reason } : {}),
-    });
+}
+
+function report(core: Core, req: FastifyRequest, reply: FastifyReply): void {
+  const c = classify(req.url);
+  if (!c) return;
+  const d = decisions.get(req);
+  const query = req.query as { mac?: unknown } | undefined;
+  const secretMac = c.secret ? core.configs.bySecretToken(c.secret)?.machine : undefined;
+  const mac = secretMac ?? (typeof query?.mac === "string" ? query.mac : undefined);
+  const length = Number(reply.getHeader("content-length"));
+  core.timeline.http({
+    kind: "http",
+    ip: req.ip,
+    ...(mac ? { mac } : {}),
+    what: c.what,
+    path: c.path,
+    status: reply.statusCode,
+    ...(Number.isFinite(length) ? { bytes: length } : {}),
+    durationMs: Math.round(reply.elapsedTime),
+    ...(d ? { decision: d.kind } : {}),
+    ...(d?.kind === "none" ? { reason: d.reason } : {}),
   });
 }
