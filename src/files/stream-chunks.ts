@@ -4,20 +4,23 @@ import type { Readable } from "node:stream";
 /** The read size of an HTTP file stream by default: what a slow or stalled client holds (twice: read, queued). */
 const SMALL_CHUNK = 64 * 1024;
 /**
- * The read size of a large download while few run: half the read and write calls per byte and half the CPU
- * per GB of 64 KiB, 1.4-1.9x the throughput with wrk (a same-run A/B, docs/benchmarks.md). 256 KiB saved less.
+ * The read size of a large download while few run: an eighth of the reads, 20-40% less CPU per GB than
+ * 64 KiB and 1.1-1.7x the throughput with wrk through Enforcer (same-run A/Bs, docs/benchmarks.md).
  */
 const LARGE_CHUNK = 512 * 1024;
 /** A file this large or more streams in large chunks (kernels, initrds, images), a budget permitting. */
 const LARGE_FILE = 1 << 20;
-/** At most this many streams read in large chunks at once: with two chunks each, 128 MiB at worst. */
-const LARGE_STREAMS = 128;
+/**
+ * At most this many streams read in large chunks at once: two chunks each, 64 MiB, and measured with 32
+ * downloads about 2-3 MiB of RSS each until collected (against about 1 MiB at 64 KiB).
+ */
+const LARGE_STREAMS = 64;
 
 let large = 0;
 
 /**
  * Streams bytes [start, end) of an open file; owns the handle from here on and closes it when the stream
- * ends or is destroyed. Large ranges read 512 KiB at a time while fewer than 128 such streams run (the
+ * ends or is destroyed. Large ranges read 512 KiB at a time while fewer than 64 such streams run (the
  * budget bounds what thousands of stalled clients hold), every other stream 64 KiB at a time.
  */
 export function streamChunks(fh: FileHandle, start: number, end: number): Readable {
