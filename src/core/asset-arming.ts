@@ -1,5 +1,6 @@
 import type { BootConfig } from "../domain/boot-config.js";
 import type { BootSpec } from "../domain/boot-spec.js";
+import { assetId } from "./asset-names.js";
 
 /** What arming needs of the boot asset cache (`AssetCache` in asset-cache.ts has this shape). */
 export interface AssetFetcher {
@@ -37,6 +38,8 @@ export function specAssetIds(spec: BootConfig["spec"]): string[] {
 export class AssetArming {
   /** Discovery URLs whose background fetch has started, so a boot storm starts one each. */
   private readonly warming = new Set<string>();
+  /** Cache ids of the files arms under way fetch, with how many arms hold each. */
+  private readonly held = new Map<string, number>();
 
   constructor(
     private readonly cache: AssetFetcher,
@@ -67,6 +70,32 @@ export class AssetArming {
       ...spec.initrds.map((i) => local(i.url)),
     ]);
     return { ...spec, kernel: kernel!, initrds: spec.initrds.map((i, n) => ({ ...i, url: initrds[n]! })) };
+  }
+
+  /**
+   * Holds the cache ids of a spec's remote files from before their download until `release()`: until the
+   * arm commits, no armed config names them yet, and another file placed meanwhile (this arm's initrd,
+   * another arm's kernel) would otherwise evict them and the config would be armed naming a file gone.
+   */
+  hold(spec: BootSpec): () => void {
+    if (spec.kind !== "linux") return () => {};
+    const ids = [spec.kernel, ...spec.initrds.map((i) => i.url)].filter((u) => this.remote(u)).map(assetId);
+    for (const id of ids) this.held.set(id, (this.held.get(id) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      for (const id of ids) {
+        const n = (this.held.get(id) ?? 1) - 1;
+        if (n > 0) this.held.set(id, n);
+        else this.held.delete(id);
+      }
+    };
+  }
+
+  /** The cache ids arms under way hold (kept from eviction like those of armed configs). */
+  heldIds(): IterableIterator<string> {
+    return this.held.keys();
   }
 
   /**

@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
+import { gzipSync } from "node:zlib";
 import { after, test } from "node:test";
 import { isEnforcerError } from "../domain/errors.js";
 import { AssetCache, type AssetCacheOptions } from "./asset-cache.js";
@@ -85,6 +86,20 @@ test("concurrent first requests for one URL fetch it upstream once, and every ca
   });
 });
 
+test("a caller's wrong checksum fails only that caller, not one asking for the same URL at the same time", async () => {
+  // Two profiles name one URL, one with a mistyped checksum: arming the other must not fail with it.
+  const kernel = bytes(50_000);
+  await withMirror({ "/d/vmlinuz": { body: kernel, delayMs: 100 } }, async (m) => {
+    const { c } = cache(cacheDir(), 10_000_000);
+    const [wrong, plain] = await Promise.allSettled([
+      c.ensure(m.url("/d/vmlinuz"), { sha256: "0".repeat(64) }),
+      c.ensure(m.url("/d/vmlinuz")),
+    ]);
+    assert.ok(wrong.status === "rejected" && isEnforcerError(wrong.reason, "ENF_ERR_ASSET_CHECKSUM"));
+    assert.equal(plain.status === "fulfilled" && plain.value.sha256, sha(kernel));
+  });
+});
+
 test("the mirror's SHA256SUMS up to three directories above the file is used; a mismatch keeps nothing", async () => {
   const linux = bytes(50_000, 3);
   const initrd = bytes(60_000, 5);
@@ -142,6 +157,114 @@ test("a wrong expected sha256 or size, a body shorter than its Content-Length, o
       assert.equal(e.verified, "sha256");
     },
   );
+});
+
+test("a body the mirror sends gzip-encoded although asked for identity is refused, not kept decoded", async () => {
+  // Apache's `AddEncoding gzip .gz` labels a .gz file so; fetch would undo it and keep other bytes than the
+  // mirror's file (its SHA256SUMS, what iPXE fetching the URL itself gets).
+  const file = gzipSync(bytes(200_000));
+  const gz = { "content-encoding": "gzip" };
+  await withMirror(
+    {
+      "/a/initrd.gz": { body: file, headers: gz },
+      "/b/initrd.gz": { body: file, headers: gz, chunked: true },
+    },
+    async (m) => {
+      const dir = cacheDir();
+      const { c } = cache(dir, 10_000_000);
+      for (const path of ["/a/initrd.gz", "/b/initrd.gz"])
+        await assert.rejects(
+          c.ensure(m.url(path)),
+          (err) =>
+            isEnforcerError(err) &&
+            err.code === "ENF_ERR_ASSET_FETCH" &&
+            err.message.includes("Content-Encoding: gzip"),
+          path,
+        );
+      assert.deepEqual(filesUnder(dir), []);
+    },
+  );
+});
+
+test("an upload whose announced length is over the cap is refused before a byte of it is read", async () => {
+  const { c } = cache(cacheDir(), 4000);
+  let read = 0;
+  // A body that would go on for ever: only the announced length can refuse it early.
+  const body = new Readable({
+    read() {
+      read++;
+      this.push(Buffer.alloc(1000));
+    },
+  });
+  await rejects(c.add("big.img", body, {}, 5000), "ENF_ERR_ASSET_TOO_LARGE");
+  body.destroy();
+  assert.equal(read, 0);
+});
+
+test("an upload under the name of a file an armed config needs is refused and the armed bytes stay; the same bytes again are fine", async () => {
+  const pinned = new Set<string>();
+  const dir = cacheDir();
+  const { c } = cache(dir, 1_000_000, { inUse: () => pinned });
+  const armed = bytes(3000, 3);
+  const first = await c.add("initrd.gz", Readable.from([armed]));
+  pinned.add(first.id);
+  await rejects(c.add("initrd.gz", Readable.from([bytes(3000, 5)])), "ENF_ERR_ASSET_IN_USE");
+  assert.deepEqual(readFileSync(c.open(first.id, first.name)!.file), armed);
+  assert.equal(c.get(first.id)!.sha256, sha(armed));
+  assert.equal((await c.add("initrd.gz", Readable.from([armed]))).sha256, sha(armed));
+  pinned.clear();
+  const replaced = await c.add("initrd.gz", Readable.from([bytes(2000, 5)]));
+  assert.equal(replaced.size, 2000);
+  assert.deepEqual(
+    filesUnder(dir).filter((f) => f.includes(".tmp")),
+    [],
+  );
+});
+
+test("a URL with a broken percent-escape is fetched like any other, not an internal error", async () => {
+  const body = bytes(1000);
+  // A checksum list the mirror publishes: its names are compared with the file's path, decoded.
+  const sums = { body: Buffer.from(`${"0".repeat(64)}  other\n`) };
+  const files = { "/x%E0%A4%A/vmlinuz": { body }, "/y/%E0%A4%A": { body }, "/SHA256SUMS": sums };
+  await withMirror(files, async (m) => {
+    const { c } = cache(cacheDir(), 10_000);
+    for (const path of ["/x%E0%A4%A/vmlinuz", "/y/%E0%A4%A"]) {
+      const e = await c.ensure(m.url(path));
+      assert.deepEqual([e.size, e.sha256, e.verified], [body.length, sha(body), "size"], path);
+    }
+  });
+});
+
+test("a URL with a user and password is fetched with them as Basic auth, as iPXE would", async () => {
+  const body = bytes(1000);
+  const sums = { body: Buffer.from(`${sha(body)}  k\n`), auth: "me:p@ss w" };
+  await withMirror({ "/os/k": { body, auth: "me:p@ss w" }, "/os/SHA256SUMS": sums }, async (m) => {
+    const logged: string[] = [];
+    const { c } = cache(cacheDir(), 10_000, {
+      log: { info: (l) => logged.push(l), warn: (l) => logged.push(l) },
+    });
+    const url = m.url("/os/k").replace("http://", "http://me:p%40ss%20w@");
+    const e = await c.ensure(url);
+    assert.deepEqual([e.size, e.verified], [body.length, "sha256"]);
+    assert.ok(logged.length > 0 && !logged.some((l) => l.includes("p%40ss")), logged.join("\n"));
+  });
+});
+
+test("an HTML page answered with 200 (a captive portal, a soft 404) is refused unless a sha256 vouches for it", async () => {
+  const page = Buffer.from("<html><body>Please log in</body></html>");
+  const html = { "content-type": "text/html; charset=utf-8" };
+  await withMirror({ "/os/vmlinuz": { body: page, headers: html } }, async (m) => {
+    const dir = cacheDir();
+    const { c } = cache(dir, 10_000);
+    await assert.rejects(
+      c.ensure(m.url("/os/vmlinuz")),
+      (err) => isEnforcerError(err, "ENF_ERR_ASSET_FETCH") && err.message.includes("text/html"),
+    );
+    assert.deepEqual(filesUnder(dir), []);
+    // The profile's checksum says these are the bytes wanted, whatever the label.
+    const e = await c.ensure(m.url("/os/vmlinuz"), { sha256: sha(page) });
+    assert.equal(e.size, page.length);
+  });
 });
 
 test("a mirror that does not answer in time is a fetch error naming the timeout, and leaves nothing", async () => {

@@ -3,7 +3,7 @@ import { EnforcerError } from "../domain/errors.js";
 import { mirrorSha256 } from "./asset-checksums.js";
 import { AssetDisk } from "./asset-disk.js";
 import { download } from "./asset-download.js";
-import { MAX_SOURCE_LENGTH, assetId, assetName, assetPath } from "./asset-names.js";
+import { MAX_SOURCE_LENGTH, assetId, assetName, assetPath, loggedSource } from "./asset-names.js";
 import { writeHashed, type Written } from "./asset-write.js";
 import type { Clock } from "./ports.js";
 
@@ -100,10 +100,12 @@ export class AssetCache {
     const id = assetId(url);
     const have = this.entries.get(id);
     if (have && matches(have, want)) return this.upgrade(this.touch(have), want);
-    let p = this.pending.get(id);
+    // Callers expecting other bytes do not share a download: one's mistyped checksum must not fail the rest.
+    const key = `${id} ${want.sha256 ?? ""} ${want.size ?? ""}`;
+    let p = this.pending.get(key);
     if (!p) {
-      p = this.fetchOnce(id, url, u, want).finally(() => this.pending.delete(id));
-      this.pending.set(id, p);
+      p = this.fetchOnce(id, url, u, want).finally(() => this.pending.delete(key));
+      this.pending.set(key, p);
     }
     const entry = await p;
     if (!matches(entry, want))
@@ -115,12 +117,14 @@ export class AssetCache {
     return entry;
   }
 
-  /** Adds a file given as a stream (an operator's upload); same checks and eviction. */
-  async add(name: string, body: Readable, expect: AssetExpect = {}): Promise<AssetEntry> {
+  /** Adds a file given as a stream (an operator's upload); same checks and eviction. `length`, when the upload announced one, over the room is refused before a byte is read. */
+  async add(name: string, body: Readable, expect: AssetExpect = {}, length?: number): Promise<AssetEntry> {
     this.checkEnabled();
     const want = checkExpect(expect);
     const source = `upload:${assetName(name)}`;
     const id = assetId(source);
+    if (length !== undefined && length > this.room(id))
+      throw new EnforcerError("ENF_ERR_ASSET_TOO_LARGE", this.tooLarge(source, length), { size: length });
     const tmp = this.disk.tmp(id);
     const written = await writeHashed(body, tmp, this.room(id), (n) => this.tooLarge(source, n));
     return this.commit(id, source, tmp, written, want, want.sha256 ? "sha256" : "size");
@@ -204,9 +208,10 @@ export class AssetCache {
       signal,
       room: this.room(id),
       tooLarge: (n) => this.tooLarge(source, n),
+      checked: sha256 !== undefined,
     });
     this.opts.log.info(
-      `asset cache: fetched ${source} (${written.size} bytes, ${sha256 ? "sha256 checked" : "size checked"})`,
+      `asset cache: fetched ${loggedSource(source)} (${written.size} bytes, ${sha256 ? "sha256 checked" : "size checked"})`,
     );
     return this.commit(id, source, tmp, written, { ...want, sha256 }, sha256 ? "sha256" : "size");
   }
@@ -233,6 +238,14 @@ export class AssetCache {
             "ENF_ERR_ASSET_CHECKSUM",
             `${source}: sha256 ${written.sha256}, expected ${want.sha256}`,
             { source, sha256: written.sha256, expected: want.sha256 },
+          );
+        // New bytes under the name of a file an armed config boots from would change that boot under it.
+        const held = this.entries.get(id);
+        if (held && held.sha256 !== written.sha256 && this.inUse().has(id))
+          throw new EnforcerError(
+            "ENF_ERR_ASSET_IN_USE",
+            `${loggedSource(source)} is needed by an armed config as it is: add the new file under another name`,
+            { id },
           );
         await this.makeRoom(id, written.size, source);
         const name = assetName(source);
@@ -285,7 +298,9 @@ export class AssetCache {
     if (after > this.opts.maxBytes)
       throw new EnforcerError("ENF_ERR_ASSET_TOO_LARGE", this.tooLarge(source, size));
     for (const v of out) {
-      this.opts.log.info(`asset cache: evicted ${v.source} (${v.size} bytes, last used ${v.lastUsedAt})`);
+      this.opts.log.info(
+        `asset cache: evicted ${loggedSource(v.source)} (${v.size} bytes, last used ${v.lastUsedAt})`,
+      );
       await this.drop(v);
     }
   }
@@ -307,7 +322,7 @@ export class AssetCache {
   }
 
   private tooLarge(source: string, bytes: number): string {
-    return `${source}: ${bytes} bytes do not fit the asset cache (--asset-cache-size ${this.opts.maxBytes}, ${this.opts.maxBytes - this.room("")} of it held by files armed configs need)`;
+    return `${source}: ${bytes} bytes do not fit the asset cache (--asset-cache-size ${this.opts.maxBytes}, ${this.opts.maxBytes - this.room("")} of it held by files armed configs and arms under way need)`;
   }
 
   private checkEnabled(): void {

@@ -1,3 +1,5 @@
+import { mirrorRequest } from "./asset-download.js";
+
 /** How many directories above the file's own are searched for SHA256SUMS (Debian's netboot tree needs 3). */
 const LEVELS_UP = 3;
 /** A checksum file larger than this is not read: a mirror's lists are a few KiB. */
@@ -23,11 +25,20 @@ export async function mirrorSha256(
   const lists = await Promise.all(dirs.map((d) => fetchSums(new URL("SHA256SUMS", d), fetchFn, signal)));
   for (const [i, text] of lists.entries()) {
     if (text === undefined) continue;
-    const rel = decodeURIComponent(url.pathname.slice(dirs[i]!.pathname.length));
+    const rel = decoded(url.pathname.slice(dirs[i]!.pathname.length));
     const sum = findSum(text, rel);
     if (sum) return sum;
   }
   return undefined;
+}
+
+/** A path as a checksum list names it: percent-escapes decoded, or as it is when one is broken (no list can name it then, and the file is still fetched). */
+function decoded(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
 }
 
 /** The hash `text` (sha256sum's output format) gives for `rel`, with or without a leading `./`. */
@@ -41,7 +52,7 @@ export function findSum(text: string, rel: string): string | undefined {
 
 async function fetchSums(url: URL, fetchFn: typeof fetch, signal: AbortSignal): Promise<string | undefined> {
   try {
-    const res = await fetchFn(url, { signal, headers: { "accept-encoding": "identity" } });
+    const res = await fetchFn(...mirrorRequest(url, signal));
     if (!res.ok || !res.body) {
       await res.body?.cancel();
       return undefined;

@@ -33,3 +33,15 @@ export function assetName(source: string): string {
 export function assetPath(id: string, name: string): string {
   return `/assets/${id}/${name}`;
 }
+
+/** A source as log lines show it: a URL's password masked, so a mirror's credentials stay out of the log. */
+export function loggedSource(source: string): string {
+  if (!/^https?:\/\/[^/]*@/i.test(source)) return source;
+  try {
+    const u = new URL(source);
+    if (u.password) u.password = "***";
+    return u.href;
+  } catch {
+    return source;
+  }
+}

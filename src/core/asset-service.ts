@@ -35,9 +35,9 @@ export class AssetService {
     return this.view(e, this.users());
   }
 
-  /** Stores an operator's file, streamed; the cache bounds it by its cap. */
-  async upload(name: string, body: Readable, sha256?: string): Promise<AssetView> {
-    const e = await this.cache.add(name, body, sha256 ? { sha256 } : undefined);
+  /** Stores an operator's file, streamed; the cache bounds it by its cap (by `length` first, when announced). */
+  async upload(name: string, body: Readable, sha256?: string, length?: number): Promise<AssetView> {
+    const e = await this.cache.add(name, body, sha256 ? { sha256 } : undefined, length);
     return this.view(e, this.users());
   }
 

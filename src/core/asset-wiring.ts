@@ -30,5 +30,6 @@ export function armThroughAssets(
     for (const id of core.boot.discoveryAssetIds()) map.set(id, [...(map.get(id) ?? []), "discovery"]);
     return map;
   };
-  return { arming, inUse: () => new Set(users().keys()), users };
+  // Files of arms under way count too: fetched but not yet named by an armed config (asset-arming.ts, hold).
+  return { arming, inUse: () => new Set([...users().keys(), ...arming.heldIds()]), users };
 }

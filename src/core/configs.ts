@@ -148,18 +148,24 @@ export class ConfigService {
   async arm(id: string): Promise<BootConfig> {
     const first = this.armable(this.get(id));
     let rendered = this.renderer.render(first.c, first.machine);
-    if (this.assets && rendered.spec) {
-      const pi = first.machine.labels[PI_SERIAL_LABEL] !== undefined;
-      const checksums = this.profiles.get(first.c.profile).checksums;
-      const spec = await this.assets.localize(rendered.spec, pi ? "tftp" : "http", checksums);
-      rendered = { ...rendered, spec };
+    // The files are held from before their download until the commit names them (or the arm fails).
+    const release = this.assets && rendered.spec ? this.assets.hold(rendered.spec) : () => {};
+    try {
+      if (this.assets && rendered.spec) {
+        const pi = first.machine.labels[PI_SERIAL_LABEL] !== undefined;
+        const checksums = this.profiles.get(first.c.profile).checksums;
+        const spec = await this.assets.localize(rendered.spec, pi ? "tftp" : "http", checksums);
+        rendered = { ...rendered, spec };
+      }
+      // The fetch took a while: the config (cancelled, armed by another request) or the machine may have
+      // changed meanwhile, so the checks run again, synchronously up to the commit, on what is current.
+      const { c, step, now } = this.armable(this.get(id));
+      const next: BootConfig = { ...c, ...rendered, lifecycle: step.next };
+      await this.commitWith(next, "config.armed", now);
+      return next;
+    } finally {
+      release();
     }
-    // The fetch took a while: the config (cancelled, armed by another request) or the machine may have
-    // changed meanwhile, so the checks run again, synchronously up to the commit, on what is current.
-    const { c, step, now } = this.armable(this.get(id));
-    const next: BootConfig = { ...c, ...rendered, lifecycle: step.next };
-    await this.commitWith(next, "config.armed", now);
-    return next;
   }
 
   /** Whether the config may be armed now: its state, no other config holding its machine, the machine. */

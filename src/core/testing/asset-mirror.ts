@@ -12,6 +12,10 @@ export interface MirrorFile {
   cutAfter?: number;
   /** Wait this long before answering (so concurrent requests overlap). */
   delayMs?: number;
+  /** "user:password" the request must carry as HTTP Basic auth (else a 401). */
+  auth?: string;
+  /** Headers added to the answer (a Content-Encoding the client did not ask for). */
+  headers?: Record<string, string>;
 }
 
 /** A local HTTP server standing in for an upstream mirror: real sockets, real HTTP, counted requests. */
@@ -34,7 +38,12 @@ export async function startMirror(files: Record<string, MirrorFile> = {}): Promi
     const f = map.get(path);
     const answer = () => {
       if (!f) return res.writeHead(404).end("not found");
-      const headers: Record<string, string | number> = { "content-type": "application/octet-stream" };
+      if (f.auth && req.headers.authorization !== `Basic ${Buffer.from(f.auth).toString("base64")}`)
+        return res.writeHead(401).end("unauthorized");
+      const headers: Record<string, string | number> = {
+        "content-type": "application/octet-stream",
+        ...f.headers,
+      };
       if (!f.chunked) headers["content-length"] = f.length ?? f.body.length;
       res.writeHead(f.status ?? 200, headers);
       if (f.cutAfter !== undefined) {

@@ -51,7 +51,13 @@ export function registerAssetApiRoutes(app: FastifyInstance, assets: AssetServic
             "send the file as the body, with Content-Type: application/octet-stream",
           );
         try {
-          return reply.status(201).send(await assets.upload(req.params.name, req.body, req.query.sha256));
+          // Node's parser holds the body to its Content-Length, so an announced length too large for the
+          // cache is refused at once rather than after the cap's worth of bytes.
+          const header = req.headers["content-length"];
+          const length = header !== undefined && /^\d{1,15}$/.test(header) ? Number(header) : undefined;
+          return reply
+            .status(201)
+            .send(await assets.upload(req.params.name, req.body, req.query.sha256, length));
         } catch (err) {
           // A refused upload (too large, wrong sum) leaves its body unread: the connection cannot carry
           // another request after it, so the client is told to open a new one.

@@ -4,9 +4,9 @@ import type { BootFile } from "../../files/boot-files.js";
 import { byteRange } from "./byte-range.js";
 
 /**
- * Sends an open boot file: whole, or the one byte range the request asks for (416 past the end), only
- * the headers for HEAD. Files in memory are sent as they are; others are streamed from disk as the client
- * reads, so a request holds a fixed amount of memory whatever the file's size.
+ * Sends an open boot file: whole, or the one byte range the request asks for (416 past the end; with an
+ * If-Range, whole), only the headers for HEAD. Files in memory are sent as they are; others are streamed
+ * from disk as the client reads, so a request holds a fixed amount of memory whatever the file's size.
  */
 export function sendBootFile(
   req: FastifyRequest,
@@ -14,7 +14,13 @@ export function sendBootFile(
   f: Extract<BootFile, { ok: true }>,
   headersOnly: boolean,
 ): FastifyReply {
-  const range = byteRange(req.headers.range, f.size);
+  // If-Range names a validator from an earlier answer; these answers give none (no ETag, no Last-Modified),
+  // so none matches and the Range is ignored (RFC 9110 13.1.5): a resumed download of a file replaced since
+  // (an asset fetched again under its URL) would otherwise join the bytes of two files.
+  const range =
+    req.headers["if-range"] === undefined
+      ? byteRange(req.headers.range, f.size)
+      : ({ kind: "full" } as const);
   if (range.kind === "unsatisfiable") {
     f.close();
     void reply.header("content-range", `bytes */${f.size}`);
