@@ -86,7 +86,8 @@ export const ERROR_CODES = {
   ENF_ERR_ASSET_TOO_LARGE:
     "a boot asset is larger than the cache may hold (--asset-cache-size), or the files armed configs need leave no room for it",
   ENF_ERR_ASSET_NOT_FOUND: "no cached boot asset has that id",
-  ENF_ERR_ASSET_IN_USE: "an armed or triggered config needs the cached boot asset as it is; it cannot be removed or replaced",
+  ENF_ERR_ASSET_IN_USE:
+    "an armed or triggered config needs the cached boot asset as it is; it cannot be removed or replaced",
   ENF_ERR_ASSET_DISABLED: "the boot asset cache is off (--asset-cache-size 0)",
   ENF_ERR_CLIENT_UNREACHABLE: "(client) the Enforcer URL cannot be reached",
   ENF_ERR_CLIENT_BAD_ANSWER: "(client) the server's answer is not in Enforcer's error format",
