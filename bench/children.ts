@@ -52,7 +52,18 @@ export function requireTools(tools: Iterable<string>): void {
 }
 
 const running = new Set<ChildProcess>();
+const cleanups = new Set<() => Promise<void>>();
 let hooked = false;
+
+/**
+ * Runs `fn` on a stop signal once the children are gone, before the exit: for what a bench made besides
+ * processes (the storm's network namespaces). Answers a function that takes it back.
+ */
+export function onStopSignal(fn: () => Promise<void>): () => void {
+  hook();
+  cleanups.add(fn);
+  return () => cleanups.delete(fn);
+}
 
 /** Sends `signal` to each child's process group: it and what it started (strace's server, say). */
 function signal(children: Iterable<ChildProcess>, signal: NodeJS.Signals): void {
@@ -95,7 +106,9 @@ function hook(): void {
       // The step in flight fails as its servers go: expected now, not a second error to print.
       const quiet = () => {};
       process.on("uncaughtException", quiet).on("unhandledRejection", quiet);
-      void stop(running, 1000).finally(() => process.exit(code));
+      void stop(running, 1000)
+        .then(() => Promise.allSettled([...cleanups].map((fn) => fn())))
+        .finally(() => process.exit(code));
     });
   }
 }

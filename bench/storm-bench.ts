@@ -2,12 +2,13 @@
 // (dnsmasq + nginx), one after the other on the same namespace pair, the same seeded plan for both.
 // Options: --machines N (1000), --armed N (200), --window S (10: all start within S seconds), --seed N (14),
 // --rounds N (1; more take turns: Enforcer first, then the classic stack first, and so on).
-import { execFile, execFileSync, type ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { onStopSignal, spawnChild, stop } from "./children.js";
 import type { StormClientReport } from "./storm-client.js";
 import { writeStormFiles, writeClassicScripts } from "./storm-files.js";
 import { stormNet } from "./storm-net.js";
@@ -70,30 +71,36 @@ function checkPeers(): void {
   }
 }
 
-/** Runs the machines against the stack that is up, sampling its processes; `track` gets the client process. */
-async function runSide(
-  stack: Stack,
-  clientNs: string,
-  planFile: string,
-  track: (c: ChildProcess | undefined) => void,
-): Promise<SideResult> {
+/** Runs the storm client in `clientNs` (a tracked child: a signal or an error stops it); answers its report. */
+async function runClient(clientNs: string, planFile: string): Promise<string> {
+  const child = spawnChild("ip", ["netns", "exec", clientNs, process.execPath, CLIENT, planFile], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const out: Buffer[] = [];
+  let stderr = "";
+  child.stdout!.on("data", (d: Buffer) => out.push(d));
+  child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8000)));
+  // The machines give up on their own long before this; a client that hangs still ends the run.
+  const timer = setTimeout(() => void stop([child]), 15 * 60_000);
+  try {
+    const [code, signal] = await new Promise<[number | null, string | null]>((r) =>
+      child.once("exit", (c, s) => r([c, s])),
+    );
+    if (code !== 0) throw new Error(`the storm client failed (${signal ?? code}):\n${stderr}`);
+    return Buffer.concat(out).toString();
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Runs the machines against the stack that is up, sampling its processes. */
+async function runSide(stack: Stack, clientNs: string, planFile: string): Promise<SideResult> {
   const sampler = new SideSampler(() => stack.pids());
   try {
-    const out = await new Promise<string>((res, rej) =>
-      track(
-        execFile(
-          "ip",
-          ["netns", "exec", clientNs, process.execPath, CLIENT, planFile],
-          { maxBuffer: 64 << 20, timeout: 15 * 60_000 },
-          (err, stdout, stderr) =>
-            err ? rej(new Error(`the storm client failed: ${err.message}\n${stderr}`)) : res(stdout),
-        ),
-      ),
-    );
+    const out = await runClient(clientNs, planFile);
     return { side: stack.name, client: JSON.parse(out) as StormClientReport, ...sampler.stop() };
   } finally {
     sampler.stop();
-    track(undefined);
   }
 }
 
@@ -117,20 +124,19 @@ export async function stormBench(o: StormOptions): Promise<ReturnType<typeof sum
   const results: SideResult[] = [];
   let net: Awaited<ReturnType<typeof stormNet>> | undefined;
   let stack: Stack | undefined;
-  let client: ChildProcess | undefined;
-  const cleanup = async () => {
-    // The client lives in a namespace of its own, which outlives `ip netns del` while it runs: it goes first.
-    client?.kill("SIGKILL");
+  let cleaning: Promise<void> | undefined;
+  // Once: a signal's cleanup and the `finally` of the step it cut short share it.
+  const cleanup = () => (cleaning ??= removeAll());
+  const removeAll = async () => {
     await stack?.stop();
     await net?.remove();
     // ENFORCER_STORM_KEEP=1 keeps the logs (enforcer.log, dnsmasq.log, nginx's) to look at a failure.
     if (process.env.ENFORCER_STORM_KEEP === "1") console.log(`  kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   };
-  // Ctrl-C or a kill skips `finally`: the servers, namespaces and files still go, then the bench exits.
-  const onSignal = (signal: NodeJS.Signals) =>
-    void cleanup().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
-  process.once("SIGINT", onSignal).once("SIGTERM", onSignal);
+  // Ctrl-C or a kill skips `finally`: bench/children.ts stops every process first (the client too: in a
+  // namespace of its own, it outlives `ip netns del` while it runs), then the namespaces and files go.
+  const forget = onStopSignal(cleanup);
   try {
     net = await stormNet(plan);
     const n = net;
@@ -143,7 +149,7 @@ export async function stormBench(o: StormOptions): Promise<ReturnType<typeof sum
         mkdirSync(join(dir, `enforcer-${r}`), { recursive: true });
         mkdirSync(join(dir, `classic-${r}`), { recursive: true });
         stack = await start(r);
-        const side = await runSide(stack, n.clientNs, planFile, (c) => (client = c));
+        const side = await runSide(stack, n.clientNs, planFile);
         await stack.stop();
         stack = undefined;
         results.push(side);
@@ -154,8 +160,8 @@ export async function stormBench(o: StormOptions): Promise<ReturnType<typeof sum
       }
     }
   } finally {
-    process.off("SIGINT", onSignal).off("SIGTERM", onSignal);
     await cleanup();
+    forget();
   }
   return summarize(o, plan, results);
 }

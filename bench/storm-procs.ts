@@ -1,7 +1,8 @@
 // The storm's server processes: started in the server namespace with their output in a log file (the bench
 // never reads a busy server's output through a pipe), stopped by PID, and measured from /proc while they run.
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
+import { spawnChild, stop } from "./children.js";
 
 /** A started server process. */
 export interface StormProc {
@@ -10,14 +11,17 @@ export interface StormProc {
   log: string;
   /** Its output so far. */
   output(): string;
-  /** SIGTERM, then SIGKILL after 5 s; resolves once it has exited. Safe to call twice. */
+  /** SIGTERM, then SIGKILL after 5 s (its process group); resolves once it has exited. Safe to call twice. */
   stop(): Promise<void>;
 }
 
-/** Starts `cmd` in `ns` (`ip netns exec` execs in place: the PID is the command's), output to `log`. */
+/**
+ * Starts `cmd` in `ns` (`ip netns exec` execs in place: the PID is the command's), output to `log`; tracked
+ * by bench/children.ts, so an error or a signal anywhere stops it too.
+ */
 export function startStormProc(name: string, ns: string, cmd: string[], log: string): StormProc {
   const fd = openSync(log, "a");
-  const child = spawn("ip", ["netns", "exec", ns, ...cmd], { stdio: ["ignore", fd, fd] });
+  const child = spawnChild("ip", ["netns", "exec", ns, ...cmd], { stdio: ["ignore", fd, fd] });
   closeSync(fd);
   const gone = new Promise<void>((r) => child.once("exit", () => r()));
   return {
@@ -26,11 +30,9 @@ export function startStormProc(name: string, ns: string, cmd: string[], log: str
     log,
     output: () => (existsSync(log) ? readFileSync(log, "utf8") : ""),
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGTERM");
-      const t = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      await gone;
-      clearTimeout(t);
+      await stop([child], 5_000);
+      // The next side binds the same ports: wait for the exit, even after a SIGKILL.
+      if (child.exitCode === null && child.signalCode === null) await gone;
     },
   };
 }

@@ -2,12 +2,10 @@
 // (67, 4011, 69; HTTP), one after the other: Enforcer with --dhcp proxy, and dnsmasq (proxyDHCP + TFTP) with nginx.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { createCore } from "../src/core/create-core.js";
-import { FileStore } from "../src/store/file-store.js";
-import { parseMac } from "../src/domain/mac.js";
-import { KERNEL_DIR, LOADER, writeClassicScripts } from "./storm-files.js";
+import { LOADER, writeClassicScripts } from "./storm-files.js";
 import { NET, type StormPlan } from "./storm-plan.js";
 import { childPids, startStormProc, waitReady, type StormProc } from "./storm-procs.js";
+import { seedEnforcer } from "./storm-seed.js";
 
 /** A running stack: its processes (to sample and stop) and a name for the tables. */
 export interface Stack {
@@ -20,34 +18,6 @@ export interface Stack {
 
 const ENFORCER_PORT = 8080;
 
-/**
- * Where an armed config's kernel and initrd come from: today Enforcer's file route over its --tftp-root
- * (`/tftp/storm/linux`), as a site without the asset cache would set its profile.
- */
-export function kernelLocation(enforcerUrl: string): string {
-  // storm: swap to the asset cache
-  return `${enforcerUrl}/tftp/${KERNEL_DIR}/`;
-}
-
-/** Seeds `data`: the armed machines known, each with an armed config of a Debian profile; the rest unknown. */
-async function seedEnforcer(data: string, plan: StormPlan, url: string): Promise<void> {
-  const armed = plan.machines.filter((m) => m.armed);
-  const store = await FileStore.open({ dir: join(data, "store") });
-  const core = createCore(store, { publicUrl: url, retryWindowMs: 300_000, discovery: false, remotes: [] });
-  await core.profiles.create({
-    name: "storm",
-    family: "debian",
-    location: kernelLocation(url),
-    provisioning: "d-i netcfg/get_hostname string {{ hostname }}\n",
-  });
-  for (const m of armed) {
-    await core.machines.ensure(parseMac(m.mac));
-    const c = await core.configs.create({ machine: m.mac, profile: "storm" });
-    await core.configs.arm(c.id);
-  }
-  await store.close();
-}
-
 /** ENFORCER_STORM_PROF=DIR: Enforcer writes a V8 CPU profile of its storm there (it changes the timings). */
 function profile(): string[] {
   const dir = process.env.ENFORCER_STORM_PROF;
@@ -59,14 +29,13 @@ export async function startEnforcer(ns: string, dir: string, root: string, plan:
   const url = `http://${NET.server}:${ENFORCER_PORT}`;
   const data = join(dir, "enforcer-data");
   mkdirSync(data, { recursive: true });
-  await seedEnforcer(data, plan, url);
+  await seedEnforcer(data, root, plan, url);
   // prettier-ignore
   const p = startStormProc("enforcer", ns, [
     process.execPath, "--max-semi-space-size=1", ...profile(), resolve("bin/enforcer.js"), "serve",
     "--listen", NET.server, "--http-port", String(ENFORCER_PORT), "--public-url", url,
+    // Its defaults: 1,024 transfers, and a request on a full server goes unanswered until the client asks again.
     "--data", data, "--tftp-root", root, "--dhcp", "proxy",
-    // Room for the whole rack, as dnsmasq's --tftp-max below (both defaults, 256 and 50, refuse a storm).
-    "--tftp-max-transfers", String(Math.max(256, plan.machines.length)),
   ], join(dir, "enforcer.log"));
   const stack: Stack = { name: "Enforcer", procs: [p], pids: () => [p.child.pid!], stop: () => p.stop() };
   try {

@@ -143,7 +143,7 @@ export const SettingsSchema = Type.Object(
     tftpMaxTransfers: Type.Integer({
       minimum: 1,
       maximum: 10_000,
-      default: 256,
+      default: 1024,
       description: "concurrent transfers",
     }),
     assetCacheSize: Type.String({

@@ -5,6 +5,7 @@ import { join, sep } from "node:path";
 import { Readable } from "node:stream";
 import { checkName } from "./boot-file-name.js";
 import { ChunkedReader } from "./chunked-reader.js";
+import { streamChunks } from "./stream-chunks.js";
 
 /**
  * A file found for a request: its bytes (small files, cached) or an open handle to read ranges from. Use
@@ -213,7 +214,7 @@ export function diskFile(
         reader.close();
         return Readable.from([]);
       }
-      return fh.createReadStream({ start, end: end - 1, highWaterMark: 64 * 1024, autoClose: true });
+      return streamChunks(fh, start, end);
     },
     close: () => {
       if (!streaming) reader.close();

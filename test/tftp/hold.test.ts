@@ -20,7 +20,8 @@ describe("TFTP clients that never acknowledge", { timeout: 60_000 }, () => {
     const attacker = await RawClient.open();
     for (let i = 0; i < 8; i++)
       attacker.send(encodeRequest("f.bin", "octet", { timeout: "255" }), srv.server.port);
-    await new Promise((r) => setTimeout(r, 100));
+    // Past the server's first timeout (300 ms) unacknowledged, they are the first to lose their slots.
+    await new Promise((r) => setTimeout(r, 400));
     const a = await RawClient.open();
     a.send(encodeRequest("f.bin", "octet"), srv.server.port);
     const d1 = await a.next();

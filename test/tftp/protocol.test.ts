@@ -75,7 +75,7 @@ describe("TFTP protocol edges", { timeout: 120_000 }, () => {
     a.close();
   });
 
-  test("past the transfer cap a request gets a clear busy error; stalled transfers time out and free their slots", async () => {
+  test("past the transfer cap a request goes unanswered; stalled transfers time out and free their slots", async () => {
     // Earlier tests leave transfers that end by timeout; start from none.
     while (srv.server.active() > 0) await new Promise((r) => setTimeout(r, 50));
     const stalled = await Promise.all(Array.from({ length: 4 }, () => RawClient.open()));
@@ -87,7 +87,8 @@ describe("TFTP protocol edges", { timeout: 120_000 }, () => {
     await Promise.all(stalled.map((c) => c.next(isData(2))));
     const late = await RawClient.open();
     late.send(encodeRequest("f.bin", "octet"), srv.server.port);
-    assert.match(JSON.stringify((await late.next(isError(3))).p), /server busy: 4 transfers running/);
+    // No ERROR (firmware would give up): nothing, and the client's own resend comes back later.
+    assert.deepEqual(await late.quiet(200), []);
     // 300 ms timeout x (2 retries + 1): the stalled transfers give up and are gone.
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal(srv.server.active(), 0);

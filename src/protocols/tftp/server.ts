@@ -28,7 +28,7 @@ export interface TftpServerOptions extends OptionLimits {
   onBadPacket?: (client: TftpClient, reason: string) => void;
   /** Called for datagrams dropped unread, replies not sent and handler failures: counted, never thrown. */
   onFault?: UdpFaultSink;
-  /** Most transfers running at once; past it a request gets ERROR 3 (allocation exceeded). */
+  /** Most transfers running at once; past it a request goes unanswered (its client sends it again). */
   maxTransfers: number;
   /** Wait for an ACK before resending, unless the client negotiated `timeout` (default 1000 ms). */
   timeoutMs: number;
@@ -63,8 +63,6 @@ interface Slot {
 
 /** Requests admitted past the cap at once, waiting for their file before they take a fair share. */
 const MAX_CLAIMS = 32;
-/** An unacknowledged transfer younger than this (a LAN round trip and then some) keeps its slot. */
-const UNPROVEN_GRACE_MS = 50;
 
 /** Starts a read-only TFTP server (RFC 1350, 2347, 2348, 2349, 7440) on `node:dgram`. */
 export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServer> {
@@ -99,15 +97,10 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
       const key = addressKey(rinfo.address);
       // Full: the oldest unacknowledged transfer gives its slot up, else this request may claim a fair share.
       const claim = transfers.size >= opts.maxTransfers && !evictUnproven() && claimable(key);
-      if (transfers.size >= opts.maxTransfers && !claim) {
-        opts.onBadPacket?.(client, "too many transfers");
-        return refuse(
-          main,
-          rinfo,
-          TFTP_ERROR.DISK_FULL,
-          `server busy: ${transfers.size} transfers running, try again`,
-        );
-      }
+      // Else it goes unanswered: firmware takes an ERROR as final (a storm at the cap failed 744 of 1,000
+      // machines), but sends its RRQ again after a few seconds, by when a slot may be free. Nothing is kept.
+      if (transfers.size >= opts.maxTransfers && !claim)
+        return opts.onBadPacket?.(client, "too many transfers: dropped, the client asks again");
       const handle: Slot = {
         abort: () => {},
         key,
@@ -140,10 +133,11 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
    */
   function evictUnproven(): boolean {
     const now = performance.now();
-    // Only one older than a round trip: machines booting together took each other's slots in turn, each
-    // losing it to the next before its client could answer (44 of 50 got no answer at all).
+    // Only one whose first datagram has gone unacknowledged for a whole timeout: machines booting together
+    // took each other's slots in turn (44 of 50 got no answer with 0 ms), and with 50 ms a storm's busy
+    // event loop read real clients' first ACKs too late; the evicted client hears an ERROR and gives up.
     for (const t of transfers)
-      if (!t.proven && !t.claim && now - t.since >= UNPROVEN_GRACE_MS) {
+      if (!t.proven && !t.claim && now - t.since >= opts.timeoutMs) {
         evict(t, "acknowledge sooner");
         return true;
       }
@@ -218,8 +212,9 @@ export async function startTftpServer(opts: TftpServerOptions): Promise<TftpServ
       const victim = transfers.size > opts.maxTransfers ? fairVictim(handle.key, handle) : undefined;
       if (victim) evict(victim, "your address holds more slots than any other");
       else if (transfers.size > opts.maxTransfers) {
+        // Unanswered, as a request on a full server: the client's next RRQ may find a slot.
         result.source.close?.();
-        return refuse(main, rinfo, TFTP_ERROR.DISK_FULL, "server busy: try again");
+        return opts.onBadPacket?.(client, "too many transfers: dropped, the client asks again");
       }
     }
     if (!result.ok) {
