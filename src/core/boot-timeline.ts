@@ -232,8 +232,10 @@ export class BootTimeline {
       // Each quiet attempt is looked at once per change, not at every tick.
       if (!a || now - a.lastAt < QUIET_MS || this.settled.get(a) === a.lastAt) continue;
       this.settled.set(a, a.lastAt);
-      await this.recorder.record(mac, a, diagnoseAttempt(a, now), now);
+      this.recorder.record(mac, a, diagnoseAttempt(a, now), now);
     }
+    // What the loop found goes in one commit.
+    await this.recorder.drain();
   }
 
   /** Counts for /metrics. */

@@ -221,9 +221,12 @@ export function addStep(
   return ended ? { attempt: current, ended } : { attempt: current };
 }
 
-/** A step in a few words, for tables, persisted summaries and hints (`tftp ipxe.efi complete 1.0 MB`). */
-export function stepLabel(s: TimelineStep): string {
-  const times = s.count > 1 ? ` x${s.count}` : "";
+/**
+ * A step in a few words, for tables, persisted summaries and hints (`tftp ipxe.efi complete 1.0 MB`); without
+ * its repeat count (` x3`) when `counted` is false: two boots that took the same steps have the same shape.
+ */
+export function stepLabel(s: TimelineStep, counted = true): string {
+  const times = counted && s.count > 1 ? ` x${s.count}` : "";
   switch (s.kind) {
     case "dhcp": {
       const what = s.offered ? `${s.reply ?? "offer"} ${s.offered}` : `no answer (${s.skip ?? "?"})`;
