@@ -11,19 +11,32 @@ export function noteDecision(req: FastifyRequest, d: BootDecision): void {
   decisions.set(req, d);
 }
 
-/** The boot paths the timeline names as they are, without a lookup: the hot ones, tried first. */
-const EXACT = new Map<string, HttpWhat>([
-  ["/boot.ipxe", "boot-script"],
-  ["/boot/machine", "machine-script"],
-  ["/boot/discovery", "discovery-script"],
-]);
-
 /** A boot path as the timeline names it; the secret of a `/p/` URL is never kept. */
-function classify(url: string): { what: HttpWhat; path: string; secret?: string } | undefined {
+interface Classified {
+  what: HttpWhat;
+  path: string;
+  secret?: string;
+}
+
+/**
+ * The hot boot paths, tried first: one object each, whose path string every step of them shares (a step keeps
+ * its path for as long as its timeline lives, and the request's own copy would be kept with it).
+ */
+const EXACT = new Map<string, Classified>(
+  (
+    [
+      ["/boot.ipxe", "boot-script"],
+      ["/boot/machine", "machine-script"],
+      ["/boot/discovery", "discovery-script"],
+    ] as const
+  ).map(([path, what]) => [path, { what, path }]),
+);
+
+function classify(url: string): Classified | undefined {
   const q = url.indexOf("?");
   const path = q < 0 ? url : url.slice(0, q);
-  const what = EXACT.get(path);
-  if (what) return { what, path };
+  const exact = EXACT.get(path);
+  if (exact) return exact;
   if (path.startsWith("/tftp/") || path.startsWith("/assets/")) return { what: "boot-file", path };
   const p = /^\/p\/([^/]+)\/([^/]+)$/.exec(path);
   if (!p) return undefined;
