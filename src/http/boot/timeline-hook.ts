@@ -3,12 +3,22 @@ import type { Core } from "../../core/create-core.js";
 import type { BootDecision } from "../../domain/boot-decision.js";
 import type { HttpWhat } from "../../domain/boot-timeline.js";
 
-/** The machine script's decision per request, for the hook that reports it once the answer is sent. */
-const decisions = new WeakMap<FastifyRequest, BootDecision>();
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The machine or discovery script's decision, for the hook that reports it once the answer is sent. */
+    bootDecision?: BootDecision | null;
+    /** The MAC that script parsed from its query (canonical: the timeline need not parse it again). */
+    bootMac?: string | null;
+  }
+}
 
-/** Notes what the machine or discovery script decided, for the timeline. */
-export function noteDecision(req: FastifyRequest, d: BootDecision): void {
-  decisions.set(req, d);
+/**
+ * Notes what the machine or discovery script decided for this MAC, for the timeline. On the request itself
+ * (a decorated field), not in a WeakMap: a WeakMap entry per request is work for the collector too.
+ */
+export function noteDecision(req: FastifyRequest, d: BootDecision, mac: string): void {
+  req.bootDecision = d;
+  req.bootMac = mac;
 }
 
 /** A boot path as the timeline names it; the secret of a `/p/` URL is never kept. */
@@ -53,6 +63,9 @@ function classify(url: string): Classified | undefined {
  * before a config they trigger publishes `config.triggered`, so that step lands in the same attempt.
  */
 export function registerTimelineHook(app: FastifyInstance, core: Core): void {
+  // Declared up front, so that every request object has the fields from the start (one shape).
+  app.decorateRequest("bootDecision", null);
+  app.decorateRequest("bootMac", null);
   // A callback hook, not an async one: no promise and no extra turn of the microtask queue per request.
   app.addHook("onResponse", (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
     report(core, req, reply);
@@ -63,10 +76,11 @@ export function registerTimelineHook(app: FastifyInstance, core: Core): void {
 function report(core: Core, req: FastifyRequest, reply: FastifyReply): void {
   const c = classify(req.url);
   if (!c) return;
-  const d = decisions.get(req);
+  const d = req.bootDecision;
   const query = req.query as { mac?: unknown } | undefined;
   const secretMac = c.secret ? core.configs.bySecretToken(c.secret)?.machine : undefined;
-  const mac = secretMac ?? (typeof query?.mac === "string" ? query.mac : undefined);
+  // A request refused before its script parsed the MAC (a bad query) still names what it asked for.
+  const mac = secretMac ?? req.bootMac ?? (typeof query?.mac === "string" ? query.mac : undefined);
   const length = Number(reply.getHeader("content-length"));
   // Field by field, not by spreads of small objects: this runs for every boot request (docs/performance.md).
   const step: Parameters<Core["timeline"]["http"]>[0] = {
