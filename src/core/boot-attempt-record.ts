@@ -59,8 +59,13 @@ export class AttemptRecorder {
   constructor(
     private readonly events: EventLog,
     private readonly change: () => ChangeSet,
-    /** The known machine's id for a booting MAC, or nothing (unknown, or only anonymous clients spoke for it). */
-    private readonly known: (mac: string) => string | undefined,
+    /** The machine's id for a booting MAC, or nothing. */
+    private readonly idOf: (mac: string) => string | undefined,
+    /**
+     * Whether that machine is known: not only anonymous clients spoke for it. Asked only before a write or a
+     * first lookup, not for a repeat of what was written (it reads the machine's record: every request).
+     */
+    private readonly known: (id: string) => boolean,
   ) {}
 
   /**
@@ -107,11 +112,12 @@ export class AttemptRecorder {
   /** What to write for the attempt, noted as written; nothing when it is not to be written now. */
   private summary(mac: string, a: BootAttempt, d: AttemptDiagnosis, now: number): Summary | undefined {
     if (d.outcome === "in-progress" || a.steps.length === 0) return undefined;
-    const id = this.known(mac);
+    const id = this.idOf(mac);
     if (!id) return undefined;
     const shape = shapeOfSteps(a);
     let last = this.written.get(id);
     if (!last) {
+      if (!this.known(id)) return undefined;
       last = this.fromHistory(id);
       if (last) this.written.set(id, last);
     }
@@ -131,6 +137,8 @@ export class AttemptRecorder {
       last.startedAt = a.startedAt;
       return undefined;
     }
+    // Known when written before, but it may be anonymous again since (deleted, then seen by a client only).
+    if (!this.known(id)) return undefined;
     const wrote = this.wroteAt.get(id);
     if (wrote !== undefined && now - wrote < MIN_WRITE_INTERVAL_MS) {
       const before = this.waiting.get(id);

@@ -137,10 +137,8 @@ export class BootTimeline {
     this.recorder = new AttemptRecorder(
       events,
       () => new ChangeSet(store, events),
-      (mac) => {
-        const m = machines.find(mac as Mac);
-        return m && !isUnknown(m.id) ? m.id : undefined;
-      },
+      (mac) => machines.find(mac as Mac)?.id,
+      (id) => !isUnknown(id),
     );
     events.subscribe((e) => this.configEvent(e));
     events.accompany((list) => this.completing(list));
