@@ -51,6 +51,8 @@ export class AttemptRecorder {
   /** Summaries of this turn of the event loop, committed together at its end, and that commit. */
   private batch: Summary[] = [];
   private committing: Promise<void> | undefined;
+  /** Every such commit not over yet (one gathering while another is written): what `drain` waits for. */
+  private readonly unfinished = new Set<Promise<void>>();
   persisted = 0;
   repeats = 0;
   /** Attempts replaced while waiting, never written. */
@@ -78,8 +80,13 @@ export class AttemptRecorder {
     const s = this.summary(mac, a, d, now);
     if (!s) return undefined;
     this.batch.push(s);
-    this.committing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.commitBatch());
-    return this.committing;
+    if (this.committing) return this.committing;
+    const p = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.commitBatch())
+      .finally(() => this.unfinished.delete(p));
+    this.unfinished.add(p);
+    this.committing = p;
+    return p;
   }
 
   /** Commits the gathered summaries at once. */
@@ -95,7 +102,7 @@ export class AttemptRecorder {
 
   /** Resolves once the summaries gathered so far are committed. */
   async drain(): Promise<void> {
-    await this.committing;
+    await Promise.all(this.unfinished);
   }
 
   /**
