@@ -259,3 +259,22 @@ test("a completion commits its attempt's summary with it (one commit, one fdatas
   assert.equal(e?.detail?.outcome, "provisioned");
   assert.match(String(e?.detail?.path), /> config\.completed$/);
 });
+
+test("the summaries of one turn of the event loop go in one commit (a storm's first requests), each written once", async () => {
+  const { core, store, clock } = testCore();
+  const macs = Array.from({ length: 20 }, (_, i) => `52:54:00:bb:00:${i.toString(16).padStart(2, "0")}`);
+  for (const mac of macs) await core.machines.register(parseMac(mac), {});
+  const commits: number[] = [];
+  store.onApplied((ops) => commits.push(ops.length));
+  for (const mac of macs) core.timeline.http({ ...fellThrough, ip: IP, mac });
+  await core.timeline.settle();
+  assert.deepEqual(commits, [20], "one commit of 20 boot.attempt events");
+  for (const mac of macs) assert.equal(recorded(core, mac).length, 1);
+  // The same fall-through of each, an hour later (a new attempt): nothing more is written.
+  clock.advance(3600_000);
+  for (const mac of macs) core.timeline.http({ ...fellThrough, ip: IP, mac });
+  await settle();
+  await core.timeline.settle();
+  assert.deepEqual(commits, [20]);
+  assert.equal(core.timeline.stats().repeatsNotPersisted, 20);
+});

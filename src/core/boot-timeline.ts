@@ -113,8 +113,10 @@ function touch<K, V>(map: Map<K, V>, key: K, value: V, max: number): number {
  */
 export class BootTimeline {
   private readonly timelines = new Map<string, MachineTimeline>();
-  /** Steps held per MAC and in all: the memory budget (512 full timelines would be ~60 MB). */
-  private readonly stepCount = new Map<string, number>();
+  /**
+   * Steps held in all: the memory budget (512 full timelines would be ~60 MB). A timeline's own count is
+   * summed from its few attempts when needed, not kept in a second map (one less entry per MAC).
+   */
   private totalSteps = 0;
   private readonly macByIp = new Map<string, string>();
   private readonly orphans = new Map<string, TimelineStep[]>();
@@ -135,10 +137,8 @@ export class BootTimeline {
     this.recorder = new AttemptRecorder(
       events,
       () => new ChangeSet(store, events),
-      (mac) => {
-        const m = machines.find(mac as Mac);
-        return m && !isUnknown(m.id) ? m.id : undefined;
-      },
+      (mac) => machines.find(mac as Mac)?.id,
+      (id) => !isUnknown(id),
     );
     events.subscribe((e) => this.configEvent(e));
     events.accompany((list) => this.completing(list));
@@ -232,8 +232,10 @@ export class BootTimeline {
       // Each quiet attempt is looked at once per change, not at every tick.
       if (!a || now - a.lastAt < QUIET_MS || this.settled.get(a) === a.lastAt) continue;
       this.settled.set(a, a.lastAt);
-      await this.recorder.record(mac, a, diagnoseAttempt(a, now), now);
+      this.recorder.record(mac, a, diagnoseAttempt(a, now), now);
     }
+    // What the loop found goes in one commit.
+    await this.recorder.drain();
   }
 
   /** Counts for /metrics. */
@@ -280,23 +282,22 @@ export class BootTimeline {
   }
 
   private add(mac: string, s: TimelineStep): void {
-    const t = this.timelines.get(mac) ?? { mac, attempts: [], droppedAttempts: 0 };
-    this.timelines.delete(mac);
+    let t = this.timelines.get(mac);
+    if (t) this.timelines.delete(mac);
+    // A new MAC's list is made holding nothing yet; addStep gives it its first attempt.
+    else t = { mac, attempts: [], droppedAttempts: 0 };
     this.timelines.set(mac, t);
+    const before = stepsOf(t);
     const { attempt, ended } = addStep(t, s, this.limits);
-    let n = 0;
-    for (const a of t.attempts) n += a.steps.length;
-    this.totalSteps += n - (this.stepCount.get(mac) ?? 0);
-    this.stepCount.set(mac, n);
+    this.totalSteps += stepsOf(t) - before;
     // The least recently active MACs go while over either budget (never the one that just moved).
     while (
       this.timelines.size > this.limits.maxMachines ||
       (this.totalSteps > this.limits.maxSteps && this.timelines.size > 1)
     ) {
-      const oldest = this.timelines.keys().next().value as string;
+      const [oldest, gone] = this.timelines.entries().next().value as [string, MachineTimeline];
       this.timelines.delete(oldest);
-      this.totalSteps -= this.stepCount.get(oldest) ?? 0;
-      this.stepCount.delete(oldest);
+      this.totalSteps -= stepsOf(gone);
       this.droppedMachines++;
     }
     const now = this.now();
@@ -354,6 +355,13 @@ export class BootTimeline {
     // Nothing seen of it yet (a config triggered before any step): its primary MAC.
     return best?.mac ?? id;
   }
+}
+
+/** Steps held in a timeline (at most attemptsPerMachine attempts). */
+function stepsOf(t: MachineTimeline): number {
+  let n = 0;
+  for (const a of t.attempts) n += a.steps.length;
+  return n;
 }
 
 /** A config lifecycle event as a timeline step. */

@@ -165,6 +165,28 @@ function silentAfter(s: TimelineStep): Hint | undefined {
   }
 }
 
+/** The hints that name no step's details: one object each, not one per diagnosis. */
+const WINDOW_PASSED: Hint = {
+  code: "retry-window-passed",
+  text: "the armed config was already fetched and its retry window has passed: arm it again (or retry) to boot it once more",
+};
+const FELL_THROUGH: Hint = {
+  code: "fell-through",
+  text: "every source fell through: nothing is armed for this machine here, the general script then asked the remotes and booted the local disk; arm a config to provision it",
+};
+
+/** The diagnosis that names the step at `index` (built without a closure or spread: it runs for every step). */
+function stopAt(
+  steps: readonly TimelineStep[],
+  index: number,
+  outcome: AttemptOutcome,
+  hint?: Hint,
+): AttemptDiagnosis {
+  const d: AttemptDiagnosis = { outcome, stopIndex: index, stop: stepLabel(steps[index]!) };
+  if (hint) d.hint = hint;
+  return d;
+}
+
 /**
  * Names where an attempt stopped and why. `now` decides whether a silent last step is a stop or simply the
  * latest news. The rules, in order: a loader loop anywhere; a completed provisioning; a failed step (the last
@@ -172,43 +194,30 @@ function silentAfter(s: TimelineStep): Hint | undefined {
  */
 export function diagnoseAttempt(a: BootAttempt, now: number): AttemptDiagnosis {
   const steps = a.steps;
-  const at = (index: number, outcome: AttemptOutcome, hint?: Hint): AttemptDiagnosis => ({
-    outcome,
-    stopIndex: index,
-    stop: stepLabel(steps[index]!),
-    ...(hint ? { hint } : {}),
-  });
   if (steps.length === 0) return { outcome: "in-progress" };
   const loop = loaderLoop(steps);
-  if (loop) return at(loop.index, "stopped", loop.hint);
+  if (loop) return stopAt(steps, loop.index, "stopped", loop.hint);
   const lastIndex = steps.length - 1;
   const last = steps[lastIndex]!;
   for (let i = lastIndex; i >= 0; i--) {
     const s = steps[i]!;
-    if (s.kind === "provision" && s.event === "config.completed") return at(i, "provisioned");
+    if (s.kind === "provision" && s.event === "config.completed") return stopAt(steps, i, "provisioned");
   }
   // A failure counts when nothing after it got further (a size probe before the real fetch, or a retried
   // request that then worked, is not where the boot stopped).
   const failed = failedStep(last);
-  if (failed) return at(lastIndex, "stopped", failed);
+  if (failed) return stopAt(steps, lastIndex, "stopped", failed);
   for (let i = lastIndex; i >= 0; i--) {
     const s = steps[i]!;
     if (s.kind !== "http" || (s.what !== "machine-script" && s.what !== "discovery-script")) continue;
-    if (s.decision === "config") return at(i, "config-served");
-    if (s.decision === "discovery") return at(i, "discovery");
+    if (s.decision === "config") return stopAt(steps, i, "config-served");
+    if (s.decision === "discovery") return stopAt(steps, i, "discovery");
     if (s.status === 404 && s.reason === "window-passed")
-      return at(i, "fell-through", {
-        code: "retry-window-passed",
-        text: "the armed config was already fetched and its retry window has passed: arm it again (or retry) to boot it once more",
-      });
-    if (s.status === 404)
-      return at(i, "fell-through", {
-        code: "fell-through",
-        text: "every source fell through: nothing is armed for this machine here, the general script then asked the remotes and booted the local disk; arm a config to provision it",
-      });
-    if (s.status === 200) return at(i, "config-served");
+      return stopAt(steps, i, "fell-through", WINDOW_PASSED);
+    if (s.status === 404) return stopAt(steps, i, "fell-through", FELL_THROUGH);
+    if (s.status === 200) return stopAt(steps, i, "config-served");
   }
   if (now - (last.lastAt ?? last.at) < QUIET_MS) return { outcome: "in-progress" };
   const silent = silentAfter(last);
-  return silent ? at(lastIndex, "stopped", silent) : at(lastIndex, "in-progress");
+  return silent ? stopAt(steps, lastIndex, "stopped", silent) : stopAt(steps, lastIndex, "in-progress");
 }

@@ -195,35 +195,46 @@ export function addStep(
   caps: TimelineCaps,
 ): { attempt: BootAttempt; ended?: BootAttempt } {
   const previous = t.attempts[t.attempts.length - 1];
-  let current: BootAttempt;
-  let ended: BootAttempt | undefined;
   if (!previous || startsNewAttempt(previous, step, caps)) {
-    ended = previous;
-    current = { n: (previous?.n ?? 0) + 1, startedAt: step.at, lastAt: step.at, steps: [], droppedSteps: 0 };
-    t.attempts.push(current);
+    // A new attempt is made holding its first step, and a timeline's first attempt list holding it: an array
+    // made empty and pushed to reserves room for 17 (two of them per machine seen, docs/performance.md).
+    const current: BootAttempt = {
+      n: (previous?.n ?? 0) + 1,
+      startedAt: step.at,
+      lastAt: step.at,
+      steps: [step],
+      droppedSteps: 0,
+    };
+    if (t.attempts.length === 0) t.attempts = [current];
+    else t.attempts.push(current);
     while (t.attempts.length > caps.attemptsPerMachine) {
       t.attempts.shift();
       t.droppedAttempts++;
     }
-  } else current = previous;
+    return previous ? { attempt: current, ended: previous } : { attempt: current };
+  }
+  const current = previous;
   current.lastAt = Math.max(current.lastAt, step.at);
   const last = current.steps[current.steps.length - 1];
   if (last && sameStep(last, step)) {
     last.count += step.count;
     last.lastAt = step.at;
-    return ended ? { attempt: current, ended } : { attempt: current };
+    return { attempt: current };
   }
   current.steps.push(step);
   if (current.steps.length > caps.stepsPerAttempt) {
     current.steps.splice(1, 1);
     current.droppedSteps++;
   }
-  return ended ? { attempt: current, ended } : { attempt: current };
+  return { attempt: current };
 }
 
-/** A step in a few words, for tables, persisted summaries and hints (`tftp ipxe.efi complete 1.0 MB`). */
-export function stepLabel(s: TimelineStep): string {
-  const times = s.count > 1 ? ` x${s.count}` : "";
+/**
+ * A step in a few words, for tables, persisted summaries and hints (`tftp ipxe.efi complete 1.0 MB`); without
+ * its repeat count (` x3`) when `counted` is false: two boots that took the same steps have the same shape.
+ */
+export function stepLabel(s: TimelineStep, counted = true): string {
+  const times = counted && s.count > 1 ? ` x${s.count}` : "";
   switch (s.kind) {
     case "dhcp": {
       const what = s.offered ? `${s.reply ?? "offer"} ${s.offered}` : `no answer (${s.skip ?? "?"})`;

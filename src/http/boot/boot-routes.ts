@@ -71,7 +71,7 @@ export function registerBootRoutes(app: FastifyInstance, core: Core, opts: BootR
     who: BootIdentity,
   ) => {
     return (a: MachineScriptAnswer) => {
-      noteDecision(req, a.decision);
+      noteDecision(req, a.decision, who.mac);
       counted(a.decision.kind);
       // A line for what changed (a machine seen, a config served): a rack booting its disks every morning
       // writes nothing, and neither does a flood of requests for machines seen a moment ago.
@@ -101,7 +101,7 @@ export function registerBootRoutes(app: FastifyInstance, core: Core, opts: BootR
       const who = bootIdentity(req.query);
       core.timeline.neighbour(req.ip, who.mac);
       const answer = await core.boot.discoveryScript(who);
-      noteDecision(req, answer);
+      noteDecision(req, answer, who.mac);
       return sendAnswer(reply, answer, who.platform);
     },
   );
