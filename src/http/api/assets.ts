@@ -1,3 +1,4 @@
+import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
 import type { Static } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
@@ -59,9 +60,10 @@ export function registerAssetApiRoutes(app: FastifyInstance, assets: AssetServic
             .status(201)
             .send(await assets.upload(req.params.name, req.body, req.query.sha256, length));
         } catch (err) {
-          // A refused upload (too large, wrong sum) leaves its body unread: the connection cannot carry
-          // another request after it, so the client is told to open a new one.
-          void reply.header("connection", "close");
+          // A refused upload (too large, wrong sum) leaves its body unread. The rest is read and dropped (up
+          // to a bound) so the connection can carry the next request: closing on unread bytes resets the
+          // connection, and the client would see that instead of the answer.
+          drainBounded(req.raw);
           throw err;
         }
       },
@@ -78,4 +80,18 @@ export function registerAssetApiRoutes(app: FastifyInstance, assets: AssetServic
       return reply.status(204).send();
     },
   );
+}
+
+/** A refused upload's body beyond this is not worth reading to deliver the refusal: the connection is cut. */
+const DRAIN_LIMIT = 64 * 1024 * 1024;
+
+/** Reads and drops what is left of a request body, cutting the connection past DRAIN_LIMIT bytes. */
+function drainBounded(raw: IncomingMessage): void {
+  if (raw.complete || raw.destroyed) return;
+  let seen = 0;
+  raw.on("data", (chunk: Buffer) => {
+    seen += chunk.length;
+    if (seen > DRAIN_LIMIT) raw.socket.destroy();
+  });
+  raw.resume();
 }
