@@ -133,8 +133,10 @@ describe("the container image, built and run with podman", { timeout: 900_000 },
     assert.equal(status.trim(), "healthy");
   });
 
-  test("iPXE in QEMU boots through it: boot.ipxe over TFTP on the privileged port, then a kernel that completes", async () => {
-    configId = await armTestLinux(enf, MAC, "container-linux", `http://10.0.2.2:${mirror!.port}`);
+  test("iPXE in QEMU boots through it: boot.ipxe over TFTP on the privileged port, then a kernel from its asset cache that completes", async () => {
+    // The mirror as the container sees it (host network): arming fetches the files into the cache on the
+    // volume, and the guest boots Enforcer's copies from the public URL.
+    configId = await armTestLinux(enf, MAC, "container-linux", `http://127.0.0.1:${mirror!.port}`);
     const vm = await runVm({
       bootUrl: `tftp://10.0.2.2:${tftpPort}/boot.ipxe`,
       mac: MAC,
