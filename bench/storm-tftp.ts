@@ -1,6 +1,7 @@
 // The storm's TFTP client: what firmware does for its loader. One RRQ with blksize 1468 and tsize (no
 // windowsize), then lock-step: one ACK per block, from the machine's own address and a port of its own.
 import { createSocket } from "node:dgram";
+import { encodeAck, encodeRequest } from "../src/protocols/tftp/packet.js";
 
 /** Block size firmware asks for: 1500-byte MTU minus IP, UDP and TFTP headers. */
 const BLKSIZE = 1468;
@@ -17,18 +18,6 @@ export interface TftpResult {
   retries: number;
 }
 
-function rrq(file: string): Buffer {
-  const parts = [file, "octet", "tsize", "0", "blksize", String(BLKSIZE)];
-  return Buffer.concat([Buffer.from([0, 1]), ...parts.map((p) => Buffer.from(`${p}\0`, "latin1"))]);
-}
-
-function ack(block: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt16BE(4, 0);
-  b.writeUInt16BE(block & 0xffff, 2);
-  return b;
-}
-
 /** Reads `file` from `server:69`, bound to `local`; rejects on a TFTP error or RETRIES timeouts in a row. */
 export function tftpGet(server: string, file: string, local: string): Promise<TftpResult> {
   return new Promise((resolve, reject) => {
@@ -38,7 +27,7 @@ export function tftpGet(server: string, file: string, local: string): Promise<Tf
     let tries = 0;
     let expect = 1; // the next DATA block (16-bit on the wire: it wraps after 65535)
     let peerPort = 0;
-    let last = rrq(file);
+    let last = encodeRequest(file, "octet", { tsize: "0", blksize: String(BLKSIZE) });
     let lastPort = 69;
     let progress = 0;
     let seen = -1;
@@ -80,12 +69,12 @@ export function tftpGet(server: string, file: string, local: string): Promise<Tf
       lastPort = peerPort;
       if (op === 6) {
         // OACK: acknowledged with block 0, then the data starts.
-        last = ack(0);
+        last = encodeAck(0);
         return send();
       }
       if (op !== 3 || msg.readUInt16BE(2) !== (expect & 0xffff)) return;
       bytes += msg.length - 4;
-      last = ack(expect++);
+      last = encodeAck(expect++);
       if (msg.length - 4 < BLKSIZE) {
         // Closed only once the last ACK is sent: a close right after `send` drops it, and the server then
         // resends its last block until it gives up (seen: 804 of 1,000 transfers timing out at their end).
