@@ -28,6 +28,10 @@ export const ERROR_CODES = {
   ENF_ERR_STORE_CLOSED: "the store was used after it was closed",
   ENF_ERR_STORE_LOCKED:
     "the data directory is in use by another running Enforcer, or its LOCK cannot be told stale (the message says what to check)",
+  ENF_ERR_STORE_COPY_NOT_EMPTY:
+    "`store copy` was given a target that already holds Enforcer data, without --force",
+  ENF_ERR_STORE_COPY_MISMATCH:
+    "`store copy` read the target back and a collection's count or digest differs from the source's",
   ENF_ERR_AUTH_MISSING: "the request has no bearer token",
   ENF_ERR_AUTH_INVALID: "the bearer token is malformed, unknown or revoked",
   ENF_ERR_AUTH_FORBIDDEN: "the token's role may not do this",
