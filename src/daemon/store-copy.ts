@@ -59,7 +59,7 @@ export async function storeCopy(o: StoreCopyOptions, out: (line: string) => void
     }
     const started = performance.now();
     const copied = await copyRecords(source, NAMES, target, {
-      maxOpsPerCommit: (target as Store & { maxOpsPerCommit?: number }).maxOpsPerCommit ?? Infinity,
+      maxOpsPerCommit: target.maxOpsPerCommit,
     }).finally(() => target.close());
     const expected = digestRecords(source, NAMES);
     const found = digestRecords(await to.read(), NAMES);
