@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { EnforcerError } from "../domain/errors.js";
 import { COLLECTIONS } from "../store/collections.js";
 import { EtcdClient, type EtcdTxnOp } from "../store/etcd/etcd-client.js";
+import { keyOf, parseKey } from "../store/etcd/etcd-keys.js";
 import type { StoreRecords } from "../store/file-store-read.js";
 import { copyRecords } from "../store/store-copy.js";
 import type { StoreOp } from "../store/store.js";
@@ -53,25 +54,21 @@ export function etcdEnd(spec: string, o: EtcdCopyOptions): CopyEnd {
     password: file(o.etcdPasswordFile)?.replace(/\r?\n$/, ""),
     timeoutMs: 10_000,
   });
-  const key = (collection: string, id: string) => `${prefix}/${collection}/${id}`;
+  const key = (collection: string, id: string) => keyOf(prefix, collection, id);
   const read = async (only?: readonly string[]): Promise<Map<string, Map<string, unknown>>> => {
     const out = new Map<string, Map<string, unknown>>();
-    const base = `${prefix}/`;
     let revision: number | undefined;
     let fromKey: string | undefined;
     for (;;) {
-      const page = await client.range(base, { prefix: true, limit: PAGE, fromKey, revision });
+      const page = await client.range(`${prefix}/`, { prefix: true, limit: PAGE, fromKey, revision });
       revision ??= page.revision;
       for (const kv of page.kvs) {
-        const rest = kv.key.slice(base.length);
-        const slash = rest.indexOf("/");
-        if (slash <= 0) continue; // not a record (an election key, say)
-        const collection = rest.slice(0, slash);
-        if (only && !only.includes(collection)) continue;
-        let m = out.get(collection);
-        if (!m) out.set(collection, (m = new Map()));
-        // Only what a copy moves is parsed: other keys under the prefix are counted ("skipped"), not read.
-        m.set(rest.slice(slash + 1), only || !KNOWN.has(collection) ? null : parse(kv.key, kv.value));
+        const at = parseKey(prefix, kv.key); // not a record: the store's own bookkeeping (markers, leaders)
+        if (!at || (only && !only.includes(at.collection))) continue;
+        let m = out.get(at.collection);
+        if (!m) out.set(at.collection, (m = new Map()));
+        // Only what a copy moves is parsed: other collections under the prefix are counted ("skipped").
+        m.set(at.id, only || !KNOWN.has(at.collection) ? null : parse(kv.key, kv.value));
       }
       const last = page.kvs.at(-1);
       if (!page.more || !last) return out;
