@@ -77,6 +77,32 @@ test(
 );
 
 test(
+  "store copy: a target holding part of a copy (as an interrupted copy leaves it) is refused, and --force repairs it",
+  { timeout: 90_000 },
+  async () => {
+    const etcd = await startEtcd();
+    try {
+      const url = `etcd://${etcd.endpoints}`;
+      const a = join(root, "part");
+      const before = await seeded(a, "web-part");
+      assert.equal(storeCopy("--from", a, "--to", url).status, 0);
+      // What a copy cut short leaves: some collections written, others not.
+      etcdctl(etcd.endpoints, "del", "--prefix", "/enforcer/events/");
+      etcdctl(etcd.endpoints, "del", "--prefix", "/enforcer/configs/");
+      const again = storeCopy("--from", a, "--to", url);
+      assert.match(again.stderr, /\[ENF_ERR_STORE_COPY_NOT_EMPTY\]/);
+      const repaired = storeCopy("--from", a, "--to", url, "--force");
+      assert.equal(repaired.status, 0, repaired.stderr);
+      const back = join(root, "part-back");
+      assert.equal(storeCopy("--from", url, "--to", back).status, 0);
+      assert.deepEqual(await viewOf(back, a), before);
+    } finally {
+      await etcd.stop();
+    }
+  },
+);
+
+test(
   "store copy: an etcd that cannot be reached fails in one line, naming it",
   { timeout: 60_000 },
   async () => {
