@@ -42,6 +42,11 @@ export function etcdEnd(spec: string, o: EtcdCopyOptions): CopyEnd {
       `${spec} names no etcd endpoint (etcd://host:2379,…)`,
     );
   const prefix = (o.prefix ?? "/enforcer").replace(/\/+$/, "");
+  if (!/^\/[A-Za-z0-9._/-]*$/.test(o.prefix ?? "/enforcer"))
+    throw new EnforcerError(
+      "ENF_ERR_SETTINGS_INVALID",
+      `--prefix must be a path like /enforcer (got ${o.prefix})`,
+    );
   const file = (path: string | undefined) => (path ? readFileSync(path, "utf8") : undefined);
   const tls =
     o.etcdCa || o.etcdCert || o.etcdKey
@@ -51,7 +56,7 @@ export function etcdEnd(spec: string, o: EtcdCopyOptions): CopyEnd {
     endpoints,
     tls,
     user: o.etcdUser,
-    password: file(o.etcdPasswordFile)?.replace(/\r?\n$/, ""),
+    password: file(o.etcdPasswordFile)?.split(/\r?\n/)[0], // its first line, as serve reads it
     timeoutMs: 10_000,
   });
   const key = (collection: string, id: string) => keyOf(prefix, collection, id);
