@@ -6,8 +6,8 @@ import type { EventLog } from "./event-log.js";
 export interface ChangePart {
   ops: StoreOp[];
   events: MachineEvent[];
-  /** What the part expects of keys as it read them (a ChangeSet's `expect`), carried into the whole. */
-  expected?: StoreExpect[];
+  /** What the ops were built from, as read: the commit applies only if it still holds (compare-and-swap). */
+  expects?: StoreExpect[];
 }
 
 /**
@@ -18,8 +18,7 @@ export interface ChangePart {
 export class ChangeSet implements ChangePart {
   readonly ops: StoreOp[] = [];
   readonly events: MachineEvent[] = [];
-  /** What the commit states about keys as they were read (the store refuses it if one changed meanwhile). */
-  readonly expected: StoreExpect[] = [];
+  readonly expects: StoreExpect[] = [];
 
   constructor(
     private readonly store: Store,
@@ -33,12 +32,13 @@ export class ChangeSet implements ChangePart {
   }
 
   /**
-   * States that a key still holds `value` (the object read) or, with undefined, is absent: if not when the
-   * commit reaches the store (another request or instance wrote it first), the commit rejects with
-   * ENF_ERR_STORE_CONFLICT and nothing of it is stored or published.
+   * States that `value` (the object the store returned, or undefined for absent) is still what the store
+   * holds under collection/id when this change commits; if not, the commit rejects with
+   * ENF_ERR_STORE_CONFLICT and nothing of it applies. This, not the order of calls, is what makes a
+   * step exactly-once when several instances share a store.
    */
   expect(collection: string, id: string, value: unknown): this {
-    this.expected.push({ collection, id, value });
+    this.expects.push({ collection, id, value });
     return this;
   }
 
@@ -59,15 +59,14 @@ export class ChangeSet implements ChangePart {
   include(part: ChangePart): this {
     this.ops.push(...part.ops);
     this.events.push(...part.events);
-    if (part.expected) this.expected.push(...part.expected);
+    if (part.expects) this.expects.push(...part.expects);
     return this;
   }
 
   /** Commits every op at once, with what the log's companions add (nothing to write: no commit), then publishes the events. */
   async commit(): Promise<void> {
     for (const part of this.log.companionsOf(this.events)) this.include(part);
-    if (this.ops.length > 0)
-      await this.store.commit(this.ops, this.expected.length > 0 ? this.expected : undefined);
+    if (this.ops.length > 0) await this.store.commit(this.ops, this.expects);
     this.log.publish(this.events);
   }
 }
