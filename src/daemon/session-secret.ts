@@ -73,7 +73,7 @@ export async function sharedSessionSecret(store: Store, local: Buffer): Promise<
     );
     return stored() ?? local;
   } catch (err) {
-    if (!isEnforcerError(err) || err.code !== "ENF_ERR_STORE_CONFLICT") throw err;
+    if (!isEnforcerError(err, "ENF_ERR_STORE_CONFLICT")) throw err;
   }
   // Another instance stored its secret first: it reaches this one through the feed.
   return await new Promise<Buffer>((resolve, reject) => {
