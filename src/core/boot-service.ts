@@ -113,7 +113,13 @@ export class BootService {
     let answer: BootDecision = NO_CONFIG;
     let failure: { err: unknown } | undefined;
     if (held) {
-      const f = this.configs.fetchOps(held, this.clock.now().toISOString());
+      let f: ReturnType<ConfigService["fetchOps"]>;
+      try {
+        f = this.configs.fetchOps(held, this.clock.now().toISOString());
+      } catch (err) {
+        // No event seq left (a shared store unreachable for long): no trigger can be written.
+        return unwritten(err, NO_CONFIG, held.id, true);
+      }
       change.include(f.change);
       answer = f.serve
         ? configDecision(held, this.settings.publicUrl)
