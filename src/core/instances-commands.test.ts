@@ -12,7 +12,7 @@ import { ManualClock } from "./testing/fixtures.js";
 
 const MAC = parseMac("52:54:00:00:15:02");
 
-function instances(secret: { a: Buffer; b: Buffer } = { a: randomBytes(32), b: randomBytes(32) }) {
+async function instances(secret: { a: Buffer; b: Buffer } = { a: randomBytes(32), b: randomBytes(32) }) {
   const engine = new SharedMemoryEngine();
   const clock = new ManualClock();
   const settings = (url: string): CoreSettings => ({
@@ -26,6 +26,10 @@ function instances(secret: { a: Buffer; b: Buffer } = { a: randomBytes(32), b: r
   const sb = engine.view();
   const a = createCore(sa, settings("http://a.test:8080"), clock, { sessionSecret: secret.a });
   const b = createCore(sb, settings("http://b.test:8080"), clock, { sessionSecret: secret.b });
+  // Each claims its first block of event seqs from the shared mark before it records an event.
+  // (A claim that lost to the other pauses on an unref'd timer: this keeps the test's loop alive meanwhile.)
+  const alive = setInterval(() => {}, 20);
+  await Promise.all([a.events.ready(), b.events.ready()]).finally(() => clearInterval(alive));
   return { engine, a, b, sa, sb, close: () => Promise.all([sa.close(), sb.close()]) };
 }
 
@@ -37,7 +41,7 @@ async function until(ok: () => boolean, what: string, ms = 3000): Promise<void> 
 }
 
 test("fake shared store: a command queued through A is taken by exactly one of two agents polling A and B at once", async () => {
-  const { a, b, close } = instances();
+  const { a, b, close } = await instances();
   try {
     await a.machines.ensure(MAC);
     for (let round = 0; round < 20; round++) {
@@ -66,7 +70,7 @@ test("fake shared store: a command queued through A is taken by exactly one of t
 });
 
 test("fake shared store: an agent's long poll on B wakes when A queues its command", async () => {
-  const { a, b, close } = instances();
+  const { a, b, close } = await instances();
   try {
     await a.machines.ensure(MAC);
     await until(() => b.machines.find(MAC) !== undefined, "the machine on B");
@@ -87,7 +91,7 @@ test("fake shared store: an agent's long poll on B wakes when A queues its comma
 
 test("fake shared store: with one session secret, a discovery key issued through A is handed out again and accepted by B", async () => {
   const secret = randomBytes(32);
-  const { a, b, close } = instances({ a: secret, b: secret });
+  const { a, b, close } = await instances({ a: secret, b: secret });
   try {
     const first = await a.boot.discoveryScript({ mac: MAC, platform: "efi" });
     assert.equal(first.kind, "discovery");

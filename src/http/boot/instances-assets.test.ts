@@ -46,6 +46,9 @@ async function setup() {
   };
   const a = instance("a");
   const b = instance("b");
+  // Each claims its first block of event seqs (a lost claim pauses on an unref'd timer: keep the loop alive).
+  const alive = setInterval(() => {}, 20);
+  await Promise.all([a.core.events.ready(), b.core.events.ready()]).finally(() => clearInterval(alive));
   const close = async () => {
     await Promise.all([a.http.close(), b.http.close()]);
     await Promise.all([a.store.close(), b.store.close()]);
