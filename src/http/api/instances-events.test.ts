@@ -48,10 +48,7 @@ test("fake shared store: an event committed through A reaches the live stream of
     await a.api({ method: "POST", url: "/api/v1/commands", payload: { machine: MAC, type: "reboot" } });
     await until(() => live.got.some((e) => e.kind === "command.queued"), "command.queued on B's stream");
     const kinds = live.got.map((e) => e.kind);
-    assert.deepEqual(kinds.slice(kinds.indexOf("machine.created")), [
-      "machine.created",
-      "command.queued",
-    ]);
+    assert.deepEqual(kinds.slice(kinds.indexOf("machine.created")), ["machine.created", "command.queued"]);
     // A client that reconnects to B with the last id it had gets the rest; one from the start gets both.
     const first = live.got.find((e) => e.kind === "machine.created")!;
     const resumed = stream(port, b.tokens.viewer, `?after=${first.id}`);
