@@ -67,6 +67,7 @@ export async function serve(argv: string[]): Promise<void> {
     { sessionSecret: await sharedSessionSecret(store, loadSessionSecret(dataDir)) },
     { dir: join(dataDir, "assets"), maxBytes: byteSize(settings.assetCacheSize), log },
   );
+  await core.events.ready(); // a shared store: the first block of event seqs is claimed (docs/store.md)
   // TODO(i15-etcd's Election): campaign("jobs") when the store is shared; one instance leads for ever.
   const leader = ALWAYS_LEADER;
   const adminToken = await core.tokens.ensureInitialAdmin();
