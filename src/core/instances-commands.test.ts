@@ -111,3 +111,20 @@ function keyOf(d: unknown): string {
   const args = (d as { boot: { spec: { args: string[] } } }).boot.spec.args;
   return args.find((x) => x.startsWith("enforcer.key="))!.slice("enforcer.key=".length);
 }
+
+test("fake shared store: instances starting together on an empty store make one first admin token", async () => {
+  const { a, b, close } = await instances();
+  try {
+    const made = await Promise.all([a.tokens.ensureInitialAdmin(), b.tokens.ensureInitialAdmin()]);
+    assert.equal(made.filter((t) => t !== undefined).length, 1, "one instance made it");
+    const token = made.find((t) => t !== undefined)!;
+    await until(
+      () => a.tokens.verify(token) !== undefined && b.tokens.verify(token) !== undefined,
+      "on both",
+    );
+    assert.equal(a.tokens.list().length, 1);
+    assert.equal(await b.tokens.ensureInitialAdmin(), undefined, "a later start makes none");
+  } finally {
+    await close();
+  }
+});
