@@ -18,7 +18,7 @@ import { createLogger } from "../logging/logger.js";
 import { detectPublicUrl } from "./public-url.js";
 import { startAgents } from "./agents.js";
 import { ALWAYS_LEADER, startPeriodicJobs } from "./periodic-jobs.js";
-import { loadSessionSecret, sharedSessionSecret } from "./session-secret.js";
+import { loadSessionSecret } from "./session-secret.js";
 import { generatedFiles, startTftp } from "./tftp.js";
 import { withAssets } from "./asset-files.js";
 import { DhcpTotals } from "./dhcp-totals.js";
@@ -64,7 +64,7 @@ export async function serve(argv: string[]): Promise<void> {
     timedStore(store, (s) => metrics.storeWrites.observe(s)),
     coreSettings(settings, publicUrl),
     undefined,
-    { sessionSecret: await sharedSessionSecret(store, loadSessionSecret(dataDir)) },
+    { sessionSecret: loadSessionSecret(dataDir) },
     { dir: join(dataDir, "assets"), maxBytes: byteSize(settings.assetCacheSize), log },
   );
   await core.events.ready(); // a shared store: the first block of event seqs is claimed (docs/store.md)
