@@ -12,6 +12,7 @@ import { createCore } from "../../core/create-core.js";
 import { startMirror } from "../../core/testing/asset-mirror.js";
 import { ManualClock } from "../../core/testing/fixtures.js";
 import { parseMac } from "../../domain/mac.js";
+import { MemoryStore } from "../../store/testing/fake-stores.js";
 import { SharedMemoryEngine } from "../../store/testing/shared-memory-store.js";
 import { buildHttpServer } from "../server.js";
 
@@ -123,5 +124,27 @@ test("fake shared store: an asset path no instance catalogued is a 404 on B and 
     assert.equal(t.mirror.hits("/vmlinuz"), 0);
   } finally {
     await t.close();
+  }
+});
+
+test("a local store (one instance) catalogues nothing: the file store holds what it held before", async () => {
+  const mirror = await startMirror({ "/vmlinuz": { body: bytes(1000, 3) } });
+  const dir = mkdtempSync(join(tmpdir(), "enf-one-assets-"));
+  try {
+    const store = new MemoryStore();
+    const settings = {
+      publicUrl: "http://a.test:8080",
+      retryWindowMs: 60_000,
+      discovery: false,
+      remotes: [],
+    };
+    const log = { info() {}, warn() {} };
+    const core = createCore(store, settings, new ManualClock(), {}, { dir, maxBytes: 1_000_000, log });
+    await core.assetCatalog.add(mirror.url("/vmlinuz"));
+    assert.equal(core.assets.list().length, 1);
+    assert.equal(store.count("assets"), 0);
+  } finally {
+    await mirror.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
