@@ -15,6 +15,8 @@ import { proxyReply, proxyRequest } from "./dhcp-reply.js";
 import { startDhcpServerMode } from "./dhcp-server-mode.js";
 import { dhcpToTimeline, proxyOutcome } from "./timeline-feed.js";
 import type { BootTimeline } from "../core/boot-timeline.js";
+import { alwaysLeader, type Election } from "../store/election.js";
+import { leadDhcp, type DhcpLead } from "./dhcp-leadership.js";
 
 /** Log lines per minute for answers and for faults; past it they are only counted. */
 const ANSWER_LOGS_PER_MINUTE = 600;
@@ -34,6 +36,8 @@ export interface DhcpWiring {
   timeline?: BootTimeline;
   /** A Raspberry Pi's request was answered: its option 97 names its boot directory (core's PiBootService). */
   piSeen?: (mac: Mac, guid: Uint8Array | undefined) => void;
+  /** With a store other instances share: only the instance elected for the boot network answers. */
+  election?: Election;
 }
 
 /** A running DHCP service, for the ready line and for stopping. */
@@ -41,6 +45,8 @@ export interface DhcpService {
   mode: "proxy" | "server";
   ports: number[];
   summary: string;
+  /** The boot network's election; only the leader answers. */
+  lead: DhcpLead;
   close(): Promise<void>;
 }
 
@@ -72,11 +78,18 @@ export async function startDhcp(
   const faultLogs = new LogBudget(FAULT_LOGS_PER_MINUTE);
   // With port 0 (tests) the kernel picks the port: which one is the PXE port is known once bound.
   let boundPxePort = pxePort;
+  // Set once the sockets are bound: an instance that cannot answer must not lead.
+  let lead: DhcpLead | undefined;
   const server: DhcpServer = await startDhcpServer({
     address: "0.0.0.0",
     ports: [dhcpPort, pxePort],
     counters: totals.server,
     handler: (request, meta) => {
+      // Another instance answers this network: stay silent (the socket stays bound for a quick take-over).
+      if (!lead?.leading()) {
+        totals.followerDropped++;
+        return undefined;
+      }
       const asked = proxyRequest(request, meta, boundPxePort);
       const decision = proxy.decide(asked);
       if (wiring.timeline) dhcpToTimeline(wiring.timeline, request.fields, asked, proxyOutcome(decision));
@@ -122,10 +135,21 @@ export async function startDhcp(
     },
   });
   boundPxePort = server.ports[1]!;
+  const leading = leadDhcp(wiring.election ?? alwaysLeader, net.network, log, totals);
+  lead = leading;
   const summary = `proxy on ${ipv4NetText(net.network)} as ${net.address}${settings.dhcpKnownOnly ? ", known machines only" : ""}`;
   log.info(
     { dhcp: { ports: server.ports, network: ipv4NetText(net.network), address: net.address } },
     `dhcp: ${summary}`,
   );
-  return { mode: "proxy", ports: server.ports, summary, close: () => server.close() };
+  return {
+    mode: "proxy",
+    ports: server.ports,
+    summary,
+    lead: leading,
+    close: async () => {
+      await leading.close();
+      await server.close();
+    },
+  };
 }
