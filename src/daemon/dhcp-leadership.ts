@@ -3,12 +3,20 @@ import { ipv4NetText, type Ipv4Net } from "../domain/ipv4-net.js";
 import type { Election } from "../store/election.js";
 import type { DhcpTotals } from "./dhcp-totals.js";
 
+/** How long a start waits for its campaign to win before it reports itself a follower (shared store only). */
+export const SETTLE_MS = 1500;
+
 /** The DHCP responder's lead of its boot network: only the leader answers (docs/dhcp.md, "Several instances"). */
 export interface DhcpLead {
   /** The boot network, as `10.0.0.0/24`. */
   readonly network: string;
   /** Whether this instance answers now: one call per packet, a boolean from the election. */
   leading(): boolean;
+  /**
+   * Waits until this instance leads or `ms` pass (a campaign over a shared store takes a round trip or two
+   * to win), so the ready line names the role the instance settles in; answers `leading()` then.
+   */
+  settle(ms: number): Promise<boolean>;
   /** Stops campaigning (a clean stop hands the network over at once instead of after the lease's TTL). */
   close(): Promise<void>;
 }
@@ -27,7 +35,8 @@ export function leadDhcp(election: Election, net: Ipv4Net, log: Logger, totals: 
   const network = ipv4NetText(net);
   const campaign = election.campaign(dhcpElectionName(net));
   let told = campaign.isLeader();
-  const say = (leading: boolean) => log.info({ dhcp: { network, leading } }, `dhcp: ${leading ? "leading" : "following"} ${network}`);
+  const say = (leading: boolean) =>
+    log.info({ dhcp: { network, leading } }, `dhcp: ${leading ? "leading" : "following"} ${network}`);
   say(told);
   const off = campaign.onChange((leading) => {
     if (leading === told) return;
@@ -37,6 +46,17 @@ export function leadDhcp(election: Election, net: Ipv4Net, log: Logger, totals: 
   const lead: DhcpLead = {
     network,
     leading: () => campaign.isLeader(),
+    settle: (ms) =>
+      new Promise<boolean>((resolve) => {
+        if (campaign.isLeader()) return resolve(true);
+        const done = () => {
+          clearTimeout(timer);
+          stop();
+          resolve(campaign.isLeader());
+        };
+        const timer = setTimeout(done, ms);
+        const stop = campaign.onChange((l) => l && done());
+      }),
     close: async () => {
       off();
       totals.lead = undefined;

@@ -20,7 +20,7 @@ import { dhcpToTimeline, leaseOutcome } from "./timeline-feed.js";
 import type { DhcpService, DhcpWiring } from "./dhcp.js";
 import type { DhcpTotals } from "./dhcp-totals.js";
 import { alwaysLeader } from "../store/election.js";
-import { leadDhcp, type DhcpLead } from "./dhcp-leadership.js";
+import { leadDhcp, SETTLE_MS } from "./dhcp-leadership.js";
 
 /** How long an OFFER holds its address (memory only): a DISCOVER flood holds the range for at most this. */
 const OFFER_HOLD_MS = 30_000;
@@ -87,15 +87,14 @@ export async function startDhcpServerMode(
   };
   const logs = new LogBudget(LOGS_PER_MINUTE);
   const count = (event: string) => totals.leaseEvents.set(event, (totals.leaseEvents.get(event) ?? 0) + 1);
-  // Set once the socket is bound: an instance that cannot answer must not lead.
-  let lead: DhcpLead | undefined;
+  const lead = leadDhcp(wiring.election ?? alwaysLeader, net.network, log, totals);
   const server = await startDhcpServer({
     address: "0.0.0.0",
     ports: [dhcpPort],
     counters: totals.server,
     handler: async ({ message, fields }, meta) => {
       // Another instance answers this network (and writes its leases): stay silent.
-      if (!lead?.leading()) {
+      if (!lead.leading()) {
         totals.followerDropped++;
         return undefined;
       }
@@ -111,7 +110,10 @@ export async function startDhcpServerMode(
       const budget = logs.take();
       if (budget.ok && outcome.event !== "ignored")
         log[
-          outcome.event === "nak" || outcome.event === "exhausted" || outcome.event === "throttled"
+          outcome.event === "nak" ||
+          outcome.event === "exhausted" ||
+          outcome.event === "throttled" ||
+          outcome.event === "unstored"
             ? "warn"
             : "info"
         ](
@@ -152,9 +154,12 @@ export async function startDhcpServerMode(
     },
     onDrop: (kind, from, problem) => log.debug({ peer: from, kind }, `dhcp: dropped: ${problem}`),
     onFault: (f: UdpFault) => log.debug({ peer: f.peer, fault: f.kind }, `dhcp: ${f.message}`),
+  }).catch(async (err: unknown) => {
+    // A port that cannot be bound: give the lead up at once rather than hold it without answering.
+    await lead.close();
+    throw err;
   });
-  const leading = leadDhcp(wiring.election ?? alwaysLeader, net.network, log, totals);
-  lead = leading;
+  if (wiring.election) await lead.settle(SETTLE_MS);
   const summary = `server on ${ipv4NetText(net.network)} as ${net.address}, range ${rangeText(range)}`;
   log.info(
     { dhcp: { ports: server.ports, network: ipv4NetText(net.network), address: net.address } },
@@ -164,9 +169,9 @@ export async function startDhcpServerMode(
     mode: "server",
     ports: server.ports,
     summary,
-    lead: leading,
+    lead,
     close: async () => {
-      await leading.close();
+      await lead.close();
       await server.close();
     },
   };

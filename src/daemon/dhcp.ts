@@ -16,7 +16,7 @@ import { startDhcpServerMode } from "./dhcp-server-mode.js";
 import { dhcpToTimeline, proxyOutcome } from "./timeline-feed.js";
 import type { BootTimeline } from "../core/boot-timeline.js";
 import { alwaysLeader, type Election } from "../store/election.js";
-import { leadDhcp, type DhcpLead } from "./dhcp-leadership.js";
+import { leadDhcp, SETTLE_MS, type DhcpLead } from "./dhcp-leadership.js";
 
 /** Log lines per minute for answers and for faults; past it they are only counted. */
 const ANSWER_LOGS_PER_MINUTE = 600;
@@ -78,15 +78,14 @@ export async function startDhcp(
   const faultLogs = new LogBudget(FAULT_LOGS_PER_MINUTE);
   // With port 0 (tests) the kernel picks the port: which one is the PXE port is known once bound.
   let boundPxePort = pxePort;
-  // Set once the sockets are bound: an instance that cannot answer must not lead.
-  let lead: DhcpLead | undefined;
+  const lead = leadDhcp(wiring.election ?? alwaysLeader, net.network, log, totals);
   const server: DhcpServer = await startDhcpServer({
     address: "0.0.0.0",
     ports: [dhcpPort, pxePort],
     counters: totals.server,
     handler: (request, meta) => {
       // Another instance answers this network: stay silent (the socket stays bound for a quick take-over).
-      if (!lead?.leading()) {
+      if (!lead.leading()) {
         totals.followerDropped++;
         return undefined;
       }
@@ -133,10 +132,13 @@ export async function startDhcp(
           `dhcp: ${f.message}`,
         );
     },
+  }).catch(async (err: unknown) => {
+    // A port that cannot be bound: give the lead up at once rather than hold it without answering.
+    await lead.close();
+    throw err;
   });
   boundPxePort = server.ports[1]!;
-  const leading = leadDhcp(wiring.election ?? alwaysLeader, net.network, log, totals);
-  lead = leading;
+  if (wiring.election) await lead.settle(SETTLE_MS);
   const summary = `proxy on ${ipv4NetText(net.network)} as ${net.address}${settings.dhcpKnownOnly ? ", known machines only" : ""}`;
   log.info(
     { dhcp: { ports: server.ports, network: ipv4NetText(net.network), address: net.address } },
@@ -146,9 +148,9 @@ export async function startDhcp(
     mode: "proxy",
     ports: server.ports,
     summary,
-    lead: leading,
+    lead,
     close: async () => {
-      await leading.close();
+      await lead.close();
       await server.close();
     },
   };
