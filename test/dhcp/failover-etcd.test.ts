@@ -63,7 +63,15 @@ describe(
     });
     after(async () => {
       sock?.close();
-      for (const i of instances) if (i.proc.child.exitCode === null) i.proc.child.kill("SIGKILL");
+      for (const i of instances) {
+        const c = i.proc.child;
+        if (c.exitCode === null && c.signalCode === null) {
+          const gone = new Promise((r) => c.once("exit", r));
+          c.kill("SIGKILL");
+          await gone;
+        }
+        rmSync(i.proc.data, { recursive: true, force: true });
+      }
       await etcd?.stop();
     });
 

@@ -3,7 +3,7 @@
 // A scripted PXE client (not firmware) broadcasts a DISCOVER on port 67 and gets exactly one answer, from the
 // instance that leads; SIGKILL that instance's process and the client is answered by the other within seconds.
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
+import { copyFileSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { startL2Lab, type L2Lab, type LabProcess } from "../support/l2-lab.js";
@@ -88,6 +88,11 @@ describe(
           await lab.spawnIn(n, "ip", "ip", ["route", "add", "255.255.255.255/32", "dev", "eth0"]).exited,
           0,
         );
+      // Every instance holds the same session.secret (docs/store.md); the admin token is in the shared store.
+      const data2 = join(lab.dir, "enforcer2-data");
+      mkdirSync(data2);
+      for (const f of ["session.secret", "admin.token"])
+        copyFileSync(join(enforcers[0]!.data, f), join(data2, f));
       enforcers.push(await startLabEnforcer(lab, root, args, { ns, address: second, name: "enforcer2" }));
     });
     after(async () => {
