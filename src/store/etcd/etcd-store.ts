@@ -306,10 +306,11 @@ export class EtcdStore implements Store {
       this.feed.emit(ops);
     }
     if (marker !== undefined) this.settle(Number(marker));
-    this.follow(revision + 1);
+    // From the revision loaded, not the one after (etcd-watch.ts says why); applyRevision skips it.
+    this.follow(revision);
   }
 
-  /** Watches everything under the prefix from `fromRev` (a compacted one: reload). */
+  /** Watches everything under the prefix from `fromRev`, the last revision applied (a compacted one: reload). */
   private follow(fromRev: number): void {
     this.cancelWatch();
     this.cancelWatch = this.client.watch(`${this.prefix}/`, fromRev, {
