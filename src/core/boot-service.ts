@@ -111,6 +111,9 @@ export class BootService {
     if (seenPart) change.include(seenPart);
     let answer: BootDecision = NO_CONFIG;
     let failure: { err: unknown } | undefined;
+    // Whether the answer stands only once written: a trigger or retry (of many fetches, one wins: by the
+    // store's compare-and-swap, across instances too) or a discovery key the image will present.
+    let needsWrite = false;
     if (held) {
       let f: ReturnType<ConfigService["fetchOps"]>;
       try {
@@ -120,20 +123,19 @@ export class BootService {
         return unwritten(err, NO_CONFIG, held.id, true);
       }
       change.include(f.change);
+      needsWrite = f.change.ops.length > 0;
       answer = f.serve ? configDecision(held) : { kind: "none", reason: "window-passed" };
     } else if (this.wantsDiscovery(machine)) {
       // The machine is recorded even when discovery fails (a URL stored before it was checked, say).
       try {
         const d = this.discovery(machine.id, who.platform, machine.id);
         change.op(...d.ops);
+        needsWrite = d.ops.length > 0;
         answer = d.answer;
       } catch (err) {
         failure = { err };
       }
     }
-    // Whether the answer stands only once written: a trigger (of many fetches, one wins: by the store's
-    // compare-and-swap, across instances too) or a discovery key the image will present.
-    const needsWrite = (held !== undefined && change.expects.length > 0) || answer.kind === "discovery";
     try {
       await change.commit();
     } catch (err) {
