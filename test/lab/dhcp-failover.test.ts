@@ -9,6 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { startL2Lab, type L2Lab, type LabProcess } from "../support/l2-lab.js";
 import { startLabEnforcer, type LabEnforcer } from "../support/lab-enforcer.js";
 import { until } from "../support/until.js";
+import { requireEtcd } from "../../src/store/testing/etcd-peer.js";
 
 interface Reply {
   serverId?: string;

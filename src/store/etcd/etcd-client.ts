@@ -1,5 +1,5 @@
 import { EtcdCallError, EtcdEndpoint, type EtcdTls } from "./etcd-http.js";
-import { watchStream, type EtcdEvent, type WatchHandlers } from "./etcd-watch.js";
+import { watchStream, type WatchHandlers } from "./etcd-watch.js";
 
 export { EtcdCallError, isUnavailable, type EtcdTls } from "./etcd-http.js";
 export type { EtcdEvent } from "./etcd-watch.js";
