@@ -68,6 +68,7 @@ describe(
     }
 
     before(async () => {
+      requireEtcd();
       lab = await startL2Lab();
       const root = join(lab.dir, "tftp-root");
       mkdirSync(root);
