@@ -4,47 +4,22 @@
 // stop (SIGTERM) hands over at once.
 import assert from "node:assert/strict";
 import { createSocket, type Socket } from "node:dgram";
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { uefiDiscover } from "../../src/protocols/dhcp/testing/hand-built.js";
 import { startEtcd, type EtcdPeer } from "../../src/store/testing/etcd-peer.js";
-import { startEnforcer, type EnforcerProcess } from "../support/enforcer-process.js";
+import {
+  alive,
+  instanceMetric,
+  LOOPBACK_NET,
+  removeDhcpInstances,
+  startDhcpInstance,
+  type DhcpInstance,
+} from "../support/dhcp-etcd-instance.js";
 
-const NET = "127.0.0.0/8";
-
-interface Instance {
-  proc: EnforcerProcess;
-  /** The DHCP port the kernel picked (stands for 67: every instance hears the same broadcast there). */
-  dhcpPort: number;
-  role: string;
-}
-
-/**
- * One more instance on the etcd. Instances after the first get a data directory with the first one's
- * session.secret (every instance must hold the same: docs/store.md) and admin.token (the token is in the store).
- */
-async function instance(etcd: EtcdPeer, first?: Instance): Promise<Instance> {
-  const data = mkdtempSync(join(tmpdir(), "enforcer-dhcp-failover-"));
-  if (first)
-    for (const f of ["session.secret", "admin.token"]) copyFileSync(join(first.proc.data, f), join(data, f));
-  // prettier-ignore
-  const proc = await startEnforcer([
-    "--dhcp", "proxy", "--dhcp-subnet", NET, "--dhcp-port", "0", "--dhcp-pxe-port", "0",
-    "--store", `etcd://${etcd.endpoints}`, "--log-level", "info",
-  ], { data });
-  const m = /dhcp=proxy:(\d+),\d+:(leading|following)/.exec(proc.logs());
-  assert.ok(m, `no DHCP role on the ready line:\n${proc.logs()}`);
-  return { proc, dhcpPort: Number(m[1]), role: m[2]! };
-}
-
-/** The metric `series` of an instance, as a number (NaN when absent). */
-async function metric(i: Instance, series: string): Promise<number> {
-  const r = await fetch(`${i.proc.base}/metrics`, { headers: { authorization: `Bearer ${i.proc.token}` } });
-  const line = (await r.text()).split("\n").find((l) => l.startsWith(`${series} `));
-  return line === undefined ? NaN : Number(line.slice(series.length + 1));
-}
+const NET = LOOPBACK_NET;
+type Instance = DhcpInstance;
+const instance = (etcd: EtcdPeer, first?: Instance) => startDhcpInstance(etcd, "proxy", first);
+const metric = instanceMetric;
 
 describe(
   "DHCP leadership on one real etcd: two instances, one answers, the other takes over",
@@ -63,24 +38,14 @@ describe(
     });
     after(async () => {
       sock?.close();
-      for (const i of instances) {
-        const c = i.proc.child;
-        if (c.exitCode === null && c.signalCode === null) {
-          const gone = new Promise((r) => c.once("exit", r));
-          c.kill("SIGKILL");
-          await gone;
-        }
-        rmSync(i.proc.data, { recursive: true, force: true });
-      }
+      await removeDhcpInstances(instances);
       await etcd?.stop();
     });
 
     /** One DISCOVER to every live instance (what one broadcast on the segment is); answers which ports replied. */
     async function broadcast(waitMs = 300): Promise<number[]> {
       const from = replies.length;
-      for (const i of instances)
-        if (i.proc.child.exitCode === null && i.proc.child.signalCode === null)
-          sock.send(uefiDiscover(), i.dhcpPort, "127.0.0.1");
+      for (const i of instances) if (alive(i)) sock.send(uefiDiscover(), i.dhcpPort, "127.0.0.1");
       await new Promise((r) => setTimeout(r, waitMs));
       return replies.slice(from).map((r) => r.port);
     }
