@@ -46,6 +46,8 @@ const MAX_ATTEMPTS = 3;
 /** After a member died under a txn (connection reset), how long before its outcome is read back. */
 const RESET_SETTLE_MS = 1000;
 
+/** A commit etcd accepted that the watch has not brought within this long reopens the watch. */
+const WATCH_STALL_MS = 3000;
 /** How long `close` waits for commits under way. */
 const CLOSE_WAIT_MS = 3000;
 
@@ -223,7 +225,14 @@ export class EtcdStore implements Store {
       // Normally the watch applied it already or will; a reload after compaction may have read it instead.
       if (this.appliedRev >= r.revision) this.settle(n);
       const p = this.pending.get(n);
-      if (p) p.acked = true;
+      if (p) {
+        p.acked = true;
+        // Accepted but not heard: a watch that went quiet without an error is opened again.
+        setTimeout(() => {
+          if (this.pending.has(n) && !this.closed && this.appliedRev < r.revision)
+            this.follow(this.appliedRev);
+        }, WATCH_STALL_MS).unref();
+      }
     } catch (err) {
       const again = attempt < MAX_ATTEMPTS - 1 && !this.closed;
       if (again && err instanceof EtcdCallError && /lease not found/.test(err.message)) {
