@@ -120,7 +120,7 @@ test(
       await until(() => b.health().state === "ok", "b back to ok", 15_000);
       await a.commit([put("k", 4)]);
       await until(() => b.get("c", "k") === 4, "b hears a again after the restart", 15_000);
-      assert.deepEqual(states.slice(0, 1), ["unavailable"]);
+      assert.ok(states.includes("unavailable"), states.join(" "));
       assert.equal(states.at(-1), "ok");
     } finally {
       await Promise.all([a.close(), b.close()]);
