@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { clientProgram } from "../cli/program.js";
 import { serveUsage } from "../config/serve-usage.js";
+import type { StoreCopyOptions } from "./store-copy.js";
 
 /**
  * The whole `enforcer` program: the client's commands plus the server's own (`serve`, `discovery build`).
@@ -21,6 +22,30 @@ export function enforcerProgram(): Command {
     .configureHelp({ formatHelp: serveUsage })
     // Loaded when run: a client command (and docs:cli) then never loads the server's modules.
     .action(async (_opts: unknown, cmd: { args: string[] }) => (await import("./serve.js")).serve(cmd.args));
+  program
+    .command("store")
+    .description("move Enforcer's data between stores (a data directory, etcd)")
+    .command("copy")
+    .description("copy every record from one store to another, then read the target back and compare")
+    .requiredOption(
+      "--from <store>",
+      "the source: a data directory (as serve's --data) or etcd://host:2379[,host:2379…]",
+    )
+    .requiredOption(
+      "--to <store>",
+      "the target, named the same way; it must hold no Enforcer data unless --force",
+    )
+    .option("--force", "replace the Enforcer data the target holds (nothing else there is touched)")
+    .option("--prefix <prefix>", "the etcd key prefix, as serve's --store-prefix", "/enforcer")
+    .option("--etcd-ca <file>", "CA certificate (PEM) that signed etcd's, for https")
+    .option("--etcd-cert <file>", "client certificate (PEM) for etcd")
+    .option("--etcd-key <file>", "client key (PEM) for etcd")
+    .option("--etcd-user <name>", "etcd user")
+    .option("--etcd-password-file <file>", "file holding the etcd user's password")
+    .action(async (o: StoreCopyOptions) => {
+      const { storeCopy } = await import("./store-copy.js");
+      await storeCopy(o, (line) => process.stdout.write(`${line}\n`));
+    });
   discovery
     .command("build")
     .description("build the discovery kernel + initramfs (on a Debian host)")
