@@ -1,3 +1,4 @@
+import { isEnforcerError } from "../domain/errors.js";
 import type { Command, CommandInput } from "../domain/command.js";
 import { COLLECTIONS } from "../store/collections.js";
 import type { Store } from "../store/store.js";
@@ -39,7 +40,12 @@ export class CommandDelivery {
       if (c?.state !== "queued") continue;
       const route = this.route(c.machine);
       if (!route) continue; // nothing reaches it yet: stays queued
-      const sent = await this.change(c, { type: "send" }, { agent: route.via });
+      // Expecting the command as read: of two instances delivering it, one marks it sent, the other skips it.
+      const sent = await this.change(c, { type: "send" }, { agent: route.via }).catch((err: unknown) => {
+        if (isEnforcerError(err, "ENF_ERR_STORE_CONFLICT")) return undefined;
+        throw err;
+      });
+      if (!sent) continue;
       const d: Delivery = await route
         .deliver(sent)
         .catch((err: Error) => ({ state: "failed" as const, detail: err.message }));
@@ -48,7 +54,14 @@ export class CommandDelivery {
       // (a merge). An ended one keeps its one ending; a moved one is reported where it is now.
       const now = this.store.get<Command>(COLLECTIONS.commands, id);
       if (now?.state !== "sent") continue;
-      await this.change(now, { type: "report", outcome: d.state }, { detail: d.detail.slice(0, MAX_DETAIL) });
+      await this.change(
+        now,
+        { type: "report", outcome: d.state },
+        { detail: d.detail.slice(0, MAX_DETAIL) },
+      ).catch((err: unknown) => {
+        // Changed meanwhile through another instance (an agent's own ack, a merge): that change stands.
+        if (!isEnforcerError(err, "ENF_ERR_STORE_CONFLICT")) throw err;
+      });
     }
     return n;
   }
