@@ -29,6 +29,11 @@ export interface EtcdStoreOptions extends EtcdClientOptions {
    * request timeout: 5 s plus two election timeouts, 7 s by default): the commit is settled after that.
    */
   settleMs?: number;
+  /**
+   * How long the watch may stay behind a revision etcd already reported before it is reopened (default
+   * 3000 ms). A member that is stopped (SIGSTOP) or cut from its quorum keeps the stream open and silent.
+   */
+  watchStallMs?: number;
   /** Where notices go (a watch reopened, a value that is not JSON). */
   warn?: (message: string) => void;
 }
@@ -65,6 +70,10 @@ export class EtcdStore implements Store {
   private cancelWatch: () => void = () => {};
   private lease: string | undefined;
   private leaseTimer: NodeJS.Timeout | undefined;
+  private watchdogTimer: NodeJS.Timeout | undefined;
+  /** A revision etcd reported that the watch had not reached yet, and since when (ms). */
+  private lag: { rev: number; at: number } | undefined;
+  private reloading = false;
   private closed = false;
 
   private constructor(
@@ -88,9 +97,11 @@ export class EtcdStore implements Store {
       await s.grantLease();
       await s.load();
       await health.start();
+      s.startWatchdog();
     } catch (err) {
       s.cancelWatch();
       clearInterval(s.leaseTimer);
+      clearInterval(s.watchdogTimer);
       client.close();
       throw openError(err, opts.endpoints);
     }
@@ -150,6 +161,7 @@ export class EtcdStore implements Store {
     this.cancelWatch();
     this.healthProbe.stop();
     clearInterval(this.leaseTimer);
+    clearInterval(this.watchdogTimer);
     // The marker goes with the lease: a closed process leaves no key behind.
     if (this.lease) await this.client.leaseRevoke(this.lease).catch(() => undefined);
     this.client.close();
@@ -202,6 +214,7 @@ export class EtcdStore implements Store {
       }
       // Normally the watch applied it already or will; a reload after compaction may have read it instead.
       if (this.appliedRev >= r.revision) this.settle(n);
+      else this.behind(r.revision);
     } catch (err) {
       if (!retried && err instanceof EtcdCallError && /lease not found/.test(err.message)) {
         await this.grantLease().catch(() => undefined);
@@ -324,14 +337,59 @@ export class EtcdStore implements Store {
   }
 
   private async reload(): Promise<void> {
-    while (!this.closed) {
-      try {
-        return await this.load();
-      } catch (err) {
-        this.opts.warn?.(`etcd reload failed: ${(err as Error).message} (again in 1 s)`);
-        await sleep(1000);
+    this.reloading = true;
+    this.lag = undefined;
+    try {
+      while (!this.closed) {
+        try {
+          return await this.load();
+        } catch (err) {
+          this.opts.warn?.(`etcd reload failed: ${(err as Error).message} (again in 1 s)`);
+          await sleep(1000);
+        }
       }
+    } finally {
+      this.reloading = false;
     }
+  }
+
+  /** etcd is at `rev` at least: the watch must get there soon. */
+  private behind(rev: number): void {
+    if (rev > this.appliedRev && (!this.lag || this.lag.rev <= this.appliedRev))
+      this.lag = { rev, at: Date.now() };
+  }
+
+  /**
+   * A watch on a member that stopped (SIGSTOP, a hung disk) or lost its quorum stays open and says nothing:
+   * this process would hear no other's commit and its own commits would never resolve. Each second a
+   * linearizable read (which moves the client off a member that does not answer) tells the revision etcd is
+   * at; a watch still behind a revision after `watchStallMs` is reopened on the endpoint that answered.
+   */
+  private startWatchdog(): void {
+    const stallMs = this.opts.watchStallMs ?? 3000;
+    let asking = false;
+    this.watchdogTimer = setInterval(
+      () => {
+        if (asking || this.closed || this.reloading) return;
+        if (this.lag && this.appliedRev >= this.lag.rev) this.lag = undefined;
+        if (this.lag && Date.now() - this.lag.at > stallMs) {
+          this.opts.warn?.(
+            `etcd watch: no change heard up to revision ${this.lag.rev} for ${stallMs} ms (at ${this.appliedRev}): reopening it on ${this.client.endpoint}`,
+          );
+          this.lag = undefined;
+          this.follow(this.appliedRev + 1);
+          return;
+        }
+        asking = true;
+        this.client
+          .range(this.markerKey, { limit: 1 })
+          .then((r) => this.behind(r.revision))
+          .catch(() => undefined)
+          .finally(() => (asking = false));
+      },
+      Math.min(1000, stallMs),
+    );
+    this.watchdogTimer.unref();
   }
 
   /** Applies whole revisions in order; one already applied (a reopened watch) is skipped. */
