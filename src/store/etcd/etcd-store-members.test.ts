@@ -90,3 +90,37 @@ test("etcd store: the member under a store's watch SIGSTOPped (quorum kept): it 
     await Promise.all([a.close(), b.close()]);
   }
 });
+
+test("etcd store: a commit sent to a SIGSTOPped member and reported not applied never applies when the member wakes (an acknowledged later write is kept)", async () => {
+  const prefix = `/late-${++n}`;
+  const eps = etcd.members.map((m) => m.endpoint);
+  for (let round = 0; round < 2; round++) {
+    const a = await EtcdStore.open({ endpoints: eps, prefix, timeoutMs: 500 });
+    const under = etcd.members.find((m) => a.client.endpoint === m.clientUrl);
+    const stopped = under?.pid();
+    assert.ok(under && stopped, a.client.endpoint);
+    const b = await EtcdStore.open({ endpoints: eps.filter((e) => e !== under.endpoint), prefix });
+    try {
+      process.kill(stopped, "SIGSTOP");
+      // a's txn reaches the stopped member, which holds it: its outcome is unknown until settled. It is
+      // either applied (resolves: the member had passed it on) or not (rejects, and must never apply later).
+      await a.commit([put("k", `late ${round}`)]).catch((e: unknown) => {
+        assert.ok(isEnforcerError(e, "ENF_ERR_STORE_UNAVAILABLE"), String(e));
+      });
+      await commitRetrying(b, [put("k", `after ${round}`)]);
+      process.kill(stopped, "SIGCONT");
+      // The woken member proposes what it held (it did so within ~1 s, unfenced, on this machine).
+      await new Promise((r) => setTimeout(r, 2000));
+      const c = await EtcdStore.open({ endpoints: [under.endpoint], prefix });
+      try {
+        assert.equal(c.get("c", "k"), `after ${round}`, "b's acknowledged write is what etcd holds");
+      } finally {
+        await c.close();
+      }
+      await until(() => a.get("c", "k") === `after ${round}`, "a follows", 5000);
+    } finally {
+      process.kill(stopped, "SIGCONT");
+      await Promise.all([a.close(), b.close()]);
+    }
+  }
+});

@@ -11,7 +11,13 @@ import {
   type StoreHealth,
   type StoreOp,
 } from "../store.js";
-import { EtcdClient, EtcdCallError, type EtcdClientOptions, type EtcdEvent } from "./etcd-client.js";
+import {
+  EtcdClient,
+  EtcdCallError,
+  type EtcdClientOptions,
+  type EtcdCompare,
+  type EtcdEvent,
+} from "./etcd-client.js";
 import { EtcdHealth } from "./etcd-health.js";
 import { keyOf, lastPerKey, parseKey, rangeAll } from "./etcd-keys.js";
 import { openError, txnError } from "./etcd-errors.js";
@@ -24,11 +30,6 @@ export interface EtcdStoreOptions extends EtcdClientOptions {
   maxTxnOps?: number;
   /** How often health is probed (default 1000 ms). */
   probeMs?: number;
-  /**
-   * After a txn whose outcome is unknown (sent, then a timeout), how long etcd may still apply it (its own
-   * request timeout: 5 s plus two election timeouts, 7 s by default): the commit is settled after that.
-   */
-  settleMs?: number;
   /**
    * How long the watch may stay behind a revision etcd already reported before it is reopened (default
    * 3000 ms). A member that is stopped (SIGSTOP) or cut from its quorum keeps the stream open and silent.
@@ -64,7 +65,6 @@ export class EtcdStore implements Store {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly prefix: string;
   private readonly markerKey: string;
-  private readonly settleMs: number;
   private seq = 0;
   private appliedRev = 0;
   private cancelWatch: () => void = () => {};
@@ -84,7 +84,6 @@ export class EtcdStore implements Store {
     this.prefix = (opts.prefix ?? "/enforcer").replace(/\/+$/, "");
     this.markerKey = `${this.prefix}/_commits/${randomBytes(8).toString("hex")}`;
     this.maxOpsPerCommit = (opts.maxTxnOps ?? 128) - 1;
-    this.settleMs = opts.settleMs ?? 8000;
   }
 
   /** Connects, loads everything under the prefix and starts following it; coded errors when it cannot. */
@@ -185,10 +184,12 @@ export class EtcdStore implements Store {
     retried: boolean,
   ): Promise<void> {
     const keys = expect.map((e) => this.key(e.collection, e.id));
-    const compares = expect.map((e, i) => {
+    const compares: EtcdCompare[] = expect.map((e, i) => {
       const key = keys[i] as string;
       return e.value === undefined ? { key, version: 0 } : { key, modRevision: this.revs.get(key) ?? 0 };
     });
+    // The commit's fence is absent: once settleAmbiguous puts it, this txn can no longer apply.
+    compares.push({ key: this.fenceKey(n), version: 0 });
     const success = lastPerKey(ops).map((o) =>
       o.op === "put"
         ? { put: { key: this.key(o.collection, o.id), value: JSON.stringify(o.value) } }
@@ -197,7 +198,6 @@ export class EtcdStore implements Store {
     success.push({
       put: { key: this.markerKey, value: String(n), ...(this.lease ? { lease: this.lease } : {}) },
     });
-    const sentAt = Date.now();
     try {
       const r = await this.client.txn(
         compares,
@@ -206,7 +206,7 @@ export class EtcdStore implements Store {
       );
       if (!r.succeeded) {
         // The failure branch read each expected key: the first whose revision moved is the one to name.
-        const i = compares.findIndex((c, j) => {
+        const i = compares.slice(0, keys.length).findIndex((c, j) => {
           const now = r.ranges[j]?.[0];
           return "version" in c ? now !== undefined : now?.modRevision !== c.modRevision;
         });
@@ -226,7 +226,7 @@ export class EtcdStore implements Store {
         return this.fail(n, coded);
       }
       this.healthProbe.report("unavailable", `a commit's answer was lost: ${(err as Error).message}`);
-      await this.settleAmbiguous(n, sentAt);
+      await this.settleAmbiguous(n);
     }
   }
 
@@ -238,19 +238,29 @@ export class EtcdStore implements Store {
     p.resolve();
   }
 
+  /** The key whose presence stops commit `n` from applying (under the process's lease, like its marker). */
+  private fenceKey(n: number): string {
+    return `${this.markerKey.replace("/_commits/", "/_fences/")}/${n}`;
+  }
+
   /**
-   * A txn that was sent but whose answer never came may have applied. It is settled by etcd's own order:
-   * once etcd can no longer apply it (`settleMs` after sending) and a linearizable read succeeds, the watch
-   * is followed up to that read's revision. If the commit's marker came by, it applied (the watch resolved
-   * it); if not, it never will, and the commit rejects with ENF_ERR_STORE_UNAVAILABLE.
+   * A txn that was sent but whose answer never came may have applied, or may still apply: a member that was
+   * stopped (SIGSTOP) or slow holds the request and proposes it when it runs again, any time later. So the
+   * commit is fenced: a txn puts its fence key (every commit's txn expects its fence absent), and once etcd
+   * took that, commit `n` cannot apply any more. The watch is then followed up to the fence's revision: if the
+   * commit's marker came by, it applied (the watch resolved it); if not, it never will, and the commit
+   * rejects with ENF_ERR_STORE_UNAVAILABLE.
    */
-  private async settleAmbiguous(n: number, sentAt: number): Promise<void> {
+  private async settleAmbiguous(n: number): Promise<void> {
+    const fence = this.fenceKey(n);
     while (this.pending.has(n) && !this.closed) {
-      await sleep(Math.max(200, Math.min(1000, sentAt + this.settleMs - Date.now())));
-      if (Date.now() < sentAt + this.settleMs) continue;
       try {
-        const r = await this.client.range(this.markerKey);
-        if (r.kvs[0]?.value === String(n)) return this.settle(n);
+        // Either branch fences: the put, or the fence a lost earlier attempt already put.
+        const r = await this.client.txn(
+          [{ key: fence, version: 0 }],
+          [{ put: { key: fence, value: "", ...(this.lease ? { lease: this.lease } : {}) } }],
+        );
+        this.behind(r.revision);
         const deadline = Date.now() + 10_000;
         while (this.appliedRev < r.revision && Date.now() < deadline && !this.closed) await sleep(20);
         if (this.appliedRev >= r.revision)
@@ -258,8 +268,11 @@ export class EtcdStore implements Store {
             n,
             new EnforcerError("ENF_ERR_STORE_UNAVAILABLE", "etcd did not answer; the commit was not applied"),
           );
-      } catch {
-        // still no quorum: ask again
+      } catch (err) {
+        // still no quorum, or the fence's own answer was lost: fence again
+        if (err instanceof EtcdCallError && /lease not found/.test(err.message))
+          await this.grantLease().catch(() => undefined);
+        await sleep(500);
       }
     }
     this.fail(
