@@ -21,6 +21,7 @@ import {
 import { EtcdHealth } from "./etcd-health.js";
 import { keyOf, lastPerKey, parseKey, rangeAll } from "./etcd-keys.js";
 import { openError, txnError } from "./etcd-errors.js";
+import { inadmissible } from "./etcd-values.js";
 
 /** How to open the etcd store. */
 export interface EtcdStoreOptions extends EtcdClientOptions {
@@ -186,7 +187,10 @@ export class EtcdStore implements Store {
     const keys = expect.map((e) => this.key(e.collection, e.id));
     const compares: EtcdCompare[] = expect.map((e, i) => {
       const key = keys[i] as string;
-      return e.value === undefined ? { key, version: 0 } : { key, modRevision: this.revs.get(key) ?? 0 };
+      const rev = this.revs.get(key);
+      // Absent here and in etcd, or a value etcd holds that was left out (parse): absent, at that revision.
+      if (e.value === undefined) return rev === undefined ? { key, version: 0 } : { key, modRevision: rev };
+      return { key, modRevision: rev ?? 0 };
     });
     // The commit's fence is absent: once settleAmbiguous puts it, this txn can no longer apply.
     compares.push({ key: this.fenceKey(n), version: 0 });
@@ -315,10 +319,10 @@ export class EtcdStore implements Store {
       if (!at) continue;
       seen.add(kv.key);
       if (this.revs.get(kv.key) === kv.modRevision) continue;
-      const value = this.parse(kv.key, kv.value);
-      if (value === undefined) continue;
-      ops.push({ op: "put", ...at, value });
       this.revs.set(kv.key, kv.modRevision);
+      const value = this.parse(kv.key, kv.value, at);
+      if (value !== undefined) ops.push({ op: "put", ...at, value });
+      else if (this.mem.map(at.collection).has(at.id)) ops.push({ op: "del", ...at });
     }
     for (const key of [...this.revs.keys()]) {
       if (seen.has(key)) continue;
@@ -433,8 +437,10 @@ export class EtcdStore implements Store {
       }
       this.revs.set(e.key, rev);
       if (mine) continue;
-      const value = this.parse(e.key, e.value);
+      const value = this.parse(e.key, e.value, at);
       if (value !== undefined) ops.push({ op: "put", ...at, value });
+      // A value left out is absent here: memory must not keep the one it replaced.
+      else if (this.mem.map(at.collection).has(at.id)) ops.push({ op: "del", ...at });
     }
     // This process's own commit: memory takes the caller's very values (what a later `expect` names).
     if (mine) ops = mine.ops;
@@ -445,12 +451,18 @@ export class EtcdStore implements Store {
     if (mine) this.settle(n);
   }
 
-  private parse(key: string, text: string): unknown {
+  /** The value of `key`, or undefined (with a warning) for one no service could read: it is left out. */
+  private parse(key: string, text: string, at: { collection: string; id: string }): unknown {
+    let value: unknown;
     try {
-      return JSON.parse(text);
+      value = JSON.parse(text);
     } catch {
       this.opts.warn?.(`etcd: ${key} does not hold JSON; left out`);
       return undefined;
     }
+    const why = inadmissible(at.collection, at.id, value);
+    if (why === undefined) return value;
+    this.opts.warn?.(`etcd: ${key} does not hold an Enforcer ${at.collection} value (${why}); left out`);
+    return undefined;
   }
 }
