@@ -1,5 +1,5 @@
 import { EtcdCallError, EtcdEndpoint, type EtcdTls } from "./etcd-http.js";
-import { watchStream, type EtcdEvent, type WatchHandlers } from "./etcd-watch.js";
+import { watchStream, type WatchHandlers } from "./etcd-watch.js";
 
 export { EtcdCallError, isUnavailable, type EtcdTls } from "./etcd-http.js";
 export type { EtcdEvent } from "./etcd-watch.js";
@@ -166,23 +166,22 @@ export class EtcdClient {
 
   /**
    * Watches every key under `prefix` from revision `fromRev`: `onEvents` hears each revision's events in
-   * order. A broken stream is opened again (next endpoint) from the revision after the last one heard;
-   * `onError` hears each failure, and a compacted start revision last (the watch then stops: reload).
+   * order. Give the last revision you have applied, not the one after, and skip what you applied: etcd
+   * compacted at exactly the start revision leaves out its deletes without an error. A broken stream is
+   * opened again (next endpoint) from the last revision heard (heard again); `onError` hears each failure,
+   * and a compacted start revision last (the watch then stops: reload).
    */
   watch(prefix: string, fromRev: number, h: WatchHandlers): () => void {
     return watchStream(
       {
         open: async (body) => {
-          const headers = await this.headers();
-          const ep = this.at();
-          try {
-            return await ep.stream("/v3/watch", body, headers, this.timeoutMs);
-          } catch (err) {
-            if (err instanceof EtcdCallError && err.failure !== "server") this.next();
-            throw err;
-          }
+          // hasleader: a member cut off from the leader ends the watch (etcd's WithRequireLeader) instead
+          // of keeping it open and silent while the others go on without it.
+          const headers = { ...(await this.headers()), "grpc-metadata-hasleader": "true" };
+          return this.at().stream("/v3/watch", body, headers, this.timeoutMs);
         },
         onAuthError: () => (this.token = undefined),
+        onStreamError: () => this.next(),
       },
       { key: b64(prefix), range_end: prefixEnd(prefix) },
       fromRev,

@@ -33,7 +33,7 @@ export interface EtcdStoreOptions extends EtcdClientOptions {
   probeMs?: number;
   /**
    * How long the watch may stay behind a revision etcd already reported before it is reopened (default
-   * 3000 ms). A member that is stopped (SIGSTOP) or cut from its quorum keeps the stream open and silent.
+   * 3000 ms). A member that is stopped (SIGSTOP) keeps the stream open and silent.
    */
   watchStallMs?: number;
   /** Where notices go (a watch reopened, a value that is not JSON). */
@@ -41,10 +41,18 @@ export interface EtcdStoreOptions extends EtcdClientOptions {
 }
 
 interface Pending {
+  /** etcd accepted the txn: it is durable, only the watch has not applied it yet. */
+  acked?: boolean;
   ops: StoreOp[];
   resolve: () => void;
   reject: (err: unknown) => void;
 }
+
+/** Sends of one commit at most: a lost answer that did not apply, or an expired marker lease, is sent again. */
+const MAX_ATTEMPTS = 3;
+
+/** How long `close` waits for commits under way. */
+const CLOSE_WAIT_MS = 3000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -147,7 +155,7 @@ export class EtcdStore implements Store {
     if (ops.length === 0) return Promise.resolve();
     const n = ++this.seq;
     const p = new Promise<void>((resolve, reject) => this.pending.set(n, { ops, resolve, reject }));
-    void this.send(n, ops, expect, false);
+    void this.send(n, ops, expect, 0);
     this.inFlight.add(p);
     const done = () => void this.inFlight.delete(p);
     p.then(done, done);
@@ -157,7 +165,14 @@ export class EtcdStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.allSettled([...this.inFlight]);
+    // Commits under way finish; one whose revision the watch has not brought within CLOSE_WAIT_MS resolves
+    // if etcd accepted it (it is durable) and rejects if that is not known.
+    await Promise.race([Promise.allSettled([...this.inFlight]), sleep(CLOSE_WAIT_MS)]);
+    for (const [n, p] of this.pending) {
+      if (p.acked) this.settle(n);
+      else
+        this.fail(n, new EnforcerError("ENF_ERR_STORE_UNAVAILABLE", "the store closed before etcd answered"));
+    }
     this.cancelWatch();
     this.healthProbe.stop();
     clearInterval(this.leaseTimer);
@@ -182,8 +197,11 @@ export class EtcdStore implements Store {
     n: number,
     ops: StoreOp[],
     expect: readonly StoreExpect[],
-    retried: boolean,
+    attempt: number,
   ): Promise<void> {
+    // A re-send (after a lost answer that did not apply) first checks what it expects still holds here.
+    const unmet = attempt > 0 ? this.mem.unmet(expect) : undefined;
+    if (unmet) return this.fail(n, conflictError(unmet));
     const keys = expect.map((e) => this.key(e.collection, e.id));
     const compares: EtcdCompare[] = expect.map((e, i) => {
       const key = keys[i] as string;
@@ -192,8 +210,9 @@ export class EtcdStore implements Store {
       if (e.value === undefined) return rev === undefined ? { key, version: 0 } : { key, modRevision: rev };
       return { key, modRevision: rev ?? 0 };
     });
-    // The commit's fence is absent: once settleAmbiguous puts it, this txn can no longer apply.
-    compares.push({ key: this.fenceKey(n), version: 0 });
+    // This send's fence is absent: once settleAmbiguous puts it, this txn can no longer apply.
+    const fence = this.fenceKey(n, attempt);
+    compares.push({ key: fence, version: 0 });
     const success = lastPerKey(ops).map((o) =>
       o.op === "put"
         ? { put: { key: this.key(o.collection, o.id), value: JSON.stringify(o.value) } }
@@ -219,18 +238,29 @@ export class EtcdStore implements Store {
       // Normally the watch applied it already or will; a reload after compaction may have read it instead.
       if (this.appliedRev >= r.revision) this.settle(n);
       else this.behind(r.revision);
+      const p = this.pending.get(n);
+      if (p) p.acked = true;
     } catch (err) {
-      if (!retried && err instanceof EtcdCallError && /lease not found/.test(err.message)) {
+      const again = attempt < MAX_ATTEMPTS - 1 && !this.closed;
+      if (again && err instanceof EtcdCallError && /lease not found/.test(err.message)) {
         await this.grantLease().catch(() => undefined);
-        return this.send(n, ops, expect, true);
+        return this.send(n, ops, expect, attempt + 1);
       }
       const coded = txnError(err);
       if (coded) {
         if (coded.code === "ENF_ERR_STORE_UNAVAILABLE") this.healthProbe.report("unavailable", coded.message);
         return this.fail(n, coded);
       }
-      this.healthProbe.report("unavailable", `a commit's answer was lost: ${(err as Error).message}`);
-      await this.settleAmbiguous(n);
+      // The answer was lost: the send is fenced, then its outcome is known (settleAmbiguous).
+      const lost = `a commit's answer was lost: ${(err as Error).message}`;
+      const reset = err instanceof EtcdCallError && err.failure === "reset";
+      this.healthProbe.report(reset ? "degraded" : "unavailable", lost);
+      const applied = await this.settleAmbiguous(n, fence);
+      if (applied !== false) return;
+      // Known not applied: sent again while etcd answers (the compares still guard it), a bounded number of times.
+      if (again && this.healthProbe.get().state !== "unavailable")
+        return this.send(n, ops, expect, attempt + 1);
+      this.fail(n, new EnforcerError("ENF_ERR_STORE_UNAVAILABLE", `${lost}; it was not applied`));
     }
   }
 
@@ -242,24 +272,24 @@ export class EtcdStore implements Store {
     p.resolve();
   }
 
-  /** The key whose presence stops commit `n` from applying (under the process's lease, like its marker). */
-  private fenceKey(n: number): string {
-    return `${this.markerKey.replace("/_commits/", "/_fences/")}/${n}`;
+  /** The key whose presence stops send `attempt` of commit `n` from applying (under the process's lease). */
+  private fenceKey(n: number, attempt: number): string {
+    return `${this.markerKey.replace("/_commits/", "/_fences/")}/${n}.${attempt}`;
   }
 
   /**
    * A txn that was sent but whose answer never came may have applied, or may still apply: a member that was
-   * stopped (SIGSTOP) or slow holds the request and proposes it when it runs again, any time later. So the
-   * commit is fenced: a txn puts its fence key (every commit's txn expects its fence absent), and once etcd
-   * took that, commit `n` cannot apply any more. The watch is then followed up to the fence's revision: if the
-   * commit's marker came by, it applied (the watch resolved it); if not, it never will, and the commit
-   * rejects with ENF_ERR_STORE_UNAVAILABLE.
+   * stopped (SIGSTOP) or slow holds the request and proposes it when it runs again, any time later (no timer
+   * can tell when etcd has given up on it). So the send is fenced: a txn puts its fence key (every send
+   * expects its own fence absent), and once etcd took that, the send cannot apply any more. The watch is then
+   * followed up to the fence's revision: if the commit's marker came by, it applied (the watch resolved it:
+   * true); if not, it never will (false: the caller may send it again). Undefined: the store closed first
+   * (rejected).
    */
-  private async settleAmbiguous(n: number): Promise<void> {
-    const fence = this.fenceKey(n);
+  private async settleAmbiguous(n: number, fence: string): Promise<boolean | undefined> {
     while (this.pending.has(n) && !this.closed) {
       try {
-        // Either branch fences: the put, or the fence a lost earlier attempt already put.
+        // Either branch fences: the put, or the fence a lost earlier attempt of this fencing already put.
         const r = await this.client.txn(
           [{ key: fence, version: 0 }],
           [{ put: { key: fence, value: "", ...(this.lease ? { lease: this.lease } : {}) } }],
@@ -267,11 +297,8 @@ export class EtcdStore implements Store {
         this.behind(r.revision);
         const deadline = Date.now() + 10_000;
         while (this.appliedRev < r.revision && Date.now() < deadline && !this.closed) await sleep(20);
-        if (this.appliedRev >= r.revision)
-          return this.fail(
-            n,
-            new EnforcerError("ENF_ERR_STORE_UNAVAILABLE", "etcd did not answer; the commit was not applied"),
-          );
+        if (!this.pending.has(n)) return true; // the watch brought it
+        if (this.appliedRev >= r.revision) return false;
       } catch (err) {
         // still no quorum, or the fence's own answer was lost: fence again
         if (err instanceof EtcdCallError && /lease not found/.test(err.message))
@@ -279,13 +306,15 @@ export class EtcdStore implements Store {
         await sleep(500);
       }
     }
+    if (!this.pending.has(n)) return true;
     this.fail(
       n,
       new EnforcerError(
         "ENF_ERR_STORE_UNAVAILABLE",
-        "etcd did not answer before the store closed; the commit may not be applied",
+        "etcd did not answer before the store closed; the commit may or may not be applied",
       ),
     );
+    return undefined;
   }
 
   private async grantLease(): Promise<void> {
@@ -336,10 +365,11 @@ export class EtcdStore implements Store {
       this.feed.emit(ops);
     }
     if (marker !== undefined) this.settle(Number(marker));
-    this.follow(revision + 1);
+    // From the revision loaded, not the one after (etcd-watch.ts says why); applyRevision skips it.
+    this.follow(revision);
   }
 
-  /** Watches everything under the prefix from `fromRev` (a compacted one: reload). */
+  /** Watches everything under the prefix from `fromRev`, the last revision applied (a compacted one: reload). */
   private follow(fromRev: number): void {
     this.cancelWatch();
     this.cancelWatch = this.client.watch(`${this.prefix}/`, fromRev, {
@@ -377,10 +407,11 @@ export class EtcdStore implements Store {
   }
 
   /**
-   * A watch on a member that stopped (SIGSTOP, a hung disk) or lost its quorum stays open and says nothing:
-   * this process would hear no other's commit and its own commits would never resolve. Each second a
-   * linearizable read (which moves the client off a member that does not answer) tells the revision etcd is
-   * at; a watch still behind a revision after `watchStallMs` is reopened on the endpoint that answered.
+   * A watch on a member that stopped (SIGSTOP, a hung disk) stays open and says nothing (it still has a
+   * leader, as far as it knows): this process would hear no other's commit and its own commits would never
+   * resolve. Each second a linearizable read (which moves the client off a member that does not answer) tells
+   * the revision etcd is at; a watch still behind a revision after `watchStallMs` is reopened on the endpoint
+   * that answered.
    */
   private startWatchdog(): void {
     const stallMs = this.opts.watchStallMs ?? 3000;
@@ -394,7 +425,7 @@ export class EtcdStore implements Store {
             `etcd watch: no change heard up to revision ${this.lag.rev} for ${stallMs} ms (at ${this.appliedRev}): reopening it on ${this.client.endpoint}`,
           );
           this.lag = undefined;
-          this.follow(this.appliedRev + 1);
+          this.follow(this.appliedRev);
           return;
         }
         asking = true;

@@ -26,6 +26,8 @@ export interface WatchHandlers {
 export interface WatchTransport {
   open: (body: unknown) => Promise<IncomingMessage>;
   onAuthError: () => void;
+  /** A stream broke: the next one goes to another endpoint (this one may be cut off from the leader). */
+  onStreamError: () => void;
 }
 
 /** A line of the gateway's watch stream is one JSON object; a hostile or broken peer must not grow it unbounded. */
@@ -50,7 +52,12 @@ interface WatchLine {
 
 const unb64 = (s: string | undefined) => (s ? Buffer.from(s, "base64").toString("utf8") : "");
 
-/** Runs a watch that reopens itself (back-off 100 ms to 2 s) from the revision after the last it heard. */
+/**
+ * Runs a watch that reopens itself (back-off 100 ms to 2 s) from the last revision it heard, which is heard
+ * again (the owner skips revisions it applied). Why not the one after: etcd compacted at exactly the start
+ * revision answers no error but leaves out that revision's deletes (their tombstones are gone); starting one
+ * earlier turns that case into a compaction error, and the owner reloads.
+ */
 export function watchStream(
   t: WatchTransport,
   range: { key: string; range_end: string },
@@ -67,6 +74,7 @@ export function watchStream(
   const retry = (err: Error) => {
     res = undefined;
     if (stopped) return;
+    t.onStreamError();
     h.onError(err);
     timer = setTimeout(run, delay);
     delay = Math.min(delay * 2, 2000);
@@ -142,7 +150,7 @@ export function watchStream(
     }));
     const revision = Number(r.header?.revision ?? 0);
     if (events.length > 0) {
-      next = (events[events.length - 1]?.modRevision ?? next - 1) + 1;
+      next = events[events.length - 1]?.modRevision ?? next;
       h.onEvents(events, revision);
     } else if (revision > 0 && !r.created) h.onEvents([], revision); // a progress notice
   };
