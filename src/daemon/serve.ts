@@ -40,7 +40,7 @@ export async function serve(argv: string[]): Promise<void> {
   const tightened = tightenedNotice(tightenModes(dataDir));
   if (tightened) log.warn(tightened);
   const sessionSecret = loadSessionSecret(dataDir);
-  const { store } = await openStore(settings, dataDir, sessionSecret, (m) => log.warn(m));
+  const { store, election } = await openStore(settings, dataDir, sessionSecret, (m) => log.warn(m));
   const publicUrl = (settings.publicUrl ?? detectPublicUrl(settings.listen, settings.httpPort)).replace(
     /\/+$/,
     "",
@@ -139,6 +139,8 @@ export async function serve(argv: string[]): Promise<void> {
                 leases: core.dhcpLeases,
                 timeline: core.timeline,
                 piSeen: (mac, guid) => core.piBoot.learn(mac, guid),
+                // With a shared store only the instance elected for the boot network answers DHCP.
+                ...(store.shared ? { election } : {}),
               },
               log,
               dhcpTotals,
