@@ -43,6 +43,8 @@ export interface EtcdStoreOptions extends EtcdClientOptions {
 interface Pending {
   /** etcd accepted the txn: it is durable, only the watch has not applied it yet. */
   acked?: boolean;
+  /** The revision etcd answered for it. */
+  rev?: number;
   ops: StoreOp[];
   resolve: () => void;
   reject: (err: unknown) => void;
@@ -221,6 +223,8 @@ export class EtcdStore implements Store {
     success.push({
       put: { key: this.markerKey, value: String(n), ...(this.lease ? { lease: this.lease } : {}) },
     });
+    // What the watch had applied before the call: a linearizable answer is never below it (else: regressed).
+    const appliedBefore = this.appliedRev;
     try {
       const r = await this.client.txn(
         compares,
@@ -236,10 +240,12 @@ export class EtcdStore implements Store {
         return this.fail(n, conflictError(expect[Math.max(i, 0)] as StoreExpect));
       }
       // Normally the watch applied it already or will; a reload after compaction may have read it instead.
-      if (this.appliedRev >= r.revision) this.settle(n);
-      else this.behind(r.revision);
       const p = this.pending.get(n);
-      if (p) p.acked = true;
+      if (p) Object.assign(p, { acked: true, rev: r.revision });
+      if (r.revision < appliedBefore)
+        this.regressed(r.revision); // the reload settles it
+      else if (this.appliedRev >= r.revision) this.settle(n);
+      else this.behind(r.revision);
     } catch (err) {
       const again = attempt < MAX_ATTEMPTS - 1 && !this.closed;
       if (again && err instanceof EtcdCallError && /lease not found/.test(err.message)) {
@@ -365,6 +371,8 @@ export class EtcdStore implements Store {
       this.feed.emit(ops);
     }
     if (marker !== undefined) this.settle(Number(marker));
+    // Commits etcd accepted at or before the revision read are in memory now (their marker may be overwritten).
+    for (const [k, p] of this.pending) if (p.rev !== undefined && p.rev <= revision) this.settle(k);
     // From the revision loaded, not the one after (etcd-watch.ts says why); applyRevision skips it.
     this.follow(revision);
   }
@@ -400,6 +408,21 @@ export class EtcdStore implements Store {
     }
   }
 
+  /**
+   * etcd answered a revision below the one this process applied: it lost its history (started again on an
+   * empty data directory, or restored from an older snapshot). The watch would wait for revisions it has
+   * already passed and hear nothing, and every compare would name old revisions: everything is read again
+   * (every value fed anew, what etcd no longer holds deleted).
+   */
+  private regressed(rev: number): void {
+    if (this.reloading || this.closed) return;
+    this.opts.warn?.(
+      `etcd is at revision ${rev}, below the ${this.appliedRev} applied here (data wiped or restored?): reloading everything under ${this.prefix}`,
+    );
+    for (const key of this.revs.keys()) this.revs.set(key, -1);
+    void this.reload();
+  }
+
   /** etcd is at `rev` at least: the watch must get there soon. */
   private behind(rev: number): void {
     if (rev > this.appliedRev && (!this.lag || this.lag.rev <= this.appliedRev))
@@ -429,9 +452,10 @@ export class EtcdStore implements Store {
           return;
         }
         asking = true;
+        const appliedBefore = this.appliedRev;
         this.client
           .range(this.markerKey, { limit: 1 })
-          .then((r) => this.behind(r.revision))
+          .then((r) => (r.revision < appliedBefore ? this.regressed(r.revision) : this.behind(r.revision)))
           .catch(() => undefined)
           .finally(() => (asking = false));
       },
