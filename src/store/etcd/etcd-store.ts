@@ -53,6 +53,8 @@ interface Pending {
 /** Sends of one commit at most: a lost answer that did not apply, or an expired marker lease, is sent again. */
 const MAX_ATTEMPTS = 3;
 
+/** How long a commit of unknown outcome waits for etcd to take its fence before it is reported failed. */
+const UNKNOWN_MAX_MS = 8000;
 /** How long `close` waits for commits under way. */
 const CLOSE_WAIT_MS = 3000;
 
@@ -289,11 +291,24 @@ export class EtcdStore implements Store {
    * can tell when etcd has given up on it). So the send is fenced: a txn puts its fence key (every send
    * expects its own fence absent), and once etcd took that, the send cannot apply any more. The watch is then
    * followed up to the fence's revision: if the commit's marker came by, it applied (the watch resolved it:
-   * true); if not, it never will (false: the caller may send it again). Undefined: the store closed first
-   * (rejected).
+   * true); if not, it never will (false: the caller may send it again). Undefined: rejected, as the store
+   * closed or etcd took no fence within UNKNOWN_MAX_MS (the outcome is unknown: never reported as done).
    */
   private async settleAmbiguous(n: number, fence: string): Promise<boolean | undefined> {
+    const giveUpAt = Date.now() + UNKNOWN_MAX_MS;
     while (this.pending.has(n) && !this.closed) {
+      if (Date.now() > giveUpAt) {
+        // Still unknown (no quorum to take the fence): reported as failed, so the caller serves nothing of
+        // it, never as done. If it did apply, the watch brings it in like any other change once etcd answers.
+        this.fail(
+          n,
+          new EnforcerError(
+            "ENF_ERR_STORE_UNAVAILABLE",
+            "etcd does not answer; the commit may still apply later",
+          ),
+        );
+        return undefined;
+      }
       try {
         // Either branch fences: the put, or the fence a lost earlier attempt of this fencing already put.
         const r = await this.client.txn(
