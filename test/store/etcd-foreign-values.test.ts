@@ -26,30 +26,34 @@ const FOREIGN: Record<string, string> = {
   "tokens/t": "{}",
 };
 
-test("etcd: foreign values under the prefix (garbage JSON, wrong shapes, a broken seq mark): the API lists answer, the instance restarts, and writes and events go on", async () => {
-  const store = ["--store", `etcd://${etcd.endpoints}`];
-  let e = await startEnforcer(store);
-  const client = new EtcdClient({ endpoints: [etcd.endpoints] });
-  try {
-    for (const [k, v] of Object.entries(FOREIGN))
-      await client.txn([], [{ put: { key: `/enforcer/${k}`, value: v } }]);
-    await new Promise((r) => setTimeout(r, 300));
-    for (const path of ["/machines", "/configs", "/profiles", "/commands", "/tokens"])
-      assert.equal((await e.api("GET", path)).status, 200, `GET ${path} while they come`);
-    await e.stop();
-    e = await startEnforcer(store, { data: e.data });
-    for (const path of ["/machines", "/configs", "/profiles", "/commands", "/tokens"])
-      assert.equal((await e.api("GET", path)).status, 200, `GET ${path} after a restart`);
-    const created = await e.api("POST", "/machines", { mac: "52:54:00:aa:00:22" });
-    assert.equal(created.status, 201, JSON.stringify(created.body));
-    const events = await e.api<{ items: { kind: string }[] }>("GET", "/machines/52:54:00:aa:00:22/events");
-    assert.deepEqual(
-      events.body.items.map((x) => x.kind),
-      ["machine.created"],
-    );
-    assert.match(e.logs(), /configs\/c3 does not hold an Enforcer configs value/);
-  } finally {
-    client.close();
-    await e.stop();
-  }
-});
+test(
+  "etcd: foreign values under the prefix (garbage JSON, wrong shapes, a broken seq mark): the API lists answer, the instance restarts, and writes and events go on",
+  { timeout: 90_000 },
+  async () => {
+    const store = ["--store", `etcd://${etcd.endpoints}`];
+    let e = await startEnforcer(store);
+    const client = new EtcdClient({ endpoints: [etcd.endpoints] });
+    try {
+      for (const [k, v] of Object.entries(FOREIGN))
+        await client.txn([], [{ put: { key: `/enforcer/${k}`, value: v } }]);
+      await new Promise((r) => setTimeout(r, 300));
+      for (const path of ["/machines", "/configs", "/profiles", "/commands", "/tokens"])
+        assert.equal((await e.api("GET", path)).status, 200, `GET ${path} while they come`);
+      await e.stop();
+      e = await startEnforcer(store, { data: e.data });
+      for (const path of ["/machines", "/configs", "/profiles", "/commands", "/tokens"])
+        assert.equal((await e.api("GET", path)).status, 200, `GET ${path} after a restart`);
+      const created = await e.api("POST", "/machines", { mac: "52:54:00:aa:00:22" });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const events = await e.api<{ items: { kind: string }[] }>("GET", "/machines/52:54:00:aa:00:22/events");
+      assert.deepEqual(
+        events.body.items.map((x) => x.kind),
+        ["machine.created"],
+      );
+      assert.match(e.logs(), /configs\/c3 does not hold an Enforcer configs value/);
+    } finally {
+      client.close();
+      await e.stop();
+    }
+  },
+);

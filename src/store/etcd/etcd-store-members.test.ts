@@ -57,70 +57,78 @@ async function commitRetrying(s: EtcdStore, ops: StoreOp[]): Promise<void> {
   }
 }
 
-test("etcd store: the member under a store's watch SIGSTOPped (quorum kept): it still hears another process's commits and its own commits resolve", async () => {
-  const prefix = `/stopped-${++n}`;
-  const eps = etcd.members.map((m) => m.endpoint);
-  const warnings: string[] = [];
-  const a = await EtcdStore.open({ endpoints: eps, prefix, timeoutMs: 500, warn: (w) => warnings.push(w) });
-  // The member a's calls and watch went to; b starts on another.
-  const under = etcd.members.find((m) => a.client.endpoint === m.clientUrl);
-  const stopped = under?.pid();
-  assert.ok(under && stopped, a.client.endpoint);
-  const b = await EtcdStore.open({
-    endpoints: eps.filter((e) => e !== under.endpoint),
-    prefix,
-    timeoutMs: 500,
-  });
-  try {
-    await a.commit([put("k", 1)]);
-    await until(() => b.get("c", "k") === 1, "b follows a", 5000);
-    process.kill(stopped, "SIGSTOP");
-    await commitRetrying(b, [put("fromB", 1)]);
-    await until(() => a.get("c", "fromB") === 1, "a hears b's commit while m0 is stopped", 8000);
-    const t = Date.now();
-    await commitRetrying(a, [put("k", 2)]);
-    console.log(`a's commit resolved ${Date.now() - t} ms after b's`);
-    await until(() => b.get("c", "k") === 2, "b hears a's commit", 5000);
-    assert.ok(
-      warnings.some((w) => /reopening/.test(w)),
-      warnings.join("\n"),
-    );
-  } finally {
-    process.kill(stopped, "SIGCONT");
-    await Promise.all([a.close(), b.close()]);
-  }
-});
-
-test("etcd store: a commit sent to a SIGSTOPped member and reported not applied never applies when the member wakes (an acknowledged later write is kept)", async () => {
-  const prefix = `/late-${++n}`;
-  const eps = etcd.members.map((m) => m.endpoint);
-  for (let round = 0; round < 2; round++) {
-    const a = await EtcdStore.open({ endpoints: eps, prefix, timeoutMs: 500 });
+test(
+  "etcd store: the member under a store's watch SIGSTOPped (quorum kept): it still hears another process's commits and its own commits resolve",
+  { timeout: 90_000 },
+  async () => {
+    const prefix = `/stopped-${++n}`;
+    const eps = etcd.members.map((m) => m.endpoint);
+    const warnings: string[] = [];
+    const a = await EtcdStore.open({ endpoints: eps, prefix, timeoutMs: 500, warn: (w) => warnings.push(w) });
+    // The member a's calls and watch went to; b starts on another.
     const under = etcd.members.find((m) => a.client.endpoint === m.clientUrl);
     const stopped = under?.pid();
     assert.ok(under && stopped, a.client.endpoint);
-    const b = await EtcdStore.open({ endpoints: eps.filter((e) => e !== under.endpoint), prefix });
+    const b = await EtcdStore.open({
+      endpoints: eps.filter((e) => e !== under.endpoint),
+      prefix,
+      timeoutMs: 500,
+    });
     try {
+      await a.commit([put("k", 1)]);
+      await until(() => b.get("c", "k") === 1, "b follows a", 5000);
       process.kill(stopped, "SIGSTOP");
-      // a's txn reaches the stopped member, which holds it: its outcome is unknown until settled. It is
-      // either applied (resolves: the member had passed it on) or not (rejects, and must never apply later).
-      await a.commit([put("k", `late ${round}`)]).catch((e: unknown) => {
-        assert.ok(isEnforcerError(e, "ENF_ERR_STORE_UNAVAILABLE"), String(e));
-      });
-      await commitRetrying(b, [put("k", `after ${round}`)]);
-      process.kill(stopped, "SIGCONT");
-      // The woken member proposes what it held (it did so within ~1 s, unfenced, on this machine).
-      await new Promise((r) => setTimeout(r, 2000));
-      const c = await EtcdStore.open({ endpoints: [under.endpoint], prefix });
-      try {
-        assert.equal(c.get("c", "k"), `after ${round}`, "b's acknowledged write is what etcd holds");
-      } finally {
-        await c.close();
-      }
-      await until(() => a.get("c", "k") === `after ${round}`, "a follows", 5000);
+      await commitRetrying(b, [put("fromB", 1)]);
+      await until(() => a.get("c", "fromB") === 1, "a hears b's commit while m0 is stopped", 8000);
+      const t = Date.now();
+      await commitRetrying(a, [put("k", 2)]);
+      console.log(`a's commit resolved ${Date.now() - t} ms after b's`);
+      await until(() => b.get("c", "k") === 2, "b hears a's commit", 5000);
+      assert.ok(
+        warnings.some((w) => /reopening/.test(w)),
+        warnings.join("\n"),
+      );
     } finally {
       process.kill(stopped, "SIGCONT");
       await Promise.all([a.close(), b.close()]);
     }
-  }
-});
+  },
+);
+
+test(
+  "etcd store: a commit sent to a SIGSTOPped member and reported not applied never applies when the member wakes (an acknowledged later write is kept)",
+  { timeout: 90_000 },
+  async () => {
+    const prefix = `/late-${++n}`;
+    const eps = etcd.members.map((m) => m.endpoint);
+    for (let round = 0; round < 2; round++) {
+      const a = await EtcdStore.open({ endpoints: eps, prefix, timeoutMs: 500 });
+      const under = etcd.members.find((m) => a.client.endpoint === m.clientUrl);
+      const stopped = under?.pid();
+      assert.ok(under && stopped, a.client.endpoint);
+      const b = await EtcdStore.open({ endpoints: eps.filter((e) => e !== under.endpoint), prefix });
+      try {
+        process.kill(stopped, "SIGSTOP");
+        // a's txn reaches the stopped member, which holds it: its outcome is unknown until settled. It is
+        // either applied (resolves: the member had passed it on) or not (rejects, and must never apply later).
+        await a.commit([put("k", `late ${round}`)]).catch((e: unknown) => {
+          assert.ok(isEnforcerError(e, "ENF_ERR_STORE_UNAVAILABLE"), String(e));
+        });
+        await commitRetrying(b, [put("k", `after ${round}`)]);
+        process.kill(stopped, "SIGCONT");
+        // The woken member proposes what it held (it did so within ~1 s, unfenced, on this machine).
+        await new Promise((r) => setTimeout(r, 2000));
+        const c = await EtcdStore.open({ endpoints: [under.endpoint], prefix });
+        try {
+          assert.equal(c.get("c", "k"), `after ${round}`, "b's acknowledged write is what etcd holds");
+        } finally {
+          await c.close();
+        }
+        await until(() => a.get("c", "k") === `after ${round}`, "a follows", 5000);
+      } finally {
+        process.kill(stopped, "SIGCONT");
+        await Promise.all([a.close(), b.close()]);
+      }
+    }
+  },
+);

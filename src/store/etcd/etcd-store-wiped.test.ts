@@ -35,28 +35,32 @@ const commitWhenUp = async (s: EtcdStore, ops: StoreOp[], ms = 15_000) => {
   }
 };
 
-test("etcd store: etcd restarted on a wiped data dir (revisions from 1 again): the running stores follow the new data instead of waiting for revisions they already passed", async () => {
-  const prefix = "/wiped";
-  const endpoints = [etcd.endpoints];
-  const [a, b] = [await EtcdStore.open({ endpoints, prefix }), await EtcdStore.open({ endpoints, prefix })];
-  try {
-    // Enough revisions that the new etcd's stay below them for the whole test.
-    for (let i = 0; i < 30; i++) await a.commit([put("k", i), put(`old${i}`, i)]);
-    await until(() => b.get("c", "k") === 29, "b follows a", 5000);
-    const member = etcd.members[0];
-    assert.ok(member);
-    await member.kill();
-    rmSync(member.dataDir, { recursive: true, force: true });
-    await member.restart();
-    await commitWhenUp(b, [put("k", "new")]);
-    await until(() => a.get("c", "k") === "new", "a hears b's commit on the new etcd", 10_000);
-    await until(() => b.get("c", "k") === "new", "b applies its own commit", 10_000);
-    for (const s of [a, b])
-      assert.equal(s.get("c", "old3"), undefined, "what the new etcd does not hold is gone");
-    // Compare-and-swap works again on what was read from the new etcd.
-    await a.commit([put("k", "swapped")], [{ collection: "c", id: "k", value: a.get("c", "k") }]);
-    await until(() => b.get("c", "k") === "swapped", "b follows a's swap", 5000);
-  } finally {
-    await Promise.all([a.close(), b.close()]);
-  }
-});
+test(
+  "etcd store: etcd restarted on a wiped data dir (revisions from 1 again): the running stores follow the new data instead of waiting for revisions they already passed",
+  { timeout: 90_000 },
+  async () => {
+    const prefix = "/wiped";
+    const endpoints = [etcd.endpoints];
+    const [a, b] = [await EtcdStore.open({ endpoints, prefix }), await EtcdStore.open({ endpoints, prefix })];
+    try {
+      // Enough revisions that the new etcd's stay below them for the whole test.
+      for (let i = 0; i < 30; i++) await a.commit([put("k", i), put(`old${i}`, i)]);
+      await until(() => b.get("c", "k") === 29, "b follows a", 5000);
+      const member = etcd.members[0];
+      assert.ok(member);
+      await member.kill();
+      rmSync(member.dataDir, { recursive: true, force: true });
+      await member.restart();
+      await commitWhenUp(b, [put("k", "new")]);
+      await until(() => a.get("c", "k") === "new", "a hears b's commit on the new etcd", 10_000);
+      await until(() => b.get("c", "k") === "new", "b applies its own commit", 10_000);
+      for (const s of [a, b])
+        assert.equal(s.get("c", "old3"), undefined, "what the new etcd does not hold is gone");
+      // Compare-and-swap works again on what was read from the new etcd.
+      await a.commit([put("k", "swapped")], [{ collection: "c", id: "k", value: a.get("c", "k") }]);
+      await until(() => b.get("c", "k") === "swapped", "b follows a's swap", 5000);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  },
+);
