@@ -20,7 +20,7 @@ test(
   async (t) => {
     const cluster = await startEtcdCluster(3);
     const endpoints = cluster.members.map((m) => m.endpoint);
-    const open = () => EtcdStore.open({ endpoints, prefix: "/q", timeoutMs: 1000, settleMs: 3000 });
+    const open = () => EtcdStore.open({ endpoints, prefix: "/q", timeoutMs: 1000 });
     const a = await open();
     const b = await open();
     const states: StoreHealth["state"][] = [];

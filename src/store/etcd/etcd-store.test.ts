@@ -144,3 +144,43 @@ test(
     }
   },
 );
+
+test(
+  "etcd store: values another tool wrote under the prefix that no service could read are left out with a warning, at open and as they come; a commit expecting them absent replaces them",
+  { timeout: 90_000 },
+  async () => {
+    const prefix = `/foreign-${++n}`;
+    const warnings: string[] = [];
+    const a = await open(prefix);
+    try {
+      const raw = (key: string, value: string) =>
+        a.client.txn([], [{ put: { key: `${prefix}/${key}`, value } }]);
+      await raw("machines/m1", JSON.stringify({ id: "m1", macs: ["m1"] }));
+      await raw("machines/m2", "null");
+      await raw("configs/c1", "{}");
+      await raw("events/000000000001", "[]");
+      await raw("retention/events", '"abc"');
+      await raw("profiles/p", "{{{");
+      const b = await open(prefix, { warn: (w) => warnings.push(w) });
+      try {
+        assert.deepEqual([...b.all("machines")], [{ id: "m1", macs: ["m1"] }]);
+        for (const c of ["configs", "events", "retention", "profiles"]) assert.equal(b.count(c), 0, c);
+        assert.equal(warnings.length, 5, warnings.join("\n"));
+        // As they come: a good value replaced by a bad one is gone, not kept stale.
+        await raw("machines/m1", JSON.stringify({ id: "other", macs: ["m1"] }));
+        await until(() => b.count("machines") === 0, "m1 left out");
+        assert.match(warnings.at(-1) ?? "", /machines\/m1 .*its id is not its key/);
+        // What the services see as absent can be written with expect absent (the seq mark, a first token).
+        await b.commit(
+          [{ op: "put", collection: "retention", id: "events", value: { lastSeq: 1 } }],
+          [{ collection: "retention", id: "events", value: undefined }],
+        );
+        assert.deepEqual(b.get("retention", "events"), { lastSeq: 1 });
+      } finally {
+        await b.close();
+      }
+    } finally {
+      await a.close();
+    }
+  },
+);

@@ -11,10 +11,17 @@ import {
   type StoreHealth,
   type StoreOp,
 } from "../store.js";
-import { EtcdClient, EtcdCallError, type EtcdClientOptions, type EtcdEvent } from "./etcd-client.js";
+import {
+  EtcdClient,
+  EtcdCallError,
+  type EtcdClientOptions,
+  type EtcdCompare,
+  type EtcdEvent,
+} from "./etcd-client.js";
 import { EtcdHealth } from "./etcd-health.js";
 import { keyOf, lastPerKey, parseKey, rangeAll } from "./etcd-keys.js";
 import { openError, txnError } from "./etcd-errors.js";
+import { inadmissible } from "./etcd-values.js";
 
 /** How to open the etcd store. */
 export interface EtcdStoreOptions extends EtcdClientOptions {
@@ -25,10 +32,10 @@ export interface EtcdStoreOptions extends EtcdClientOptions {
   /** How often health is probed (default 1000 ms). */
   probeMs?: number;
   /**
-   * After a txn whose outcome is unknown (sent, then a timeout), how long etcd may still apply it (its own
-   * request timeout: 5 s plus two election timeouts, 7 s by default): the commit is settled after that.
+   * How long the watch may stay behind a revision etcd already reported before it is reopened (default
+   * 3000 ms). A member that is stopped (SIGSTOP) keeps the stream open and silent.
    */
-  settleMs?: number;
+  watchStallMs?: number;
   /** Where notices go (a watch reopened, a value that is not JSON). */
   warn?: (message: string) => void;
 }
@@ -36,6 +43,8 @@ export interface EtcdStoreOptions extends EtcdClientOptions {
 interface Pending {
   /** etcd accepted the txn: it is durable, only the watch has not applied it yet. */
   acked?: boolean;
+  /** The revision etcd answered for it. */
+  rev?: number;
   ops: StoreOp[];
   resolve: () => void;
   reject: (err: unknown) => void;
@@ -43,12 +52,8 @@ interface Pending {
 
 /** Sends of one commit at most: a lost answer that did not apply, or an expired marker lease, is sent again. */
 const MAX_ATTEMPTS = 3;
-/** After a member died under a txn (connection reset), how long before its outcome is read back. */
-const RESET_SETTLE_MS = 1000;
 
-/** A commit etcd accepted that the watch has not brought within this long reopens the watch. */
-const WATCH_STALL_MS = 3000;
-/** How long past its settle time a commit of unknown outcome waits for etcd before it is reported failed. */
+/** How long a commit of unknown outcome waits for etcd to take its fence before it is reported failed. */
 const UNKNOWN_MAX_MS = 8000;
 /** How long `close` waits for commits under way. */
 const CLOSE_WAIT_MS = 3000;
@@ -73,12 +78,15 @@ export class EtcdStore implements Store {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly prefix: string;
   private readonly markerKey: string;
-  private readonly settleMs: number;
   private seq = 0;
   private appliedRev = 0;
   private cancelWatch: () => void = () => {};
   private lease: string | undefined;
   private leaseTimer: NodeJS.Timeout | undefined;
+  private watchdogTimer: NodeJS.Timeout | undefined;
+  /** A revision etcd reported that the watch had not reached yet, and since when (ms). */
+  private lag: { rev: number; at: number } | undefined;
+  private reloading = false;
   private closed = false;
 
   private constructor(
@@ -89,7 +97,6 @@ export class EtcdStore implements Store {
     this.prefix = (opts.prefix ?? "/enforcer").replace(/\/+$/, "");
     this.markerKey = `${this.prefix}/_commits/${randomBytes(8).toString("hex")}`;
     this.maxOpsPerCommit = (opts.maxTxnOps ?? 128) - 1;
-    this.settleMs = opts.settleMs ?? 8000;
   }
 
   /** Connects, loads everything under the prefix and starts following it; coded errors when it cannot. */
@@ -102,9 +109,11 @@ export class EtcdStore implements Store {
       await s.grantLease();
       await s.load();
       await health.start();
+      s.startWatchdog();
     } catch (err) {
       s.cancelWatch();
       clearInterval(s.leaseTimer);
+      clearInterval(s.watchdogTimer);
       client.close();
       throw openError(err, opts.endpoints);
     }
@@ -171,6 +180,7 @@ export class EtcdStore implements Store {
     this.cancelWatch();
     this.healthProbe.stop();
     clearInterval(this.leaseTimer);
+    clearInterval(this.watchdogTimer);
     // The marker goes with the lease: a closed process leaves no key behind.
     if (this.lease) await this.client.leaseRevoke(this.lease).catch(() => undefined);
     this.client.close();
@@ -197,10 +207,16 @@ export class EtcdStore implements Store {
     const unmet = attempt > 0 ? this.mem.unmet(expect) : undefined;
     if (unmet) return this.fail(n, conflictError(unmet));
     const keys = expect.map((e) => this.key(e.collection, e.id));
-    const compares = expect.map((e, i) => {
+    const compares: EtcdCompare[] = expect.map((e, i) => {
       const key = keys[i] as string;
-      return e.value === undefined ? { key, version: 0 } : { key, modRevision: this.revs.get(key) ?? 0 };
+      const rev = this.revs.get(key);
+      // Absent here and in etcd, or a value etcd holds that was left out (parse): absent, at that revision.
+      if (e.value === undefined) return rev === undefined ? { key, version: 0 } : { key, modRevision: rev };
+      return { key, modRevision: rev ?? 0 };
     });
+    // This send's fence is absent: once settleAmbiguous puts it, this txn can no longer apply.
+    const fence = this.fenceKey(n, attempt);
+    compares.push({ key: fence, version: 0 });
     const success = lastPerKey(ops).map((o) =>
       o.op === "put"
         ? { put: { key: this.key(o.collection, o.id), value: JSON.stringify(o.value) } }
@@ -209,7 +225,8 @@ export class EtcdStore implements Store {
     success.push({
       put: { key: this.markerKey, value: String(n), ...(this.lease ? { lease: this.lease } : {}) },
     });
-    const sentAt = Date.now();
+    // What the watch had applied before the call: a linearizable answer is never below it (else: regressed).
+    const appliedBefore = this.appliedRev;
     try {
       const r = await this.client.txn(
         compares,
@@ -218,23 +235,19 @@ export class EtcdStore implements Store {
       );
       if (!r.succeeded) {
         // The failure branch read each expected key: the first whose revision moved is the one to name.
-        const i = compares.findIndex((c, j) => {
+        const i = compares.slice(0, keys.length).findIndex((c, j) => {
           const now = r.ranges[j]?.[0];
           return "version" in c ? now !== undefined : now?.modRevision !== c.modRevision;
         });
         return this.fail(n, conflictError(expect[Math.max(i, 0)] as StoreExpect));
       }
       // Normally the watch applied it already or will; a reload after compaction may have read it instead.
-      if (this.appliedRev >= r.revision) this.settle(n);
       const p = this.pending.get(n);
-      if (p) {
-        p.acked = true;
-        // Accepted but not heard: a watch that went quiet without an error is opened again.
-        setTimeout(() => {
-          if (this.pending.has(n) && !this.closed && this.appliedRev < r.revision)
-            this.follow(this.appliedRev);
-        }, WATCH_STALL_MS).unref();
-      }
+      if (p) Object.assign(p, { acked: true, rev: r.revision });
+      if (r.revision < appliedBefore)
+        this.regressed(r.revision); // the reload settles it
+      else if (this.appliedRev >= r.revision) this.settle(n);
+      else this.behind(r.revision);
     } catch (err) {
       const again = attempt < MAX_ATTEMPTS - 1 && !this.closed;
       if (again && err instanceof EtcdCallError && /lease not found/.test(err.message)) {
@@ -246,13 +259,11 @@ export class EtcdStore implements Store {
         if (coded.code === "ENF_ERR_STORE_UNAVAILABLE") this.healthProbe.report("unavailable", coded.message);
         return this.fail(n, coded);
       }
-      // The answer was lost. A member that died under the call (reset) is settled after a short wait; a
-      // timeout (no quorum, maybe) only once etcd itself has given up on the request.
+      // The answer was lost: the send is fenced, then its outcome is known (settleAmbiguous).
       const lost = `a commit's answer was lost: ${(err as Error).message}`;
       const reset = err instanceof EtcdCallError && err.failure === "reset";
       this.healthProbe.report(reset ? "degraded" : "unavailable", lost);
-      const settleAt = sentAt + (reset ? RESET_SETTLE_MS : this.settleMs);
-      const applied = await this.settleAmbiguous(n, settleAt, settleAt + UNKNOWN_MAX_MS);
+      const applied = await this.settleAmbiguous(n, fence);
       if (applied !== false) return;
       // Known not applied: sent again while etcd answers (the compares still guard it), a bounded number of times.
       if (again && this.healthProbe.get().state !== "unavailable")
@@ -269,18 +280,26 @@ export class EtcdStore implements Store {
     p.resolve();
   }
 
+  /** The key whose presence stops send `attempt` of commit `n` from applying (under the process's lease). */
+  private fenceKey(n: number, attempt: number): string {
+    return `${this.markerKey.replace("/_commits/", "/_fences/")}/${n}.${attempt}`;
+  }
+
   /**
-   * A txn that was sent but whose answer never came may have applied. It is settled by etcd's own order:
-   * once etcd can no longer apply it (`settleAt`) and a linearizable read succeeds, the watch is followed up
-   * to that read's revision. If the commit's marker came by, it applied (the watch resolved it: true); if
-   * not, it never will (false: the caller may send it again). Undefined: rejected, as the store closed or
-   * etcd still did not answer at `giveUpAt` (the outcome is unknown: never reported as done).
+   * A txn that was sent but whose answer never came may have applied, or may still apply: a member that was
+   * stopped (SIGSTOP) or slow holds the request and proposes it when it runs again, any time later (no timer
+   * can tell when etcd has given up on it). So the send is fenced: a txn puts its fence key (every send
+   * expects its own fence absent), and once etcd took that, the send cannot apply any more. The watch is then
+   * followed up to the fence's revision: if the commit's marker came by, it applied (the watch resolved it:
+   * true); if not, it never will (false: the caller may send it again). Undefined: rejected, as the store
+   * closed or etcd took no fence within UNKNOWN_MAX_MS (the outcome is unknown: never reported as done).
    */
-  private async settleAmbiguous(n: number, settleAt: number, giveUpAt: number): Promise<boolean | undefined> {
+  private async settleAmbiguous(n: number, fence: string): Promise<boolean | undefined> {
+    const giveUpAt = Date.now() + UNKNOWN_MAX_MS;
     while (this.pending.has(n) && !this.closed) {
       if (Date.now() > giveUpAt) {
-        // Still unknown: reported as failed (the caller serves nothing of it), never as done. If it did
-        // apply, the watch brings it in like any other change once etcd answers again.
+        // Still unknown (no quorum to take the fence): reported as failed, so the caller serves nothing of
+        // it, never as done. If it did apply, the watch brings it in like any other change once etcd answers.
         this.fail(
           n,
           new EnforcerError(
@@ -290,20 +309,22 @@ export class EtcdStore implements Store {
         );
         return undefined;
       }
-      await sleep(Math.max(100, Math.min(1000, settleAt - Date.now())));
-      if (Date.now() < settleAt) continue;
       try {
-        const r = await this.client.range(this.markerKey);
-        if (r.kvs[0]?.value === String(n)) {
-          this.settle(n);
-          return true;
-        }
+        // Either branch fences: the put, or the fence a lost earlier attempt of this fencing already put.
+        const r = await this.client.txn(
+          [{ key: fence, version: 0 }],
+          [{ put: { key: fence, value: "", ...(this.lease ? { lease: this.lease } : {}) } }],
+        );
+        this.behind(r.revision);
         const deadline = Date.now() + 10_000;
         while (this.appliedRev < r.revision && Date.now() < deadline && !this.closed) await sleep(20);
         if (!this.pending.has(n)) return true; // the watch brought it
         if (this.appliedRev >= r.revision) return false;
-      } catch {
-        // still no quorum: ask again
+      } catch (err) {
+        // still no quorum, or the fence's own answer was lost: fence again
+        if (err instanceof EtcdCallError && /lease not found/.test(err.message))
+          await this.grantLease().catch(() => undefined);
+        await sleep(500);
       }
     }
     if (!this.pending.has(n)) return true;
@@ -348,10 +369,10 @@ export class EtcdStore implements Store {
       if (!at) continue;
       seen.add(kv.key);
       if (this.revs.get(kv.key) === kv.modRevision) continue;
-      const value = this.parse(kv.key, kv.value);
-      if (value === undefined) continue;
-      ops.push({ op: "put", ...at, value });
       this.revs.set(kv.key, kv.modRevision);
+      const value = this.parse(kv.key, kv.value, at);
+      if (value !== undefined) ops.push({ op: "put", ...at, value });
+      else if (this.mem.map(at.collection).has(at.id)) ops.push({ op: "del", ...at });
     }
     for (const key of [...this.revs.keys()]) {
       if (seen.has(key)) continue;
@@ -365,6 +386,8 @@ export class EtcdStore implements Store {
       this.feed.emit(ops);
     }
     if (marker !== undefined) this.settle(Number(marker));
+    // Commits etcd accepted at or before the revision read are in memory now (their marker may be overwritten).
+    for (const [k, p] of this.pending) if (p.rev !== undefined && p.rev <= revision) this.settle(k);
     // From the revision loaded, not the one after (etcd-watch.ts says why); applyRevision skips it.
     this.follow(revision);
   }
@@ -384,14 +407,76 @@ export class EtcdStore implements Store {
   }
 
   private async reload(): Promise<void> {
-    while (!this.closed) {
-      try {
-        return await this.load();
-      } catch (err) {
-        this.opts.warn?.(`etcd reload failed: ${(err as Error).message} (again in 1 s)`);
-        await sleep(1000);
+    this.reloading = true;
+    this.lag = undefined;
+    try {
+      while (!this.closed) {
+        try {
+          return await this.load();
+        } catch (err) {
+          this.opts.warn?.(`etcd reload failed: ${(err as Error).message} (again in 1 s)`);
+          await sleep(1000);
+        }
       }
+    } finally {
+      this.reloading = false;
     }
+  }
+
+  /**
+   * etcd answered a revision below the one this process applied: it lost its history (started again on an
+   * empty data directory, or restored from an older snapshot). The watch would wait for revisions it has
+   * already passed and hear nothing, and every compare would name old revisions: everything is read again
+   * (every value fed anew, what etcd no longer holds deleted).
+   */
+  private regressed(rev: number): void {
+    if (this.reloading || this.closed) return;
+    this.opts.warn?.(
+      `etcd is at revision ${rev}, below the ${this.appliedRev} applied here (data wiped or restored?): reloading everything under ${this.prefix}`,
+    );
+    for (const key of this.revs.keys()) this.revs.set(key, -1);
+    void this.reload();
+  }
+
+  /** etcd is at `rev` at least: the watch must get there soon. */
+  private behind(rev: number): void {
+    if (rev > this.appliedRev && (!this.lag || this.lag.rev <= this.appliedRev))
+      this.lag = { rev, at: Date.now() };
+  }
+
+  /**
+   * A watch on a member that stopped (SIGSTOP, a hung disk) stays open and says nothing (it still has a
+   * leader, as far as it knows): this process would hear no other's commit and its own commits would never
+   * resolve. Each second a linearizable read (which moves the client off a member that does not answer) tells
+   * the revision etcd is at; a watch still behind a revision after `watchStallMs` is reopened on the endpoint
+   * that answered.
+   */
+  private startWatchdog(): void {
+    const stallMs = this.opts.watchStallMs ?? 3000;
+    let asking = false;
+    this.watchdogTimer = setInterval(
+      () => {
+        if (asking || this.closed || this.reloading) return;
+        if (this.lag && this.appliedRev >= this.lag.rev) this.lag = undefined;
+        if (this.lag && Date.now() - this.lag.at > stallMs) {
+          this.opts.warn?.(
+            `etcd watch: no change heard up to revision ${this.lag.rev} for ${stallMs} ms (at ${this.appliedRev}): reopening it on ${this.client.endpoint}`,
+          );
+          this.lag = undefined;
+          this.follow(this.appliedRev);
+          return;
+        }
+        asking = true;
+        const appliedBefore = this.appliedRev;
+        this.client
+          .range(this.markerKey, { limit: 1 })
+          .then((r) => (r.revision < appliedBefore ? this.regressed(r.revision) : this.behind(r.revision)))
+          .catch(() => undefined)
+          .finally(() => (asking = false));
+      },
+      Math.min(1000, stallMs),
+    );
+    this.watchdogTimer.unref();
   }
 
   /** Applies whole revisions in order; one already applied (a reopened watch) is skipped. */
@@ -422,8 +507,10 @@ export class EtcdStore implements Store {
       }
       this.revs.set(e.key, rev);
       if (mine) continue;
-      const value = this.parse(e.key, e.value);
+      const value = this.parse(e.key, e.value, at);
       if (value !== undefined) ops.push({ op: "put", ...at, value });
+      // A value left out is absent here: memory must not keep the one it replaced.
+      else if (this.mem.map(at.collection).has(at.id)) ops.push({ op: "del", ...at });
     }
     // This process's own commit: memory takes the caller's very values (what a later `expect` names).
     if (mine) ops = mine.ops;
@@ -434,12 +521,18 @@ export class EtcdStore implements Store {
     if (mine) this.settle(n);
   }
 
-  private parse(key: string, text: string): unknown {
+  /** The value of `key`, or undefined (with a warning) for one no service could read: it is left out. */
+  private parse(key: string, text: string, at: { collection: string; id: string }): unknown {
+    let value: unknown;
     try {
-      return JSON.parse(text);
+      value = JSON.parse(text);
     } catch {
       this.opts.warn?.(`etcd: ${key} does not hold JSON; left out`);
       return undefined;
     }
+    const why = inadmissible(at.collection, at.id, value);
+    if (why === undefined) return value;
+    this.opts.warn?.(`etcd: ${key} does not hold an Enforcer ${at.collection} value (${why}); left out`);
+    return undefined;
   }
 }
