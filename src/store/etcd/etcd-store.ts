@@ -265,9 +265,9 @@ export class EtcdStore implements Store {
       this.healthProbe.report(reset ? "degraded" : "unavailable", lost);
       const applied = await this.settleAmbiguous(n, fence);
       if (applied !== false) return;
-      // Known not applied: sent again while etcd answers (the compares still guard it), a bounded number of times.
-      if (again && this.healthProbe.get().state !== "unavailable")
-        return this.send(n, ops, expect, attempt + 1);
+      // Known not applied, and etcd answers (the fence was written): sent again, the compares still guard it,
+      // a bounded number of times. Not gated on the health probe, whose last probe may have hit the dead member.
+      if (again) return this.send(n, ops, expect, attempt + 1);
       this.fail(n, new EnforcerError("ENF_ERR_STORE_UNAVAILABLE", `${lost}; it was not applied`));
     }
   }
