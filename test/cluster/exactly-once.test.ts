@@ -66,7 +66,11 @@ describe("3 etcd members, 3 Enforcer instances", { timeout: 180_000 }, () => {
           10_000,
           50,
         );
-        assert.equal(count(kinds, "config.triggered"), 1, `round ${round}, instance ${i}: ${kinds.join(",")}`);
+        assert.equal(
+          count(kinds, "config.triggered"),
+          1,
+          `round ${round}, instance ${i}: ${kinds.join(",")}`,
+        );
       }
     }
   });

@@ -11,6 +11,8 @@ export interface EnforcerCluster {
   instances: ClusterInstance[];
   /** The admin token every instance accepts (the store holds the tokens). */
   token: string;
+  /** SIGKILL of instance `i`, as a crash: resolves when the process is gone. */
+  kill: (i: number) => Promise<void>;
   /** Stops every instance still running and removes the data directories. */
   stop: () => Promise<void>;
 }
@@ -28,8 +30,10 @@ export async function startEnforcerCluster(
 ): Promise<EnforcerCluster> {
   const dirs: string[] = [];
   const instances: ClusterInstance[] = [];
+  const running = (e: ClusterInstance) => e.child.exitCode === null && e.child.signalCode === null;
   const stop = async () => {
-    await Promise.all(instances.map((i) => i.stop()));
+    // (a killed instance's stop() would wait for an exit that already happened)
+    await Promise.all(instances.filter(running).map((i) => i.stop()));
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   };
   const args = ["--store", storeUrl, ...(opts.extraArgs ?? [])];
@@ -53,7 +57,14 @@ export async function startEnforcerCluster(
     );
     // Instances in start order: A is the one that made the token.
     instances.splice(0, instances.length, first, ...others);
-    return { instances, token: first.token, stop };
+    const kill = (i: number) =>
+      new Promise<void>((res) => {
+        const e = instances[i]!;
+        if (!running(e)) return res();
+        e.child.once("exit", () => res());
+        e.child.kill("SIGKILL");
+      });
+    return { instances, token: first.token, kill, stop };
   } catch (err) {
     await stop();
     throw err;
