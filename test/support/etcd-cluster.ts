@@ -24,6 +24,8 @@ export interface EtcdCluster {
   endpoints: string;
   /** `etcd://h:p,h:p,…` for `--store`. */
   storeUrl: string;
+  /** The index of the member that leads the cluster now (asked of the first member that answers). */
+  leader: () => Promise<number>;
   /** Stops every member and removes the data directories. */
   stop: () => Promise<void>;
 }
@@ -106,7 +108,21 @@ export async function startEtcdCluster(n = 3): Promise<EtcdCluster> {
     throw err;
   }
   const endpoints = members.map((m) => m.clientUrl.replace("http://", "")).join(",");
-  return { members, endpoints, storeUrl: `etcd://${endpoints}`, stop };
+  const leader = async () => {
+    // etcd's JSON gateway: each member's status names its own id and the leader's.
+    const ids: string[] = [];
+    let lead: string | undefined;
+    for (const m of members) {
+      const r = await fetch(`${m.clientUrl}/v3/maintenance/status`, { method: "POST", body: "{}" });
+      const s = (await r.json()) as { header: { member_id: string }; leader: string };
+      ids.push(s.header.member_id);
+      lead = s.leader;
+    }
+    const i = ids.indexOf(lead!);
+    if (i < 0) throw new Error(`no member is the leader ${lead}`);
+    return i;
+  };
+  return { members, endpoints, storeUrl: `etcd://${endpoints}`, leader, stop };
 }
 
 /** Waits until the member at `url` answers; with `leader`, until it reports a healthy cluster (has a leader). */
