@@ -28,6 +28,11 @@ export const ERROR_CODES = {
   ENF_ERR_STORE_CLOSED: "the store was used after it was closed",
   ENF_ERR_STORE_LOCKED:
     "the data directory is in use by another running Enforcer, or its LOCK cannot be told stale (the message says what to check)",
+  ENF_ERR_STORE_CONFLICT:
+    "a value changed between read and write (another request or Enforcer instance wrote it first); read again and retry",
+  ENF_ERR_STORE_UNAVAILABLE:
+    "the shared store cannot be reached or has lost its quorum; writes are refused until it is back",
+  ENF_ERR_STORE_TOO_LARGE: "a single store commit holds more operations than the store accepts at once",
   ENF_ERR_AUTH_MISSING: "the request has no bearer token",
   ENF_ERR_AUTH_INVALID: "the bearer token is malformed, unknown or revoked",
   ENF_ERR_AUTH_FORBIDDEN: "the token's role may not do this",

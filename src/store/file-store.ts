@@ -7,7 +7,17 @@ import { PRIVATE_FILE, tightenModes, tightenedNotice } from "./file-modes.js";
 import { StringPool } from "./intern.js";
 import { acquireLock } from "./lock-file.js";
 import { readSnapshot, writeSnapshot } from "./snapshot-file.js";
-import { ChangeFeed, Collections, type AppliedListener, type Store, type StoreOp } from "./store.js";
+import {
+  ChangeFeed,
+  Collections,
+  alwaysOk,
+  conflictError,
+  type AppliedListener,
+  type Store,
+  type StoreExpect,
+  type StoreHealth,
+  type StoreOp,
+} from "./store.js";
 
 /** Options for the file store. */
 export interface FileStoreOptions {
@@ -45,6 +55,10 @@ export class FileStore implements Store {
   /** Set when a journal write failed: memory may hold commits the disk does not, so nothing more is taken. */
   private failed: EnforcerError | null = null;
   private releaseLock: () => void = () => {};
+  private readonly ok = alwaysOk();
+  /** Only this process writes the directory (the LOCK says so). */
+  readonly shared = false;
+  readonly maxOpsPerCommit = Infinity;
 
   private constructor(
     private readonly opts: Required<Omit<FileStoreOptions, "warn" | "procRoot">> & FileStoreOptions,
@@ -78,9 +92,12 @@ export class FileStore implements Store {
     return this.mem.map(collection).size;
   }
 
-  commit(ops: StoreOp[]): Promise<void> {
+  commit(ops: StoreOp[], expect?: readonly StoreExpect[]): Promise<void> {
     if (this.closed) return Promise.reject(new EnforcerError("ENF_ERR_STORE_CLOSED", "the store is closed"));
     if (this.failed) return Promise.reject(this.failed);
+    // Checked against memory in the same synchronous step that applies: no other commit can come between.
+    const unmet = expect && this.mem.unmet(expect);
+    if (unmet) return Promise.reject(conflictError(unmet));
     if (ops.length === 0) return Promise.resolve();
     // Encoded before it is applied: a put that changes a few fields of a value is written as those fields.
     const bytes = encodeRecord(toJournal(ops, this.current));
@@ -96,6 +113,14 @@ export class FileStore implements Store {
 
   onApplied(listener: AppliedListener): () => void {
     return this.feed.subscribe(listener);
+  }
+
+  health(): StoreHealth {
+    return this.ok.health();
+  }
+
+  onHealth(): () => void {
+    return this.ok.onHealth();
   }
 
   async close(): Promise<void> {

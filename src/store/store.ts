@@ -1,16 +1,46 @@
+import { EnforcerError } from "../domain/errors.js";
+
 /** One change in a commit: put a JSON value under collection/id, or delete it. */
 export type StoreOp =
   | { op: "put"; collection: string; id: string; value: unknown }
   | { op: "del"; collection: string; id: string };
 
 /**
+ * What a commit states about a key as it was read: it still holds exactly `value` (the object `get` returned,
+ * compared by identity), or, with `value: undefined`, it is absent.
+ */
+export interface StoreExpect {
+  collection: string;
+  id: string;
+  value: unknown;
+}
+
+/**
+ * ok: commits go through. degraded: the engine answers slowly or a member is gone, commits still go through
+ * (after retries). unavailable: no quorum or no engine reachable: commits reject at once with
+ * ENF_ERR_STORE_UNAVAILABLE (503) and reads serve what memory holds.
+ */
+export interface StoreHealth {
+  state: "ok" | "degraded" | "unavailable";
+  /** When the store entered this state (ISO 8601). */
+  since: string;
+  detail?: string;
+}
+
+/**
  * The storage port. Every implementation passes the contract suite (src/store/testing/store-contract.ts;
  * docs/store.md "What a backend must do"):
- * - Reads are synchronous, from memory. `commit` applies all its ops, in order, before it returns (the next
- *   read sees them; a put then a del of one key leaves it absent), and resolves once they are durable.
+ * - Reads are synchronous, from memory. A local store (`shared: false`) applies all of a commit's ops, in
+ *   order, before `commit` returns (the next read sees them; a put then a del of one key leaves it absent);
+ *   a shared store applies them once its engine accepted them, in the engine's order, before `commit`
+ *   resolves. Either way `commit` resolves once they are durable. Exclusion between concurrent writers comes
+ *   from `expect`, never from "my commit is visible right after the call".
+ * - A commit's `expect` is checked atomically with its ops; one that does not hold rejects the commit with
+ *   ENF_ERR_STORE_CONFLICT (nothing applied, nothing heard). A commit of more than `maxOpsPerCommit` ops
+ *   rejects with ENF_ERR_STORE_TOO_LARGE; while `health()` is "unavailable", with ENF_ERR_STORE_UNAVAILABLE.
  * - A commit is atomic: after a restart, all its ops are there or none.
- * - The change feed (`onApplied`) hears each applied commit once, synchronously inside `commit`, in commit
- *   order; never an empty commit, never a refused one.
+ * - The change feed (`onApplied`) hears each applied commit once, in apply order (a local store: synchronously
+ *   inside `commit`); never an empty commit, never a refused one.
  * - Refused commits (after `close`: ENF_ERR_STORE_CLOSED; after a failed write: ENF_ERR_STORE_IO) reject
  *   with a coded error and change nothing: no memory, no feed.
  * - A commit whose durable write fails rejects with ENF_ERR_STORE_IO. It was already applied to memory and
@@ -26,8 +56,23 @@ export interface Store {
   all<T>(collection: string): IterableIterator<T>;
   /** How many values a collection holds. */
   count(collection: string): number;
-  /** Applies ops atomically and at once; resolves once they survive a crash (see the contract above). */
-  commit(ops: StoreOp[]): Promise<void>;
+  /**
+   * Applies ops atomically; resolves once they survive a crash (see the contract above). If any of `expect`
+   * does not hold (here, or in the shared engine when the commit reaches it) it rejects with
+   * ENF_ERR_STORE_CONFLICT and changes nothing: no memory, no feed.
+   */
+  commit(ops: StoreOp[], expect?: readonly StoreExpect[]): Promise<void>;
+  /** True when other processes share this store's data (etcd): memory follows their commits too. */
+  readonly shared: boolean;
+  /**
+   * The most ops one commit may hold (Infinity for the file store; etcd's --max-txn-ops, 128 by default).
+   * A larger commit rejects with ENF_ERR_STORE_TOO_LARGE; callers that delete in bulk chunk by it.
+   */
+  readonly maxOpsPerCommit: number;
+  /** How the store reaches its data now (the file store is always "ok"). */
+  health(): StoreHealth;
+  /** Hears every change of health; returns the unsubscribe function. */
+  onHealth(listener: (h: StoreHealth) => void): () => void;
   /** Flushes and releases the store; later commits fail with ENF_ERR_STORE_CLOSED. */
   close(): Promise<void>;
   /**
@@ -89,6 +134,12 @@ export class Collections {
     }
   }
 
+  /** The first of `expect` that does not hold now (the stored value is not that very object), if any. */
+  unmet(expect: readonly StoreExpect[]): StoreExpect | undefined {
+    for (const e of expect) if (this.maps.get(e.collection)?.get(e.id) !== e.value) return e;
+    return undefined;
+  }
+
   /** A plain object of every collection, for a snapshot. */
   toJSON(): Record<string, Record<string, unknown>> {
     const out: Record<string, Record<string, unknown>> = {};
@@ -108,4 +159,27 @@ export class Collections {
       for (const [id, value] of Object.entries(entries)) m.set(id, value);
     }
   }
+}
+
+/** The error of a commit whose expectation `e` did not hold. */
+export function conflictError(e: StoreExpect): EnforcerError {
+  return new EnforcerError(
+    "ENF_ERR_STORE_CONFLICT",
+    `${e.collection}/${e.id} changed since it was read (another request or instance wrote it first)`,
+    { collection: e.collection, id: e.id },
+  );
+}
+
+/** The error of a commit larger than the store takes at once. */
+export function tooLargeError(ops: number, max: number): EnforcerError {
+  return new EnforcerError("ENF_ERR_STORE_TOO_LARGE", `a commit of ${ops} ops is over the store's ${max}`, {
+    ops,
+    max,
+  });
+}
+
+/** The health of a store that is always reachable (a local one): "ok" since it opened. */
+export function alwaysOk(): { health: () => StoreHealth; onHealth: () => () => void } {
+  const h: StoreHealth = Object.freeze({ state: "ok", since: new Date().toISOString() });
+  return { health: () => h, onHealth: () => () => undefined };
 }

@@ -8,9 +8,13 @@ export function timedStore(store: Store, observe: (seconds: number) => void): St
     count: (c) => store.count(c),
     close: () => store.close(),
     onApplied: (l) => store.onApplied(l),
-    commit: async (ops) => {
+    shared: store.shared,
+    maxOpsPerCommit: store.maxOpsPerCommit,
+    health: () => store.health(),
+    onHealth: (l) => store.onHealth(l),
+    commit: async (ops, expect) => {
       const t = performance.now();
-      await store.commit(ops);
+      await store.commit(ops, expect);
       observe((performance.now() - t) / 1000);
     },
   };
