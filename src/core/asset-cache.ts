@@ -1,6 +1,7 @@
 import type { Readable } from "node:stream";
 import { EnforcerError } from "../domain/errors.js";
 import { mirrorSha256 } from "./asset-checksums.js";
+import type { AssetCataloguePort } from "./asset-catalogue.js";
 import { AssetDisk } from "./asset-disk.js";
 import { download } from "./asset-download.js";
 import { MAX_SOURCE_LENGTH, assetId, assetName, assetPath, loggedSource } from "./asset-names.js";
@@ -48,10 +49,14 @@ export interface AssetCacheOptions {
   fetch?: typeof fetch;
   /** One download (checksum lists included) must end within this. */
   timeoutMs?: number;
+  /** With a shared store: where other instances' assets come from (asset-catalogue.ts); absent, none. */
+  catalogue?: AssetCataloguePort;
 }
 
 /** A download may take this long by default: 40 MB over a slow uplink, not a stalled mirror for ever. */
 const DEFAULT_TIMEOUT_MS = 15 * 60_000;
+/** After a failed fetch of a catalogued asset on request, requests for it answer "not found" this long. */
+const FETCH_RETRY_MS = 10_000;
 /** lastUsedAt is written at most this often (and at close): every boot writing it would wear an SD card. */
 const FLUSH_INTERVAL_MS = 5 * 60_000;
 
@@ -72,6 +77,8 @@ export class AssetCache {
   /** Commits, removals and flushes run one at a time: room is made and a file placed before the next counts. */
   private queue: Promise<unknown> = Promise.resolve();
   private readonly fetch: typeof fetch;
+  /** Catalogued ids whose fetch on request failed, to when one may be tried again (bounded by the catalogue). */
+  private readonly failed = new Map<string, number>();
 
   constructor(private readonly opts: AssetCacheOptions) {
     this.inUse = opts.inUse ?? (() => new Set());
@@ -153,6 +160,7 @@ export class AssetCache {
         },
       );
     await this.serial(() => this.drop(e));
+    await this.opts.catalogue?.forget(id);
   }
 
   /** For serving: the absolute file path and size of a ready entry, and marks it used (lastUsedAt kept in memory, written lazily — SD cards). */
@@ -161,6 +169,32 @@ export class AssetCache {
     if (!e || e.name !== name) return undefined;
     this.touch(e);
     return { file: this.disk.file(e.id, e.name), size: e.size };
+  }
+
+  /**
+   * For serving on any instance: a ready entry as `open` gives it, or, for an id this instance has not
+   * cached but another fetched (the shared catalogue), the file fetched now from its upstream URL and
+   * checked against the catalogued sha256 and size. Undefined when neither (or the fetch failed: logged,
+   * and not tried again for FETCH_RETRY_MS, so requests cannot make it hammer the mirror).
+   */
+  async openOrFetch(id: string, name: string): Promise<{ file: string; size: number } | undefined> {
+    const hit = this.open(id, name);
+    if (hit || !this.enabled) return hit;
+    const c = this.opts.catalogue?.lookup(id);
+    if (!c || c.name !== name) return undefined;
+    const now = this.opts.clock.now().getTime();
+    if ((this.failed.get(id) ?? 0) > now) return undefined;
+    try {
+      await this.ensure(c.source, { sha256: c.sha256, size: c.size });
+      this.failed.delete(id);
+    } catch (err) {
+      this.failed.set(id, now + FETCH_RETRY_MS);
+      this.opts.log.warn(
+        `asset cache: ${loggedSource(c.source)}, cached by another instance, cannot be fetched here: ${(err as Error).message}`,
+      );
+      return undefined;
+    }
+    return this.open(id, name);
   }
 
   /** Bytes held, the cap, and the number of entries. */
@@ -213,7 +247,21 @@ export class AssetCache {
     this.opts.log.info(
       `asset cache: fetched ${loggedSource(source)} (${written.size} bytes, ${sha256 ? "sha256 checked" : "size checked"})`,
     );
-    return this.commit(id, source, tmp, written, { ...want, sha256 }, sha256 ? "sha256" : "size");
+    const entry = await this.commit(
+      id,
+      source,
+      tmp,
+      written,
+      { ...want, sha256 },
+      sha256 ? "sha256" : "size",
+    );
+    // Other instances fetch it from the same URL and check the same bytes; a store failure leaves it local.
+    await this.opts.catalogue
+      ?.record(entry)
+      .catch((err: unknown) =>
+        this.opts.log.warn(`asset cache: ${loggedSource(source)} not catalogued: ${(err as Error).message}`),
+      );
+    return entry;
   }
 
   /** Checks what was written, makes room, and moves it into place; the temporary file never stays. */

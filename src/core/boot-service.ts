@@ -8,6 +8,7 @@ import type { Mac } from "../domain/mac.js";
 import { imageName } from "../domain/os-families.js";
 import type { AgentSessionService } from "./agent-sessions.js";
 import type { AssetArming } from "./asset-arming.js";
+import { rebaseSpec } from "./spec-rebase.js";
 import { ChangeSet, type ChangePart } from "./change-set.js";
 import type { Store, StoreOp } from "../store/store.js";
 import type { ConfigService } from "./configs.js";
@@ -114,7 +115,9 @@ export class BootService {
     if (held) {
       const f = this.configs.fetchOps(held, this.clock.now().toISOString());
       change.include(f.change);
-      answer = f.serve ? configDecision(held) : { kind: "none", reason: "window-passed" };
+      answer = f.serve
+        ? configDecision(held, this.settings.publicUrl)
+        : { kind: "none", reason: "window-passed" };
     } else if (this.wantsDiscovery(machine)) {
       // The machine is recorded even when discovery fails (a URL stored before it was checked, say).
       try {
@@ -197,10 +200,14 @@ const NO_CONFIG: BootDecision = Object.freeze({ kind: "none", reason: "no-config
 /** The fall-through answer, one object for every request that needs no write. */
 const FELL_THROUGH: MachineScriptAnswer = Object.freeze({ decision: NO_CONFIG, wrote: false });
 
-/** Serving an armed config: its spec was checked (for both platforms) when it was armed. */
-function configDecision(c: BootConfig): BootDecision {
-  if (!c.spec) throw new EnforcerError("ENF_ERR_SERVER_INTERNAL", `config ${c.id} has no rendered spec`);
-  return { kind: "config", config: c.id, spec: c.spec };
+/**
+ * Serving an armed config: its spec was checked (for both platforms) when it was armed; armed through
+ * another instance, it names this one's URL instead (spec-rebase.ts).
+ */
+function configDecision(c: BootConfig, self: string): BootDecision {
+  const spec = rebaseSpec(c, self);
+  if (!spec) throw new EnforcerError("ENF_ERR_SERVER_INTERNAL", `config ${c.id} has no rendered spec`);
+  return { kind: "config", config: c.id, spec };
 }
 
 /**

@@ -5,6 +5,7 @@ import { AgentSessionService } from "./agent-sessions.js";
 import { AgentMemberSync } from "./agent-member-sync.js";
 import { AgentReach, type AgentSystems } from "./agent-reach.js";
 import { AgentReports } from "./agent-reports.js";
+import { AssetCatalogue } from "./asset-catalogue.js";
 import { AssetCache, type AssetCacheOptions } from "./asset-cache.js";
 import { AssetService } from "./asset-service.js";
 import { armThroughAssets } from "./asset-wiring.js";
@@ -115,7 +116,7 @@ export function createCore(
     profiles,
     renderer,
   );
-  const configFiles = new ConfigFiles(configs);
+  const configFiles = new ConfigFiles(configs, () => settings.publicUrl);
   const secret = secrets.sessionSecret ?? randomBytes(32);
   const sessions = new AgentSessionService(store, clock, secret, limits.maxDiscoverySessions);
   // Conflicts are built later; an evicted machine's open conflicts are asked for only at eviction time.
@@ -162,7 +163,9 @@ export function createCore(
   // The agent systems are the first command executor; power control (IPMI, Redfish, WoL) adds more.
   commands.addExecutor(agents);
   const retention = new RetentionService(store, clock, limits, events, configs, unknown, sessions);
-  const assetCache = new AssetCache({ inUse: () => new Set(), ...assets, clock });
+  // Shared: every instance may serve an asset another fetched, from the catalogue's URL and checksum.
+  const catalogue = store.shared ? new AssetCatalogue(store) : undefined;
+  const assetCache = new AssetCache({ inUse: () => new Set(), ...assets, clock, catalogue });
   // With the cache on, arming fetches a config's files first; what armed configs boot is never evicted.
   const assetUse = assetCache.enabled
     ? armThroughAssets({ configs, boot, settings }, assetCache, assets.log)

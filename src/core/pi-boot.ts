@@ -11,6 +11,7 @@ import {
   type PiRequest,
 } from "../domain/pi-boot.js";
 import type { Store } from "../store/store.js";
+import { rebaseSpec } from "./spec-rebase.js";
 import { ChangeSet } from "./change-set.js";
 import type { ConfigService } from "./configs.js";
 import type { EventLog } from "./event-log.js";
@@ -156,14 +157,16 @@ export class PiBootService {
   private files(c: BootConfig) {
     const own = `${this.settings.publicUrl}/`;
     const tftp = (url: string) => (url.startsWith(`${own}assets/`) ? url.slice(own.length) : url);
+    // Armed through another instance, its URLs name that one: this instance's own first (spec-rebase.ts).
+    const mine = rebaseSpec(c, this.settings.publicUrl);
     const spec =
-      c.spec?.kind === "linux"
+      mine?.kind === "linux"
         ? {
-            ...c.spec,
-            kernel: tftp(c.spec.kernel),
-            initrds: c.spec.initrds.map((i) => ({ ...i, url: tftp(i.url) })),
+            ...mine,
+            kernel: tftp(mine.kernel),
+            initrds: mine.initrds.map((i) => ({ ...i, url: tftp(i.url) })),
           }
-        : c.spec;
+        : mine;
     return piBootFiles(spec, c.id);
   }
 

@@ -1,6 +1,7 @@
 import type { BootConfig } from "../domain/boot-config.js";
 import type { Command } from "../domain/command.js";
-import type { Store, StoreOp } from "../store/store.js";
+import { isEnforcerError } from "../domain/errors.js";
+import type { Store, StoreExpect, StoreOp } from "../store/store.js";
 import type { AgentSessionService } from "./agent-sessions.js";
 import type { ConfigService } from "./configs.js";
 import type { EventLog } from "./event-log.js";
@@ -62,9 +63,10 @@ export class RetentionService {
     // config or the event: else they would count as unknown again, to be aged out or evicted with their facts.
     const kept = this.unknown.keepClaimedOps();
     const unknown = this.unknown.agedOps(cutoffMs);
-    // Committed before anything is awaited (memory changes at once): a MAC booting again right after must
-    // not have its new record deleted by a batch still waiting its turn.
-    const first = this.store.commit([...sessions, ...kept, ...unknown]);
+    // Committed before anything is awaited (a local store's memory changes at once): a MAC booting again
+    // right after must not have its new record deleted by a batch still waiting its turn. A shared store
+    // takes at most maxOpsPerCommit ops at once (etcd: 128): larger, it goes in commits of that many, in order.
+    const first = this.commitChunked([...sessions, ...kept, ...unknown]);
     const configs = this.finished<BootConfig>(COLLECTIONS.configs, cutoff);
     const commands = this.finished<Command>(COLLECTIONS.commands, cutoff);
     const seqs = this.events.prunable(this.limits.historyPerMachine, cutoff);
@@ -78,8 +80,10 @@ export class RetentionService {
       ...commands.map((x) => ({ command: x })),
     ];
     const done = { events: 0, configs: 0, commands: 0 };
-    for (let i = 0; i < plan.length; i += BATCH) {
-      const batch = plan.slice(i, i + BATCH);
+    // One op of each batch is the seq mark that goes before deleted events.
+    const size = Math.max(1, Math.min(BATCH, this.store.maxOpsPerCommit - 1));
+    for (let i = 0; i < plan.length; i += size) {
+      const batch = plan.slice(i, i + size);
       const events = this.events.pruneOps(batch.flatMap((p) => ("seq" in p ? [p.seq] : [])));
       const cfgs = this.configs.forgetOps(
         batch.flatMap((p) =>
@@ -91,17 +95,58 @@ export class RetentionService {
           ? [{ op: "del", collection: COLLECTIONS.commands, id: p.command.id }]
           : [],
       );
-      const ops = [...events, ...cfgs, ...cmds];
-      if (ops.length > 0) await this.store.commit(ops);
+      // Each config and command is deleted only as it was read: with several instances, a late completion
+      // through another one (an expired config completed after all) must not be deleted with it.
+      const kept = await this.commitExpecting([...events, ...cfgs, ...cmds]);
       done.events += events.filter((o) => o.collection === COLLECTIONS.events).length;
-      done.configs += cfgs.length;
-      done.commands += cmds.length;
+      done.configs += cfgs.filter((o) => kept.has(o)).length;
+      done.commands += cmds.filter((o) => kept.has(o)).length;
     }
     return {
       ...done,
       unknownMachines: unknown.filter((o) => o.collection === COLLECTIONS.machines).length,
       sessions: sessions.filter((o) => o.op === "del").length,
     };
+  }
+
+  /** Commits ops in order, in commits of at most the store's maxOpsPerCommit. */
+  private async commitChunked(ops: StoreOp[]): Promise<void> {
+    const max = Math.max(1, Math.min(ops.length, this.store.maxOpsPerCommit));
+    for (let i = 0; i < ops.length; i += max) await this.store.commit(ops.slice(i, i + max));
+  }
+
+  /**
+   * Commits ops, each config and command deletion expecting the value read now; answers the ops committed.
+   * On a conflict (another instance changed one meanwhile) each is tried alone and the changed ones are left
+   * to the next pass: rare, and never more than one batch's worth of single commits.
+   */
+  private async commitExpecting(ops: StoreOp[]): Promise<Set<StoreOp>> {
+    const guarded = (o: StoreOp) =>
+      o.collection === COLLECTIONS.configs || o.collection === COLLECTIONS.commands;
+    const expect = (list: StoreOp[]): StoreExpect[] =>
+      list
+        .filter(guarded)
+        .map((o) => ({ collection: o.collection, id: o.id, value: this.store.get(o.collection, o.id) }));
+    if (ops.length === 0) return new Set();
+    try {
+      await this.store.commit(ops, expect(ops));
+      return new Set(ops);
+    } catch (err) {
+      if (!isEnforcerError(err) || err.code !== "ENF_ERR_STORE_CONFLICT") throw err;
+    }
+    const done = new Set<StoreOp>();
+    const rest = ops.filter((o) => !guarded(o));
+    if (rest.length > 0) await this.store.commit(rest);
+    rest.forEach((o) => done.add(o));
+    for (const o of ops.filter(guarded)) {
+      try {
+        await this.store.commit([o], expect([o]));
+        done.add(o);
+      } catch (err) {
+        if (!isEnforcerError(err) || err.code !== "ENF_ERR_STORE_CONFLICT") throw err;
+      }
+    }
+    return done;
   }
 
   /** True when the record is still as retention chose it: finished at the same time (not completed since). */

@@ -15,7 +15,7 @@ export function withAssets(files: Pick<BootFiles, "open">, assets: AssetCache): 
       const text = typeof raw === "string" ? raw : raw.toString("latin1");
       const m = ASSET.exec(text);
       if (!m) return files.open(raw);
-      const hit = assets.open(m[1]!, m[2]!);
+      const hit = await assets.openOrFetch(m[1]!, m[2]!);
       if (!hit) return { ok: false, code: 1, message: `file not found: ${text.slice(0, 200)}` };
       return openDiskFile(text.replace(/^\//, ""), hit.file);
     },

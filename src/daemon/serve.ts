@@ -17,7 +17,7 @@ import { tightenedNotice, tightenModes } from "../store/file-modes.js";
 import { createLogger } from "../logging/logger.js";
 import { detectPublicUrl } from "./public-url.js";
 import { startAgents } from "./agents.js";
-import { loadSessionSecret } from "./session-secret.js";
+import { loadSessionSecret, sharedSessionSecret } from "./session-secret.js";
 import { generatedFiles, startTftp } from "./tftp.js";
 import { withAssets } from "./asset-files.js";
 import { DhcpTotals } from "./dhcp-totals.js";
@@ -68,7 +68,7 @@ export async function serve(argv: string[]): Promise<void> {
     timedStore(store, (s) => metrics.storeWrites.observe(s)),
     coreSettings(settings, publicUrl),
     undefined,
-    { sessionSecret: loadSessionSecret(dataDir) },
+    { sessionSecret: await sharedSessionSecret(store, loadSessionSecret(dataDir)) },
     { dir: join(dataDir, "assets"), maxBytes: byteSize(settings.assetCacheSize), log },
   );
   const adminToken = await core.tokens.ensureInitialAdmin();

@@ -14,4 +14,6 @@ export const COLLECTIONS = {
   retention: "retention",
   /** `--dhcp server` leases, keyed by address (bounded by the range). */
   dhcpLeases: "dhcp-leases",
+  /** With a shared store: where each cached boot asset comes from, so an instance that has not fetched it can. */
+  assets: "assets",
 } as const;
