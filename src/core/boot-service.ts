@@ -113,7 +113,13 @@ export class BootService {
     let answer: BootDecision = NO_CONFIG;
     let failure: { err: unknown } | undefined;
     if (held) {
-      const f = this.configs.fetchOps(held, this.clock.now().toISOString());
+      let f: ReturnType<ConfigService["fetchOps"]>;
+      try {
+        f = this.configs.fetchOps(held, this.clock.now().toISOString());
+      } catch (err) {
+        // No event seq left (a shared store unreachable for long): no trigger can be written.
+        return unwritten(err, NO_CONFIG, held.id, true);
+      }
       change.include(f.change);
       answer = f.serve
         ? configDecision(held, this.settings.publicUrl)
@@ -128,7 +134,15 @@ export class BootService {
         failure = { err };
       }
     }
-    await change.commit();
+    // Whether the answer stands only once written: a trigger (of many fetches, one wins: by the store's
+    // compare-and-swap, across instances too) or a discovery key the image will present.
+    const needsWrite = (held !== undefined && change.expects.length > 0) || answer.kind === "discovery";
+    try {
+      await change.commit();
+    } catch (err) {
+      if (failure) throw failure.err;
+      return unwritten(err, answer, needsWrite ? held?.id : undefined, needsWrite);
+    }
     if (failure) throw failure.err;
     return { decision: answer, wrote: change.ops.length > 0 };
   }
@@ -194,6 +208,31 @@ export class BootService {
 export interface MachineScriptAnswer {
   decision: BootDecision;
   wrote: boolean;
+  /**
+   * The store refused the request's commit (another instance triggered the config first, the shared store
+   * has no quorum, the disk failed): its error code, and the config whose trigger was lost, if one was.
+   */
+  unwritten?: { code: string; config?: string };
+}
+
+/**
+ * The answer when the request's commit failed. A trigger or a discovery key that was not written is not
+ * served: the machine falls through (the answer of nothing armed) and iPXE goes on down the chain and
+ * retries, so a config is never served twice. Anything else (a retry inside the window, nothing to boot)
+ * is answered from memory: a lost "seen" stamp must not stop a boot while the store is down.
+ */
+function unwritten(
+  err: unknown,
+  answer: BootDecision,
+  config: string | undefined,
+  needsWrite: boolean,
+): MachineScriptAnswer {
+  const code = err instanceof EnforcerError ? err.code : "ENF_ERR_SERVER_INTERNAL";
+  return {
+    decision: needsWrite ? NO_CONFIG : answer,
+    wrote: false,
+    unwritten: config === undefined ? { code } : { code, config },
+  };
 }
 
 const NO_CONFIG: BootDecision = Object.freeze({ kind: "none", reason: "no-config" });

@@ -1,11 +1,13 @@
 import type { MachineEvent, MachineEventKind } from "../domain/events.js";
-import type { Store, StoreOp } from "../store/store.js";
+import type { Store, StoreExpect, StoreOp } from "../store/store.js";
 import type { EventLog } from "./event-log.js";
 
 /** The ops and events a helper built for someone else's change (a machine created on the way, say). */
 export interface ChangePart {
   ops: StoreOp[];
   events: MachineEvent[];
+  /** What the ops were built from, as read: the commit applies only if it still holds (compare-and-swap). */
+  expects?: StoreExpect[];
 }
 
 /**
@@ -16,6 +18,7 @@ export interface ChangePart {
 export class ChangeSet implements ChangePart {
   readonly ops: StoreOp[] = [];
   readonly events: MachineEvent[] = [];
+  readonly expects: StoreExpect[] = [];
 
   constructor(
     private readonly store: Store,
@@ -25,6 +28,17 @@ export class ChangeSet implements ChangePart {
   /** Adds store ops, in order. */
   op(...ops: StoreOp[]): this {
     this.ops.push(...ops);
+    return this;
+  }
+
+  /**
+   * States that `value` (the object the store returned, or undefined for absent) is still what the store
+   * holds under collection/id when this change commits; if not, the commit rejects with
+   * ENF_ERR_STORE_CONFLICT and nothing of it applies. This, not the order of calls, is what makes a
+   * step exactly-once when several instances share a store.
+   */
+  expect(collection: string, id: string, value: unknown): this {
+    this.expects.push({ collection, id, value });
     return this;
   }
 
@@ -45,13 +59,14 @@ export class ChangeSet implements ChangePart {
   include(part: ChangePart): this {
     this.ops.push(...part.ops);
     this.events.push(...part.events);
+    if (part.expects) this.expects.push(...part.expects);
     return this;
   }
 
   /** Commits every op at once, with what the log's companions add (nothing to write: no commit), then publishes the events. */
   async commit(): Promise<void> {
     for (const part of this.log.companionsOf(this.events)) this.include(part);
-    if (this.ops.length > 0) await this.store.commit(this.ops);
+    if (this.ops.length > 0) await this.store.commit(this.ops, this.expects);
     this.log.publish(this.events);
   }
 }

@@ -7,7 +7,7 @@ import {
   type ConfigState,
   windowPassed,
 } from "../domain/boot-config.js";
-import { EnforcerError } from "../domain/errors.js";
+import { EnforcerError, isEnforcerError } from "../domain/errors.js";
 import type { MachineEventKind } from "../domain/events.js";
 import { parseMac } from "../domain/mac.js";
 import { PI_SERIAL_LABEL } from "../domain/pi-boot.js";
@@ -161,7 +161,7 @@ export class ConfigService {
       // changed meanwhile, so the checks run again, synchronously up to the commit, on what is current.
       const { c, step, now } = this.armable(this.get(id));
       const next: BootConfig = { ...c, ...rendered, lifecycle: step.next };
-      await this.commitWith(next, "config.armed", now);
+      await this.commitWith(next, "config.armed", now, undefined, c);
       return next;
     } finally {
       release();
@@ -218,7 +218,9 @@ export class ConfigService {
     const next = { ...c, lifecycle: step.next };
     const change = new ChangeSet(this.store, this.events);
     if (!step.event) return { serve: step.serve, next, change };
-    change.op(putOp(next)).event(`config.${step.event}` as MachineEventKind, c.machine, at, { config: c.id });
+    // The trigger holds only if no other request or instance changed the config since it was read.
+    change.expect(COLLECTIONS.configs, c.id, c).op(putOp(next));
+    change.event(`config.${step.event}` as MachineEventKind, c.machine, at, { config: c.id });
     return { serve: step.serve, next, change };
   }
 
@@ -229,7 +231,13 @@ export class ConfigService {
     for (const id of this.index.holdingIds()) {
       const c = this.get(id);
       if (!windowPassed(c.lifecycle, now.toISOString(), this.settings.retryWindowMs)) continue;
-      await this.apply(c, { type: "expire", at: now.toISOString() });
+      try {
+        await this.apply(c, { type: "expire", at: now.toISOString() });
+      } catch (err) {
+        // Another instance expired (or completed, cancelled) it first: nothing left to do here.
+        if (isEnforcerError(err, "ENF_ERR_STORE_CONFLICT")) continue;
+        throw err;
+      }
       n++;
     }
     return n;
@@ -248,7 +256,7 @@ export class ConfigService {
   private async apply(c: BootConfig, input: ConfigInput): Promise<BootConfig> {
     const step = stepConfig(c.lifecycle, input);
     const next = { ...c, lifecycle: step.next };
-    await this.commitWith(next, `config.${step.event}` as MachineEventKind, input.at);
+    await this.commitWith(next, `config.${step.event}` as MachineEventKind, input.at, undefined, c);
     return next;
   }
 
@@ -257,8 +265,12 @@ export class ConfigService {
     kind: MachineEventKind,
     at: string,
     before: ChangePart = { ops: [], events: [] },
+    read?: BootConfig,
   ): Promise<void> {
     const change = new ChangeSet(this.store, this.events).include(before).op(putOp(c));
+    // A step from a state read earlier applies only if that state is still the stored one (another
+    // request or instance may have moved the config meanwhile): else ENF_ERR_STORE_CONFLICT, a 409.
+    if (read) change.expect(COLLECTIONS.configs, read.id, read);
     change.event(kind, c.machine, at, { config: c.id });
     await change.commit();
   }

@@ -1,7 +1,9 @@
 import type { MachineEvent, MachineEventKind } from "../domain/events.js";
 import type { Store, StoreOp } from "../store/store.js";
 import { COLLECTIONS } from "../store/collections.js";
+import { ApplyOrder } from "./apply-order.js";
 import type { ChangePart } from "./change-set.js";
+import { SEQ_MARK_ID, SeqBlocks, type SeqMark } from "./seq-blocks.js";
 
 /** Listener for events once they are durable (the live stream and metrics hang here later). */
 export type EventListener = (e: MachineEvent) => void;
@@ -13,11 +15,6 @@ export type EventListener = (e: MachineEvent) => void;
  */
 export type EventCompanion = (events: readonly MachineEvent[]) => ChangePart | undefined;
 
-/** The record that keeps sequence numbers rising after the newest events were pruned and the server restarted. */
-interface SeqMark {
-  lastSeq: number;
-}
-const SEQ_MARK_ID = "events";
 /** Histories this short are never trimmed as events come (no cap is below 16, and trimming keeps 16 slack). */
 const TRIM_FROM = 32;
 
@@ -26,6 +23,8 @@ const TRIM_FROM = 32;
  * history never disagrees with the state. Retention deletes old events (pruneOps); sequence numbers are
  * never reused. The indexes follow the store's change feed (and a scan at start), never the op builders:
  * an event is indexed when its commit is applied, by this process or (with a shared backend) another.
+ * With a shared store, seqs come from blocks claimed on the shared mark (SeqBlocks), every applied event is
+ * published when applied (whichever instance recorded it), and replay follows the apply order (ApplyOrder).
  */
 export class EventLog {
   /** The next seq to hand out: allocated as an event is recorded, before its commit. */
@@ -40,6 +39,11 @@ export class EventLog {
   private readonly companions: EventCompanion[] = [];
   /** The highest seq published (its commit resolved): replay stops there, so no client sees a number a crash could reuse. */
   private durable = 0;
+  /** A shared store's seq blocks and apply order; undefined for a local store (one process, one counter). */
+  private readonly blocks: SeqBlocks | undefined;
+  private readonly applyOrder: ApplyOrder | undefined;
+  /** The highest seq stored (a shared store's claims start above it). */
+  private maxSeq = 0;
 
   /**
    * `perMachine`: the history kept for a machine, enforced as events are published, not only by the
@@ -51,12 +55,19 @@ export class EventLog {
     private readonly store: Store,
     private readonly perMachine: (machine: string) => number = () => Infinity,
   ) {
+    if (store.shared) this.applyOrder = new ApplyOrder();
     const all = [...store.all<MachineEvent>(COLLECTIONS.events)].sort((a, b) => a.seq - b.seq);
     for (const e of all) this.added(e);
     const mark = store.get<SeqMark>(COLLECTIONS.retention, SEQ_MARK_ID);
     if (mark) this.nextSeq = Math.max(this.nextSeq, mark.lastSeq + 1);
     this.durable = this.nextSeq - 1;
     store.onApplied((ops) => this.applied(ops));
+    if (store.shared) this.blocks = new SeqBlocks(store, () => this.maxSeq);
+  }
+
+  /** Resolves once events can be recorded (a shared store: the first block of seqs is claimed). */
+  ready(): Promise<void> {
+    return this.blocks?.ready() ?? Promise.resolve();
   }
 
   /**
@@ -69,7 +80,8 @@ export class EventLog {
     at: string,
     extra: Pick<MachineEvent, "config" | "detail"> = {},
   ): { event: MachineEvent; op: StoreOp } {
-    const event: MachineEvent = { seq: this.nextSeq++, at, machine, kind, ...extra };
+    const seq = this.blocks ? this.blocks.take() : this.nextSeq++;
+    const event: MachineEvent = { seq, at, machine, kind, ...extra };
     return { event, op: { op: "put", collection: COLLECTIONS.events, id: seqId(event.seq), value: event } };
   }
 
@@ -81,10 +93,18 @@ export class EventLog {
     // In seq order, whatever order the change recorded them in (a report records its conflict's events before
     // its own): a live client resumes from the last id it got, and one heard late would be heard again.
     const sorted = [...events].sort((a, b) => a.seq - b.seq);
-    for (const e of sorted) if (e.seq > this.durable) this.durable = e.seq;
-    // The change is durable: a listener that throws (a bug) must not fail the request that made it, nor keep
-    // the other listeners (live streams, long polls) from hearing of it.
-    for (const e of sorted)
+    // A shared store's listeners heard them when applied (an engine accepts only what is durable).
+    if (!this.applyOrder) {
+      for (const e of sorted) if (e.seq > this.durable) this.durable = e.seq;
+      this.tell(sorted);
+    }
+    this.trim(new Set(sorted.map((e) => e.machine)));
+  }
+
+  /** The change is durable: a listener that throws (a bug) must not fail the request that made it, nor keep
+   * the other listeners (live streams, long polls) from hearing of it. */
+  private tell(events: readonly MachineEvent[]): void {
+    for (const e of events)
       for (const l of this.listeners) {
         try {
           l(e);
@@ -92,7 +112,6 @@ export class EventLog {
           process.emitWarning(`events: a listener threw: ${(err as Error)?.message ?? String(err)}`);
         }
       }
-    this.trim(new Set(sorted.map((e) => e.machine)));
   }
 
   /** Subscribes to durable events; returns the unsubscribe function. */
@@ -119,12 +138,17 @@ export class EventLog {
 
   /** The highest sequence number recorded so far. */
   lastSeq(): number {
-    return this.nextSeq - 1;
+    return this.applyOrder ? this.maxSeq : this.nextSeq - 1;
   }
 
   /** The highest sequence number whose commit has resolved (what a replay may hand out). */
   durableSeq(): number {
-    return this.durable;
+    return this.applyOrder ? this.applyOrder.last() : this.durable;
+  }
+
+  /** True when the event `seq` comes after the replay cursor `cursor` (a shared store: in apply order). */
+  isAfter(seq: number, cursor: number): boolean {
+    return this.applyOrder ? this.applyOrder.isAfter(seq, cursor) : seq > cursor;
   }
 
   /**
@@ -133,6 +157,7 @@ export class EventLog {
    * before its fsync would hand its number to another event.
    */
   since(seq: number, machine?: string): MachineEvent[] {
+    if (this.applyOrder) return this.stored(this.applyOrder.after(seq), machine);
     if (machine)
       return this.forMachine(machine, seq, Number.MAX_SAFE_INTEGER).filter((e) => e.seq <= this.durable);
     const out: MachineEvent[] = [];
@@ -140,6 +165,17 @@ export class EventLog {
       const s = this.order[i]!;
       if (s > this.durable) break;
       const e = this.live.has(s) ? this.store.get<MachineEvent>(COLLECTIONS.events, seqId(s)) : undefined;
+      if (e) out.push(e);
+    }
+    return out;
+  }
+
+  /** The kept events of these seqs, in that order, optionally of one machine. */
+  private stored(seqs: readonly number[], machine?: string): MachineEvent[] {
+    const out: MachineEvent[] = [];
+    for (const s of seqs) {
+      if (machine ? this.live.get(s) !== machine : !this.live.has(s)) continue;
+      const e = this.store.get<MachineEvent>(COLLECTIONS.events, seqId(s));
       if (e) out.push(e);
     }
     return out;
@@ -167,7 +203,8 @@ export class EventLog {
     const out = new Set<number>();
     for (const seqs of this.byMachine.values())
       for (let i = 0; i < seqs.length - perMachine; i++) out.add(seqs[i]!);
-    for (const s of this.order) {
+    // A shared store's seqs are not in time order across instances; its apply order nearly is.
+    for (const s of this.applyOrder?.after(0) ?? this.order) {
       if (!this.live.has(s)) continue;
       const e = this.store.get<MachineEvent>(COLLECTIONS.events, seqId(s));
       if (!e) continue;
@@ -185,7 +222,7 @@ export class EventLog {
     const ops: StoreOp[] = [];
     for (const s of seqs)
       if (this.live.has(s)) ops.push({ op: "del", collection: COLLECTIONS.events, id: seqId(s) });
-    return ops.length === 0 ? ops : [this.markOp(), ...ops];
+    return ops.length === 0 || this.blocks ? ops : [this.markOp(), ...ops];
   }
 
   /**
@@ -204,7 +241,8 @@ export class EventLog {
     const seqs = this.byMachine.get(machine) ?? [];
     if (seqs.length === 0) return [];
     const dels = seqs.map((s): StoreOp => ({ op: "del", collection: COLLECTIONS.events, id: seqId(s) }));
-    return [this.markOp(), ...dels];
+    // A shared store's mark is above every seq already: claims move it, deletions never need to.
+    return this.blocks ? dels : [this.markOp(), ...dels];
   }
 
   /**
@@ -250,12 +288,15 @@ export class EventLog {
   /** Keeps the indexes from the store's change feed: events stored and deleted, the seq mark of another process. */
   private applied(ops: readonly StoreOp[]): void {
     const gone = new Map<string, Set<number>>();
+    let heard: MachineEvent[] | undefined;
     for (const o of ops) {
-      if (o.collection === COLLECTIONS.retention && o.op === "put" && o.id === SEQ_MARK_ID)
+      if (o.collection === COLLECTIONS.retention && o.op === "put" && o.id === SEQ_MARK_ID && !this.blocks)
         this.nextSeq = Math.max(this.nextSeq, (o.value as SeqMark).lastSeq + 1);
       if (o.collection !== COLLECTIONS.events) continue;
       if (o.op === "put") {
-        this.added(o.value as MachineEvent);
+        const e = o.value as MachineEvent;
+        if (this.applyOrder && !this.live.has(e.seq)) (heard ??= []).push(e);
+        this.added(e);
         continue;
       }
       const seq = Number(o.id);
@@ -272,6 +313,8 @@ export class EventLog {
       else this.byMachine.delete(machine);
     }
     if (gone.size > 0) this.compactOrder();
+    // A shared store: every event is told when applied, in apply order, whichever instance recorded it.
+    if (heard) this.tell(heard);
   }
 
   /** Rebuilds the replay order once deleted seqs are half of it: amortised O(1) per deletion. */
@@ -279,12 +322,16 @@ export class EventLog {
     const stale = this.order.length - this.live.size;
     if (stale < 1024 || stale * 2 < this.order.length) return;
     this.order = this.order.filter((s) => this.live.has(s));
+    this.applyOrder?.compact((s) => this.live.has(s));
   }
 
   /** Indexes a stored event. Commits may apply out of seq order (two changes under way): the lists stay sorted. */
   private added(e: MachineEvent): void {
-    this.nextSeq = Math.max(this.nextSeq, e.seq + 1);
+    // A shared store's next seq comes from this instance's block, never from what others recorded.
+    if (!this.blocks) this.nextSeq = Math.max(this.nextSeq, e.seq + 1);
+    if (e.seq > this.maxSeq) this.maxSeq = e.seq;
     if (this.live.has(e.seq)) return; // stored again: an event never changes machine
+    this.applyOrder?.add(e.seq);
     this.live.set(e.seq, e.machine);
     insertSorted(this.order, e.seq);
     let list = this.byMachine.get(e.machine);

@@ -144,7 +144,13 @@ export class PiBootService {
     this.files(held);
     // Synchronous from here up to the commit: of concurrent reads exactly one sees `armed`.
     const f = this.configs.fetchOps(held, at);
-    await new ChangeSet(this.store, this.events).include(f.change).commit();
+    try {
+      await new ChangeSet(this.store, this.events).include(f.change).commit();
+    } catch (err) {
+      // Not written, not served (another instance triggered it, or the store refused): the Pi retries.
+      const code = err instanceof EnforcerError ? err.code : String(err);
+      return notFound(`config ${held.id} was not triggered here (${code}); the Pi retries`);
+    }
     if (!f.serve) return notFound(`config ${held.id}'s retry window has passed`);
     remember(this.boots, held.machine, { config: held.id, ip });
     return this.rendered(f.next, "config.txt");

@@ -94,7 +94,8 @@ export function registerEventRoutes(app: FastifyInstance, core: Core): void {
       res.write(": connected\n\n");
       // Live events cannot wait: a client this far behind is cut off and resumes through the replay above.
       unsubscribe = core.events.subscribe((e) => {
-        if (e.seq <= sent || (machine && e.machine !== machine)) return;
+        // After the cursor in the store's order: seq order, or with a shared store the apply order.
+        if (!core.events.isAfter(e.seq, sent) || (machine && e.machine !== machine)) return;
         res.write(frame(e));
         sent = e.seq;
         if (res.writableLength > MAX_PENDING_BYTES) end();

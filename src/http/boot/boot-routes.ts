@@ -71,6 +71,12 @@ export function registerBootRoutes(app: FastifyInstance, core: Core, opts: BootR
     who: BootIdentity,
   ) => {
     return (a: MachineScriptAnswer) => {
+      // A trigger the store refused (another instance won it, no quorum): once, with the config's id.
+      if (a.unwritten?.config)
+        req.log.warn(
+          { mac: req.query.mac, config: a.unwritten.config, code: a.unwritten.code },
+          "config trigger not written: the machine falls through and retries",
+        );
       noteDecision(req, a.decision, who.mac);
       counted(a.decision.kind);
       // A line for what changed (a machine seen, a config served): a rack booting its disks every morning
