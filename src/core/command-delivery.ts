@@ -6,6 +6,7 @@ import { changeCommand } from "./command-change.js";
 import type { CommandExecutor, CommandRoute, Delivery } from "./command-executor.js";
 import type { EventLog } from "./event-log.js";
 import type { OpenCommands } from "./open-commands.js";
+import { isConflict } from "./command-polls.js";
 import type { Clock } from "./ports.js";
 
 /** Longest outcome detail kept from an executor. */
@@ -39,7 +40,12 @@ export class CommandDelivery {
       if (c?.state !== "queued") continue;
       const route = this.route(c.machine);
       if (!route) continue; // nothing reaches it yet: stays queued
-      const sent = await this.change(c, { type: "send" }, { agent: route.via });
+      // Expecting the command as read: of two instances delivering it, one marks it sent, the other skips it.
+      const sent = await this.change(c, { type: "send" }, { agent: route.via }).catch((err: unknown) => {
+        if (isConflict(err)) return undefined;
+        throw err;
+      });
+      if (!sent) continue;
       const d: Delivery = await route
         .deliver(sent)
         .catch((err: Error) => ({ state: "failed" as const, detail: err.message }));
@@ -48,7 +54,14 @@ export class CommandDelivery {
       // (a merge). An ended one keeps its one ending; a moved one is reported where it is now.
       const now = this.store.get<Command>(COLLECTIONS.commands, id);
       if (now?.state !== "sent") continue;
-      await this.change(now, { type: "report", outcome: d.state }, { detail: d.detail.slice(0, MAX_DETAIL) });
+      await this.change(
+        now,
+        { type: "report", outcome: d.state },
+        { detail: d.detail.slice(0, MAX_DETAIL) },
+      ).catch((err: unknown) => {
+        // Changed meanwhile through another instance (an agent's own ack, a merge): that change stands.
+        if (!isConflict(err)) throw err;
+      });
     }
     return n;
   }

@@ -1,5 +1,5 @@
 import type { Command } from "../domain/command.js";
-import { EnforcerError } from "../domain/errors.js";
+import { EnforcerError, isEnforcerError } from "../domain/errors.js";
 import { COLLECTIONS } from "../store/collections.js";
 import type { Store } from "../store/store.js";
 import { ChangeSet } from "./change-set.js";
@@ -56,7 +56,14 @@ export class CommandPolls {
     const cs = new ChangeSet(this.store, this.events);
     const at = this.clock.now().toISOString();
     const taken = queued().map((c) => changeCommand(cs, c, { type: "send" }, at, { agent }));
-    await cs.commit();
+    try {
+      await cs.commit();
+    } catch (err) {
+      // Another instance's poll (or delivery) took one of them first: this poll takes nothing, the agent
+      // polls again and gets what is still queued. Never both.
+      if (isConflict(err)) return [];
+      throw err;
+    }
     return taken;
   }
 
@@ -75,4 +82,9 @@ export class CommandPolls {
     await cs.commit();
     return next;
   }
+}
+
+/** True for a commit refused because what it expected changed (another instance wrote first). */
+export function isConflict(err: unknown): boolean {
+  return isEnforcerError(err) && err.code === "ENF_ERR_STORE_CONFLICT";
 }

@@ -1,13 +1,15 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { EnforcerError } from "../domain/errors.js";
+import { EnforcerError, isEnforcerError } from "../domain/errors.js";
 import type { ApiToken, Role } from "../domain/token.js";
-import type { Store } from "../store/store.js";
+import type { Store, StoreExpect, StoreOp } from "../store/store.js";
 import { COLLECTIONS } from "../store/collections.js";
 import { type Clock } from "./ports.js";
 
 /** A token as listed: everything but the hash. */
 export type TokenInfo = Omit<ApiToken, "hash">;
 
+/** The runtime record a shared store's first admin token is made with, once. */
+const INITIAL_ADMIN = "initial-admin";
 const FORMAT = /^enf_([a-z0-9]{10})_([A-Za-z0-9_-]{43})$/;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/;
 
@@ -22,7 +24,13 @@ export class TokenService {
   ) {}
 
   /** Creates a token; answers its record and the secret token string (shown once). */
-  async create(name: string, role: Role): Promise<{ token: string; info: TokenInfo }> {
+  async create(
+    name: string,
+    role: Role,
+    /** Ops and expectations committed with the token (the first admin's marker). */
+    also: StoreOp[] = [],
+    expect?: StoreExpect[],
+  ): Promise<{ token: string; info: TokenInfo }> {
     if (!NAME.test(name)) {
       throw new EnforcerError(
         "ENF_ERR_TOKEN_INVALID",
@@ -38,14 +46,30 @@ export class TokenService {
       hash: sha256(secret),
       createdAt: this.clock.now().toISOString(),
     };
-    await this.store.commit([{ op: "put", collection: COLLECTIONS.tokens, id, value: record }]);
+    await this.store.commit(
+      [{ op: "put", collection: COLLECTIONS.tokens, id, value: record }, ...also],
+      expect,
+    );
     return { token: `enf_${id}_${secret}`, info: strip(record) };
   }
 
-  /** Creates the first admin token when there is no token at all; undefined when tokens exist. */
+  /**
+   * Creates the first admin token when there is no token at all; undefined when tokens exist. With a shared
+   * store, of instances starting together on an empty one only the first makes it (a marker stored with
+   * `expect` absent): the others answer undefined, and the token is in the first one's admin.token.
+   */
   async ensureInitialAdmin(): Promise<string | undefined> {
     if (this.store.count(COLLECTIONS.tokens) > 0) return undefined;
-    return (await this.create("initial admin", "admin")).token;
+    if (!this.store.shared) return (await this.create("initial admin", "admin")).token;
+    const at = this.clock.now().toISOString();
+    const marker: StoreOp = { op: "put", collection: COLLECTIONS.runtime, id: INITIAL_ADMIN, value: { at } };
+    try {
+      const expect = [{ collection: COLLECTIONS.runtime, id: INITIAL_ADMIN, value: undefined }];
+      return (await this.create("initial admin", "admin", [marker], expect)).token;
+    } catch (err) {
+      if (isEnforcerError(err) && err.code === "ENF_ERR_STORE_CONFLICT") return undefined;
+      throw err;
+    }
   }
 
   /** The token record a bearer string belongs to, or undefined (wrong format, unknown, or wrong secret). */
@@ -74,7 +98,11 @@ export class TokenService {
         "this is the last admin token; create another admin first",
       );
     }
-    await this.store.commit([{ op: "del", collection: COLLECTIONS.tokens, id }]);
+    // Expecting every admin token as read: two instances revoking the last two admins at once must not
+    // both succeed (one is refused with ENF_ERR_STORE_CONFLICT and sees the last-admin check next time).
+    const admins = [...this.store.all<ApiToken>(COLLECTIONS.tokens)].filter((x) => x.role === "admin");
+    const expect = admins.map((a) => ({ collection: COLLECTIONS.tokens, id: a.id, value: a as unknown }));
+    await this.store.commit([{ op: "del", collection: COLLECTIONS.tokens, id }], expect);
   }
 }
 
