@@ -76,6 +76,15 @@ export interface AssetView {
   usedBy: string[];
 }
 
+/** The store as `GET /status` answers it (docs/store.md "High availability"). */
+export interface StoreStatus {
+  kind: "file" | "etcd";
+  shared: boolean;
+  state: "ok" | "degraded" | "unavailable";
+  since: string;
+  detail?: string;
+}
+
 /** The asset cache: its files, and the bytes they take against the cap. */
 export interface AssetList {
   items: AssetView[];
@@ -220,6 +229,11 @@ export class EnforcerClient {
       this.request<{ items: Json[] }>("GET", "/commands", undefined, q),
     get: (id: string) => this.request("GET", `/commands/${encodeURIComponent(id)}`),
   };
+
+  /** The store's kind and health: the UI's banner and status area read it. */
+  status(): Promise<{ store: StoreStatus }> {
+    return this.request("GET", "/status");
+  }
 
   /** Discovery and remote instances. */
   readonly settings = {

@@ -27,6 +27,7 @@ import { ProfileService } from "./profiles.js";
 import { RetentionService } from "./retention.js";
 import { SettingsService } from "./settings-service.js";
 import { CoreStats } from "./stats.js";
+import { StoreStatus } from "./store-status.js";
 import { TokenService } from "./tokens.js";
 import { UNKNOWN_HISTORY, UnknownMachines } from "./unknown-machines.js";
 
@@ -62,6 +63,8 @@ export interface Core {
   retention: RetentionService;
   /** Read-only counts for /metrics. */
   stats: CoreStats;
+  /** The store's kind and health (/metrics, the status route, the API's write gate). */
+  storeStatus: StoreStatus;
   /** `--dhcp server` leases and reservations (the daemon configures it in that mode). */
   dhcpLeases: DhcpLeaseService;
   /** Boot steps from the edges (DHCP, TFTP, boot HTTP), per machine and attempt. */
@@ -193,6 +196,7 @@ export function createCore(
     unknown,
     retention,
     stats: new CoreStats(store),
+    storeStatus: new StoreStatus(store),
     dhcpLeases,
     timeline: new BootTimeline(store, events, clock, machines, (id) => unknown.isUnknown(id)),
     assets: assetCache,

@@ -21,6 +21,24 @@ export function enforcerProgram(): Command {
     .configureHelp({ formatHelp: serveUsage })
     // Loaded when run: a client command (and docs:cli) then never loads the server's modules.
     .action(async (_opts: unknown, cmd: { args: string[] }) => (await import("./serve.js")).serve(cmd.args));
+  program
+    .command("store")
+    .description("move Enforcer's data between stores (a data directory, etcd)")
+    .command("copy")
+    .description("copy every record from one store to another, then read the target back and compare")
+    .requiredOption(
+      "--from <store>",
+      "the source: a data directory (as serve's --data) or etcd://host:2379[,host:2379…]",
+    )
+    .requiredOption(
+      "--to <store>",
+      "the target, named the same way; it must hold no Enforcer data unless --force",
+    )
+    .option("--force", "replace the Enforcer data the target holds (nothing else there is touched)")
+    .action(async (o: { from: string; to: string; force?: boolean }) => {
+      const { storeCopy } = await import("./store-copy.js");
+      await storeCopy(o, (line) => process.stdout.write(`${line}\n`));
+    });
   discovery
     .command("build")
     .description("build the discovery kernel + initramfs (on a Debian host)")

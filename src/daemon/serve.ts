@@ -60,6 +60,7 @@ export async function serve(argv: string[]): Promise<void> {
       counts: () => core.stats.counts(),
       agents: () => core.agents.list(),
       timelines: () => core.timeline.stats(),
+      store: () => core.storeStatus.view(),
     },
     tftpCounters,
     dhcpMetrics(dhcpTotals, () => core.dhcpLeases.counts()),

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { CoreCounts } from "../core/stats.js";
+import type { StoreStatusView } from "../core/store-status.js";
 import { CONFIG_STATES } from "../domain/boot-config.js";
 
 /** What the gauges read at scrape time (from the core; the HTTP layer never reads the store). */
@@ -11,6 +12,8 @@ export interface MetricSources {
   agents?(): { id: string; machines: number }[];
   /** The boot timeline's live sizes and what its caps dropped (core.timeline.stats). */
   timelines?(): object;
+  /** The store's kind and health (core.storeStatus). */
+  store?(): StoreStatusView;
 }
 
 /** The TFTP server's running totals, read at scrape time (the TFTP glue passes its counters). */
@@ -92,6 +95,7 @@ export class Metrics {
           if (typeof n === "number") this.set({ what }, n);
       },
     });
+    if (sources.store) registerStoreGauges(registers, sources.store);
     if (tftp) {
       new Gauge({
         name: "enforcer_tftp_transfers_total",
@@ -125,6 +129,29 @@ export class Metrics {
       });
     if (dhcp) registerDhcpGauges(registers, dhcp);
   }
+}
+
+/** The store's health as one line per state, the current one 1 (an alert reads `enforcer_store_health{state="ok"} == 0`). */
+function registerStoreGauges(registers: Registry[], store: () => StoreStatusView): void {
+  new Gauge({
+    name: "enforcer_store_health",
+    help: "The store's health: 1 on the line of the state it is in (ok, degraded, unavailable), 0 on the others.",
+    labelNames: ["state"],
+    registers,
+    collect() {
+      const now = store().state;
+      for (const state of ["ok", "degraded", "unavailable"] as const)
+        this.set({ state }, state === now ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "enforcer_store_shared",
+    help: "1 when other Enforcer instances share this store (etcd), 0 for the file store.",
+    registers,
+    collect() {
+      this.set(store().shared ? 1 : 0);
+    },
+  });
 }
 
 function registerDhcpGauges(registers: Registry[], dhcp: DhcpMetricTotals): void {

@@ -15,6 +15,7 @@ import { registerEventRoutes } from "./api/events.js";
 import { registerMachineRoutes } from "./api/machines.js";
 import { registerProfileRoutes } from "./api/profiles.js";
 import { registerSettingsRoutes } from "./api/settings.js";
+import { registerStatusRoutes } from "./api/status.js";
 import { registerTokenRoutes } from "./api/tokens.js";
 import { registerTimelineRoutes } from "./api/timeline.js";
 import { registerAuth } from "./auth.js";
@@ -113,6 +114,7 @@ export function buildHttpServer(core: Core, opts: HttpOptions): FastifyInstance 
       // JSON lists are large and repetitive (a page of 200 machines is ~100 KB, ~10 KB gzipped): a slow link
       // to a Pi feels that. gzip only, which costs a Pi little; the event stream is hijacked and not touched.
       await api.register(compress, { encodings: ["gzip"], threshold: 1024 });
+      registerStatusRoutes(api, core);
       registerMachineRoutes(api, core);
       registerTimelineRoutes(api, core);
       registerProfileRoutes(api, core);

@@ -50,6 +50,10 @@ const IN_WORDS: Record<string, string> = {
   ENF_ERR_CONFLICT_MERGE_REFUSED:
     "The other machine is known only from anonymous boots: forget it instead, and this machine's next report takes its MACs.",
   ENF_ERR_STORE_IO: "Enforcer cannot write its data directory right now; nothing was changed.",
+  ENF_ERR_STORE_UNAVAILABLE:
+    "The store is unavailable: changes cannot be saved; machines keep booting from memory. Nothing was changed.",
+  ENF_ERR_STORE_CONFLICT:
+    "Someone changed this at the same moment (maybe on another Enforcer); look again and retry.",
 };
 
 /** One error as a sentence for people, then the server's detail and the code for whoever reads logs. */

@@ -11,6 +11,7 @@ import { settingsScreen } from "./screens/settings.js";
 import { signInScreen } from "./screens/signin.js";
 import { tokensScreen } from "./screens/tokens.js";
 import { can, forget, keptSession, signIn, storedToken, type Session } from "./session.js";
+import { StoreHealth } from "./store-health.js";
 import { initTheme, themeButton } from "./theme.js";
 
 const routes: Route[] = [
@@ -25,6 +26,7 @@ const routes: Route[] = [
 
 let session: Session | undefined;
 let live: LiveEvents | undefined;
+let storeHealth: StoreHealth | undefined;
 let current: Screen | undefined;
 let renders = 0;
 /** Why the kept token could not be used at start (shown on the sign-in screen once). */
@@ -33,6 +35,9 @@ let bootError: unknown;
 const main = h("main", { id: "main", tabindex: -1 });
 const nav = h("nav", { "aria-label": "Main" });
 const liveBadge = h("span", { class: "live", role: "status" });
+const storeBadge = h("span", { class: "store-state" });
+/** The store's banner: a labelled region of its own, so it is read before the screen and stays across them. */
+const storeBanner = h("section", { "aria-label": "Store status", class: "store-region", hidden: true });
 const who = h("div", { class: "who" });
 
 /** The page frame: skip button, header with navigation, the main area, and the status line. */
@@ -43,10 +48,10 @@ function shell(): void {
     { class: "top" },
     h("a", { href: "#/machines", class: "brand" }, "Enforcer"),
     nav,
-    h("div", { class: "tools" }, liveBadge, themeButton(), who),
+    h("div", { class: "tools" }, liveBadge, storeBadge, themeButton(), who),
   );
   const status = h("div", { id: "status", role: "status", "aria-live": "polite", class: "status" });
-  document.body.replaceChildren(skip, header, main, status);
+  document.body.replaceChildren(skip, header, storeBanner, main, status);
 }
 
 /** Navigation for the signed-in role: tokens only for admins. */
@@ -127,6 +132,8 @@ function start(s: Session): void {
   session = s;
   live?.close();
   live = new LiveEvents(s.client, setLive, signOut);
+  storeHealth?.close();
+  storeHealth = new StoreHealth(s.client, storeBanner, storeBadge);
 }
 
 async function onSignedIn(s: Session): Promise<void> {
@@ -141,6 +148,8 @@ function signOut(): void {
   session = undefined;
   live?.close();
   live = undefined;
+  storeHealth?.close();
+  storeHealth = undefined;
   liveBadge.textContent = "";
   liveBadge.className = "live";
   announce("Signed out");

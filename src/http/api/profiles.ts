@@ -55,7 +55,7 @@ export function registerProfileRoutes(app: FastifyInstance, core: Core): void {
         params: NameParams,
         body: PreviewBody,
       },
-      config: { role: "viewer" },
+      config: { role: "viewer", readsOnly: true },
     },
     async (req) =>
       presentPreview(
