@@ -7,7 +7,7 @@ import { isEnforcerError } from "../domain/errors.js";
 import { parseIpv4Cidr } from "../domain/ipv4-net.js";
 import { parseMac } from "../domain/mac.js";
 import { COLLECTIONS } from "../store/collections.js";
-import type { StoreOp } from "../store/store.js";
+import type { StoreExpect, StoreOp } from "../store/store.js";
 import { BrokenStore, MemoryStore } from "../store/testing/fake-stores.js";
 import { DhcpLeaseService } from "./dhcp-lease-service.js";
 import { ManualClock, testCore } from "./testing/fixtures.js";
@@ -54,12 +54,82 @@ test("lease service: the ACK waits for its lease to be committed; a renewal with
     ["renew", { reply: "ack", yiaddr: "10.9.0.10", leaseSeconds: 3540 }],
   );
   assert.equal(store.commits.length, 1, "the early renewal wrote nothing");
-  // A store that cannot write means no ACK (the server counts the request as handler-threw and answers nothing).
+  // A store that cannot write means no ACK: the request is counted as unstored and answered with nothing.
   const broken = new DhcpLeaseService(new BrokenStore(), clock);
   broken.configure(SETUP);
-  await assert.rejects(broken.handle({ ...SELECT, requestedIp: "10.9.0.11" }), (e) =>
-    isEnforcerError(e, "ENF_ERR_STORE_IO"),
+  const refused = await broken.handle({ ...SELECT, requestedIp: "10.9.0.11" });
+  assert.equal(refused.answer, undefined);
+  assert.equal(refused.event, "unstored");
+  assert.match(refused.detail, /ENF_ERR_STORE_IO/);
+});
+
+/** A store whose commits wait for the test, with the expectations each commit stated. */
+class HeldStore extends MemoryStore {
+  private readonly held: (() => void)[] = [];
+  override async commit(ops: StoreOp[], expect?: readonly StoreExpect[]): Promise<void> {
+    await new Promise<void>((r) => this.held.push(r));
+    return super.commit(ops, expect);
+  }
+  /** Lets the oldest held commit through. */
+  release(): void {
+    this.held.shift()!();
+  }
+}
+
+test("lease service: two instances on one store never give one address twice, even both leading at once (split moment)", async () => {
+  const store = new HeldStore();
+  const clock = new ManualClock();
+  const a = new DhcpLeaseService(store, clock);
+  const b = new DhcpLeaseService(store, clock);
+  a.configure(SETUP);
+  b.configure({ ...SETUP, serverAddress: "10.9.0.2" });
+  const macB = "52:54:00:00:00:02";
+  // Each offers the first free address to its own client (offers live in each instance's memory).
+  assert.equal((await a.handle({ messageType: 1, mac: MAC, ciaddr: "0.0.0.0" })).detail, "10.9.0.10");
+  assert.equal((await b.handle({ messageType: 1, mac: macB, ciaddr: "0.0.0.0" })).detail, "10.9.0.10");
+  // Both REQUEST it before either lease is stored: both commits expect the address's lease absent.
+  const ackA = a.handle({ ...SELECT, requestedIp: "10.9.0.10" });
+  const ackB = b.handle({ ...SELECT, mac: macB, serverId: "10.9.0.2", requestedIp: "10.9.0.10" });
+  await new Promise((r) => setTimeout(r, 10));
+  store.release();
+  store.release();
+  const [outA, outB] = await Promise.all([ackA, ackB]);
+  assert.equal(outA.event, "ack");
+  assert.equal(outB.event, "unstored");
+  assert.equal(outB.answer, undefined, "no ACK for the address another instance stored first");
+  assert.match(outB.detail, /ENF_ERR_STORE_CONFLICT/);
+  assert.equal(store.get<{ mac: string }>(COLLECTIONS.dhcpLeases, "10.9.0.10")?.mac, MAC);
+  assert.equal(store.commits.length, 1);
+  // B's table follows the store: its client, retrying, is offered the next address.
+  assert.equal((await b.handle({ messageType: 1, mac: macB, ciaddr: "0.0.0.0" })).detail, "10.9.0.11");
+});
+
+test("lease service: a new leader reads the leases the old one stored; a client rebinding keeps its address", async () => {
+  const store = new MemoryStore();
+  const clock = new ManualClock();
+  const old = new DhcpLeaseService(store, clock);
+  old.configure(SETUP);
+  await old.handle({ messageType: 1, mac: MAC, ciaddr: "0.0.0.0" });
+  assert.equal((await old.handle({ ...SELECT, requestedIp: "10.9.0.10" })).event, "ack");
+  // The other instance (its own server address) takes over after the first one died.
+  const next = new DhcpLeaseService(store, clock);
+  next.configure({ ...SETUP, serverAddress: "10.9.0.2" });
+  clock.advance(40 * 60_000);
+  const rebind = await next.handle({ messageType: 3, mac: MAC, ciaddr: "10.9.0.10" });
+  assert.deepEqual(
+    [rebind.event, rebind.answer],
+    ["ack", { reply: "ack", yiaddr: "10.9.0.10", leaseSeconds: 3600 }],
   );
+  const reboot = await next.handle({ messageType: 3, mac: MAC, ciaddr: "0.0.0.0", requestedIp: "10.9.0.10" });
+  assert.equal(reboot.answer?.reply, "ack");
+  // Another client is not given that address.
+  const other = await next.handle({
+    messageType: 1,
+    mac: "52:54:00:00:00:03",
+    ciaddr: "0.0.0.0",
+    requestedIp: "10.9.0.10",
+  });
+  assert.equal(other.detail, "10.9.0.11");
 });
 
 test("lease service: the reservation label is refused through the machine API when it cannot be honoured", async () => {

@@ -6,11 +6,11 @@ import {
   type RequestState,
 } from "../domain/dhcp-lease-table.js";
 import { LeaseWriteBudget } from "../domain/dhcp-write-budget.js";
-import { EnforcerError } from "../domain/errors.js";
+import { EnforcerError, isEnforcerError } from "../domain/errors.js";
 import { ipv4Value, type Ipv4Net } from "../domain/ipv4-net.js";
 import type { Machine } from "../domain/machine.js";
 import { COLLECTIONS } from "../store/collections.js";
-import type { Store, StoreOp } from "../store/store.js";
+import type { Store, StoreExpect, StoreOp } from "../store/store.js";
 import type { Clock } from "./ports.js";
 
 /** DHCP message types the lease service reads (RFC 2132 §9.6). */
@@ -50,7 +50,8 @@ export interface LeaseOutcome {
     | "released"
     | "inform"
     | "exhausted"
-    | "throttled";
+    | "throttled"
+    | "unstored";
   detail: string;
 }
 
@@ -59,6 +60,11 @@ const THROTTLED: LeaseOutcome = {
   event: "throttled",
   detail: "too many lease writes lately (hopping or releasing clients): no answer, nothing written",
 };
+
+/** A lease write the store refused (another instance wrote the address first, or the store is unavailable). */
+function unstored(why: string): LeaseOutcome {
+  return { event: "unstored", detail: `lease not stored (${why}): no answer, the client retries` };
+}
 
 /** A lease as the API shows it. */
 export interface LeaseView extends DhcpLease {
@@ -173,6 +179,7 @@ export class DhcpLeaseService {
         const d = table.decline(req.mac, address, now);
         if (!d.accepted) return { event: "ignored", detail: `${address} was not offered or leased to it` };
         // Over the write budget the stored lease stays until it expires; the address is held all the same.
+        // A refused delete leaves the stored lease to expire; the address is held all the same.
         if (d.drop !== undefined && this.mayWrite(now)) await this.commit([this.del(d.drop)]);
         return {
           event: "declined",
@@ -185,7 +192,8 @@ export class DhcpLeaseService {
         const a = ours ? table.release(req.mac, req.ciaddr) : undefined;
         if (a === undefined) return { event: "ignored", detail: `no lease of ${req.ciaddr} to release` };
         if (!this.mayWrite(now)) return THROTTLED;
-        await this.commit([this.del(a)]);
+        const refused = await this.commit([this.del(a)]);
+        if (refused) return unstored(refused);
         return { event: "released", detail: a };
       }
       case INFORM:
@@ -222,7 +230,8 @@ export class DhcpLeaseService {
       if (ack.replaces !== undefined) ops.push(this.del(ack.replaces));
       ops.push({ op: "put", collection: COLLECTIONS.dhcpLeases, id: ack.write.address, value: ack.write });
       // Durable before the ACK leaves: a client told it holds the address holds it after a crash too.
-      await this.commit(ops);
+      const refused = await this.commit(ops);
+      if (refused) return unstored(refused);
     }
     return {
       answer: { reply: "ack", yiaddr: ack.address, leaseSeconds: ack.leaseSeconds },
@@ -256,7 +265,23 @@ export class DhcpLeaseService {
     return { op: "del", collection: COLLECTIONS.dhcpLeases, id: address };
   }
 
-  private commit(ops: StoreOp[]): Promise<void> {
-    return this.store.commit(ops);
+  /**
+   * Commits lease ops expecting each key as this instance read it (the lease, or its absence): with a store
+   * several instances share, two never give one address to two clients, even while both think they lead.
+   * Answers why the store refused, or undefined once the ops are durable.
+   */
+  private async commit(ops: StoreOp[]): Promise<string | undefined> {
+    const expect: StoreExpect[] = ops.map((o) => ({
+      collection: o.collection,
+      id: o.id,
+      value: this.store.get(o.collection, o.id),
+    }));
+    try {
+      await this.store.commit(ops, expect);
+      return undefined;
+    } catch (err) {
+      if (isEnforcerError(err)) return `${err.code}: ${err.message}`;
+      throw err;
+    }
   }
 }

@@ -19,6 +19,8 @@ import { leaseReply } from "./dhcp-lease-reply.js";
 import { dhcpToTimeline, leaseOutcome } from "./timeline-feed.js";
 import type { DhcpService, DhcpWiring } from "./dhcp.js";
 import type { DhcpTotals } from "./dhcp-totals.js";
+import { alwaysLeader } from "../store/election.js";
+import { leadDhcp, SETTLE_MS } from "./dhcp-leadership.js";
 
 /** How long an OFFER holds its address (memory only): a DISCOVER flood holds the range for at most this. */
 const OFFER_HOLD_MS = 30_000;
@@ -46,7 +48,8 @@ export async function startDhcpServerMode(
     throw new EnforcerError("ENF_ERR_SETTINGS_INVALID", `--dhcp-router: ${bad}`, { setting: "dhcpRouter" });
   const dns = settings.dhcpDns?.split(",") ?? [];
   const dhcpPort = settings.dhcpPort ?? 67;
-  if (settings.dhcpProbeWait > 0) {
+  // With several instances the probe would hear the leading one and refuse: only a sole instance probes.
+  if (settings.dhcpProbeWait > 0 && !wiring.election) {
     const others = await probeDhcpServers({
       serverPort: dhcpPort,
       clientPort: dhcpPort === 67 ? 68 : dhcpPort + 1,
@@ -84,11 +87,17 @@ export async function startDhcpServerMode(
   };
   const logs = new LogBudget(LOGS_PER_MINUTE);
   const count = (event: string) => totals.leaseEvents.set(event, (totals.leaseEvents.get(event) ?? 0) + 1);
+  const lead = leadDhcp(wiring.election ?? alwaysLeader, net.network, log, totals);
   const server = await startDhcpServer({
     address: "0.0.0.0",
     ports: [dhcpPort],
     counters: totals.server,
     handler: async ({ message, fields }, meta) => {
+      // Another instance answers this network (and writes its leases): stay silent.
+      if (!lead.leading()) {
+        totals.followerDropped++;
+        return undefined;
+      }
       const mac = fields.mac;
       const where = offNetwork(message, meta.from.address, (a) => inIpv4Net(net.network, a));
       if (mac === undefined || where) {
@@ -101,7 +110,10 @@ export async function startDhcpServerMode(
       const budget = logs.take();
       if (budget.ok && outcome.event !== "ignored")
         log[
-          outcome.event === "nak" || outcome.event === "exhausted" || outcome.event === "throttled"
+          outcome.event === "nak" ||
+          outcome.event === "exhausted" ||
+          outcome.event === "throttled" ||
+          outcome.event === "unstored"
             ? "warn"
             : "info"
         ](
@@ -142,13 +154,27 @@ export async function startDhcpServerMode(
     },
     onDrop: (kind, from, problem) => log.debug({ peer: from, kind }, `dhcp: dropped: ${problem}`),
     onFault: (f: UdpFault) => log.debug({ peer: f.peer, fault: f.kind }, `dhcp: ${f.message}`),
+  }).catch(async (err: unknown) => {
+    // A port that cannot be bound: give the lead up at once rather than hold it without answering.
+    await lead.close();
+    throw err;
   });
+  if (wiring.election) await lead.settle(SETTLE_MS);
   const summary = `server on ${ipv4NetText(net.network)} as ${net.address}, range ${rangeText(range)}`;
   log.info(
     { dhcp: { ports: server.ports, network: ipv4NetText(net.network), address: net.address } },
     `dhcp: ${summary}`,
   );
-  return { mode: "server", ports: server.ports, summary, close: () => server.close() };
+  return {
+    mode: "server",
+    ports: server.ports,
+    summary,
+    lead,
+    close: async () => {
+      await lead.close();
+      await server.close();
+    },
+  };
 }
 
 /** The request as the lease service reads it. */

@@ -10,4 +10,8 @@ export class DhcpTotals {
   readonly skipped = new Map<ProxySkipReason, number>();
   /** `--dhcp server`: offers, acks, renewals, naks, declines, releases by kind. */
   readonly leaseEvents = new Map<string, number>();
+  /** The boot network this instance campaigns for and whether it leads it (set while DHCP runs). */
+  lead: { readonly network: string; leading(): boolean } | undefined;
+  /** Requests heard and dropped unanswered because another instance leads the boot network. */
+  followerDropped = 0;
 }

@@ -15,6 +15,8 @@ import { proxyReply, proxyRequest } from "./dhcp-reply.js";
 import { startDhcpServerMode } from "./dhcp-server-mode.js";
 import { dhcpToTimeline, proxyOutcome } from "./timeline-feed.js";
 import type { BootTimeline } from "../core/boot-timeline.js";
+import { alwaysLeader, type Election } from "../store/election.js";
+import { leadDhcp, SETTLE_MS, type DhcpLead } from "./dhcp-leadership.js";
 
 /** Log lines per minute for answers and for faults; past it they are only counted. */
 const ANSWER_LOGS_PER_MINUTE = 600;
@@ -34,6 +36,8 @@ export interface DhcpWiring {
   timeline?: BootTimeline;
   /** A Raspberry Pi's request was answered: its option 97 names its boot directory (core's PiBootService). */
   piSeen?: (mac: Mac, guid: Uint8Array | undefined) => void;
+  /** With a store other instances share: only the instance elected for the boot network answers. */
+  election?: Election;
 }
 
 /** A running DHCP service, for the ready line and for stopping. */
@@ -41,6 +45,8 @@ export interface DhcpService {
   mode: "proxy" | "server";
   ports: number[];
   summary: string;
+  /** The boot network's election; only the leader answers. */
+  lead: DhcpLead;
   close(): Promise<void>;
 }
 
@@ -72,11 +78,17 @@ export async function startDhcp(
   const faultLogs = new LogBudget(FAULT_LOGS_PER_MINUTE);
   // With port 0 (tests) the kernel picks the port: which one is the PXE port is known once bound.
   let boundPxePort = pxePort;
+  const lead = leadDhcp(wiring.election ?? alwaysLeader, net.network, log, totals);
   const server: DhcpServer = await startDhcpServer({
     address: "0.0.0.0",
     ports: [dhcpPort, pxePort],
     counters: totals.server,
     handler: (request, meta) => {
+      // Another instance answers this network: stay silent (the socket stays bound for a quick take-over).
+      if (!lead.leading()) {
+        totals.followerDropped++;
+        return undefined;
+      }
       const asked = proxyRequest(request, meta, boundPxePort);
       const decision = proxy.decide(asked);
       if (wiring.timeline) dhcpToTimeline(wiring.timeline, request.fields, asked, proxyOutcome(decision));
@@ -120,12 +132,26 @@ export async function startDhcp(
           `dhcp: ${f.message}`,
         );
     },
+  }).catch(async (err: unknown) => {
+    // A port that cannot be bound: give the lead up at once rather than hold it without answering.
+    await lead.close();
+    throw err;
   });
   boundPxePort = server.ports[1]!;
+  if (wiring.election) await lead.settle(SETTLE_MS);
   const summary = `proxy on ${ipv4NetText(net.network)} as ${net.address}${settings.dhcpKnownOnly ? ", known machines only" : ""}`;
   log.info(
     { dhcp: { ports: server.ports, network: ipv4NetText(net.network), address: net.address } },
     `dhcp: ${summary}`,
   );
-  return { mode: "proxy", ports: server.ports, summary, close: () => server.close() };
+  return {
+    mode: "proxy",
+    ports: server.ports,
+    summary,
+    lead,
+    close: async () => {
+      await lead.close();
+      await server.close();
+    },
+  };
 }

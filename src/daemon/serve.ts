@@ -178,7 +178,7 @@ export async function serve(argv: string[]): Promise<void> {
       data: dataDir,
       http: `http://${settings.listen}:${port}`,
       tftp: tftp ? `${settings.listen}:${tftp.port}` : "off",
-      dhcp: dhcp ? dhcp.summary : "off",
+      dhcp: dhcp ? `${dhcp.summary}${dhcpRole(dhcp, store.shared)}` : "off",
       bootUrl,
       generalScript: `${bootUrl}/boot.ipxe`,
       ui: ui ? `${bootUrl}/ui/` : "not built",
@@ -196,7 +196,7 @@ export async function serve(argv: string[]): Promise<void> {
   }
   // One plain line for scripts and tests that wait for readiness.
   process.stdout.write(
-    `enforcer: ready http=${port} tftp=${tftp ? tftp.port : "off"} dhcp=${dhcp ? `${dhcp.mode}:${dhcp.ports.join(",")}` : "off"}` +
+    `enforcer: ready http=${port} tftp=${tftp ? tftp.port : "off"} dhcp=${dhcp ? `${dhcp.mode}:${dhcp.ports.join(",")}${dhcpRole(dhcp, store.shared)}` : "off"}` +
       ` boot=${bootUrl}/boot.ipxe data=${dataDir}` +
       `${ui ? ` ui=${bootUrl}/ui/` : ""}\n`,
   );
@@ -274,6 +274,11 @@ function presentLoaders(loaders: ReadonlyMap<string, string>, root: string | und
   );
 }
 
+/** With a shared store, whether this instance answers DHCP now (`:leading`) or another does (`:following`). */
+function dhcpRole(dhcp: { lead: { leading(): boolean } }, shared: boolean): string {
+  return shared ? `:${dhcp.lead.leading() ? "leading" : "following"}` : "";
+}
+
 /** The DHCP totals as /metrics reads them. */
 function dhcpMetrics(t: DhcpTotals, leases: () => { inUse: number; free: number } | undefined) {
   return {
@@ -284,6 +289,8 @@ function dhcpMetrics(t: DhcpTotals, leases: () => { inUse: number; free: number 
     faults: t.server.faults,
     received: () => t.server.received,
     leaseEvents: t.leaseEvents,
+    lead: () => (t.lead ? { network: t.lead.network, leading: t.lead.leading() } : undefined),
+    followerDropped: () => t.followerDropped,
   };
 }
 

@@ -37,6 +37,10 @@ export interface DhcpMetricTotals {
   readonly leaseEvents?: ReadonlyMap<string, number>;
   /** `--dhcp server`: leases in use and addresses free to offer (undefined in other modes). */
   leases?(): { inUse: number; free: number } | undefined;
+  /** The boot network this instance campaigns for and whether it leads it (undefined while DHCP is off). */
+  lead?(): { network: string; leading: boolean } | undefined;
+  /** Requests dropped unanswered because another instance leads the boot network. */
+  followerDropped?(): number;
 }
 
 /** Everything /metrics reports; the boot routes and the timed store feed it. */
@@ -188,7 +192,7 @@ function registerDhcpGauges(registers: Registry[], dhcp: DhcpMetricTotals): void
   });
   byLabel(
     "enforcer_dhcp_lease_events_total",
-    "--dhcp server requests by outcome (offer, ack, renew, nak, declined, released, inform, exhausted, throttled, ignored).",
+    "--dhcp server requests by outcome (offer, ack, renew, nak, declined, released, inform, exhausted, throttled, unstored, ignored).",
     "event",
     dhcp.leaseEvents ?? new Map(),
   );
@@ -202,6 +206,25 @@ function registerDhcpGauges(registers: Registry[], dhcp: DhcpMetricTotals): void
       if (!c) return;
       this.set({ state: "in-use" }, c.inUse);
       this.set({ state: "free" }, c.free);
+    },
+  });
+  new Gauge({
+    name: "enforcer_dhcp_leader",
+    help: "1 while this instance leads its boot network's DHCP (answers), 0 while another does (with a shared store).",
+    labelNames: ["network"],
+    registers,
+    collect() {
+      this.reset();
+      const l = dhcp.lead?.();
+      if (l) this.set({ network: l.network }, l.leading ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "enforcer_dhcp_follower_dropped_total",
+    help: "DHCP requests left unanswered because another instance leads the boot network.",
+    registers,
+    collect() {
+      this.set(dhcp.followerDropped?.() ?? 0);
     },
   });
 }
