@@ -37,6 +37,7 @@ export const ERROR_CODES = {
     "`store copy` was given a target that already holds Enforcer data, without --force",
   ENF_ERR_STORE_COPY_MISMATCH:
     "`store copy` read the target back and a collection's count or digest differs from the source's",
+  ENF_ERR_STORE_REFUSED: "the store's engine refused the credentials: etcd user or password, or TLS certificate",
   ENF_ERR_AUTH_MISSING: "the request has no bearer token",
   ENF_ERR_AUTH_INVALID: "the bearer token is malformed, unknown or revoked",
   ENF_ERR_AUTH_FORBIDDEN: "the token's role may not do this",

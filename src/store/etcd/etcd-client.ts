@@ -190,6 +190,25 @@ export class EtcdClient {
     );
   }
 
+  /**
+   * Asks every endpoint for one linearizable read of `key` (it needs the cluster's quorum): which answered,
+   * in how many ms, or why not. The store's health comes from it.
+   */
+  async probeEach(key: string, timeoutMs: number): Promise<{ url: string; ms: number; error?: string }[]> {
+    const body = { key: b64(key), limit: 1, keys_only: true };
+    return Promise.all(
+      this.endpoints.map(async (ep) => {
+        const t = performance.now();
+        try {
+          await ep.post("/v3/kv/range", body, await this.headers(), timeoutMs);
+          return { url: ep.url, ms: performance.now() - t };
+        } catch (err) {
+          return { url: ep.url, ms: performance.now() - t, error: (err as Error).message };
+        }
+      }),
+    );
+  }
+
   /** Ends keep-alive sockets; calls after it fail. */
   close(): void {
     this.closed = true;
