@@ -1,8 +1,8 @@
 // `npm run bench -- etcd`: the boot routes on etcd (3 members on loopback, and 1) against the file store, one
-// Enforcer each, same run, same seeded rack: per-machine script req/s (reads from memory) and first fetches
+// Enforcer each, same run, the boot bench's seeded rack (10,000 machines, 2,000 armed): per-machine script req/s (reads from memory) and first fetches
 // of armed configs per second (each a trigger committed to the store before the answer).
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { EtcdStore } from "../src/store/etcd/etcd-store.js";
@@ -10,15 +10,10 @@ import { FileStore } from "../src/store/file-store.js";
 import type { Store } from "../src/store/store.js";
 import { startEtcdCluster, type EtcdCluster } from "../test/support/etcd-cluster.js";
 import { freePort } from "../test/support/enforcer-process.js";
-import { wrk } from "./boot-load.js";
+import { ARMED, MACHINES, fallThroughScript, triggerStorm, wrk } from "./boot-load.js";
 import { spawnChild } from "./children.js";
 import { untilLine } from "./ready-line.js";
-import { benchMac, seedStore } from "./seed.js";
-
-/** Known machines seeded into each store; the first ARMED have an armed config. Smaller than the boot bench's
- * rack: seeding etcd goes through its API, and the numbers measured here do not depend on the rack's size. */
-const MACHINES = 2_000;
-const ARMED = 500;
+import { seedStore } from "./seed.js";
 
 /** One backend's numbers. */
 interface Side {
@@ -27,38 +22,6 @@ interface Side {
   fallThroughAgain: number;
   triggers: number;
   seedMs: number;
-}
-
-/** wrk's Lua: every request names the next machine with nothing armed. */
-function luaScript(dir: string): string {
-  const path = join(dir, "machines.lua");
-  const body = `local i = 0
-request = function()
-  i = i + 1
-  local n = ${ARMED} + (i % ${MACHINES - ARMED})
-  local mac = string.format("52-54-00-%02x-%02x-%02x", math.floor(n / 65536) % 256, math.floor(n / 256) % 256, n % 256)
-  return wrk.format("GET", "/boot/machine?mac=" .. mac .. "&platform=pcbios")
-end
-`;
-  // (written here rather than shared with boot-load.ts: its constants are the 10,000-machine rack's)
-  writeFileSync(path, body);
-  return path;
-}
-
-/** The first fetch of every armed config, 50 at a time; answers boots/s. */
-async function triggers(base: string): Promise<number> {
-  let next = 0;
-  const started = performance.now();
-  const worker = async () => {
-    while (next < ARMED) {
-      const mac = benchMac(next++);
-      const r = await fetch(`${base}/boot/machine?mac=${mac}&platform=pcbios`);
-      await r.text();
-      if (r.status !== 200) throw new Error(`armed config not served for ${mac}: ${r.status}`);
-    }
-  };
-  await Promise.all(Array.from({ length: 50 }, worker));
-  return Math.round(ARMED / ((performance.now() - started) / 1000));
 }
 
 async function serve(data: string, port: number, store?: string): Promise<ChildProcess> {
@@ -88,14 +51,14 @@ async function measure(
     const port = await freePort();
     child = await serve(data, port, storeUrl);
     const base = `http://127.0.0.1:${port}`;
-    const lua = luaScript(data);
+    const lua = fallThroughScript(data);
     // The first pass writes one boot-attempt summary per machine (as the boot bench's first row); the second
     // none: reads from memory only.
     const fallThroughFirst = wrk(`${base}/`, lua);
     const fallThroughAgain = wrk(`${base}/`, lua);
     // wrk blocked this process past the server's keep-alive: let fetch's pool see the closed connections.
     await new Promise((r) => setTimeout(r, 200));
-    return { name, fallThroughFirst, fallThroughAgain, triggers: await triggers(base), seedMs };
+    return { name, fallThroughFirst, fallThroughAgain, triggers: await triggerStorm(base), seedMs };
   } finally {
     if (child) {
       const gone = new Promise((r) => child!.once("exit", r));
