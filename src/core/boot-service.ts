@@ -112,6 +112,9 @@ export class BootService {
     if (seenPart) change.include(seenPart);
     let answer: BootDecision = NO_CONFIG;
     let failure: { err: unknown } | undefined;
+    // Whether the answer stands only once written: a trigger or retry (of many fetches, one wins: by the
+    // store's compare-and-swap, across instances too) or a discovery key the image will present.
+    let needsWrite = false;
     if (held) {
       let f: ReturnType<ConfigService["fetchOps"]>;
       try {
@@ -121,6 +124,7 @@ export class BootService {
         return unwritten(err, NO_CONFIG, held.id, true);
       }
       change.include(f.change);
+      needsWrite = f.change.ops.length > 0;
       answer = f.serve
         ? configDecision(held, this.settings.publicUrl)
         : { kind: "none", reason: "window-passed" };
@@ -129,14 +133,12 @@ export class BootService {
       try {
         const d = this.discovery(machine.id, who.platform, machine.id);
         change.op(...d.ops);
+        needsWrite = d.ops.length > 0;
         answer = d.answer;
       } catch (err) {
         failure = { err };
       }
     }
-    // Whether the answer stands only once written: a trigger (of many fetches, one wins: by the store's
-    // compare-and-swap, across instances too) or a discovery key the image will present.
-    const needsWrite = (held !== undefined && change.expects.length > 0) || answer.kind === "discovery";
     try {
       await change.commit();
     } catch (err) {

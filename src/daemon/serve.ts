@@ -72,6 +72,7 @@ export async function serve(argv: string[]): Promise<void> {
     { sessionSecret: await sharedSessionSecret(store, loadSessionSecret(dataDir)) },
     { dir: join(dataDir, "assets"), maxBytes: byteSize(settings.assetCacheSize), log },
   );
+  await core.events.ready(); // a shared store: the first block of event seqs is claimed (docs/store.md)
   const adminToken = await core.tokens.ensureInitialAdmin();
   if (adminToken) writeFileSync(join(dataDir, "admin.token"), `${adminToken}\n`, { mode: 0o600 });
   const loaders = new Map([

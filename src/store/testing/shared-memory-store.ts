@@ -89,6 +89,7 @@ export class SharedMemoryStore implements Store {
   private readonly waiting = new Map<number, () => void>();
   private inFlight = new Set<Promise<void>>();
   private closed = false;
+  private held: [number, StoreOp[]][] | undefined;
 
   constructor(
     private readonly engine: SharedMemoryEngine,
@@ -146,8 +147,24 @@ export class SharedMemoryStore implements Store {
     return p;
   }
 
+  /** Holds back what the engine sends this view (a slow watch) until `resume`: it reads old values. */
+  pause(): void {
+    this.held ??= [];
+  }
+
+  /** Applies what was held back, in engine order, and follows the engine again. */
+  resume(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const [rev, ops] of held) this.deliver(rev, ops);
+  }
+
   /** @internal The engine's watch: applies an accepted commit on a later turn, in engine order. */
   deliver(rev: number, ops: StoreOp[]): void {
+    if (this.held) {
+      this.held.push([rev, ops]);
+      return;
+    }
     setImmediate(() => {
       const parsed = ops.map((o) => (o.op === "put" ? { ...o, value: JSON.parse(o.value as string) } : o));
       this.mem.apply(parsed);
