@@ -1,3 +1,4 @@
+import { isEnforcerError } from "../domain/errors.js";
 import type { Command, CommandInput } from "../domain/command.js";
 import { COLLECTIONS } from "../store/collections.js";
 import type { Store } from "../store/store.js";
@@ -6,7 +7,6 @@ import { changeCommand } from "./command-change.js";
 import type { CommandExecutor, CommandRoute, Delivery } from "./command-executor.js";
 import type { EventLog } from "./event-log.js";
 import type { OpenCommands } from "./open-commands.js";
-import { isConflict } from "./command-polls.js";
 import type { Clock } from "./ports.js";
 
 /** Longest outcome detail kept from an executor. */
@@ -42,7 +42,7 @@ export class CommandDelivery {
       if (!route) continue; // nothing reaches it yet: stays queued
       // Expecting the command as read: of two instances delivering it, one marks it sent, the other skips it.
       const sent = await this.change(c, { type: "send" }, { agent: route.via }).catch((err: unknown) => {
-        if (isConflict(err)) return undefined;
+        if (isEnforcerError(err, "ENF_ERR_STORE_CONFLICT")) return undefined;
         throw err;
       });
       if (!sent) continue;
@@ -60,7 +60,7 @@ export class CommandDelivery {
         { detail: d.detail.slice(0, MAX_DETAIL) },
       ).catch((err: unknown) => {
         // Changed meanwhile through another instance (an agent's own ack, a merge): that change stands.
-        if (!isConflict(err)) throw err;
+        if (!isEnforcerError(err, "ENF_ERR_STORE_CONFLICT")) throw err;
       });
     }
     return n;

@@ -1,7 +1,7 @@
 import type { Command } from "../domain/command.js";
 import { EnforcerError, isEnforcerError } from "../domain/errors.js";
 import { COLLECTIONS } from "../store/collections.js";
-import type { Store } from "../store/store.js";
+import type { Store, StoreOp } from "../store/store.js";
 import { ChangeSet } from "./change-set.js";
 import { changeCommand } from "./command-change.js";
 import type { EventLog } from "./event-log.js";
@@ -36,8 +36,10 @@ export class CommandPolls {
     if (queued().length === 0 && waitMs > 0 && !signal?.aborted) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, waitMs);
-        const unsubscribe = this.events.subscribe((e) => {
-          if (e.kind === "command.queued" && e.machine === machine) done();
+        // From the change feed, not the event listeners: it hears a command queued through another
+        // instance (a shared store) the same way as one queued here, once the open index has it.
+        const unsubscribe = this.store.onApplied((ops) => {
+          if (ops.some((o) => o.collection === COLLECTIONS.commands && queuedFor(o, machine))) done();
         });
         signal?.addEventListener("abort", done);
         function done() {
@@ -61,7 +63,7 @@ export class CommandPolls {
     } catch (err) {
       // Another instance's poll (or delivery) took one of them first: this poll takes nothing, the agent
       // polls again and gets what is still queued. Never both.
-      if (isConflict(err)) return [];
+      if (isEnforcerError(err, "ENF_ERR_STORE_CONFLICT")) return [];
       throw err;
     }
     return taken;
@@ -84,7 +86,9 @@ export class CommandPolls {
   }
 }
 
-/** True for a commit refused because what it expected changed (another instance wrote first). */
-export function isConflict(err: unknown): boolean {
-  return isEnforcerError(err) && err.code === "ENF_ERR_STORE_CONFLICT";
+/** True for an op that stores a queued command of `machine`. */
+function queuedFor(o: StoreOp, machine: string): boolean {
+  if (o.op !== "put") return false;
+  const c = o.value as Command;
+  return c.state === "queued" && c.machine === machine;
 }

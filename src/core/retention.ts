@@ -132,7 +132,7 @@ export class RetentionService {
       await this.store.commit(ops, expect(ops));
       return new Set(ops);
     } catch (err) {
-      if (!isEnforcerError(err) || err.code !== "ENF_ERR_STORE_CONFLICT") throw err;
+      if (!isEnforcerError(err, "ENF_ERR_STORE_CONFLICT")) throw err;
     }
     const done = new Set<StoreOp>();
     const rest = ops.filter((o) => !guarded(o));
@@ -143,7 +143,7 @@ export class RetentionService {
         await this.store.commit([o], expect([o]));
         done.add(o);
       } catch (err) {
-        if (!isEnforcerError(err) || err.code !== "ENF_ERR_STORE_CONFLICT") throw err;
+        if (!isEnforcerError(err, "ENF_ERR_STORE_CONFLICT")) throw err;
       }
     }
     return done;

@@ -67,7 +67,7 @@ export class TokenService {
       const expect = [{ collection: COLLECTIONS.runtime, id: INITIAL_ADMIN, value: undefined }];
       return (await this.create("initial admin", "admin", [marker], expect)).token;
     } catch (err) {
-      if (isEnforcerError(err) && err.code === "ENF_ERR_STORE_CONFLICT") return undefined;
+      if (isEnforcerError(err, "ENF_ERR_STORE_CONFLICT")) return undefined;
       throw err;
     }
   }

@@ -1,16 +1,21 @@
 import type { Logger } from "pino";
 import type { Settings } from "../config/settings.js";
 import type { Core } from "../core/create-core.js";
+import { ALWAYS_LEADER, type Leadership } from "./periodic-jobs.js";
 
 /**
  * Adds the configured agent systems and runs their loop: sync members and inventory every
- * `--agent-interval` seconds, and deliver queued commands at once when one is queued. Passes never overlap.
+ * `--agent-interval` seconds, and deliver queued commands at once when one is queued (through any instance:
+ * the event reaches every instance's listeners). Passes never overlap; with several instances, only the
+ * leader's run.
  * The adapters are loaded only when one is configured: most servers run without Serf or Consul.
  */
 export async function startAgents(
   settings: Readonly<Settings>,
   core: Core,
   log: Logger,
+  /** With several instances, only the leader syncs members and delivers (docs/store.md). */
+  leader: Leadership = ALWAYS_LEADER,
 ): Promise<{ stop: () => Promise<void> }> {
   if (settings.serf.length === 0 && !settings.consul) return { stop: async () => {} };
   const { SerfAgent } = await import("../agents/serf/serf-agent.js");
@@ -31,6 +36,9 @@ export async function startAgents(
   let running: Promise<void> | null = null;
   let again = false;
   const pass = async () => {
+    // One instance talks to the agent systems for all: every instance syncing would write each member's
+    // machine as many times. Delivery is once across instances anyway (a command's send expects it queued).
+    if (!leader.isLeader()) return;
     for (const r of await core.agentSync.syncAll()) {
       if (r.errors.length > 0) log.warn({ agent: r.agent, errors: r.errors }, "agent sync had errors");
       else log.debug({ agent: r.agent, members: r.members, machines: r.machines }, "agent sync");

@@ -17,7 +17,8 @@ import { tightenedNotice, tightenModes } from "../store/file-modes.js";
 import { createLogger } from "../logging/logger.js";
 import { detectPublicUrl } from "./public-url.js";
 import { startAgents } from "./agents.js";
-import { loadSessionSecret, sharedSessionSecret } from "./session-secret.js";
+import { ALWAYS_LEADER, startPeriodicJobs } from "./periodic-jobs.js";
+import { loadSessionSecret } from "./session-secret.js";
 import { generatedFiles, startTftp } from "./tftp.js";
 import { withAssets } from "./asset-files.js";
 import { DhcpTotals } from "./dhcp-totals.js";
@@ -25,11 +26,6 @@ import { tftpToTimeline } from "./timeline-feed.js";
 import { neighbourMacs } from "./neighbours.js";
 import { openPiFirmware, piFiles } from "./pi-tftp.js";
 import { noLoadersNotice } from "./loader-notice.js";
-
-/** How often triggered configs past their retry window are expired and recorded. */
-const SWEEP_INTERVAL_MS = 5_000;
-/** How often retention deletes what is past its limits (also once at start). */
-const RETENTION_INTERVAL_MS = 10 * 60_000;
 
 /**
  * `enforcer serve`: loads and freezes the settings, opens the store, starts HTTP, prints where everything
@@ -69,10 +65,12 @@ export async function serve(argv: string[]): Promise<void> {
     timedStore(store, (s) => metrics.storeWrites.observe(s)),
     coreSettings(settings, publicUrl),
     undefined,
-    { sessionSecret: await sharedSessionSecret(store, loadSessionSecret(dataDir)) },
+    { sessionSecret: loadSessionSecret(dataDir) },
     { dir: join(dataDir, "assets"), maxBytes: byteSize(settings.assetCacheSize), log },
   );
   await core.events.ready(); // a shared store: the first block of event seqs is claimed (docs/store.md)
+  // TODO(i15-etcd's Election): campaign("jobs") when the store is shared; one instance leads for ever.
+  const leader = ALWAYS_LEADER;
   const adminToken = await core.tokens.ensureInitialAdmin();
   if (adminToken) writeFileSync(join(dataDir, "admin.token"), `${adminToken}\n`, { mode: 0o600 });
   const loaders = new Map([
@@ -156,23 +154,9 @@ export async function serve(argv: string[]): Promise<void> {
             throw err;
           });
 
-  const agents = await startAgents(settings, core, log);
-  const sweep = setInterval(() => {
-    core.configs.expireDue().catch((err) => log.error({ err }, "expiry sweep failed"));
-    // Boot attempts that went quiet get their summary written (known machines only).
-    core.timeline.settle().catch((err) => log.error({ err }, "timeline settle failed"));
-  }, SWEEP_INTERVAL_MS);
-  sweep.unref();
-  const retain = () =>
-    core.retention
-      .sweep()
-      .then((r) => {
-        if (Object.values(r).some((n) => n > 0)) log.info({ deleted: r }, "retention pass");
-      })
-      .catch((err) => log.error({ err }, "retention pass failed"));
-  void retain();
-  const retention = setInterval(retain, RETENTION_INTERVAL_MS);
-  retention.unref();
+  // With several instances, retention and the agent systems run on the elected leader (periodic-jobs.ts).
+  const agents = await startAgents(settings, core, log, leader);
+  const stopJobs = startPeriodicJobs(core, log, leader);
 
   log.info(
     {
@@ -207,8 +191,7 @@ export async function serve(argv: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, "stopping");
-    clearInterval(sweep);
-    clearInterval(retention);
+    stopJobs();
     await agents.stop();
     await dhcp?.close();
     await tftp?.close();

@@ -22,6 +22,9 @@ export async function twoInstances(
   const engine = new SharedMemoryEngine();
   const a = await testApp({ publicUrl: "http://a.test:8080", ...over.a }, http, engine.view());
   const b = await testApp({ publicUrl: "http://b.test:8080", ...over.b }, http, engine.view());
+  // Each claims its first block of event seqs (a lost claim pauses on an unref'd timer: keep the loop alive).
+  const alive = setInterval(() => {}, 20);
+  await Promise.all([a.core.events.ready(), b.core.events.ready()]).finally(() => clearInterval(alive));
   // Each made its own test tokens: both hear all of them before a test starts.
   await until(() => a.store.count("tokens") === 8 && b.store.count("tokens") === 8, "the tokens of both");
   const close = async () => {

@@ -1,0 +1,54 @@
+import type { Logger } from "pino";
+import type { Core } from "../core/create-core.js";
+
+/** How often triggered configs past their retry window are expired and recorded. */
+const SWEEP_INTERVAL_MS = 5_000;
+/** How often retention deletes what is past its limits (also once at start). */
+const RETENTION_INTERVAL_MS = 10 * 60_000;
+
+/**
+ * Whether this instance runs the jobs one instance runs for all (an Election's handle from
+ * src/store/election.ts; with the file store, or one instance, always true).
+ */
+export interface Leadership {
+  isLeader(): boolean;
+}
+
+/** One instance alone, the leader for ever (the file store). */
+export const ALWAYS_LEADER: Leadership = { isLeader: () => true };
+
+/**
+ * The periodic jobs of `serve`, each placed for several instances over one shared store
+ * (docs/store.md "Periodic jobs with several instances"):
+ * - config expiry: on every instance. Each expiry expects the config as read, so of two instances
+ *   expiring one config one wins and the other skips it; it costs a scan of triggered configs, and it must
+ *   not wait a leader's failover to keep a window.
+ * - the boot timeline's settling: on every instance, each for its own timeline (kept in memory).
+ * - retention: on the leader only (safe on all: deletions expect what they read, but one pass is enough
+ *   and it scans everything); in commits of at most the store's maxOpsPerCommit.
+ * Returns the function that stops them (retention's batches under way finish: `core.retention.settled()`).
+ */
+export function startPeriodicJobs(core: Core, log: Logger, leader: Leadership = ALWAYS_LEADER): () => void {
+  const sweep = setInterval(() => {
+    core.configs.expireDue().catch((err) => log.error({ err }, "expiry sweep failed"));
+    // Boot attempts that went quiet get their summary written (known machines only).
+    core.timeline.settle().catch((err) => log.error({ err }, "timeline settle failed"));
+  }, SWEEP_INTERVAL_MS);
+  sweep.unref();
+  const retain = () => {
+    if (!leader.isLeader()) return;
+    core.retention
+      .sweep()
+      .then((r) => {
+        if (Object.values(r).some((n) => n > 0)) log.info({ deleted: r }, "retention pass");
+      })
+      .catch((err) => log.error({ err }, "retention pass failed"));
+  };
+  retain();
+  const retention = setInterval(retain, RETENTION_INTERVAL_MS);
+  retention.unref();
+  return () => {
+    clearInterval(sweep);
+    clearInterval(retention);
+  };
+}
