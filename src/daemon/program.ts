@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { clientProgram } from "../cli/program.js";
 import { serveUsage } from "../config/serve-usage.js";
+import type { StoreCopyOptions } from "./store-copy.js";
 
 /**
  * The whole `enforcer` program: the client's commands plus the server's own (`serve`, `discovery build`).
@@ -35,7 +36,13 @@ export function enforcerProgram(): Command {
       "the target, named the same way; it must hold no Enforcer data unless --force",
     )
     .option("--force", "replace the Enforcer data the target holds (nothing else there is touched)")
-    .action(async (o: { from: string; to: string; force?: boolean }) => {
+    .option("--prefix <prefix>", "the etcd key prefix, as serve's --store-prefix", "/enforcer")
+    .option("--etcd-ca <file>", "CA certificate (PEM) that signed etcd's, for https")
+    .option("--etcd-cert <file>", "client certificate (PEM) for etcd")
+    .option("--etcd-key <file>", "client key (PEM) for etcd")
+    .option("--etcd-user <name>", "etcd user")
+    .option("--etcd-password-file <file>", "file holding the etcd user's password")
+    .action(async (o: StoreCopyOptions) => {
       const { storeCopy } = await import("./store-copy.js");
       await storeCopy(o, (line) => process.stdout.write(`${line}\n`));
     });

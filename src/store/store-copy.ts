@@ -36,7 +36,7 @@ export interface CopyResult {
 export async function copyRecords(
   source: StoreRecords,
   collections: readonly string[],
-  target: Store,
+  target: Pick<Store, "commit">,
   opts: CopyOptions,
 ): Promise<CopyResult> {
   const maxOps = Math.max(1, Math.min(opts.maxOpsPerCommit, MAX_OPS_PER_COPY_COMMIT));

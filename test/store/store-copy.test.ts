@@ -2,63 +2,15 @@
 // what a server started on the copy answers; a target with data is refused unless --force; a directory a
 // running server holds is refused.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, test } from "node:test";
-import { startEnforcer, type EnforcerProcess } from "../support/enforcer-process.js";
+import { startEnforcer } from "../support/enforcer-process.js";
+import { seeded, storeCopy, viewOf } from "../support/store-copy.js";
 
-const BIN = resolve("bin/enforcer.js");
-const MAC = "52:54:00:5c:00:01";
 const root = mkdtempSync(join(tmpdir(), "enforcer-copy-"));
 after(() => rmSync(root, { recursive: true, force: true }));
-
-/** Runs `enforcer store copy` with these arguments. */
-function storeCopy(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  return spawnSync(process.execPath, [BIN, "store", "copy", ...args], { encoding: "utf8" });
-}
-
-/**
- * What a user reads back through the API: machines, profiles, configs (with states), a machine's events; the
- * server's own address (in config URLs) as BASE, since each start has its own port.
- */
-async function view(e: EnforcerProcess): Promise<unknown> {
-  const get = async (path: string) => (await e.api("GET", path)).body;
-  const seen = {
-    machines: await get("/machines"),
-    profiles: await get("/profiles"),
-    configs: await get(`/configs?machine=${MAC}`),
-    events: await get(`/machines/${MAC}/events`),
-  };
-  return JSON.parse(JSON.stringify(seen).replaceAll(e.base, "BASE"));
-}
-
-/** A server on `data` with a machine, a profile and an armed config, stopped; answers what it showed. */
-async function seeded(data: string, hostname: string): Promise<unknown> {
-  const e = await startEnforcer([], { data });
-  try {
-    assert.equal((await e.api("POST", "/machines", { mac: MAC, hostname })).status, 201);
-    const profile = { name: "p1", family: "custom", kernel: "http://m/vmlinuz", cmdline: "x" };
-    assert.equal((await e.api("POST", "/profiles", profile)).status, 201);
-    const cfg = await e.api<{ id: string }>("POST", "/configs", { machine: MAC, profile: "p1" });
-    assert.equal((await e.api("POST", `/configs/${cfg.body.id}/arm`)).status, 200);
-    return await view(e);
-  } finally {
-    await e.stop();
-  }
-}
-
-/** Starts a server on a copy (with the source's admin token file, as an operator keeps the token) and reads it. */
-async function viewOf(data: string, tokenFrom: string): Promise<unknown> {
-  copyFileSync(join(tokenFrom, "admin.token"), join(data, "admin.token"));
-  const e = await startEnforcer([], { data });
-  try {
-    return await view(e);
-  } finally {
-    await e.stop();
-  }
-}
 
 test(
   "store copy: file to file, a server on the copy answers what the source's server did",

@@ -2,7 +2,16 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { SharedMemoryEngine } from "../../store/testing/shared-memory-store.js";
 import { Metrics } from "../metrics.js";
+import type { Core } from "../../core/create-core.js";
 import { testApp } from "../testing/app.js";
+
+/** Metrics over the core the app is built on (made first: the app takes them). */
+function metricsOf(holder: { core?: Core }): Metrics {
+  return new Metrics({
+    counts: () => holder.core!.stats.counts(),
+    store: () => holder.core!.storeStatus.view(),
+  });
+}
 
 const MAC = "52:54:00:5e:00:01";
 const PROFILE = { name: "p1", family: "custom", kernel: "http://m/vmlinuz", cmdline: "x" };
@@ -10,12 +19,9 @@ const WRITE = /^(POST|PUT|PATCH|DELETE) \/api\/v1\//;
 
 test("fake shared store unavailable: every API write answers 503 ENF_ERR_STORE_UNAVAILABLE, reads 200, boot routes answer; back: writes work", async () => {
   const engine = new SharedMemoryEngine();
-  let t!: Awaited<ReturnType<typeof testApp>>;
-  const metrics = new Metrics({
-    counts: () => t.core.stats.counts(),
-    store: () => t.core.storeStatus.view(),
-  });
-  t = await testApp({}, { metrics }, engine.view());
+  const holder: { core?: Core } = {};
+  const t = await testApp({}, { metrics: metricsOf(holder) }, engine.view());
+  holder.core = t.core;
   assert.equal(
     (await t.api({ method: "POST", url: "/api/v1/machines", payload: { mac: MAC } })).statusCode,
     201,
@@ -84,12 +90,9 @@ test("fake shared store unavailable: every API write answers 503 ENF_ERR_STORE_U
 });
 
 test("the file store: status says file, ok; /metrics has ok 1 and shared 0", async () => {
-  let t!: Awaited<ReturnType<typeof testApp>>;
-  const metrics = new Metrics({
-    counts: () => t.core.stats.counts(),
-    store: () => t.core.storeStatus.view(),
-  });
-  t = await testApp({}, { metrics });
+  const holder: { core?: Core } = {};
+  const t = await testApp({}, { metrics: metricsOf(holder) });
+  holder.core = t.core;
   const s = (await t.api("/api/v1/status")).json().store;
   assert.equal(s.kind, "file");
   assert.equal(s.state, "ok");
