@@ -9,6 +9,7 @@ import { parseMac } from "../domain/mac.js";
 import { COLLECTIONS } from "../store/collections.js";
 import type { StoreExpect, StoreOp } from "../store/store.js";
 import { BrokenStore, MemoryStore } from "../store/testing/fake-stores.js";
+import { SharedMemoryEngine } from "../store/testing/shared-memory-store.js";
 import { DhcpLeaseService } from "./dhcp-lease-service.js";
 import { ManualClock, testCore } from "./testing/fixtures.js";
 
@@ -240,4 +241,41 @@ test("lease service: a client hopping between addresses (or leasing and releasin
   // The budget refills with time: a lease time later a client gets its lease again.
   clock.advance(3_600_000);
   assert.equal((await s.handle({ ...SELECT, mac: MAC, requestedIp: "10.9.0.12" })).event, "ack");
+});
+
+test("lease service (fake shared store): two instances' views, both leading at once, never ACK one address twice; the other view then holds the lease", async () => {
+  const engine = new SharedMemoryEngine();
+  const clock = new ManualClock();
+  const one = engine.view();
+  const two = engine.view();
+  const a = new DhcpLeaseService(one, clock);
+  const b = new DhcpLeaseService(two, clock);
+  a.configure(SETUP);
+  b.configure({ ...SETUP, serverAddress: "10.9.0.2" });
+  for (let round = 0; round < 5; round++) {
+    const macs = [`52:54:00:00:01:${round}0`, `52:54:00:00:01:${round}1`];
+    const address = (await a.handle({ messageType: 1, mac: macs[0]!, ciaddr: "0.0.0.0" })).detail;
+    assert.equal((await b.handle({ messageType: 1, mac: macs[1]!, ciaddr: "0.0.0.0" })).detail, address);
+    const [ra, rb] = await Promise.all([
+      a.handle({ ...SELECT, mac: macs[0]!, requestedIp: address }),
+      b.handle({ ...SELECT, mac: macs[1]!, serverId: "10.9.0.2", requestedIp: address }),
+    ]);
+    assert.deepEqual(
+      [ra.event, rb.event].sort(),
+      ["ack", "unstored"],
+      `round ${round}: ${ra.detail} / ${rb.detail}`,
+    );
+    const winner = ra.event === "ack" ? macs[0] : macs[1];
+    // Both views follow the engine: each lists the one lease, to the winner.
+    await new Promise((r) => setImmediate(r));
+    for (const s of [a, b]) {
+      const held = s.list().filter((l) => l.address === address);
+      assert.deepEqual(
+        held.map((l) => l.mac),
+        [winner],
+      );
+    }
+  }
+  await one.close();
+  await two.close();
 });

@@ -37,8 +37,11 @@ export interface L2Lab {
   enforcerAddress: string;
   /** Runs `cmd args` inside namespace `ns` (by `ip netns exec`), tracked so that `stop()` ends it. */
   spawnIn: (ns: string, name: string, cmd: string, args: string[]) => LabProcess;
-  /** A new namespace with a veth into the bridge and no address (for a DHCP client); answers its name. */
-  addHost: (role: string) => string;
+  /**
+   * A new namespace with a veth into the bridge and no address (for a DHCP client), or with `address` (/24,
+   * e.g. a second boot server); answers its name.
+   */
+  addHost: (role: string, address?: string) => string;
   /** Adds an IPv6 address (CIDR) to the site's interface. */
   addSiteIpv6: (cidr: string) => void;
   /** Namespaces and processes of this lab that still exist (empty after `stop()`). */
@@ -247,10 +250,10 @@ export async function startL2Lab(): Promise<L2Lab> {
     siteAddress: `${net}.1`,
     enforcerAddress: `${net}.2`,
     spawnIn: (n, name, cmd, args) => track(n, name, cmd, args, state.children, processes),
-    addHost: (role) => {
+    addHost: (role, address) => {
       const name = `${id}-${role}`;
       addNamespace(name);
-      join2bridge(name, `h${hosts++}`);
+      join2bridge(name, `h${hosts++}`, address);
       return name;
     },
     addSiteIpv6: (cidr) => ip("-n", ns.site, "-6", "addr", "add", cidr, "dev", "eth0", "nodad"),

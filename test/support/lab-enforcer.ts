@@ -44,6 +44,13 @@ function hostSide(sock: string): Promise<{ server: Server; close: () => Promise<
   });
 }
 
+/** Where an Enforcer runs in the lab: its namespace, its address there, and a name for its data and logs. */
+export interface LabSeat {
+  ns: string;
+  address: string;
+  name: string;
+}
+
 /** Enforcer running in the lab's enforcer namespace, with the API reachable from the test. */
 export interface LabEnforcer extends EnforcerProcess {
   /** The URL machines on the lab use (`http://<enforcer address>:8080`). */
@@ -59,16 +66,17 @@ export async function startLabEnforcer(
   lab: L2Lab,
   tftpRoot: string,
   extra: string[] = [],
+  at: LabSeat = { ns: lab.ns.enforcer, address: lab.enforcerAddress, name: "enforcer" },
 ): Promise<LabEnforcer> {
-  const data = join(lab.dir, "enforcer-data");
+  const data = join(lab.dir, `${at.name}-data`);
   mkdirSync(data, { recursive: true });
-  const labUrl = `http://${lab.enforcerAddress}:${HTTP_PORT}`;
+  const labUrl = `http://${at.address}:${HTTP_PORT}`;
   // prettier-ignore
   const args = [
-    resolve("bin/enforcer.js"), "serve", "--listen", lab.enforcerAddress, "--http-port", String(HTTP_PORT),
+    resolve("bin/enforcer.js"), "serve", "--listen", at.address, "--http-port", String(HTTP_PORT),
     "--data", data, "--public-url", labUrl, "--tftp-root", tftpRoot, "--log-level", "info", ...extra,
   ];
-  const proc = lab.spawnIn(lab.ns.enforcer, "enforcer", process.execPath, args);
+  const proc = lab.spawnIn(at.ns, at.name, process.execPath, args);
   await until(
     "enforcer in the lab to be ready",
     async () => {
@@ -79,16 +87,15 @@ export async function startLabEnforcer(
     15_000,
     50,
   );
-  const sock = join(lab.dir, "api.sock");
+  const sock = join(lab.dir, at.name === "enforcer" ? "api.sock" : `${at.name}-api.sock`);
   // A stopped Enforcer's forwarder leaves its socket file behind: a second Enforcer in the lab reuses the path.
   rmSync(sock, { force: true });
-  const fwd = lab.spawnIn(lab.ns.enforcer, "api-forwarder", process.execPath, [
-    "-e",
-    FORWARDER,
-    sock,
-    lab.enforcerAddress,
-    String(HTTP_PORT),
-  ]);
+  const fwd = lab.spawnIn(
+    at.ns,
+    at.name === "enforcer" ? "api-forwarder" : `${at.name}-api-forwarder`,
+    process.execPath,
+    ["-e", FORWARDER, sock, at.address, String(HTTP_PORT)],
+  );
   await until(
     "the API forwarder",
     async () => (fwd.output().includes("forwarding") ? true : undefined),
