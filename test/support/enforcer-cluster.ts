@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startEnforcer, type EnforcerProcess } from "./enforcer-process.js";
@@ -20,8 +20,9 @@ export interface EnforcerCluster {
 /**
  * Starts `n` instances on `storeUrl` (etcd://…). The first one starts alone and writes the initial admin
  * token into the shared store (and its admin.token file); the others then find tokens in the store and make
- * none, so the test gives them the first one's admin.token file before they start, for its own use (the
- * session secret is shared through the store).
+ * none. The test gives them the first one's session.secret before they start, as an operator copies it to
+ * each host (every instance must derive the same discovery keys: docs/store.md), and its admin.token file,
+ * for the test's own use.
  */
 export async function startEnforcerCluster(
   storeUrl: string,
@@ -51,6 +52,7 @@ export async function startEnforcerCluster(
       Array.from({ length: n - 1 }, () =>
         startOne((dir) => {
           writeFileSync(join(dir, "admin.token"), `${first.token}\n`, { mode: 0o600 });
+          copyFileSync(join(first.data, "session.secret"), join(dir, "session.secret"));
         }),
       ),
     );
