@@ -20,6 +20,9 @@ packages=(qemu-system-x86 ipxe-qemu ipxe ovmf busybox-static cpio curl atftp tft
   systemd libseccomp2
   qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross libc6-armhf-cross libstdc++6-armhf-cross libatomic1-armhf-cross
   podman buildah runc libcap2-bin)
+# etcd: the shared store's tests (one member or a 3-member cluster on loopback; the policy-rc.d below keeps
+# the package's own etcd service from starting).
+packages+=(etcd-server etcd-client)
 [ "${1:-test}" = bench ] && packages+=(tftpd-hpa wrk strace nginx)
 missing=()
 for p in "${packages[@]}"; do

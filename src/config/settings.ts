@@ -43,6 +43,24 @@ export const SettingsSchema = Type.Object(
       { default: "info", description: "log level" },
     ),
     storeRecover: Type.Boolean({ default: false, description: "move a damaged journal tail aside" }),
+    store: Type.Optional(
+      Type.String({
+        pattern: "^etcd://[A-Za-z0-9.\\-\\[\\]:]+(,[A-Za-z0-9.\\-\\[\\]:]+)*/?$",
+        description: "shared store: etcd://host:port[,host:port…] (default: the file store under --data)",
+      }),
+    ),
+    storePrefix: Type.String({
+      pattern: "^/[A-Za-z0-9._/-]*$",
+      default: "/enforcer",
+      description: "etcd key prefix (several deployments can share one etcd)",
+    }),
+    etcdCa: Type.Optional(Type.String({ minLength: 1, description: "CA certificate (PEM) for etcd: https" })),
+    etcdCert: Type.Optional(Type.String({ minLength: 1, description: "client certificate (PEM) for etcd" })),
+    etcdKey: Type.Optional(Type.String({ minLength: 1, description: "client key (PEM) for etcd" })),
+    etcdUser: Type.Optional(Type.String({ minLength: 1, description: "etcd user" })),
+    etcdPasswordFile: Type.Optional(
+      Type.String({ minLength: 1, description: "file whose first line is the etcd user's password" }),
+    ),
     bootRateLimit: Type.Integer({
       minimum: 0,
       maximum: 1_000_000,
@@ -244,6 +262,13 @@ export const SETTING_NAMES: Record<keyof Settings, { flag: string; env: string }
   discoveryImage: { flag: "discovery-image", env: "ENFORCER_DISCOVERY_IMAGE" },
   logLevel: { flag: "log-level", env: "ENFORCER_LOG_LEVEL" },
   storeRecover: { flag: "store-recover", env: "ENFORCER_STORE_RECOVER" },
+  store: { flag: "store", env: "ENFORCER_STORE" },
+  storePrefix: { flag: "store-prefix", env: "ENFORCER_STORE_PREFIX" },
+  etcdCa: { flag: "etcd-ca", env: "ENFORCER_ETCD_CA" },
+  etcdCert: { flag: "etcd-cert", env: "ENFORCER_ETCD_CERT" },
+  etcdKey: { flag: "etcd-key", env: "ENFORCER_ETCD_KEY" },
+  etcdUser: { flag: "etcd-user", env: "ENFORCER_ETCD_USER" },
+  etcdPasswordFile: { flag: "etcd-password-file", env: "ENFORCER_ETCD_PASSWORD_FILE" },
   bootRateLimit: { flag: "boot-rate-limit", env: "ENFORCER_BOOT_RATE_LIMIT" },
   httpMaxConnections: { flag: "http-max-connections", env: "ENFORCER_HTTP_MAX_CONNECTIONS" },
   httpMaxConnectionsPerAddress: {

@@ -12,13 +12,13 @@ import { timedStore } from "../store/timed-store.js";
 import { buildHttpServer } from "../http/server.js";
 import { DEFAULT_UI_DIR, uiBuilt } from "../http/ui-routes.js";
 import { TftpCounters } from "../protocols/tftp/counters.js";
-import { FileStore } from "../store/file-store.js";
 import { tightenedNotice, tightenModes } from "../store/file-modes.js";
 import { createLogger } from "../logging/logger.js";
 import { detectPublicUrl } from "./public-url.js";
 import { startAgents } from "./agents.js";
 import { ALWAYS_LEADER, startPeriodicJobs } from "./periodic-jobs.js";
 import { loadSessionSecret } from "./session-secret.js";
+import { openStore } from "./open-store.js";
 import { generatedFiles, startTftp } from "./tftp.js";
 import { withAssets } from "./asset-files.js";
 import { DhcpTotals } from "./dhcp-totals.js";
@@ -39,11 +39,8 @@ export async function serve(argv: string[]): Promise<void> {
   // admin.token, session.secret and the store live here: owner only, also for an older directory.
   const tightened = tightenedNotice(tightenModes(dataDir));
   if (tightened) log.warn(tightened);
-  const store = await FileStore.open({
-    dir: join(dataDir, "store"),
-    recover: settings.storeRecover,
-    warn: (m) => log.warn(m),
-  });
+  const sessionSecret = loadSessionSecret(dataDir);
+  const { store } = await openStore(settings, dataDir, sessionSecret, (m) => log.warn(m));
   const publicUrl = (settings.publicUrl ?? detectPublicUrl(settings.listen, settings.httpPort)).replace(
     /\/+$/,
     "",
@@ -65,7 +62,7 @@ export async function serve(argv: string[]): Promise<void> {
     timedStore(store, (s) => metrics.storeWrites.observe(s)),
     coreSettings(settings, publicUrl),
     undefined,
-    { sessionSecret: loadSessionSecret(dataDir) },
+    { sessionSecret },
     { dir: join(dataDir, "assets"), maxBytes: byteSize(settings.assetCacheSize), log },
   );
   await core.events.ready(); // a shared store: the first block of event seqs is claimed (docs/store.md)

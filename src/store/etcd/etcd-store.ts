@@ -306,8 +306,13 @@ export class EtcdStore implements Store {
       this.feed.emit(ops);
     }
     if (marker !== undefined) this.settle(Number(marker));
+    this.follow(revision + 1);
+  }
+
+  /** Watches everything under the prefix from `fromRev` (a compacted one: reload). */
+  private follow(fromRev: number): void {
     this.cancelWatch();
-    this.cancelWatch = this.client.watch(`${this.prefix}/`, revision + 1, {
+    this.cancelWatch = this.client.watch(`${this.prefix}/`, fromRev, {
       onEvents: (events) => this.onEvents(events),
       onError: (err, compactedTo) => {
         if (this.closed) return;
