@@ -10,7 +10,7 @@ import { DhcpLeaseService } from "../core/dhcp-lease-service.js";
 import { ManualClock } from "../core/testing/fixtures.js";
 import { uefiDiscover } from "../protocols/dhcp/testing/hand-built.js";
 import { decodeDhcp } from "../protocols/dhcp/packet.js";
-import { soleElection } from "../store/election.js";
+import { alwaysLeader } from "../store/election.js";
 import { FakeElection } from "../store/testing/fake-election.js";
 import { MemoryStore } from "../store/testing/fake-stores.js";
 import { startDhcp, type DhcpService, type DhcpWiring } from "./dhcp.js";
@@ -119,7 +119,7 @@ test("proxy without an election (the file store): leads at once, answers as befo
     c.sock.close();
     await dhcp.close();
   }
-  assert.equal(soleElection().campaign("x").isLeader(), true);
+  assert.equal(alwaysLeader.campaign("x").isLeader(), true);
 });
 
 test("server mode with a fake election: a follower offers nothing (no lease event counted); the leader offers", async () => {

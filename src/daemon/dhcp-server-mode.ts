@@ -19,7 +19,7 @@ import { leaseReply } from "./dhcp-lease-reply.js";
 import { dhcpToTimeline, leaseOutcome } from "./timeline-feed.js";
 import type { DhcpService, DhcpWiring } from "./dhcp.js";
 import type { DhcpTotals } from "./dhcp-totals.js";
-import { soleElection } from "../store/election.js";
+import { alwaysLeader } from "../store/election.js";
 import { leadDhcp, SETTLE_MS } from "./dhcp-leadership.js";
 
 /** How long an OFFER holds its address (memory only): a DISCOVER flood holds the range for at most this. */
@@ -87,7 +87,7 @@ export async function startDhcpServerMode(
   };
   const logs = new LogBudget(LOGS_PER_MINUTE);
   const count = (event: string) => totals.leaseEvents.set(event, (totals.leaseEvents.get(event) ?? 0) + 1);
-  const lead = leadDhcp(wiring.election ?? soleElection(), net.network, log, totals);
+  const lead = leadDhcp(wiring.election ?? alwaysLeader, net.network, log, totals);
   const server = await startDhcpServer({
     address: "0.0.0.0",
     ports: [dhcpPort],

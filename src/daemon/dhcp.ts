@@ -15,7 +15,7 @@ import { proxyReply, proxyRequest } from "./dhcp-reply.js";
 import { startDhcpServerMode } from "./dhcp-server-mode.js";
 import { dhcpToTimeline, proxyOutcome } from "./timeline-feed.js";
 import type { BootTimeline } from "../core/boot-timeline.js";
-import { soleElection, type Election } from "../store/election.js";
+import { alwaysLeader, type Election } from "../store/election.js";
 import { leadDhcp, SETTLE_MS, type DhcpLead } from "./dhcp-leadership.js";
 
 /** Log lines per minute for answers and for faults; past it they are only counted. */
@@ -78,7 +78,7 @@ export async function startDhcp(
   const faultLogs = new LogBudget(FAULT_LOGS_PER_MINUTE);
   // With port 0 (tests) the kernel picks the port: which one is the PXE port is known once bound.
   let boundPxePort = pxePort;
-  const lead = leadDhcp(wiring.election ?? soleElection(), net.network, log, totals);
+  const lead = leadDhcp(wiring.election ?? alwaysLeader, net.network, log, totals);
   const server: DhcpServer = await startDhcpServer({
     address: "0.0.0.0",
     ports: [dhcpPort, pxePort],
