@@ -10,6 +10,7 @@ import {
 import { EnforcerError, isEnforcerError } from "../domain/errors.js";
 import type { MachineEventKind } from "../domain/events.js";
 import { parseMac } from "../domain/mac.js";
+import type { Machine } from "../domain/machine.js";
 import { PI_SERIAL_LABEL } from "../domain/pi-boot.js";
 import type { Store, StoreOp } from "../store/store.js";
 import { specAssetIds, type AssetArming } from "./asset-arming.js";
@@ -159,13 +160,27 @@ export class ConfigService {
       }
       // The fetch took a while: the config (cancelled, armed by another request) or the machine may have
       // changed meanwhile, so the checks run again, synchronously up to the commit, on what is current.
-      const { c, step, now } = this.armable(this.get(id));
+      const { c, step, now, machine } = this.armable(this.get(id));
       const next: BootConfig = { ...c, ...rendered, lifecycle: step.next };
-      await this.commitWith(next, "config.armed", now, undefined, c);
+      await this.commitWith(next, "config.armed", now, this.holdOps(machine), c);
       return next;
     } finally {
       release();
     }
+  }
+
+  /**
+   * With a shared store, arming also rewrites the machine as read and expects it unchanged: two instances
+   * arming two configs of one machine at once both saw no other holder, and only this makes one of them
+   * lose (ENF_ERR_STORE_CONFLICT). One process checks and commits in one synchronous step: nothing to add.
+   */
+  private holdOps(machine: Machine): ChangePart | undefined {
+    if (!this.store.shared) return undefined;
+    return {
+      ops: [this.machines.putOp({ ...machine })],
+      events: [],
+      expects: [{ collection: COLLECTIONS.machines, id: machine.id, value: machine }],
+    };
   }
 
   /** Whether the config may be armed now: its state, no other config holding its machine, the machine. */

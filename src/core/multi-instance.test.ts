@@ -141,3 +141,19 @@ test("fake shared store: with no quorum a trigger is not written and not served;
   engine.setAvailable(true);
   assert.equal((await b.boot.machineScript(who)).kind, "config");
 });
+
+test("fake shared store: two instances arming two configs of one machine at once: one is armed, the other loses", async () => {
+  const { all } = await instances();
+  const [a, b] = [all[0]!.core, all[1]!.core];
+  await a.profiles.create({ ...CUSTOM_PROFILE, provisioning: undefined });
+  const x = await a.configs.create({ machine: MAC, profile: "linux" });
+  const y = await a.configs.create({ machine: MAC, profile: "linux" });
+  await until(() => b.configs.list().length === 2, "b sees both drafts");
+  const results = await Promise.allSettled([a.configs.arm(x.id), b.configs.arm(y.id)]);
+  assert.equal(results.filter((r) => r.status === "fulfilled").length, 1, "one arm wins");
+  const lost = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+  assert.ok(isEnforcerError(lost.reason, "ENF_ERR_STORE_CONFLICT"), String(lost.reason));
+  await settle();
+  for (const core of [a, b])
+    assert.equal(core.configs.list({ state: "armed" }).length, 1, "one armed config on every instance");
+});
