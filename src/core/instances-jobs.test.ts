@@ -89,3 +89,20 @@ test("fake shared store: retention run on both instances at once deletes in comm
     await close();
   }
 });
+
+test("fake shared store: an unknown machine an operator names through B while A's retention ages it out is kept", async () => {
+  const { a, b, clock, close } = await instances();
+  try {
+    const mac = parseMac("52:54:00:00:15:06");
+    await a.boot.machineScript({ mac }); // seen by an anonymous boot only: unknown
+    await until(() => b.unknown.isUnknown(mac) && a.unknown.isUnknown(mac), "unknown on both");
+    clock.advance(31 * DAY);
+    // B's edit reaches the engine first; A's retention read the machine as it was before it.
+    await Promise.all([b.machines.update(mac, { hostname: "keep-me" }), a.retention.sweep()]);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(a.machines.find(mac)?.hostname, "keep-me", "A did not drop the machine B named");
+    assert.equal(b.machines.find(mac)?.hostname, "keep-me");
+  } finally {
+    await close();
+  }
+});

@@ -109,10 +109,46 @@ export class RetentionService {
     };
   }
 
-  /** Commits ops in order, in commits of at most the store's maxOpsPerCommit. */
+  /**
+   * Commits ops in order, in commits of at most the store's maxOpsPerCommit, never splitting a machine's
+   * drop (its deletion and what goes with it) unless it alone is larger. Each machine deletion expects the
+   * record as read: one another instance changed meanwhile (an operator's label through B) is not dropped,
+   * nor is what goes with it; the rest goes on. With a local store this is one commit, called at once.
+   */
   private async commitChunked(ops: StoreOp[]): Promise<void> {
-    const max = Math.max(1, Math.min(ops.length, this.store.maxOpsPerCommit));
-    for (let i = 0; i < ops.length; i += max) await this.store.commit(ops.slice(i, i + max));
+    const max = this.store.maxOpsPerCommit;
+    const groups: StoreOp[][] = [];
+    for (const o of ops) {
+      if (groups.length === 0 || (o.op === "del" && o.collection === COLLECTIONS.machines)) groups.push([]);
+      groups.at(-1)!.push(o);
+    }
+    const chunks: StoreOp[][][] = [];
+    for (const g of groups) {
+      const last = chunks.at(-1);
+      if (last && last.reduce((n, x) => n + x.length, 0) + g.length <= max) last.push(g);
+      else chunks.push([g]);
+    }
+    const expect = (list: StoreOp[]): StoreExpect[] =>
+      list
+        .filter((o) => o.op === "del" && o.collection === COLLECTIONS.machines)
+        .map((o) => ({ collection: o.collection, id: o.id, value: this.store.get(o.collection, o.id) }));
+    const commit = async (list: StoreOp[]): Promise<boolean> => {
+      for (let i = 0; i < list.length; i += max) {
+        const part = list.slice(i, i + max);
+        try {
+          await this.store.commit(part, expect(part));
+        } catch (err) {
+          if (!isEnforcerError(err, "ENF_ERR_STORE_CONFLICT")) throw err;
+          return false;
+        }
+      }
+      return true;
+    };
+    for (const chunk of chunks) {
+      if (await commit(chunk.flat())) continue;
+      // One machine in it changed meanwhile: the others alone (the changed one is refused again, and left).
+      for (const g of chunk) await commit(g);
+    }
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { Settings } from "../config/settings.js";
 import type { Core } from "../core/create-core.js";
-import { ALWAYS_LEADER, type Leadership } from "./periodic-jobs.js";
+import { alwaysLeader, type Leadership } from "../store/election.js";
 
 /**
  * Adds the configured agent systems and runs their loop: sync members and inventory every
@@ -15,7 +15,7 @@ export async function startAgents(
   core: Core,
   log: Logger,
   /** With several instances, only the leader syncs members and delivers (docs/store.md). */
-  leader: Leadership = ALWAYS_LEADER,
+  leader: Leadership = alwaysLeader.campaign("jobs"),
 ): Promise<{ stop: () => Promise<void> }> {
   if (settings.serf.length === 0 && !settings.consul) return { stop: async () => {} };
   const { SerfAgent } = await import("../agents/serf/serf-agent.js");

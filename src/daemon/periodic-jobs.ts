@@ -1,21 +1,11 @@
 import type { Logger } from "pino";
 import type { Core } from "../core/create-core.js";
+import { alwaysLeader, type Leadership } from "../store/election.js";
 
 /** How often triggered configs past their retry window are expired and recorded. */
 const SWEEP_INTERVAL_MS = 5_000;
 /** How often retention deletes what is past its limits (also once at start). */
 const RETENTION_INTERVAL_MS = 10 * 60_000;
-
-/**
- * Whether this instance runs the jobs one instance runs for all (an Election's handle from
- * src/store/election.ts; with the file store, or one instance, always true).
- */
-export interface Leadership {
-  isLeader(): boolean;
-}
-
-/** One instance alone, the leader for ever (the file store). */
-export const ALWAYS_LEADER: Leadership = { isLeader: () => true };
 
 /**
  * The periodic jobs of `serve`, each placed for several instances over one shared store
@@ -26,9 +16,15 @@ export const ALWAYS_LEADER: Leadership = { isLeader: () => true };
  * - the boot timeline's settling: on every instance, each for its own timeline (kept in memory).
  * - retention: on the leader only (safe on all: deletions expect what they read, but one pass is enough
  *   and it scans everything); in commits of at most the store's maxOpsPerCommit.
+ * The leader comes from an Election (src/store/election.ts); with the file store this instance leads.
  * Returns the function that stops them (retention's batches under way finish: `core.retention.settled()`).
  */
-export function startPeriodicJobs(core: Core, log: Logger, leader: Leadership = ALWAYS_LEADER): () => void {
+export function startPeriodicJobs(
+  core: Core,
+  log: Logger,
+  /** This instance's campaign for the jobs one instance runs (`election.campaign("jobs")`). */
+  leader: Leadership = alwaysLeader.campaign("jobs"),
+): () => void {
   const sweep = setInterval(() => {
     core.configs.expireDue().catch((err) => log.error({ err }, "expiry sweep failed"));
     // Boot attempts that went quiet get their summary written (known machines only).
@@ -47,8 +43,13 @@ export function startPeriodicJobs(core: Core, log: Logger, leader: Leadership = 
   retain();
   const retention = setInterval(retain, RETENTION_INTERVAL_MS);
   retention.unref();
+  // An instance that becomes the leader (at start, once elected; or when the leader died) runs a pass now.
+  const unsubscribe = leader.onChange((now) => {
+    if (now) retain();
+  });
   return () => {
     clearInterval(sweep);
     clearInterval(retention);
+    unsubscribe();
   };
 }

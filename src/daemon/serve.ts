@@ -16,7 +16,7 @@ import { tightenedNotice, tightenModes } from "../store/file-modes.js";
 import { createLogger } from "../logging/logger.js";
 import { detectPublicUrl } from "./public-url.js";
 import { startAgents } from "./agents.js";
-import { ALWAYS_LEADER, startPeriodicJobs } from "./periodic-jobs.js";
+import { startPeriodicJobs } from "./periodic-jobs.js";
 import { loadSessionSecret } from "./session-secret.js";
 import { openStore } from "./open-store.js";
 import { generatedFiles, startTftp } from "./tftp.js";
@@ -40,7 +40,7 @@ export async function serve(argv: string[]): Promise<void> {
   const tightened = tightenedNotice(tightenModes(dataDir));
   if (tightened) log.warn(tightened);
   const sessionSecret = loadSessionSecret(dataDir);
-  const { store } = await openStore(settings, dataDir, sessionSecret, (m) => log.warn(m));
+  const { store, election } = await openStore(settings, dataDir, sessionSecret, (m) => log.warn(m));
   const publicUrl = (settings.publicUrl ?? detectPublicUrl(settings.listen, settings.httpPort)).replace(
     /\/+$/,
     "",
@@ -66,8 +66,8 @@ export async function serve(argv: string[]): Promise<void> {
     { dir: join(dataDir, "assets"), maxBytes: byteSize(settings.assetCacheSize), log },
   );
   await core.events.ready(); // a shared store: the first block of event seqs is claimed (docs/store.md)
-  // TODO(i15-etcd's Election): campaign("jobs") when the store is shared; one instance leads for ever.
-  const leader = ALWAYS_LEADER;
+  // Retention and the agent systems run on one instance (periodic-jobs.ts); with the file store, this one.
+  const leader = election.campaign("jobs");
   const adminToken = await core.tokens.ensureInitialAdmin();
   if (adminToken) writeFileSync(join(dataDir, "admin.token"), `${adminToken}\n`, { mode: 0o600 });
   const loaders = new Map([
@@ -189,6 +189,7 @@ export async function serve(argv: string[]): Promise<void> {
     stopping = true;
     log.info({ signal }, "stopping");
     stopJobs();
+    await leader.resign();
     await agents.stop();
     await dhcp?.close();
     await tftp?.close();
