@@ -33,7 +33,8 @@ export const ERROR_CODES = {
   ENF_ERR_STORE_UNAVAILABLE:
     "the shared store cannot be reached or has lost its quorum; writes are refused until it is back",
   ENF_ERR_STORE_TOO_LARGE: "a single store commit holds more operations than the store accepts at once",
-  ENF_ERR_STORE_REFUSED: "the store's engine refused the credentials: etcd user or password, or TLS certificate",
+  ENF_ERR_STORE_REFUSED:
+    "the store's engine refused the credentials: etcd user or password, or TLS certificate",
   ENF_ERR_STORE_COPY_NOT_EMPTY:
     "`store copy` was given a target that already holds Enforcer data, without --force",
   ENF_ERR_STORE_COPY_MISMATCH:
