@@ -68,3 +68,33 @@ export async function configEventKinds(
 export function count(kinds: readonly string[], kind: string): number {
   return kinds.filter((k) => k === kind).length;
 }
+
+/**
+ * What every instance answers about config `id` of `mac` once `served` scripts of it were served in all:
+ * triggered, one `config.triggered`, and every further script served a written retry (the product serves a
+ * triggered config again inside --retry-window): its fetch count and `config.retried` events match `served`.
+ * A script served on a value another instance had changed would show as a fetch counted once for two answers.
+ */
+export async function assertServedAsWritten(
+  instances: readonly Pick<EnforcerProcess, "api">[],
+  mac: string,
+  id: string,
+  served: number,
+): Promise<void> {
+  for (const [i, e] of instances.entries()) {
+    const kinds = await until(
+      `instance ${i}'s history of ${mac} to hold ${served} fetches served`,
+      async () => {
+        const k = await configEventKinds(e, mac, id);
+        return count(k, "config.triggered") + count(k, "config.retried") >= served ? k : undefined;
+      },
+      10_000,
+      50,
+    );
+    assert.equal(count(kinds, "config.triggered"), 1, `instance ${i}, ${mac}: one trigger`);
+    assert.equal(count(kinds, "config.retried"), served - 1, `instance ${i}, ${mac}: retries`);
+    const c = await e.api<{ lifecycle: { state: string; fetches?: number } }>("GET", `/configs/${id}`);
+    assert.equal(c.body.lifecycle.state, "triggered", `instance ${i}, ${mac}`);
+    assert.equal(c.body.lifecycle.fetches, served, `instance ${i}, ${mac}: fetch count`);
+  }
+}
