@@ -1,5 +1,5 @@
 import { EtcdCallError, EtcdEndpoint, type EtcdTls } from "./etcd-http.js";
-import { watchStream, type EtcdEvent, type WatchHandlers } from "./etcd-watch.js";
+import { watchStream, type WatchHandlers } from "./etcd-watch.js";
 
 export { EtcdCallError, isUnavailable, type EtcdTls } from "./etcd-http.js";
 export type { EtcdEvent } from "./etcd-watch.js";
@@ -166,8 +166,10 @@ export class EtcdClient {
 
   /**
    * Watches every key under `prefix` from revision `fromRev`: `onEvents` hears each revision's events in
-   * order. A broken stream is opened again (next endpoint) from the revision after the last one heard;
-   * `onError` hears each failure, and a compacted start revision last (the watch then stops: reload).
+   * order. Give the last revision you have applied, not the one after, and skip what you applied: etcd
+   * compacted at exactly the start revision leaves out its deletes without an error. A broken stream is
+   * opened again (next endpoint) from the last revision heard (heard again); `onError` hears each failure,
+   * and a compacted start revision last (the watch then stops: reload).
    */
   watch(prefix: string, fromRev: number, h: WatchHandlers): () => void {
     return watchStream(

@@ -39,6 +39,11 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
+/** Sends of one commit at most: a lost answer that did not apply, or an expired marker lease, is sent again. */
+const MAX_ATTEMPTS = 3;
+/** After a member died under a txn (connection reset), how long before its outcome is read back. */
+const RESET_SETTLE_MS = 1000;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -136,7 +141,7 @@ export class EtcdStore implements Store {
     if (ops.length === 0) return Promise.resolve();
     const n = ++this.seq;
     const p = new Promise<void>((resolve, reject) => this.pending.set(n, { ops, resolve, reject }));
-    void this.send(n, ops, expect, false);
+    void this.send(n, ops, expect, 0);
     this.inFlight.add(p);
     const done = () => void this.inFlight.delete(p);
     p.then(done, done);
@@ -170,8 +175,11 @@ export class EtcdStore implements Store {
     n: number,
     ops: StoreOp[],
     expect: readonly StoreExpect[],
-    retried: boolean,
+    attempt: number,
   ): Promise<void> {
+    // A re-send (after a lost answer that did not apply) first checks what it expects still holds here.
+    const unmet = attempt > 0 ? this.mem.unmet(expect) : undefined;
+    if (unmet) return this.fail(n, conflictError(unmet));
     const keys = expect.map((e) => this.key(e.collection, e.id));
     const compares = expect.map((e, i) => {
       const key = keys[i] as string;
@@ -203,17 +211,27 @@ export class EtcdStore implements Store {
       // Normally the watch applied it already or will; a reload after compaction may have read it instead.
       if (this.appliedRev >= r.revision) this.settle(n);
     } catch (err) {
-      if (!retried && err instanceof EtcdCallError && /lease not found/.test(err.message)) {
+      const again = attempt < MAX_ATTEMPTS - 1 && !this.closed;
+      if (again && err instanceof EtcdCallError && /lease not found/.test(err.message)) {
         await this.grantLease().catch(() => undefined);
-        return this.send(n, ops, expect, true);
+        return this.send(n, ops, expect, attempt + 1);
       }
       const coded = txnError(err);
       if (coded) {
         if (coded.code === "ENF_ERR_STORE_UNAVAILABLE") this.healthProbe.report("unavailable", coded.message);
         return this.fail(n, coded);
       }
-      this.healthProbe.report("unavailable", `a commit's answer was lost: ${(err as Error).message}`);
-      await this.settleAmbiguous(n, sentAt);
+      // The answer was lost. A member that died under the call (reset) is settled after a short wait; a
+      // timeout (no quorum, maybe) only once etcd itself has given up on the request.
+      const lost = `a commit's answer was lost: ${(err as Error).message}`;
+      const reset = err instanceof EtcdCallError && err.failure === "reset";
+      this.healthProbe.report(reset ? "degraded" : "unavailable", lost);
+      const applied = await this.settleAmbiguous(n, sentAt + (reset ? RESET_SETTLE_MS : this.settleMs));
+      if (applied !== false) return;
+      // Known not applied: sent again while etcd answers (the compares still guard it), a bounded number of times.
+      if (again && this.healthProbe.get().state !== "unavailable")
+        return this.send(n, ops, expect, attempt + 1);
+      this.fail(n, new EnforcerError("ENF_ERR_STORE_UNAVAILABLE", `${lost}; it was not applied`));
     }
   }
 
@@ -227,35 +245,37 @@ export class EtcdStore implements Store {
 
   /**
    * A txn that was sent but whose answer never came may have applied. It is settled by etcd's own order:
-   * once etcd can no longer apply it (`settleMs` after sending) and a linearizable read succeeds, the watch
-   * is followed up to that read's revision. If the commit's marker came by, it applied (the watch resolved
-   * it); if not, it never will, and the commit rejects with ENF_ERR_STORE_UNAVAILABLE.
+   * once etcd can no longer apply it (`settleAt`) and a linearizable read succeeds, the watch is followed up
+   * to that read's revision. If the commit's marker came by, it applied (the watch resolved it: true); if
+   * not, it never will (false: the caller may send it again). Undefined: the store closed first (rejected).
    */
-  private async settleAmbiguous(n: number, sentAt: number): Promise<void> {
+  private async settleAmbiguous(n: number, settleAt: number): Promise<boolean | undefined> {
     while (this.pending.has(n) && !this.closed) {
-      await sleep(Math.max(200, Math.min(1000, sentAt + this.settleMs - Date.now())));
-      if (Date.now() < sentAt + this.settleMs) continue;
+      await sleep(Math.max(100, Math.min(1000, settleAt - Date.now())));
+      if (Date.now() < settleAt) continue;
       try {
         const r = await this.client.range(this.markerKey);
-        if (r.kvs[0]?.value === String(n)) return this.settle(n);
+        if (r.kvs[0]?.value === String(n)) {
+          this.settle(n);
+          return true;
+        }
         const deadline = Date.now() + 10_000;
         while (this.appliedRev < r.revision && Date.now() < deadline && !this.closed) await sleep(20);
-        if (this.appliedRev >= r.revision)
-          return this.fail(
-            n,
-            new EnforcerError("ENF_ERR_STORE_UNAVAILABLE", "etcd did not answer; the commit was not applied"),
-          );
+        if (!this.pending.has(n)) return true; // the watch brought it
+        if (this.appliedRev >= r.revision) return false;
       } catch {
         // still no quorum: ask again
       }
     }
+    if (!this.pending.has(n)) return true;
     this.fail(
       n,
       new EnforcerError(
         "ENF_ERR_STORE_UNAVAILABLE",
-        "etcd did not answer before the store closed; the commit may not be applied",
+        "etcd did not answer before the store closed; the commit may or may not be applied",
       ),
     );
+    return undefined;
   }
 
   private async grantLease(): Promise<void> {
@@ -306,10 +326,11 @@ export class EtcdStore implements Store {
       this.feed.emit(ops);
     }
     if (marker !== undefined) this.settle(Number(marker));
-    this.follow(revision + 1);
+    // From the revision loaded, not the one after (etcd-watch.ts says why); applyRevision skips it.
+    this.follow(revision);
   }
 
-  /** Watches everything under the prefix from `fromRev` (a compacted one: reload). */
+  /** Watches everything under the prefix from `fromRev`, the last revision applied (a compacted one: reload). */
   private follow(fromRev: number): void {
     this.cancelWatch();
     this.cancelWatch = this.client.watch(`${this.prefix}/`, fromRev, {
