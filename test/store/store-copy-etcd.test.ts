@@ -1,9 +1,10 @@
 // `enforcer store copy` to and from a real etcd (Debian's etcd-server 3.4, one member on loopback): a data
-// directory copied into etcd and back out answers the same through a server; a target prefix with Enforcer
-// data is refused unless --force, which leaves other keys alone.
+// directory copied into etcd answers the same through `serve --store etcd://…`, and copied back out through a
+// server on the file store; a target prefix with Enforcer data is refused unless --force, which leaves other
+// keys alone.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -38,6 +39,14 @@ test(
       assert.match(into.stdout, new RegExp(`to etcd://${etcd.endpoints}/enforcer in \\d+ ms; read back`));
       const keys = etcdctl(etcd.endpoints, "get", "--prefix", "/enforcer/machines/", "--keys-only").trim();
       assert.equal(keys, "/enforcer/machines/52:54:00:5c:00:01");
+
+      const onEtcd = join(root, "on-etcd");
+      mkdirSync(onEtcd);
+      assert.deepEqual(
+        await viewOf(onEtcd, a, ["--store", url]),
+        before,
+        "a server on etcd answers as the original",
+      );
 
       const b = join(root, "b");
       const out = storeCopy("--from", url, "--to", b);
