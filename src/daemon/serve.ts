@@ -139,6 +139,8 @@ export async function serve(argv: string[]): Promise<void> {
                 leases: core.dhcpLeases,
                 timeline: core.timeline,
                 piSeen: (mac, guid) => core.piBoot.learn(mac, guid),
+                // With a shared store only the instance elected for the boot network answers DHCP.
+                ...(store.shared ? { election } : {}),
               },
               log,
               dhcpTotals,

@@ -6,6 +6,11 @@ import type { EtcdClient } from "./etcd-client.js";
 const TTL_S = 3;
 /** How often the lease is renewed and, while following, the key tried. */
 const TICK_MS = 1000;
+/**
+ * The lead ends this long before the lease could end on etcd, counted from when the last renewal that
+ * succeeded was sent: a renewal that hangs (a partition, a frozen member) must not keep a leader past it.
+ */
+const MARGIN_MS = 1000;
 
 /**
  * Leader election over etcd: the leader holds `<prefix>/_leader/<name>` under its lease (TTL 3 s, renewed
@@ -35,6 +40,9 @@ class EtcdCampaign implements Leadership {
   private lease: string | undefined;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
+  /** When the lead ends unless a renewal succeeds first (see MARGIN_MS), and the timer that ends it. */
+  private validUntil = 0;
+  private expiry: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<(leader: boolean) => void>();
   private readonly me = randomBytes(8).toString("hex");
 
@@ -48,7 +56,7 @@ class EtcdCampaign implements Leadership {
   }
 
   isLeader(): boolean {
-    return this.leader;
+    return this.leader && Date.now() < this.validUntil;
   }
 
   onChange(cb: (leader: boolean) => void): () => void {
@@ -59,11 +67,20 @@ class EtcdCampaign implements Leadership {
   async resign(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.expiry);
     this.set(false);
     const lease = this.lease;
     this.lease = undefined;
     // Revoking deletes the key: a follower takes over on its next try instead of after the TTL.
     if (lease) await this.client.leaseRevoke(lease).catch(() => undefined);
+  }
+
+  /** A renewal sent at `until - ttl + margin` succeeded: the lead may last until `until`, and ends there. */
+  private renewed(until: number): void {
+    this.validUntil = until;
+    clearTimeout(this.expiry);
+    this.expiry = setTimeout(() => this.set(false), Math.max(0, until - Date.now()));
+    this.expiry.unref();
   }
 
   private set(leader: boolean): void {
@@ -87,10 +104,17 @@ class EtcdCampaign implements Leadership {
   }
 
   private async step(): Promise<void> {
+    const sent = Date.now();
+    let ttl: number;
     if (this.lease) {
-      const ttl = await this.client.leaseKeepAlive(this.lease);
+      ttl = await this.client.leaseKeepAlive(this.lease);
       if (ttl <= 0) throw new Error("lease expired");
-    } else this.lease = (await this.client.leaseGrant(this.ttlS)).id;
+    } else {
+      const granted = await this.client.leaseGrant(this.ttlS);
+      this.lease = granted.id;
+      ttl = granted.ttl;
+    }
+    this.renewed(sent + ttl * 1000 - MARGIN_MS);
     if (this.stopped) return;
     if (this.leader) return;
     const r = await this.client.txn(
