@@ -181,6 +181,8 @@ if (!only || only === "etcd") {
     "\netcd: one Enforcer on etcd (3 members on loopback, then 1) against the file store, same run\n",
   );
   const etcd = await etcdBench();
-  console.log(`${etcd.table}\n`);
+  console.log(
+    `${etcd.table}\n\nseeded in ${etcd.sides.map((x) => `${x.seedMs} ms (${x.name})`).join(", ")}\n`,
+  );
   save("etcd", etcd);
 }
