@@ -67,6 +67,8 @@ describe("iPXE in QEMU, 3 instances on etcd: armed on A, booted from B", { timeo
     const b_ = `http://10\\.0\\.2\\.2:${b!.port}`;
     assert.match(vm.output, new RegExp(`${b_}/boot\\.ipxe`), `B's general script:\n${tail}`);
     assert.match(vm.output, new RegExp(`${b_}/boot/machine`), `B's machine script:\n${tail}`);
+    // The completion URL the kernel got names B too (A armed it with A's URL; B serves it with its own).
+    assert.match(vm.output, new RegExp(`enforcer\\.done=${b_}/`), `completion through B:\n${tail}`);
     assert.match(
       vm.output,
       new RegExp(`${b_}/assets/[0-9a-f]+/vmlinuz\\.\\.\\. ok`),
