@@ -1,12 +1,11 @@
-// Three Enforcer instances on a three-member etcd on loopback: an armed config is served once across all of
-// them, and what one instance commits reaches the others' live event streams.
+// Three Enforcer instances on a three-member etcd on loopback: an armed config is triggered once across all
+// of them (every script served is a written trigger or retry), and what one instance commits reaches the
+// others' live event streams.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import {
   armThrough,
   assertServedAsWritten,
-  configEventKinds,
-  count,
   createProfile,
   machineScriptUrl,
   seenEverywhere,
