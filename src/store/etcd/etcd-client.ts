@@ -175,16 +175,13 @@ export class EtcdClient {
     return watchStream(
       {
         open: async (body) => {
-          const headers = await this.headers();
-          const ep = this.at();
-          try {
-            return await ep.stream("/v3/watch", body, headers, this.timeoutMs);
-          } catch (err) {
-            if (err instanceof EtcdCallError && err.failure !== "server") this.next();
-            throw err;
-          }
+          // hasleader: a member cut off from the leader ends the watch (etcd's WithRequireLeader) instead
+          // of keeping it open and silent while the others go on without it.
+          const headers = { ...(await this.headers()), "grpc-metadata-hasleader": "true" };
+          return this.at().stream("/v3/watch", body, headers, this.timeoutMs);
         },
         onAuthError: () => (this.token = undefined),
+        onStreamError: () => this.next(),
       },
       { key: b64(prefix), range_end: prefixEnd(prefix) },
       fromRev,

@@ -34,6 +34,8 @@ export interface EtcdStoreOptions extends EtcdClientOptions {
 }
 
 interface Pending {
+  /** etcd accepted the txn: it is durable, only the watch has not applied it yet. */
+  acked?: boolean;
   ops: StoreOp[];
   resolve: () => void;
   reject: (err: unknown) => void;
@@ -43,6 +45,9 @@ interface Pending {
 const MAX_ATTEMPTS = 3;
 /** After a member died under a txn (connection reset), how long before its outcome is read back. */
 const RESET_SETTLE_MS = 1000;
+
+/** How long `close` waits for commits under way. */
+const CLOSE_WAIT_MS = 3000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -151,7 +156,14 @@ export class EtcdStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.allSettled([...this.inFlight]);
+    // Commits under way finish; one whose revision the watch has not brought within CLOSE_WAIT_MS resolves
+    // if etcd accepted it (it is durable) and rejects if that is not known.
+    await Promise.race([Promise.allSettled([...this.inFlight]), sleep(CLOSE_WAIT_MS)]);
+    for (const [n, p] of this.pending) {
+      if (p.acked) this.settle(n);
+      else
+        this.fail(n, new EnforcerError("ENF_ERR_STORE_UNAVAILABLE", "the store closed before etcd answered"));
+    }
     this.cancelWatch();
     this.healthProbe.stop();
     clearInterval(this.leaseTimer);
@@ -210,6 +222,8 @@ export class EtcdStore implements Store {
       }
       // Normally the watch applied it already or will; a reload after compaction may have read it instead.
       if (this.appliedRev >= r.revision) this.settle(n);
+      const p = this.pending.get(n);
+      if (p) p.acked = true;
     } catch (err) {
       const again = attempt < MAX_ATTEMPTS - 1 && !this.closed;
       if (again && err instanceof EtcdCallError && /lease not found/.test(err.message)) {

@@ -26,6 +26,8 @@ export interface WatchHandlers {
 export interface WatchTransport {
   open: (body: unknown) => Promise<IncomingMessage>;
   onAuthError: () => void;
+  /** A stream broke: the next one goes to another endpoint (this one may be cut off from the leader). */
+  onStreamError: () => void;
 }
 
 /** A line of the gateway's watch stream is one JSON object; a hostile or broken peer must not grow it unbounded. */
@@ -72,6 +74,7 @@ export function watchStream(
   const retry = (err: Error) => {
     res = undefined;
     if (stopped) return;
+    t.onStreamError();
     h.onError(err);
     timer = setTimeout(run, delay);
     delay = Math.min(delay * 2, 2000);
