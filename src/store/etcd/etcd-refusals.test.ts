@@ -11,38 +11,42 @@ import { EtcdStore } from "./etcd-store.js";
 const refused = (words: RegExp) => (e: unknown) =>
   isEnforcerError(e, "ENF_ERR_STORE_REFUSED") && words.test((e as Error).message);
 
-test("etcd store: a wrong password is refused at open with ENF_ERR_STORE_REFUSED naming it; the right one works", async () => {
-  const etcd = await startEtcd();
-  try {
-    const ctl = (...args: string[]) =>
-      execFileSync("etcdctl", ["--endpoints", etcd.endpoints, ...args], {
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-    ctl("user", "add", "root", "--new-user-password=right-pw");
-    ctl("role", "add", "root");
-    ctl("user", "grant-role", "root", "root");
-    ctl("auth", "enable");
-    assert.throws(() => ctl("get", "/x"), "auth is on: a read without a user is refused");
-    const open = (password: string) =>
-      EtcdStore.open({
-        endpoints: [etcd.endpoints],
-        prefix: "/auth",
-        user: "root",
-        password,
-        timeoutMs: 1000,
-      });
-    await assert.rejects(open("wrong-pw"), refused(/password/));
-    const s = await open("right-pw");
+test(
+  "etcd store: a wrong password is refused at open with ENF_ERR_STORE_REFUSED naming it; the right one works",
+  { timeout: 90_000 },
+  async () => {
+    const etcd = await startEtcd();
     try {
-      await s.commit([{ op: "put", collection: "c", id: "k", value: 1 }]);
-      assert.equal(s.get("c", "k"), 1);
+      const ctl = (...args: string[]) =>
+        execFileSync("etcdctl", ["--endpoints", etcd.endpoints, ...args], {
+          stdio: ["ignore", "pipe", "pipe"],
+        });
+      ctl("user", "add", "root", "--new-user-password=right-pw");
+      ctl("role", "add", "root");
+      ctl("user", "grant-role", "root", "root");
+      ctl("auth", "enable");
+      assert.throws(() => ctl("get", "/x"), "auth is on: a read without a user is refused");
+      const open = (password: string) =>
+        EtcdStore.open({
+          endpoints: [etcd.endpoints],
+          prefix: "/auth",
+          user: "root",
+          password,
+          timeoutMs: 1000,
+        });
+      await assert.rejects(open("wrong-pw"), refused(/password/));
+      const s = await open("right-pw");
+      try {
+        await s.commit([{ op: "put", collection: "c", id: "k", value: 1 }]);
+        assert.equal(s.get("c", "k"), 1);
+      } finally {
+        await s.close();
+      }
     } finally {
-      await s.close();
+      await etcd.stop();
     }
-  } finally {
-    await etcd.stop();
-  }
-});
+  },
+);
 
 /** A CA and a certificate it signed (for 127.0.0.1), made with openssl into `dir`. */
 function pki(dir: string, name: string, ca?: string): { cert: string; key: string } {
@@ -91,45 +95,53 @@ function pki(dir: string, name: string, ca?: string): { cert: string; key: strin
   return { cert, key };
 }
 
-test("etcd store over TLS with client certificates: the right CA and certificate work; a wrong CA or no certificate is refused at open", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "enforcer-etcd-tls-"));
-  try {
-    pki(dir, "ca");
-    pki(dir, "other-ca");
-    const server = pki(dir, "server", join(dir, "ca"));
-    const client = pki(dir, "client", join(dir, "ca"));
-    const etcd = await startEtcd({
-      clientScheme: "https",
-      extraArgs: [
-        "--cert-file",
-        server.cert,
-        "--key-file",
-        server.key,
-        "--client-cert-auth",
-        "--trusted-ca-file",
-        join(dir, "ca.crt"),
-      ],
-    });
+test(
+  "etcd store over TLS with client certificates: the right CA and certificate work; a wrong CA or no certificate is refused at open",
+  { timeout: 90_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), "enforcer-etcd-tls-"));
     try {
-      const read = (p: string) => readFileSync(p, "utf8");
-      const open = (tls: { ca?: string; cert?: string; key?: string }) =>
-        EtcdStore.open({ endpoints: [etcd.endpoints], prefix: "/tls", tls, timeoutMs: 1000 });
-      await assert.rejects(
-        open({ ca: read(join(dir, "other-ca.crt")), cert: read(client.cert), key: read(client.key) }),
-        refused(/TLS/),
-      );
-      await assert.rejects(open({ ca: read(join(dir, "ca.crt")) }), refused(/TLS/));
-      const s = await open({ ca: read(join(dir, "ca.crt")), cert: read(client.cert), key: read(client.key) });
+      pki(dir, "ca");
+      pki(dir, "other-ca");
+      const server = pki(dir, "server", join(dir, "ca"));
+      const client = pki(dir, "client", join(dir, "ca"));
+      const etcd = await startEtcd({
+        clientScheme: "https",
+        extraArgs: [
+          "--cert-file",
+          server.cert,
+          "--key-file",
+          server.key,
+          "--client-cert-auth",
+          "--trusted-ca-file",
+          join(dir, "ca.crt"),
+        ],
+      });
       try {
-        await s.commit([{ op: "put", collection: "c", id: "k", value: 1 }]);
-        assert.equal(s.get("c", "k"), 1);
+        const read = (p: string) => readFileSync(p, "utf8");
+        const open = (tls: { ca?: string; cert?: string; key?: string }) =>
+          EtcdStore.open({ endpoints: [etcd.endpoints], prefix: "/tls", tls, timeoutMs: 1000 });
+        await assert.rejects(
+          open({ ca: read(join(dir, "other-ca.crt")), cert: read(client.cert), key: read(client.key) }),
+          refused(/TLS/),
+        );
+        await assert.rejects(open({ ca: read(join(dir, "ca.crt")) }), refused(/TLS/));
+        const s = await open({
+          ca: read(join(dir, "ca.crt")),
+          cert: read(client.cert),
+          key: read(client.key),
+        });
+        try {
+          await s.commit([{ op: "put", collection: "c", id: "k", value: 1 }]);
+          assert.equal(s.get("c", "k"), 1);
+        } finally {
+          await s.close();
+        }
       } finally {
-        await s.close();
+        await etcd.stop();
       }
     } finally {
-      await etcd.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  },
+);

@@ -46,6 +46,10 @@ const MAX_ATTEMPTS = 3;
 /** After a member died under a txn (connection reset), how long before its outcome is read back. */
 const RESET_SETTLE_MS = 1000;
 
+/** A commit etcd accepted that the watch has not brought within this long reopens the watch. */
+const WATCH_STALL_MS = 3000;
+/** How long past its settle time a commit of unknown outcome waits for etcd before it is reported failed. */
+const UNKNOWN_MAX_MS = 8000;
 /** How long `close` waits for commits under way. */
 const CLOSE_WAIT_MS = 3000;
 
@@ -223,7 +227,14 @@ export class EtcdStore implements Store {
       // Normally the watch applied it already or will; a reload after compaction may have read it instead.
       if (this.appliedRev >= r.revision) this.settle(n);
       const p = this.pending.get(n);
-      if (p) p.acked = true;
+      if (p) {
+        p.acked = true;
+        // Accepted but not heard: a watch that went quiet without an error is opened again.
+        setTimeout(() => {
+          if (this.pending.has(n) && !this.closed && this.appliedRev < r.revision)
+            this.follow(this.appliedRev);
+        }, WATCH_STALL_MS).unref();
+      }
     } catch (err) {
       const again = attempt < MAX_ATTEMPTS - 1 && !this.closed;
       if (again && err instanceof EtcdCallError && /lease not found/.test(err.message)) {
@@ -240,7 +251,8 @@ export class EtcdStore implements Store {
       const lost = `a commit's answer was lost: ${(err as Error).message}`;
       const reset = err instanceof EtcdCallError && err.failure === "reset";
       this.healthProbe.report(reset ? "degraded" : "unavailable", lost);
-      const applied = await this.settleAmbiguous(n, sentAt + (reset ? RESET_SETTLE_MS : this.settleMs));
+      const settleAt = sentAt + (reset ? RESET_SETTLE_MS : this.settleMs);
+      const applied = await this.settleAmbiguous(n, settleAt, settleAt + UNKNOWN_MAX_MS);
       if (applied !== false) return;
       // Known not applied: sent again while etcd answers (the compares still guard it), a bounded number of times.
       if (again && this.healthProbe.get().state !== "unavailable")
@@ -261,10 +273,23 @@ export class EtcdStore implements Store {
    * A txn that was sent but whose answer never came may have applied. It is settled by etcd's own order:
    * once etcd can no longer apply it (`settleAt`) and a linearizable read succeeds, the watch is followed up
    * to that read's revision. If the commit's marker came by, it applied (the watch resolved it: true); if
-   * not, it never will (false: the caller may send it again). Undefined: the store closed first (rejected).
+   * not, it never will (false: the caller may send it again). Undefined: rejected, as the store closed or
+   * etcd still did not answer at `giveUpAt` (the outcome is unknown: never reported as done).
    */
-  private async settleAmbiguous(n: number, settleAt: number): Promise<boolean | undefined> {
+  private async settleAmbiguous(n: number, settleAt: number, giveUpAt: number): Promise<boolean | undefined> {
     while (this.pending.has(n) && !this.closed) {
+      if (Date.now() > giveUpAt) {
+        // Still unknown: reported as failed (the caller serves nothing of it), never as done. If it did
+        // apply, the watch brings it in like any other change once etcd answers again.
+        this.fail(
+          n,
+          new EnforcerError(
+            "ENF_ERR_STORE_UNAVAILABLE",
+            "etcd does not answer; the commit may still apply later",
+          ),
+        );
+        return undefined;
+      }
       await sleep(Math.max(100, Math.min(1000, settleAt - Date.now())));
       if (Date.now() < settleAt) continue;
       try {

@@ -111,6 +111,8 @@ export function watchStream(
     });
     res.on("end", () => end(new EtcdCallError("reset", "watch stream ended")));
     res.on("error", (err) => end(err));
+    // A connection that dies under the response may end it with neither 'end' nor 'error'.
+    res.on("close", () => end(new EtcdCallError("reset", "watch connection closed")));
   };
 
   const handle = (line: string, end: (err: Error) => void) => {

@@ -16,7 +16,7 @@ export interface EtcdMember {
   pid: () => number | undefined;
   /** SIGKILL and wait for the exit. */
   kill: () => Promise<void>;
-  /** Starts it again on the same data dir and ports; resolves once it answers /health... or is up. */
+  /** Starts it again on the same data dir and ports; resolves once it listens (it answers once it has quorum). */
   restart: () => Promise<void>;
   /** The member's output so far (for a failing test's message). */
   logs: () => string;
