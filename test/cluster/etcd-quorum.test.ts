@@ -44,7 +44,7 @@ async function write(
   mac: string,
 ): Promise<{ status: number; ms: number; code?: string }> {
   const t = performance.now();
-  // A write in flight when quorum goes waits until etcd can settle it: the client gives up after 15 s.
+  // A write in flight when quorum goes waits while the store settles it (then a 503): give up after 15 s.
   const r = await fetch(`${e.base}/api/v1/machines`, {
     method: "POST",
     headers: { authorization: `Bearer ${e.token}`, "content-type": "application/json" },
