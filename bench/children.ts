@@ -13,6 +13,7 @@ const PACKAGES: Record<string, string> = {
   curl: "curl",
   strace: "strace",
   chromium: "chromium",
+  etcd: "etcd-server",
 };
 
 /** The tools each part of `npm run bench` runs; a new part adds its own (the lab checks its own and fails alone). */
@@ -26,6 +27,7 @@ export const BENCH_TOOLS: Record<string, readonly string[]> = {
   soak: [],
   writes: ["strace"],
   storm: ["dnsmasq", "nginx", "ip"],
+  etcd: ["wrk", "etcd"],
 };
 
 /** True when `tool` is an executable file in one of PATH's directories (or is a path to one). */

@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { bootBench, type Row } from "./boot-bench.js";
+import { etcdBench } from "./etcd-bench.js";
 import { BENCH_TOOLS, requireTools } from "./children.js";
 import { footprintBench } from "./footprint-bench.js";
 import { labBench } from "./lab-bench.js";
@@ -36,7 +37,7 @@ const machine = {
 // `npm run bench` runs everything; `npm run bench -- boot`, `-- queries` (the machine list), `-- footprint`,
 // `-- tftp`, `-- ui` or `-- soak` runs one part (`-- tftp-rss` only the memory rows of the TFTP part; `-- lab` the L2 lab's firmware boots, as root;
 // `-- writes` the bytes a boot writes to the data directory, under strace; `-- storm [--machines N …]` the
-// boot storm against dnsmasq + nginx, as root: docs/benchmarks.md).
+// boot storm against dnsmasq + nginx, as root: docs/benchmarks.md; `-- etcd` the boot routes on etcd against the file store).
 const only = process.argv[2];
 // Every tool the chosen parts run is checked before anything starts (bench/children.ts).
 try {
@@ -174,4 +175,14 @@ if (!only || only === "storm") {
     );
     save("storm", storm);
   }
+}
+if (!only || only === "etcd") {
+  console.log(
+    "\netcd: one Enforcer on etcd (3 members on loopback, then 1) against the file store, same run\n",
+  );
+  const etcd = await etcdBench();
+  console.log(
+    `${etcd.table}\n\nseeded in ${etcd.sides.map((x) => `${x.seedMs} ms (${x.name})`).join(", ")}\n`,
+  );
+  save("etcd", etcd);
 }

@@ -2,6 +2,7 @@ import { createCore } from "../src/core/create-core.js";
 import { parseMac } from "../src/domain/mac.js";
 import type { Machine } from "../src/domain/machine.js";
 import { FileStore } from "../src/store/file-store.js";
+import type { Store } from "../src/store/store.js";
 
 /** The i-th benchmark MAC, 52:54:00:xx:xx:xx. */
 export function benchMac(i: number): string {
@@ -27,10 +28,22 @@ function facts(i: number) {
  */
 export async function seed(dir: string, machines: number, armed: number, seenAt?: string): Promise<void> {
   const store = await FileStore.open({ dir });
+  await seedStore(store, machines, armed, seenAt);
+  await store.close();
+}
+
+/** The same rack written into any open store (the etcd bench's too), in commits the store accepts. */
+export async function seedStore(
+  store: Store,
+  machines: number,
+  armed: number,
+  seenAt?: string,
+): Promise<void> {
   const now = new Date().toISOString();
-  for (let start = 0; start < machines; start += 500) {
+  const chunk = Math.min(500, store.maxOpsPerCommit);
+  for (let start = 0; start < machines; start += chunk) {
     const ops = [];
-    for (let i = start; i < Math.min(machines, start + 500); i++) {
+    for (let i = start; i < Math.min(machines, start + chunk); i++) {
       const mac = parseMac(benchMac(i));
       const m: Machine = {
         id: mac,
@@ -70,5 +83,4 @@ export async function seed(dir: string, machines: number, armed: number, seenAt?
       }),
     );
   }
-  await store.close();
 }
