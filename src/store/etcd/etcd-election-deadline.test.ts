@@ -6,20 +6,13 @@ import { after, before, test } from "node:test";
 import { startEtcd, type EtcdPeer } from "../testing/etcd-peer.js";
 import { EtcdClient } from "./etcd-client.js";
 import { EtcdElection } from "./etcd-election.js";
+import { untilTrue } from "../testing/until.js";
 
 let etcd: EtcdPeer;
 before(async () => {
   etcd = await startEtcd();
 });
 after(() => etcd?.stop());
-
-const until = async (cond: () => boolean, what: string, ms: number) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 
 test("etcd election: a leader whose renewals hang (etcd frozen, SIGSTOP) steps down within TTL minus a margin, not after the client's timeout", async () => {
   const client = new EtcdClient({ endpoints: [etcd.endpoints], timeoutMs: 5000 });
@@ -29,19 +22,19 @@ test("etcd election: a leader whose renewals hang (etcd frozen, SIGSTOP) steps d
   const changes: boolean[] = [];
   campaign.onChange((l) => changes.push(l));
   try {
-    await until(() => campaign.isLeader(), "leading", 5000);
+    await untilTrue(() => campaign.isLeader(), "leading", 5000);
     // Just after a renewal, so the lease has its whole TTL left on etcd when the member freezes.
     await new Promise((r) => setTimeout(r, 1500));
     process.kill(pid, "SIGSTOP");
     const frozen = Date.now();
-    await until(() => !campaign.isLeader(), "stepped down", 4000);
+    await untilTrue(() => !campaign.isLeader(), "stepped down", 4000);
     const after = Date.now() - frozen;
     console.log(`# stepped down ${after} ms after etcd froze (lease TTL 3000 ms, client timeout 5000 ms)`);
     assert.ok(after < 2500, `stepped down ${after} ms after etcd froze`);
     assert.deepEqual(changes, [true, false], "listeners told of the step-down when it happened");
     process.kill(pid, "SIGCONT");
     // Once etcd answers again the campaign leads again by itself.
-    await until(() => campaign.isLeader(), "leading again", 10_000);
+    await untilTrue(() => campaign.isLeader(), "leading again", 10_000);
   } finally {
     try {
       process.kill(pid, "SIGCONT");

@@ -3,17 +3,26 @@ import type { EtcdClient } from "./etcd-client.js";
 
 /** An answer slower than this (ms) makes the store "degraded". */
 const SLOW_MS = 500;
+/**
+ * How long no endpoint may answer before the store is "unavailable" (ms). Shorter silences are "degraded": a
+ * killed leader leaves etcd without one for an election (1-2 s here), and calling that unavailable made every
+ * API write answer 503 at once while commits, which wait it out and re-send, would have gone through.
+ */
+const UNAVAILABLE_AFTER_MS = 3000;
 
 /**
  * The store's health from a probe each `intervalMs`: one linearizable read per endpoint (it needs quorum).
- * All answer quickly: ok. Some answer, or slowly: degraded. None: unavailable. A commit that meets a lost
- * quorum reports it at once (`report`), and the next probe that gets an answer brings it back by itself.
+ * All answer quickly: ok. Some answer, or slowly: degraded. None for UNAVAILABLE_AFTER_MS: unavailable (less:
+ * degraded). A call that finds no endpoint at all reports it at once (`report`), and the next probe that gets
+ * an answer brings it back by itself.
  */
 export class EtcdHealth {
   private h: StoreHealth = { state: "ok", since: new Date().toISOString() };
   private readonly listeners = new Set<(h: StoreHealth) => void>();
   private timer: NodeJS.Timeout | undefined;
   private probing = false;
+  /** When the probes started finding no endpoint that answers (ms), while they still do not. */
+  private silentSince: number | undefined;
 
   constructor(
     private readonly client: EtcdClient,
@@ -42,6 +51,8 @@ export class EtcdHealth {
 
   /** A call saw this state (a commit timed out, nothing was reachable). */
   report(state: StoreHealth["state"], detail: string): void {
+    // A lost answer (degraded) says less than probes that found no endpoint for long: it never lowers that.
+    if (state === "degraded" && this.h.state === "unavailable") return;
     this.set(state, detail);
   }
 
@@ -58,9 +69,12 @@ export class EtcdHealth {
       const up = answers.filter((a) => a.error === undefined);
       const down = answers.filter((a) => a.error !== undefined);
       const slow = up.filter((a) => a.ms > SLOW_MS);
-      if (up.length === 0)
-        this.set("unavailable", `no etcd endpoint answered: ${down.map((d) => d.error).join("; ")}`);
-      else if (down.length > 0)
+      this.silentSince = up.length > 0 ? undefined : (this.silentSince ?? Date.now());
+      if (up.length === 0) {
+        const why = `no etcd endpoint answered: ${down.map((d) => d.error).join("; ")}`;
+        if (Date.now() - (this.silentSince ?? 0) >= UNAVAILABLE_AFTER_MS) this.set("unavailable", why);
+        else this.set("degraded", why);
+      } else if (down.length > 0)
         this.set(
           "degraded",
           `${down.length} of ${answers.length} etcd endpoints do not answer: ${down.map((d) => d.url).join(", ")}`,

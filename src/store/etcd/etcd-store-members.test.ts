@@ -4,6 +4,7 @@ import { isEnforcerError } from "../../domain/errors.js";
 import type { StoreOp } from "../store.js";
 import { startEtcdCluster, type EtcdPeer } from "../testing/etcd-peer.js";
 import { EtcdStore } from "./etcd-store.js";
+import { untilTrue } from "../testing/until.js";
 
 // A 3-member cluster: what one misbehaving member (not a lost quorum) does to a store attached to it.
 let etcd: EtcdPeer;
@@ -30,14 +31,6 @@ after(async () => {
 
 let n = 0;
 const put = (id: string, value: unknown): StoreOp => ({ op: "put", collection: "c", id, value });
-const until = async (cond: () => boolean, what: string, ms: number) => {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
-
 /**
  * Commits, again while it ends ENF_ERR_STORE_UNAVAILABLE, for at most 15 s: a stopped leader means an
  * election first, and a txn meanwhile can end so (a bounded wait, as a client retrying would see).
@@ -76,14 +69,14 @@ test(
     });
     try {
       await a.commit([put("k", 1)]);
-      await until(() => b.get("c", "k") === 1, "b follows a", 5000);
+      await untilTrue(() => b.get("c", "k") === 1, "b follows a", 5000);
       process.kill(stopped, "SIGSTOP");
       await commitRetrying(b, [put("fromB", 1)]);
-      await until(() => a.get("c", "fromB") === 1, "a hears b's commit while m0 is stopped", 8000);
+      await untilTrue(() => a.get("c", "fromB") === 1, "a hears b's commit while m0 is stopped", 8000);
       const t = Date.now();
       await commitRetrying(a, [put("k", 2)]);
       console.log(`a's commit resolved ${Date.now() - t} ms after b's`);
-      await until(() => b.get("c", "k") === 2, "b hears a's commit", 5000);
+      await untilTrue(() => b.get("c", "k") === 2, "b hears a's commit", 5000);
       assert.ok(
         warnings.some((w) => /reopening/.test(w)),
         warnings.join("\n"),
@@ -124,7 +117,7 @@ test(
         } finally {
           await c.close();
         }
-        await until(() => a.get("c", "k") === `after ${round}`, "a follows", 5000);
+        await untilTrue(() => a.get("c", "k") === `after ${round}`, "a follows", 5000);
       } finally {
         process.kill(stopped, "SIGCONT");
         await Promise.all([a.close(), b.close()]);

@@ -5,6 +5,7 @@ import { isEnforcerError } from "../../domain/errors.js";
 import type { StoreOp } from "../store.js";
 import { startEtcd, type EtcdPeer } from "../testing/etcd-peer.js";
 import { EtcdStore } from "./etcd-store.js";
+import { untilTrue } from "../testing/until.js";
 
 let etcd: EtcdPeer;
 before(async () => {
@@ -16,14 +17,6 @@ let n = 0;
 const open = (prefix: string, more: Partial<Parameters<typeof EtcdStore.open>[0]> = {}) =>
   EtcdStore.open({ endpoints: [etcd.endpoints], prefix, ...more });
 const put = (id: string, value: unknown): StoreOp => ({ op: "put", collection: "c", id, value });
-const until = async (cond: () => boolean, what: string, ms = 10_000) => {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
-
 test(
   "etcd store: two stores on one etcd, 200 concurrent compare-and-swap commits on one value from both: exactly one wins",
   { timeout: 90_000 },
@@ -33,7 +26,7 @@ test(
     try {
       for (let round = 0; round < 3; round++) {
         await a.commit([put("k", { round, armed: true })]);
-        await until(() => (b.get<{ round: number }>("c", "k")?.round ?? -1) === round, "b follows a");
+        await untilTrue(() => (b.get<{ round: number }>("c", "k")?.round ?? -1) === round, "b follows a");
         const seenA = a.get("c", "k");
         const seenB = b.get("c", "k");
         const results = await Promise.allSettled(
@@ -50,7 +43,10 @@ test(
         for (const r of results)
           if (r.status === "rejected")
             assert.ok(isEnforcerError(r.reason, "ENF_ERR_STORE_CONFLICT"), String(r.reason));
-        await until(() => JSON.stringify(a.get("c", "k")) === JSON.stringify(b.get("c", "k")), "both agree");
+        await untilTrue(
+          () => JSON.stringify(a.get("c", "k")) === JSON.stringify(b.get("c", "k")),
+          "both agree",
+        );
       }
     } finally {
       await Promise.all([a.close(), b.close()]);
@@ -66,7 +62,7 @@ test(
     const [a, b] = [await open(prefix), await open(prefix)];
     try {
       await a.commit([put("stays", 1), put("changes", 1), put("goes", 1)]);
-      await until(() => b.count("c") === 3, "b has all three");
+      await untilTrue(() => b.count("c") === 3, "b has all three", 10_000);
       // b stops hearing (as if its connection were down), a writes, and etcd forgets the history up to and
       // including a's commit: compacted at exactly a revision, etcd no longer has that revision's deletes.
       const internals = b as unknown as {
@@ -82,7 +78,7 @@ test(
       const heard: StoreOp[] = [];
       b.onApplied((ops) => heard.push(...ops));
       internals.follow(from);
-      await until(() => b.get("c", "new") !== undefined, "b reloaded");
+      await untilTrue(() => b.get("c", "new") !== undefined, "b reloaded");
       assert.equal(b.get("c", "changes"), 2);
       assert.equal(b.get("c", "goes"), undefined);
       assert.equal(b.get("c", "stays"), 1);
@@ -107,7 +103,7 @@ test(
     a.onHealth((h) => states.push(h.state));
     try {
       await a.commit([put("k", 1)]);
-      await until(() => b.get("c", "k") === 1, "b follows");
+      await untilTrue(() => b.get("c", "k") === 1, "b follows");
       const member = etcd.members[0];
       assert.ok(member);
       await member.kill();
@@ -116,10 +112,10 @@ test(
       await assert.rejects(a.commit([put("k", 3)]), (e) => isEnforcerError(e, "ENF_ERR_STORE_UNAVAILABLE"));
       assert.equal(a.get("c", "k"), 1, "reads serve memory");
       await member.restart();
-      await until(() => a.health().state === "ok", "a back to ok", 15_000);
-      await until(() => b.health().state === "ok", "b back to ok", 15_000);
+      await untilTrue(() => a.health().state === "ok", "a back to ok", 15_000);
+      await untilTrue(() => b.health().state === "ok", "b back to ok", 15_000);
       await a.commit([put("k", 4)]);
-      await until(() => b.get("c", "k") === 4, "b hears a again after the restart", 15_000);
+      await untilTrue(() => b.get("c", "k") === 4, "b hears a again after the restart", 15_000);
       assert.ok(states.includes("unavailable"), states.join(" "));
       assert.equal(states.at(-1), "ok");
     } finally {
@@ -168,7 +164,7 @@ test(
         assert.equal(warnings.length, 5, warnings.join("\n"));
         // As they come: a good value replaced by a bad one is gone, not kept stale.
         await raw("machines/m1", JSON.stringify({ id: "other", macs: ["m1"] }));
-        await until(() => b.count("machines") === 0, "m1 left out");
+        await untilTrue(() => b.count("machines") === 0, "m1 left out", 10_000);
         assert.match(warnings.at(-1) ?? "", /machines\/m1 .*its id is not its key/);
         // What the services see as absent can be written with expect absent (the seq mark, a first token).
         await b.commit(

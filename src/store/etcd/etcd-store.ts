@@ -261,8 +261,9 @@ export class EtcdStore implements Store {
       }
       // The answer was lost: the send is fenced, then its outcome is known (settleAmbiguous).
       const lost = `a commit's answer was lost: ${(err as Error).message}`;
-      const reset = err instanceof EtcdCallError && err.failure === "reset";
-      this.healthProbe.report(reset ? "degraded" : "unavailable", lost);
+      // Degraded, not unavailable: a lost answer is also what an election looks like; the probe says when
+      // etcd stays silent long enough to be unavailable.
+      this.healthProbe.report("degraded", lost);
       const applied = await this.settleAmbiguous(n, fence);
       if (applied !== false) return;
       // Known not applied, and etcd answers (the fence was written): sent again, the compares still guard it,
