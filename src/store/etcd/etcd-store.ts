@@ -21,7 +21,9 @@ import {
 import { EtcdHealth } from "./etcd-health.js";
 import { keyOf, lastPerKey, parseKey, rangeAll } from "./etcd-keys.js";
 import { openError, txnError } from "./etcd-errors.js";
-import { inadmissible } from "./etcd-values.js";
+import { readValue } from "./etcd-values.js";
+import { ProcessLease } from "./etcd-lease.js";
+import { EtcdWatchdog } from "./etcd-watchdog.js";
 
 /** How to open the etcd store. */
 export interface EtcdStoreOptions extends EtcdClientOptions {
@@ -81,11 +83,8 @@ export class EtcdStore implements Store {
   private seq = 0;
   private appliedRev = 0;
   private cancelWatch: () => void = () => {};
-  private lease: string | undefined;
-  private leaseTimer: NodeJS.Timeout | undefined;
-  private watchdogTimer: NodeJS.Timeout | undefined;
-  /** A revision etcd reported that the watch had not reached yet, and since when (ms). */
-  private lag: { rev: number; at: number } | undefined;
+  private readonly lease: ProcessLease;
+  private readonly watchdog: EtcdWatchdog;
   private reloading = false;
   private closed = false;
 
@@ -97,6 +96,16 @@ export class EtcdStore implements Store {
     this.prefix = (opts.prefix ?? "/enforcer").replace(/\/+$/, "");
     this.markerKey = `${this.prefix}/_commits/${randomBytes(8).toString("hex")}`;
     this.maxOpsPerCommit = (opts.maxTxnOps ?? 128) - 1;
+    this.lease = new ProcessLease(client);
+    this.watchdog = new EtcdWatchdog(client, this.markerKey, opts.watchStallMs ?? 3000, {
+      applied: () => this.appliedRev,
+      idle: () => this.closed || this.reloading,
+      reopen: (message) => {
+        this.opts.warn?.(message);
+        this.follow(this.appliedRev);
+      },
+      regressed: (rev) => this.regressed(rev),
+    });
   }
 
   /** Connects, loads everything under the prefix and starts following it; coded errors when it cannot. */
@@ -106,14 +115,14 @@ export class EtcdStore implements Store {
     const health = new EtcdHealth(client, `${prefix}/_probe`, opts.probeMs ?? 1000, opts.timeoutMs ?? 2000);
     const s = new EtcdStore(client, health, opts);
     try {
-      await s.grantLease();
+      await s.lease.grant();
       await s.load();
       await health.start();
-      s.startWatchdog();
+      s.watchdog.start();
     } catch (err) {
       s.cancelWatch();
-      clearInterval(s.leaseTimer);
-      clearInterval(s.watchdogTimer);
+      void s.lease.stop(false);
+      s.watchdog.stop();
       client.close();
       throw openError(err, opts.endpoints);
     }
@@ -179,10 +188,9 @@ export class EtcdStore implements Store {
     }
     this.cancelWatch();
     this.healthProbe.stop();
-    clearInterval(this.leaseTimer);
-    clearInterval(this.watchdogTimer);
+    this.watchdog.stop();
     // The marker goes with the lease: a closed process leaves no key behind.
-    if (this.lease) await this.client.leaseRevoke(this.lease).catch(() => undefined);
+    await this.lease.stop(true);
     this.client.close();
   }
 
@@ -223,7 +231,7 @@ export class EtcdStore implements Store {
         : { del: { key: this.key(o.collection, o.id) } },
     );
     success.push({
-      put: { key: this.markerKey, value: String(n), ...(this.lease ? { lease: this.lease } : {}) },
+      put: { key: this.markerKey, value: String(n), ...this.lease.field() },
     });
     // What the watch had applied before the call: a linearizable answer is never below it (else: regressed).
     const appliedBefore = this.appliedRev;
@@ -247,11 +255,11 @@ export class EtcdStore implements Store {
       if (r.revision < appliedBefore)
         this.regressed(r.revision); // the reload settles it
       else if (this.appliedRev >= r.revision) this.settle(n);
-      else this.behind(r.revision);
+      else this.watchdog.behind(r.revision);
     } catch (err) {
       const again = attempt < MAX_ATTEMPTS - 1 && !this.closed;
       if (again && err instanceof EtcdCallError && /lease not found/.test(err.message)) {
-        await this.grantLease().catch(() => undefined);
+        await this.lease.grant().catch(() => undefined);
         return this.send(n, ops, expect, attempt + 1);
       }
       const coded = txnError(err);
@@ -314,9 +322,9 @@ export class EtcdStore implements Store {
         // Either branch fences: the put, or the fence a lost earlier attempt of this fencing already put.
         const r = await this.client.txn(
           [{ key: fence, version: 0 }],
-          [{ put: { key: fence, value: "", ...(this.lease ? { lease: this.lease } : {}) } }],
+          [{ put: { key: fence, value: "", ...this.lease.field() } }],
         );
-        this.behind(r.revision);
+        this.watchdog.behind(r.revision);
         const deadline = Date.now() + 10_000;
         while (this.appliedRev < r.revision && Date.now() < deadline && !this.closed) await sleep(20);
         if (!this.pending.has(n)) return true; // the watch brought it
@@ -324,7 +332,7 @@ export class EtcdStore implements Store {
       } catch (err) {
         // still no quorum, or the fence's own answer was lost: fence again
         if (err instanceof EtcdCallError && /lease not found/.test(err.message))
-          await this.grantLease().catch(() => undefined);
+          await this.lease.grant().catch(() => undefined);
         await sleep(500);
       }
     }
@@ -337,21 +345,6 @@ export class EtcdStore implements Store {
       ),
     );
     return undefined;
-  }
-
-  private async grantLease(): Promise<void> {
-    const { id } = await this.client.leaseGrant(10);
-    this.lease = id;
-    clearInterval(this.leaseTimer);
-    this.leaseTimer = setInterval(() => {
-      const lease = this.lease;
-      if (!lease) return;
-      this.client.leaseKeepAlive(lease).then(
-        (ttl) => (ttl > 0 ? undefined : this.grantLease().catch(() => undefined)),
-        () => undefined,
-      );
-    }, 3000);
-    this.leaseTimer.unref();
   }
 
   /**
@@ -371,7 +364,7 @@ export class EtcdStore implements Store {
       seen.add(kv.key);
       if (this.revs.get(kv.key) === kv.modRevision) continue;
       this.revs.set(kv.key, kv.modRevision);
-      const value = this.parse(kv.key, kv.value, at);
+      const value = readValue(kv.key, kv.value, at, this.opts.warn);
       if (value !== undefined) ops.push({ op: "put", ...at, value });
       else if (this.mem.map(at.collection).has(at.id)) ops.push({ op: "del", ...at });
     }
@@ -409,7 +402,7 @@ export class EtcdStore implements Store {
 
   private async reload(): Promise<void> {
     this.reloading = true;
-    this.lag = undefined;
+    this.watchdog.clear();
     try {
       while (!this.closed) {
         try {
@@ -437,47 +430,6 @@ export class EtcdStore implements Store {
     );
     for (const key of this.revs.keys()) this.revs.set(key, -1);
     void this.reload();
-  }
-
-  /** etcd is at `rev` at least: the watch must get there soon. */
-  private behind(rev: number): void {
-    if (rev > this.appliedRev && (!this.lag || this.lag.rev <= this.appliedRev))
-      this.lag = { rev, at: Date.now() };
-  }
-
-  /**
-   * A watch on a member that stopped (SIGSTOP, a hung disk) stays open and says nothing (it still has a
-   * leader, as far as it knows): this process would hear no other's commit and its own commits would never
-   * resolve. Each second a linearizable read (which moves the client off a member that does not answer) tells
-   * the revision etcd is at; a watch still behind a revision after `watchStallMs` is reopened on the endpoint
-   * that answered.
-   */
-  private startWatchdog(): void {
-    const stallMs = this.opts.watchStallMs ?? 3000;
-    let asking = false;
-    this.watchdogTimer = setInterval(
-      () => {
-        if (asking || this.closed || this.reloading) return;
-        if (this.lag && this.appliedRev >= this.lag.rev) this.lag = undefined;
-        if (this.lag && Date.now() - this.lag.at > stallMs) {
-          this.opts.warn?.(
-            `etcd watch: no change heard up to revision ${this.lag.rev} for ${stallMs} ms (at ${this.appliedRev}): reopening it on ${this.client.endpoint}`,
-          );
-          this.lag = undefined;
-          this.follow(this.appliedRev);
-          return;
-        }
-        asking = true;
-        const appliedBefore = this.appliedRev;
-        this.client
-          .range(this.markerKey, { limit: 1 })
-          .then((r) => (r.revision < appliedBefore ? this.regressed(r.revision) : this.behind(r.revision)))
-          .catch(() => undefined)
-          .finally(() => (asking = false));
-      },
-      Math.min(1000, stallMs),
-    );
-    this.watchdogTimer.unref();
   }
 
   /** Applies whole revisions in order; one already applied (a reopened watch) is skipped. */
@@ -508,7 +460,7 @@ export class EtcdStore implements Store {
       }
       this.revs.set(e.key, rev);
       if (mine) continue;
-      const value = this.parse(e.key, e.value, at);
+      const value = readValue(e.key, e.value, at, this.opts.warn);
       if (value !== undefined) ops.push({ op: "put", ...at, value });
       // A value left out is absent here: memory must not keep the one it replaced.
       else if (this.mem.map(at.collection).has(at.id)) ops.push({ op: "del", ...at });
@@ -520,20 +472,5 @@ export class EtcdStore implements Store {
       this.feed.emit(ops);
     }
     if (mine) this.settle(n);
-  }
-
-  /** The value of `key`, or undefined (with a warning) for one no service could read: it is left out. */
-  private parse(key: string, text: string, at: { collection: string; id: string }): unknown {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      this.opts.warn?.(`etcd: ${key} does not hold JSON; left out`);
-      return undefined;
-    }
-    const why = inadmissible(at.collection, at.id, value);
-    if (why === undefined) return value;
-    this.opts.warn?.(`etcd: ${key} does not hold an Enforcer ${at.collection} value (${why}); left out`);
-    return undefined;
   }
 }

@@ -47,3 +47,26 @@ export function inadmissible(collection: string, id: string, value: unknown): st
   if (!isObject(value)) return "not a JSON object";
   return SHAPES[collection]?.(value, id);
 }
+
+/**
+ * The value etcd holds under `key` (at collection/id), or undefined, with a warning, for one no service
+ * could read (not JSON, or not the shape its collection needs): it is left out.
+ */
+export function readValue(
+  key: string,
+  text: string,
+  at: { collection: string; id: string },
+  warn: ((message: string) => void) | undefined,
+): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    warn?.(`etcd: ${key} does not hold JSON; left out`);
+    return undefined;
+  }
+  const why = inadmissible(at.collection, at.id, value);
+  if (why === undefined) return value;
+  warn?.(`etcd: ${key} does not hold an Enforcer ${at.collection} value (${why}); left out`);
+  return undefined;
+}
