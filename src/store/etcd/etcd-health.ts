@@ -12,7 +12,7 @@ const UNAVAILABLE_AFTER_MS = 3000;
 
 /**
  * The store's health from a probe each `intervalMs`: one linearizable read per endpoint (it needs quorum).
- * All answer quickly: ok. Some answer, or slowly: degraded. None for UNAVAILABLE_AFTER_MS: unavailable (less:
+ * All answer quickly: ok. Some answer, or slowly: degraded. None for `unavailableAfterMs` (3 s): unavailable (less:
  * degraded). A call that finds no endpoint at all reports it at once (`report`), and the next probe that gets
  * an answer brings it back by itself.
  */
@@ -29,6 +29,7 @@ export class EtcdHealth {
     private readonly probeKey: string,
     private readonly intervalMs: number,
     private readonly timeoutMs: number,
+    private readonly unavailableAfterMs = UNAVAILABLE_AFTER_MS,
   ) {}
 
   /** Starts the probe (after a first one, so the state is known at open). */
@@ -72,7 +73,7 @@ export class EtcdHealth {
       this.silentSince = up.length > 0 ? undefined : (this.silentSince ?? Date.now());
       if (up.length === 0) {
         const why = `no etcd endpoint answered: ${down.map((d) => d.error).join("; ")}`;
-        if (Date.now() - (this.silentSince ?? 0) >= UNAVAILABLE_AFTER_MS) this.set("unavailable", why);
+        if (Date.now() - (this.silentSince ?? 0) >= this.unavailableAfterMs) this.set("unavailable", why);
         else this.set("degraded", why);
       } else if (down.length > 0)
         this.set(
