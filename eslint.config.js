@@ -15,6 +15,7 @@ const LAYERS = [
   "files",
   "http",
   "logging",
+  "power",
   "protocols",
   "store",
 ];
@@ -46,9 +47,13 @@ const LAYER_RULES = {
     why: "agents implement core's ports with domain's types",
     forbid: except("agents", "core", "domain"),
   },
+  power: {
+    why: "power drivers (IPMI, Redfish, Wake-on-LAN) implement core's power port with domain's types",
+    forbid: except("power", "core", "domain"),
+  },
   http: {
     why: "routes reach data through core and render with protocols/ipxe",
-    forbid: ["store", "agents", "daemon", "cli", "client", "config", "discovery"],
+    forbid: ["store", "agents", "power", "daemon", "cli", "client", "config", "discovery"],
     only: { protocols: ["ipxe/"] },
     // A route test builds a real core over a fake store, and seeds or reads it to check what the route did.
     testsMay: ["store"],

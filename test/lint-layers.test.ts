@@ -33,6 +33,8 @@ const CASES: [family: string, file: string, wrong: string, right: string][] = [
     "../udp/safe-socket.js",
   ],
   ["agents import no http", "src/agents/serf/x.ts", "../../http/server.js", "../../core/ports.js"],
+  ["power drivers import no http", "src/power/ipmi/x.ts", "../../http/server.js", "../../core/power-port.js"],
+  ["http imports no power driver", "src/http/api/x.ts", "../../power/ipmi/ipmi-driver.js", "../present.js"],
   ["http reads no store", "src/http/api/x.ts", "../../store/store.js", "../../core/create-core.js"],
   [
     "http imports no TFTP",

@@ -46,6 +46,21 @@ export const ERROR_CODES = {
   ENF_ERR_TOKEN_INVALID: "a token name or role is not acceptable",
   ENF_ERR_TOKEN_NOT_FOUND: "no token has that id",
   ENF_ERR_TOKEN_LAST_ADMIN: "the last admin token cannot be revoked",
+  ENF_ERR_POWER_INVALID:
+    "a machine's power settings are not valid: unknown driver, a bad address, user, password or option",
+  ENF_ERR_POWER_NOT_SET: "the machine has no power control set",
+  ENF_ERR_POWER_UNSUPPORTED: "the machine's power driver cannot do that action (Wake-on-LAN only powers on)",
+  ENF_ERR_POWER_AUTH: "the BMC refused the stored user name or password",
+  ENF_ERR_POWER_UNREACHABLE: "the BMC cannot be reached: no route, connection refused, or name not found",
+  ENF_ERR_POWER_TIMEOUT: "the BMC did not answer within the power timeout",
+  ENF_ERR_POWER_BAD_ANSWER: "the BMC answered with something that is not its protocol",
+  ENF_ERR_POWER_REFUSED: "the BMC understood the action and refused it; its message says why",
+  ENF_ERR_POWER_TLS:
+    "the BMC's TLS certificate is not trusted: it does not verify, or not the pinned fingerprint",
+  ENF_ERR_POWER_BUSY: "too many power actions are waiting for this machine; try again when they are done",
+  ENF_ERR_POWER_KEY:
+    "a stored power password cannot be opened with this data directory's power.key (another key, or damaged)",
+  ENF_ERR_POWER_TOOL_MISSING: "the program a power driver runs (ipmitool) is not installed",
   ENF_ERR_COMMAND_NOT_FOUND: "no command has that id",
   ENF_ERR_COMMAND_TRANSITION:
     "the command's current state does not allow that change (an acknowledgement of a command not sent, say)",

@@ -16,4 +16,8 @@ export const COLLECTIONS = {
   dhcpLeases: "dhcp-leases",
   /** With a shared store: where each cached boot asset comes from, so an instance that has not fetched it can. */
   assets: "assets",
+  /** Each machine's power control (driver, address, user, the password sealed with power.key). */
+  power: "power",
+  /** Each machine's power state as last observed, written only when it changes. */
+  powerStates: "power-states",
 } as const;
