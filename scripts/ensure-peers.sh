@@ -23,6 +23,8 @@ packages=(qemu-system-x86 ipxe-qemu ipxe ovmf busybox-static cpio curl atftp tft
 # etcd: the shared store's tests (one member or a 3-member cluster on loopback; the policy-rc.d below keeps
 # the package's own etcd service from starting).
 packages+=(etcd-server etcd-client)
+# Power control: ipmitool is the IPMI driver's tool; ipmi_sim (openipmi) is the BMC its tests drive.
+packages+=(ipmitool openipmi)
 [ "${1:-test}" = bench ] && packages+=(tftpd-hpa wrk strace nginx)
 missing=()
 for p in "${packages[@]}"; do

@@ -51,17 +51,31 @@ export interface PowerRecord {
   updatedAt: string;
 }
 
-/** What the API and CLI show of a machine's power control: the record without its secret, with its state. */
-export interface PowerView {
+/**
+ * What the API and CLI show of a machine's power control: the record without its secret, the options flat
+ * beside address and user (the same shape a PUT takes, less the password), and the last observed state.
+ */
+export interface PowerView extends PowerOptions {
   machine: string;
   driver: PowerDriverName;
   address: string;
   username?: string;
   /** Whether a password is stored; the password itself is never shown. */
   hasPassword: boolean;
-  options: PowerOptions;
   updatedAt: string;
   state: PowerStateRecord;
+}
+
+/**
+ * A PUT of a machine's power control (validated by parsePowerInput): driver, address, user, password and the
+ * driver's options, flat. A PUT without `password` keeps the stored one only when driver, address and user
+ * are unchanged, so a password is never sent to a BMC it was not given for.
+ */
+export interface PowerInput extends PowerOptions {
+  driver: PowerDriverName;
+  address?: string;
+  username?: string;
+  password?: string;
 }
 
 /** A machine's power state as last observed (collection `power-states`, written only when it changes). */
