@@ -114,8 +114,7 @@ export class SerfRpc {
             // Under load serf has streamed an ack with no From before the node's own (seen in CI): a nameless
             // ack acknowledges nobody, and a node acks once however often gossip repeats it.
             if (from && !result.acks.includes(from)) result.acks.push(from);
-          }
-          else if (r.Type === "response") {
+          } else if (r.Type === "response") {
             // A node answers once; a copy relayed or re-sent through gossip is not a second answer.
             if (result.responses.some((x) => x.from === from)) return;
             const payload = (r.Payload as Uint8Array | null) ?? new Uint8Array();
