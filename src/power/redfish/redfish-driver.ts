@@ -155,6 +155,13 @@ async function cycle(
   allowed: string[] | undefined,
   signal: AbortSignal,
 ): Promise<string> {
+  const offOn = resetCandidates("off", allowed).length > 0 && resetCandidates("on", allowed).length > 0;
+  if (resetCandidates("cycle", allowed).length === 0 && !offOn)
+    throw client.fail(
+      "ENF_ERR_POWER_REFUSED",
+      "the BMC allows none of the ResetTypes for cycle (ForceRestart, PowerCycle, GracefulRestart, or ForceOff then On)",
+      `it allows ${(allowed ?? []).join(", ") || "none"}`,
+    );
   try {
     return await reset(client, uri, "cycle", allowed);
   } catch (e) {
