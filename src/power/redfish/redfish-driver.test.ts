@@ -127,6 +127,7 @@ test("Redfish contract fake: when the BMC takes no ResetType for a cycle, the er
     /ActionParameterNotSupported: The parameter ResetType for the action ComputerSystem\.Reset is not supported/,
   );
   assert.deepEqual(unlisted.systems.get("1")!.resets, []);
+  assert.equal(unlisted.liveSessions(), 0, "a failed action left its session behind");
   const listed = await fake({ resetTypes: ["Nmi", "On"] });
   const e2 = await failure(run(target(listed), "cycle"));
   assert.equal(e2.code, "ENF_ERR_POWER_REFUSED");
@@ -201,7 +202,6 @@ test("Redfish contract fake: a BMC answering garbage is ENF_ERR_POWER_BAD_ANSWER
   const e = await failure(run(target(f), "status"));
   assert.equal(e.code, "ENF_ERR_POWER_BAD_ANSWER");
   assert.match(e.message, /not JSON: Welcome to BMC shell <html><body>500 oops/);
-  // eslint-disable-next-line no-control-regex -- the point
   assert.doesNotMatch(e.message, /[\u0000-\u001f]/);
 });
 

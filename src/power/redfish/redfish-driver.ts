@@ -12,7 +12,7 @@ import {
   resetCandidates,
   resetTarget,
 } from "./redfish-reset.js";
-import { isObject } from "./redfish-words.js";
+import { bmcWords, isObject } from "./redfish-words.js";
 
 /** How long a ForceOff-then-On cycle waits for the machine to be off before it powers it on. */
 const OFF_WAIT_MS = 10_000;
@@ -90,7 +90,8 @@ async function findSystem(
     .filter((u): u is string => typeof u === "string");
   const idOf = (u: string) => u.replace(/\/+$/, "").split("/").pop() ?? u;
   const ids = uris.map(idOf);
-  const seen = ids.length > 0 ? ids.slice(0, 16).join(", ") : "none";
+  // The ids are the BMC's words: cut short like any (a hostile BMC could send megabytes of them).
+  const seen = ids.length > 0 ? bmcWords(ids.join(", ")) : "none";
   if (systemId !== undefined) {
     const found = uris.find((u) => idOf(u) === systemId);
     if (found === undefined)

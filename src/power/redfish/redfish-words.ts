@@ -16,9 +16,7 @@ export function bmcWords(text: string, secrets: readonly string[] = [], max = MA
   const scrub = (s: string) => secrets.reduce((acc, x) => (x.length > 0 ? acc.split(x).join("***") : acc), s);
   const flat = scrub(text)
     // Terminal escape sequences whole, not just their ESC: a BMC's console banner is full of them.
-    // eslint-disable-next-line no-control-regex -- matching ESC is the point
     .replace(/\u001b\[[0-9;?]*[A-Za-z]/g, " ")
-    // eslint-disable-next-line no-control-regex -- removing control characters is the point
     .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, " ")
     .replace(/\s+/g, " ")
     .trim();
