@@ -197,6 +197,16 @@ test("Redfish contract fake: a slow BMC is ended by the signal with ENF_ERR_POWE
   assert.ok(Date.now() - start < 1500, `took ${Date.now() - start} ms`);
 });
 
+test("Redfish contract fake: a BMC slower than the driver's own bound is ENF_ERR_POWER_TIMEOUT before the core's signal", async () => {
+  const f = await fake({ delayMs: 2000 });
+  const quick = redfishDriver({ limits: { requestMs: 200 } });
+  const start = Date.now();
+  const e = await failure(quick.run(target(f), "status", AbortSignal.timeout(15_000)));
+  assert.equal(e.code, "ENF_ERR_POWER_TIMEOUT");
+  assert.match(e.message, /reading the service root: the BMC did not answer within 200 ms/);
+  assert.ok(Date.now() - start < 1500, `took ${Date.now() - start} ms`);
+});
+
 test("Redfish contract fake: a BMC answering garbage is ENF_ERR_POWER_BAD_ANSWER with its words, cleaned", async () => {
   const f = await fake(VENDOR_PROFILES.garbage);
   const e = await failure(run(target(f), "status"));
