@@ -282,7 +282,9 @@ export class RedfishClient {
     if (cause instanceof UntrustedCertificate)
       return this.fail(
         "ENF_ERR_POWER_TLS",
-        `${step}: the BMC's certificate is not trusted: ${cause.why}; the certificate seen has SHA-256 ${cause.seen || "(none)"}`,
+        // Short and the fingerprint first: the core keeps 200 characters, and the fingerprint is what the
+        // operator checks on the BMC's own page and pins.
+        `the BMC's certificate (SHA-256 ${cause.seen || "none"}) ${cause.why}`,
         undefined,
         { fingerprint: cause.seen },
       );

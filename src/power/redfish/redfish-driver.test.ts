@@ -141,8 +141,10 @@ test("Redfish contract fake: a pinned fingerprint is trusted; a wrong one is ref
   const wrong = "ab".repeat(32);
   const e = await failure(run(target(f, { tlsFingerprint: wrong }), "status"));
   assert.equal(e.code, "ENF_ERR_POWER_TLS");
-  assert.ok(e.message.includes(f.fingerprint), e.message);
-  assert.ok(e.message.includes(`pinned ${wrong}`), e.message);
+  assert.equal(
+    e.message,
+    `the BMC's certificate (SHA-256 ${f.fingerprint}) is not the pinned one (${wrong})`,
+  );
   assert.equal(f.requests.length, before, "a request went out on an untrusted connection");
 });
 
@@ -152,8 +154,12 @@ test("Redfish contract fake: an unpinned self-signed certificate is refused (ENF
   delete t.options.tlsFingerprint;
   const e = await failure(run(t, "status"));
   assert.equal(e.code, "ENF_ERR_POWER_TLS");
-  assert.match(e.message, /does not verify against the system's CAs/);
-  assert.ok(e.message.includes(f.fingerprint), e.message);
+  assert.equal(
+    e.message,
+    `the BMC's certificate (SHA-256 ${f.fingerprint}) does not verify against the system's CAs (DEPTH_ZERO_SELF_SIGNED_CERT)`,
+  );
+  // The core keeps 200 characters of a driver's words: the fingerprint must be within them.
+  assert.ok(e.message.length <= 200, `${e.message.length} characters`);
   assert.equal(f.requests.length, 0);
 });
 
