@@ -5,6 +5,7 @@ import { EnforcerError } from "../../domain/errors.js";
 export const WOL_DEFAULT_ADDRESS = "255.255.255.255:9";
 /** The UDP port of the discard service, which WoL tools use by default (some use 7, echo). */
 const WOL_DEFAULT_PORT = 9;
+const UNSPECIFIED = new Set(["0.0.0.0", "::", "::0"]);
 
 /** A magic packet's destination: host (without brackets), port, and the socket family that reaches it. */
 export interface WolDestination {
@@ -29,6 +30,8 @@ export function parseWolAddress(address: string | undefined): WolDestination {
   const v6 = bracketed !== null && isIPv6(host ?? "");
   const ok =
     host !== undefined &&
+    // "This host": Linux would deliver it to ourselves, never to a sleeping machine.
+    !UNSPECIFIED.has(host) &&
     !host.startsWith("-") &&
     port >= 1 &&
     port <= 65535 &&
