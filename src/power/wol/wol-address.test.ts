@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { isEnforcerError } from "../../domain/errors.js";
-import { parseWolAddress, WOL_DEFAULT_ADDRESS } from "./wol-address.js";
+import { WOL_DEFAULT_ADDRESS } from "../../domain/power-input.js";
+import { parseWolAddress } from "./wol-address.js";
 
 test("no address is the limited broadcast on the discard port", () => {
   assert.equal(WOL_DEFAULT_ADDRESS, "255.255.255.255:9");

@@ -1,8 +1,6 @@
 import { isIPv4, isIPv6 } from "node:net";
 import { EnforcerError } from "../../domain/errors.js";
-
-/** Where a magic packet goes when the machine's power control names no address: every host on the link. */
-export const WOL_DEFAULT_ADDRESS = "255.255.255.255:9";
+import { WOL_DEFAULT_ADDRESS } from "../../domain/power-input.js";
 /** The UDP port of the discard service, which WoL tools use by default (some use 7, echo). */
 const WOL_DEFAULT_PORT = 9;
 const UNSPECIFIED = new Set(["0.0.0.0", "::", "::0"]);
