@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { isEnforcerError } from "../../domain/errors.js";
-import { toolWords } from "./ipmi-failure.js";
+import { EnforcerError, isEnforcerError } from "../../domain/errors.js";
+import { ipmiFailure, redacted, toolWords } from "./ipmi-failure.js";
 import { clean, endpointText, ipmiEndpoint, redact } from "./ipmi-text.js";
 
 test("ipmi address: host[:port] for IPv4, [IPv6] and names; 623 by default", () => {
@@ -47,8 +47,18 @@ test("ipmi text: ipmitool's chatter is dropped from its words, its own lines kep
     "",
   ].join("\n");
   assert.equal(
-    toolWords(stderr, "", "pw"),
+    toolWords(stderr, ""),
     "RAKP 2 HMAC is invalid; Error: Unable to establish IPMI v2 / RMCP+ session",
   );
-  assert.equal(toolWords("echoed secret-pw here", "", "secret-pw"), "echoed ******** here");
+  const err = redacted(new EnforcerError("ENF_ERR_POWER_REFUSED", "echoed secret-pw here"), "secret-pw");
+  assert.equal(err.code, "ENF_ERR_POWER_REFUSED");
+  assert.equal(err.message, "echoed ******** here");
+});
+
+test("ipmi words: the code is decided on ipmitool's words before the password is redacted (a short one is in many words)", async () => {
+  const e = { host: "127.0.0.1", port: 623 };
+  const words = "RAKP 2 HMAC is invalid; Error: Unable to establish IPMI v2 / RMCP+ session";
+  const err = redacted(await ipmiFailure(e, words, AbortSignal.timeout(1000)), "a");
+  assert.equal(err.code, "ENF_ERR_POWER_AUTH");
+  assert.ok(!err.message.includes("a"), err.message);
 });
