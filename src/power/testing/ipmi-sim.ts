@@ -81,7 +81,9 @@ export async function startIpmiSim(o: IpmiSimOptions): Promise<IpmiSim> {
     // A port taken between our probe and ipmi_sim's bind makes it exit: try another.
     for (let attempt = 1; ; attempt++) {
       const port = await freeUdpPort();
-      await writeFile(join(dir, "lan.conf"), lanConf(port, o.username, o.password, bridge.program));
+      // (ipmi_sim grants a session the privilege it asks for, whatever the user's limit: no use varying it.)
+      const user = { name: o.username, password: o.password, privilege: "admin" };
+      await writeFile(join(dir, "lan.conf"), lanConf(port, user, bridge.program));
       const started = await launch(dir);
       if ("child" in started) return handle(started.child, started.log, port, chassis, bridge, dir);
       if (attempt >= 5) throw new Error(`ipmi_sim did not start: ${started.output.slice(-500)}`);
@@ -105,7 +107,11 @@ const EMU = [
   "",
 ].join("\n");
 
-function lanConf(port: number, username: string, password: string, program: string): string {
+function lanConf(
+  port: number,
+  user: { name: string; password: string; privilege: string },
+  program: string,
+): string {
   return [
     'name "enforcer"',
     "set_working_mc 0x20",
@@ -119,7 +125,7 @@ function lanConf(port: number, username: string, password: string, program: stri
     "    guid a123456789abcdefa123456789abcdef",
     "  endlan",
     `  chassis_control "${program}"`,
-    `  user 2 true "${username}" "${password}" admin 10 none md2 md5 straight`,
+    `  user 2 true "${user.name}" "${user.password}" ${user.privilege} 10 none md2 md5 straight`,
     "",
   ].join("\n");
 }
