@@ -62,6 +62,8 @@ test("ipmi: pxe-once sets the next boot to PXE, once, with the EFI flag only for
   assert.equal(chassis.boot, "pxe", "the chassis' boot device");
   await run("pxe-once", target({ options: { bootMode: "uefi" } }));
   await run("pxe-once");
+  // The sim's message log reaches us through its stdout pipe, maybe after ipmitool's answer.
+  await until(() => sim.bootFlags().length >= flags + 3, 2000);
   assert.deepEqual(sim.bootFlags().slice(flags), [
     { device: "pxe", efi: false, persistent: false },
     { device: "pxe", efi: true, persistent: false },

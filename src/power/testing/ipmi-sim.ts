@@ -46,7 +46,10 @@ export interface IpmiSim {
   chassis: IpmiChassis;
   /** Each chassis control call ipmi_sim made (`get power`, `set power 1`, `set boot pxe`), oldest first. */
   calls(): readonly string[];
-  /** Each boot flags write it received, oldest first (read from its message log: the chassis never sees the EFI bit). */
+  /**
+   * Each boot flags write it received, oldest first (read from its message log: the chassis never sees the
+   * EFI bit). The log comes through a pipe: one may show a moment after ipmitool's answer, so wait for it.
+   */
   bootFlags(): readonly IpmiBootFlags[];
   /** The simulator's process id. */
   pid: number;
@@ -142,13 +145,14 @@ async function freeUdpPort(): Promise<number> {
 }
 
 /** The simulator's message log, parsed as it comes: only the boot flags are kept, and the last lines. */
-interface SimLog {
+export interface SimLog {
   flags: IpmiBootFlags[];
   tail: string[];
   feed(chunk: string): void;
 }
 
-function simLog(): SimLog {
+/** A parser of ipmi_sim's message log, fed as it comes (exported for its test). */
+export function simLog(): SimLog {
   let partial = "";
   // 0: between messages; 1: a Set System Boot Options request began; 2: its data is the next line.
   let state = 0;
@@ -160,6 +164,8 @@ function simLog(): SimLog {
       const lines = (partial + chunk).split(/[\r\n]+/);
       partial = (lines.pop() ?? "").slice(-4096);
       for (const line of lines) {
+        // A chunk may end between "\n" and "\r": the empty piece between them is no line.
+        if (line === "") continue;
         log.tail.push(line);
         if (log.tail.length > 50) log.tail.shift();
         if (/ netfn=0x0 cmd=0x8 /.test(line)) state = 1;
