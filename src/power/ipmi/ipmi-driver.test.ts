@@ -146,6 +146,24 @@ test("ipmi: a user below operator privilege is ENF_ERR_POWER_AUTH, also when ipm
   }
 });
 
+test("ipmi: output is bounded: an ipmitool that writes without end is cut at 64 KiB and killed, BAD_ANSWER", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "enforcer-ipmitool-flood-"));
+  try {
+    const tool = join(dir, "ipmitool");
+    writeFileSync(tool, "#!/bin/sh\nexec yes 'Chassis Power is on'\n", { mode: 0o700 });
+    await assert.rejects(
+      ipmiDriver({ ipmitool: tool }).run(target(), "status", AbortSignal.timeout(5000)),
+      (e: unknown) => {
+        assert.ok(isEnforcerError(e, "ENF_ERR_POWER_BAD_ANSWER"), String(e));
+        assert.match(e.message, /more than 64 KiB/);
+        return true;
+      },
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("ipmi: ipmitool missing is ENF_ERR_POWER_TOOL_MISSING", async () => {
   const missing = ipmiDriver({ ipmitool: "/nonexistent/ipmitool" });
   await assert.rejects(missing.run(target(), "status", AbortSignal.timeout(5000)), (e: unknown) =>
