@@ -240,6 +240,15 @@ test("Redfish contract fake: a huge answer is refused at 1 MiB and not read to i
   assert.ok(f.hugeBytesSent() < 16 * 1024 * 1024, `the fake sent ${f.hugeBytesSent()} bytes`);
 });
 
+test("Redfish contract fake: a BMC that redirects every URI to its trailing-slash form (iLO 5 before 1.40) works, PATCH and POST too", async () => {
+  const f = await fake({ trailingSlashRedirect: true });
+  assert.equal((await run(target(f), "off")).state, "off");
+  assert.equal((await run(target(f), "pxe-once")).detail, "Boot override Pxe Once accepted");
+  assert.deepEqual(f.systems.get("1")!.resets, ["ForceOff"]);
+  assert.equal(f.systems.get("1")!.boot.BootSourceOverrideTarget, "Pxe");
+  assert.equal(f.liveSessions(), 0);
+});
+
 test("Redfish contract fake: a redirect to another host is not followed", async () => {
   const other = await fake();
   const f = await fake({ redirectTo: `https://${other.address}/redfish/v1/Systems` });

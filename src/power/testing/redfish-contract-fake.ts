@@ -48,6 +48,8 @@ export interface RedfishFakeOptions {
   garbage: boolean;
   /** The ComputerSystem answer is endless (a BMC that sends a huge body); counts what it sent. */
   hugeBody: boolean;
+  /** Every URI without a trailing slash answers 308 to the one with it (iLO 5 before 1.40). */
+  trailingSlashRedirect: boolean;
   /** GETs of the Systems collection answer 307 to this URL (a redirect to another host). */
   redirectTo: string | undefined;
   /** A careless BMC: a refused login's message repeats the user name, password and Authorization header. */
@@ -109,6 +111,7 @@ const DEFAULTS: RedfishFakeOptions = {
   delayMs: 0,
   garbage: false,
   hugeBody: false,
+  trailingSlashRedirect: false,
   redirectTo: undefined,
   echoCredentials: false,
 };
@@ -173,6 +176,8 @@ export async function startRedfishFake(options: Partial<RedfishFakeOptions> = {}
         res.writeHead(200, { "content-type": "application/json" });
         return res.end("\u0000\u001b[31mWelcome to BMC shell\r\n<html><body>500 oops</body></html>\u0007");
       }
+      if (o.trailingSlashRedirect && !path.endsWith("/"))
+        return send(308, undefined, { location: `${path}/` });
       const route = (r: string) => path.replace(/\/+$/, "") === r;
       if (route("/redfish/v1") && req.method === "GET") return send(200, serviceRoot(style));
       if (route("/redfish/v1/SessionService/Sessions") && req.method === "POST" && o.sessions) {
@@ -189,7 +194,7 @@ export async function startRedfishFake(options: Partial<RedfishFakeOptions> = {}
       }
       if (auth === "none")
         return send(401, loginRefused(o, undefined, req), { "www-authenticate": 'Basic realm="Redfish"' });
-      const sessionMatch = /^\/redfish\/v1\/SessionService\/Sessions\/([^/]+)$/.exec(path);
+      const sessionMatch = /^\/redfish\/v1\/SessionService\/Sessions\/([^/]+)\/?$/.exec(path);
       if (sessionMatch && req.method === "DELETE") {
         for (const [t, id] of sessions) if (id === sessionMatch[1]) sessions.delete(t);
         return send(204);
