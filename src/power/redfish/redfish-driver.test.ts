@@ -77,6 +77,12 @@ test("Redfish contract fake: status, off, on, cycle and pxe-once each do what th
   assert.equal(f.liveSessions(), 0);
 });
 
+test("Redfish contract fake: a BMC at an [IPv6]:port address", async () => {
+  const f = await fake({ host: "::1" });
+  assert.match(f.address, /^\[::1\]:\d+$/);
+  assert.deepEqual(await run(target(f), "off"), { state: "off", detail: "ResetType ForceOff accepted" });
+});
+
 test("Redfish contract fake: on of a machine that is on and off of one that is off send nothing; a cycle of an off machine powers it on", async () => {
   const f = await fake();
   const sys = f.systems.get("1")!;

@@ -24,6 +24,8 @@ import {
  * a fake; the vendor profiles are the differences vendors' docs describe.
  */
 export interface RedfishFakeOptions {
+  /** Where it listens: 127.0.0.1 (default) or ::1 (an `[IPv6]:port` address). */
+  host: "127.0.0.1" | "::1";
   username: string;
   password: string;
   /** The ComputerSystem ids (default one, "1"). */
@@ -84,7 +86,7 @@ export interface FakeRequest {
 
 /** A running fake. */
 export interface RedfishFake {
-  /** `127.0.0.1:<port>`: a PowerTarget's address. */
+  /** `127.0.0.1:<port>` or `[::1]:<port>`: a PowerTarget's address. */
   address: string;
   /** The certificate's SHA-256, 64 lowercase hex digits: a PowerTarget's tlsFingerprint. */
   fingerprint: string;
@@ -98,6 +100,7 @@ export interface RedfishFake {
 }
 
 const DEFAULTS: RedfishFakeOptions = {
+  host: "127.0.0.1",
   username: "admin",
   password: "contract-fake-password",
   systems: ["1"],
@@ -232,10 +235,10 @@ export async function startRedfishFake(options: Partial<RedfishFakeOptions> = {}
     s.on("close", () => sockets.delete(s));
   });
   server.on("tlsClientError", () => undefined);
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  await new Promise<void>((r) => server.listen(0, o.host, r));
   const port = (server.address() as { port: number }).port;
   return {
-    address: `127.0.0.1:${port}`,
+    address: o.host === "::1" ? `[::1]:${port}` : `127.0.0.1:${port}`,
     fingerprint,
     systems,
     requests,
