@@ -53,6 +53,8 @@ test(
       };
 
       await panel.getByLabel("Driver").selectOption("ipmi");
+      mkdirSync(SCREENSHOTS, { recursive: true });
+      await panel.screenshot({ path: join(SCREENSHOTS, "desktop-power-setup.png") });
       await panel.getByLabel("Address").fill(sim.address);
       await panel.getByLabel("User", { exact: true }).fill("admin");
       await panel.getByLabel("Password", { exact: true }).fill(PASSWORD);
@@ -60,7 +62,10 @@ test(
       await panel.getByRole("button", { name: "Save power control" }).click();
       await panel.getByText("Power control saved.").waitFor();
       await panel.locator("dd", { hasText: "stored (encrypted)" }).waitFor();
-      const offered = await panel.locator(".row-actions button").allTextContents();
+      const offered = await panel
+        .getByRole("group", { name: "Power actions" })
+        .getByRole("button")
+        .allTextContents();
       assert.deepEqual(offered, [
         "Power on…",
         "Power off…",
@@ -90,7 +95,6 @@ test(
       assert.equal(chassis.on, true, "the chassis is not on");
       await panel.locator(".badge", { hasText: "On" }).waitFor();
       await assertAccessible(page, "machine screen with IPMI power control");
-      mkdirSync(SCREENSHOTS, { recursive: true });
       await panel.screenshot({ path: join(SCREENSHOTS, "desktop-power.png") });
 
       // Power off: the question says what happens to the machine; Cancel leaves it on.
@@ -154,9 +158,12 @@ test(
       await alert.getByText("The BMC refused the stored user name or password.").waitFor();
       await alert.getByText("ENF_ERR_POWER_AUTH", { exact: true }).waitFor();
       await until("the last error shown with the state", async () =>
-        (await panel.getByText("The last action or status check failed").count()) > 0 ? true : undefined,
+        (await panel.locator(".power-error", { hasText: "ENF_ERR_POWER_AUTH" }).count()) > 0
+          ? true
+          : undefined,
       );
       await assertAccessible(page, "machine screen with a BMC error");
+      await panel.screenshot({ path: join(SCREENSHOTS, "desktop-power-error.png") });
       // 404: no power control yet; 400: the refused save; 502: the BMC's refusal. All shown in the page.
       assert.deepEqual(
         errors.filter((e) => !/status of (400|404|502)/.test(e)),

@@ -5,7 +5,15 @@ import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
 import { test } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { assertAccessible, newContext, signIn, startUi, watchErrors } from "../support/browser.js";
+import {
+  assertAccessible,
+  DESKTOP,
+  newContext,
+  PHONE,
+  signIn,
+  startUi,
+  watchErrors,
+} from "../support/browser.js";
 import { until } from "../support/until.js";
 
 const MAC = "52:54:00:16:00:01";
@@ -26,8 +34,14 @@ async function listener(): Promise<{ port: number; got: Buffer[]; close: () => v
 }
 
 /** A page signed in with `token`, on the machine's screen with its power panel drawn. */
-async function machinePage(browser: Browser, base: string, token: string): Promise<Page> {
-  const page = await (await newContext(browser)).newPage();
+async function machinePage(
+  browser: Browser,
+  base: string,
+  token: string,
+  size = DESKTOP,
+  scheme: "light" | "dark" = "light",
+): Promise<Page> {
+  const page = await (await newContext(browser, size, scheme)).newPage();
   await signIn(page, base, token);
   await page.goto(`${base}/ui/#/machines/${MAC}`);
   await page.getByRole("heading", { name: "Power", level: 2 }).waitFor();
@@ -109,9 +123,12 @@ test(
         .waitFor();
       await assertAccessible(page, "machine screen with Wake-on-LAN");
 
-      // A viewer sees the settings, no button and no form; an operator the buttons, no form.
-      const seen = await machinePage(browser, enf.base, viewer);
+      // A viewer (on a phone, dark) sees the settings, no button and no form; an operator the buttons, no form.
+      const seen = await machinePage(browser, enf.base, viewer, PHONE, "dark");
       await seen.getByRole("region", { name: "Power" }).locator("dd", { hasText: "Wake-on-LAN" }).waitFor();
+      await assertAccessible(seen, "the power panel on a phone, dark, for a viewer");
+      const wide = await seen.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(wide <= PHONE.width, `the machine screen is ${wide}px wide on a phone`);
       assert.deepEqual(await offered(seen), [], "a viewer is offered power actions");
       assert.equal(
         await seen.getByText("Change or remove power control").count(),

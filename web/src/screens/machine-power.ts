@@ -21,6 +21,13 @@ export interface PowerPanel {
   dispose: () => void;
 }
 
+/** Off and cycle stop what runs on the machine: they look like the other actions that cannot be undone. */
+const BUTTON_CLASS: Partial<Record<PowerAction, string>> = {
+  off: "danger",
+  cycle: "danger",
+  status: "secondary",
+};
+
 /** How long a burst of power events (queued, sent, done, state) waits before one read. */
 const SETTLE_MS = 150;
 
@@ -51,13 +58,15 @@ function stateView(v: PowerView): Child[] {
       h("span", { class: `badge power-${s.state}` }, STATE_WORDS[s.state] ?? s.state),
       seen,
     ),
+    // One line, not a box: the state's error stays until the BMC answers well, an action's alert is new.
     s.error &&
       h(
-        "div",
-        { class: "error" },
-        h("p", { class: "summary" }, "The last action or status check failed"),
-        h("p", { class: "detail" }, s.error.message),
-        h("p", { class: "code" }, s.error.code),
+        "p",
+        { class: "power-error" },
+        h("strong", {}, "Last error: "),
+        s.error.message,
+        " ",
+        h("code", {}, s.error.code),
       ),
   ];
 }
@@ -154,13 +163,9 @@ export function powerPanel(session: Session, machine: { id: string; hostname?: s
         v &&
           h(
             "div",
-            { class: "row-actions" },
+            { class: "row-actions", role: "group", "aria-label": "Power actions" },
             DRIVER_ACTIONS[v.driver].map((a) => {
-              const b = h(
-                "button",
-                { type: "button", class: a === "status" ? "secondary" : undefined },
-                ACTION_BUTTONS[a],
-              );
+              const b = h("button", { type: "button", class: BUTTON_CLASS[a] }, ACTION_BUTTONS[a]);
               b.addEventListener("click", () => void run(a, b));
               return b;
             }),
