@@ -114,6 +114,11 @@ test(
       assert.equal(chassis.on, false, "the chassis is not off");
       await panel.locator(".badge", { hasText: "Off" }).waitFor();
 
+      // Someone else powers it on (the CLI, a reboot command): the panel follows without a reload.
+      assert.equal((await enf.api("POST", `/machines/${MAC}/power/on`)).status, 200);
+      await panel.locator(".badge", { hasText: "On" }).waitFor();
+      await page.getByRole("region", { name: "Timeline" }).getByText("Power is now on").first().waitFor();
+
       // Network boot once: the BMC's next boot device is the network; power is left alone.
       await panel.getByRole("button", { name: "Network boot once…" }).click();
       await page.getByRole("dialog").getByRole("button", { name: "Network boot once" }).click();
@@ -121,7 +126,7 @@ test(
         .getByRole("status")
         .getByText(/^Network boot once set: /)
         .waitFor();
-      assert.deepEqual([chassis.boot, chassis.on], ["pxe", false]);
+      assert.deepEqual([chassis.boot, chassis.on], ["pxe", true]);
 
       // The password appears nowhere: not in the page, not in a field, not in any answer it read.
       const fields = await page.evaluate(() =>
