@@ -40,8 +40,13 @@ export async function runDriver(
   target: PowerTarget,
   action: PowerAction,
   timeoutMs: number,
+  /** Aborts the run early: the server is stopping (no ipmitool child outlives it). */
+  stop?: AbortSignal,
 ): Promise<PowerResult> {
   const ac = new AbortController();
+  const onStop = (): void => ac.abort();
+  stop?.addEventListener("abort", onStop);
+  if (stop?.aborted) ac.abort();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -63,6 +68,7 @@ export async function runDriver(
     throw normalise(err, target, action, timeoutMs, ac.signal.aborted);
   } finally {
     clearTimeout(timer);
+    stop?.removeEventListener("abort", onStop);
   }
 }
 

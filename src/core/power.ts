@@ -53,6 +53,8 @@ export class PowerService {
   private readonly queue = new PowerQueue();
   /** Actions run since start: `driver action outcome` to a count (bounded: 3 drivers x 5 actions x codes). */
   private readonly counts = new Map<string, number>();
+  /** Aborted by stop(): every driver run under way ends (its child killed, its socket dropped). */
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly store: Store,
@@ -148,6 +150,16 @@ export class PowerService {
     return this.drivers.get(rec.driver)?.actions.includes(action) ?? false;
   }
 
+  /** Ends every driver run under way (the server stops); later runs end at once. */
+  stop(): void {
+    this.stopping.abort();
+  }
+
+  /** Whether an action runs or waits for the machine now. */
+  busy(id: string): boolean {
+    return this.queue.wouldWait(id);
+  }
+
   /** Power runs under way now. */
   get running(): number {
     return this.queue.running;
@@ -187,7 +199,7 @@ export class PowerService {
       let target: PowerTarget | undefined;
       try {
         target = this.target(now);
-        const r = await runDriver(driver, target, action, this.timeoutMs);
+        const r = await runDriver(driver, target, action, this.timeoutMs, this.stopping.signal);
         this.count(now.driver, action, "ok");
         const before = this.stateOf(id);
         const state = r.state ?? before;
