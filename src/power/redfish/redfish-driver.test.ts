@@ -77,6 +77,12 @@ test("Redfish contract fake: status, off, on, cycle and pxe-once each do what th
   assert.equal(f.liveSessions(), 0);
 });
 
+test("Redfish contract fake: a BMC at an [IPv6]:port address", async () => {
+  const f = await fake({ host: "::1" });
+  assert.match(f.address, /^\[::1\]:\d+$/);
+  assert.deepEqual(await run(target(f), "off"), { state: "off", detail: "ResetType ForceOff accepted" });
+});
+
 test("Redfish contract fake: on of a machine that is on and off of one that is off send nothing; a cycle of an off machine powers it on", async () => {
   const f = await fake();
   const sys = f.systems.get("1")!;
@@ -238,6 +244,15 @@ test("Redfish contract fake: a huge answer is refused at 1 MiB and not read to i
   assert.match(e.message, /larger than 1048576 bytes/);
   await new Promise((r) => setTimeout(r, 100));
   assert.ok(f.hugeBytesSent() < 16 * 1024 * 1024, `the fake sent ${f.hugeBytesSent()} bytes`);
+});
+
+test("Redfish contract fake: a BMC that redirects every URI to its trailing-slash form (iLO 5 before 1.40) works, PATCH and POST too", async () => {
+  const f = await fake({ trailingSlashRedirect: true });
+  assert.equal((await run(target(f), "off")).state, "off");
+  assert.equal((await run(target(f), "pxe-once")).detail, "Boot override Pxe Once accepted");
+  assert.deepEqual(f.systems.get("1")!.resets, ["ForceOff"]);
+  assert.equal(f.systems.get("1")!.boot.BootSourceOverrideTarget, "Pxe");
+  assert.equal(f.liveSessions(), 0);
 });
 
 test("Redfish contract fake: a redirect to another host is not followed", async () => {
