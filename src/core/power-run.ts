@@ -25,7 +25,6 @@ const DRIVER_CODES: ReadonlySet<string> = new Set([
 export function cleanWords(text: string, password?: string): string {
   let t = text;
   if (password) t = t.split(password).join("***");
-  // eslint-disable-next-line no-control-regex
   t = t.replace(/[\x00-\x1f\x7f]+/g, " ").trim();
   return t.length > MAX_WORDS ? `${t.slice(0, MAX_WORDS - 1)}…` : t;
 }
