@@ -270,6 +270,8 @@ test("Redfish contract fake: a BMC that is not there is ENF_ERR_POWER_UNREACHABL
   await f.close();
   const e = await failure(run(t, "status"));
   assert.equal(e.code, "ENF_ERR_POWER_UNREACHABLE");
+  const e2 = await failure(run({ ...t, address: "bad host:x" }, "status"));
+  assert.equal(e2.code, "ENF_ERR_POWER_UNREACHABLE");
 });
 
 test("Redfish contract fake: the password is never in an error, even when the BMC repeats it", async () => {
