@@ -1,8 +1,8 @@
-import { ApiError, type PowerAction, type PowerView } from "../api.js";
+import type { PowerAction, PowerView } from "../api.js";
 import { confirmAction } from "../dialog.js";
 import { announce, h, replace, type Child } from "../dom.js";
 import { when } from "../format.js";
-import { act, errorBox } from "../screen.js";
+import { act } from "../screen.js";
 import { can, type Session } from "../session.js";
 import { powerForm } from "./machine-power-form.js";
 import {
@@ -14,11 +14,10 @@ import {
   STATE_WORDS,
 } from "./power-words.js";
 
-/** The power panel of the machine screen; `refresh` reads it again (the screen calls it on power events). */
+/** The power panel of the machine screen; `update` draws the machine's power as it re-reads the machine. */
 export interface PowerPanel {
   node: HTMLElement;
-  refresh: () => void;
-  dispose: () => void;
+  update: (view: PowerView | null) => void;
 }
 
 /** Off and cycle stop what runs on the machine: they look like the other actions that cannot be undone. */
@@ -27,9 +26,6 @@ const BUTTON_CLASS: Partial<Record<PowerAction, string>> = {
   cycle: "danger",
   status: "secondary",
 };
-
-/** How long a burst of power events (queued, sent, done, state) waits before one read. */
-const SETTLE_MS = 150;
 
 function pairs(rows: [string, string | number | undefined][]): HTMLElement {
   return h(
@@ -90,7 +86,11 @@ function settings(v: PowerView): HTMLElement {
  * driver can do for operators, each after a question saying what happens to the machine; the form to set,
  * change or remove it for admins. The server checks the same roles; the UI only avoids offering the rest.
  */
-export function powerPanel(session: Session, machine: { id: string; hostname?: string }): PowerPanel {
+export function powerPanel(
+  session: Session,
+  machine: { id: string; hostname?: string },
+  initial: PowerView | null,
+): PowerPanel {
   const { client } = session;
   const who = machine.hostname ? `${machine.hostname} (${machine.id})` : machine.id;
   const view = h("div", {});
@@ -117,7 +117,6 @@ export function powerPanel(session: Session, machine: { id: string; hostname?: s
         h("p", { class: "ok", role: "status" }, `${ACTION_DONE[action]}: ${out.detail}.${state}`),
       );
       announce(`${ACTION_DONE[action]} for ${who}`);
-      refresh();
     });
   };
 
@@ -190,25 +189,7 @@ export function powerPanel(session: Session, machine: { id: string; hostname?: s
     }
   }
 
-  // Answers may arrive out of order (a burst of events, an action's own refresh): only the newest is drawn.
-  let asked = 0;
-  let timer = 0;
-  const read = () => {
-    const n = ++asked;
-    client.power.get(machine.id).then(
-      (v) => n === asked && draw(v),
-      (err: unknown) => {
-        if (n !== asked) return;
-        if (err instanceof ApiError && err.code === "ENF_ERR_POWER_NOT_SET") draw(null);
-        else replace(view, errorBox(err));
-      },
-    );
-  };
-  const refresh = () => {
-    clearTimeout(timer);
-    timer = window.setTimeout(read, SETTLE_MS);
-  };
-  read();
+  draw(initial);
 
   const node = h(
     "section",
@@ -220,5 +201,5 @@ export function powerPanel(session: Session, machine: { id: string; hostname?: s
     errors,
     admin,
   );
-  return { node, refresh, dispose: () => clearTimeout(timer) };
+  return { node, update: draw };
 }
