@@ -18,6 +18,9 @@ import { ConfigFiles } from "./config-files.js";
 import { ConfigRenderer } from "./config-render.js";
 import { ConfigService } from "./configs.js";
 import { PiBootService } from "./pi-boot.js";
+import { PowerService } from "./power.js";
+import type { PowerDriver } from "./power-port.js";
+import { PowerSecrets } from "./power-secrets.js";
 import { ConflictService } from "./conflicts.js";
 import { EventLog } from "./event-log.js";
 import { MachineIntake } from "./machine-intake.js";
@@ -73,11 +76,22 @@ export interface Core {
   assets: AssetCache;
   /** The cache for operators: what each file is used by, pre-seeding, removal. */
   assetCatalog: AssetService;
+  /** Power control per machine (IPMI, Redfish, Wake-on-LAN) and its reboot executor. */
+  power: PowerService;
 }
 
 /** What the core needs besides settings: the secret discovery keys are derived from (random when absent). */
 export interface CoreSecrets {
   sessionSecret?: Uint8Array;
+  /** The data directory's power.key that seals BMC passwords (random when absent: tests). */
+  powerKey?: Uint8Array;
+}
+
+/** Power control's drivers and bounds (the daemon passes the real drivers and `--power-*` settings). */
+export interface CorePowerOptions {
+  drivers?: readonly PowerDriver[];
+  /** Bound of one driver run, ms (`--power-timeout`). */
+  timeoutMs?: number;
 }
 
 /**
@@ -91,6 +105,7 @@ export function createCore(
   secrets: CoreSecrets = {},
   /** The boot asset cache's directory and cap (absent: the cache is off). */
   assets: Omit<AssetCacheOptions, "clock"> = { dir: "", maxBytes: 0, log: { info() {}, warn() {} } },
+  powerOptions: CorePowerOptions = {},
 ): Core {
   // Settings first: every service below reads them (and the limits) from here, none keeps a copy it writes.
   const settings = new SettingsService(store, startup);
@@ -174,6 +189,15 @@ export function createCore(
     ? armThroughAssets({ configs, boot, settings }, assetCache, assets.log)
     : undefined;
   if (assetUse) assetCache.inUse = assetUse.inUse;
+  const power = new PowerService(
+    store,
+    events,
+    clock,
+    machines,
+    new PowerSecrets(secrets.powerKey ?? randomBytes(32)),
+    powerOptions.timeoutMs,
+  );
+  for (const d of powerOptions.drivers ?? []) power.addDriver(d);
   return {
     settings,
     events,
@@ -205,5 +229,6 @@ export function createCore(
       assetUse?.users ?? (() => new Map()),
       () => settings.publicUrl,
     ),
+    power,
   };
 }
