@@ -5,9 +5,9 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { after, before, describe, test } from "node:test";
 import { LOCAL_DISK_MARKER } from "../support/boot-disk.js";
+import { startIpmiSim, type IpmiSim } from "../../src/power/testing/ipmi-sim.js";
 import { startEnforcer, type EnforcerProcess } from "../support/enforcer-process.js";
 import { QemuChassis } from "../support/ipmi-chassis.js";
-import { startChassisBmc, type ChassisBmc } from "../support/ipmi-chassis-sim.js";
 import { discoveryFixture, linuxFixture } from "../support/linux-fixture.js";
 import { serveFiles } from "../support/static-files.js";
 import { armTestLinux } from "../support/test-config.js";
@@ -22,24 +22,20 @@ describe("IPMI for real: ipmi_sim powers a disk-first QEMU VM", { timeout: 300_0
   let enf: EnforcerProcess;
   let mirror: Awaited<ReturnType<typeof serveFiles>>;
   let chassis: QemuChassis;
-  let bmc: ChassisBmc;
+  let bmc: IpmiSim;
 
   before(async () => {
     const image = discoveryFixture();
     const fx = linuxFixture();
     mirror = await serveFiles([fx.kernel, fx.initrd]);
     enf = await startEnforcer(["--discovery", "--discovery-image", image.dir], { publicHost: "10.0.2.2" });
-    chassis = await QemuChassis.start({
+    chassis = QemuChassis.start({
       mac: MAC,
       uuid: UUID,
       serial: SERIAL,
       bootUrl: `http://10.0.2.2:${enf.port}/boot.ipxe`,
     });
-    bmc = await startChassisBmc({
-      controlCommand: chassis.controlCommand,
-      username: "admin",
-      password: PASSWORD,
-    });
+    bmc = await startIpmiSim({ chassis, username: "admin", password: PASSWORD });
   });
   after(async () => {
     await bmc?.stop();

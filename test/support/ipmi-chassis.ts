@@ -1,12 +1,12 @@
 // A QEMU VM as the "chassis" of ipmi_sim. ipmi_sim runs its `chassis_control` program for every power,
-// reset and boot device request (`<prog> <dev> get power`, `<prog> <dev> set power 1`, `set reset 1`,
-// `set boot pxe`; openipmi lanserv/bmc_chassis.c); ours is a two-line shell script that hands its arguments to
-// this process over loopback HTTP with curl, so the VM stays a child of the test, killed by PID.
+// reset and boot device request (openipmi lanserv/bmc_chassis.c); the ipmi piece's bridge
+// (src/power/testing/ipmi-chassis-bridge.ts) relays those calls to an IpmiChassis in the test's own process,
+// so the VM stays a child of the test, killed by PID.
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { IpmiBootDevice, IpmiChassis } from "../../src/power/testing/ipmi-sim.js";
 import { writeBootDisk } from "./boot-disk.js";
 import { cleanSerial } from "./qemu.js";
 
@@ -31,14 +31,9 @@ export interface ChassisBoot {
  * A QEMU VM whose firmware boots its disk (LOCAL_DISK_MARKER, then halts) unless `chassis bootdev pxe` was set,
  * then the network, for the next boot only. `set power 1` starts QEMU, `set power 0` kills it by PID, a reset
  * kills and starts it again; a reboot from inside the guest stays in the same QEMU and boots the disk; a
- * poweroff from inside ends QEMU and the chassis reads off. Give `controlCommand` to ipmi_sim's
- * `chassis_control` line.
+ * poweroff from inside ends QEMU and the chassis reads off. Pass it as startIpmiSim's `chassis`.
  */
-export class QemuChassis {
-  /** The `chassis_control` command line for ipmi_sim's lan.conf. */
-  readonly controlCommand: string;
-  /** Every request ipmi_sim made, in order (`get power`, `set boot pxe`…). */
-  readonly requests: string[] = [];
+export class QemuChassis implements IpmiChassis {
   /** Every start of the VM, in order. */
   readonly boots: ChassisBoot[] = [];
   /** The PID of every QEMU the chassis started, to prove none outlives the test. */
@@ -51,42 +46,15 @@ export class QemuChassis {
   private constructor(
     private readonly vmSpec: ChassisVm,
     private readonly dir: string,
-    private readonly server: Server,
     private readonly disk: string,
-  ) {
-    const port = (server.address() as { port: number }).port;
-    const prog = join(dir, "chassis-control");
-    // curl -f turns our 500 into a failing exit: ipmi_sim then answers the IPMI request with an error.
-    writeFileSync(
-      prog,
-      `#!/bin/sh\nexec curl -sSf --max-time 20 --data-binary "$*" http://127.0.0.1:${port}/chassis\n`,
-    );
-    chmodSync(prog, 0o755);
-    this.controlCommand = `${prog} 0x20`;
-  }
+  ) {}
 
-  /** Writes the VM's disk and listens for ipmi_sim's requests; the VM is off. */
-  static async start(vm: ChassisVm): Promise<QemuChassis> {
+  /** Writes the VM's disk; the VM is off. */
+  static start(vm: ChassisVm): QemuChassis {
     const dir = mkdtempSync(join(tmpdir(), "enforcer-chassis-"));
     const disk = join(dir, "disk.img");
     writeBootDisk(disk, { halt: true });
-    const server = createServer();
-    await new Promise<void>((res) => server.listen(0, "127.0.0.1", res));
-    const chassis = new QemuChassis(vm, dir, server, disk);
-    server.on("request", (req, res) => {
-      let body = "";
-      req.on("data", (d: Buffer) => (body += d.toString()));
-      req.on("end", () => {
-        chassis.handle(body).then(
-          (answer) => res.end(answer),
-          (err: Error) => {
-            res.statusCode = 500;
-            res.end(err.message);
-          },
-        );
-      });
-    });
-    return chassis;
+    return new QemuChassis(vm, dir, disk);
   }
 
   /** Whether QEMU runs. */
@@ -131,41 +99,50 @@ export class QemuChassis {
     });
   }
 
-  /** Kills the VM (by PID) and stops listening; removes the disk. */
+  /** Kills the VM (by PID) and removes its disk. */
   async stop(): Promise<void> {
     await this.kill();
-    await new Promise<void>((res) => this.server.close(() => res()));
-    this.server.closeAllConnections();
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  // One request at a time, in arrival order: a reset must not interleave with a power off.
-  private handle(body: string): Promise<string> {
-    const run = this.chain.then(() => this.apply(body));
-    this.chain = run.catch(() => undefined);
-    return run;
+  /** IpmiChassis: whether QEMU runs. */
+  isOn(): boolean {
+    return this.on;
   }
 
-  private async apply(body: string): Promise<string> {
-    const [, op, ...args] = body.trim().split(/\s+/); // the device (0x20) first
-    this.requests.push([op, ...args].join(" "));
-    if (op === "get")
-      return args
-        .map((p) => `${p}:${p === "power" ? Number(this.on) : this.pxePending ? "pxe" : "none"}\n`)
-        .join("");
-    if (op !== "set") throw new Error(`unknown operation ${op}`);
-    for (let i = 0; i + 1 < args.length; i += 2) {
-      const [parm, val] = [args[i], args[i + 1]];
-      if (parm === "power" && val === "1" && !this.on) this.boot();
-      else if (parm === "power" && val === "0") await this.kill();
-      else if (parm === "reset") {
-        if (!this.on) throw new Error("the chassis is off: nothing to reset");
-        await this.kill();
-        this.boot();
-      } else if (parm === "boot") this.pxePending = val === "pxe";
-      else if (parm !== "power" && parm !== "identify") throw new Error(`unknown parameter ${parm}`);
-    }
-    return "";
+  /** IpmiChassis: on starts QEMU (unless it runs), off kills it and waits for its exit. */
+  setPower(on: boolean): Promise<void> {
+    return this.serial(async () => {
+      if (!on) await this.kill();
+      else if (!this.on) this.boot();
+    });
+  }
+
+  /** IpmiChassis: a hard reset, a new QEMU; refused when off, as BMCs answer "not in present state". */
+  reset(): Promise<void> {
+    return this.serial(async () => {
+      if (!this.on) throw new Error("the chassis is off: nothing to reset");
+      await this.kill();
+      this.boot();
+    });
+  }
+
+  /** IpmiChassis: `pxe` makes the next boot a network one; anything else clears it. */
+  setBootDevice(device: IpmiBootDevice): void {
+    this.pxePending = device === "pxe";
+  }
+
+  /** IpmiChassis: `pxe` while a network boot is pending, else `default`. */
+  bootDevice(): IpmiBootDevice {
+    return this.pxePending ? "pxe" : "default";
+  }
+
+  // One change at a time, in arrival order: the bridge serves calls concurrently, and a reset must not
+  // interleave with a power off.
+  private serial(fn: () => Promise<void>): Promise<void> {
+    const run = this.chain.then(fn);
+    this.chain = run.catch(() => undefined);
+    return run;
   }
 
   private boot(): void {
