@@ -19,6 +19,7 @@ import { ConfigRenderer } from "./config-render.js";
 import { ConfigService } from "./configs.js";
 import { PiBootService } from "./pi-boot.js";
 import { PowerService } from "./power.js";
+import { AGENT_POLL_WINDOW_MS, PowerExecutor, type RebootOrder } from "./power-executor.js";
 import type { PowerDriver } from "./power-port.js";
 import { PowerSecrets } from "./power-secrets.js";
 import { ConflictService } from "./conflicts.js";
@@ -92,6 +93,8 @@ export interface CorePowerOptions {
   drivers?: readonly PowerDriver[];
   /** Bound of one driver run, ms (`--power-timeout`). */
   timeoutMs?: number;
+  /** Who reboots a machine first (`--reboot-order`, default agent,power). */
+  rebootOrder?: RebootOrder;
 }
 
 /**
@@ -178,17 +181,7 @@ export function createCore(
     limits.historyPerMachine,
   );
   const agents = new AgentReach();
-  // The agent systems are the first command executor; power control (IPMI, Redfish, WoL) adds more.
-  commands.addExecutor(agents);
-  const retention = new RetentionService(store, clock, limits, events, configs, unknown, sessions);
-  // Shared: every instance may serve an asset another fetched, from the catalogue's URL and checksum.
-  const catalogue = store.shared ? new AssetCatalogue(store) : undefined;
-  const assetCache = new AssetCache({ inUse: () => new Set(), ...assets, clock, catalogue });
-  // With the cache on, arming fetches a config's files first; what armed configs boot is never evicted.
-  const assetUse = assetCache.enabled
-    ? armThroughAssets({ configs, boot, settings }, assetCache, assets.log)
-    : undefined;
-  if (assetUse) assetCache.inUse = assetUse.inUse;
+  const commandPolls = new CommandPolls(store, events, clock, commands.open);
   const power = new PowerService(
     store,
     events,
@@ -198,6 +191,19 @@ export function createCore(
     powerOptions.timeoutMs,
   );
   for (const d of powerOptions.drivers ?? []) power.addDriver(d);
+  // The command executors, in `--reboot-order`: the agent systems, and power control (IPMI, Redfish, WoL).
+  const order = powerOptions.rebootOrder ?? "agent,power";
+  const byPower = new PowerExecutor(power, order, (m) => commandPolls.polledWithin(m, AGENT_POLL_WINDOW_MS));
+  for (const e of order === "agent,power" ? [agents, byPower] : [byPower, agents]) commands.addExecutor(e);
+  const retention = new RetentionService(store, clock, limits, events, configs, unknown, sessions);
+  // Shared: every instance may serve an asset another fetched, from the catalogue's URL and checksum.
+  const catalogue = store.shared ? new AssetCatalogue(store) : undefined;
+  const assetCache = new AssetCache({ inUse: () => new Set(), ...assets, clock, catalogue });
+  // With the cache on, arming fetches a config's files first; what armed configs boot is never evicted.
+  const assetUse = assetCache.enabled
+    ? armThroughAssets({ configs, boot, settings }, assetCache, assets.log)
+    : undefined;
+  if (assetUse) assetCache.inUse = assetUse.inUse;
   return {
     settings,
     events,
@@ -213,7 +219,7 @@ export function createCore(
     agents,
     agentSync: new AgentMemberSync(machines, intake, agents),
     agentReports: new AgentReports(clock, intake, credentials),
-    commandPolls: new CommandPolls(store, events, clock, commands.open),
+    commandPolls,
     sessions,
     conflicts,
     credentials,
