@@ -45,6 +45,13 @@ export function ipmiDriver(o: IpmiDriverOptions = {}): PowerDriver {
         );
       case "overflow":
         throw powerError("ENF_ERR_POWER_BAD_ANSWER", "ipmitool wrote more than 64 KiB", e, "");
+      case "crashed":
+        throw powerError(
+          "ENF_ERR_POWER_BAD_ANSWER",
+          `ipmitool stopped on the BMC's answer (${r.signal})`,
+          e,
+          toolWords(r.stderr, r.stdout, t.password),
+        );
       case "failed":
         throw await ipmiFailure(e, toolWords(r.stderr, r.stdout, t.password), signal, probeWaitMs);
     }

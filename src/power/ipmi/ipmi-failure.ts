@@ -23,6 +23,9 @@ const AUTH =
   /RAKP \d HMAC is invalid|unauthorized name|RAKP \d message indicates an error|Invalid user ?name|password/i;
 const UNREACHABLE =
   /Address lookup for .* failed|Could not open socket|Network is unreachable|No route to host/i;
+// The BMC answered the session request and said no: a cipher suite or privilege it does not offer.
+const SESSION_REFUSED =
+  /Error in open session response message|no matching cipher suite|invalid authentication algorithm|Set Session Privilege Level to \w+ failed/i;
 const NO_SESSION = /Unable to establish IPMI v2 \/ RMCP\+ session|Get Auth Capabilities error/i;
 
 /** An EnforcerError with our words first, then the endpoint and the BMC's (or ipmitool's) own. */
@@ -51,6 +54,13 @@ export async function ipmiFailure(
     return powerError("ENF_ERR_POWER_AUTH", "the BMC refused the user or password", e, words);
   if (UNREACHABLE.test(words))
     return powerError("ENF_ERR_POWER_UNREACHABLE", "the BMC cannot be reached", e, words);
+  if (SESSION_REFUSED.test(words))
+    return powerError(
+      "ENF_ERR_POWER_REFUSED",
+      "the BMC refused the session (cipher suite or privilege)",
+      e,
+      words,
+    );
   if (!NO_SESSION.test(words))
     return powerError("ENF_ERR_POWER_REFUSED", "the BMC refused the command", e, words);
   const probe = await probeIpmi(e, probeWaitMs, signal);

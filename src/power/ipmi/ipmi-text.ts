@@ -32,7 +32,6 @@ export function endpointText(e: IpmiEndpoint): string {
  * cut to `max` characters.
  */
 export function clean(text: string, max = 200): string {
-  // eslint-disable-next-line no-control-regex -- removing control characters is the point
   const flat = text
     .replace(/[\u0000-\u001f\u007f-\u009f]+/g, " ")
     .replace(/ {2,}/g, " ")

@@ -9,6 +9,7 @@ export type IpmitoolOutcome =
   | { kind: "failed"; stdout: string; stderr: string }
   | { kind: "aborted" }
   | { kind: "missing" }
+  | { kind: "crashed"; signal: string; stdout: string; stderr: string }
   | { kind: "overflow"; stdout: string; stderr: string };
 
 /**
@@ -38,6 +39,9 @@ export function runIpmitool(
         if (signal.aborted || e.name === "AbortError") return resolve({ kind: "aborted" });
         if (e.code === "ENOENT" || e.code === "EACCES") return resolve({ kind: "missing" });
         if (e.code === "ERR_CHILD_PROCESS_STDIO_MAXBUFFER") return resolve({ kind: "overflow", ...out });
+        // ipmitool asserts on some answers it cannot parse (SIGABRT): the BMC's answer, not a refusal.
+        const killedBy = (err as { signal?: string | null }).signal;
+        if (killedBy) return resolve({ kind: "crashed", signal: killedBy, ...out });
         resolve({ kind: "failed", ...out });
       },
     );

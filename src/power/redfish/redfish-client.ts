@@ -37,6 +37,7 @@ export class RedfishClient {
   private readonly agent: Agent;
   private readonly base: URL;
   private readonly secrets: string[];
+  private readonly basic: string;
   private auth: Record<string, string> = {};
   private session: string | undefined;
 
@@ -52,10 +53,9 @@ export class RedfishClient {
       connectMs: limits.connectMs,
       answerMs: limits.requestMs,
     });
-    const user = target.username ?? "";
-    const password = target.password ?? "";
-    const basic = Buffer.from(`${user}:${password}`).toString("base64");
-    this.secrets = password ? [password, basic, encodeURIComponent(password)] : [];
+    this.basic = Buffer.from(`${target.username ?? ""}:${target.password ?? ""}`).toString("base64");
+    // What a careless BMC could echo back: the password as sent in a session body, the Basic header.
+    this.secrets = target.password ? [target.password, this.basic, encodeURIComponent(target.password)] : [];
   }
 
   /**
@@ -64,9 +64,6 @@ export class RedfishClient {
    * Basic; a refused password does not (401/403: ENF_ERR_POWER_AUTH).
    */
   async login(root: unknown): Promise<void> {
-    const basic = Buffer.from(`${this.target.username ?? ""}:${this.target.password ?? ""}`).toString(
-      "base64",
-    );
     const links = isObject(root) && isObject(root.Links) ? root.Links : {};
     const sessions = isObject(links.Sessions) ? links.Sessions["@odata.id"] : undefined;
     if (typeof sessions === "string") {
@@ -83,7 +80,7 @@ export class RedfishClient {
       if (res.status === 401 || res.status === 403) await this.check(res, "log in");
       await res.body?.cancel();
     }
-    this.auth = { authorization: `Basic ${basic}` };
+    this.auth = { authorization: `Basic ${this.basic}` };
   }
 
   /** GET `path` (a path of this BMC) as JSON; a 2xx is required. */
@@ -285,7 +282,9 @@ export class RedfishClient {
     if (cause instanceof UntrustedCertificate)
       return this.fail(
         "ENF_ERR_POWER_TLS",
-        `${step}: the BMC's certificate is not trusted: ${cause.why}; the certificate seen has SHA-256 ${cause.seen || "(none)"}`,
+        // Short and the fingerprint first: the core keeps 200 characters, and the fingerprint is what the
+        // operator checks on the BMC's own page and pins.
+        `the BMC's certificate (SHA-256 ${cause.seen || "none"}) ${cause.why}`,
         undefined,
         { fingerprint: cause.seen },
       );

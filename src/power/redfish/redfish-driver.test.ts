@@ -106,6 +106,16 @@ test("Redfish contract fake: a vendor that does not list and rejects ForceRestar
   );
 });
 
+test("Redfish contract fake: a vendor that lists ForceRestart but answers it 400 ActionParameterNotSupported is cycled with the next type", async () => {
+  const f = await fake({
+    listedResetTypes: ["On", "ForceOff", "ForceRestart", "PowerCycle"],
+    resetTypes: ["On", "ForceOff", "PowerCycle"],
+  });
+  assert.equal((await run(target(f), "cycle")).detail, "ResetType PowerCycle accepted");
+  assert.deepEqual(f.systems.get("1")!.resets, ["PowerCycle"]);
+  assert.equal(f.requests.filter((r) => r.path.endsWith("ComputerSystem.Reset")).length, 2);
+});
+
 test("Redfish contract fake: a vendor that lists no ResetType and rejects every restart is cycled with ForceOff then On", async () => {
   const f = await fake(VENDOR_PROFILES.unlistedOffOn);
   const out = await run(target(f), "cycle");
@@ -141,8 +151,10 @@ test("Redfish contract fake: a pinned fingerprint is trusted; a wrong one is ref
   const wrong = "ab".repeat(32);
   const e = await failure(run(target(f, { tlsFingerprint: wrong }), "status"));
   assert.equal(e.code, "ENF_ERR_POWER_TLS");
-  assert.ok(e.message.includes(f.fingerprint), e.message);
-  assert.ok(e.message.includes(`pinned ${wrong}`), e.message);
+  assert.equal(
+    e.message,
+    `the BMC's certificate (SHA-256 ${f.fingerprint}) is not the pinned one (${wrong})`,
+  );
   assert.equal(f.requests.length, before, "a request went out on an untrusted connection");
 });
 
@@ -152,8 +164,12 @@ test("Redfish contract fake: an unpinned self-signed certificate is refused (ENF
   delete t.options.tlsFingerprint;
   const e = await failure(run(t, "status"));
   assert.equal(e.code, "ENF_ERR_POWER_TLS");
-  assert.match(e.message, /does not verify against the system's CAs/);
-  assert.ok(e.message.includes(f.fingerprint), e.message);
+  assert.equal(
+    e.message,
+    `the BMC's certificate (SHA-256 ${f.fingerprint}) does not verify against the system's CAs (DEPTH_ZERO_SELF_SIGNED_CERT)`,
+  );
+  // The core keeps 200 characters of a driver's words: the fingerprint must be within them.
+  assert.ok(e.message.length <= 200, `${e.message.length} characters`);
   assert.equal(f.requests.length, 0);
 });
 
@@ -194,6 +210,16 @@ test("Redfish contract fake: a slow BMC is ended by the signal with ENF_ERR_POWE
   const start = Date.now();
   const e = await failure(run(target(f), "status", AbortSignal.timeout(300)));
   assert.equal(e.code, "ENF_ERR_POWER_TIMEOUT");
+  assert.ok(Date.now() - start < 1500, `took ${Date.now() - start} ms`);
+});
+
+test("Redfish contract fake: a BMC slower than the driver's own bound is ENF_ERR_POWER_TIMEOUT before the core's signal", async () => {
+  const f = await fake({ delayMs: 2000 });
+  const quick = redfishDriver({ limits: { requestMs: 200 } });
+  const start = Date.now();
+  const e = await failure(quick.run(target(f), "status", AbortSignal.timeout(15_000)));
+  assert.equal(e.code, "ENF_ERR_POWER_TIMEOUT");
+  assert.match(e.message, /reading the service root: the BMC did not answer within 200 ms/);
   assert.ok(Date.now() - start < 1500, `took ${Date.now() - start} ms`);
 });
 

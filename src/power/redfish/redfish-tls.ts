@@ -43,10 +43,10 @@ export function bmcAgent(o: BmcAgentOptions): Agent {
         pin !== undefined
           ? seen === pin
             ? undefined
-            : `its certificate is not the pinned one (pinned ${pin})`
+            : `is not the pinned one (${pin})`
           : tls.authorized
             ? undefined
-            : `its certificate does not verify against the system's CAs (${String(tls.authorizationError)})`;
+            : `does not verify against the system's CAs (${String(tls.authorizationError)})`;
       if (refusal === undefined) return callback(null, socket);
       socket.destroy();
       callback(new UntrustedCertificate(refusal, seen), null);
