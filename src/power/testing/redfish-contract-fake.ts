@@ -1,11 +1,9 @@
-import { execFileSync } from "node:child_process";
-import { randomBytes, X509Certificate } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import type { IncomingMessage } from "node:http";
 import { createServer, type Server } from "node:https";
-import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { certificate } from "./redfish-fake-cert.js";
+import { loginRefused, patchBoot, sendReset, streamForever } from "./redfish-fake-actions.js";
 import {
   ALL_RESET_TYPES,
   computerSystem,
@@ -26,6 +24,8 @@ import {
  * a fake; the vendor profiles are the differences vendors' docs describe.
  */
 export interface RedfishFakeOptions {
+  /** Where it listens: 127.0.0.1 (default) or ::1 (an `[IPv6]:port` address). */
+  host: "127.0.0.1" | "::1";
   username: string;
   password: string;
   /** The ComputerSystem ids (default one, "1"). */
@@ -50,6 +50,8 @@ export interface RedfishFakeOptions {
   garbage: boolean;
   /** The ComputerSystem answer is endless (a BMC that sends a huge body); counts what it sent. */
   hugeBody: boolean;
+  /** Every URI without a trailing slash answers 308 to the one with it (iLO 5 before 1.40). */
+  trailingSlashRedirect: boolean;
   /** GETs of the Systems collection answer 307 to this URL (a redirect to another host). */
   redirectTo: string | undefined;
   /** A careless BMC: a refused login's message repeats the user name, password and Authorization header. */
@@ -84,7 +86,7 @@ export interface FakeRequest {
 
 /** A running fake. */
 export interface RedfishFake {
-  /** `127.0.0.1:<port>`: a PowerTarget's address. */
+  /** `127.0.0.1:<port>` or `[::1]:<port>`: a PowerTarget's address. */
   address: string;
   /** The certificate's SHA-256, 64 lowercase hex digits: a PowerTarget's tlsFingerprint. */
   fingerprint: string;
@@ -98,6 +100,7 @@ export interface RedfishFake {
 }
 
 const DEFAULTS: RedfishFakeOptions = {
+  host: "127.0.0.1",
   username: "admin",
   password: "contract-fake-password",
   systems: ["1"],
@@ -111,6 +114,7 @@ const DEFAULTS: RedfishFakeOptions = {
   delayMs: 0,
   garbage: false,
   hugeBody: false,
+  trailingSlashRedirect: false,
   redirectTo: undefined,
   echoCredentials: false,
 };
@@ -175,6 +179,8 @@ export async function startRedfishFake(options: Partial<RedfishFakeOptions> = {}
         res.writeHead(200, { "content-type": "application/json" });
         return res.end("\u0000\u001b[31mWelcome to BMC shell\r\n<html><body>500 oops</body></html>\u0007");
       }
+      if (o.trailingSlashRedirect && !path.endsWith("/"))
+        return send(308, undefined, { location: `${path}/` });
       const route = (r: string) => path.replace(/\/+$/, "") === r;
       if (route("/redfish/v1") && req.method === "GET") return send(200, serviceRoot(style));
       if (route("/redfish/v1/SessionService/Sessions") && req.method === "POST" && o.sessions) {
@@ -191,7 +197,7 @@ export async function startRedfishFake(options: Partial<RedfishFakeOptions> = {}
       }
       if (auth === "none")
         return send(401, loginRefused(o, undefined, req), { "www-authenticate": 'Basic realm="Redfish"' });
-      const sessionMatch = /^\/redfish\/v1\/SessionService\/Sessions\/([^/]+)$/.exec(path);
+      const sessionMatch = /^\/redfish\/v1\/SessionService\/Sessions\/([^/]+)\/?$/.exec(path);
       if (sessionMatch && req.method === "DELETE") {
         for (const [t, id] of sessions) if (id === sessionMatch[1]) sessions.delete(t);
         return send(204);
@@ -229,10 +235,10 @@ export async function startRedfishFake(options: Partial<RedfishFakeOptions> = {}
     s.on("close", () => sockets.delete(s));
   });
   server.on("tlsClientError", () => undefined);
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  await new Promise<void>((r) => server.listen(0, o.host, r));
   const port = (server.address() as { port: number }).port;
   return {
-    address: `127.0.0.1:${port}`,
+    address: o.host === "::1" ? `[::1]:${port}` : `127.0.0.1:${port}`,
     fingerprint,
     systems,
     requests,
@@ -247,138 +253,6 @@ export async function startRedfishFake(options: Partial<RedfishFakeOptions> = {}
   };
 }
 
-type Send = (status: number, json?: unknown, headers?: Record<string, string>) => void;
-
-/** POST ComputerSystem.Reset: refuses a ResetType it does not take (400) and a restart of an off machine (409). */
-function sendReset(system: FakeSystem, body: unknown, o: RedfishFakeOptions, send: Send): void {
-  const type = (body as { ResetType?: unknown } | undefined)?.ResetType;
-  if (typeof type !== "string")
-    return send(
-      400,
-      redfishError(
-        "ActionParameterMissing",
-        "The action ComputerSystem.Reset requires the parameter ResetType to be present in the request body.",
-        ["ComputerSystem.Reset", "ResetType"],
-      ),
-    );
-  if (!o.resetTypes.includes(type))
-    return send(
-      400,
-      redfishError(
-        "ActionParameterNotSupported",
-        `The parameter ResetType for the action ComputerSystem.Reset is not supported on the target resource (${type}).`,
-        ["ResetType", "ComputerSystem.Reset"],
-      ),
-    );
-  const restart = ["ForceRestart", "GracefulRestart", "PowerCycle"].includes(type);
-  if (restart && system.powerState === "Off")
-    return send(
-      409,
-      redfishError(
-        "ChassisPowerStateOnRequired",
-        `The Chassis with Id '${system.id}' requires to be powered on to perform this request.`,
-        [system.id],
-      ),
-    );
-  system.resets.push(type);
-  if (["On", "ForceOn"].includes(type) || restart) system.powerState = "On";
-  if (["ForceOff", "GracefulShutdown"].includes(type)) system.powerState = "Off";
-  system.version++;
-  send(204);
-}
-
-/** PATCH of a ComputerSystem's Boot: the properties and values it lists only, If-Match when required. */
-function patchBoot(
-  system: FakeSystem,
-  body: unknown,
-  req: IncomingMessage,
-  o: RedfishFakeOptions,
-  send: Send,
-): void {
-  const ifMatch = req.headers["if-match"];
-  if (o.requireIfMatch && ifMatch === undefined)
-    return send(
-      428,
-      redfishError(
-        "PreconditionRequired",
-        "A precondition header or annotation is required to change this resource.",
-      ),
-    );
-  if (ifMatch !== undefined && ifMatch !== etagOf(system) && ifMatch !== "*")
-    return send(
-      412,
-      redfishError(
-        "PreconditionFailed",
-        "The ETag supplied did not match the ETag required to change this resource.",
-      ),
-    );
-  const boot = (body as { Boot?: Record<string, unknown> } | undefined)?.Boot;
-  if (typeof boot !== "object" || boot === null)
-    return send(
-      400,
-      redfishError(
-        "MalformedJSON",
-        "The request body submitted was malformed JSON and could not be parsed by the receiving service.",
-      ),
-    );
-  const allowed: Record<string, readonly string[]> = {
-    BootSourceOverrideTarget: ["None", "Pxe", "Hdd", "Cd", "BiosSetup", "UefiShell", "UefiHttp"],
-    BootSourceOverrideEnabled: ["Disabled", "Once", "Continuous"],
-    ...(o.bootModes.length > 0 ? { BootSourceOverrideMode: o.bootModes } : {}),
-  };
-  for (const [k, v] of Object.entries(boot)) {
-    const values = allowed[k];
-    if (values === undefined)
-      return send(
-        400,
-        redfishError(
-          "PropertyUnknown",
-          `The property ${k} is not in the list of valid properties for the resource.`,
-          [k],
-        ),
-      );
-    if (typeof v !== "string" || !values.includes(v))
-      return send(
-        400,
-        redfishError(
-          "PropertyValueNotInList",
-          `The value '${String(v)}' for the property ${k} is not in the list of acceptable values.`,
-          [String(v), k],
-        ),
-      );
-  }
-  Object.assign(system.boot, boot);
-  system.version++;
-  send(204);
-}
-
-/** The 401 body; a careless BMC's repeats what it was sent. */
-function loginRefused(
-  o: RedfishFakeOptions,
-  b: { UserName?: unknown; Password?: unknown } | undefined,
-  req: IncomingMessage,
-): unknown {
-  const echo = o.echoCredentials
-    ? ` (user ${String(b?.UserName ?? "")}, password ${String(b?.Password ?? "")}, header ${String(req.headers.authorization ?? "")})`
-    : "";
-  return redfishError(
-    "NoValidSession",
-    `There is no valid session established with the implementation.${echo}`,
-  );
-}
-
-/** Writes an endless JSON array, respecting back-pressure, until the client goes away. */
-function streamForever(res: ServerResponse, count: (n: number) => void): void {
-  res.writeHead(200, { "content-type": "application/json" });
-  const chunk = Buffer.from(`${'{"PowerState":"On"},'.repeat(3276)}`);
-  const pump = () => {
-    while (!res.destroyed && res.write(chunk)) count(chunk.length);
-    if (!res.destroyed) res.once("drain", pump);
-  };
-  res.write("[");
-  pump();
-}
-
 /** Reads a request body, at most 64 kB (a fake, but not one a test can make grow without bound). */
 async function readBody(req: IncomingMessage): Promise<string> {
   let text = "";
@@ -387,51 +261,4 @@ async function readBody(req: IncomingMessage): Promise<string> {
     if (text.length > 65536) break;
   }
   return text;
-}
-
-let made: { key: string; cert: string; fingerprint: string } | undefined;
-
-/** A self-signed certificate for 127.0.0.1, made once per process with openssl. */
-function certificate(): { key: string; cert: string; fingerprint: string } {
-  if (made) return made;
-  const dir = mkdtempSync(join(tmpdir(), "redfish-fake-"));
-  try {
-    const keyFile = join(dir, "key.pem");
-    const certFile = join(dir, "cert.pem");
-    try {
-      execFileSync(
-        "openssl",
-        [
-          "req",
-          "-x509",
-          "-newkey",
-          "ec",
-          "-pkeyopt",
-          "ec_paramgen_curve:prime256v1",
-          "-nodes",
-          "-keyout",
-          keyFile,
-          "-out",
-          certFile,
-          "-days",
-          "2",
-          "-subj",
-          "/CN=redfish-contract-fake",
-          "-addext",
-          "subjectAltName=IP:127.0.0.1",
-        ],
-        { stdio: "ignore" },
-      );
-    } catch (e) {
-      throw new Error(
-        `the Redfish contract fake needs openssl to make its certificate (apt-get install openssl): ${String(e)}`,
-      );
-    }
-    const cert = readFileSync(certFile, "utf8");
-    const fingerprint = new X509Certificate(cert).fingerprint256.replace(/:/g, "").toLowerCase();
-    made = { key: readFileSync(keyFile, "utf8"), cert, fingerprint };
-    return made;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
