@@ -20,7 +20,7 @@ import type { EventLog } from "./event-log.js";
 import type { MachineService } from "./machines.js";
 import type { Clock } from "./ports.js";
 import type { PowerDriver, PowerTarget } from "./power-port.js";
-import { PowerQueue } from "./power-queue.js";
+import { busyError, POWER_WAITING_PER_MACHINE, PowerQueue } from "./power-queue.js";
 import { observeState, powerView } from "./power-state.js";
 import { cleanWords, runDriver } from "./power-run.js";
 import type { PowerSecrets } from "./power-secrets.js";
@@ -191,6 +191,8 @@ export class PowerService {
       );
     }
     const extra: Record<string, string> = origin.command ? { command: origin.command } : {};
+    // Refused before anything is recorded: a refused action leaves no `power.queued` behind.
+    if (this.queue.full(id)) throw busyError(id, POWER_WAITING_PER_MACHINE);
     const waits = this.queue.wouldWait(id);
     if (!origin.poll && waits) await this.note(id, "power.queued", { action, ...extra });
     return this.queue.run(id, async () => {
