@@ -1,4 +1,4 @@
-import type { Conflict, Json, StreamEvent } from "../api.js";
+import type { Conflict, Json, PowerView, StreamEvent } from "../api.js";
 import { h, replace } from "../dom.js";
 import { factsList, type Value } from "../facts-view.js";
 import { eventWords, when } from "../format.js";
@@ -7,6 +7,7 @@ import { can } from "../session.js";
 import { machineActions } from "./machine-actions.js";
 import { machineConflicts } from "./machine-conflicts.js";
 import { latestBoot } from "./machine-boot.js";
+import { powerPanel } from "./machine-power.js";
 import { stateBadge } from "./machines.js";
 
 type Machine = Json & {
@@ -20,6 +21,7 @@ type Machine = Json & {
   config: Config | null;
   lastConfig: Config | null;
   conflicts?: Conflict[];
+  power?: PowerView | null;
 };
 /** How often the machine screen asks for its latest boot again. */
 const BOOT_REFRESH_MS = 3000;
@@ -80,7 +82,7 @@ function eventItem(e: StreamEvent): HTMLElement {
   return h("li", {}, h("time", { datetime: e.at }, when(e.at)), " ", eventWords(e.kind, e.detail));
 }
 
-/** One machine: its config and state, identity, facts, actions and a timeline that grows live. */
+/** One machine: its config and state, identity, facts, actions, power and a timeline that grows live. */
 export async function machineScreen(ctx: ScreenContext): Promise<Screen> {
   const id = ctx.params[0]!;
   const { client } = ctx.session;
@@ -100,6 +102,7 @@ export async function machineScreen(ctx: ScreenContext): Promise<Screen> {
   const timeline = h("ol", { class: "timeline", reversed: true });
   const boot = h("div", { class: "latest-boot" });
   let actionsKey = "";
+  const power = powerPanel(ctx.session, m, m.power ?? null);
   // The latest boot is live in the server's memory, not in the event stream: fetched again every few seconds.
   const drawBoot = () =>
     client.machines.timeline(id, 1).then(
@@ -113,6 +116,7 @@ export async function machineScreen(ctx: ScreenContext): Promise<Screen> {
     replace(summary, configView(m), identity(m));
     replace(conflicts, machineConflicts(ctx.session, m.conflicts ?? []));
     replace(facts, h("h2", { id: "facts-h" }, "Facts"), factsList(m.facts));
+    power.update(m.power ?? null);
     // The action form is redrawn only when what it offers changes, never under someone's typing.
     const key = `${m.state}|${(m.agents ?? []).length > 0}`;
     if (operator && key !== actionsKey) {
@@ -152,6 +156,7 @@ export async function machineScreen(ctx: ScreenContext): Promise<Screen> {
     conflicts,
     summary,
     actions,
+    power.node,
     h(
       "section",
       { class: "card wide-card", "aria-labelledby": "boot-h" },
