@@ -25,6 +25,11 @@ export class CommandPolls {
     private readonly events: EventLog,
     private readonly clock: Clock,
     private readonly open: OpenCommands,
+    /**
+     * Whether an executor asked before the agents carries this command (`--reboot-order power,agent` and the
+     * machine has power control): a poll leaves it queued, else the open poll, woken first, would take it.
+     */
+    private readonly carriedFirst: (c: Command) => boolean = () => false,
   ) {}
 
   /**
@@ -39,7 +44,7 @@ export class CommandPolls {
     /** Asked again after the wait: the credential may have ended meanwhile (a discovery key, say). */
     stillSpeaks: () => boolean = () => true,
   ): Promise<Command[]> {
-    const queued = () => this.open.of(machine).filter((c) => c.state === "queued");
+    const queued = () => this.open.of(machine).filter((c) => c.state === "queued" && !this.carriedFirst(c));
     this.heard(machine);
     this.polling.set(machine, (this.polling.get(machine) ?? 0) + 1);
     try {
@@ -88,7 +93,7 @@ export class CommandPolls {
         // From the change feed, not the event listeners: it hears a command queued through another
         // instance (a shared store) the same way as one queued here, once the open index has it.
         const unsubscribe = this.store.onApplied((ops) => {
-          if (ops.some((o) => o.collection === COLLECTIONS.commands && queuedFor(o, machine))) done();
+          if (ops.some((o) => o.collection === COLLECTIONS.commands && this.queuedFor(o, machine))) done();
         });
         signal?.addEventListener("abort", done);
         function done() {
@@ -118,6 +123,13 @@ export class CommandPolls {
     return taken;
   }
 
+  /** Whether a store op queues a command this machine's poll may take. */
+  private queuedFor(o: StoreOp, machine: string): boolean {
+    if (o.op !== "put") return false;
+    const c = o.value as Command;
+    return c.state === "queued" && c.machine === machine && !this.carriedFirst(c);
+  }
+
   /** A JSON agent reports how a command went; only a command of the machine it speaks for. */
   async acknowledge(machine: string, id: string, ok: boolean, detail: string): Promise<Command> {
     const c = this.store.get<Command>(COLLECTIONS.commands, id);
@@ -133,11 +145,4 @@ export class CommandPolls {
     await cs.commit();
     return next;
   }
-}
-
-/** True for an op that stores a queued command of `machine`. */
-function queuedFor(o: StoreOp, machine: string): boolean {
-  if (o.op !== "put") return false;
-  const c = o.value as Command;
-  return c.state === "queued" && c.machine === machine;
 }

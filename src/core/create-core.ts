@@ -181,7 +181,16 @@ export function createCore(
     limits.historyPerMachine,
   );
   const agents = new AgentReach();
-  const commandPolls = new CommandPolls(store, events, clock, commands.open);
+  const order = powerOptions.rebootOrder ?? "agent,power";
+  // Power first: a JSON agent's open poll must leave a reboot that power control carries (a disk-first
+  // machine reaches its armed config only through the BMC's pxe-once).
+  const commandPolls: CommandPolls = new CommandPolls(
+    store,
+    events,
+    clock,
+    commands.open,
+    (c): boolean => order === "power,agent" && c.type === "reboot" && byPower.reach(c.machine) !== undefined,
+  );
   const power = new PowerService(
     store,
     events,
@@ -192,8 +201,9 @@ export function createCore(
   );
   for (const d of powerOptions.drivers ?? []) power.addDriver(d);
   // The command executors, in `--reboot-order`: the agent systems, and power control (IPMI, Redfish, WoL).
-  const order = powerOptions.rebootOrder ?? "agent,power";
-  const byPower = new PowerExecutor(power, order, (m) => commandPolls.polledWithin(m, AGENT_POLL_WINDOW_MS));
+  const byPower: PowerExecutor = new PowerExecutor(power, order, (m) =>
+    commandPolls.polledWithin(m, AGENT_POLL_WINDOW_MS),
+  );
   for (const e of order === "agent,power" ? [agents, byPower] : [byPower, agents]) commands.addExecutor(e);
   const retention = new RetentionService(store, clock, limits, events, configs, unknown, sessions);
   // Shared: every instance may serve an asset another fetched, from the catalogue's URL and checksum.
