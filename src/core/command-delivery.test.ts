@@ -9,6 +9,12 @@ import { testCore } from "./testing/fixtures.js";
 const M = parseMac("52:54:00:00:07:01");
 const N = parseMac("52:54:00:00:07:02");
 
+/** Waits (turns of the event loop, no clock) until `cond` holds. */
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !cond(); i++) await new Promise((r) => setImmediate(r));
+  assert.ok(cond(), "condition never held");
+}
+
 /** An executor that reaches only `machines`, and records what it delivered. */
 function executor(via: string, machines: string[], delivered: string[]): CommandExecutor {
   return {
@@ -101,4 +107,49 @@ test("a command that ends while its executor is delivering it (machine forgotten
     .forMachine(M)
     .filter((e) => ["command.failed", "command.acknowledged"].includes(e.kind));
   assert.equal(endings.length, 1, "one ending in the history");
+});
+
+test("a route that never resolves holds only its own machine: another machine's command is delivered meanwhile, and a second one in order", async () => {
+  const { core } = testCore();
+  await core.machines.register(M, {});
+  await core.machines.register(N, {});
+  const order: string[] = [];
+  let releaseM: () => void = () => {};
+  core.commands.addExecutor({
+    reach: (machine) => ({
+      via: "power:fake",
+      deliver: async (c) => {
+        order.push(`start ${c.machine === M ? "M" : "N"} ${c.id}`);
+        // M's BMC hangs until released; N's answers at once.
+        if (c.machine === M) await new Promise<void>((r) => (releaseM = r));
+        order.push(`end ${machine === M ? "M" : "N"} ${c.id}`);
+        return { state: "acknowledged", detail: "ok" };
+      },
+    }),
+  });
+  const m1 = await core.commands.enqueue(M, "reboot");
+  const m2 = await core.commands.enqueue(M, "reboot");
+  const n1 = await core.commands.enqueue(N, "reboot");
+  const first = core.commands.deliverQueued(); // M hangs in it
+  await until(() => core.commands.get(n1.id).state === "acknowledged");
+  // A pass started while M hangs (as the daemon starts one per queued command) finishes without M.
+  const n2 = await core.commands.enqueue(N, "reboot");
+  assert.equal(await core.commands.deliverQueued(), 1);
+  assert.equal(core.commands.get(n2.id).state, "acknowledged");
+  assert.equal(core.commands.get(m1.id).state, "sent", "M's first is still with its hung route");
+  assert.equal(
+    core.commands.get(m2.id).state,
+    "queued",
+    "M's second waits for its first, not delivered beside it",
+  );
+  releaseM();
+  await until(() => order.includes(`start M ${m2.id}`));
+  releaseM();
+  assert.equal(await first, 3, "the first pass delivered M's two and N's first");
+  assert.deepEqual(
+    order.filter((o) => o.includes(" M ")),
+    [`start M ${m1.id}`, `end M ${m1.id}`, `start M ${m2.id}`, `end M ${m2.id}`],
+    "one machine's commands one after the other, in order",
+  );
+  assert.equal(core.commands.get(m2.id).state, "acknowledged");
 });

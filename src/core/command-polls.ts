@@ -11,8 +11,15 @@ import type { Clock } from "./ports.js";
 /** Longest outcome detail kept from an agent. */
 const MAX_DETAIL = 200;
 
+/** Past this many machines remembered as polled, the ones not heard from lately are forgotten. */
+const POLLED_KEPT = 10_000;
+
 /** The pull side of commands: a JSON agent's long poll takes its machine's queued commands, then acks them. */
 export class CommandPolls {
+  /** Each machine's last poll (ms) and its polls under way: whether a JSON agent runs there now. */
+  private readonly lastPoll = new Map<string, number>();
+  private readonly polling = new Map<string, number>();
+
   constructor(
     private readonly store: Store,
     private readonly events: EventLog,
@@ -33,6 +40,48 @@ export class CommandPolls {
     stillSpeaks: () => boolean = () => true,
   ): Promise<Command[]> {
     const queued = () => this.open.of(machine).filter((c) => c.state === "queued");
+    this.heard(machine);
+    this.polling.set(machine, (this.polling.get(machine) ?? 0) + 1);
+    try {
+      return await this.take(agent, machine, waitMs, queued, signal, stillSpeaks);
+    } finally {
+      const n = (this.polling.get(machine) ?? 1) - 1;
+      if (n > 0) this.polling.set(machine, n);
+      else this.polling.delete(machine);
+      this.heard(machine);
+    }
+  }
+
+  /**
+   * Whether the machine's JSON agent is polling now or polled within `ms` (through this instance: with
+   * several instances, the one the agent polls knows).
+   */
+  polledWithin(machine: string, ms: number): boolean {
+    if (this.polling.has(machine)) return true;
+    const at = this.lastPoll.get(machine);
+    return at !== undefined && this.clock.now().getTime() - at <= ms;
+  }
+
+  private heard(machine: string): void {
+    const now = this.clock.now().getTime();
+    this.lastPoll.delete(machine); // re-inserted last: the map stays in order of last poll
+    this.lastPoll.set(machine, now);
+    if (this.lastPoll.size > POLLED_KEPT) {
+      for (const [m] of this.lastPoll) {
+        if (this.lastPoll.size <= POLLED_KEPT) break;
+        this.lastPoll.delete(m);
+      }
+    }
+  }
+
+  private async take(
+    agent: string,
+    machine: string,
+    waitMs: number,
+    queued: () => Command[],
+    signal: AbortSignal | undefined,
+    stillSpeaks: () => boolean,
+  ): Promise<Command[]> {
     if (queued().length === 0 && waitMs > 0 && !signal?.aborted) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, waitMs);

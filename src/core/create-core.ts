@@ -18,6 +18,10 @@ import { ConfigFiles } from "./config-files.js";
 import { ConfigRenderer } from "./config-render.js";
 import { ConfigService } from "./configs.js";
 import { PiBootService } from "./pi-boot.js";
+import { PowerService } from "./power.js";
+import { AGENT_POLL_WINDOW_MS, PowerExecutor, type RebootOrder } from "./power-executor.js";
+import type { PowerDriver } from "./power-port.js";
+import { PowerSecrets } from "./power-secrets.js";
 import { ConflictService } from "./conflicts.js";
 import { EventLog } from "./event-log.js";
 import { MachineIntake } from "./machine-intake.js";
@@ -73,11 +77,24 @@ export interface Core {
   assets: AssetCache;
   /** The cache for operators: what each file is used by, pre-seeding, removal. */
   assetCatalog: AssetService;
+  /** Power control per machine (IPMI, Redfish, Wake-on-LAN) and its reboot executor. */
+  power: PowerService;
 }
 
 /** What the core needs besides settings: the secret discovery keys are derived from (random when absent). */
 export interface CoreSecrets {
   sessionSecret?: Uint8Array;
+  /** The data directory's power.key that seals BMC passwords (random when absent: tests). */
+  powerKey?: Uint8Array;
+}
+
+/** Power control's drivers and bounds (the daemon passes the real drivers and `--power-*` settings). */
+export interface CorePowerOptions {
+  drivers?: readonly PowerDriver[];
+  /** Bound of one driver run, ms (`--power-timeout`). */
+  timeoutMs?: number;
+  /** Who reboots a machine first (`--reboot-order`, default agent,power). */
+  rebootOrder?: RebootOrder;
 }
 
 /**
@@ -91,6 +108,7 @@ export function createCore(
   secrets: CoreSecrets = {},
   /** The boot asset cache's directory and cap (absent: the cache is off). */
   assets: Omit<AssetCacheOptions, "clock"> = { dir: "", maxBytes: 0, log: { info() {}, warn() {} } },
+  powerOptions: CorePowerOptions = {},
 ): Core {
   // Settings first: every service below reads them (and the limits) from here, none keeps a copy it writes.
   const settings = new SettingsService(store, startup);
@@ -163,8 +181,20 @@ export function createCore(
     limits.historyPerMachine,
   );
   const agents = new AgentReach();
-  // The agent systems are the first command executor; power control (IPMI, Redfish, WoL) adds more.
-  commands.addExecutor(agents);
+  const commandPolls = new CommandPolls(store, events, clock, commands.open);
+  const power = new PowerService(
+    store,
+    events,
+    clock,
+    machines,
+    new PowerSecrets(secrets.powerKey ?? randomBytes(32)),
+    powerOptions.timeoutMs,
+  );
+  for (const d of powerOptions.drivers ?? []) power.addDriver(d);
+  // The command executors, in `--reboot-order`: the agent systems, and power control (IPMI, Redfish, WoL).
+  const order = powerOptions.rebootOrder ?? "agent,power";
+  const byPower = new PowerExecutor(power, order, (m) => commandPolls.polledWithin(m, AGENT_POLL_WINDOW_MS));
+  for (const e of order === "agent,power" ? [agents, byPower] : [byPower, agents]) commands.addExecutor(e);
   const retention = new RetentionService(store, clock, limits, events, configs, unknown, sessions);
   // Shared: every instance may serve an asset another fetched, from the catalogue's URL and checksum.
   const catalogue = store.shared ? new AssetCatalogue(store) : undefined;
@@ -189,7 +219,7 @@ export function createCore(
     agents,
     agentSync: new AgentMemberSync(machines, intake, agents),
     agentReports: new AgentReports(clock, intake, credentials),
-    commandPolls: new CommandPolls(store, events, clock, commands.open),
+    commandPolls,
     sessions,
     conflicts,
     credentials,
@@ -205,5 +235,6 @@ export function createCore(
       assetUse?.users ?? (() => new Map()),
       () => settings.publicUrl,
     ),
+    power,
   };
 }

@@ -18,6 +18,14 @@ export type MachineEventKind =
   | "command.acknowledged"
   | "command.failed"
   | "command.timed-out"
+  /** Power control (src/core/power.ts): set or removed, and each action's steps; `power.state` when the observed state changed. */
+  | "power.set"
+  | "power.removed"
+  | "power.queued"
+  | "power.sent"
+  | "power.done"
+  | "power.failed"
+  | "power.state"
   /** A finished boot attempt's summary (known machines only; see core/boot-timeline.ts). */
   | "boot.attempt";
 
