@@ -1,0 +1,49 @@
+import { execFile } from "node:child_process";
+
+/** The most of each of ipmitool's stdout and stderr kept: a BMC cannot make us hold more. */
+export const MAX_OUTPUT = 64 * 1024;
+
+/** How one ipmitool run ended. */
+export type IpmitoolOutcome =
+  | { kind: "ok"; stdout: string; stderr: string }
+  | { kind: "failed"; stdout: string; stderr: string }
+  | { kind: "aborted" }
+  | { kind: "missing" }
+  | { kind: "crashed"; signal: string; stdout: string; stderr: string }
+  | { kind: "overflow"; stdout: string; stderr: string };
+
+/**
+ * Runs ipmitool once, without a shell. The password goes in the environment (`-E` reads IPMI_PASSWORD), never
+ * in argv, so `ps` does not show it; the environment is only PATH, the C locale (English messages to match)
+ * and the password. An abort kills the child (SIGKILL: it has nothing to save) and resolves only once it has
+ * exited, so no ipmitool outlives the call.
+ */
+export function runIpmitool(
+  tool: string,
+  args: readonly string[],
+  password: string | undefined,
+  signal: AbortSignal,
+): Promise<IpmitoolOutcome> {
+  if (signal.aborted) return Promise.resolve({ kind: "aborted" });
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C" };
+  if (password !== undefined) env.IPMI_PASSWORD = password;
+  return new Promise((resolve) => {
+    execFile(
+      tool,
+      args,
+      { env, signal, killSignal: "SIGKILL", maxBuffer: MAX_OUTPUT, encoding: "latin1", windowsHide: true },
+      (err, stdout, stderr) => {
+        const out = { stdout: stdout.slice(0, MAX_OUTPUT), stderr: stderr.slice(0, MAX_OUTPUT) };
+        if (!err) return resolve({ kind: "ok", ...out });
+        const e = err as NodeJS.ErrnoException & { code?: unknown };
+        if (signal.aborted || e.name === "AbortError") return resolve({ kind: "aborted" });
+        if (e.code === "ENOENT" || e.code === "EACCES") return resolve({ kind: "missing" });
+        if (e.code === "ERR_CHILD_PROCESS_STDIO_MAXBUFFER") return resolve({ kind: "overflow", ...out });
+        // ipmitool asserts on some answers it cannot parse (SIGABRT): the BMC's answer, not a refusal.
+        const killedBy = (err as { signal?: string | null }).signal;
+        if (killedBy) return resolve({ kind: "crashed", signal: killedBy, ...out });
+        resolve({ kind: "failed", ...out });
+      },
+    );
+  });
+}
