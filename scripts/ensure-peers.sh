@@ -25,6 +25,8 @@ packages=(qemu-system-x86 ipxe-qemu ipxe ovmf busybox-static cpio curl atftp tft
 packages+=(etcd-server etcd-client)
 # Power control: ipmitool is the IPMI driver's tool; ipmi_sim (openipmi) is the BMC its tests drive.
 packages+=(ipmitool openipmi)
+# The Redfish contract fake makes its self-signed certificate with openssl (the etcd TLS tests use it too).
+packages+=(openssl)
 [ "${1:-test}" = bench ] && packages+=(tftpd-hpa wrk strace nginx)
 missing=()
 for p in "${packages[@]}"; do
