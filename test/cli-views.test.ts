@@ -155,10 +155,13 @@ describe("CLI views", { timeout: 120_000 }, () => {
     );
     assert.match(
       r.stderr,
-      new RegExp(`^enforcer: no agent reaches ${mac} now: none took the reboot within 1 s`),
+      new RegExp(
+        `^enforcer: neither an agent nor power control reaches ${mac} now: none took the reboot within 1 s`,
+      ),
     );
     assert.match(r.stderr, /stays queued.*\n.*reboots at that moment/);
-    assert.match(r.stderr, /by hand or with its power control/);
+    assert.match(r.stderr, /by hand, or give it power control/);
+    assert.match(r.stderr, new RegExp(`enforcer power set ${mac} --driver ipmi .*--password-file F`));
     // --json: the same command record as before, and the same exit code (a script must learn it too).
     const j = cli("commands", "reboot", mac, "--wait", "0", "--json");
     assert.equal(j.status, 7);

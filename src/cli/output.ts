@@ -10,7 +10,7 @@ export const EXIT = {
   notFound: 4,
   conflict: 5,
   unreachable: 6,
-  /** Accepted but not delivered: a command stays queued because no agent reaches its machine now. */
+  /** Accepted but not delivered: a command stays queued because no agent or power control reaches its machine now. */
   queued: 7,
 } as const;
 
@@ -23,7 +23,7 @@ export const EXIT_MEANINGS: Record<keyof typeof EXIT, [code: number, meaning: st
   notFound: [EXIT.notFound, "not found"],
   conflict: [EXIT.conflict, "conflict"],
   unreachable: [EXIT.unreachable, "server unreachable"],
-  queued: [EXIT.queued, "queued but no agent reaches the machine (commands reboot)"],
+  queued: [EXIT.queued, "queued but no agent or power control reaches the machine (commands reboot)"],
 };
 
 /** A usage mistake: wrong subcommand, missing argument. */
@@ -42,9 +42,9 @@ export function describeError(err: unknown): { code: number; line: string } {
             ? EXIT.notFound
             : err.status === 409
               ? EXIT.conflict
-              : err.status >= 400 && err.status < 500
+              : err.status >= 400 && err.status < 500 && err.status !== 429
                 ? EXIT.usage
-                : EXIT.failure;
+                : EXIT.failure; // 429 (a BMC's queue full, failed logins): no usage mistake, try again
     // The server's message can quote what a machine or an agent sent.
     return { code, line: `enforcer: ${printable(err.message)} [${printable(err.code)}]` };
   }

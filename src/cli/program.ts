@@ -8,6 +8,7 @@ import { registerConflicts } from "./commands/conflicts.js";
 import { registerDhcp } from "./commands/dhcp.js";
 import { registerEvents } from "./commands/events.js";
 import { registerMachines } from "./commands/machines.js";
+import { registerPower } from "./commands/power.js";
 import { registerProfiles } from "./commands/profiles.js";
 import { registerSettings } from "./commands/settings.js";
 import { registerTokens } from "./commands/tokens.js";
@@ -52,6 +53,7 @@ export function clientProgram(): { program: Command; discovery: Command } {
   registerProfiles(program);
   registerConfigs(program);
   registerCommands(program);
+  registerPower(program);
   registerConflicts(program);
   const discovery = registerSettings(program);
   registerTokens(program);

@@ -35,5 +35,5 @@ test("every command with its usage, own options and defaults; the common options
     doc,
     /^## run\n\nrun it\n\n```\nenforcer run \[options\]\n```\n\nIts options are the settings\.$/m,
   );
-  assert.match(doc, /^- `7`: queued but no agent reaches the machine/m);
+  assert.match(doc, /^- `7`: queued but no agent or power control reaches the machine/m);
 });

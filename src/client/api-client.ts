@@ -1,4 +1,16 @@
 import { createParser } from "eventsource-parser";
+import type { PowerAction, PowerInput, PowerOutcome, PowerView } from "./power-types.js";
+
+export type {
+  PowerAction,
+  PowerDriverName,
+  PowerInput,
+  PowerOutcome,
+  PowerState,
+  PowerStateView,
+  PowerView,
+} from "./power-types.js";
+export { POWER_ACTIONS } from "./power-types.js";
 
 /** An error answer from the API, with its stable code. */
 export class ApiError extends Error {
@@ -228,6 +240,21 @@ export class EnforcerClient {
     list: (q: { machine?: string; state?: string } = {}) =>
       this.request<{ items: Json[] }>("GET", "/commands", undefined, q),
     get: (id: string) => this.request("GET", `/commands/${encodeURIComponent(id)}`),
+  };
+
+  /** A machine's power control (docs/api.md "Power"): settings (admin), state (viewer), actions (operator). */
+  readonly power = {
+    get: (mac: string) => this.request<PowerView>("GET", `/machines/${encodeURIComponent(mac)}/power`),
+    set: (mac: string, input: PowerInput) =>
+      this.request<PowerView>("PUT", `/machines/${encodeURIComponent(mac)}/power`, input),
+    remove: async (mac: string): Promise<void> => {
+      await this.request("DELETE", `/machines/${encodeURIComponent(mac)}/power`);
+    },
+    act: (mac: string, action: PowerAction) =>
+      this.request<PowerOutcome>(
+        "POST",
+        `/machines/${encodeURIComponent(mac)}/power/${encodeURIComponent(action)}`,
+      ),
   };
 
   /** The store's kind and health: the UI's banner and status area read it. */

@@ -54,6 +54,7 @@ export async function serve(argv: string[]): Promise<void> {
       agents: () => core.agents.list(),
       timelines: () => core.timeline.stats(),
       store: () => core.storeStatus.view(),
+      power: () => core.power.metrics(),
     },
     tftpCounters,
     dhcpMetrics(dhcpTotals, () => core.dhcpLeases.counts()),

@@ -21,8 +21,14 @@ test("auth matrix over every API route", async () => {
   const t = await testApp();
   // Fixtures every route can act on, recreated as routes consume them.
   await t.core.profiles.create({ ...CUSTOM_PROFILE, provisioning: undefined });
+  t.core.power.addDriver({
+    name: "wol",
+    actions: ["on"],
+    run: async () => ({ detail: "magic packet sent" }),
+  });
   const seed = async () => {
     await t.core.machines.ensure(MAC as never);
+    await t.core.power.set(MAC, { driver: "wol" });
     const c = await t.core.configs.create({ machine: MAC, profile: "linux" });
     const cmd = await t.core.commands.enqueue(MAC, "reboot");
     const tok = await t.core.tokens.create("victim", "viewer");
@@ -90,6 +96,10 @@ test("auth matrix over every API route", async () => {
     { method: "GET", url: "/tokens", need: "admin" },
     { method: "POST", url: "/tokens", need: "admin", body: { name: "new", role: "viewer" } },
     { method: "DELETE", url: `/tokens/${ids.token}`, need: "admin" },
+    { method: "GET", url: `/machines/${MAC}/power`, need: "viewer" },
+    { method: "PUT", url: `/machines/${MAC}/power`, need: "admin", body: { driver: "wol" } },
+    { method: "POST", url: `/machines/${MAC}/power/on`, need: "operator" },
+    { method: "DELETE", url: `/machines/${MAC}/power`, need: "admin" },
     { method: "DELETE", url: `/machines/${MAC}`, need: "operator" },
   ];
   let checked = 0;
@@ -116,7 +126,7 @@ test("auth matrix over every API route", async () => {
     for (const c of t.core.configs.list({ machine: MAC }))
       if (["armed", "triggered"].includes(c.lifecycle.state)) await t.core.configs.cancel(c.id);
   }
-  assert.equal(checked, 5 * 30);
+  assert.equal(checked, 5 * 34);
 });
 
 test("/metrics needs a viewer token and reports boots, configs and store writes", async () => {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { PowerMetrics } from "../core/power.js";
 import type { CoreCounts } from "../core/stats.js";
 import type { StoreStatusView } from "../core/store-status.js";
 import { CONFIG_STATES } from "../domain/boot-config.js";
@@ -14,6 +15,8 @@ export interface MetricSources {
   timelines?(): object;
   /** The store's kind and health (core.storeStatus). */
   store?(): StoreStatusView;
+  /** Power control: machines by state, each machine's state, actions run (core.power.metrics). */
+  power?(): PowerMetrics;
 }
 
 /** The TFTP server's running totals, read at scrape time (the TFTP glue passes its counters). */
@@ -100,6 +103,7 @@ export class Metrics {
       },
     });
     if (sources.store) registerStoreGauges(registers, sources.store);
+    if (sources.power) registerPowerGauges(registers, sources.power);
     if (tftp) {
       new Gauge({
         name: "enforcer_tftp_transfers_total",
@@ -154,6 +158,47 @@ function registerStoreGauges(registers: Registry[], store: () => StoreStatusView
     registers,
     collect() {
       this.set(store().shared ? 1 : 0);
+    },
+  });
+}
+
+/**
+ * Power control. Each gauge is rebuilt at every scrape, so a machine whose power control was removed (or
+ * whose state became unknown) leaves the output instead of showing its last value for ever. Label values
+ * (machine ids) are escaped by prom-client's text format (backslash, quote, newline).
+ */
+function registerPowerGauges(registers: Registry[], power: () => PowerMetrics): void {
+  new Gauge({
+    name: "enforcer_power_machines",
+    help: "Machines with power control, by last observed power state (on, off, unknown).",
+    labelNames: ["state"],
+    registers,
+    collect() {
+      this.reset();
+      for (const [state, n] of Object.entries(power().byState)) this.set({ state }, n);
+    },
+  });
+  new Gauge({
+    name: "enforcer_machine_power_on",
+    help: "1 when the machine's last observed power state is on, 0 when off; absent while unknown.",
+    labelNames: ["machine", "driver"],
+    registers,
+    collect() {
+      this.reset();
+      for (const m of power().machines)
+        if (m.state !== "unknown")
+          this.set({ machine: m.machine, driver: m.driver }, m.state === "on" ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "enforcer_power_actions_total",
+    help: "Power actions run since start, by driver, action and outcome (ok, or the error code).",
+    labelNames: ["driver", "action", "outcome"],
+    registers,
+    collect() {
+      this.reset();
+      for (const a of power().actions)
+        this.set({ driver: a.driver, action: a.action, outcome: a.outcome }, a.count);
     },
   });
 }

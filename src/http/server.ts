@@ -13,6 +13,7 @@ import { registerConflictRoutes } from "./api/conflicts.js";
 import { registerDhcpRoutes } from "./api/dhcp.js";
 import { registerEventRoutes } from "./api/events.js";
 import { registerMachineRoutes } from "./api/machines.js";
+import { registerPowerRoutes } from "./api/power.js";
 import { registerProfileRoutes } from "./api/profiles.js";
 import { registerSettingsRoutes } from "./api/settings.js";
 import { registerStatusRoutes } from "./api/status.js";
@@ -120,6 +121,7 @@ export function buildHttpServer(core: Core, opts: HttpOptions): FastifyInstance 
       registerProfileRoutes(api, core);
       registerConfigRoutes(api, core);
       registerCommandRoutes(api, core);
+      registerPowerRoutes(api, core);
       registerSettingsRoutes(api, core);
       registerAgentSystemRoutes(api, core);
       registerTokenRoutes(api, core);

@@ -9,7 +9,7 @@ export function registerCommands(program: Command): void {
   const commands = resourceCommand(
     program,
     "commands",
-    "commands to machines, delivered by their agents (list, reboot, show)",
+    "commands to machines, delivered by their agents or power control (list, reboot, show)",
   );
   clientCommand(commands, "list", "list commands (the default)", true)
     .option("--machine <mac>", "only this machine's")
@@ -22,7 +22,7 @@ export function registerCommands(program: Command): void {
   clientCommand(
     commands,
     "reboot <MAC>",
-    "reboot a machine through the agent that reaches it (exit 7 when none does: the command stays queued)",
+    "reboot a machine through the agent or the power control that reaches it (exit 7 when none does: the command stays queued)",
   )
     .option("--wait <sec>", "how long to wait for an agent to take it", "5")
     .action(async (mac: string, o: CommonOptions & { wait: string }) => {

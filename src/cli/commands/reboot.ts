@@ -34,11 +34,13 @@ export async function reboot(ctx: CliContext, mac: string, waitSec: number): Pro
   const known = Array.isArray(machine.agents) && machine.agents.length > 0 ? machine.agents : undefined;
   ctx.err(
     [
-      `enforcer: no agent reaches ${String(c.machine)} now: none took the reboot within ${waitSec} s` +
+      `enforcer: neither an agent nor power control reaches ${String(c.machine)} now: none took the reboot within ${waitSec} s` +
         (known ? ` (agents that have seen it: ${printable(known.map(String).join(", "))})` : ""),
       "  The command stays queued: the first agent to reach the machine (Serf or Consul seeing it, or Enforcer's",
       "  JSON agent polling on it, docs/agents.md) delivers it then, and the machine reboots at that moment.",
-      "  To reboot it now, do it by hand or with its power control.",
+      "  To reboot it now, do it by hand, or give it power control (IPMI, Redfish or Wake-on-LAN, docs/power.md):",
+      `  enforcer power set ${String(c.machine)} --driver ipmi --address BMC --username U --password-file F`,
+      "  and the next reboot goes through its BMC when no agent reaches it.",
       `  Follow it: enforcer commands show ${String(c.id)}`,
       "",
     ].join("\n"),

@@ -1,5 +1,6 @@
 import { Type, type TSchema } from "@sinclair/typebox";
 import { CONFIG_STATES } from "../../domain/boot-config.js";
+import { POWER_ACTIONS, POWER_DRIVERS } from "../../domain/power.js";
 import { OS_FAMILIES } from "../../domain/profile.js";
 
 /** What the machine list shows as a machine's state: its newest config's state, or none. */
@@ -181,3 +182,66 @@ export const AssetUploadQuery = Type.Object(
   { sha256: Type.Optional(Sha256) },
   { additionalProperties: false },
 );
+
+const PowerDriver = Type.Union(POWER_DRIVERS.map((d) => Type.Literal(d)));
+const BootMode = Type.Union([Type.Literal("uefi"), Type.Literal("legacy")]);
+const PowerStateName = Type.Union(["on", "off", "unknown"].map((s) => Type.Literal(s)));
+
+/**
+ * A machine's power control as PUT: the schema bounds sizes and refuses unknown fields; parsePowerInput
+ * (domain) then checks each field for its driver and names the one that is wrong (ENF_ERR_POWER_INVALID).
+ */
+export const PowerInputBody = Type.Object(
+  {
+    driver: PowerDriver,
+    address: Type.Optional(Type.String({ maxLength: 270 })),
+    username: Type.Optional(Type.String({ maxLength: 128 })),
+    password: Type.Optional(Type.String({ maxLength: 128 })),
+    cipherSuite: Type.Optional(Type.Integer({ minimum: 0, maximum: 17 })),
+    bootMode: Type.Optional(BootMode),
+    tlsFingerprint: Type.Optional(Type.String({ maxLength: 128 })),
+    systemId: Type.Optional(Type.String({ maxLength: 64 })),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * A machine's power control as answered. It has no password field at all: the serializer writes only the
+ * fields named here, so no change to the service can ever put a secret on the wire through this route.
+ */
+export const PowerViewAnswer = Type.Object({
+  machine: Type.String(),
+  driver: PowerDriver,
+  address: Type.String(),
+  username: Type.Optional(Type.String()),
+  hasPassword: Type.Boolean({ description: "whether a password is stored; it is never shown" }),
+  cipherSuite: Type.Optional(Type.Integer()),
+  bootMode: Type.Optional(BootMode),
+  tlsFingerprint: Type.Optional(Type.String()),
+  systemId: Type.Optional(Type.String()),
+  updatedAt: Type.String(),
+  state: Type.Object({
+    machine: Type.String(),
+    state: PowerStateName,
+    at: Type.String({ description: "when it was observed" }),
+    error: Type.Optional(
+      Type.Object({ code: Type.String(), message: Type.String({ description: "the BMC's words" }) }),
+    ),
+  }),
+});
+
+/** What one power action did. */
+export const PowerOutcomeAnswer = Type.Object({
+  machine: Type.String(),
+  action: Type.Union(POWER_ACTIONS.map((a) => Type.Literal(a))),
+  driver: PowerDriver,
+  state: PowerStateName,
+  detail: Type.String({ description: "the BMC's own words, short" }),
+  at: Type.String(),
+});
+
+/** `:id` of a machine and the power action to run on it. */
+export const PowerActionParams = Type.Object({
+  id: Type.String({ maxLength: 64 }),
+  action: Type.Union(POWER_ACTIONS.map((a) => Type.Literal(a))),
+});
