@@ -3,6 +3,7 @@ import { ApiError, EnforcerClient } from "../../src/client/api-client.js";
 /** The shared typed client and its error and event types: the only way the web app reaches the server. */
 export { ApiError, EnforcerClient };
 export type { BootTimeline, Conflict, StreamEvent, TimelineAttempt } from "../../src/client/api-client.js";
+export type { PowerAction, PowerInput, PowerOutcome, PowerView } from "../../src/client/api-client.js";
 
 /** A JSON object as the API returns it. */
 export type Json = Record<string, unknown>;
@@ -49,6 +50,20 @@ const IN_WORDS: Record<string, string> = {
   ENF_ERR_CONFLICT_RESOLVED: "Someone already settled this identity conflict.",
   ENF_ERR_CONFLICT_MERGE_REFUSED:
     "The other machine is known only from anonymous boots: forget it instead, and this machine's next report takes its MACs.",
+  ENF_ERR_POWER_INVALID:
+    "Some power control setting is not in the form Enforcer expects; the detail names it.",
+  ENF_ERR_POWER_NOT_SET: "This machine has no power control set.",
+  ENF_ERR_POWER_UNSUPPORTED: "This machine's power driver cannot do that (Wake-on-LAN can only power on).",
+  ENF_ERR_POWER_AUTH: "The BMC refused the stored user name or password.",
+  ENF_ERR_POWER_UNREACHABLE: "The BMC cannot be reached: check its address and that it is on the network.",
+  ENF_ERR_POWER_TIMEOUT: "The BMC did not answer within the power timeout (--power-timeout).",
+  ENF_ERR_POWER_BAD_ANSWER: "The BMC answered with something that is not its protocol.",
+  ENF_ERR_POWER_REFUSED: "The BMC understood and refused; its own words say why.",
+  ENF_ERR_POWER_TLS: "The BMC's certificate is not trusted: set its TLS fingerprint, or check the one set.",
+  ENF_ERR_POWER_BUSY: "Too many power actions are waiting for this machine; try again when they are done.",
+  ENF_ERR_POWER_KEY:
+    "The stored BMC password cannot be opened with this server's power.key: set the password again.",
+  ENF_ERR_POWER_TOOL_MISSING: "The server lacks the program this driver runs (ipmitool): install it there.",
   ENF_ERR_STORE_IO: "Enforcer cannot write its data directory right now; nothing was changed.",
   ENF_ERR_STORE_UNAVAILABLE:
     "The store is unavailable: changes cannot be saved; machines keep booting from memory. Nothing was changed.",

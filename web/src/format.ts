@@ -36,6 +36,7 @@ export function eventWords(kind: string, detail: Record<string, unknown> = {}): 
     "command.failed": "Reboot failed",
     "command.timed-out": "Reboot timed out: no agent answered",
   };
+  if (kind.startsWith("power.")) return powerWords(kind, detail);
   if (kind === "boot.attempt")
     return `Boot attempt ${String(detail.attempt ?? "")}: ${String(detail.outcome ?? "")}${detail.hint ? ` (${String(detail.hint)})` : ""}`;
   const other = typeof detail.other === "string" ? detail.other : "another machine";
@@ -45,6 +46,38 @@ export function eventWords(kind: string, detail: Record<string, unknown> = {}): 
     return `Identity conflict with ${other} ${detail.action === "merge" ? "merged" : "dismissed: kept separate"}`;
   const why = typeof detail.reason === "string" ? ` (${detail.reason})` : "";
   return (words[kind] ?? kind) + why;
+}
+
+const POWER_ACTIONS: Record<string, string> = {
+  on: "Power on",
+  off: "Power off",
+  cycle: "Power cycle",
+  status: "Power status check",
+  "pxe-once": "Network boot once",
+};
+
+/** A power event (docs/power.md) in words; the BMC's own words follow where it gave some. */
+function powerWords(kind: string, d: Record<string, unknown>): string {
+  const s = (v: unknown) => (typeof v === "string" || typeof v === "number" ? String(v) : "");
+  const action = POWER_ACTIONS[s(d.action)] ?? (s(d.action) || "Power action");
+  const part = d.command ? " (part of a reboot)" : "";
+  switch (kind) {
+    case "power.set":
+      return `Power control set: ${s(d.driver)} at ${s(d.address)}${d.username ? ` as ${s(d.username)}` : ""}`;
+    case "power.removed":
+      return "Power control removed";
+    case "power.queued":
+      return `${action} queued${part}`;
+    case "power.sent":
+      return `${action} sent${part}`;
+    case "power.done":
+      return `${action} done${part}: ${s(d.detail)}`;
+    case "power.failed":
+      return `${action} failed${part}: ${s(d.message)} (${s(d.code)})`;
+    case "power.state":
+      return `Power is now ${s(d.state)}`;
+  }
+  return kind;
 }
 
 /** A date and time in the reader's own locale. */

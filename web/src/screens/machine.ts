@@ -7,6 +7,7 @@ import { can } from "../session.js";
 import { machineActions } from "./machine-actions.js";
 import { machineConflicts } from "./machine-conflicts.js";
 import { latestBoot } from "./machine-boot.js";
+import { powerPanel } from "./machine-power.js";
 import { stateBadge } from "./machines.js";
 
 type Machine = Json & {
@@ -80,7 +81,7 @@ function eventItem(e: StreamEvent): HTMLElement {
   return h("li", {}, h("time", { datetime: e.at }, when(e.at)), " ", eventWords(e.kind, e.detail));
 }
 
-/** One machine: its config and state, identity, facts, actions and a timeline that grows live. */
+/** One machine: its config and state, identity, facts, actions, power and a timeline that grows live. */
 export async function machineScreen(ctx: ScreenContext): Promise<Screen> {
   const id = ctx.params[0]!;
   const { client } = ctx.session;
@@ -100,6 +101,7 @@ export async function machineScreen(ctx: ScreenContext): Promise<Screen> {
   const timeline = h("ol", { class: "timeline", reversed: true });
   const boot = h("div", { class: "latest-boot" });
   let actionsKey = "";
+  const power = powerPanel(ctx.session, m);
   // The latest boot is live in the server's memory, not in the event stream: fetched again every few seconds.
   const drawBoot = () =>
     client.machines.timeline(id, 1).then(
@@ -130,6 +132,7 @@ export async function machineScreen(ctx: ScreenContext): Promise<Screen> {
   const unsubscribe = ctx.live.subscribe((e) => {
     if (e.machine !== m.id) return;
     timeline.prepend(eventItem(e));
+    if (e.kind.startsWith("power.")) power.refresh();
     clearTimeout(timer);
     timer = window.setTimeout(() => {
       (client.machines.get(id) as Promise<Machine>).then(
@@ -152,6 +155,7 @@ export async function machineScreen(ctx: ScreenContext): Promise<Screen> {
     conflicts,
     summary,
     actions,
+    power.node,
     h(
       "section",
       { class: "card wide-card", "aria-labelledby": "boot-h" },
@@ -170,6 +174,6 @@ export async function machineScreen(ctx: ScreenContext): Promise<Screen> {
   return {
     title,
     node,
-    dispose: () => (unsubscribe(), clearTimeout(timer), clearInterval(bootTimer)),
+    dispose: () => (unsubscribe(), clearTimeout(timer), clearInterval(bootTimer), power.dispose()),
   };
 }
