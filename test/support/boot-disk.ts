@@ -6,8 +6,9 @@ export const LOCAL_DISK_MARKER = "ENF-LOCAL-DISK";
 /**
  * Writes a 1 MiB raw disk whose MBR prints LOCAL_DISK_MARKER (three lines of it) on COM1 and then resets through the keyboard
  * controller (QEMU with -no-reboot exits). Proves that `sanboot --drive 0x80` really boots the local disk.
+ * With `halt`, it stays up after the marker like an installed OS would (a VM that reboots itself stays on).
  */
-export function writeBootDisk(path: string): void {
+export function writeBootDisk(path: string, o: { halt?: boolean } = {}): void {
   // Three times: under load QEMU has put a stray byte of iPXE's console inside one copy (seen in CI as
   // `ENF-LOCAL-D0\nISK`); a test needs one whole copy.
   const marker = `${LOCAL_DISK_MARKER}\r\n`;
@@ -34,6 +35,7 @@ export function writeBootDisk(path: string): void {
     0xe6, 0x64, //       out 0x64, al (reset)
     0xfa, 0xf4, //       cli; hlt
   ]);
+  if (o.halt) code.fill(0x90, 0x1b, 0x1f); // the reset becomes four nops: cli; hlt for good
   if (code.length !== 0x21) throw new Error("the boot sector's message offset is wrong");
   const disk = Buffer.alloc(1024 * 1024);
   code.copy(disk, 0);

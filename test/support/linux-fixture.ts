@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { buildBootImage } from "../../src/discovery/build.js";
-import { INIT_NETWORK, INIT_PREAMBLE } from "../../src/discovery/init-script.js";
+import { buildBootImage, buildDiscoveryImage } from "../../src/discovery/build.js";
+import { DISCOVERY_INIT, INIT_NETWORK, INIT_PREAMBLE } from "../../src/discovery/init-script.js";
 
 /** A real Debian kernel and a busybox initrd whose /init prints markers and calls the completion URL. */
 export interface LinuxFixture {
@@ -27,13 +28,31 @@ poweroff -f
  * parallel test files never see half a fixture.
  */
 export function linuxFixture(): LinuxFixture {
-  const root = resolve(process.env.ENFORCER_TEST_CACHE ?? ".cache/linux-fixture");
+  return cached(
+    resolve(process.env.ENFORCER_TEST_CACHE ?? ".cache/linux-fixture"),
+    (out) => void buildBootImage(out, { init: INIT }),
+  );
+}
+
+/**
+ * The discovery image `enforcer discovery build` makes, built once and cached under .cache/ in a folder named
+ * by a hash of its /init and the shell agent, so a changed agent gets a new image. Tests that need a VM to go
+ * through discovery without paying the Debian download each run pass its folder as --discovery-image.
+ */
+export function discoveryFixture(): LinuxFixture & { dir: string } {
+  const agent = readFileSync(resolve("on-machine/shell/enforcer-agent.sh"));
+  const key = createHash("sha256").update(DISCOVERY_INIT).update(agent).digest("hex").slice(0, 12);
+  const dir = resolve(`.cache/discovery-image-${key}`);
+  return { dir, ...cached(dir, (out) => void buildDiscoveryImage(out)) };
+}
+
+function cached(root: string, build: (out: string) => void): LinuxFixture {
   const done = { kernel: join(root, "vmlinuz"), initrd: join(root, "initrd.gz") };
   if (existsSync(done.kernel) && existsSync(done.initrd)) return done;
   mkdirSync(dirname(root), { recursive: true });
   const work = mkdtempSync(`${root}.build-`);
   try {
-    buildBootImage(join(work, "out"), { init: INIT });
+    build(join(work, "out"));
     try {
       renameSync(join(work, "out"), root);
     } catch {

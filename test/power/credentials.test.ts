@@ -1,0 +1,275 @@
+// No BMC password leaves the seal: set through the API and the CLI, used by good and failing actions
+// (wrong password, unreachable BMC, a BMC that repeats the credentials in its refusal), then searched for in
+// every file under the data directory (gzipped ones opened), a store copy, the whole server log at trace
+// level, every API answer and event stream, /metrics, the export and every CLI output.
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { after, before, describe, test } from "node:test";
+import { PowerSecrets } from "../../src/core/power-secrets.js";
+import type { PowerRecord } from "../../src/domain/power.js";
+import { startRedfishFake, type RedfishFake } from "../../src/power/testing/redfish-contract-fake.js";
+import { startIpmiSim, type IpmiSim } from "../../src/power/testing/ipmi-sim.js";
+import { readFileStore } from "../../src/store/file-store-read.js";
+import { COLLECTIONS } from "../../src/store/collections.js";
+import { freePort, freeUdpPort, startEnforcer, type EnforcerProcess } from "../support/enforcer-process.js";
+import { enforcerCli, type CliRun } from "./power-cli.js";
+
+const USER = "admin";
+// Recognisable, none a part of another; ipmitool takes at most 20 bytes.
+const PW = {
+  ipmiApi: "IpmiViaApi-7c1e4b",
+  ipmiCli: "IpmiViaCli-2f9a0d",
+  ipmiWrong: "IpmiWrong-93d05e",
+  ipmiGone: "IpmiGone-5a2b77",
+  redfishApi: "RedfishViaApi-4f8a61c3",
+  redfishWrong: "RedfishWrong-b27c0e19",
+  redfishGone: "RedfishGone-0d9e33aa",
+};
+const MACS = {
+  ipmiApi: "52:54:00:c0:00:01",
+  ipmiCli: "52:54:00:c0:00:02",
+  ipmiWrong: "52:54:00:c0:00:03",
+  ipmiGone: "52:54:00:c0:00:04",
+  redfishApi: "52:54:00:c0:00:05",
+  redfishWrong: "52:54:00:c0:00:06",
+  redfishGone: "52:54:00:c0:00:07",
+};
+
+/** Every form a password could leak in: plain, base64 (alone or in a Basic header), hex. */
+function needles(): { name: string; bytes: Buffer }[] {
+  return Object.entries(PW).flatMap(([name, pw]) => [
+    { name, bytes: Buffer.from(pw) },
+    { name: `${name} (base64)`, bytes: Buffer.from(Buffer.from(pw).toString("base64").replace(/=+$/, "")) },
+    { name: `${name} (Basic)`, bytes: Buffer.from(Buffer.from(`${USER}:${pw}`).toString("base64")) },
+    { name: `${name} (hex)`, bytes: Buffer.from(Buffer.from(pw).toString("hex")) },
+  ]);
+}
+
+/** The needles found in `hay`, named, with where. */
+function leaks(where: string, hay: Buffer | string): string[] {
+  const buf = typeof hay === "string" ? Buffer.from(hay) : hay;
+  return needles()
+    .filter((n) => buf.includes(n.bytes))
+    .map((n) => `${n.name} in ${where}`);
+}
+
+/** Every file under `dir` with its bytes, gzip streams opened (the store's snapshot is gzipped). */
+function filesUnder(dir: string): { path: string; bytes: Buffer }[] {
+  return readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .map((f) => join(dir, f))
+    .filter((p) => statSync(p).isFile())
+    .flatMap((path) => {
+      const raw = readFileSync(path);
+      const out = [{ path, bytes: raw }];
+      if (raw[0] === 0x1f && raw[1] === 0x8b)
+        out.push({ path: `${path} (gunzipped)`, bytes: gunzipSync(raw) });
+      return out;
+    });
+}
+
+describe("BMC passwords are sealed and never shown", { timeout: 120_000 }, () => {
+  let enf: EnforcerProcess;
+  let sim: IpmiSim;
+  let sim2: IpmiSim;
+  let fake: RedfishFake;
+  let echoing: RedfishFake;
+  const seen: { where: string; text: string }[] = [];
+  const sse = new AbortController();
+  let sseText = "";
+  let sseDone: Promise<void> = Promise.resolve();
+
+  before(async () => {
+    enf = await startEnforcer(["--log-level", "trace"]);
+    sim = await startIpmiSim({ username: USER, password: PW.ipmiApi });
+    sim2 = await startIpmiSim({ username: USER, password: PW.ipmiCli });
+    fake = await startRedfishFake({ username: USER, password: PW.redfishApi });
+    // A careless BMC: its refusal repeats the user, the password and the Authorization header it got.
+    echoing = await startRedfishFake({ username: USER, password: PW.redfishApi, echoCredentials: true });
+    // The live event stream, read from the start to the end.
+    const res = await fetch(`${enf.base}/api/v1/events`, {
+      headers: { authorization: `Bearer ${enf.token}` },
+      signal: sse.signal,
+    });
+    assert.equal(res.status, 200);
+    sseDone = (async () => {
+      const dec = new TextDecoder();
+      try {
+        for await (const chunk of res.body as AsyncIterable<Uint8Array>) sseText += dec.decode(chunk);
+      } catch {
+        // aborted at the end
+      }
+    })();
+  });
+  after(async () => {
+    sse.abort();
+    await enf?.stop();
+    await sim?.stop();
+    await sim2?.stop();
+    await fake?.close();
+    await echoing?.close();
+  });
+
+  const api = async (method: string, path: string, body?: unknown) => {
+    const r = await enf.api<unknown>(method, path, body);
+    seen.push({ where: `${method} ${path} (${r.status})`, text: JSON.stringify(r.body) });
+    return r;
+  };
+  const cli = async (args: string[], stdin?: string): Promise<CliRun> => {
+    const r = await enforcerCli(enf.base, enf.token, args, stdin);
+    seen.push({ where: `enforcer ${args.join(" ")}`, text: r.stdout + r.stderr });
+    return r;
+  };
+
+  test("set through API and CLI, good and failing actions, then no password anywhere but sealed", async () => {
+    for (const mac of Object.values(MACS))
+      assert.equal((await api("POST", "/machines", { mac })).status, 201);
+    const goneIpmi = `127.0.0.1:${await freeUdpPort()}`;
+    const goneRedfish = `127.0.0.1:${await freePort()}`;
+
+    // Set: through the API (admin token) ...
+    const put = (mac: string, body: Record<string, unknown>) => api("PUT", `/machines/${mac}/power`, body);
+    const ipmi = { driver: "ipmi", address: sim.address, username: USER };
+    assert.equal((await put(MACS.ipmiApi, { ...ipmi, password: PW.ipmiApi })).status, 200);
+    assert.equal(
+      (await put(MACS.ipmiGone, { ...ipmi, address: goneIpmi, password: PW.ipmiGone })).status,
+      200,
+    );
+    const redfish = { driver: "redfish", username: USER, tlsFingerprint: fake.fingerprint };
+    const rfApi = { ...redfish, address: fake.address, password: PW.redfishApi };
+    assert.equal((await put(MACS.redfishApi, rfApi)).status, 200);
+    const rfGone = { ...redfish, address: goneRedfish, password: PW.redfishGone };
+    assert.equal((await put(MACS.redfishGone, rfGone)).status, 200);
+    // ... and a PUT without the password keeps the stored one (same driver, address and user).
+    const kept = await put(MACS.ipmiApi, { ...ipmi, cipherSuite: 3 });
+    assert.equal((kept.body as { hasPassword: boolean }).hasPassword, true);
+
+    // ... and through the CLI: a password file, and standard input.
+    const pwFile = join(enf.data, "..", `pw-${process.pid}`);
+    writeFileSync(pwFile, `${PW.ipmiCli}\n`, { mode: 0o600 });
+    const set = ["power", "set", "--driver"];
+    const viaFile = await cli([
+      ...set,
+      "ipmi",
+      MACS.ipmiCli,
+      "--address",
+      sim2.address,
+      "--username",
+      USER,
+      "--password-file",
+      pwFile,
+    ]);
+    assert.equal(viaFile.code, 0, viaFile.stderr);
+    const wrongIpmi = await cli(
+      [...set, "ipmi", MACS.ipmiWrong, "--address", sim.address, "--username", USER, "--password-file", "-"],
+      `${PW.ipmiWrong}\n`,
+    );
+    assert.equal(wrongIpmi.code, 0, wrongIpmi.stderr);
+    const rfArgs = ["--username", USER, "--tls-fingerprint", echoing.fingerprint, "--password-file", "-"];
+    const wrongRf = await cli(
+      [...set, "redfish", MACS.redfishWrong, "--address", echoing.address, ...rfArgs],
+      PW.redfishWrong,
+    );
+    assert.equal(wrongRf.code, 0, wrongRf.stderr);
+
+    // Good actions, through the API and the CLI.
+    for (const action of ["status", "on", "pxe-once", "cycle", "off", "status"]) {
+      const r = await api("POST", `/machines/${MACS.ipmiApi}/power/${action}`);
+      assert.equal(r.status, 200, `ipmi ${action}: ${JSON.stringify(r.body)}`);
+      const f = await api("POST", `/machines/${MACS.redfishApi}/power/${action}`);
+      assert.equal(f.status, 200, `redfish ${action}: ${JSON.stringify(f.body)}`);
+    }
+    for (const action of ["status", "on", "status"]) {
+      const r = await cli(["power", action, MACS.ipmiCli]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    assert.match((await cli(["power", "status", MACS.ipmiCli])).stdout, /on/);
+
+    // Failing actions: each a coded error with the BMC's words (and never its password).
+    const failing: [string, string, RegExp][] = [
+      [MACS.ipmiWrong, "status", /ENF_ERR_POWER_AUTH/],
+      [MACS.ipmiGone, "status", /ENF_ERR_POWER_(UNREACHABLE|TIMEOUT)/],
+      [MACS.redfishWrong, "on", /ENF_ERR_POWER_AUTH/],
+      [MACS.redfishGone, "status", /ENF_ERR_POWER_UNREACHABLE/],
+    ];
+    for (const [mac, action, code] of failing) {
+      const r = await api("POST", `/machines/${mac}/power/${action}`);
+      assert.ok(r.status >= 400, `${mac} ${action}: ${r.status}`);
+      assert.match(JSON.stringify(r.body), code);
+      const c = await cli(["power", action, mac]);
+      assert.notEqual(c.code, 0);
+      assert.match(c.stdout + c.stderr, code);
+    }
+    // The careless BMC did repeat the password it got, so the driver had something to strip.
+    assert.ok(echoing.requests.length > 0);
+
+    // A reboot carried by power control (no agent reaches these machines).
+    const reboot = await cli(["commands", "reboot", MACS.ipmiApi, "--json"]);
+    assert.equal(reboot.code, 0, reboot.stderr);
+    const failedReboot = await cli(["commands", "reboot", MACS.redfishWrong, "--json"]);
+    assert.notEqual(failedReboot.stdout + failedReboot.stderr, "");
+
+    // Read everything an operator (or an attacker with a viewer token) could read.
+    for (const mac of Object.values(MACS)) {
+      for (const p of ["/power", "", "/events", "/timeline"]) await api("GET", `/machines/${mac}${p}`);
+      await cli(["power", "show", mac]);
+      await cli(["power", "show", mac, "--json"]);
+      await cli(["machines", "events", mac]);
+    }
+    await api("GET", "/machines");
+    await api("GET", "/commands");
+    const metrics = await fetch(`${enf.base}/metrics`, { headers: { authorization: `Bearer ${enf.token}` } });
+    const metricsText = await metrics.text();
+    assert.match(metricsText, /enforcer_power_actions_total/);
+    seen.push({ where: "/metrics", text: metricsText });
+    const exported = await cli(["export", "--all", "--json"]);
+    assert.equal(exported.code, 0, exported.stderr);
+    await cli(["commands", "list"]);
+    sse.abort();
+    await sseDone;
+    assert.match(sseText, /power\.done/);
+    seen.push({ where: "GET /events (the live stream)", text: sseText });
+
+    // The server stops (its log complete), and a copy of its store is made as a backup would be.
+    assert.equal(await enf.stop(), 0);
+    const copy = await enforcerCli(enf.base, enf.token, [
+      "store",
+      "copy",
+      "--from",
+      enf.data,
+      "--to",
+      join(enf.data, "backup"),
+    ]);
+    assert.equal(copy.code, 0, copy.stderr);
+    seen.push({ where: "enforcer store copy", text: copy.stdout + copy.stderr });
+
+    const found = [
+      ...seen.flatMap((s) => leaks(s.where, s.text)),
+      ...leaks("the server log (trace level)", enf.logs()),
+      ...filesUnder(enf.data).flatMap((f) => leaks(f.path, f.bytes)),
+    ];
+    assert.deepEqual(found, []);
+    assert.ok(enf.logs().length > 1000, "the trace log is suspiciously short");
+
+    // Sealed, not absent: power.key is 0600, and each stored password opens with it to the password set.
+    const keyPath = join(enf.data, "power.key");
+    assert.equal(statSync(keyPath).mode & 0o777, 0o600);
+    const key = Buffer.from(readFileSync(keyPath, "utf8").trim(), "hex");
+    assert.equal(key.length, 32);
+    const secrets = new PowerSecrets(key);
+    const records = (await readFileStore(join(enf.data, "store"))).get(COLLECTIONS.power);
+    const byMac = new Map(Object.entries(MACS).map(([name, mac]) => [mac, name as keyof typeof PW]));
+    let opened = 0;
+    for (const r of records?.values() ?? []) {
+      const rec = r as PowerRecord;
+      assert.ok(rec.password, `${rec.machine} has no sealed password`);
+      assert.equal(rec.password.alg, "aes-256-gcm");
+      const name = byMac.get(rec.machine); // a machine's id is its first MAC
+      assert.ok(name, `a power record for an unknown machine ${rec.machine}`);
+      assert.equal(secrets.open(rec.machine, rec.password), PW[name]);
+      opened++;
+    }
+    assert.equal(opened, Object.keys(MACS).length);
+  });
+});
