@@ -220,6 +220,31 @@ describe("enforcer power (CLI against a served instance)", { timeout: 120_000 },
     assert.deepEqual(kinds.slice(0, 4), ["power.set", "power.queued", "power.sent", "power.done"]);
   });
 
+  test("commands reboot with no agent goes through the BMC: pxe-once (EFI) then cycle, agent power:ipmi, exit 0", async () => {
+    chassis.on = true;
+    const before = sim.bootFlags().length;
+    const r = cli(["commands", "reboot", MAC, "--wait", "2"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^type +reboot\nstate +acknowledged\nagent +power:ipmi\n/m);
+    assert.match(r.stdout, /^detail +.*Chassis Power Control/m);
+    assert.equal(r.stderr, "", "no hint: it was delivered");
+    const flags = sim.bootFlags().slice(before);
+    assert.deepEqual(
+      flags.at(-1),
+      { device: "pxe", efi: true, persistent: false },
+      "the next boot is a UEFI PXE boot, once",
+    );
+    // A BMC that refuses: the reboot fails with its words and exits 1.
+    assert.equal(setIpmi(MAC, sim.address, ["--password-file", "-"], "wrong-password").status, 0);
+    const failed = cli(["commands", "reboot", MAC, "--wait", "2"]);
+    assert.equal(failed.status, 1, failed.stderr);
+    assert.match(
+      failed.stderr,
+      new RegExp(`^enforcer: the reboot of ${MAC} failed: ENF_ERR_POWER_AUTH: .+`, "m"),
+    );
+    assert.equal(setIpmi(MAC, sim.address, ["--password-file", "-"], PASSWORD).status, 0);
+  });
+
   test("power status through IPMI with no BMC listening: exit 1 with the code and ipmitool's words, bounded", () => {
     assert.equal(setIpmi(LOST_MAC, "127.0.0.1:1", ["--password-file", "-"], PASSWORD).status, 0);
     const started = Date.now();

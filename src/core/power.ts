@@ -148,6 +148,11 @@ export class PowerService {
     return this.drivers.get(rec.driver)?.actions.includes(action) ?? false;
   }
 
+  /** Whether an action runs or waits for the machine now. */
+  busy(id: string): boolean {
+    return this.queue.wouldWait(id);
+  }
+
   /** Power runs under way now. */
   get running(): number {
     return this.queue.running;

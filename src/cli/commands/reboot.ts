@@ -6,19 +6,27 @@ type Row = Record<string, unknown>;
 
 /** How often the command is read again while waiting for an agent to take it. */
 const POLL_MS = 250;
+/** How long a reboot through power control is followed (pxe-once then cycle, each bounded by --power-timeout). */
+const POWER_WAIT_SEC = 60;
 
 /**
  * `commands reboot`: queues the reboot, then waits up to `waitSec` for an agent to take it. Every agent
  * that reaches a machine takes a command at once (Serf and Consul on the queued event, the JSON agent in its
  * open long poll), so one still queued after that wait has no agent: the user is told what will (and will
  * not) happen, and the exit code is 7, because a script that reboots a machine must learn it will not reboot.
- * A delivery that failed within the wait exits 1.
+ * A delivery that failed within the wait exits 1. A reboot through power control (agent `power:<driver>`) is
+ * followed until the BMC's outcome, so its failure exits 1 with the BMC's words.
  */
 export async function reboot(ctx: CliContext, mac: string, waitSec: number): Promise<void> {
   let c = (await ctx.client.commands.reboot(mac)) as Row;
   const deadline = Date.now() + waitSec * 1000;
-  while (c.state === "queued" && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, Math.min(POLL_MS, Math.max(0, deadline - Date.now()))));
+  // Power control answers within its bounded timeouts: wait for the BMC's outcome, so a failure exits 1.
+  const powerDeadline = Date.now() + (waitSec === 0 ? 0 : Math.max(waitSec, POWER_WAIT_SEC)) * 1000;
+  const waiting = () =>
+    (c.state === "queued" && Date.now() < deadline) ||
+    (c.state === "sent" && String(c.agent).startsWith("power:") && Date.now() < powerDeadline);
+  while (waiting()) {
+    await new Promise((r) => setTimeout(r, POLL_MS));
     c = (await ctx.client.commands.get(String(c.id))) as Row;
   }
   showFields(ctx, c, commandFields(c));

@@ -106,6 +106,16 @@ test("Redfish contract fake: a vendor that does not list and rejects ForceRestar
   );
 });
 
+test("Redfish contract fake: a vendor that lists ForceRestart but answers it 400 ActionParameterNotSupported is cycled with the next type", async () => {
+  const f = await fake({
+    listedResetTypes: ["On", "ForceOff", "ForceRestart", "PowerCycle"],
+    resetTypes: ["On", "ForceOff", "PowerCycle"],
+  });
+  assert.equal((await run(target(f), "cycle")).detail, "ResetType PowerCycle accepted");
+  assert.deepEqual(f.systems.get("1")!.resets, ["PowerCycle"]);
+  assert.equal(f.requests.filter((r) => r.path.endsWith("ComputerSystem.Reset")).length, 2);
+});
+
 test("Redfish contract fake: a vendor that lists no ResetType and rejects every restart is cycled with ForceOff then On", async () => {
   const f = await fake(VENDOR_PROFILES.unlistedOffOn);
   const out = await run(target(f), "cycle");

@@ -34,6 +34,8 @@ export interface RedfishFakeOptions {
   resetTypes: readonly string[];
   /** Whether it lists `ResetType@Redfish.AllowableValues` (some BMCs do not). */
   listResetTypes: boolean;
+  /** What it lists when it lists, if not `resetTypes` (a BMC whose list promises more than it takes). */
+  listedResetTypes: readonly string[] | undefined;
   /** `BootSourceOverrideMode@Redfish.AllowableValues` (empty: not listed). */
   bootModes: readonly string[];
   /** Whether it offers a SessionService (else Basic auth only). */
@@ -101,6 +103,7 @@ const DEFAULTS: RedfishFakeOptions = {
   systems: ["1"],
   resetTypes: ALL_RESET_TYPES,
   listResetTypes: true,
+  listedResetTypes: undefined,
   bootModes: ["Legacy", "UEFI"],
   sessions: true,
   requireIfMatch: false,
@@ -115,7 +118,7 @@ const DEFAULTS: RedfishFakeOptions = {
 /** Starts a Redfish contract fake on 127.0.0.1 (an ephemeral port). */
 export async function startRedfishFake(options: Partial<RedfishFakeOptions> = {}): Promise<RedfishFake> {
   const o = { ...DEFAULTS, ...options };
-  const style: ResourceStyle = o;
+  const style: ResourceStyle = { ...o, resetTypes: o.listedResetTypes ?? o.resetTypes };
   const { key, cert, fingerprint } = certificate();
   const systems = new Map<string, FakeSystem>(
     o.systems.map((id) => [
