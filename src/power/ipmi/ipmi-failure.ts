@@ -2,6 +2,15 @@ import { EnforcerError, type ErrorCode } from "../../domain/errors.js";
 import { probeIpmi } from "./ipmi-probe.js";
 import { clean, endpointText, redact, type IpmiEndpoint } from "./ipmi-text.js";
 
+/**
+ * `err` with `secret` replaced in its message. Done last, on the message only: matching ipmitool's words
+ * against a redacted text would miss them when a short password is a piece of a word.
+ */
+export function redacted(err: EnforcerError, secret: string | undefined): EnforcerError {
+  const message = redact(err.message, secret);
+  return message === err.message ? err : new EnforcerError(err.code, message, err.details);
+}
+
 // ipmitool -v marks some lines with "> "; and prints these on every run, success or not: noise in a message.
 const CHATTER = [
   /^Loading IANA PEN Registry/,
@@ -10,13 +19,13 @@ const CHATTER = [
   /^Discovered IPMB address/,
 ];
 
-/** ipmitool's own lines from a failed run, less its chatter, one line each, without the password. */
-export function toolWords(stderr: string, stdout: string, password: string | undefined): string {
+/** ipmitool's own lines from a failed run, less its chatter, one line each (redact them before showing). */
+export function toolWords(stderr: string, stdout: string): string {
   const lines = `${stderr}\n${stdout}`
     .split(/\r?\n/)
     .map((l) => l.replace(/^[\s>]+/, "").trim())
     .filter((l) => l !== "" && !CHATTER.some((re) => re.test(l)));
-  return clean(redact(lines.join("; "), password));
+  return clean(lines.join("; "));
 }
 
 const AUTH =

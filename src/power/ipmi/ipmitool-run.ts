@@ -28,22 +28,26 @@ export function runIpmitool(
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C" };
   if (password !== undefined) env.IPMI_PASSWORD = password;
   return new Promise((resolve) => {
-    execFile(
+    // execFile calls back on 'close' (the child reaped) except on an abort through its own `signal`
+    // option, where it calls back at once; so the abort is ours: kill, then answer once 'close' came.
+    const child = execFile(
       tool,
       args,
-      { env, signal, killSignal: "SIGKILL", maxBuffer: MAX_OUTPUT, encoding: "latin1", windowsHide: true },
+      { env, killSignal: "SIGKILL", maxBuffer: MAX_OUTPUT, encoding: "latin1", windowsHide: true },
       (err, stdout, stderr) => {
+        signal.removeEventListener("abort", onAbort);
         const out = { stdout: stdout.slice(0, MAX_OUTPUT), stderr: stderr.slice(0, MAX_OUTPUT) };
+        if (signal.aborted) return resolve({ kind: "aborted" });
         if (!err) return resolve({ kind: "ok", ...out });
-        const e = err as NodeJS.ErrnoException & { code?: unknown };
-        if (signal.aborted || e.name === "AbortError") return resolve({ kind: "aborted" });
+        const e = err as NodeJS.ErrnoException & { code?: unknown; signal?: string | null };
         if (e.code === "ENOENT" || e.code === "EACCES") return resolve({ kind: "missing" });
         if (e.code === "ERR_CHILD_PROCESS_STDIO_MAXBUFFER") return resolve({ kind: "overflow", ...out });
         // ipmitool asserts on some answers it cannot parse (SIGABRT): the BMC's answer, not a refusal.
-        const killedBy = (err as { signal?: string | null }).signal;
-        if (killedBy) return resolve({ kind: "crashed", signal: killedBy, ...out });
+        if (e.signal) return resolve({ kind: "crashed", signal: e.signal, ...out });
         resolve({ kind: "failed", ...out });
       },
     );
+    const onAbort = () => child.kill("SIGKILL");
+    signal.addEventListener("abort", onAbort, { once: true });
   });
 }
