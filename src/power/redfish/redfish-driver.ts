@@ -14,8 +14,11 @@ import {
 } from "./redfish-reset.js";
 import { bmcWords, isObject } from "./redfish-words.js";
 
-/** How long a ForceOff-then-On cycle waits for the machine to be off before it powers it on. */
-const OFF_WAIT_MS = 10_000;
+/**
+ * How long a ForceOff-then-On cycle waits for PowerState Off before it sends On anyway: short, so the On
+ * still goes out within the core's power timeout (default 15 s) and the machine is not left off.
+ */
+const OFF_WAIT_MS = 5000;
 
 /**
  * The Redfish driver: HTTPS to the BMC's Redfish service (default port 443), all five actions on one
@@ -57,20 +60,20 @@ async function runAction(
   const read = await client.get(uri, "reading the system");
   const system = read.body;
   const state = powerStateOf(system);
-  if (action === "status")
-    return { state, detail: `PowerState ${String(isObject(system) ? system.PowerState : "absent")}` };
+  const shown = `PowerState ${bmcWords(String(isObject(system) ? (system.PowerState ?? "absent") : "absent"))}`;
+  if (action === "status") return { state, detail: shown };
   if (action === "pxe-once") return pxeOnce(client, uri, system, read.etag, target);
   // On and off are what the operator wants to be true: one already true is not sent (iDRAC refuses an On
   // of a machine that is on with 409). A machine that is off is powered on by a cycle (the spec's "cycle
   // semantics"; a reset of an off machine fails or does nothing on many BMCs).
-  if (action === "on" && state === "on") return { state, detail: "PowerState On already; nothing sent" };
-  if (action === "off" && state === "off") return { state, detail: "PowerState Off already; nothing sent" };
+  if (action === "on" && state === "on") return { state, detail: `${shown} already; nothing sent` };
+  if (action === "off" && state === "off") return { state, detail: `${shown} already; nothing sent` };
   const allowed = allowedResetTypes(system);
-  const target_ = resetTarget(system, uri);
+  const resetUri = resetTarget(system, uri);
   let sent: string;
-  if (action === "cycle" && state === "off") sent = await reset(client, target_, "on", allowed);
-  else if (action === "cycle") sent = await cycle(client, uri, target_, allowed, signal);
-  else sent = await reset(client, target_, action, allowed);
+  if (action === "cycle" && state === "off") sent = await reset(client, resetUri, "on", allowed);
+  else if (action === "cycle") sent = await cycle(client, uri, resetUri, allowed, signal);
+  else sent = await reset(client, resetUri, action, allowed);
   return { state: await stateAfter(client, uri, action), detail: `ResetType ${sent} accepted` };
 }
 
