@@ -35,6 +35,11 @@ export class PowerQueue {
     return (m !== undefined && (m.running || m.waiting.length > 0)) || this.active >= this.cap;
   }
 
+  /** True when `run` would refuse an action for `machine` now (ENF_ERR_POWER_BUSY). */
+  full(machine: string): boolean {
+    return (this.machines.get(machine)?.waiting.length ?? 0) >= this.perMachine;
+  }
+
   /** Driver runs under way now (the global cap counts these). */
   get running(): number {
     return this.active;

@@ -177,8 +177,13 @@ export class PowerService {
     }
     const extra: Record<string, string> = origin.command ? { command: origin.command } : {};
     const waits = this.queue.wouldWait(id);
-    if (!origin.poll && waits) await this.note(id, "power.queued", { action, ...extra });
-    return this.queue.run(id, async () => {
+    // The place in the queue is taken (or BUSY refused) in this same tick, before the "queued" step is
+    // written: a flood of refused actions then leaves no steps that never ran (which would push the
+    // machine's real history out of its timeline), and a burst cannot overrun the bound while it writes.
+    const accepted = !this.queue.full(id);
+    let noted: Promise<void> = Promise.resolve();
+    const done = this.queue.run(id, async () => {
+      await noted;
       const now = this.record(id); // read again: removed or changed while waiting
       if (!now) throw this.notSet(id);
       if (!origin.poll) {
@@ -221,6 +226,11 @@ export class PowerService {
         throw e;
       }
     });
+    if (accepted && !origin.poll && waits) {
+      noted = this.note(id, "power.queued", { action, ...extra });
+      noted.catch(() => undefined); // awaited by the job; this only keeps it from being "unhandled" meanwhile
+    }
+    return done;
   }
 
   /** The counts and states /metrics shows. */
