@@ -128,6 +128,25 @@ export const SettingsSchema = Type.Object(
       default: 10,
       description: "agent sync interval, seconds",
     }),
+    powerTimeout: Type.Integer({
+      minimum: 1,
+      maximum: 120,
+      default: 15,
+      description: "bound of one power action on a BMC (IPMI, Redfish, Wake-on-LAN), seconds",
+    }),
+    powerPoll: Type.Integer({
+      minimum: 0,
+      maximum: 86_400,
+      default: 60,
+      description: "ask every BMC for its power state this often, seconds (0: never; the jobs leader only)",
+    }),
+    rebootOrder: Type.Union(
+      ["agent,power", "power,agent"].map((o) => Type.Literal(o)),
+      {
+        default: "agent,power",
+        description: "who carries a reboot first: the machine's agent or its power control",
+      },
+    ),
     tftp: Type.Boolean({ default: true, description: "serve TFTP" }),
     tftpPort: Type.Optional(
       Type.Integer({ minimum: 0, maximum: 65535, description: "TFTP port (default 69)" }),
@@ -286,6 +305,9 @@ export const SETTING_NAMES: Record<keyof Settings, { flag: string; env: string }
   consul: { flag: "consul", env: "ENFORCER_CONSUL" },
   consulToken: { flag: "consul-token", env: "ENFORCER_CONSUL_TOKEN" },
   agentInterval: { flag: "agent-interval", env: "ENFORCER_AGENT_INTERVAL" },
+  powerTimeout: { flag: "power-timeout", env: "ENFORCER_POWER_TIMEOUT" },
+  powerPoll: { flag: "power-poll", env: "ENFORCER_POWER_POLL" },
+  rebootOrder: { flag: "reboot-order", env: "ENFORCER_REBOOT_ORDER" },
   tftp: { flag: "tftp", env: "ENFORCER_TFTP" },
   tftpPort: { flag: "tftp-port", env: "ENFORCER_TFTP_PORT" },
   tftpRoot: { flag: "tftp-root", env: "ENFORCER_TFTP_ROOT" },

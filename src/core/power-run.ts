@@ -28,7 +28,6 @@ const DRIVER_CODES: ReadonlySet<string> = new Set([
 export function cleanWords(text: string, password?: string): string {
   let t = text;
   if (password) t = t.split(password).join("***");
-  // eslint-disable-next-line no-control-regex
   t = t.replace(/[\x00-\x1f\x7f]+/g, " ").trim();
   return t.length > MAX_WORDS ? `${t.slice(0, MAX_WORDS - 1)}…` : t;
 }
@@ -43,8 +42,13 @@ export async function runDriver(
   target: PowerTarget,
   action: PowerAction,
   timeoutMs: number,
+  /** Aborts the run early: the server is stopping (no ipmitool child outlives it). */
+  stop?: AbortSignal,
 ): Promise<PowerResult> {
   const ac = new AbortController();
+  const onStop = (): void => ac.abort();
+  stop?.addEventListener("abort", onStop);
+  if (stop?.aborted) ac.abort();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -66,6 +70,7 @@ export async function runDriver(
     throw normalise(err, target, action, timeoutMs, ac.signal.aborted);
   } finally {
     clearTimeout(timer);
+    stop?.removeEventListener("abort", onStop);
   }
 }
 

@@ -271,3 +271,18 @@ test("the password is in no stored value, event, view, error or outcome", async 
   assert.ok(!text.includes(PASSWORD), "password found");
   assert.ok(!text.includes(Buffer.from(PASSWORD).toString("base64")), "password found in base64");
 });
+
+test("fake driver: forgetting a machine drops its power control and state with it", async () => {
+  const { core, store } = powerCore([new FakePowerDriver()]);
+  await core.machines.register(M, {});
+  await core.power.set(M, IPMI);
+  await core.power.act(M, "on");
+  await core.machines.forget(
+    M,
+    () => false,
+    (id) => ({ ops: core.power.forgetOps(id), events: [] }),
+  );
+  assert.equal(store.get(COLLECTIONS.power, M), undefined);
+  assert.equal(store.get(COLLECTIONS.powerStates, M), undefined);
+  assert.deepEqual(core.power.list(), []);
+});

@@ -14,13 +14,14 @@ import type {
   PowerView,
 } from "../domain/power.js";
 import { COLLECTIONS } from "../store/collections.js";
-import type { Store } from "../store/store.js";
+import type { Store, StoreOp } from "../store/store.js";
 import { ChangeSet } from "./change-set.js";
 import type { EventLog } from "./event-log.js";
 import type { MachineService } from "./machines.js";
 import type { Clock } from "./ports.js";
 import type { PowerDriver, PowerTarget } from "./power-port.js";
 import { PowerQueue } from "./power-queue.js";
+import { observeState, powerView } from "./power-state.js";
 import { cleanWords, runDriver } from "./power-run.js";
 import type { PowerSecrets } from "./power-secrets.js";
 
@@ -53,6 +54,8 @@ export class PowerService {
   private readonly queue = new PowerQueue();
   /** Actions run since start: `driver action outcome` to a count (bounded: 3 drivers x 5 actions x codes). */
   private readonly counts = new Map<string, number>();
+  /** Aborted by stop(): every driver run under way ends (its child killed, its socket dropped). */
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly store: Store,
@@ -121,6 +124,13 @@ export class PowerService {
     await cs.commit();
   }
 
+  /** Ops that drop a forgotten machine's power control and state (the BMC's password goes with it). */
+  forgetOps(id: string): StoreOp[] {
+    return [COLLECTIONS.power, COLLECTIONS.powerStates]
+      .filter((c) => this.store.get(c, id) !== undefined)
+      .map((collection) => ({ op: "del", collection, id }));
+  }
+
   /** Every machine's power control, by machine id. */
   list(): PowerView[] {
     return [...this.store.all<PowerRecord>(COLLECTIONS.power)]
@@ -146,6 +156,11 @@ export class PowerService {
   /** Whether the registered driver of `rec` can do `action`. */
   can(rec: PowerRecord, action: PowerAction): boolean {
     return this.drivers.get(rec.driver)?.actions.includes(action) ?? false;
+  }
+
+  /** Ends every driver run under way (the server stops); later runs end at once. */
+  stop(): void {
+    this.stopping.abort();
   }
 
   /** Whether an action runs or waits for the machine now. */
@@ -197,13 +212,13 @@ export class PowerService {
       let target: PowerTarget | undefined;
       try {
         target = this.target(now);
-        const r = await runDriver(driver, target, action, this.timeoutMs);
+        const r = await runDriver(driver, target, action, this.timeoutMs, this.stopping.signal);
         this.count(now.driver, action, "ok");
         const before = this.stateOf(id);
         const state = r.state ?? before;
         const at = this.now();
         const cs = new ChangeSet(this.store, this.events);
-        this.observe(cs, id, r.state, undefined, at, extra);
+        observeState(this.store, cs, id, r.state, undefined, at, extra);
         if (!origin.poll) {
           cs.event("power.done", id, at, { detail: { action, state, detail: r.detail, ...extra } });
         }
@@ -216,7 +231,7 @@ export class PowerService {
         this.count(now.driver, action, e.code);
         const at = this.now();
         const cs = new ChangeSet(this.store, this.events);
-        this.observe(cs, id, undefined, { code: e.code, message: e.message }, at, extra);
+        observeState(this.store, cs, id, undefined, { code: e.code, message: e.message }, at, extra);
         if (!origin.poll) {
           cs.event("power.failed", id, at, {
             detail: { action, code: e.code, message: e.message, ...extra },
@@ -248,29 +263,6 @@ export class PowerService {
       return { driver, action, outcome, count };
     });
     return { byState, machines, actions };
-  }
-
-  /** Writes the observed state and error when either changed; `power.state` when the state did. */
-  private observe(
-    cs: ChangeSet,
-    id: string,
-    state: PowerState | undefined,
-    error: PowerStateRecord["error"],
-    at: string,
-    extra: Record<string, string>,
-  ): void {
-    const old = this.store.get<PowerStateRecord>(COLLECTIONS.powerStates, id);
-    const next = state ?? old?.state ?? "unknown";
-    const errorChanged =
-      (old?.error?.code ?? "") !== (error?.code ?? "") ||
-      (old?.error?.message ?? "") !== (error?.message ?? "");
-    if (old && old.state === next && !errorChanged) return;
-    if (!old && next === "unknown" && !error) return;
-    const value: PowerStateRecord = { machine: id, state: next, at, ...(error ? { error } : {}) };
-    cs.op({ op: "put", collection: COLLECTIONS.powerStates, id, value });
-    if ((old?.state ?? "unknown") !== next) {
-      cs.event("power.state", id, at, { detail: { state: next, from: old?.state ?? "unknown", ...extra } });
-    }
   }
 
   /** Commits timeline events of a step (with `before` recorded first, in the same commit). */
@@ -311,21 +303,7 @@ export class PowerService {
   }
 
   private view(r: PowerRecord): PowerView {
-    const state = this.store.get<PowerStateRecord>(COLLECTIONS.powerStates, r.machine) ?? {
-      machine: r.machine,
-      state: "unknown" as const,
-      at: r.updatedAt,
-    };
-    return {
-      machine: r.machine,
-      driver: r.driver,
-      address: r.address,
-      ...(r.username !== undefined ? { username: r.username } : {}),
-      hasPassword: r.password !== undefined,
-      ...r.options,
-      updatedAt: r.updatedAt,
-      state,
-    };
+    return powerView(r, this.store.get<PowerStateRecord>(COLLECTIONS.powerStates, r.machine));
   }
 
   /** A machine id from any of its MACs; a forgotten machine's own id still names its record. */

@@ -27,6 +27,8 @@ export async function openStore(
   dataDir: string,
   sessionSecret: Buffer,
   warn: (m: string) => void,
+  /** power.key: with a shared store, every instance must seal and open BMC passwords alike. */
+  powerKey?: Buffer,
 ): Promise<OpenedStore> {
   if (!settings.store) {
     const store = await FileStore.open({ dir: join(dataDir, "store"), recover: settings.storeRecover, warn });
@@ -60,6 +62,7 @@ export async function openStore(
   });
   try {
     await checkSessionSecret(store, settings.storePrefix, sessionSecret);
+    if (powerKey) await checkPowerKey(store, settings.storePrefix, powerKey);
   } catch (err) {
     await store.close();
     throw err;
@@ -73,18 +76,46 @@ export async function openStore(
  * by the first instance, and an instance with another secret refuses to start.
  */
 async function checkSessionSecret(store: EtcdStore, prefix: string, secret: Buffer): Promise<void> {
-  const k = `${prefix.replace(/\/+$/, "")}/_cluster/session-secret-sha256`;
-  const mine = createHash("sha256").update(secret).digest("hex");
+  await checkSameKey(
+    store,
+    prefix,
+    "session-secret-sha256",
+    secret,
+    "this instance's session.secret differs from the other instances' on this etcd prefix: copy session.secret " +
+      "from an instance's data directory into this one's (mode 0600) and start again (docs/store.md)",
+  );
+}
+
+/**
+ * A BMC password sealed on one instance must open on every other (any may run a reboot), so all hold the
+ * same power.key; etcd holds only its SHA-256, like the session secret's.
+ */
+async function checkPowerKey(store: EtcdStore, prefix: string, key: Buffer): Promise<void> {
+  await checkSameKey(
+    store,
+    prefix,
+    "power-key-sha256",
+    key,
+    "this instance's power.key differs from the other instances' on this etcd prefix: copy power.key " +
+      "from an instance's data directory into this one's (mode 0600) and start again (docs/power.md)",
+  );
+}
+
+/** Sets `_cluster/<name>` to the key's SHA-256 if absent; refuses to start when another instance's differs. */
+async function checkSameKey(
+  store: EtcdStore,
+  prefix: string,
+  name: string,
+  key: Buffer,
+  refusal: string,
+): Promise<void> {
+  const k = `${prefix.replace(/\/+$/, "")}/_cluster/${name}`;
+  const mine = createHash("sha256").update(key).digest("hex");
   const r = await store.client.txn(
     [{ key: k, version: 0 }],
     [{ put: { key: k, value: mine } }],
     [{ range: { key: k } }],
   );
   const theirs = r.succeeded ? mine : r.ranges[0]?.[0]?.value;
-  if (theirs !== mine)
-    throw new EnforcerError(
-      "ENF_ERR_STORE_REFUSED",
-      "this instance's session.secret differs from the other instances' on this etcd prefix: copy session.secret " +
-        "from an instance's data directory into this one's (mode 0600) and start again (docs/store.md)",
-    );
+  if (theirs !== mine) throw new EnforcerError("ENF_ERR_STORE_REFUSED", refusal);
 }

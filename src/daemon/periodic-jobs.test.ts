@@ -22,13 +22,30 @@ function campaign(start: boolean) {
 }
 
 function fakeCore() {
-  const runs = { retention: 0 };
+  const runs = { retention: 0, polls: 0, deliveries: 0, stopped: 0 };
+  const listeners = new Set<(e: { kind: string }) => void>();
   const core = {
     retention: { sweep: async () => (runs.retention++, { events: 0 }) },
     configs: { expireDue: async () => 0 },
     timeline: { settle: async () => undefined },
+    events: {
+      subscribe: (l: (e: { kind: string }) => void) => (listeners.add(l), () => listeners.delete(l)),
+    },
+    commands: { deliverQueued: async () => (runs.deliveries++, 0) },
+    // One machine with power control whose driver can tell its state: a poll asks it once.
+    power: {
+      list: () => [{ machine: "m" }],
+      record: () => ({ machine: "m", driver: "ipmi" }),
+      can: () => true,
+      busy: () => false,
+      step: async () => (runs.polls++, {}),
+      stop: () => runs.stopped++,
+    },
   } as unknown as Core;
-  return { core, runs };
+  const queued = () => {
+    for (const l of listeners) l({ kind: "command.queued" });
+  };
+  return { core, runs, queued };
 }
 
 test("retention runs on the leader only: not on an instance that is not, at once on one that becomes it", async () => {
@@ -57,4 +74,23 @@ test("with the file store (always the leader) retention runs at start, as before
   const stop = startPeriodicJobs(core, pino({ level: "silent" }));
   stop();
   assert.equal(runs.retention, 1);
+});
+
+test("the power poll and command delivery run on the leader only; stopping ends the power runs", async () => {
+  for (const leads of [true, false]) {
+    const { core, runs, queued } = fakeCore();
+    const c = campaign(leads);
+    const stop = startPeriodicJobs(core, pino({ level: "silent" }), c.handle, 3600);
+    queued();
+    await new Promise((r) => setImmediate(r));
+    stop();
+    assert.deepEqual(
+      [runs.polls, runs.deliveries, runs.stopped],
+      leads ? [1, 1, 1] : [0, 0, 1],
+      leads ? "leader: a poll at start, a delivery per queued command" : "follower: neither",
+    );
+  }
+  const { core, runs } = fakeCore();
+  startPeriodicJobs(core, pino({ level: "silent" }), campaign(true).handle, 0)();
+  assert.equal(runs.polls, 0, "--power-poll 0: no poll");
 });

@@ -18,6 +18,9 @@ import { detectPublicUrl } from "./public-url.js";
 import { startAgents } from "./agents.js";
 import { startPeriodicJobs } from "./periodic-jobs.js";
 import { loadSessionSecret } from "./session-secret.js";
+import { loadPowerKey } from "./power-key.js";
+import { powerDrivers } from "./power-drivers.js";
+import type { RebootOrder } from "../core/power-executor.js";
 import { openStore } from "./open-store.js";
 import { generatedFiles, startTftp } from "./tftp.js";
 import { withAssets } from "./asset-files.js";
@@ -40,7 +43,8 @@ export async function serve(argv: string[]): Promise<void> {
   const tightened = tightenedNotice(tightenModes(dataDir));
   if (tightened) log.warn(tightened);
   const sessionSecret = loadSessionSecret(dataDir);
-  const { store, election } = await openStore(settings, dataDir, sessionSecret, (m) => log.warn(m));
+  const powerKey = loadPowerKey(dataDir);
+  const { store, election } = await openStore(settings, dataDir, sessionSecret, (m) => log.warn(m), powerKey);
   const publicUrl = (settings.publicUrl ?? detectPublicUrl(settings.listen, settings.httpPort)).replace(
     /\/+$/,
     "",
@@ -63,8 +67,13 @@ export async function serve(argv: string[]): Promise<void> {
     timedStore(store, (s) => metrics.storeWrites.observe(s)),
     coreSettings(settings, publicUrl),
     undefined,
-    { sessionSecret },
+    { sessionSecret, powerKey },
     { dir: join(dataDir, "assets"), maxBytes: byteSize(settings.assetCacheSize), log },
+    {
+      drivers: powerDrivers(),
+      timeoutMs: settings.powerTimeout * 1000,
+      rebootOrder: settings.rebootOrder as RebootOrder,
+    },
   );
   await core.events.ready(); // a shared store: the first block of event seqs is claimed (docs/store.md)
   // Retention and the agent systems run on one instance (periodic-jobs.ts); with the file store, this one.
@@ -156,7 +165,7 @@ export async function serve(argv: string[]): Promise<void> {
 
   // With several instances, retention and the agent systems run on the elected leader (periodic-jobs.ts).
   const agents = await startAgents(settings, core, log, leader);
-  const stopJobs = startPeriodicJobs(core, log, leader);
+  const stopJobs = startPeriodicJobs(core, log, leader, settings.powerPoll);
 
   log.info(
     {

@@ -12,7 +12,14 @@ export const SESSION_SECRET_FILE = "session.secret";
  * produce a single key. Losing it only means discovery boots in progress get new keys.
  */
 export function loadSessionSecret(dataDir: string): Buffer {
-  const path = join(dataDir, SESSION_SECRET_FILE);
+  return loadKeyFile(join(dataDir, SESSION_SECRET_FILE), "discovery boots in progress then need a new key");
+}
+
+/**
+ * Reads a 32-byte key kept as 64 hex digits in `path`, creating it (random, mode 0600, never over another
+ * start's) when absent; `lostMeans` tells an operator what deleting a damaged one costs.
+ */
+export function loadKeyFile(path: string, lostMeans: string): Buffer {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -24,7 +31,7 @@ export function loadSessionSecret(dataDir: string): Buffer {
       // "wx": never overwrite a secret another start wrote meanwhile.
       writeFileSync(path, `${secret.toString("hex")}\n`, { mode: 0o600, flag: "wx" });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "EEXIST") return loadSessionSecret(dataDir);
+      if ((e as NodeJS.ErrnoException).code === "EEXIST") return loadKeyFile(path, lostMeans);
       throw new EnforcerError("ENF_ERR_STORE_IO", `cannot write ${path}: ${(e as Error).message}`, { path });
     }
     return secret;
@@ -33,7 +40,7 @@ export function loadSessionSecret(dataDir: string): Buffer {
   if (!/^[0-9a-f]{64}$/.test(hex)) {
     throw new EnforcerError(
       "ENF_ERR_STORE_CORRUPT",
-      `${path} is not 64 hex digits; delete it to make a new one (discovery boots in progress then need a new key)`,
+      `${path} is not 64 hex digits; delete it to make a new one (${lostMeans})`,
       { path },
     );
   }

@@ -18,14 +18,17 @@ function refused(body: unknown, field: string, previous?: PowerRecord): void {
 }
 
 test("a valid ipmi, redfish and wol input comes back normalised", () => {
-  assert.deepEqual(parsePowerInput({ ...IPMI, address: "BMC-1.Lab:623", cipherSuite: 17, bootMode: "uefi" }), {
-    driver: "ipmi",
-    address: "bmc-1.lab:623",
-    username: "admin",
-    password: "secret",
-    cipherSuite: 17,
-    bootMode: "uefi",
-  });
+  assert.deepEqual(
+    parsePowerInput({ ...IPMI, address: "BMC-1.Lab:623", cipherSuite: 17, bootMode: "uefi" }),
+    {
+      driver: "ipmi",
+      address: "bmc-1.lab:623",
+      username: "admin",
+      password: "secret",
+      cipherSuite: 17,
+      bootMode: "uefi",
+    },
+  );
   const fp = "AB:".repeat(31) + "AB";
   assert.deepEqual(
     parsePowerInput({

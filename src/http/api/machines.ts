@@ -97,7 +97,12 @@ export function registerMachineRoutes(app: FastifyInstance, core: Core): void {
           const drafts = core.configs.cancelDraftsOps(id, at);
           const commands = core.commands.failLiveOps(id, at);
           return {
-            ops: [...core.conflicts.forgetOps(id), ...drafts.ops, ...commands.ops],
+            ops: [
+              ...core.conflicts.forgetOps(id),
+              ...drafts.ops,
+              ...commands.ops,
+              ...core.power.forgetOps(id),
+            ],
             events: [...drafts.events, ...commands.events],
           };
         },
