@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { PowerTarget } from "../../core/power-port.js";
 import { isEnforcerError } from "../../domain/errors.js";
@@ -59,6 +62,8 @@ test("ipmi: pxe-once sets the next boot to PXE, once, with the EFI flag only for
   assert.equal(chassis.boot, "pxe", "the chassis' boot device");
   await run("pxe-once", target({ options: { bootMode: "uefi" } }));
   await run("pxe-once");
+  // The sim's message log reaches us through its stdout pipe, maybe after ipmitool's answer.
+  await until(() => sim.bootFlags().length >= flags + 3, 2000);
   assert.deepEqual(sim.bootFlags().slice(flags), [
     { device: "pxe", efi: false, persistent: false },
     { device: "pxe", efi: true, persistent: false },
@@ -92,6 +97,71 @@ test("ipmi: the cipher suite is the target's: 0-3 work on ipmi_sim, 17 (SHA-256)
     assert.match(e.message, /invalid authentication algorithm/);
     return true;
   });
+});
+
+test("ipmi: a chassis that fails is the BMC refusing: ENF_ERR_POWER_REFUSED in its words, nothing changed", async () => {
+  const setPower = chassis.setPower;
+  chassis.setPower = () => {
+    throw new Error("the power supply is out");
+  };
+  try {
+    await assert.rejects(run("on"), (e: unknown) => {
+      assert.ok(isEnforcerError(e, "ENF_ERR_POWER_REFUSED"), String(e));
+      assert.match(e.message, /Set Chassis Power Control to Up\/On failed: Unspecified error/);
+      return true;
+    });
+  } finally {
+    chassis.setPower = setPower;
+  }
+  assert.equal(chassis.on, false);
+});
+
+test("ipmi: a user below operator privilege is ENF_ERR_POWER_AUTH, also when ipmitool exits 0 (bootdev)", async () => {
+  // ipmi_sim grants the requested operator session whatever the user's limit, so this replays what the real
+  // ipmitool 1.8.19 printed against it in a USER session (-L USER): `chassis bootdev` exits 0 all the same.
+  const dir = mkdtempSync(join(tmpdir(), "enforcer-ipmitool-replay-"));
+  try {
+    const tool = join(dir, "ipmitool");
+    const said = [
+      "Get HPM.x Capabilities request failed, compcode = d4",
+      "Invalid completion code received: Insufficient privilege level",
+      "Set Chassis Boot Parameter 4 failed: Insufficient privilege level",
+      "Set Chassis Boot Parameter 5 failed: Insufficient privilege level",
+    ];
+    writeFileSync(tool, `#!/bin/sh\nprintf '%s\\n' ${said.map((l) => `'${l}'`).join(" ")} >&2\nexit 0\n`, {
+      mode: 0o700,
+    });
+    const replay = ipmiDriver({ ipmitool: tool });
+    await assert.rejects(replay.run(target(), "pxe-once", AbortSignal.timeout(5000)), (e: unknown) => {
+      assert.ok(isEnforcerError(e, "ENF_ERR_POWER_AUTH"), String(e));
+      assert.match(
+        e.message,
+        /lacks operator privilege.*Set Chassis Boot Parameter 4 failed: Insufficient privilege level/,
+      );
+      assert.doesNotMatch(e.message, /HPM/, "ipmitool's start-up chatter is left out");
+      return true;
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("ipmi: output is bounded: an ipmitool that writes without end is cut at 64 KiB and killed, BAD_ANSWER", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "enforcer-ipmitool-flood-"));
+  try {
+    const tool = join(dir, "ipmitool");
+    writeFileSync(tool, "#!/bin/sh\nexec yes 'Chassis Power is on'\n", { mode: 0o700 });
+    await assert.rejects(
+      ipmiDriver({ ipmitool: tool }).run(target(), "status", AbortSignal.timeout(5000)),
+      (e: unknown) => {
+        assert.ok(isEnforcerError(e, "ENF_ERR_POWER_BAD_ANSWER"), String(e));
+        assert.match(e.message, /more than 64 KiB/);
+        return true;
+      },
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("ipmi: ipmitool missing is ENF_ERR_POWER_TOOL_MISSING", async () => {

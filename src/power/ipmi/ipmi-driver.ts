@@ -1,7 +1,15 @@
 import type { PowerDriver, PowerResult, PowerTarget } from "../../core/power-port.js";
 import { EnforcerError } from "../../domain/errors.js";
 import { POWER_ACTIONS, type PowerAction, type PowerState } from "../../domain/power.js";
-import { ipmiFailure, powerError, powerTimeout, PROBE_WAIT_MS, redacted, toolWords } from "./ipmi-failure.js";
+import {
+  commandRefusal,
+  ipmiFailure,
+  powerError,
+  powerTimeout,
+  PROBE_WAIT_MS,
+  redacted,
+  toolWords,
+} from "./ipmi-failure.js";
 import { clean, ipmiEndpoint, redact, type IpmiEndpoint } from "./ipmi-text.js";
 import { runIpmitool } from "./ipmitool-run.js";
 
@@ -28,7 +36,8 @@ export function ipmiDriver(o: IpmiDriverOptions = {}): PowerDriver {
   const tool = o.ipmitool ?? "ipmitool";
   const probeWaitMs = o.probeWaitMs ?? PROBE_WAIT_MS;
   const ipmitool = async (t: PowerTarget, e: IpmiEndpoint, command: string[], signal: AbortSignal) => {
-    const args = ["-I", "lanplus", "-v", "-H", e.host, "-p", String(e.port)];
+    // Operator is the least privilege that may control the chassis and set the boot device.
+    const args = ["-I", "lanplus", "-v", "-L", "OPERATOR", "-H", e.host, "-p", String(e.port)];
     args.push("-C", String(t.options.cipherSuite ?? DEFAULT_CIPHER_SUITE));
     args.push("-N", String(o.requestTimeoutSec ?? 1), "-R", String(o.retries ?? 2));
     if (t.username !== undefined) args.push("-U", t.username);
@@ -36,7 +45,9 @@ export function ipmiDriver(o: IpmiDriverOptions = {}): PowerDriver {
     const r = await runIpmitool(tool, [...args, ...command], t.password, signal);
     switch (r.kind) {
       case "ok":
-        return clean(redact(r.stdout, t.password));
+        // ipmitool exits 0 on some refusals (`chassis bootdev` as a user without the privilege): its
+        // stderr then says why, and the stdout lacks the confirmation.
+        return { out: clean(redact(r.stdout, t.password)), words: toolWords(r.stderr, "") };
       case "aborted":
         throw powerTimeout(e);
       case "missing":
@@ -65,48 +76,64 @@ export function ipmiDriver(o: IpmiDriverOptions = {}): PowerDriver {
     actions: POWER_ACTIONS,
     async run(target: PowerTarget, action: PowerAction, signal: AbortSignal): Promise<PowerResult> {
       const e = ipmiEndpoint(target.address);
-      const call = (...command: string[]) => ipmitool(target, e, command, signal);
+      const call = async (...command: string[]): Promise<Said> => ({
+        ...(await ipmitool(target, e, command, signal)),
+        e,
+        password: target.password,
+      });
       switch (action) {
         case "status": {
-          const out = await call("chassis", "power", "status");
-          return { state: powerState(out, e), detail: out };
+          const said = await call("chassis", "power", "status");
+          return { state: powerState(said), detail: said.out };
         }
         case "on":
-          return control(await call("chassis", "power", "on"), "on", e);
+          return control(await call("chassis", "power", "on"), "on");
         case "off":
-          return control(await call("chassis", "power", "off"), "off", e);
+          return control(await call("chassis", "power", "off"), "off");
         case "cycle": {
           // Many BMCs refuse a cycle of an off chassis ("Command not supported in present state"): power on.
-          const state = powerState(await call("chassis", "power", "status"), e);
-          if (state === "off") {
-            const r = control(await call("chassis", "power", "on"), "on", e);
+          if (powerState(await call("chassis", "power", "status")) === "off") {
+            const r = control(await call("chassis", "power", "on"), "on");
             return { state: "on", detail: `${r.detail} (it was off)` };
           }
-          return control(await call("chassis", "power", "cycle"), "on", e);
+          return control(await call("chassis", "power", "cycle"), "on");
         }
         case "pxe-once": {
           const command = ["chassis", "bootdev", "pxe"];
           if (target.options.bootMode === "uefi") command.push("options=efiboot");
-          const out = await call(...command);
-          if (!/Set Boot Device to pxe/i.test(out))
-            throw powerError("ENF_ERR_POWER_BAD_ANSWER", "ipmitool did not confirm the boot device", e, out);
-          return { detail: out };
+          const said = await call(...command);
+          if (!/Set Boot Device to pxe/i.test(said.out)) throw unconfirmed(said, "the boot device");
+          return { detail: said.out };
         }
       }
     },
   };
 }
 
+/** What one successful ipmitool run printed: stdout, and stderr's words less the chatter. */
+interface Said {
+  out: string;
+  words: string;
+  e: IpmiEndpoint;
+  password: string | undefined;
+}
+
 /** `Chassis Power is on|off` to a state; anything else is not an answer we know. */
-function powerState(out: string, e: IpmiEndpoint): PowerState {
-  const m = /Chassis Power is (on|off)/i.exec(out);
-  if (!m) throw powerError("ENF_ERR_POWER_BAD_ANSWER", "ipmitool did not tell the power state", e, out);
+function powerState(said: Said): PowerState {
+  const m = /Chassis Power is (on|off)/i.exec(said.out);
+  if (!m) throw unconfirmed(said, "the power state");
   return m[1]?.toLowerCase() === "on" ? "on" : "off";
 }
 
 /** `Chassis Power Control: Up/On|Down/Off|Cycle` confirms the action; the state is the one it leads to. */
-function control(out: string, after: PowerState, e: IpmiEndpoint): PowerResult {
-  const m = /Chassis Power Control: [^\n;]*/i.exec(out);
-  if (!m) throw powerError("ENF_ERR_POWER_BAD_ANSWER", "ipmitool did not confirm the power control", e, out);
+function control(said: Said, after: PowerState): PowerResult {
+  const m = /Chassis Power Control: [^\n;]*/i.exec(said.out);
+  if (!m) throw unconfirmed(said, "the power control");
   return { state: after, detail: m[0].trim() };
+}
+
+/** ipmitool exited 0 without its confirmation: a refusal when stderr says why, else an answer we do not know. */
+function unconfirmed(said: Said, what: string): EnforcerError {
+  if (said.words) return redacted(commandRefusal(said.e, said.words), said.password);
+  return powerError("ENF_ERR_POWER_BAD_ANSWER", `ipmitool did not confirm ${what}`, said.e, said.out);
 }

@@ -15,8 +15,10 @@ export function redacted(err: EnforcerError, secret: string | undefined): Enforc
 const CHATTER = [
   /^Loading IANA PEN Registry/,
   /^Running Get VSO Capabilities/,
-  /^Invalid completion code received: Invalid command$/,
   /^Discovered IPMB address/,
+  // ipmitool's discovery probes (VSO, HPM.x) at start: an operator session may not ask for HPM.x.
+  /^Get HPM\.x Capabilities request failed/,
+  /^Invalid completion code received: (Invalid command|Insufficient privilege level)$/,
 ];
 
 /** ipmitool's own lines from a failed run, less its chatter, one line each (redact them before showing). */
@@ -32,6 +34,7 @@ const AUTH =
   /RAKP \d HMAC is invalid|unauthorized name|RAKP \d message indicates an error|Invalid user ?name|password/i;
 const UNREACHABLE =
   /Address lookup for .* failed|Could not open socket|Network is unreachable|No route to host/i;
+const PRIVILEGE = /Insufficient privilege level|unauthorized role or privilege/i;
 // The BMC answered the session request and said no: a cipher suite or privilege it does not offer.
 const SESSION_REFUSED =
   /Error in open session response message|no matching cipher suite|invalid authentication algorithm|Set Session Privilege Level to \w+ failed/i;
@@ -70,8 +73,7 @@ export async function ipmiFailure(
       e,
       words,
     );
-  if (!NO_SESSION.test(words))
-    return powerError("ENF_ERR_POWER_REFUSED", "the BMC refused the command", e, words);
+  if (!NO_SESSION.test(words)) return commandRefusal(e, words);
   const probe = await probeIpmi(e, probeWaitMs, signal);
   if (signal.aborted) return powerTimeout(e);
   switch (probe.kind) {
@@ -101,6 +103,16 @@ export async function ipmiFailure(
     case "rmcp":
       return powerError("ENF_ERR_POWER_REFUSED", "the BMC answers IPMI but refused the session", e, words);
   }
+}
+
+/**
+ * The BMC took the session and refused the command, in its words; a user without operator privilege is an
+ * AUTH error (the stored user is what must change), anything else REFUSED.
+ */
+export function commandRefusal(e: IpmiEndpoint, words: string): EnforcerError {
+  if (PRIVILEGE.test(words))
+    return powerError("ENF_ERR_POWER_AUTH", "the BMC user lacks operator privilege", e, words);
+  return powerError("ENF_ERR_POWER_REFUSED", "the BMC refused the command", e, words);
 }
 
 /** The error of a run the core's signal ended. */

@@ -46,7 +46,10 @@ export interface IpmiSim {
   chassis: IpmiChassis;
   /** Each chassis control call ipmi_sim made (`get power`, `set power 1`, `set boot pxe`), oldest first. */
   calls(): readonly string[];
-  /** Each boot flags write it received, oldest first (read from its message log: the chassis never sees the EFI bit). */
+  /**
+   * Each boot flags write it received, oldest first (read from its message log: the chassis never sees the
+   * EFI bit). The log comes through a pipe: one may show a moment after ipmitool's answer, so wait for it.
+   */
   bootFlags(): readonly IpmiBootFlags[];
   /** The simulator's process id. */
   pid: number;
@@ -81,7 +84,9 @@ export async function startIpmiSim(o: IpmiSimOptions): Promise<IpmiSim> {
     // A port taken between our probe and ipmi_sim's bind makes it exit: try another.
     for (let attempt = 1; ; attempt++) {
       const port = await freeUdpPort();
-      await writeFile(join(dir, "lan.conf"), lanConf(port, o.username, o.password, bridge.program));
+      // (ipmi_sim grants a session the privilege it asks for, whatever the user's limit: no use varying it.)
+      const user = { name: o.username, password: o.password, privilege: "admin" };
+      await writeFile(join(dir, "lan.conf"), lanConf(port, user, bridge.program));
       const started = await launch(dir);
       if ("child" in started) return handle(started.child, started.log, port, chassis, bridge, dir);
       if (attempt >= 5) throw new Error(`ipmi_sim did not start: ${started.output.slice(-500)}`);
@@ -105,7 +110,11 @@ const EMU = [
   "",
 ].join("\n");
 
-function lanConf(port: number, username: string, password: string, program: string): string {
+function lanConf(
+  port: number,
+  user: { name: string; password: string; privilege: string },
+  program: string,
+): string {
   return [
     'name "enforcer"',
     "set_working_mc 0x20",
@@ -119,7 +128,7 @@ function lanConf(port: number, username: string, password: string, program: stri
     "    guid a123456789abcdefa123456789abcdef",
     "  endlan",
     `  chassis_control "${program}"`,
-    `  user 2 true "${username}" "${password}" admin 10 none md2 md5 straight`,
+    `  user 2 true "${user.name}" "${user.password}" ${user.privilege} 10 none md2 md5 straight`,
     "",
   ].join("\n");
 }
@@ -136,13 +145,14 @@ async function freeUdpPort(): Promise<number> {
 }
 
 /** The simulator's message log, parsed as it comes: only the boot flags are kept, and the last lines. */
-interface SimLog {
+export interface SimLog {
   flags: IpmiBootFlags[];
   tail: string[];
   feed(chunk: string): void;
 }
 
-function simLog(): SimLog {
+/** A parser of ipmi_sim's message log, fed as it comes (exported for its test). */
+export function simLog(): SimLog {
   let partial = "";
   // 0: between messages; 1: a Set System Boot Options request began; 2: its data is the next line.
   let state = 0;
@@ -154,6 +164,8 @@ function simLog(): SimLog {
       const lines = (partial + chunk).split(/[\r\n]+/);
       partial = (lines.pop() ?? "").slice(-4096);
       for (const line of lines) {
+        // A chunk may end between "\n" and "\r": the empty piece between them is no line.
+        if (line === "") continue;
         log.tail.push(line);
         if (log.tail.length > 50) log.tail.shift();
         if (/ netfn=0x0 cmd=0x8 /.test(line)) state = 1;
