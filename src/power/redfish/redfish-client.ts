@@ -25,7 +25,7 @@ export interface RedfishAnswer {
   etag?: string;
 }
 
-/** Same-origin redirects a GET follows (iLO 5 before 1.40 redirected to the URI with a trailing slash). */
+/** Redirects followed on the BMC itself, at most. */
 const MAX_REDIRECTS = 3;
 
 /**
@@ -75,7 +75,7 @@ export class RedfishClient {
     const links = isObject(root) && isObject(root.Links) ? root.Links : {};
     const sessions = isObject(links.Sessions) ? links.Sessions["@odata.id"] : undefined;
     if (typeof sessions === "string") {
-      const res = await this.send("POST", sessions, "log in", {
+      const res = await this.follow("POST", sessions, "log in", {
         UserName: this.target.username ?? "",
         Password: this.target.password ?? "",
       });
@@ -93,27 +93,17 @@ export class RedfishClient {
 
   /** GET `path` (a path of this BMC) as JSON; a 2xx is required. */
   async get(path: string, step: string): Promise<RedfishAnswer> {
-    let url = path;
-    for (let hop = 0; ; hop++) {
-      const res = await this.send("GET", url, step);
-      const location = res.headers.get("location");
-      if (res.status >= 300 && res.status < 400 && location !== null && hop < MAX_REDIRECTS) {
-        await res.body?.cancel();
-        url = this.sameOrigin(location, step);
-        continue;
-      }
-      return this.check(res, step);
-    }
+    return this.check(await this.follow("GET", path, step), step);
   }
 
   /** POST `body` to `path`; a 2xx is required. */
   async post(path: string, body: unknown, step: string): Promise<RedfishAnswer> {
-    return this.check(await this.send("POST", path, step, body), step);
+    return this.check(await this.follow("POST", path, step, body), step);
   }
 
   /** PATCH `path` with `body`, with If-Match when the resource had an ETag (Lenovo, AMI: 428 without). */
   async patch(path: string, body: unknown, step: string, etag?: string): Promise<RedfishAnswer> {
-    return this.check(await this.send("PATCH", path, step, body, etag ? { "if-match": etag } : {}), step);
+    return this.check(await this.follow("PATCH", path, step, body, etag ? { "if-match": etag } : {}), step);
   }
 
   /**
@@ -127,7 +117,7 @@ export class RedfishClient {
     const done = async () => {
       if (session !== undefined) {
         const bound = AbortSignal.timeout(this.limits.connectMs);
-        await this.send("DELETE", session, "log out", undefined, {}, bound)
+        await this.follow("DELETE", session, "log out", undefined, {}, bound)
           .then((res) => res.body?.cancel())
           .catch(() => undefined);
       }
@@ -135,6 +125,33 @@ export class RedfishClient {
     };
     if (this.signal.aborted) void done();
     else await done();
+  }
+
+  /**
+   * A request that follows the BMC's redirects on the BMC itself (iLO 5 before 1.40 answered 308 to the URI
+   * with a trailing slash): 307 and 308 repeat the request, 301-303 only a GET. A redirect to another host
+   * is refused (credentials never go there); one not followed is ENF_ERR_POWER_BAD_ANSWER.
+   */
+  private async follow(
+    method: string,
+    path: string,
+    step: string,
+    body?: unknown,
+    extra: Record<string, string> = {},
+    bound?: AbortSignal,
+  ): Promise<Response> {
+    let url = path;
+    for (let hop = 0; ; hop++) {
+      const res = await this.send(method, url, step, body, extra, bound);
+      const location = res.headers.get("location");
+      const again =
+        res.status === 307 ||
+        res.status === 308 ||
+        (method === "GET" && res.status >= 301 && res.status <= 303);
+      if (!again || location === null || hop >= MAX_REDIRECTS) return res;
+      await res.body?.cancel();
+      url = this.sameOrigin(location, step);
+    }
   }
 
   /** `location` resolved against the BMC, refused unless it stays on the BMC (never follow elsewhere). */
@@ -256,7 +273,7 @@ export class RedfishClient {
     step: string,
     body?: unknown,
     extra: Record<string, string> = {},
-    bound: AbortSignal = AbortSignal.any([this.signal, AbortSignal.timeout(this.limits.requestMs)]),
+    bound: AbortSignal | undefined = undefined,
   ): Promise<Response> {
     const url = new URL(this.sameOrigin(path, step), this.base);
     try {
@@ -264,7 +281,7 @@ export class RedfishClient {
         method,
         dispatcher: this.agent,
         redirect: "manual",
-        signal: bound,
+        signal: bound ?? AbortSignal.any([this.signal, AbortSignal.timeout(this.limits.requestMs)]),
         headers: {
           accept: "application/json",
           ...(body === undefined ? {} : { "content-type": "application/json" }),

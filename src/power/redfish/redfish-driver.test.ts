@@ -77,6 +77,12 @@ test("Redfish contract fake: status, off, on, cycle and pxe-once each do what th
   assert.equal(f.liveSessions(), 0);
 });
 
+test("Redfish contract fake: a BMC at an [IPv6]:port address", async () => {
+  const f = await fake({ host: "::1" });
+  assert.match(f.address, /^\[::1\]:\d+$/);
+  assert.deepEqual(await run(target(f), "off"), { state: "off", detail: "ResetType ForceOff accepted" });
+});
+
 test("Redfish contract fake: on of a machine that is on and off of one that is off send nothing; a cycle of an off machine powers it on", async () => {
   const f = await fake();
   const sys = f.systems.get("1")!;
@@ -240,6 +246,15 @@ test("Redfish contract fake: a huge answer is refused at 1 MiB and not read to i
   assert.ok(f.hugeBytesSent() < 16 * 1024 * 1024, `the fake sent ${f.hugeBytesSent()} bytes`);
 });
 
+test("Redfish contract fake: a BMC that redirects every URI to its trailing-slash form (iLO 5 before 1.40) works, PATCH and POST too", async () => {
+  const f = await fake({ trailingSlashRedirect: true });
+  assert.equal((await run(target(f), "off")).state, "off");
+  assert.equal((await run(target(f), "pxe-once")).detail, "Boot override Pxe Once accepted");
+  assert.deepEqual(f.systems.get("1")!.resets, ["ForceOff"]);
+  assert.equal(f.systems.get("1")!.boot.BootSourceOverrideTarget, "Pxe");
+  assert.equal(f.liveSessions(), 0);
+});
+
 test("Redfish contract fake: a redirect to another host is not followed", async () => {
   const other = await fake();
   const f = await fake({ redirectTo: `https://${other.address}/redfish/v1/Systems` });
@@ -255,6 +270,8 @@ test("Redfish contract fake: a BMC that is not there is ENF_ERR_POWER_UNREACHABL
   await f.close();
   const e = await failure(run(t, "status"));
   assert.equal(e.code, "ENF_ERR_POWER_UNREACHABLE");
+  const e2 = await failure(run({ ...t, address: "bad host:x" }, "status"));
+  assert.equal(e2.code, "ENF_ERR_POWER_UNREACHABLE");
 });
 
 test("Redfish contract fake: the password is never in an error, even when the BMC repeats it", async () => {

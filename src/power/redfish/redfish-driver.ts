@@ -32,6 +32,12 @@ export function redfishDriver(o: { limits?: Partial<RedfishLimits> } = {}): Powe
     name: "redfish",
     actions: ["on", "off", "cycle", "status", "pxe-once"],
     async run(target, action, signal) {
+      if (!URL.canParse(`https://${target.address}/`))
+        // parsePowerInput lets no such address in; a record from elsewhere gets a coded error, not a crash.
+        throw new EnforcerError(
+          "ENF_ERR_POWER_UNREACHABLE",
+          `the BMC address is not host[:port]: ${bmcWords(target.address)}`,
+        );
       const client = new RedfishClient(target, signal, limits);
       try {
         return await runAction(client, target, action, signal);

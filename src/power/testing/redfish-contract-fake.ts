@@ -24,6 +24,8 @@ import {
  * a fake; the vendor profiles are the differences vendors' docs describe.
  */
 export interface RedfishFakeOptions {
+  /** Where it listens: 127.0.0.1 (default) or ::1 (an `[IPv6]:port` address). */
+  host: "127.0.0.1" | "::1";
   username: string;
   password: string;
   /** The ComputerSystem ids (default one, "1"). */
@@ -48,6 +50,8 @@ export interface RedfishFakeOptions {
   garbage: boolean;
   /** The ComputerSystem answer is endless (a BMC that sends a huge body); counts what it sent. */
   hugeBody: boolean;
+  /** Every URI without a trailing slash answers 308 to the one with it (iLO 5 before 1.40). */
+  trailingSlashRedirect: boolean;
   /** GETs of the Systems collection answer 307 to this URL (a redirect to another host). */
   redirectTo: string | undefined;
   /** A careless BMC: a refused login's message repeats the user name, password and Authorization header. */
@@ -82,7 +86,7 @@ export interface FakeRequest {
 
 /** A running fake. */
 export interface RedfishFake {
-  /** `127.0.0.1:<port>`: a PowerTarget's address. */
+  /** `127.0.0.1:<port>` or `[::1]:<port>`: a PowerTarget's address. */
   address: string;
   /** The certificate's SHA-256, 64 lowercase hex digits: a PowerTarget's tlsFingerprint. */
   fingerprint: string;
@@ -96,6 +100,7 @@ export interface RedfishFake {
 }
 
 const DEFAULTS: RedfishFakeOptions = {
+  host: "127.0.0.1",
   username: "admin",
   password: "contract-fake-password",
   systems: ["1"],
@@ -109,6 +114,7 @@ const DEFAULTS: RedfishFakeOptions = {
   delayMs: 0,
   garbage: false,
   hugeBody: false,
+  trailingSlashRedirect: false,
   redirectTo: undefined,
   echoCredentials: false,
 };
@@ -173,6 +179,8 @@ export async function startRedfishFake(options: Partial<RedfishFakeOptions> = {}
         res.writeHead(200, { "content-type": "application/json" });
         return res.end("\u0000\u001b[31mWelcome to BMC shell\r\n<html><body>500 oops</body></html>\u0007");
       }
+      if (o.trailingSlashRedirect && !path.endsWith("/"))
+        return send(308, undefined, { location: `${path}/` });
       const route = (r: string) => path.replace(/\/+$/, "") === r;
       if (route("/redfish/v1") && req.method === "GET") return send(200, serviceRoot(style));
       if (route("/redfish/v1/SessionService/Sessions") && req.method === "POST" && o.sessions) {
@@ -189,7 +197,7 @@ export async function startRedfishFake(options: Partial<RedfishFakeOptions> = {}
       }
       if (auth === "none")
         return send(401, loginRefused(o, undefined, req), { "www-authenticate": 'Basic realm="Redfish"' });
-      const sessionMatch = /^\/redfish\/v1\/SessionService\/Sessions\/([^/]+)$/.exec(path);
+      const sessionMatch = /^\/redfish\/v1\/SessionService\/Sessions\/([^/]+)\/?$/.exec(path);
       if (sessionMatch && req.method === "DELETE") {
         for (const [t, id] of sessions) if (id === sessionMatch[1]) sessions.delete(t);
         return send(204);
@@ -227,10 +235,10 @@ export async function startRedfishFake(options: Partial<RedfishFakeOptions> = {}
     s.on("close", () => sockets.delete(s));
   });
   server.on("tlsClientError", () => undefined);
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  await new Promise<void>((r) => server.listen(0, o.host, r));
   const port = (server.address() as { port: number }).port;
   return {
-    address: `127.0.0.1:${port}`,
+    address: o.host === "::1" ? `[::1]:${port}` : `127.0.0.1:${port}`,
     fingerprint,
     systems,
     requests,

@@ -6,7 +6,7 @@ import { join } from "node:path";
 
 let made: { key: string; cert: string; fingerprint: string } | undefined;
 
-/** A self-signed certificate for 127.0.0.1, made once per process with openssl. */
+/** A self-signed certificate for 127.0.0.1 and ::1, made once per process with openssl. */
 export function certificate(): { key: string; cert: string; fingerprint: string } {
   if (made) return made;
   const dir = mkdtempSync(join(tmpdir(), "redfish-fake-"));
@@ -33,7 +33,7 @@ export function certificate(): { key: string; cert: string; fingerprint: string 
           "-subj",
           "/CN=redfish-contract-fake",
           "-addext",
-          "subjectAltName=IP:127.0.0.1",
+          "subjectAltName=IP:127.0.0.1,IP:::1",
         ],
         { stdio: "ignore" },
       );
