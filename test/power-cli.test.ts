@@ -2,7 +2,7 @@
 // ipmitool against Debian's ipmi_sim on loopback (and against a port where no BMC answers); Wake-on-LAN sends
 // its magic packet to a UDP port this test listens on.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -24,22 +24,29 @@ describe("enforcer power (CLI against a served instance)", { timeout: 120_000 },
   const chassis = memoryChassis();
   let env: NodeJS.ProcessEnv;
   const dir = mkdtempSync(join(tmpdir(), "enforcer-power-cli-"));
+  /** Runs the CLI without blocking this process: ipmi_sim's chassis bridge answers from this event loop. */
   const cli = (args: string[], input?: string, token?: string) =>
-    spawnSync(process.execPath, [BIN, ...args], {
-      env: { ...env, ...(token ? { ENFORCER_TOKEN: token } : {}) },
-      encoding: "utf8",
-      input,
+    new Promise<{ status: number | null; stdout: string; stderr: string }>((res, rej) => {
+      const child = spawn(process.execPath, [BIN, ...args], {
+        env: { ...env, ...(token ? { ENFORCER_TOKEN: token } : {}) },
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+      child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+      child.on("error", rej);
+      child.on("close", (status) => res({ status, stdout, stderr }));
+      child.stdin.end(input ?? "");
     });
-  const ok = (args: string[], input?: string) => {
-    const r = cli(args, input);
+  const ok = async (args: string[], input?: string) => {
+    const r = await cli(args, input);
     assert.equal(r.status, 0, `${args.join(" ")}: ${r.stderr}`);
     return r;
   };
 
   before(async () => {
-    // A short power timeout: the IPMI case below waits for a BMC that never answers.
     sim = await startIpmiSim({ username: "admin", password: PASSWORD, chassis });
-    e = await startEnforcer(["--power-timeout", "3"]);
+    e = await startEnforcer();
     env = { ...process.env, ENFORCER_URL: e.base, ENFORCER_TOKEN: e.token };
     for (const mac of [MAC, WOL_MAC, LOST_MAC])
       assert.equal((await e.api("POST", "/machines", { mac })).status, 201);
@@ -58,10 +65,10 @@ describe("enforcer power (CLI against a served instance)", { timeout: 120_000 },
       input,
     );
 
-  test("power set reads the password from a file (one newline stripped); show never prints it; status works", () => {
+  test("power set reads the password from a file (one newline stripped); show never prints it; status works", async () => {
     const file = join(dir, "bmc.pass");
     writeFileSync(file, `${PASSWORD}\n`, { mode: 0o600 });
-    const set = setIpmi(MAC, sim.address, [
+    const set = await setIpmi(MAC, sim.address, [
       "--password-file",
       file,
       "--cipher-suite",
@@ -83,43 +90,47 @@ describe("enforcer power (CLI against a served instance)", { timeout: 120_000 },
       ["power", "show", MAC],
       ["power", "show", MAC, "--json"],
     ]) {
-      const r = ok(args);
+      const r = await ok(args);
       assert.ok(!r.stdout.includes(PASSWORD) && !r.stderr.includes(PASSWORD), r.stdout);
     }
-    assert.equal(JSON.parse(ok(["power", "show", MAC, "--json"]).stdout).hasPassword, true);
+    assert.equal(JSON.parse((await ok(["power", "show", MAC, "--json"])).stdout).hasPassword, true);
     // The BMC accepts the password: the newline was stripped, nothing else.
     chassis.on = false;
-    const status = ok(["power", "status", MAC]);
+    const status = await ok(["power", "status", MAC]);
     assert.match(
       status.stdout,
       new RegExp(
         `^machine +${MAC}\naction +status\ndriver +ipmi\nstate +off\nbmc said +Chassis Power is off\n`,
       ),
     );
-    const on = ok(["power", "on", MAC]);
+    const on = await ok(["power", "on", MAC]);
     assert.match(on.stdout, /^state +on\nbmc said +Chassis Power Control: Up\/On$/m);
     assert.equal(chassis.on, true, "the chassis was powered on");
-    assert.match(ok(["power", "show", MAC]).stdout, /^state +on$/m);
+    assert.match((await ok(["power", "show", MAC])).stdout, /^state +on$/m);
   });
 
-  test("password from standard input (CRLF stripped); a PUT without one keeps it; a wrong one is AUTH, exit 1", () => {
-    assert.equal(setIpmi(MAC, sim.address, ["--password-file", "-"], `${PASSWORD}\r\n`).status, 0);
-    assert.equal(cli(["power", "status", MAC]).status, 0, "the BMC took the password read from stdin");
-    const kept = setIpmi(MAC, sim.address, ["--json"]);
+  test("password from standard input (CRLF stripped); a PUT without one keeps it; a wrong one is AUTH, exit 1", async () => {
+    assert.equal((await setIpmi(MAC, sim.address, ["--password-file", "-"], `${PASSWORD}\r\n`)).status, 0);
+    assert.equal(
+      (await cli(["power", "status", MAC])).status,
+      0,
+      "the BMC took the password read from stdin",
+    );
+    const kept = await setIpmi(MAC, sim.address, ["--json"]);
     assert.equal(kept.status, 0, kept.stderr);
     assert.equal(JSON.parse(kept.stdout).hasPassword, true);
-    assert.equal(cli(["power", "status", MAC]).status, 0, "the kept password still opens the BMC");
-    const moved = setIpmi(MAC, "127.0.0.2", []);
+    assert.equal((await cli(["power", "status", MAC])).status, 0, "the kept password still opens the BMC");
+    const moved = await setIpmi(MAC, "127.0.0.2", []);
     assert.equal(moved.status, 2, moved.stderr);
     assert.match(moved.stderr, /^enforcer: password: required .*\[ENF_ERR_POWER_INVALID\]$/m);
 
-    assert.equal(setIpmi(MAC, sim.address, ["--password-file", "-"], "not-the-password\n").status, 0);
-    const wrong = cli(["power", "cycle", MAC]);
+    assert.equal((await setIpmi(MAC, sim.address, ["--password-file", "-"], "not-the-password\n")).status, 0);
+    const wrong = await cli(["power", "cycle", MAC]);
     assert.equal(wrong.status, 1, wrong.stderr);
     assert.match(wrong.stderr, /^enforcer: .+ \[ENF_ERR_POWER_AUTH\]\n$/);
     assert.ok(!wrong.stderr.includes("not-the-password"));
-    assert.match(ok(["power", "show", MAC]).stdout, /^error +.+ \[ENF_ERR_POWER_AUTH\]$/m);
-    assert.equal(setIpmi(MAC, sim.address, ["--password-file", "-"], PASSWORD).status, 0);
+    assert.match((await ok(["power", "show", MAC])).stdout, /^error +.+ \[ENF_ERR_POWER_AUTH\]$/m);
+    assert.equal((await setIpmi(MAC, sim.address, ["--password-file", "-"], PASSWORD)).status, 0);
     for (const f of readdirSync(e.data, { recursive: true, withFileTypes: true }))
       if (f.isFile())
         assert.ok(
@@ -128,13 +139,13 @@ describe("enforcer power (CLI against a served instance)", { timeout: 120_000 },
         );
   });
 
-  test("no password on the command line; bad input is a usage error naming the field", () => {
-    const flag = cli(["power", "set", MAC, "--driver", "ipmi", "--password", PASSWORD]);
+  test("no password on the command line; bad input is a usage error naming the field", async () => {
+    const flag = await cli(["power", "set", MAC, "--driver", "ipmi", "--password", PASSWORD]);
     assert.equal(flag.status, 2);
     assert.match(flag.stderr, /unknown option '--password'/);
     const empty = join(dir, "empty.pass");
     writeFileSync(empty, "\n");
-    const e1 = cli([
+    const e1 = await cli([
       "power",
       "set",
       MAC,
@@ -150,12 +161,12 @@ describe("enforcer power (CLI against a served instance)", { timeout: 120_000 },
     assert.deepEqual([e1.status, e1.stderr], [2, `enforcer: the password file ${empty} is empty\n`]);
     const big = join(dir, "big.pass");
     writeFileSync(big, "x".repeat(4096));
-    assert.equal(cli(["power", "set", MAC, "--driver", "ipmi", "--password-file", big]).status, 2);
+    assert.equal((await cli(["power", "set", MAC, "--driver", "ipmi", "--password-file", big])).status, 2);
     assert.equal(
-      cli(["power", "set", MAC, "--driver", "ipmi", "--password-file", join(dir, "none")]).status,
+      (await cli(["power", "set", MAC, "--driver", "ipmi", "--password-file", join(dir, "none")])).status,
       2,
     );
-    const bell = cli(
+    const bell = await cli(
       [
         "power",
         "set",
@@ -173,20 +184,18 @@ describe("enforcer power (CLI against a served instance)", { timeout: 120_000 },
     );
     assert.equal(bell.status, 2);
     assert.match(bell.stderr, /password: must be printable ASCII .*\[ENF_ERR_POWER_INVALID\]/);
-    assert.equal(cli(["power", "set", MAC, "--driver", "telnet"]).status, 2);
-    assert.equal(cli(["power", "set", MAC, "--driver", "ipmi", "--cipher-suite", "x"]).status, 2);
-    assert.equal(cli(["power", "reboot", MAC]).status, 2, "an unknown action");
+    assert.equal((await cli(["power", "set", MAC, "--driver", "telnet"])).status, 2);
+    assert.equal((await cli(["power", "set", MAC, "--driver", "ipmi", "--cipher-suite", "x"])).status, 2);
+    assert.equal((await cli(["power", "reboot", MAC])).status, 2, "an unknown action");
   });
 
   test("roles: a viewer reads power control but cannot set it nor act (exit 3)", async () => {
-    const viewer = (
-      await e.api<{ token: string }>("POST", "/tokens", { name: "power-viewer", role: "viewer" })
-    ).body.token;
-    assert.equal(cli(["power", "show", MAC], undefined, viewer).status, 0);
-    const set = cli(["power", "set", WOL_MAC, "--driver", "wol"], undefined, viewer);
+    const viewer = (await ok(["tokens", "create", "power-viewer", "viewer"])).stdout.trim();
+    assert.equal((await cli(["power", "show", MAC], undefined, viewer)).status, 0);
+    const set = await cli(["power", "set", WOL_MAC, "--driver", "wol"], undefined, viewer);
     assert.equal(set.status, 3);
     assert.match(set.stderr, /\[ENF_ERR_AUTH_FORBIDDEN\]/);
-    assert.equal(cli(["power", "status", MAC], undefined, viewer).status, 3);
+    assert.equal((await cli(["power", "status", MAC], undefined, viewer)).status, 3);
   });
 
   test("power on with Wake-on-LAN: a real magic packet for the machine's MAC reaches the listener", async () => {
@@ -196,8 +205,8 @@ describe("enforcer power (CLI against a served instance)", { timeout: 120_000 },
     sock.on("message", (m) => got.push(m));
     await new Promise<void>((r) => sock.bind(port, "127.0.0.1", r));
     try {
-      ok(["power", "set", WOL_MAC, "--driver", "wol", "--address", `127.0.0.1:${port}`]);
-      const on = ok(["power", "on", WOL_MAC]);
+      await ok(["power", "set", WOL_MAC, "--driver", "wol", "--address", `127.0.0.1:${port}`]);
+      const on = await ok(["power", "on", WOL_MAC]);
       assert.match(on.stdout, /^machine +52:54:00:dd:00:02\naction +on\ndriver +wol\nstate +unknown\n/);
       assert.match(on.stdout, new RegExp(`^bmc said +magic packet sent to 127\\.0\\.0\\.1:${port}`, "m"));
       for (let i = 0; i < 40 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
@@ -209,11 +218,11 @@ describe("enforcer power (CLI against a served instance)", { timeout: 120_000 },
       sock.close();
     }
     // It cannot tell the state: 409 unsupported, exit 5, in words.
-    const status = cli(["power", "status", WOL_MAC]);
+    const status = await cli(["power", "status", WOL_MAC]);
     assert.equal(status.status, 5, status.stderr);
     assert.match(status.stderr, /\[ENF_ERR_POWER_UNSUPPORTED\]$/m);
     // The timeline has the steps.
-    const events = JSON.parse(ok(["machines", "events", WOL_MAC, "--json"]).stdout) as {
+    const events = JSON.parse((await ok(["machines", "events", WOL_MAC, "--json"])).stdout) as {
       items: { kind: string }[];
     };
     const kinds = events.items.map((x) => x.kind).filter((k) => k.startsWith("power."));
@@ -222,8 +231,10 @@ describe("enforcer power (CLI against a served instance)", { timeout: 120_000 },
 
   test("commands reboot with no agent goes through the BMC: pxe-once (EFI) then cycle, agent power:ipmi, exit 0", async () => {
     chassis.on = true;
+    const uefi = await setIpmi(MAC, sim.address, ["--password-file", "-", "--boot-mode", "uefi"], PASSWORD);
+    assert.equal(uefi.status, 0, uefi.stderr);
     const before = sim.bootFlags().length;
-    const r = cli(["commands", "reboot", MAC, "--wait", "2"]);
+    const r = await cli(["commands", "reboot", MAC, "--wait", "2"]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^type +reboot\nstate +acknowledged\nagent +power:ipmi\n/m);
     assert.match(r.stdout, /^detail +.*Chassis Power Control/m);
@@ -235,31 +246,34 @@ describe("enforcer power (CLI against a served instance)", { timeout: 120_000 },
       "the next boot is a UEFI PXE boot, once",
     );
     // A BMC that refuses: the reboot fails with its words and exits 1.
-    assert.equal(setIpmi(MAC, sim.address, ["--password-file", "-"], "wrong-password").status, 0);
-    const failed = cli(["commands", "reboot", MAC, "--wait", "2"]);
+    assert.equal((await setIpmi(MAC, sim.address, ["--password-file", "-"], "wrong-password")).status, 0);
+    const failed = await cli(["commands", "reboot", MAC, "--wait", "2"]);
     assert.equal(failed.status, 1, failed.stderr);
     assert.match(
       failed.stderr,
       new RegExp(`^enforcer: the reboot of ${MAC} failed: ENF_ERR_POWER_AUTH: .+`, "m"),
     );
-    assert.equal(setIpmi(MAC, sim.address, ["--password-file", "-"], PASSWORD).status, 0);
+    assert.equal((await setIpmi(MAC, sim.address, ["--password-file", "-"], PASSWORD)).status, 0);
   });
 
-  test("power status through IPMI with no BMC listening: exit 1 with the code and ipmitool's words, bounded", () => {
-    assert.equal(setIpmi(LOST_MAC, "127.0.0.1:1", ["--password-file", "-"], PASSWORD).status, 0);
+  test("power status through IPMI with no BMC listening: exit 1 with the code and ipmitool's words, bounded", async () => {
+    assert.equal((await setIpmi(LOST_MAC, "127.0.0.1:1", ["--password-file", "-"], PASSWORD)).status, 0);
     const started = Date.now();
-    const r = cli(["power", "status", LOST_MAC]);
+    const r = await cli(["power", "status", LOST_MAC]);
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stderr, /^enforcer: .+ \[ENF_ERR_POWER_(UNREACHABLE|TIMEOUT)\]\n$/);
     assert.ok(!r.stderr.includes(PASSWORD));
     assert.ok(Date.now() - started < 15_000, "bounded by --power-timeout");
-    const shown = ok(["power", "show", LOST_MAC]);
+    const shown = await ok(["power", "show", LOST_MAC]);
     assert.match(shown.stdout, /^error +.+ \[ENF_ERR_POWER_(UNREACHABLE|TIMEOUT)\]$/m);
   });
 
-  test("power remove: gone, and show then exits 4", () => {
-    assert.match(ok(["power", "remove", MAC]).stdout, /^removed the power control of 52:54:00:dd:00:01\n$/);
-    const r = cli(["power", "show", MAC]);
+  test("power remove: gone, and show then exits 4", async () => {
+    assert.match(
+      (await ok(["power", "remove", MAC])).stdout,
+      /^removed the power control of 52:54:00:dd:00:01\n$/,
+    );
+    const r = await cli(["power", "show", MAC]);
     assert.equal(r.status, 4);
     assert.match(r.stderr, /\[ENF_ERR_POWER_NOT_SET\]/);
   });

@@ -3,17 +3,20 @@
 // every file under the data directory (gzipped ones opened), a store copy, the whole server log at trace
 // level, every API answer and event stream, /metrics, the export and every CLI output.
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { gunzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { after, before, describe, test } from "node:test";
 import { PowerSecrets } from "../../src/core/power-secrets.js";
 import type { PowerRecord } from "../../src/domain/power.js";
 import { startRedfishFake, type RedfishFake } from "../../src/power/testing/redfish-contract-fake.js";
 import { startIpmiSim, type IpmiSim } from "../../src/power/testing/ipmi-sim.js";
+import { FileStore } from "../../src/store/file-store.js";
 import { readFileStore } from "../../src/store/file-store-read.js";
 import { COLLECTIONS } from "../../src/store/collections.js";
 import { freePort, freeUdpPort, startEnforcer, type EnforcerProcess } from "../support/enforcer-process.js";
+import { until } from "../support/until.js";
 import { enforcerCli, type CliRun } from "./power-cli.js";
 
 const USER = "admin";
@@ -36,6 +39,14 @@ const MACS = {
   redfishWrong: "52:54:00:c0:00:06",
   redfishGone: "52:54:00:c0:00:07",
 };
+
+/** A command as the API shows it. */
+interface Cmd {
+  id: string;
+  state: string;
+  agent?: string;
+  detail?: string;
+}
 
 /** Every form a password could leak in: plain, base64 (alone or in a Basic header), hex. */
 function needles(): { name: string; bytes: Buffer }[] {
@@ -86,7 +97,13 @@ describe("BMC passwords are sealed and never shown", { timeout: 120_000 }, () =>
     sim2 = await startIpmiSim({ username: USER, password: PW.ipmiCli });
     fake = await startRedfishFake({ username: USER, password: PW.redfishApi });
     // A careless BMC: its refusal repeats the user, the password and the Authorization header it got.
-    echoing = await startRedfishFake({ username: USER, password: PW.redfishApi, echoCredentials: true });
+    // Basic auth only, so its refusal also repeats the Authorization header (the password in base64).
+    echoing = await startRedfishFake({
+      username: USER,
+      password: PW.redfishApi,
+      echoCredentials: true,
+      sessions: false,
+    });
     // The live event stream, read from the start to the end.
     const res = await fetch(`${enf.base}/api/v1/events`, {
       headers: { authorization: `Bearer ${enf.token}` },
@@ -173,50 +190,89 @@ describe("BMC passwords are sealed and never shown", { timeout: 120_000 }, () =>
     );
     assert.equal(wrongRf.code, 0, wrongRf.stderr);
 
-    // Good actions, through the API and the CLI.
-    for (const action of ["status", "on", "pxe-once", "cycle", "off", "status"]) {
-      const r = await api("POST", `/machines/${MACS.ipmiApi}/power/${action}`);
-      assert.equal(r.status, 200, `ipmi ${action}: ${JSON.stringify(r.body)}`);
-      const f = await api("POST", `/machines/${MACS.redfishApi}/power/${action}`);
-      assert.equal(f.status, 200, `redfish ${action}: ${JSON.stringify(f.body)}`);
-    }
-    for (const action of ["status", "on", "status"]) {
-      const r = await cli(["power", action, MACS.ipmiCli]);
-      assert.equal(r.code, 0, r.stderr);
-    }
-    assert.match((await cli(["power", "status", MACS.ipmiCli])).stdout, /on/);
+    // The unreachable IPMI BMC takes ipmitool's retries (~10 s): asked now, through the API, awaited below.
+    const ipmiGoneAnswer = api("POST", `/machines/${MACS.ipmiGone}/power/status`);
+
+    // Good actions, through the API and the CLI; each machine's in order, the machines side by side.
+    const actions = ["status", "on", "pxe-once", "cycle", "off", "status"];
+    const viaApi = async (mac: string) => {
+      for (const action of actions) {
+        const r = await api("POST", `/machines/${mac}/power/${action}`);
+        assert.equal(r.status, 200, `${mac} ${action}: ${JSON.stringify(r.body)}`);
+      }
+    };
+    const viaCli = async () => {
+      for (const action of ["on", "status"])
+        assert.equal((await cli(["power", action, MACS.ipmiCli])).code, 0);
+    };
+    await Promise.all([viaApi(MACS.ipmiApi), viaApi(MACS.redfishApi), viaCli()]);
+    assert.equal(sim2.chassis.isOn(), true);
 
     // Failing actions: each a coded error with the BMC's words (and never its password).
+    // Each machine on its own (they never wait for each other), through the API and the CLI.
     const failing: [string, string, RegExp][] = [
       [MACS.ipmiWrong, "status", /ENF_ERR_POWER_AUTH/],
-      [MACS.ipmiGone, "status", /ENF_ERR_POWER_(UNREACHABLE|TIMEOUT)/],
       [MACS.redfishWrong, "on", /ENF_ERR_POWER_AUTH/],
       [MACS.redfishGone, "status", /ENF_ERR_POWER_UNREACHABLE/],
     ];
-    for (const [mac, action, code] of failing) {
-      const r = await api("POST", `/machines/${mac}/power/${action}`);
-      assert.ok(r.status >= 400, `${mac} ${action}: ${r.status}`);
-      assert.match(JSON.stringify(r.body), code);
-      const c = await cli(["power", action, mac]);
-      assert.notEqual(c.code, 0);
-      assert.match(c.stdout + c.stderr, code);
-    }
+    await Promise.all(
+      failing.map(async ([mac, action, code]) => {
+        const r = await api("POST", `/machines/${mac}/power/${action}`);
+        assert.ok(r.status >= 400, `${mac} ${action}: ${r.status}`);
+        assert.match(JSON.stringify(r.body), code);
+        const c = await cli(["power", action, mac]);
+        assert.notEqual(c.code, 0);
+        assert.match(c.stdout + c.stderr, code);
+      }),
+    );
+    const gone = await ipmiGoneAnswer;
+    assert.equal(gone.status, 502, JSON.stringify(gone.body));
+    assert.match(JSON.stringify(gone.body), /ENF_ERR_POWER_UNREACHABLE/);
     // The careless BMC did repeat the password it got, so the driver had something to strip.
     assert.ok(echoing.requests.length > 0);
 
-    // A reboot carried by power control (no agent reaches these machines).
-    const reboot = await cli(["commands", "reboot", MACS.ipmiApi, "--json"]);
-    assert.equal(reboot.code, 0, reboot.stderr);
-    const failedReboot = await cli(["commands", "reboot", MACS.redfishWrong, "--json"]);
-    assert.notEqual(failedReboot.stdout + failedReboot.stderr, "");
+    // Reboots with the default order (agent first): no agent reaches these machines, so power control
+    // carries them (pxe-once, then cycle), each step on the timeline with the command's id; a refused
+    // login fails the command with the BMC's words.
+    const [reboot, refused] = await Promise.all([
+      cli(["commands", "reboot", MACS.ipmiApi, "--json"]),
+      cli(["commands", "reboot", MACS.redfishWrong, "--json"]),
+    ]);
+    assert.equal(reboot.code, 0, reboot.stdout + reboot.stderr);
+    assert.ok(refused.code === 0 || refused.code === 1, refused.stdout + refused.stderr);
+    const settled = async (run: CliRun) => {
+      const id = (JSON.parse(run.stdout) as { id: string }).id;
+      return until(`command ${id} settled`, async () => {
+        const c = (await api("GET", `/commands/${id}`)).body as Cmd;
+        return c.state === "queued" || c.state === "sent" ? undefined : c;
+      });
+    };
+    const [done, failed] = [await settled(reboot), await settled(refused)];
+    assert.deepEqual([done.state, done.agent], ["acknowledged", "power:ipmi"]);
+    assert.deepEqual([failed.state, failed.agent], ["failed", "power:redfish"]);
+    assert.match(failed.detail ?? "", /ENF_ERR_POWER_AUTH/);
+    const steps = (await api("GET", `/machines/${MACS.ipmiApi}/events`)).body as {
+      items: { kind: string; detail?: { command?: string; action?: string } }[];
+    };
+    assert.deepEqual(
+      steps.items
+        .filter(
+          (e) => e.detail?.command === done.id && e.kind.startsWith("power.") && e.kind !== "power.state",
+        )
+        .map((e) => `${e.kind} ${e.detail?.action}`),
+      ["queued", "sent", "done"]
+        .flatMap((k) => [`power.${k} pxe-once`])
+        .concat(["queued", "sent", "done"].map((k) => `power.${k} cycle`)),
+    );
 
     // Read everything an operator (or an attacker with a viewer token) could read.
-    for (const mac of Object.values(MACS)) {
+    for (const mac of Object.values(MACS))
       for (const p of ["/power", "", "/events", "/timeline"]) await api("GET", `/machines/${mac}${p}`);
-      await cli(["power", "show", mac]);
-      await cli(["power", "show", mac, "--json"]);
-      await cli(["machines", "events", mac]);
-    }
+    // The CLI's views (each run is a Node start: one machine of each kind, the rest through the API above).
+    const views = [MACS.ipmiCli, MACS.redfishWrong, MACS.ipmiGone].map((mac) => ["power", "show", mac]);
+    views.push(["power", "show", MACS.ipmiApi, "--json"], ["machines", "events", MACS.ipmiApi]);
+    views.push(["machines", "timeline", MACS.redfishWrong], ["commands", "list"]);
+    await Promise.all(views.map((v) => cli(v)));
     await api("GET", "/machines");
     await api("GET", "/commands");
     const metrics = await fetch(`${enf.base}/metrics`, { headers: { authorization: `Bearer ${enf.token}` } });
@@ -225,7 +281,6 @@ describe("BMC passwords are sealed and never shown", { timeout: 120_000 }, () =>
     seen.push({ where: "/metrics", text: metricsText });
     const exported = await cli(["export", "--all", "--json"]);
     assert.equal(exported.code, 0, exported.stderr);
-    await cli(["commands", "list"]);
     sse.abort();
     await sseDone;
     assert.match(sseText, /power\.done/);
@@ -244,10 +299,24 @@ describe("BMC passwords are sealed and never shown", { timeout: 120_000 }, () =>
     assert.equal(copy.code, 0, copy.stderr);
     seen.push({ where: "enforcer store copy", text: copy.stdout + copy.stderr });
 
+    // The long-lived form of a store is its snapshot (written once the journal passes 8 MiB): the copy is
+    // compacted into one by writing a record back unchanged with a 1-byte threshold.
+    const backup = await FileStore.open({ dir: join(enf.data, "backup", "store"), compactBytes: 1 });
+    const [id, rec] = [...backup.all<PowerRecord>(COLLECTIONS.power)].map((r) => [r.machine, r] as const)[0]!;
+    await backup.commit([{ op: "put", collection: COLLECTIONS.power, id, value: rec }]);
+    await backup.close();
+
+    const files = filesUnder(enf.data);
+    const names = files.map((f) => f.path.slice(enf.data.length + 1));
+    for (const want of ["power.key", "store/journal-", "backup/store/snapshot.json (gunzipped)"])
+      assert.ok(
+        names.some((n) => n.includes(want)),
+        `nothing like ${want} among ${names.join(", ")}`,
+      );
     const found = [
       ...seen.flatMap((s) => leaks(s.where, s.text)),
       ...leaks("the server log (trace level)", enf.logs()),
-      ...filesUnder(enf.data).flatMap((f) => leaks(f.path, f.bytes)),
+      ...files.flatMap((f) => leaks(f.path, f.bytes)),
     ];
     assert.deepEqual(found, []);
     assert.ok(enf.logs().length > 1000, "the trace log is suspiciously short");
@@ -272,4 +341,27 @@ describe("BMC passwords are sealed and never shown", { timeout: 120_000 }, () =>
     }
     assert.equal(opened, Object.keys(MACS).length);
   });
+});
+
+test("the search finds a password in each form it looks for, in plain and gzipped files", () => {
+  const dir = mkdtempSync(join(tmpdir(), "enforcer-leak-control-"));
+  try {
+    writeFileSync(join(dir, "plain"), `x${PW.ipmiGone}y`);
+    writeFileSync(join(dir, "packed.gz"), gzipSync(`{"p":"${PW.redfishGone}"}`));
+    mkdirSync(join(dir, "sub"));
+    writeFileSync(
+      join(dir, "sub", "header"),
+      `Authorization: Basic ${Buffer.from(`${USER}:${PW.ipmiApi}`).toString("base64")}`,
+    );
+    const found = filesUnder(dir).flatMap((f) => leaks(f.path.slice(dir.length + 1), f.bytes));
+    for (const want of [
+      "ipmiGone in plain",
+      "redfishGone in packed.gz (gunzipped)",
+      "ipmiApi (Basic) in sub/header",
+    ])
+      assert.ok(found.includes(want), `${want} not in ${found.join(", ")}`);
+    assert.deepEqual(leaks("hex", Buffer.from(PW.ipmiCli).toString("hex")), ["ipmiCli (hex) in hex"]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

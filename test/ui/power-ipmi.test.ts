@@ -53,6 +53,8 @@ test(
       };
 
       await panel.getByLabel("Driver").selectOption("ipmi");
+      mkdirSync(SCREENSHOTS, { recursive: true });
+      await panel.screenshot({ path: join(SCREENSHOTS, "desktop-power-setup.png") });
       await panel.getByLabel("Address").fill(sim.address);
       await panel.getByLabel("User", { exact: true }).fill("admin");
       await panel.getByLabel("Password", { exact: true }).fill(PASSWORD);
@@ -60,7 +62,10 @@ test(
       await panel.getByRole("button", { name: "Save power control" }).click();
       await panel.getByText("Power control saved.").waitFor();
       await panel.locator("dd", { hasText: "stored (encrypted)" }).waitFor();
-      const offered = await panel.locator(".row-actions button").allTextContents();
+      const offered = await panel
+        .getByRole("group", { name: "Power actions" })
+        .getByRole("button")
+        .allTextContents();
       assert.deepEqual(offered, [
         "Power on…",
         "Power off…",
@@ -90,7 +95,6 @@ test(
       assert.equal(chassis.on, true, "the chassis is not on");
       await panel.locator(".badge", { hasText: "On" }).waitFor();
       await assertAccessible(page, "machine screen with IPMI power control");
-      mkdirSync(SCREENSHOTS, { recursive: true });
       await panel.screenshot({ path: join(SCREENSHOTS, "desktop-power.png") });
 
       // Power off: the question says what happens to the machine; Cancel leaves it on.
@@ -110,6 +114,11 @@ test(
       assert.equal(chassis.on, false, "the chassis is not off");
       await panel.locator(".badge", { hasText: "Off" }).waitFor();
 
+      // Someone else powers it on (the CLI, a reboot command): the panel follows without a reload.
+      assert.equal((await enf.api("POST", `/machines/${MAC}/power/on`)).status, 200);
+      await panel.locator(".badge", { hasText: "On" }).waitFor();
+      await page.getByRole("region", { name: "Timeline" }).getByText("Power is now on").first().waitFor();
+
       // Network boot once: the BMC's next boot device is the network; power is left alone.
       await panel.getByRole("button", { name: "Network boot once…" }).click();
       await page.getByRole("dialog").getByRole("button", { name: "Network boot once" }).click();
@@ -117,7 +126,7 @@ test(
         .getByRole("status")
         .getByText(/^Network boot once set: /)
         .waitFor();
-      assert.deepEqual([chassis.boot, chassis.on], ["pxe", false]);
+      assert.deepEqual([chassis.boot, chassis.on], ["pxe", true]);
 
       // The password appears nowhere: not in the page, not in a field, not in any answer it read.
       const fields = await page.evaluate(() =>
@@ -125,6 +134,10 @@ test(
       );
       assert.ok(!fields.includes(PASSWORD), "a field holds the password");
       assert.ok(!(await page.content()).includes(PASSWORD), "the page shows the password");
+      // The machine's own answer carries its power control (the screen reads it there), without the password.
+      const m = await enf.api<{ power: { driver: string; hasPassword: boolean } }>("GET", `/machines/${MAC}`);
+      assert.deepEqual([m.body.power.driver, m.body.power.hasPassword], ["ipmi", true]);
+      assert.ok(!JSON.stringify(m.body).includes(PASSWORD), "the machine's answer carries the password");
       const leaked = (await Promise.all(answers)).filter((t) => t.includes(PASSWORD));
       assert.deepEqual(leaked, [], "an API answer carries the password");
 
@@ -154,12 +167,15 @@ test(
       await alert.getByText("The BMC refused the stored user name or password.").waitFor();
       await alert.getByText("ENF_ERR_POWER_AUTH", { exact: true }).waitFor();
       await until("the last error shown with the state", async () =>
-        (await panel.getByText("The last action or status check failed").count()) > 0 ? true : undefined,
+        (await panel.locator(".power-error", { hasText: "ENF_ERR_POWER_AUTH" }).count()) > 0
+          ? true
+          : undefined,
       );
       await assertAccessible(page, "machine screen with a BMC error");
-      // 404: no power control yet; 400: the refused save; 502: the BMC's refusal. All shown in the page.
+      await panel.screenshot({ path: join(SCREENSHOTS, "desktop-power-error.png") });
+      // 400: the refused save; 502: the BMC's refusal. Both shown in the page.
       assert.deepEqual(
-        errors.filter((e) => !/status of (400|404|502)/.test(e)),
+        errors.filter((e) => !/status of (400|502)/.test(e)),
         [],
       );
     } finally {

@@ -71,6 +71,8 @@ export function registerMachineRoutes(app: FastifyInstance, core: Core): void {
         config: held ? presentConfig(core, held, req.token?.role) : null,
         lastConfig: newest ? presentConfig(core, newest, req.token?.role) : null,
         conflicts: core.conflicts.list({ machine: m.id }),
+        // As GET …/power answers it (never the password), or null: the machine screen needs no 404 to learn "none".
+        power: core.power.record(m.id) ? core.power.get(m.id) : null,
       };
     },
   );

@@ -71,7 +71,7 @@ export function powerForm(
       field(
         "TLS fingerprint",
         tlsFingerprint,
-        "SHA-256 of the BMC's self-signed certificate (64 hex digits); empty: it must verify against the system's CAs",
+        "SHA-256 of the BMC's self-signed certificate (64 hex digits, colons allowed); empty: it must verify against the system's CAs",
       ),
       ["redfish"],
     ],

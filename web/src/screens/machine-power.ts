@@ -1,8 +1,8 @@
-import { ApiError, type PowerAction, type PowerView } from "../api.js";
+import type { PowerAction, PowerView } from "../api.js";
 import { confirmAction } from "../dialog.js";
 import { announce, h, replace, type Child } from "../dom.js";
 import { when } from "../format.js";
-import { act, errorBox } from "../screen.js";
+import { act } from "../screen.js";
 import { can, type Session } from "../session.js";
 import { powerForm } from "./machine-power-form.js";
 import {
@@ -14,15 +14,18 @@ import {
   STATE_WORDS,
 } from "./power-words.js";
 
-/** The power panel of the machine screen; `refresh` reads it again (the screen calls it on power events). */
+/** The power panel of the machine screen; `update` draws the machine's power as it re-reads the machine. */
 export interface PowerPanel {
   node: HTMLElement;
-  refresh: () => void;
-  dispose: () => void;
+  update: (view: PowerView | null) => void;
 }
 
-/** How long a burst of power events (queued, sent, done, state) waits before one read. */
-const SETTLE_MS = 150;
+/** Off and cycle stop what runs on the machine: they look like the other actions that cannot be undone. */
+const BUTTON_CLASS: Partial<Record<PowerAction, string>> = {
+  off: "danger",
+  cycle: "danger",
+  status: "secondary",
+};
 
 function pairs(rows: [string, string | number | undefined][]): HTMLElement {
   return h(
@@ -51,13 +54,15 @@ function stateView(v: PowerView): Child[] {
       h("span", { class: `badge power-${s.state}` }, STATE_WORDS[s.state] ?? s.state),
       seen,
     ),
+    // One line, not a box: the state's error stays until the BMC answers well, an action's alert is new.
     s.error &&
       h(
-        "div",
-        { class: "error" },
-        h("p", { class: "summary" }, "The last action or status check failed"),
-        h("p", { class: "detail" }, s.error.message),
-        h("p", { class: "code" }, s.error.code),
+        "p",
+        { class: "power-error" },
+        h("strong", {}, "Last error: "),
+        s.error.message,
+        " ",
+        h("code", {}, s.error.code),
       ),
   ];
 }
@@ -81,7 +86,11 @@ function settings(v: PowerView): HTMLElement {
  * driver can do for operators, each after a question saying what happens to the machine; the form to set,
  * change or remove it for admins. The server checks the same roles; the UI only avoids offering the rest.
  */
-export function powerPanel(session: Session, machine: { id: string; hostname?: string }): PowerPanel {
+export function powerPanel(
+  session: Session,
+  machine: { id: string; hostname?: string },
+  initial: PowerView | null,
+): PowerPanel {
   const { client } = session;
   const who = machine.hostname ? `${machine.hostname} (${machine.id})` : machine.id;
   const view = h("div", {});
@@ -108,7 +117,6 @@ export function powerPanel(session: Session, machine: { id: string; hostname?: s
         h("p", { class: "ok", role: "status" }, `${ACTION_DONE[action]}: ${out.detail}.${state}`),
       );
       announce(`${ACTION_DONE[action]} for ${who}`);
-      refresh();
     });
   };
 
@@ -154,13 +162,9 @@ export function powerPanel(session: Session, machine: { id: string; hostname?: s
         v &&
           h(
             "div",
-            { class: "row-actions" },
+            { class: "row-actions", role: "group", "aria-label": "Power actions" },
             DRIVER_ACTIONS[v.driver].map((a) => {
-              const b = h(
-                "button",
-                { type: "button", class: a === "status" ? "secondary" : undefined },
-                ACTION_BUTTONS[a],
-              );
+              const b = h("button", { type: "button", class: BUTTON_CLASS[a] }, ACTION_BUTTONS[a]);
               b.addEventListener("click", () => void run(a, b));
               return b;
             }),
@@ -185,25 +189,7 @@ export function powerPanel(session: Session, machine: { id: string; hostname?: s
     }
   }
 
-  // Answers may arrive out of order (a burst of events, an action's own refresh): only the newest is drawn.
-  let asked = 0;
-  let timer = 0;
-  const read = () => {
-    const n = ++asked;
-    client.power.get(machine.id).then(
-      (v) => n === asked && draw(v),
-      (err: unknown) => {
-        if (n !== asked) return;
-        if (err instanceof ApiError && err.code === "ENF_ERR_POWER_NOT_SET") draw(null);
-        else replace(view, errorBox(err));
-      },
-    );
-  };
-  const refresh = () => {
-    clearTimeout(timer);
-    timer = window.setTimeout(read, SETTLE_MS);
-  };
-  read();
+  draw(initial);
 
   const node = h(
     "section",
@@ -215,5 +201,5 @@ export function powerPanel(session: Session, machine: { id: string; hostname?: s
     errors,
     admin,
   );
-  return { node, refresh, dispose: () => clearTimeout(timer) };
+  return { node, update: draw };
 }

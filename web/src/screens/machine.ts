@@ -1,4 +1,4 @@
-import type { Conflict, Json, StreamEvent } from "../api.js";
+import type { Conflict, Json, PowerView, StreamEvent } from "../api.js";
 import { h, replace } from "../dom.js";
 import { factsList, type Value } from "../facts-view.js";
 import { eventWords, when } from "../format.js";
@@ -21,6 +21,7 @@ type Machine = Json & {
   config: Config | null;
   lastConfig: Config | null;
   conflicts?: Conflict[];
+  power?: PowerView | null;
 };
 /** How often the machine screen asks for its latest boot again. */
 const BOOT_REFRESH_MS = 3000;
@@ -101,7 +102,7 @@ export async function machineScreen(ctx: ScreenContext): Promise<Screen> {
   const timeline = h("ol", { class: "timeline", reversed: true });
   const boot = h("div", { class: "latest-boot" });
   let actionsKey = "";
-  const power = powerPanel(ctx.session, m);
+  const power = powerPanel(ctx.session, m, m.power ?? null);
   // The latest boot is live in the server's memory, not in the event stream: fetched again every few seconds.
   const drawBoot = () =>
     client.machines.timeline(id, 1).then(
@@ -115,6 +116,7 @@ export async function machineScreen(ctx: ScreenContext): Promise<Screen> {
     replace(summary, configView(m), identity(m));
     replace(conflicts, machineConflicts(ctx.session, m.conflicts ?? []));
     replace(facts, h("h2", { id: "facts-h" }, "Facts"), factsList(m.facts));
+    power.update(m.power ?? null);
     // The action form is redrawn only when what it offers changes, never under someone's typing.
     const key = `${m.state}|${(m.agents ?? []).length > 0}`;
     if (operator && key !== actionsKey) {
@@ -132,7 +134,6 @@ export async function machineScreen(ctx: ScreenContext): Promise<Screen> {
   const unsubscribe = ctx.live.subscribe((e) => {
     if (e.machine !== m.id) return;
     timeline.prepend(eventItem(e));
-    if (e.kind.startsWith("power.")) power.refresh();
     clearTimeout(timer);
     timer = window.setTimeout(() => {
       (client.machines.get(id) as Promise<Machine>).then(
@@ -174,6 +175,6 @@ export async function machineScreen(ctx: ScreenContext): Promise<Screen> {
   return {
     title,
     node,
-    dispose: () => (unsubscribe(), clearTimeout(timer), clearInterval(bootTimer), power.dispose()),
+    dispose: () => (unsubscribe(), clearTimeout(timer), clearInterval(bootTimer)),
   };
 }
