@@ -26,16 +26,7 @@ function recordingTool(): { tool: string; argv: () => string[]; env: () => strin
   return { tool, argv: () => read("argv"), env: () => read("env") };
 }
 
-const HOSTILE_USERS = [
-  " -o ProxyCmd=x",
-  "a b",
-  "user@host",
-  "%n%s%x",
-  "$(id)",
-  "`id`",
-  "a;b|c&d",
-  "\\'\"",
-];
+const HOSTILE_USERS = [" -o ProxyCmd=x", "a b", "user@host", "%n%s%x", "$(id)", "`id`", "a;b|c&d", "\\'\""];
 const HOSTILE_PASSWORDS = [
   "-o x",
   "--",
