@@ -13,7 +13,8 @@ test("enforcer serve --store etcd://: two instances share their state; one with 
   try {
     // The second instance: its own data directory, with the first one's secret and token files copied in.
     const dataB = mkdtempSync(join(tmpdir(), "enforcer-test-"));
-    for (const f of ["session.secret", "admin.token"]) copyFileSync(join(a.data, f), join(dataB, f));
+    for (const f of ["session.secret", "power.key", "admin.token"])
+      copyFileSync(join(a.data, f), join(dataB, f));
     const b = await startEnforcer(store, { data: dataB });
     try {
       const made = await a.api("POST", "/profiles", {
@@ -39,6 +40,10 @@ test("enforcer serve --store etcd://: two instances share their state; one with 
       await b.stop();
     }
     await assert.rejects(startEnforcer(store), /ENF_ERR_STORE_REFUSED|session\.secret differs/);
+    // The same session.secret but another power.key: the cluster's passwords would not open there.
+    const dataC = mkdtempSync(join(tmpdir(), "enforcer-test-"));
+    copyFileSync(join(a.data, "session.secret"), join(dataC, "session.secret"));
+    await assert.rejects(startEnforcer(store, { data: dataC }), /power\.key differs/);
   } finally {
     await a.stop();
     await etcd.stop();

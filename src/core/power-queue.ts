@@ -35,7 +35,7 @@ export class PowerQueue {
     return (m !== undefined && (m.running || m.waiting.length > 0)) || this.active >= this.cap;
   }
 
-  /** True when `run` would refuse an action for `machine` now (ENF_ERR_POWER_BUSY). */
+  /** True when `perMachine` actions already wait for `machine`: one more would be ENF_ERR_POWER_BUSY. */
   full(machine: string): boolean {
     return (this.machines.get(machine)?.waiting.length ?? 0) >= this.perMachine;
   }
@@ -55,15 +55,7 @@ export class PowerQueue {
       m = { running: false, waiting: [] };
       this.machines.set(machine, m);
     }
-    if (m.waiting.length >= this.perMachine) {
-      return Promise.reject(
-        new EnforcerError(
-          "ENF_ERR_POWER_BUSY",
-          `${m.waiting.length} power actions already wait for ${machine}; try again when they are done`,
-          { machine },
-        ),
-      );
-    }
+    if (m.waiting.length >= this.perMachine) return Promise.reject(busyError(machine, m.waiting.length));
     return new Promise<T>((resolve, reject) => {
       m.waiting.push({ run: () => Promise.resolve().then(fn).then(resolve, reject) });
       this.pump(machine);
@@ -104,4 +96,13 @@ export class PowerQueue {
     if (next) next();
     else this.active--;
   }
+}
+
+/** ENF_ERR_POWER_BUSY for a machine with `waiting` actions in line. */
+export function busyError(machine: string, waiting: number): EnforcerError {
+  return new EnforcerError(
+    "ENF_ERR_POWER_BUSY",
+    `${waiting} power actions already wait for ${machine}; try again when they are done`,
+    { machine },
+  );
 }

@@ -224,7 +224,13 @@ test("fake driver: one action at a time per machine, at most 4 waiting, and othe
   ];
   await new Promise((r) => setTimeout(r, 20));
   assert.equal(fake.holding, 1, "one run on M at a time");
+  const queuedBefore = core.events.forMachine(M).filter((e) => e.kind === "power.queued").length;
   await assert.rejects(core.power.act(M, "on"), (e) => isEnforcerError(e, "ENF_ERR_POWER_BUSY"));
+  assert.equal(
+    core.events.forMachine(M).filter((e) => e.kind === "power.queued").length,
+    queuedBefore,
+    "a refused action leaves nothing on the timeline",
+  );
   // M's BMC holds; N is not behind it.
   assert.equal((await core.power.act(N, "on")).state, "on");
   assert.deepEqual(fake.ended, [`${N} on`]);

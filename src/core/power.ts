@@ -20,7 +20,7 @@ import type { EventLog } from "./event-log.js";
 import type { MachineService } from "./machines.js";
 import type { Clock } from "./ports.js";
 import type { PowerDriver, PowerTarget } from "./power-port.js";
-import { PowerQueue } from "./power-queue.js";
+import { busyError, POWER_WAITING_PER_MACHINE, PowerQueue } from "./power-queue.js";
 import { observeState, powerView } from "./power-state.js";
 import { cleanWords, runDriver } from "./power-run.js";
 import type { PowerSecrets } from "./power-secrets.js";
@@ -191,11 +191,12 @@ export class PowerService {
       );
     }
     const extra: Record<string, string> = origin.command ? { command: origin.command } : {};
+    // Refused before anything is recorded: a refused action leaves no `power.queued` behind.
+    if (this.queue.full(id)) throw busyError(id, POWER_WAITING_PER_MACHINE);
     const waits = this.queue.wouldWait(id);
-    // The place in the queue is taken (or BUSY refused) in this same tick, before the "queued" step is
-    // written: a flood of refused actions then leaves no steps that never ran (which would push the
-    // machine's real history out of its timeline), and a burst cannot overrun the bound while it writes.
-    const accepted = !this.queue.full(id);
+    // The place in the queue is taken in this same tick, before the "queued" step is written (the job
+    // waits for it): with the write first, a burst of 200 all passed the check above while the first
+    // wrote, and 195 refused actions left a "queued" step (attack-core.test.ts).
     let noted: Promise<void> = Promise.resolve();
     const done = this.queue.run(id, async () => {
       await noted;
@@ -241,7 +242,7 @@ export class PowerService {
         throw e;
       }
     });
-    if (accepted && !origin.poll && waits) {
+    if (!origin.poll && waits) {
       noted = this.note(id, "power.queued", { action, ...extra });
       noted.catch(() => undefined); // awaited by the job; this only keeps it from being "unhandled" meanwhile
     }

@@ -90,10 +90,10 @@ describe(
           await lab.spawnIn(n, "ip", "ip", ["route", "add", "255.255.255.255/32", "dev", "eth0"]).exited,
           0,
         );
-      // Every instance holds the same session.secret (docs/store.md); the admin token is in the shared store.
+      // Every instance holds the same session.secret and power.key (docs/store.md); the admin token is in the shared store.
       const data2 = join(lab.dir, "enforcer2-data");
       mkdirSync(data2);
-      for (const f of ["session.secret", "admin.token"])
+      for (const f of ["session.secret", "power.key", "admin.token"])
         copyFileSync(join(enforcers[0]!.data, f), join(data2, f));
       enforcers.push(await startLabEnforcer(lab, root, args, { ns, address: second, name: "enforcer2" }));
     });

@@ -30,7 +30,8 @@ export async function startDhcpInstance(
 ): Promise<DhcpInstance> {
   const data = mkdtempSync(join(tmpdir(), "enforcer-dhcp-etcd-"));
   if (first)
-    for (const f of ["session.secret", "admin.token"]) copyFileSync(join(first.proc.data, f), join(data, f));
+    for (const f of ["session.secret", "power.key", "admin.token"])
+      copyFileSync(join(first.proc.data, f), join(data, f));
   // prettier-ignore
   const proc = await startEnforcer([
     "--dhcp", mode, "--dhcp-subnet", LOOPBACK_NET, "--dhcp-port", "0",

@@ -20,7 +20,7 @@ export interface EnforcerCluster {
 /**
  * Starts `n` instances on `storeUrl` (etcd://…). The first one starts alone and writes the initial admin
  * token into the shared store (and its admin.token file); the others then find tokens in the store and make
- * none. The test gives them the first one's session.secret before they start, as an operator copies it to
+ * none. The test gives them the first one's session.secret and power.key before they start, as an operator copies it to
  * each host (every instance must derive the same discovery keys: docs/store.md), and its admin.token file,
  * for the test's own use.
  */
@@ -52,7 +52,7 @@ export async function startEnforcerCluster(
       Array.from({ length: n - 1 }, () =>
         startOne((dir) => {
           writeFileSync(join(dir, "admin.token"), `${first.token}\n`, { mode: 0o600 });
-          copyFileSync(join(first.data, "session.secret"), join(dir, "session.secret"));
+          for (const f of ["session.secret", "power.key"]) copyFileSync(join(first.data, f), join(dir, f));
         }),
       ),
     );
