@@ -163,9 +163,12 @@ export class PowerService {
     this.stopping.abort();
   }
 
-  /** Whether an action runs or waits for the machine now. */
+  /**
+   * Whether an action runs or waits for the machine now. Not the global cap: with it, a poll that filled
+   * the cap with dead BMCs took every later machine for busy and never asked it (attack-core.test.ts).
+   */
   busy(id: string): boolean {
-    return this.queue.wouldWait(id);
+    return this.queue.holds(id);
   }
 
   /** Power runs under way now. */

@@ -7,10 +7,11 @@ import { createSocket } from "node:dgram";
 import { readdirSync, readFileSync } from "node:fs";
 import { after, test } from "node:test";
 import { createCore } from "../../src/core/create-core.js";
+import { PowerPoller } from "../../src/core/power-poller.js";
 import type { PowerDriver } from "../../src/core/power-port.js";
 import { ManualClock } from "../../src/core/testing/fixtures.js";
 import { FakePowerDriver } from "../../src/core/testing/fake-power-driver.js";
-import { isEnforcerError } from "../../src/domain/errors.js";
+import { EnforcerError, isEnforcerError } from "../../src/domain/errors.js";
 import { parseMac, type Mac } from "../../src/domain/mac.js";
 import { ipmiDriver } from "../../src/power/ipmi/ipmi-driver.js";
 import { redfishDriver } from "../../src/power/redfish/redfish-driver.js";
@@ -202,4 +203,42 @@ test("attack core: a FIFO flood through a held fake driver records no queued ste
     .filter((k) => k.startsWith("power.") && k !== "power.set");
   assert.equal(kinds.filter((k) => k === "power.queued").length, 5, kinds.join(" "));
   assert.equal(kinds.filter((k) => k === "power.sent").length, 5, kinds.join(" "));
+});
+
+test("attack core: a poll of 200 dead BMCs does not hold an operator's action on a live machine", async () => {
+  // A dead BMC as a well-behaved driver sees it: nothing until the core's signal, then TIMEOUT.
+  const dead: PowerDriver = {
+    name: "ipmi",
+    actions: ["on", "off", "cycle", "status", "pxe-once"],
+    run: (_t, _a, signal) =>
+      new Promise((_, reject) =>
+        signal.addEventListener("abort", () => reject(new EnforcerError("ENF_ERR_POWER_TIMEOUT", "dead")), {
+          once: true,
+        }),
+      ),
+  };
+  const live = new FakePowerDriver("redfish");
+  const core = powerCore([dead, live], 300);
+  for (let i = 1; i <= 200; i++) {
+    await core.machines.register(mac(i), {});
+    await core.power.set(mac(i), {
+      driver: "ipmi",
+      address: `10.0.${i >> 8}.${i & 255}`,
+      username: "u",
+      password: "p",
+    });
+  }
+  const ok = mac(900);
+  await core.machines.register(ok, {});
+  await core.power.set(ok, { driver: "redfish", address: "10.9.9.9", username: "u", password: "p" });
+  const poll = new PowerPoller(core.power).poll();
+  await new Promise((r) => setTimeout(r, 50));
+  const t0 = Date.now();
+  await core.power.act(ok, "on");
+  const waited = Date.now() - t0;
+  const r = await poll;
+  assert.equal(r.failed, 200, `${JSON.stringify(r)} waited ${waited}`);
+  // Before: the poll took all 64 global slots, and the live machine waited a round for them; and every machine past the
+  // 64th was skipped as busy, never asked.
+  assert.ok(waited < 500, `an operator's action waited ${waited} ms behind a poll of dead BMCs`);
 });
