@@ -168,6 +168,10 @@ export function parseAddress(v: unknown): string {
       invalid("address", "host must be an IPv4 address, [IPv6] or an RFC 1123 name");
     }
   }
+  // "This host": never a BMC nor a sleeping machine (Linux delivers it to ourselves); the WoL driver refused
+  // it only at the action, after the PUT had taken it.
+  if (/^(0\.0\.0\.0|\[(0{0,4}:){2,7}0{0,4}\])$/.test(host))
+    invalid("address", "0.0.0.0 and [::] are this host");
   if (port !== undefined) {
     if (!PORT.test(port) || Number(port) > 65535) invalid("address", "port must be 1-65535");
     return `${host}:${port}`;

@@ -15,6 +15,7 @@ import { EnforcerError, isEnforcerError } from "../../src/domain/errors.js";
 import { parseMac, type Mac } from "../../src/domain/mac.js";
 import { ipmiDriver } from "../../src/power/ipmi/ipmi-driver.js";
 import { redfishDriver } from "../../src/power/redfish/redfish-driver.js";
+import { wolDriver } from "../../src/power/wol/wol-driver.js";
 import {
   startRedfishFake,
   VENDOR_PROFILES,
@@ -241,4 +242,36 @@ test("attack core: a poll of 200 dead BMCs does not hold an operator's action on
   // Before: the poll took all 64 global slots, and the live machine waited a round for them; and every machine past the
   // 64th was skipped as busy, never asked.
   assert.ok(waited < 500, `an operator's action waited ${waited} ms behind a poll of dead BMCs`);
+});
+
+test("attack core: Wake-on-LAN is no amplifier: 100 'on' at once for one machine send at most 5 actions' packets, port 0 and 'this host' are refused", async () => {
+  const listener = createSocket("udp4");
+  await new Promise<void>((r) => listener.bind(0, "127.0.0.1", () => r()));
+  cleanup.push(() => void listener.close());
+  let packets = 0;
+  listener.on("message", () => packets++);
+  const core = powerCore([wolDriver()], 5000);
+  const m = mac(77);
+  await core.machines.register(m, {});
+  await core.power.set(m, { driver: "wol", address: `127.0.0.1:${listener.address().port}` });
+  const codes = await Promise.all(
+    Array.from({ length: 100 }, () =>
+      core.power.act(m, "on").then(
+        () => "ok",
+        (e: unknown) => (isEnforcerError(e) ? e.code : String(e)),
+      ),
+    ),
+  );
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(codes.filter((c) => c === "ok").length, 5);
+  assert.equal(codes.filter((c) => c === "ENF_ERR_POWER_BUSY").length, 95);
+  // Each action is a few 102-byte packets to the one address an admin set; 5 actions, no more.
+  assert.ok(packets <= 5 * 3, `${packets} packets`);
+  for (const address of ["127.0.0.1:0", "0.0.0.0", "[::]:9", "[::1%lo]:9", "-1.2.3.4"]) {
+    await assert.rejects(
+      core.power.set(m, { driver: "wol", address }),
+      (e) => isEnforcerError(e, "ENF_ERR_POWER_INVALID"),
+      address,
+    );
+  }
 });
