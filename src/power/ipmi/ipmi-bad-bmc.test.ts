@@ -6,8 +6,9 @@ import type { PowerTarget } from "../../core/power-port.js";
 import { isEnforcerError, type ErrorCode } from "../../domain/errors.js";
 import { ipmiDriver } from "./ipmi-driver.js";
 
-// BMCs that answer badly or not at all, as UDP sockets on loopback; the real ipmitool talks to them. ipmitool
-// tries for 1 s, once, here (-N 1 -R 1) so the file runs in seconds; the defaults are longer (ipmi-driver.ts).
+// BMCs that answer badly or not at all, as UDP sockets on loopback; the real ipmitool talks to them. For a
+// silent one ipmitool tries for 1 s, once, here (-N 1 -R 1) so the file runs in seconds; the defaults
+// (-N 1 -R 2) take 6 s. A closed port and junk run with the defaults: the early probe ends them.
 const PASSWORD = "Bad-bmc.pw.93e1";
 const driver = ipmiDriver({ requestTimeoutSec: 1, retries: 1 });
 const sockets: Socket[] = [];
@@ -48,9 +49,9 @@ const target = (port: number): PowerTarget => ({
 });
 
 /** Runs `action`, expects `code`, and returns the error's message and how long it took. */
-async function fails(port: number, code: ErrorCode, signal = AbortSignal.timeout(20_000)) {
+async function fails(port: number, code: ErrorCode, signal = AbortSignal.timeout(20_000), d = driver) {
   const start = Date.now();
-  const err = await driver.run(target(port), "status", signal).then(
+  const err = await d.run(target(port), "status", signal).then(
     () => assert.fail("it should have failed"),
     (e: unknown) => e,
   );
@@ -61,14 +62,15 @@ async function fails(port: number, code: ErrorCode, signal = AbortSignal.timeout
 
 // The four run at once: each waits on ipmitool's timers, not on the CPU.
 describe("ipmi: bad BMCs", { concurrency: true }, () => {
-  test("ipmi: a port nothing listens on is ENF_ERR_POWER_UNREACHABLE (ICMP port unreachable)", async () => {
+  test("ipmi: a port nothing listens on is ENF_ERR_POWER_UNREACHABLE (ICMP port unreachable), in about a second", async () => {
     const { message } = await fails(closedPort, "ENF_ERR_POWER_UNREACHABLE");
     assert.match(message, /nothing listens/);
     assert.match(message, new RegExp(`127\\.0\\.0\\.1:${closedPort}`));
   });
 
-  test("ipmi: a port that answers junk is ENF_ERR_POWER_BAD_ANSWER quoting it, control characters removed", async () => {
-    const { message } = await fails(junkPort, "ENF_ERR_POWER_BAD_ANSWER");
+  test("ipmi: a port that answers junk is ENF_ERR_POWER_BAD_ANSWER quoting it, control characters removed, in about a second", async () => {
+    const { message, ms } = await fails(junkPort, "ENF_ERR_POWER_BAD_ANSWER", undefined, ipmiDriver());
+    assert.ok(ms < 3000, `${ms} ms: the probe after 1 s stops ipmitool's 6 s of retries`);
     assert.match(message, /not IPMI/);
     assert.match(message, /HTTP\/1\.1 400 Bad Request/);
     assert.doesNotMatch(message, /[\u0000-\u001f\u007f]/);

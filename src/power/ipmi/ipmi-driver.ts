@@ -7,11 +7,16 @@ import {
   powerError,
   powerTimeout,
   PROBE_WAIT_MS,
+  probeError,
   redacted,
   toolWords,
 } from "./ipmi-failure.js";
+import { probeIpmi } from "./ipmi-probe.js";
 import { clean, ipmiEndpoint, redact, type IpmiEndpoint } from "./ipmi-text.js";
 import { runIpmitool } from "./ipmitool-run.js";
+
+/** How long ipmitool runs before a probe checks that the port is an IPMI one at all. */
+export const EARLY_PROBE_MS = 1000;
 
 /** The lanplus cipher suite when the target names none: 3 (ipmitool's 17 costs seconds a call on many BMCs). */
 export const DEFAULT_CIPHER_SUITE = 3;
@@ -27,8 +32,10 @@ export interface IpmiDriverOptions {
    */
   requestTimeoutSec?: number;
   retries?: number;
-  /** How long the probe after an unexplained failure waits for an answer (default 1000 ms). */
+  /** How long a probe of the BMC's port waits for an answer (default 1000 ms). */
   probeWaitMs?: number;
+  /** When a probe runs beside an ipmitool that has not finished (default 1000 ms). */
+  earlyProbeMs?: number;
 }
 
 /** The IPMI driver: each action is one ipmitool -I lanplus run (two for `cycle`: status, then cycle or on). */
@@ -42,7 +49,23 @@ export function ipmiDriver(o: IpmiDriverOptions = {}): PowerDriver {
     args.push("-N", String(o.requestTimeoutSec ?? 1), "-R", String(o.retries ?? 2));
     if (t.username !== undefined) args.push("-U", t.username);
     if (t.password !== undefined) args.push("-E");
-    const r = await runIpmitool(tool, [...args, ...command], t.password, signal);
+    // A BMC answers in well under a second; an ipmitool still waiting after EARLY_PROBE_MS may be retrying
+    // against a closed port or junk, which one probe proves: then it is stopped there, not after its retries.
+    const early = new AbortController();
+    const probing = new AbortController();
+    const both = AbortSignal.any([signal, early.signal]);
+    let proven: EnforcerError | undefined;
+    const timer = setTimeout(() => {
+      void probeIpmi(e, probeWaitMs, AbortSignal.any([both, probing.signal])).then((p) => {
+        proven = probeError(e, p, "");
+        if (proven) early.abort();
+      });
+    }, o.earlyProbeMs ?? EARLY_PROBE_MS);
+    const r = await runIpmitool(tool, [...args, ...command], t.password, both).finally(() => {
+      clearTimeout(timer);
+      probing.abort();
+    });
+    if (r.kind === "aborted" && proven && !signal.aborted) throw proven;
     switch (r.kind) {
       case "ok":
         // ipmitool exits 0 on some refusals (`chassis bootdev` as a user without the privilege): its

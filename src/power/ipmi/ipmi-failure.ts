@@ -1,5 +1,5 @@
 import { EnforcerError, type ErrorCode } from "../../domain/errors.js";
-import { probeIpmi } from "./ipmi-probe.js";
+import { probeIpmi, type ProbeResult } from "./ipmi-probe.js";
 import { clean, endpointText, redact, type IpmiEndpoint } from "./ipmi-text.js";
 
 /**
@@ -76,6 +76,18 @@ export async function ipmiFailure(
   if (!NO_SESSION.test(words)) return commandRefusal(e, words);
   const probe = await probeIpmi(e, probeWaitMs, signal);
   if (signal.aborted) return powerTimeout(e);
+  const decided = probeError(e, probe, words);
+  if (decided) return decided;
+  if (probe.kind === "rmcp")
+    return powerError("ENF_ERR_POWER_REFUSED", "the BMC answers IPMI but refused the session", e, words);
+  return powerError("ENF_ERR_POWER_TIMEOUT", "the BMC did not answer", e, words);
+}
+
+/**
+ * The error a probe proves on its own, whatever ipmitool would still try: nothing listens on the port, no
+ * route to it, or it answers something that is not IPMI. Undefined for a silent port or a real BMC.
+ */
+export function probeError(e: IpmiEndpoint, probe: ProbeResult, words: string): EnforcerError | undefined {
   switch (probe.kind) {
     case "refused":
       return powerError(
@@ -98,10 +110,8 @@ export async function ipmiFailure(
         e,
         probe.words,
       );
-    case "silent":
-      return powerError("ENF_ERR_POWER_TIMEOUT", "the BMC did not answer", e, words);
-    case "rmcp":
-      return powerError("ENF_ERR_POWER_REFUSED", "the BMC answers IPMI but refused the session", e, words);
+    default:
+      return undefined;
   }
 }
 
