@@ -221,6 +221,14 @@ describe("enforcer power (CLI against a served instance)", { timeout: 120_000 },
     const status = await cli(["power", "status", WOL_MAC]);
     assert.equal(status.status, 5, status.stderr);
     assert.match(status.stderr, /\[ENF_ERR_POWER_UNSUPPORTED\]$/m);
+    // A reboot not followed (--wait 0) says power control takes it, not that nothing reaches the machine.
+    const queued = await cli(["commands", "reboot", WOL_MAC, "--wait", "0"]);
+    assert.equal(queued.status, 7, queued.stderr);
+    assert.match(
+      queued.stderr,
+      /^enforcer: the reboot of 52:54:00:dd:00:02 is queued, not followed \(--wait 0\)/,
+    );
+    assert.match(queued.stderr, /Its power control \(wol\) takes it in a moment/);
     // The timeline has the steps.
     const events = JSON.parse((await ok(["machines", "events", WOL_MAC, "--json"])).stdout) as {
       items: { kind: string }[];

@@ -1,3 +1,4 @@
+import type { PowerView } from "../../client/api-client.js";
 import type { CliContext } from "../context.js";
 import { EXIT, printable, showFields } from "../output.js";
 import { commandFields } from "../record-views.js";
@@ -40,18 +41,43 @@ export async function reboot(ctx: CliContext, mac: string, waitSec: number): Pro
   if (c.state !== "queued") return;
   const machine = (await ctx.client.machines.get(String(c.machine)).catch(() => ({}))) as Row;
   const known = Array.isArray(machine.agents) && machine.agents.length > 0 ? machine.agents : undefined;
+  const power = await ctx.client.power.get(String(c.machine)).catch(() => undefined);
   ctx.err(
     [
-      `enforcer: neither an agent nor power control reaches ${String(c.machine)} now: none took the reboot within ${waitSec} s` +
+      (power && waitSec === 0
+        ? `enforcer: the reboot of ${String(c.machine)} is queued, not followed (--wait 0)`
+        : `enforcer: neither an agent nor power control reaches ${String(c.machine)} now: none took the reboot within ${waitSec} s`) +
         (known ? ` (agents that have seen it: ${printable(known.map(String).join(", "))})` : ""),
       "  The command stays queued: the first agent to reach the machine (Serf or Consul seeing it, or Enforcer's",
       "  JSON agent polling on it, docs/agents.md) delivers it then, and the machine reboots at that moment.",
-      "  To reboot it now, do it by hand, or give it power control (IPMI, Redfish or Wake-on-LAN, docs/power.md):",
-      `  enforcer power set ${String(c.machine)} --driver ipmi --address BMC --username U --password-file F`,
-      "  and the next reboot goes through its BMC when no agent reaches it.",
+      ...(power ? powerHint(power, waitSec) : noPowerHint(String(c.machine))),
       `  Follow it: enforcer commands show ${String(c.id)}`,
       "",
     ].join("\n"),
   );
   process.exitCode = EXIT.queued;
+}
+
+/** What to do about a machine without power control: give it some. */
+function noPowerHint(machine: string): string[] {
+  return [
+    "  To reboot it now, do it by hand, or give it power control (IPMI, Redfish or Wake-on-LAN, docs/power.md):",
+    `  enforcer power set ${machine} --driver ipmi --address BMC --username U --password-file F`,
+    "  and the next reboot goes through its BMC when no agent reaches it.",
+  ];
+}
+
+/** Why a machine's power control did not take the reboot (yet). */
+function powerHint(p: PowerView, waitSec: number): string[] {
+  if (waitSec === 0)
+    return [`  Its power control (${p.driver}) takes it in a moment unless an agent does first.`];
+  if (p.driver === "wol")
+    return [
+      "  Its power control is Wake-on-LAN, which only powers on a machine not seen on; the machine was seen on,",
+      "  so an agent, or a person, has to reboot it.",
+    ];
+  return [
+    `  Its power control (${p.driver}) did not take it: see --reboot-order (docs/power.md) and`,
+    `  enforcer power show ${p.machine}`,
+  ];
 }
