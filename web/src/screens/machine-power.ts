@@ -114,7 +114,11 @@ export function powerPanel(
       const state = out.state && out.state !== "unknown" ? ` Power is ${out.state}.` : "";
       replace(
         answer,
-        h("p", { class: "ok", role: "status" }, `${ACTION_DONE[action]}: ${out.detail}.${state}`),
+        h(
+          "p",
+          { class: "ok", role: "status" },
+          `${ACTION_DONE[action]}: ${out.detail.replace(/\.$/, "")}.${state}`,
+        ),
       );
       announce(`${ACTION_DONE[action]} for ${who}`);
     });
