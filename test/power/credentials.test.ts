@@ -319,7 +319,8 @@ describe("BMC passwords are sealed and never shown", { timeout: 120_000 }, () =>
       ...files.flatMap((f) => leaks(f.path, f.bytes)),
     ];
     assert.deepEqual(found, []);
-    assert.ok(enf.logs().length > 1000, "the trace log is suspiciously short");
+    // The log ran at trace, not the tests' usual warn: its info lines are there.
+    assert.match(enf.logs(), /"level":30/);
 
     // Sealed, not absent: power.key is 0600, and each stored password opens with it to the password set.
     const keyPath = join(enf.data, "power.key");

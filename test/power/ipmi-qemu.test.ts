@@ -94,8 +94,13 @@ describe("IPMI for real: ipmi_sim powers a disk-first QEMU VM", { timeout: 300_0
     );
     lap("discovered");
 
-    // 2. A config is armed; the reboot goes through the BMC: pxe-once, then cycle; the config boots once.
+    // 2. A config is armed; the machine is off (as one racked and never provisioned would be). The reboot
+    // goes through the BMC: pxe-once, then cycle (an off chassis is powered on); the config boots once.
+    // Off first because a JSON agent's open long poll takes a queued reboot even with power,agent (see the
+    // proof's report): here QEMU's end closes the discovery agent's poll.
     const id = await armTestLinux(enf, MAC, "ipmi-proof", `http://10.0.2.2:${mirror.port}`);
+    await cli("power", "off", MAC);
+    assert.equal(chassis.on, false);
     const reboot = JSON.parse((await cli("commands", "reboot", MAC, "--json")).stdout) as {
       id: string;
       state: string;
@@ -142,13 +147,13 @@ describe("IPMI for real: ipmi_sim powers a disk-first QEMU VM", { timeout: 300_0
     // What the BMC was asked, in order: each boot override right before the power change it was for.
     const calls = bmc.calls().filter((c) => c.startsWith("set "));
     assert.deepEqual(calls, [
-      "set boot pxe",
-      "set power 1",
-      "set boot pxe",
-      "set power 0",
-      "set power 1",
-      "set power 1",
-      "set power 0",
+      "set boot pxe", // 1. pxe-once
+      "set power 1", //    on
+      "set power 0", // 2. off
+      "set boot pxe", //   the reboot's pxe-once
+      "set power 1", //    and its cycle of an off chassis
+      "set power 1", // 3. cycle of the chassis the config's poweroff left off
+      "set power 0", //    off
     ]);
     assert.ok(bmc.bootFlags().every((f) => f.device === "pxe" && !f.efi && !f.persistent));
 

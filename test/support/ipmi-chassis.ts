@@ -2,7 +2,7 @@
 // reset and boot device request (openipmi lanserv/bmc_chassis.c); the ipmi piece's bridge
 // (src/power/testing/ipmi-chassis-bridge.ts) relays those calls to an IpmiChassis in the test's own process,
 // so the VM stays a child of the test, killed by PID.
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -49,8 +49,10 @@ export class QemuChassis implements IpmiChassis {
     private readonly disk: string,
   ) {}
 
-  /** Writes the VM's disk; the VM is off. */
+  /** Writes the VM's disk; the VM is off. Fails at once, in one line, when QEMU is not installed. */
   static start(vm: ChassisVm): QemuChassis {
+    if (spawnSync("qemu-system-x86_64", ["--version"]).error)
+      throw new Error("qemu-system-x86_64 is not installed: apt-get install qemu-system-x86 ipxe-qemu");
     const dir = mkdtempSync(join(tmpdir(), "enforcer-chassis-"));
     const disk = join(dir, "disk.img");
     writeBootDisk(disk, { halt: true });
