@@ -275,3 +275,28 @@ test("attack core: Wake-on-LAN is no amplifier: 100 'on' at once for one machine
     );
   }
 });
+
+test("attack core: a PUT that changes or drops the pinned certificate without the password does not keep it (it would go to whoever holds the new certificate)", async () => {
+  const core = powerCore([new FakePowerDriver("redfish")], 5000);
+  const m = mac(55);
+  await core.machines.register(m, {});
+  const pinned = {
+    driver: "redfish" as const,
+    address: "10.0.0.55",
+    username: "admin",
+    tlsFingerprint: "a".repeat(64),
+  };
+  await core.power.set(m, { ...pinned, password: PASSWORD });
+  // Nothing moved: the stored password stays.
+  assert.equal((await core.power.set(m, pinned)).hasPassword, true);
+  for (const moved of [
+    { ...pinned, tlsFingerprint: "b".repeat(64) },
+    { driver: "redfish" as const, address: "10.0.0.55", username: "admin" },
+  ]) {
+    await assert.rejects(core.power.set(m, moved), (e) => {
+      assert.ok(isEnforcerError(e, "ENF_ERR_POWER_INVALID"), String(e));
+      assert.match(e.message, /password: required/);
+      return true;
+    });
+  }
+});
