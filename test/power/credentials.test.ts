@@ -3,10 +3,10 @@
 // every file under the data directory (gzipped ones opened), a store copy, the whole server log at trace
 // level, every API answer and event stream, /metrics, the export and every CLI output.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { gunzipSync, gzipSync } from "node:zlib";
+import { gzipSync } from "node:zlib";
 import { after, before, describe, test } from "node:test";
 import { PowerSecrets } from "../../src/core/power-secrets.js";
 import type { PowerRecord } from "../../src/domain/power.js";
@@ -17,6 +17,7 @@ import { readFileStore } from "../../src/store/file-store-read.js";
 import { COLLECTIONS } from "../../src/store/collections.js";
 import { freePort, freeUdpPort, startEnforcer, type EnforcerProcess } from "../support/enforcer-process.js";
 import { until } from "../support/until.js";
+import { filesUnder, leaksIn } from "./leak-search.js";
 import { enforcerCli, type CliRun } from "./power-cli.js";
 
 const USER = "admin";
@@ -48,37 +49,8 @@ interface Cmd {
   detail?: string;
 }
 
-/** Every form a password could leak in: plain, base64 (alone or in a Basic header), hex. */
-function needles(): { name: string; bytes: Buffer }[] {
-  return Object.entries(PW).flatMap(([name, pw]) => [
-    { name, bytes: Buffer.from(pw) },
-    { name: `${name} (base64)`, bytes: Buffer.from(Buffer.from(pw).toString("base64").replace(/=+$/, "")) },
-    { name: `${name} (Basic)`, bytes: Buffer.from(Buffer.from(`${USER}:${pw}`).toString("base64")) },
-    { name: `${name} (hex)`, bytes: Buffer.from(Buffer.from(pw).toString("hex")) },
-  ]);
-}
-
-/** The needles found in `hay`, named, with where. */
-function leaks(where: string, hay: Buffer | string): string[] {
-  const buf = typeof hay === "string" ? Buffer.from(hay) : hay;
-  return needles()
-    .filter((n) => buf.includes(n.bytes))
-    .map((n) => `${n.name} in ${where}`);
-}
-
-/** Every file under `dir` with its bytes, gzip streams opened (the store's snapshot is gzipped). */
-function filesUnder(dir: string): { path: string; bytes: Buffer }[] {
-  return readdirSync(dir, { recursive: true, encoding: "utf8" })
-    .map((f) => join(dir, f))
-    .filter((p) => statSync(p).isFile())
-    .flatMap((path) => {
-      const raw = readFileSync(path);
-      const out = [{ path, bytes: raw }];
-      if (raw[0] === 0x1f && raw[1] === 0x8b)
-        out.push({ path: `${path} (gunzipped)`, bytes: gunzipSync(raw) });
-      return out;
-    });
-}
+/** The passwords above found in `hay`. */
+const leaks = (where: string, hay: Buffer | string) => leaksIn(PW, USER, where, hay);
 
 describe("BMC passwords are sealed and never shown", { timeout: 120_000 }, () => {
   let enf: EnforcerProcess;
