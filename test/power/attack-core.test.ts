@@ -138,8 +138,8 @@ test("attack core: 500 actions on 50 hung IPMI BMCs: 5 per machine run or wait, 
   const codes = await Promise.all(outcomes);
   const elapsed = Date.now() - t0;
   clearInterval(ticker);
-  // 50 spawns in one tick stalled it 3-5 s on this loaded host; one spawn per turn of the loop, 0.2-0.4 s.
-  assert.ok(lag < 2000, `the event loop stalled ${lag} ms while ipmitools were spawned`);
+  // 50 spawns in one tick stalled it 1.2-5 s on this loaded host; one spawn per turn of the loop, 0.2-0.6 s.
+  assert.ok(lag < 1000, `the event loop stalled ${lag} ms while ipmitools were spawned`);
   const count = (c: string) => codes.filter((x) => x === c).length;
   assert.equal(count("ENF_ERR_POWER_BUSY"), 250, codes.join(" "));
   assert.equal(count("ENF_ERR_POWER_TIMEOUT") + count("ENF_ERR_POWER_UNREACHABLE"), 250, codes.join(" "));
