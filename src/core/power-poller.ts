@@ -1,5 +1,8 @@
 import type { PowerService } from "./power.js";
 
+/** Machines a poll asks at once: a quarter of the global cap (64), the rest left to operators and reboots. */
+const POLL_CONCURRENCY = 16;
+
 /** What one poll did. */
 export interface PowerPollResult {
   /** Machines asked for their state. */
@@ -14,7 +17,7 @@ export interface PowerPollResult {
  * Asks `status` of every machine whose driver can tell (not Wake-on-LAN), through the same per-machine
  * queue as the operators' actions, so a poll never runs beside an action on one BMC; a machine with an
  * action under way is skipped. Writes `power-states` only on a change (PowerService.step with `poll`), so
- * a quiet rack writes nothing. Machines are asked concurrently, under the queue's global cap.
+ * a quiet rack writes nothing. Machines are asked POLL_CONCURRENCY at a time.
  */
 export class PowerPoller {
   private running: Promise<PowerPollResult> | undefined;
@@ -29,18 +32,25 @@ export class PowerPoller {
 
   private async pass(): Promise<PowerPollResult> {
     const r: PowerPollResult = { asked: 0, failed: 0, skipped: 0 };
-    const runs: Promise<unknown>[] = [];
-    for (const v of this.power.list()) {
-      const rec = this.power.record(v.machine);
-      if (!rec || !this.power.can(rec, "status")) continue;
-      if (this.power.busy(v.machine)) {
-        r.skipped++;
-        continue;
+    const todo = this.power
+      .list()
+      .map((v) => this.power.record(v.machine))
+      .filter((rec) => rec !== undefined && this.power.can(rec, "status"))
+      .map((rec) => rec!.machine);
+    // At most POLL_CONCURRENCY at once: a rack of dead BMCs then holds a quarter of the global cap for a
+    // poll, never all of it, so an operator's action or a reboot on a live machine does not wait for them.
+    const worker = async () => {
+      for (let id = todo.shift(); id !== undefined; id = todo.shift()) {
+        // An action under way or waiting for it tells its state; checked when its turn comes.
+        if (this.power.busy(id)) {
+          r.skipped++;
+          continue;
+        }
+        r.asked++;
+        await this.power.step(id, "status", { poll: true }).catch(() => r.failed++);
       }
-      r.asked++;
-      runs.push(this.power.step(v.machine, "status", { poll: true }).catch(() => r.failed++));
-    }
-    await Promise.all(runs);
+    };
+    await Promise.all(Array.from({ length: Math.min(POLL_CONCURRENCY, todo.length) }, worker));
     return r;
   }
 }

@@ -35,6 +35,12 @@ export class PowerQueue {
     return (m !== undefined && (m.running || m.waiting.length > 0)) || this.active >= this.cap;
   }
 
+  /** True when an action runs or waits for `machine` (the global cap aside). */
+  holds(machine: string): boolean {
+    const m = this.machines.get(machine);
+    return m !== undefined && (m.running || m.waiting.length > 0);
+  }
+
   /** True when `perMachine` actions already wait for `machine`: one more would be ENF_ERR_POWER_BUSY. */
   full(machine: string): boolean {
     return (this.machines.get(machine)?.waiting.length ?? 0) >= this.perMachine;

@@ -16,6 +16,9 @@ const DRIVER_CODES: ReadonlySet<string> = new Set([
   "ENF_ERR_POWER_TOOL_MISSING",
   "ENF_ERR_POWER_UNSUPPORTED",
   "ENF_ERR_POWER_KEY",
+  // A setting the BMC shows wrong (Redfish: several systems and no systemId, or one it does not have): the
+  // operator's to fix, a 400 with the driver's words, not a server error.
+  "ENF_ERR_POWER_INVALID",
 ]);
 
 /**

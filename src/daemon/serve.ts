@@ -18,7 +18,7 @@ import { detectPublicUrl } from "./public-url.js";
 import { startAgents } from "./agents.js";
 import { startPeriodicJobs } from "./periodic-jobs.js";
 import { loadSessionSecret } from "./session-secret.js";
-import { loadPowerKey } from "./power-key.js";
+import { foreignSealsNotice, loadPowerKey } from "./power-key.js";
 import { powerDrivers } from "./power-drivers.js";
 import type { RebootOrder } from "../core/power-executor.js";
 import { openStore } from "./open-store.js";
@@ -76,6 +76,8 @@ export async function serve(argv: string[]): Promise<void> {
     },
   );
   await core.events.ready(); // a shared store: the first block of event seqs is claimed (docs/store.md)
+  const sealed = foreignSealsNotice(store, powerKey, dataDir);
+  if (sealed) log.warn(sealed);
   // Retention and the agent systems run on one instance (periodic-jobs.ts); with the file store, this one.
   const leader = election.campaign("jobs");
   const adminToken = await core.tokens.ensureInitialAdmin();

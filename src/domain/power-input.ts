@@ -82,16 +82,22 @@ export function parsePowerInput(body: unknown, previous?: PowerRecord): PowerInp
   out.address = parseAddress(b.address);
   out.username = credential("username", b.username, LIMITS[d].username);
   if (out.username.startsWith("-")) invalid("username", "must not start with '-'");
+  // Parsed before the password rule, which compares it.
+  const fingerprint =
+    d === "redfish" && b.tlsFingerprint !== undefined ? parseFingerprint(b.tlsFingerprint) : undefined;
   if (b.password !== undefined) {
     out.password = credential("password", b.password, LIMITS[d].password);
   } else {
-    // A password is only ever sent to the BMC and user it was given for.
+    // A password is only ever sent to the BMC and user it was given for, and (Redfish) behind the same
+    // trust: a new or dropped pinned certificate would send it to whoever answers at that address with it.
     const same =
       previous?.password !== undefined &&
       previous.driver === d &&
       previous.address === out.address &&
-      previous.username === out.username;
-    if (!same) invalid("password", "required (driver, address or username changed, or none stored)");
+      previous.username === out.username &&
+      (d !== "redfish" || previous.options.tlsFingerprint === fingerprint);
+    if (!same)
+      invalid("password", "required (driver, address, username or tlsFingerprint changed, or none stored)");
   }
   if (b.bootMode !== undefined) out.bootMode = parseBootMode(b.bootMode);
   if (d === "ipmi" && b.cipherSuite !== undefined) {
@@ -102,7 +108,7 @@ export function parsePowerInput(body: unknown, previous?: PowerRecord): PowerInp
     out.cipherSuite = c;
   }
   if (d === "redfish") {
-    if (b.tlsFingerprint !== undefined) out.tlsFingerprint = parseFingerprint(b.tlsFingerprint);
+    if (fingerprint !== undefined) out.tlsFingerprint = fingerprint;
     if (b.systemId !== undefined) {
       if (typeof b.systemId !== "string" || !SYSTEM_ID.test(b.systemId)) {
         invalid("systemId", "must be 1-64 of A-Z a-z 0-9 . _ -");
@@ -168,6 +174,10 @@ export function parseAddress(v: unknown): string {
       invalid("address", "host must be an IPv4 address, [IPv6] or an RFC 1123 name");
     }
   }
+  // "This host": never a BMC nor a sleeping machine (Linux delivers it to ourselves); the WoL driver refused
+  // it only at the action, after the PUT had taken it.
+  if (/^(0\.0\.0\.0|\[(0{0,4}:){2,7}0{0,4}\])$/.test(host))
+    invalid("address", "0.0.0.0 and [::] are this host");
   if (port !== undefined) {
     if (!PORT.test(port) || Number(port) > 65535) invalid("address", "port must be 1-65535");
     return `${host}:${port}`;

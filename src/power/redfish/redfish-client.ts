@@ -55,7 +55,15 @@ export class RedfishClient {
     });
     this.basic = Buffer.from(`${target.username ?? ""}:${target.password ?? ""}`).toString("base64");
     // What a careless BMC could echo back: the password as sent in a session body, the Basic header.
-    this.secrets = target.password ? [target.password, this.basic, encodeURIComponent(target.password)] : [];
+    // JSON-escaped too: a BMC that echoes the session body as text shows `"` and `\` escaped.
+    this.secrets = target.password
+      ? [
+          target.password,
+          this.basic,
+          encodeURIComponent(target.password),
+          JSON.stringify(target.password).slice(1, -1),
+        ]
+      : [];
   }
 
   /**
