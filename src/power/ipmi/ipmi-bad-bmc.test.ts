@@ -70,7 +70,8 @@ describe("ipmi: bad BMCs", { concurrency: true }, () => {
 
   test("ipmi: a port that answers junk is ENF_ERR_POWER_BAD_ANSWER quoting it, control characters removed, in about a second", async () => {
     const { message, ms } = await fails(junkPort, "ENF_ERR_POWER_BAD_ANSWER", undefined, ipmiDriver());
-    assert.ok(ms < 3000, `${ms} ms: the probe after 1 s stops ipmitool's 6 s of retries`);
+    // Loose for a loaded CI, still below ipmitool's own 6 s of retries that the probe cuts short.
+    assert.ok(ms < 5000, `${ms} ms: the probe after 1 s stops ipmitool's 6 s of retries`);
     assert.match(message, /not IPMI/);
     assert.match(message, /HTTP\/1\.1 400 Bad Request/);
     assert.doesNotMatch(message, /[\u0000-\u001f\u007f]/);
@@ -79,7 +80,8 @@ describe("ipmi: bad BMCs", { concurrency: true }, () => {
   test("ipmi: a port that never answers ends with ENF_ERR_POWER_TIMEOUT by ipmitool's own retries, below the signal", async () => {
     const { message, ms } = await fails(silentPort, "ENF_ERR_POWER_TIMEOUT");
     assert.match(message, /did not answer/);
-    assert.ok(ms < 5000, `${ms} ms: -N 1 -R 1 and the probe's second`);
+    // ~3.3 s here; the bound is the signal's 20 s, which this must not have needed ("did not answer").
+    assert.ok(ms < 15_000, `${ms} ms: -N 1 -R 1 and the probe's second`);
   });
 
   test("ipmi: the signal ends a silent BMC's run at once: TIMEOUT, the ipmitool child gone, the password never in its argv", async () => {
@@ -95,7 +97,8 @@ describe("ipmi: bad BMCs", { concurrency: true }, () => {
     const aborted = Date.now();
     controller.abort();
     const { message } = await running;
-    assert.ok(Date.now() - aborted < 1000, `${Date.now() - aborted} ms from the abort to the error`);
+    // Far below ipmitool's own 3000 ms: the abort ended it, not ipmitool's timeout (loose for a loaded CI).
+    assert.ok(Date.now() - aborted < 2500, `${Date.now() - aborted} ms from the abort to the error`);
     assert.match(message, /within the power timeout/);
     assert.throws(() => process.kill(pid, 0), { code: "ESRCH" }, "no ipmitool is left");
   });
