@@ -20,7 +20,7 @@ const notes = {
   "power set":
     "The password is never an option (other users see a command line in `ps`, and shells keep it): " +
     "`--password-file F` reads it from a file, `--password-file -` from standard input, one trailing newline " +
-    "stripped. Without it the stored password is kept when driver, address and user are unchanged. What " +
+    "stripped. Without it the stored password is kept when driver, address, user and (Redfish) the pinned fingerprint are unchanged. What " +
     "each driver needs: [power.md](power.md).",
   "power show": "It shows whether a password is stored (`stored (encrypted)` or `none`), never the password.",
   "power cycle":

@@ -16,7 +16,7 @@ const ADDRESS_HINTS: Record<Driver, string> = {
 /**
  * The admin's form for a machine's power control: the driver, then only the fields that driver reads. The
  * password is never filled in (the server never sends it back); left empty it keeps the stored one while
- * driver, address and user stay the same, as the API does. `saved` gets the new view.
+ * driver, address, user and the pinned fingerprint stay the same, as the API does. `saved` gets the new view.
  */
 export function powerForm(
   session: Session,
