@@ -1,11 +1,7 @@
-import { execFileSync } from "node:child_process";
-import { createHash, X509Certificate } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { certificate } from "../../src/power/testing/redfish-fake-cert.js";
 
 /** One request a hostile BMC received, with its headers (to see where credentials went). */
 export interface SeenRequest {
@@ -22,40 +18,6 @@ export interface HostileBmc {
   fingerprint: string;
   seen: SeenRequest[];
   close(): Promise<void>;
-}
-
-let made: { key: string; cert: string; fingerprint: string } | undefined;
-
-function certificate(): { key: string; cert: string; fingerprint: string } {
-  if (made) return made;
-  const dir = mkdtempSync(join(tmpdir(), "hostile-bmc-"));
-  try {
-    const key = join(dir, "key.pem");
-    const cert = join(dir, "cert.pem");
-    try {
-      execFileSync(
-        "openssl",
-        ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-          .concat(["-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=hostile-bmc"])
-          .concat(["-addext", "subjectAltName=IP:127.0.0.1"]),
-        { stdio: "ignore" },
-      );
-    } catch {
-      throw new Error(
-        "openssl is missing (scripts/ensure-peers.sh installs it): cannot make the hostile BMC's certificate",
-      );
-    }
-    const pem = readFileSync(cert, "utf8");
-    const der = new X509Certificate(pem).raw;
-    made = {
-      key: readFileSync(key, "utf8"),
-      cert: pem,
-      fingerprint: createHash("sha256").update(der).digest("hex"),
-    };
-    return made;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 /** Starts a hostile BMC whose every answer `handle` writes (after the request body is read). */
