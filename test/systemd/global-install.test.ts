@@ -52,8 +52,9 @@ describe("npm pack, npm install -g, enforcer serve from the global install", { t
     );
     assert.deepEqual(stray, [], "no tests, test helpers, source maps, sources or screenshots");
     const kib = statSync(install.tarball).size / 1024;
-    // 470 KiB before issue 14, 544 after it (the asset cache, its API, CLI and screen, and their docs).
-    assert.ok(kib < 640, `the tarball is ${kib.toFixed(0)} KiB`);
+    // 470 KiB before issue 14, 544 after it (the asset cache, its API, CLI and screen, and their docs), 700
+    // after issue 16 (etcd, then power control: three drivers, their routes, CLI, screen and docs).
+    assert.ok(kib < 800, `the tarball is ${kib.toFixed(0)} KiB`);
     // Only production dependencies were installed: a dev dependency needed at run time would fail below.
     assert.equal(existsSync(join(install.pkg, "node_modules/typescript")), false);
     assert.equal(existsSync(join(install.pkg, "node_modules/fastify")), true);
