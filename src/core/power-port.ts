@@ -27,3 +27,9 @@ export interface PowerDriver {
   readonly actions: readonly PowerAction[];
   run(target: PowerTarget, action: PowerAction, signal: AbortSignal): Promise<PowerResult>;
 }
+
+/**
+ * What a BMC's words become when they held the password: withheld whole. Masking the password in place
+ * would give a short one away by where the mask stands ("pw=*** for admin").
+ */
+export const WITHHELD_WORDS = "(the answer is not shown: it held the password)";

@@ -1,6 +1,6 @@
 import { EnforcerError, isEnforcerError, type ErrorCode } from "../domain/errors.js";
 import type { PowerAction } from "../domain/power.js";
-import type { PowerDriver, PowerResult, PowerTarget } from "./power-port.js";
+import { WITHHELD_WORDS, type PowerDriver, type PowerResult, type PowerTarget } from "./power-port.js";
 
 /** Longest BMC message kept in an error, an event or a state record. */
 const MAX_WORDS = 200;
@@ -22,13 +22,16 @@ const DRIVER_CODES: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * A BMC's words made safe to keep and show: control characters out, at most MAX_WORDS characters, and the
- * password (should a BMC or a tool ever echo it) replaced, so no event, log line or answer can carry it.
+ * A BMC's words made safe to keep and show: control characters out, at most MAX_WORDS characters, and
+ * withheld whole when they hold the password (should a BMC or a tool ever echo it), so no event, log line or
+ * answer can carry it, nor tell where it stood.
  */
 export function cleanWords(text: string, password?: string): string {
   let t = text;
-  if (password) t = t.split(password).join("***");
+  if (password && t.includes(password)) return WITHHELD_WORDS;
   t = t.replace(/[\x00-\x1f\x7f]+/g, " ").trim();
+  // Also when the cleaning joined it up (a NUL inside it, say).
+  if (password && t.includes(password)) return WITHHELD_WORDS;
   return t.length > MAX_WORDS ? `${t.slice(0, MAX_WORDS - 1)}…` : t;
 }
 

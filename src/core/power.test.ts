@@ -10,7 +10,7 @@ import type { Machine } from "../domain/machine.js";
 import { COLLECTIONS } from "../store/collections.js";
 import { MemoryStore } from "../store/testing/fake-stores.js";
 import { createCore } from "./create-core.js";
-import type { PowerDriver } from "./power-port.js";
+import { WITHHELD_WORDS, type PowerDriver } from "./power-port.js";
 import { FakePowerDriver } from "./testing/fake-power-driver.js";
 import { ManualClock } from "./testing/fixtures.js";
 
@@ -148,17 +148,17 @@ test("fake driver: a BMC's refusal is a coded error with its words on the timeli
   });
   await assert.rejects(
     core.power.act(M, "cycle"),
-    (e) => isEnforcerError(e, "ENF_ERR_POWER_AUTH") && e.message === "Unable to establish session (pw ***)",
+    (e) => isEnforcerError(e, "ENF_ERR_POWER_AUTH") && e.message === WITHHELD_WORDS,
   );
   const failed = core.events.forMachine(M).find((e) => e.kind === "power.failed");
   assert.deepEqual(failed?.detail, {
     action: "cycle",
     code: "ENF_ERR_POWER_AUTH",
-    message: "Unable to establish session (pw ***)",
+    message: WITHHELD_WORDS,
   });
   assert.deepEqual(core.power.get(M).state.error, {
     code: "ENF_ERR_POWER_AUTH",
-    message: "Unable to establish session (pw ***)",
+    message: WITHHELD_WORDS,
   });
   assert.deepEqual(core.power.metrics().actions, [
     { driver: "ipmi", action: "cycle", outcome: "ENF_ERR_POWER_AUTH", count: 1 },

@@ -12,7 +12,7 @@ import {
   toolWords,
 } from "./ipmi-failure.js";
 import { probeIpmi } from "./ipmi-probe.js";
-import { clean, ipmiEndpoint, redact, type IpmiEndpoint } from "./ipmi-text.js";
+import { clean, ipmiEndpoint, type IpmiEndpoint } from "./ipmi-text.js";
 import { runIpmitool } from "./ipmitool-run.js";
 
 /** How long ipmitool runs before a probe checks that the port is an IPMI one at all. */
@@ -70,7 +70,9 @@ export function ipmiDriver(o: IpmiDriverOptions = {}): PowerDriver {
       case "ok":
         // ipmitool exits 0 on some refusals (`chassis bootdev` as a user without the privilege): its
         // stderr then says why, and the stdout lacks the confirmation.
-        return { out: clean(redact(r.stdout, t.password)), words: toolWords(r.stderr, "") };
+        // Read unmasked (a short password may be a piece of "Chassis Power is on"); what is shown of it
+        // passes the core's cleanWords, which withholds words holding the password.
+        return { out: clean(r.stdout), words: toolWords(r.stderr, "") };
       case "aborted":
         throw powerTimeout(e);
       case "missing":
@@ -158,5 +160,8 @@ function control(said: Said, after: PowerState): PowerResult {
 /** ipmitool exited 0 without its confirmation: a refusal when stderr says why, else an answer we do not know. */
 function unconfirmed(said: Said, what: string): EnforcerError {
   if (said.words) return redacted(commandRefusal(said.e, said.words), said.password);
-  return powerError("ENF_ERR_POWER_BAD_ANSWER", `ipmitool did not confirm ${what}`, said.e, said.out);
+  return redacted(
+    powerError("ENF_ERR_POWER_BAD_ANSWER", `ipmitool did not confirm ${what}`, said.e, said.out),
+    said.password,
+  );
 }

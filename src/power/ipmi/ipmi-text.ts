@@ -1,3 +1,4 @@
+import { WITHHELD_WORDS } from "../../core/power-port.js";
 import { EnforcerError } from "../../domain/errors.js";
 
 /** IPMI over LAN's port (RMCP, UDP). */
@@ -39,7 +40,7 @@ export function clean(text: string, max = 200): string {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
-/** `text` with every occurrence of `secret` replaced, so a tool that echoes it cannot leak it. */
+/** `text`, or WITHHELD_WORDS when it holds `secret`: a tool that echoes it cannot leak it, nor where it stood. */
 export function redact(text: string, secret: string | undefined): string {
-  return secret ? text.split(secret).join("********") : text;
+  return secret && text.includes(secret) ? WITHHELD_WORDS : text;
 }

@@ -1,3 +1,4 @@
+import { WITHHELD_WORDS } from "../../core/power-port.js";
 /**
  * The BMC's own words, made safe to show: a Redfish error body's MessageId and Message, or the start of a
  * body that is not one, cut short, without control characters, and never carrying the password.
@@ -9,18 +10,21 @@ const MAX_WORDS = 200;
 /**
  * `text` as one short printable line: control characters (C0, DEL, C1) and Unicode bidi and line
  * separators become spaces (a BMC's words land in logs and the UI), runs of spaces collapse, and it is cut
- * to `max` characters (200). Every secret in `secrets` is replaced by `***`, before and after the cleaning, so a
- * BMC that echoes the password (or the Basic header) cannot carry it into an error.
+ * to `max` characters (200). Words that hold a secret of `secrets`, before or after the cleaning, are
+ * withheld whole (WITHHELD_WORDS): a BMC that echoes the password (or the Basic header) can carry neither it
+ * nor where it stood into an error.
  */
 export function bmcWords(text: string, secrets: readonly string[] = [], max = MAX_WORDS): string {
-  const scrub = (s: string) => secrets.reduce((acc, x) => (x.length > 0 ? acc.split(x).join("***") : acc), s);
-  const flat = scrub(text)
+  const holds = (s: string) => secrets.some((x) => x.length > 0 && s.includes(x));
+  if (holds(text)) return WITHHELD_WORDS;
+  const flat = text
     // Terminal escape sequences whole, not just their ESC: a BMC's console banner is full of them.
     .replace(/\u001b\[[0-9;?]*[A-Za-z]/g, " ")
     .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, " ")
     .replace(/\s+/g, " ")
     .trim();
-  const clean = scrub(flat);
+  if (holds(flat)) return WITHHELD_WORDS;
+  const clean = flat;
   return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
 }
 
