@@ -4,7 +4,8 @@ import { mirrorSha256 } from "./asset-checksums.js";
 import type { AssetCataloguePort } from "./asset-catalogue.js";
 import { AssetDisk } from "./asset-disk.js";
 import { download } from "./asset-download.js";
-import { MAX_SOURCE_LENGTH, assetId, assetName, assetPath, loggedSource } from "./asset-names.js";
+import { checkExpect, matches, parseSource, type AssetExpect } from "./asset-expect.js";
+import { assetId, assetName, assetPath, loggedSource } from "./asset-names.js";
 import { writeHashed, type Written } from "./asset-write.js";
 import type { Clock } from "./ports.js";
 
@@ -22,12 +23,6 @@ export interface AssetEntry {
   lastUsedAt: string;
   /** "/assets/<id>/<name>": the URL path (HTTP) and file name (TFTP) it is served under. */
   path: string;
-}
-
-/** What a caller knows of a file ahead: its sha256 (from a profile), its size. */
-export interface AssetExpect {
-  sha256?: string;
-  size?: number;
 }
 
 /** The log lines the cache writes (a pino logger fits). */
@@ -377,48 +372,4 @@ export class AssetCache {
     if (!this.enabled)
       throw new EnforcerError("ENF_ERR_ASSET_DISABLED", "the asset cache is off (--asset-cache-size 0)");
   }
-}
-
-/** The URL a source names, or ENF_ERR_ASSET_URL. */
-function parseSource(url: string): URL {
-  let u: URL | undefined;
-  try {
-    u = new URL(url);
-  } catch {
-    u = undefined;
-  }
-  if (!u || (u.protocol !== "http:" && u.protocol !== "https:") || url.length > MAX_SOURCE_LENGTH)
-    throw new EnforcerError(
-      "ENF_ERR_ASSET_URL",
-      `${url.slice(0, 200)}: an asset's source must be an http:// or https:// URL of at most ${MAX_SOURCE_LENGTH} characters`,
-      { url: url.slice(0, 200) },
-    );
-  return u;
-}
-
-/** The expectation with its sha256 in lower case, or ENF_ERR_ASSET_CHECKSUM when it cannot be one. */
-function checkExpect(expect: AssetExpect): AssetExpect {
-  const out: AssetExpect = {};
-  if (expect.sha256 !== undefined) {
-    if (!/^[0-9a-fA-F]{64}$/.test(expect.sha256))
-      throw new EnforcerError("ENF_ERR_ASSET_CHECKSUM", "an expected sha256 is 64 hexadecimal characters", {
-        sha256: expect.sha256.slice(0, 80),
-      });
-    out.sha256 = expect.sha256.toLowerCase();
-  }
-  if (expect.size !== undefined) {
-    if (!Number.isSafeInteger(expect.size) || expect.size < 0)
-      throw new EnforcerError("ENF_ERR_ASSET_CHECKSUM", "an expected size is a whole number of bytes", {
-        size: expect.size,
-      });
-    out.size = expect.size;
-  }
-  return out;
-}
-
-function matches(e: AssetEntry, want: AssetExpect): boolean {
-  return (
-    (want.sha256 === undefined || e.sha256 === want.sha256) &&
-    (want.size === undefined || e.size === want.size)
-  );
 }

@@ -18,6 +18,7 @@ import {
   type EtcdCompare,
   type EtcdEvent,
 } from "./etcd-client.js";
+import { fenceKey, settleLostAnswer, type FenceContext } from "./etcd-fence.js";
 import { EtcdHealth } from "./etcd-health.js";
 import { keyOf, lastPerKey, parseKey, rangeAll } from "./etcd-keys.js";
 import { openError, txnError } from "./etcd-errors.js";
@@ -55,8 +56,6 @@ interface Pending {
 /** Sends of one commit at most: a lost answer that did not apply, or an expired marker lease, is sent again. */
 const MAX_ATTEMPTS = 3;
 
-/** How long a commit of unknown outcome waits for etcd to take its fence before it is reported failed. */
-const UNKNOWN_MAX_MS = 8000;
 /** How long `close` waits for commits under way. */
 const CLOSE_WAIT_MS = 3000;
 
@@ -222,8 +221,8 @@ export class EtcdStore implements Store {
       if (e.value === undefined) return rev === undefined ? { key, version: 0 } : { key, modRevision: rev };
       return { key, modRevision: rev ?? 0 };
     });
-    // This send's fence is absent: once settleAmbiguous puts it, this txn can no longer apply.
-    const fence = this.fenceKey(n, attempt);
+    // This send's fence is absent: once settleLostAnswer puts it, this txn can no longer apply.
+    const fence = fenceKey(this.markerKey, n, attempt);
     compares.push({ key: fence, version: 0 });
     const success = lastPerKey(ops).map((o) =>
       o.op === "put"
@@ -267,18 +266,31 @@ export class EtcdStore implements Store {
         if (coded.code === "ENF_ERR_STORE_UNAVAILABLE") this.healthProbe.report("unavailable", coded.message);
         return this.fail(n, coded);
       }
-      // The answer was lost: the send is fenced, then its outcome is known (settleAmbiguous).
+      // The answer was lost: the send is fenced, then its outcome is known (etcd-fence.ts).
       const lost = `a commit's answer was lost: ${(err as Error).message}`;
       // Degraded, not unavailable: a lost answer is also what an election looks like; the probe says when
       // etcd stays silent long enough to be unavailable.
       this.healthProbe.report("degraded", lost);
-      const applied = await this.settleAmbiguous(n, fence);
-      if (applied !== false) return;
+      const applied = await settleLostAnswer(this.fencing(n), fence);
+      if (applied instanceof EnforcerError) return this.fail(n, applied);
+      if (applied) return;
       // Known not applied, and etcd answers (the fence was written): sent again, the compares still guard it,
       // a bounded number of times. Not gated on the health probe, whose last probe may have hit the dead member.
       if (again) return this.send(n, ops, expect, attempt + 1);
       this.fail(n, new EnforcerError("ENF_ERR_STORE_UNAVAILABLE", `${lost}; it was not applied`));
     }
+  }
+
+  /** What settling commit `n`'s lost answer reads of this store. */
+  private fencing(n: number): FenceContext {
+    return {
+      client: this.client,
+      lease: this.lease,
+      watchdog: this.watchdog,
+      waiting: () => this.pending.has(n),
+      appliedRev: () => this.appliedRev,
+      closed: () => this.closed,
+    };
   }
 
   /** Resolves commit `n` as applied (its ops are in memory, by the watch or a reload). */
@@ -287,64 +299,6 @@ export class EtcdStore implements Store {
     if (!p) return;
     this.pending.delete(n);
     p.resolve();
-  }
-
-  /** The key whose presence stops send `attempt` of commit `n` from applying (under the process's lease). */
-  private fenceKey(n: number, attempt: number): string {
-    return `${this.markerKey.replace("/_commits/", "/_fences/")}/${n}.${attempt}`;
-  }
-
-  /**
-   * A txn that was sent but whose answer never came may have applied, or may still apply: a member that was
-   * stopped (SIGSTOP) or slow holds the request and proposes it when it runs again, any time later (no timer
-   * can tell when etcd has given up on it). So the send is fenced: a txn puts its fence key (every send
-   * expects its own fence absent), and once etcd took that, the send cannot apply any more. The watch is then
-   * followed up to the fence's revision: if the commit's marker came by, it applied (the watch resolved it:
-   * true); if not, it never will (false: the caller may send it again). Undefined: rejected, as the store
-   * closed or etcd took no fence within UNKNOWN_MAX_MS (the outcome is unknown: never reported as done).
-   */
-  private async settleAmbiguous(n: number, fence: string): Promise<boolean | undefined> {
-    const giveUpAt = Date.now() + UNKNOWN_MAX_MS;
-    while (this.pending.has(n) && !this.closed) {
-      if (Date.now() > giveUpAt) {
-        // Still unknown (no quorum to take the fence): reported as failed, so the caller serves nothing of
-        // it, never as done. If it did apply, the watch brings it in like any other change once etcd answers.
-        this.fail(
-          n,
-          new EnforcerError(
-            "ENF_ERR_STORE_UNAVAILABLE",
-            "etcd does not answer; the commit may still apply later",
-          ),
-        );
-        return undefined;
-      }
-      try {
-        // Either branch fences: the put, or the fence a lost earlier attempt of this fencing already put.
-        const r = await this.client.txn(
-          [{ key: fence, version: 0 }],
-          [{ put: { key: fence, value: "", ...this.lease.field() } }],
-        );
-        this.watchdog.behind(r.revision);
-        const deadline = Date.now() + 10_000;
-        while (this.appliedRev < r.revision && Date.now() < deadline && !this.closed) await sleep(20);
-        if (!this.pending.has(n)) return true; // the watch brought it
-        if (this.appliedRev >= r.revision) return false;
-      } catch (err) {
-        // still no quorum, or the fence's own answer was lost: fence again
-        if (err instanceof EtcdCallError && /lease not found/.test(err.message))
-          await this.lease.grant().catch(() => undefined);
-        await sleep(500);
-      }
-    }
-    if (!this.pending.has(n)) return true;
-    this.fail(
-      n,
-      new EnforcerError(
-        "ENF_ERR_STORE_UNAVAILABLE",
-        "etcd did not answer before the store closed; the commit may or may not be applied",
-      ),
-    );
-    return undefined;
   }
 
   /**
